@@ -1,0 +1,492 @@
+//! `Completion`: the handle a machine waits on and a backend finishes.
+
+use std::fmt;
+use std::io;
+
+use crate::buffer::Buffer;
+use crate::group::GroupState;
+use crate::sync::{AtomicBool, Arc, Mutex, Ordering, lock};
+
+/// Why an operation did not succeed.
+///
+/// `Copy`, so that the first error of a group can be stored and handed to every
+/// waiter without allocation or reference counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompletionError {
+    /// The completion was aborted (by `abort()`, `CompletionGroup::cancel()` or
+    /// a backend shutting down) before the operation finished.
+    #[error("operation aborted")]
+    Aborted,
+    /// The operating system reported an error.
+    #[error("I/O error: {0}")]
+    Io(io::ErrorKind),
+    /// A read that had to fill its buffer ended early.
+    #[error("short read: {expected} bytes expected, {actual} read")]
+    ShortRead {
+        /// Bytes the caller asked for.
+        expected: usize,
+        /// Bytes that arrived.
+        actual: usize,
+    },
+    /// A write the device accepted only in part and could not continue.
+    #[error("short write: {expected} bytes expected, {actual} written")]
+    ShortWrite {
+        /// Bytes the caller asked to write.
+        expected: usize,
+        /// Bytes the device accepted.
+        actual: usize,
+    },
+    /// `wait` was asked for a completion that is pending while the backend has
+    /// nothing in flight that could finish it: waiting would hang forever.
+    #[error("completion is pending but the backend has no operation in flight that could finish it")]
+    Stalled,
+    /// The backend cannot perform this operation.
+    #[error("unsupported operation: {0}")]
+    Unsupported(&'static str),
+    /// The operation was given arguments it cannot use, such as a completion
+    /// of the wrong kind or a misaligned buffer for `O_DIRECT`.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(&'static str),
+}
+
+impl From<io::Error> for CompletionError {
+    fn from(e: io::Error) -> Self {
+        CompletionError::Io(e.kind())
+    }
+}
+
+impl From<io::ErrorKind> for CompletionError {
+    fn from(kind: io::ErrorKind) -> Self {
+        CompletionError::Io(kind)
+    }
+}
+
+/// What an operation ended with: a non-negative count (bytes transferred, for
+/// reads and writes) or an error.
+pub type Outcome = Result<i32, CompletionError>;
+
+type Callback = Box<dyn FnOnce(Outcome) + Send>;
+
+/// Whether `sync` should flush metadata too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// `fdatasync`: the data and the metadata needed to read it back.
+    Data,
+    /// `fsync`: data and all metadata.
+    Full,
+}
+
+/// The operation a completion belongs to, with what it owns.
+pub(crate) enum Kind {
+    Generic,
+    /// The buffer the device fills. Owned here, so that dropping the user's
+    /// handles cannot free it while the backend's handle is alive.
+    Read(std::sync::Arc<Buffer>),
+    Write,
+    Sync(SyncMode),
+    Truncate,
+    Group(Mutex<GroupState>),
+}
+
+/// A handle on the outcome of one operation (or group of operations).
+///
+/// Clones share the outcome. The first of `complete`, `error` and `abort` wins
+/// and later ones are ignored; the callback, if any, runs exactly once, with no
+/// lock held, so it may create, add to or finish other completions.
+/// `finished()` turns true only after the callback has returned.
+///
+/// ```
+/// use ratchet_runtime::Completion;
+/// let c = Completion::pending();
+/// let seen = c.clone();
+/// assert!(!seen.finished());
+/// c.complete(4096);
+/// c.abort(); // too late: ignored
+/// assert!(seen.succeeded());
+/// assert_eq!(seen.result(), Some(Ok(4096)));
+/// ```
+#[derive(Clone)]
+pub struct Completion {
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    /// Finished successfully; needs no allocation.
+    Ready,
+    /// Finished, but a machine must hand control back once at it.
+    Yield,
+    Shared(Arc<Inner>),
+}
+
+pub(crate) struct Inner {
+    /// Set once the outcome is decided *and* the callback has returned, so a
+    /// lock-free `finished()` implies the callback's effects are visible.
+    finished: AtomicBool,
+    /// Set while a backend holds the operation (and so its buffer): the result
+    /// can be decided, by an abort say, long before the device lets go.
+    device_holds: AtomicBool,
+    slot: Mutex<Slot>,
+    pub(crate) kind: Kind,
+}
+
+struct Slot {
+    outcome: Option<Outcome>,
+    callback: Option<Callback>,
+    /// Groups waiting for this completion, with this child's index in each.
+    parents: Vec<(Completion, usize)>,
+}
+
+impl Completion {
+    fn with_kind(kind: Kind) -> Self {
+        Completion {
+            repr: Repr::Shared(Arc::new(Inner {
+                finished: AtomicBool::new(false),
+                device_holds: AtomicBool::new(false),
+                slot: Mutex::new(Slot {
+                    outcome: None,
+                    callback: None,
+                    parents: Vec::new(),
+                }),
+                kind,
+            })),
+        }
+    }
+
+    /// A pending completion with nothing behind it: something else (a test, a
+    /// custom event source) finishes it.
+    #[must_use]
+    pub fn pending() -> Self {
+        Self::with_kind(Kind::Generic)
+    }
+
+    /// A pending completion that runs `callback` with the outcome once.
+    #[must_use]
+    pub fn new(callback: impl FnOnce(Outcome) + Send + 'static) -> Self {
+        Self::pending().with_callback(callback)
+    }
+
+    /// An already finished, successful completion. Allocates nothing.
+    #[must_use]
+    pub const fn ready() -> Self {
+        Completion { repr: Repr::Ready }
+    }
+
+    /// An explicit cooperative yield: finished and successful, allocates
+    /// nothing, yet a machine returns `IO` at it once so that its caller gets
+    /// control back.
+    #[must_use]
+    pub const fn yield_now() -> Self {
+        Completion { repr: Repr::Yield }
+    }
+
+    /// A read into `buf`; the read length is `buf.len()`. The completion owns
+    /// the buffer: get it back with [`Completion::read_buffer`].
+    #[must_use]
+    pub fn read(buf: std::sync::Arc<Buffer>) -> Self {
+        Self::with_kind(Kind::Read(buf))
+    }
+
+    /// A write. The data travels with the `pwrite` call.
+    #[must_use]
+    pub fn write() -> Self {
+        Self::with_kind(Kind::Write)
+    }
+
+    /// A full `fsync`.
+    #[must_use]
+    pub fn sync() -> Self {
+        Self::with_kind(Kind::Sync(SyncMode::Full))
+    }
+
+    /// An `fdatasync`.
+    #[must_use]
+    pub fn sync_data() -> Self {
+        Self::with_kind(Kind::Sync(SyncMode::Data))
+    }
+
+    /// A truncate.
+    #[must_use]
+    pub fn truncate() -> Self {
+        Self::with_kind(Kind::Truncate)
+    }
+
+    pub(crate) fn group(state: GroupState) -> Self {
+        Self::with_kind(Kind::Group(Mutex::new(state)))
+    }
+
+    /// Adds `callback`, run once with the outcome. Runs it at once if the
+    /// outcome is already decided; chains after an existing callback.
+    #[must_use]
+    pub fn with_callback(self, callback: impl FnOnce(Outcome) + Send + 'static) -> Self {
+        let mut callback = Some(callback);
+        let decided = match &self.repr {
+            Repr::Ready | Repr::Yield => Some(Ok(0)),
+            Repr::Shared(inner) => {
+                let mut slot = lock(&inner.slot);
+                match (slot.outcome, callback.take()) {
+                    (Some(outcome), cb) => {
+                        callback = cb;
+                        Some(outcome)
+                    }
+                    (None, Some(cb)) => {
+                        slot.callback = Some(match slot.callback.take() {
+                            None => Box::new(cb),
+                            Some(first) => Box::new(move |o| {
+                                first(o);
+                                cb(o);
+                            }),
+                        });
+                        None
+                    }
+                    (None, None) => None,
+                }
+            }
+        };
+        if let (Some(outcome), Some(cb)) = (decided, callback) {
+            cb(outcome);
+        }
+        self
+    }
+
+    /// Finishes successfully with `result` (bytes transferred, or 0).
+    pub fn complete(&self, result: i32) {
+        self.finish(Ok(result));
+    }
+
+    /// Finishes with `err`.
+    pub fn error(&self, err: CompletionError) {
+        self.finish(Err(err));
+    }
+
+    /// Finishes with [`CompletionError::Aborted`]. On a group's completion this
+    /// cancels the group: every outstanding child is aborted first.
+    pub fn abort(&self) {
+        if let Repr::Shared(inner) = &self.repr
+            && let Kind::Group(_) = inner.kind
+        {
+            crate::group::cancel(self);
+            return;
+        }
+        self.finish(Err(CompletionError::Aborted));
+    }
+
+    /// Decides the outcome if nobody has yet, runs the callback, then tells the
+    /// groups waiting for this completion.
+    pub(crate) fn finish(&self, outcome: Outcome) {
+        let Repr::Shared(inner) = &self.repr else {
+            return;
+        };
+        if inner.finished.load(Ordering::Acquire) {
+            return;
+        }
+        let mut slot = lock(&inner.slot);
+        if slot.outcome.is_some() {
+            return;
+        }
+        slot.outcome = Some(outcome);
+        let parents = match slot.callback.take() {
+            // Common case: no callback, so decide and publish under one lock.
+            None => {
+                inner.finished.store(true, Ordering::Release);
+                std::mem::take(&mut slot.parents)
+            }
+            Some(callback) => {
+                drop(slot);
+                callback(outcome);
+                // Parents are taken only after the callback: a group added
+                // meanwhile registered itself and must be told as well.
+                let mut slot = lock(&inner.slot);
+                inner.finished.store(true, Ordering::Release);
+                std::mem::take(&mut slot.parents)
+            }
+        };
+        for (parent, index) in parents {
+            crate::group::child_arrived(&parent, index, outcome);
+        }
+    }
+
+    /// Registers `parent` (a group) to be told when this completion finishes.
+    /// Returns the outcome instead when it is already known, in which case the
+    /// caller accounts for it.
+    pub(crate) fn register_parent(&self, parent: &Completion, index: usize) -> Option<Outcome> {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => Some(Ok(0)),
+            Repr::Shared(inner) => {
+                let mut slot = lock(&inner.slot);
+                if inner.finished.load(Ordering::Acquire) {
+                    return slot.outcome;
+                }
+                slot.parents.push((parent.clone(), index));
+                None
+            }
+        }
+    }
+
+    /// Whether the outcome is decided and the callback has run.
+    #[inline]
+    #[must_use]
+    pub fn finished(&self) -> bool {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => true,
+            Repr::Shared(inner) => inner.finished.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether it finished successfully.
+    #[must_use]
+    pub fn succeeded(&self) -> bool {
+        matches!(self.result(), Some(Ok(_)))
+    }
+
+    /// Whether it finished with an error (aborts included).
+    #[must_use]
+    pub fn failed(&self) -> bool {
+        matches!(self.result(), Some(Err(_)))
+    }
+
+    /// The error it finished with, if it failed.
+    #[must_use]
+    pub fn get_error(&self) -> Option<CompletionError> {
+        self.result().and_then(Result::err)
+    }
+
+    /// The outcome, once finished.
+    #[must_use]
+    pub fn result(&self) -> Option<Outcome> {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => Some(Ok(0)),
+            Repr::Shared(inner) => {
+                if !inner.finished.load(Ordering::Acquire) {
+                    return None;
+                }
+                lock(&inner.slot).outcome
+            }
+        }
+    }
+
+    /// Whether this is [`Completion::yield_now`].
+    #[inline]
+    #[must_use]
+    pub fn is_yield(&self) -> bool {
+        matches!(self.repr, Repr::Yield)
+    }
+
+    /// The buffer of a read completion.
+    #[must_use]
+    pub fn read_buffer(&self) -> Option<&std::sync::Arc<Buffer>> {
+        match self.kind()? {
+            Kind::Read(buf) => Some(buf),
+            _ => None,
+        }
+    }
+
+    /// The sync mode of a sync completion.
+    #[must_use]
+    pub fn sync_mode(&self) -> Option<SyncMode> {
+        match self.kind()? {
+            Kind::Sync(mode) => Some(*mode),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn kind(&self) -> Option<&Kind> {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => None,
+            Repr::Shared(inner) => Some(&inner.kind),
+        }
+    }
+
+    /// Whether both handles refer to the same operation.
+    #[must_use]
+    pub fn same_as(&self, other: &Completion) -> bool {
+        match (&self.repr, &other.repr) {
+            (Repr::Shared(a), Repr::Shared(b)) => Arc::ptr_eq(a, b),
+            (Repr::Ready, Repr::Ready) | (Repr::Yield, Repr::Yield) => true,
+            _ => false,
+        }
+    }
+
+    /// Marks the operation as held by a device until the returned guard is
+    /// dropped. Backends keep the guard (and with it a clone of this
+    /// completion, so any read buffer) beside the in-flight operation.
+    #[must_use = "the device is considered done with the buffer when the guard drops"]
+    pub fn begin_io(&self) -> InFlight {
+        if let Repr::Shared(inner) = &self.repr {
+            inner.device_holds.store(true, Ordering::Release);
+        }
+        InFlight {
+            completion: self.clone(),
+        }
+    }
+
+    /// Whether no device holds the operation's buffer any more. True for
+    /// operations never submitted. Independent of [`Completion::finished`]: an
+    /// aborted read is finished at once but released only when the device is.
+    #[must_use]
+    pub fn device_released(&self) -> bool {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => true,
+            Repr::Shared(inner) => !inner.device_holds.load(Ordering::Acquire),
+        }
+    }
+}
+
+impl Default for Completion {
+    /// [`Completion::ready`].
+    fn default() -> Self {
+        Completion::ready()
+    }
+}
+
+impl fmt::Debug for Completion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind() {
+            None if self.is_yield() => "yield",
+            None => "ready",
+            Some(Kind::Generic) => "generic",
+            Some(Kind::Read(_)) => "read",
+            Some(Kind::Write) => "write",
+            Some(Kind::Sync(_)) => "sync",
+            Some(Kind::Truncate) => "truncate",
+            Some(Kind::Group(_)) => "group",
+        };
+        f.debug_struct("Completion")
+            .field("kind", &kind)
+            .field("result", &self.result())
+            .finish()
+    }
+}
+
+/// A backend's hold on an in-flight operation.
+///
+/// While it lives, the operation's completion (and so its read buffer) stays
+/// allocated and [`Completion::device_released`] is false, whatever the user
+/// does with their handles. Drop it when the device has let go of the buffer:
+/// after the syscall returned, or when the io_uring CQE arrived.
+pub struct InFlight {
+    completion: Completion,
+}
+
+impl InFlight {
+    /// The operation's completion.
+    #[must_use]
+    pub fn completion(&self) -> &Completion {
+        &self.completion
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Repr::Shared(inner) = &self.completion.repr {
+            inner.device_holds.store(false, Ordering::Release);
+        }
+    }
+}
+
+impl fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("InFlight").field(&self.completion).finish()
+    }
+}

@@ -1,0 +1,28 @@
+//! The synchronisation primitives the completion core is built on.
+//!
+//! Under `--cfg loom` they are loom's model-checked doubles, so the loom test
+//! explores the real code paths of `Completion` and `CompletionGroup` rather
+//! than a copy of them.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, Ordering};
+#[cfg(loom)]
+pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Locks `m`, ignoring poisoning.
+///
+/// A panic inside a user callback never happens while one of our locks is held
+/// (callbacks run after the lock is released), so a poisoned lock can only come
+/// from a panic in our own short critical sections, which leave the data
+/// consistent. Refusing to go on would turn one panic into a cascade.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
