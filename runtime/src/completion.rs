@@ -5,7 +5,7 @@ use std::io;
 
 use crate::buffer::Buffer;
 use crate::group::GroupState;
-use crate::sync::{AtomicBool, Arc, Mutex, Ordering, lock};
+use crate::sync::{Arc, AtomicBool, Mutex, Ordering, lock};
 
 /// Why an operation did not succeed.
 ///

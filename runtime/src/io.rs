@@ -27,7 +27,8 @@ pub trait File: Send + Sync {
 
     /// Writes `bufs` back to back starting at `pos`; the result is their total
     /// length.
-    fn pwritev(&self, pos: u64, bufs: Vec<Arc<Buffer>>, c: Completion) -> Result<Completion, CompletionError>;
+    fn pwritev(&self, pos: u64, bufs: Vec<Arc<Buffer>>, c: Completion)
+    -> Result<Completion, CompletionError>;
 
     /// Makes earlier writes durable: `fdatasync` for `Completion::sync_data()`,
     /// `fsync` otherwise.

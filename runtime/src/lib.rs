@@ -35,6 +35,7 @@ mod memory;
 #[doc(hidden)]
 pub mod __private;
 
+pub use __private::{force_suspend, set_force_suspend};
 pub use blocking::BlockingIO;
 pub use buffer::{Buffer, BufferMut, BufferRef, DIRECT_IO_ALIGN};
 pub use completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
@@ -43,7 +44,6 @@ pub use group::CompletionGroup;
 pub use io::{BACKEND_ENV, BackendKind, File, IO, OpenOptions, default_io, io_for, parse_backend};
 pub use memory::MemoryIO;
 pub use result::{IOCompletions, IOResult};
-pub use __private::{force_suspend, set_force_suspend};
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {

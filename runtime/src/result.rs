@@ -100,8 +100,6 @@ macro_rules! return_if_io {
 #[macro_export]
 macro_rules! io_yield_one {
     ($completion:expr) => {
-        return ::core::result::Result::Ok($crate::IOResult::IO(
-            $crate::IOCompletions::from($completion),
-        ))
+        return ::core::result::Result::Ok($crate::IOResult::IO($crate::IOCompletions::from($completion)))
     };
 }
