@@ -160,6 +160,27 @@ impl dyn IO + '_ {
     }
 }
 
+/// A shared backend (what [`default_io`] returns) is a backend too, so that
+/// `io.block(..)` resolves on an `Arc<dyn IO>`: the `dyn IO` inherent `block`
+/// above is ambiguous with the trait's at every call site (E0034).
+impl<I: IO + ?Sized> IO for Arc<I> {
+    fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        (**self).open_file(path, options)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        (**self).remove_file(path)
+    }
+
+    fn step(&self) -> Result<usize, CompletionError> {
+        (**self).step()
+    }
+
+    fn wait(&self, c: &Completion) -> Result<i32, CompletionError> {
+        (**self).wait(c)
+    }
+}
+
 fn wait_on<I: IO + ?Sized>(io: &I, c: &Completion) -> Result<i32, CompletionError> {
     while !c.finished() {
         if io.step()? == 0 && !c.finished() {

@@ -1,16 +1,236 @@
-//! Placeholder until the backend lands.
-use std::sync::Arc;
-use crate::{Completion, CompletionError, File, IO, OpenOptions};
-/// Placeholder.
+//! `MemoryIO`: files that live in memory, with the observable behaviour of
+//! [`crate::BlockingIO`].
+//!
+//! Tests of machines run here without touching a disk, and the behavioural
+//! suite (`tests/backends.rs`) checks that nothing a machine can observe
+//! differs from the blocking backend: inline completion, EOF semantics, sparse
+//! extension, open errors, and the same argument checks (`O_DIRECT` alignment
+//! included, so code tested in memory does not fail on a real disk).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::blocking::{
+    byte_count, check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, total_len,
+};
+use crate::buffer::Buffer;
+use crate::completion::{Completion, CompletionError};
+use crate::io::{File, IO, OpenOptions};
+
+/// The bytes of one in-memory file, shared by every handle that opened it.
+type Contents = Arc<Mutex<Vec<u8>>>;
+
+/// A backend whose files are byte vectors in a map from path to contents.
+///
+/// Opening the same path twice gives two handles on the same contents, as
+/// with a real file. Removing a path keeps the contents alive for handles
+/// already open (as unlinking an open file does) while a new open no longer
+/// finds it. Every operation finishes inline, so [`IO::step`] returns `Ok(0)`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ratchet_runtime::{Buffer, Completion, IO, MemoryIO, OpenOptions};
+///
+/// let io = MemoryIO::new();
+/// let a = io.open_file("/db".as_ref(), OpenOptions::new()).unwrap();
+/// let b = io.open_file("/db".as_ref(), OpenOptions::existing()).unwrap();
+/// a.pwrite(8, Arc::new(Buffer::from_vec(b"x".to_vec())), Completion::write()).unwrap();
+/// assert_eq!(b.size(), Ok(9)); // the gap reads as zeros
+/// ```
 #[derive(Debug, Default)]
-pub struct MemoryIO;
-impl MemoryIO {
-    /// Placeholder.
-    #[must_use]
-    pub fn new() -> Self { MemoryIO }
+pub struct MemoryIO {
+    files: Mutex<HashMap<PathBuf, Contents>>,
 }
+
+impl MemoryIO {
+    /// A backend with no files.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Locks `m`, ignoring poisoning: every critical section here leaves the bytes
+/// consistent (a resize either happened or did not), so a panic elsewhere is
+/// no reason to refuse access.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 impl IO for MemoryIO {
-    fn open_file(&self, _: &std::path::Path, _: OpenOptions) -> std::io::Result<Arc<dyn File>> { Err(std::io::ErrorKind::Unsupported.into()) }
-    fn remove_file(&self, _: &std::path::Path) -> std::io::Result<()> { Ok(()) }
-    fn step(&self) -> Result<usize, CompletionError> { let _ = Completion::ready(); Ok(0) }
+    fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        if options.read_only && (options.create || options.create_new) {
+            // What std's `OpenOptions` says for create without write access.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "creating a file needs write access: drop `read_only` or `create`",
+            ));
+        }
+        let mut files = lock(&self.files);
+        let contents = match files.get(path) {
+            Some(_) if options.create_new => {
+                return Err(io::Error::new(io::ErrorKind::AlreadyExists, "file exists"));
+            }
+            Some(contents) => contents.clone(),
+            None if options.create || options.create_new => {
+                files.entry(path.to_path_buf()).or_default().clone()
+            }
+            None => return Err(io::Error::new(io::ErrorKind::NotFound, "no such file")),
+        };
+        Ok(Arc::new(MemoryFile {
+            contents,
+            read_only: options.read_only,
+            direct: options.direct,
+        }))
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        match lock(&self.files).remove(path) {
+            Some(_) => Ok(()),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "no such file")),
+        }
+    }
+
+    /// Always `Ok(0)`: operations finish inside the calls that start them.
+    fn step(&self) -> Result<usize, CompletionError> {
+        Ok(0)
+    }
+}
+
+/// An open file of [`MemoryIO`].
+#[derive(Debug)]
+struct MemoryFile {
+    contents: Contents,
+    /// Writes fail as a descriptor opened read-only would make them fail.
+    read_only: bool,
+    /// Alignment is checked as for a real `O_DIRECT` file.
+    direct: bool,
+}
+
+impl MemoryFile {
+    fn check(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
+        check_len(total_len(bufs))?;
+        if self.direct {
+            check_direct_alignment(pos, bufs)?;
+        }
+        Ok(())
+    }
+
+    fn check_writable(&self) -> Result<(), CompletionError> {
+        if self.read_only {
+            Err(CompletionError::Io(io::ErrorKind::PermissionDenied))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Copies `bufs` back to back into the file at `pos`, growing it with
+    /// zeros first when the write starts or ends past the current end.
+    fn write_at(&self, pos: u64, bufs: &[&Buffer]) -> Result<i32, CompletionError> {
+        self.check_writable()?;
+        let len = total_len(bufs);
+        let end = usize::try_from(offset_plus(pos, len)?)
+            .map_err(|_| CompletionError::Io(io::ErrorKind::OutOfMemory))?;
+        let mut data = lock(&self.contents);
+        if end > data.len() {
+            grow(&mut data, end)?;
+        }
+        // `end` fits in usize, so `pos` does too.
+        let mut at = pos as usize;
+        for buf in bufs {
+            let src = buf.as_slice();
+            data[at..at + src.len()].copy_from_slice(&src);
+            at += src.len();
+        }
+        byte_count(len)
+    }
+}
+
+/// Extends `data` with zeros to `len` bytes, reporting an allocation failure
+/// as an I/O error (as a full disk would be) instead of aborting the process.
+fn grow(data: &mut Vec<u8>, len: usize) -> Result<(), CompletionError> {
+    data.try_reserve(len - data.len())
+        .map_err(|_| CompletionError::Io(io::ErrorKind::OutOfMemory))?;
+    data.resize(len, 0);
+    Ok(())
+}
+
+impl File for MemoryFile {
+    fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
+        let buf = match read_buffer_of(&c) {
+            Ok(buf) => buf,
+            Err(err) => return reject(c, err),
+        };
+        if let Err(err) = self.check(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        let held = c.begin_io();
+        let n = {
+            let data = lock(&self.contents);
+            let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.len());
+            let n = buf.len().min(data.len() - start);
+            // Only the bytes that exist are copied: the tail of the buffer
+            // past EOF keeps what the caller put there.
+            buf.as_mut_slice()[..n].copy_from_slice(&data[start..start + n]);
+            n
+        };
+        drop(held);
+        c.finish(byte_count(n));
+        Ok(c)
+    }
+
+    fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = self.check(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        let held = c.begin_io();
+        let outcome = self.write_at(pos, &[&buf]);
+        drop(held);
+        c.finish(outcome);
+        Ok(c)
+    }
+
+    fn pwritev(
+        &self,
+        pos: u64,
+        bufs: Vec<Arc<Buffer>>,
+        c: Completion,
+    ) -> Result<Completion, CompletionError> {
+        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
+        if let Err(err) = self.check(pos, &refs) {
+            return reject(c, err);
+        }
+        let held = c.begin_io();
+        let outcome = self.write_at(pos, &refs);
+        drop(held);
+        c.finish(outcome);
+        Ok(c)
+    }
+
+    /// Nothing to flush: memory is as durable as this backend gets.
+    fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        c.complete(0);
+        Ok(c)
+    }
+
+    fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        let outcome = self.check_writable().and_then(|()| {
+            let len = usize::try_from(len).map_err(|_| CompletionError::Io(io::ErrorKind::OutOfMemory))?;
+            let mut data = lock(&self.contents);
+            if len > data.len() {
+                grow(&mut data, len)?;
+            } else {
+                data.truncate(len);
+            }
+            Ok(0)
+        });
+        c.finish(outcome);
+        Ok(c)
+    }
+
+    fn size(&self) -> Result<u64, CompletionError> {
+        Ok(lock(&self.contents).len() as u64)
+    }
 }

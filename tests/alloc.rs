@@ -1,0 +1,40 @@
+//! `Completion::ready()` and `Completion::yield_now()` are the fast path of
+//! every machine that needs no I/O: they must not allocate.
+//!
+//! `allocation_counter` installs a counting global allocator and counts only
+//! the allocations of the thread calling `measure`, so other test threads
+//! cannot disturb the zero.
+
+use ratchet::Completion;
+use std::hint::black_box;
+
+#[test]
+fn ready_and_yield_completions_allocate_nothing() {
+    // The counter works: a pending completion is one allocation (and is
+    // freed again), so a zero below means something.
+    let pending = allocation_counter::measure(|| {
+        black_box(Completion::pending());
+    });
+    assert_eq!(
+        pending.count_total, 1,
+        "Completion::pending() should allocate once"
+    );
+    assert_eq!(pending.count_current, 0, "Completion::pending() leaked");
+
+    let info = allocation_counter::measure(|| {
+        for _ in 0..1000 {
+            let ready = black_box(Completion::ready());
+            let yielded = black_box(Completion::yield_now());
+            let (r2, y2) = (ready.clone(), yielded.clone());
+            assert!(black_box(&r2).finished() && black_box(&y2).finished());
+            assert_eq!(black_box(&ready).result(), Some(Ok(0)));
+            assert_eq!(black_box(&yielded).result(), Some(Ok(0)));
+            assert!(ready.succeeded() && !yielded.failed() && ready.get_error().is_none());
+            assert!(yielded.is_yield() && !ready.is_yield());
+            assert!(ready.device_released());
+            let default = black_box(Completion::default());
+            drop((ready, yielded, r2, y2, default));
+        }
+    });
+    assert_eq!(info.count_total, 0, "ready()/yield_now() allocated: {info:?}");
+}
