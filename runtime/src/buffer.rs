@@ -126,6 +126,15 @@ impl Buffer {
     pub fn to_vec(&self) -> Vec<u8> {
         self.as_slice().to_vec()
     }
+
+    /// The address of the first usable byte, for a device that fills or
+    /// drains the buffer after this call returns (io_uring). It stays valid
+    /// for the life of the buffer because `storage` is never resized.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn as_mut_ptr(&self) -> *mut u8 {
+        let mut guard = self.storage.write().unwrap_or_else(|e| e.into_inner());
+        guard.as_mut_ptr().wrapping_add(self.offset)
+    }
 }
 
 impl fmt::Debug for Buffer {

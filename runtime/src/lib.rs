@@ -30,11 +30,18 @@ mod sync;
 
 mod blocking;
 mod deferred;
+#[cfg(target_os = "linux")]
+mod io_uring;
 mod memory;
 
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+pub use self::io_uring::bench_raw_random_reads;
+#[cfg(target_os = "linux")]
+pub use self::io_uring::{UringIO, UringOptions, UringStats};
 pub use __private::{force_suspend, set_force_suspend};
 pub use blocking::BlockingIO;
 pub use buffer::{Buffer, BufferMut, BufferRef, DIRECT_IO_ALIGN};
@@ -47,8 +54,11 @@ pub use result::{IOCompletions, IOResult};
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {
+    #[cfg(target_os = "linux")]
+    return UringIO::new().map(|io| std::sync::Arc::new(io) as std::sync::Arc<dyn IO>);
+    #[cfg(not(target_os = "linux"))]
     Err(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
-        "the io_uring backend is not built yet",
+        "io_uring exists only on Linux",
     ))
 }

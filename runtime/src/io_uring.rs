@@ -1,0 +1,1267 @@
+//! `UringIO`: the io_uring backend, built on the `io-uring` crate.
+//!
+//! Operations are pushed to the submission queue (SQ) when they are issued and
+//! handed to the kernel in one `io_uring_enter` by [`IO::step`], or earlier
+//! when the SQ fills. Every in-flight operation lives in a slot of the ring
+//! state until its completion-queue entry (CQE) arrives: the slot holds the
+//! user's completion (through its [`InFlight`] guard), the buffers and the
+//! file, so that nothing the kernel may still touch is freed or reused,
+//! whatever the user does with their own handles meanwhile.
+//!
+//! This is the only module of ratchet with `unsafe` code: pushing an SQE
+//! (the kernel will dereference the addresses in it) and two raw
+//! `io_uring_enter` calls. Each block says why it is sound.
+
+#![allow(unsafe_code)]
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::ThreadId;
+use std::time::{Duration, Instant};
+
+use ::io_uring::{IoUring, Probe, opcode, squeue, types};
+
+use crate::blocking::{check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, total_len};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
+use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
+use crate::io::{File, IO, OpenOptions};
+
+/// Submission-queue entries of a default ring. 256 lets a busy machine hand
+/// a whole batch to the kernel in one `io_uring_enter`, while the SQE array
+/// (16 KiB) still fits in L2; bigger rings buy nothing at the queue depths
+/// storage engines run, and cost memory that is pinned for the ring's life.
+const DEFAULT_ENTRIES: u32 = 256;
+
+/// Completion-queue entries per submission entry by default. In-flight
+/// operations are capped at the CQ size (so the CQ can never overflow), so a
+/// larger factor lets more operations run than one SQ batch holds; 4 gives
+/// 1024 operations in flight for 1024 × 16 bytes of CQ.
+const DEFAULT_CQ_FACTOR: u32 = 4;
+
+/// `user_data` of async-cancel requests. Their CQEs only say whether the
+/// cancel found its target; the target's own CQE does the bookkeeping.
+const CANCEL_USER_DATA: u64 = u64::MAX;
+
+/// Longest transfer one SQE carries. CQE results are `i32`, so a transfer
+/// must stay below 2 GiB; longer ones continue like short reads and writes.
+const MAX_TRANSFER: usize = 1 << 30;
+
+/// Iovecs one `Writev` SQE carries (Linux's `IOV_MAX`); longer vectors
+/// continue like short writes.
+const IOV_MAX: usize = 1024;
+
+/// Resubmissions of one operation after `-EAGAIN`/`-EINTR` CQEs before it
+/// fails. Regular files never get there; the cap turns a device that keeps
+/// answering "try again" into an error instead of a busy loop.
+const MAX_RETRIES: u32 = 1000;
+
+/// How a ring is set up: what [`UringIO`] asks of the kernel.
+///
+/// ```no_run
+/// use ratchet_runtime::{UringIO, UringOptions};
+/// let io: UringIO = UringOptions::new().entries(512).build()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UringOptions {
+    entries: u32,
+    cq_entries: Option<u32>,
+    sqpoll_idle: Option<Duration>,
+    coop_taskrun: bool,
+    single_issuer: bool,
+}
+
+impl Default for UringOptions {
+    fn default() -> Self {
+        UringOptions {
+            entries: DEFAULT_ENTRIES,
+            cq_entries: None,
+            sqpoll_idle: None,
+            coop_taskrun: true,
+            single_issuer: true,
+        }
+    }
+}
+
+impl UringOptions {
+    /// The defaults: 256 SQ entries, a CQ four times that,
+    /// `COOP_TASKRUN` and `SINGLE_ISSUER` where the kernel accepts them, no
+    /// SQPOLL.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Submission-queue entries (the kernel rounds up to a power of two).
+    #[must_use]
+    pub fn entries(self, entries: u32) -> Self {
+        UringOptions {
+            entries: entries.max(1),
+            ..self
+        }
+    }
+
+    /// Completion-queue entries, which is also the cap on operations in
+    /// flight; at least twice the SQ entries (smaller values are raised).
+    #[must_use]
+    pub fn cq_entries(self, cq_entries: u32) -> Self {
+        UringOptions {
+            cq_entries: Some(cq_entries),
+            ..self
+        }
+    }
+
+    /// Runs a kernel thread that polls the SQ (`IORING_SETUP_SQPOLL`), which
+    /// sleeps after `idle` without work. Off by default: on a machine with
+    /// few cores the polling thread competes with the application and is
+    /// many times slower at low queue depth.
+    #[must_use]
+    pub fn sqpoll(self, idle: Option<Duration>) -> Self {
+        UringOptions {
+            sqpoll_idle: idle,
+            ..self
+        }
+    }
+
+    /// Asks for `IORING_SETUP_COOP_TASKRUN` (on by default; dropped silently
+    /// where the kernel refuses it): completions are not announced by
+    /// interrupting the thread, since [`IO::step`] enters the kernel anyway.
+    #[must_use]
+    pub fn coop_taskrun(self, on: bool) -> Self {
+        UringOptions {
+            coop_taskrun: on,
+            ..self
+        }
+    }
+
+    /// Asks for `IORING_SETUP_SINGLE_ISSUER` (on by default; dropped silently
+    /// where the kernel refuses it). The ring then belongs to the first
+    /// thread that submits to it, normally the first to call
+    /// [`IO::step`]: operations may still be issued from any thread, but
+    /// stepping from another thread fails with
+    /// [`CompletionError::Unsupported`]. Switch it off to step one backend
+    /// from several threads.
+    #[must_use]
+    pub fn single_issuer(self, on: bool) -> Self {
+        UringOptions {
+            single_issuer: on,
+            ..self
+        }
+    }
+
+    /// Sets up the ring. Fails with the reason when io_uring is unavailable.
+    pub fn build(self) -> io::Result<UringIO> {
+        UringIO::with_options(self)
+    }
+
+    fn cq_size(&self) -> u32 {
+        let sq = self.entries.next_power_of_two();
+        self.cq_entries
+            .unwrap_or(sq.saturating_mul(DEFAULT_CQ_FACTOR))
+            .max(sq.saturating_mul(2))
+    }
+}
+
+/// The set-up flags the kernel accepted, and the opcodes it offers.
+#[derive(Debug, Clone, Copy)]
+struct RingInfo {
+    sq_entries: u32,
+    cq_entries: u32,
+    coop_taskrun: bool,
+    single_issuer: bool,
+    submit_all: bool,
+    sqpoll: bool,
+    /// `IORING_OP_FTRUNCATE` (Linux 6.9); without it truncation is a syscall.
+    ftruncate: bool,
+}
+
+/// Creates a ring as `opts` asks, dropping `COOP_TASKRUN`, `SINGLE_ISSUER`
+/// and `SUBMIT_ALL` one after another while the kernel refuses them
+/// (`EINVAL` from an older kernel), and checks the opcodes ratchet needs.
+fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
+    let wants = [
+        (opts.coop_taskrun, opts.single_issuer, true),
+        (opts.coop_taskrun, false, true),
+        (false, false, true),
+        (false, false, false),
+    ];
+    let mut last_err = None;
+    for (i, &(coop, single, submit_all)) in wants.iter().enumerate() {
+        if i > 0 && wants[i - 1] == wants[i] {
+            continue;
+        }
+        let mut builder = IoUring::builder();
+        builder.setup_cqsize(opts.cq_size());
+        if let Some(idle) = opts.sqpoll_idle {
+            builder.setup_sqpoll(u32::try_from(idle.as_millis()).unwrap_or(u32::MAX));
+        }
+        if coop {
+            builder.setup_coop_taskrun();
+        }
+        if single {
+            // Disabled until the first submission, so that the thread which
+            // steps the backend (not the one that built it) is the issuer.
+            builder.setup_single_issuer().setup_r_disabled();
+        }
+        if submit_all {
+            builder.setup_submit_all();
+        }
+        match builder.build(opts.entries) {
+            Ok(ring) => {
+                let mut probe = Probe::new();
+                ring.submitter()
+                    .register_probe(&mut probe)
+                    .map_err(|e| unavailable(&e, "IORING_REGISTER_PROBE failed"))?;
+                for (code, name) in [
+                    (opcode::Read::CODE, "IORING_OP_READ"),
+                    (opcode::Write::CODE, "IORING_OP_WRITE"),
+                    (opcode::Writev::CODE, "IORING_OP_WRITEV"),
+                    (opcode::Fsync::CODE, "IORING_OP_FSYNC"),
+                    (opcode::AsyncCancel::CODE, "IORING_OP_ASYNC_CANCEL"),
+                ] {
+                    if !probe.is_supported(code) {
+                        return Err(io::Error::new(
+                            io::ErrorKind::Unsupported,
+                            format!("the kernel's io_uring lacks {name} (Linux 5.6 or later has it)"),
+                        ));
+                    }
+                }
+                let params = ring.params();
+                let info = RingInfo {
+                    sq_entries: params.sq_entries(),
+                    cq_entries: params.cq_entries(),
+                    coop_taskrun: coop,
+                    single_issuer: single,
+                    submit_all,
+                    sqpoll: params.is_setup_sqpoll(),
+                    ftruncate: probe.is_supported(opcode::Ftruncate::CODE),
+                };
+                return Ok((ring, info));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => last_err = Some(e),
+            Err(e) => return Err(unavailable(&e, "io_uring_setup failed")),
+        }
+    }
+    let e = last_err.unwrap_or_else(|| io::Error::from_raw_os_error(libc::EINVAL));
+    Err(unavailable(&e, "io_uring_setup failed"))
+}
+
+/// Words `err` (from setting up a ring) as a reason a person can act on.
+fn unavailable(err: &io::Error, what: &str) -> io::Error {
+    let disabled = fs::read_to_string("/proc/sys/kernel/io_uring_disabled")
+        .ok()
+        .and_then(|s| s.trim().parse::<u8>().ok());
+    io::Error::new(err.kind(), unavailable_reason(err, what, disabled))
+}
+
+fn unavailable_reason(err: &io::Error, what: &str, io_uring_disabled: Option<u8>) -> String {
+    let why = match err.raw_os_error() {
+        Some(libc::ENOSYS) => "this kernel has no io_uring (ENOSYS)".to_string(),
+        Some(libc::EPERM) => match io_uring_disabled {
+            Some(2) => "io_uring is switched off: sysctl kernel.io_uring_disabled=2".to_string(),
+            Some(1) => {
+                "io_uring is restricted to the io_uring_group: sysctl kernel.io_uring_disabled=1".to_string()
+            }
+            _ => "not permitted (EPERM): a seccomp filter (containers often block io_uring) \
+                  or kernel.io_uring_disabled"
+                .to_string(),
+        },
+        Some(libc::ENOMEM) => {
+            "out of locked memory for the rings (ENOMEM): raise RLIMIT_MEMLOCK or use fewer entries"
+                .to_string()
+        }
+        _ => err.to_string(),
+    };
+    format!("{what}: {why}")
+}
+
+/// The io_uring backend.
+///
+/// `Send + Sync`: the ring sits behind a mutex that is never held while a
+/// completion's callback runs, so callbacks may issue more operations on the
+/// same backend. Completions finish only inside [`IO::step`] (and the
+/// [`IO::wait`]/[`IO::block`] built on it).
+///
+/// An aborted completion (by [`Completion::abort`], a group's `cancel` or
+/// [`UringIO::cancel`]) gets its result at once, but its buffers stay owned by
+/// the operation until the kernel's CQE arrives; before `step` blocks, it
+/// sends an async cancel for every aborted operation still in the kernel, so
+/// that even a read that would never finish (an empty pipe) lets go.
+pub struct UringIO {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    info: RingInfo,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Our critical sections run no user code (callbacks run after the
+        // lock is released) and leave the state consistent between
+        // statements that can panic, so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A snapshot of a [`UringIO`]'s queues, for tests and diagnostics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UringStats {
+    /// Submission-queue entries of the ring.
+    pub sq_entries: u32,
+    /// Completion-queue entries, which cap the operations in the kernel.
+    pub cq_entries: u32,
+    /// Requests pushed to the ring whose CQE has not been reaped yet
+    /// (cancel requests included); never more than `cq_entries`.
+    pub in_kernel: usize,
+    /// Requests waiting in the local overflow queue for room in the ring.
+    pub queued: usize,
+    /// Operations not yet retired: in the kernel, queued, or syncs waiting
+    /// for earlier writes.
+    pub live: usize,
+}
+
+impl UringIO {
+    /// A backend with the default [`UringOptions`].
+    pub fn new() -> io::Result<Self> {
+        Self::with_options(UringOptions::default())
+    }
+
+    /// The options builder: `UringIO::builder().entries(512).build()`.
+    #[must_use]
+    pub fn builder() -> UringOptions {
+        UringOptions::default()
+    }
+
+    /// A backend set up as `options` asks.
+    pub fn with_options(options: UringOptions) -> io::Result<Self> {
+        let (ring, info) = setup_ring(&options)?;
+        Ok(UringIO {
+            shared: Arc::new(Shared {
+                state: Mutex::new(State {
+                    ring,
+                    slots: Vec::new(),
+                    free: Vec::new(),
+                    overflow: VecDeque::new(),
+                    parked: Vec::new(),
+                    reaped: Vec::new(),
+                    cqes: Vec::new(),
+                    in_kernel: 0,
+                    live: 0,
+                    cap: info.cq_entries as usize,
+                    issuer: None,
+                    single_issuer: info.single_issuer,
+                }),
+                info,
+            }),
+        })
+    }
+
+    /// What the kernel accepted, in one line (entries, set-up flags).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        describe(&self.shared.info)
+    }
+
+    /// The current state of the queues.
+    #[must_use]
+    pub fn stats(&self) -> UringStats {
+        let st = self.shared.lock();
+        UringStats {
+            sq_entries: self.shared.info.sq_entries,
+            cq_entries: self.shared.info.cq_entries,
+            in_kernel: st.in_kernel,
+            queued: st.overflow.len(),
+            live: st.live,
+        }
+    }
+
+    /// Aborts `c` and asks the kernel to cancel its operation. The
+    /// operation's buffers stay owned by the backend until its CQE arrives
+    /// (a later `step` reaps it); the cancel request's own CQE is ignored,
+    /// so cancelling an operation that has just finished is harmless.
+    pub fn cancel(&self, c: &Completion) {
+        c.abort();
+        let mut st = self.shared.lock();
+        let targets: Vec<u64> = st
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match &slot.op {
+                Some(op) if op.in_kernel && !op.cancel_sent && op.guard.completion().same_as(c) => {
+                    Some(user_data(i, slot.generation))
+                }
+                _ => None,
+            })
+            .collect();
+        for ud in targets {
+            st.send_cancel(ud);
+        }
+    }
+}
+
+fn describe(info: &RingInfo) -> String {
+    let mut flags = Vec::new();
+    if info.coop_taskrun {
+        flags.push("COOP_TASKRUN");
+    }
+    if info.single_issuer {
+        flags.push("SINGLE_ISSUER");
+    }
+    if info.submit_all {
+        flags.push("SUBMIT_ALL");
+    }
+    if info.sqpoll {
+        flags.push("SQPOLL");
+    }
+    if flags.is_empty() {
+        flags.push("no set-up flags");
+    }
+    format!(
+        "io_uring sq={} cq={} {}; truncate by {}",
+        info.sq_entries,
+        info.cq_entries,
+        flags.join("|"),
+        if info.ftruncate {
+            "IORING_OP_FTRUNCATE"
+        } else {
+            "ftruncate(2)"
+        }
+    )
+}
+
+impl fmt::Debug for UringIO {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UringIO")
+            .field("ring", &self.describe())
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl IO for UringIO {
+    fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        let mut open = fs::OpenOptions::new();
+        open.read(true).write(!options.read_only);
+        if !options.read_only {
+            open.create(options.create).create_new(options.create_new);
+        }
+        if options.direct {
+            open.custom_flags(libc::O_DIRECT);
+        }
+        let file = open.open(path)?;
+        Ok(Arc::new(UringFile {
+            shared: self.shared.clone(),
+            handle: Arc::new(FileHandle {
+                file,
+                direct: options.direct,
+                writes_in_flight: AtomicUsize::new(0),
+            }),
+        }))
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn step(&self) -> Result<usize, CompletionError> {
+        let mut retired = {
+            let mut st = self.shared.lock();
+            st.make_progress()?;
+            std::mem::take(&mut st.reaped)
+        };
+        let n = retired.len();
+        for (op, outcome) in retired.drain(..) {
+            // The device has let go: release the buffers, the descriptor and
+            // the in-flight mark before the callback runs, so the callback
+            // sees `device_released()` and may reuse the buffer at once.
+            let c = op.guard.completion().clone();
+            drop(op);
+            match outcome {
+                Ok(n) => c.complete(n),
+                Err(e) => c.error(e),
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// An open file of a [`UringIO`].
+struct UringFile {
+    shared: Arc<Shared>,
+    /// Shared with every in-flight operation on the file, so the descriptor
+    /// stays open (and its number is not reused by another file) until the
+    /// last CQE, even when the user drops the file first.
+    handle: Arc<FileHandle>,
+}
+
+struct FileHandle {
+    file: fs::File,
+    direct: bool,
+    /// Writes issued and not yet retired. A sync waits for them: the kernel
+    /// runs SQEs in any order, and "earlier writes" must be on the device
+    /// before a sync reports success. Changed only under the ring's lock.
+    writes_in_flight: AtomicUsize,
+}
+
+impl UringFile {
+    /// The checks [`crate::BlockingIO`] makes, with the same errors: a
+    /// refused operation finishes its completion with the error too.
+    fn check(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
+        let len = total_len(bufs);
+        check_len(len)?;
+        offset_plus(pos, len)?;
+        if self.handle.direct {
+            check_direct_alignment(pos, bufs)?;
+        }
+        Ok(())
+    }
+
+    fn issue(&self, c: Completion, kind: OpKind, pos: u64) -> Result<Completion, CompletionError> {
+        let guard = c.begin_io();
+        let op = Op {
+            guard,
+            file: self.handle.clone(),
+            kind,
+            pos,
+            done: 0,
+            retries: 0,
+            in_kernel: false,
+            cancel_sent: false,
+        };
+        let mut st = self.shared.lock();
+        let is_write = op.kind.is_write();
+        let is_sync = matches!(op.kind, OpKind::Sync(_));
+        let ud = st.insert(op);
+        if is_write {
+            self.handle.writes_in_flight.fetch_add(1, Ordering::Relaxed);
+        }
+        if is_sync && self.handle.writes_in_flight.load(Ordering::Relaxed) > 0 {
+            st.parked.push(ud);
+        } else {
+            st.queue(Pending::Op(ud));
+        }
+        Ok(c)
+    }
+}
+
+impl File for UringFile {
+    fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
+        let buf = match read_buffer_of(&c) {
+            Ok(buf) => buf,
+            Err(err) => return reject(c, err),
+        };
+        if let Err(err) = self.check(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        if buf.is_empty() {
+            c.complete(0);
+            return Ok(c);
+        }
+        self.issue(c, OpKind::Read(buf), pos)
+    }
+
+    fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = self.check(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        if buf.is_empty() {
+            c.complete(0);
+            return Ok(c);
+        }
+        self.issue(c, OpKind::Write(buf), pos)
+    }
+
+    fn pwritev(
+        &self,
+        pos: u64,
+        bufs: Vec<Arc<Buffer>>,
+        c: Completion,
+    ) -> Result<Completion, CompletionError> {
+        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
+        if let Err(err) = self.check(pos, &refs) {
+            return reject(c, err);
+        }
+        let total = total_len(&refs);
+        if total == 0 {
+            c.complete(0);
+            return Ok(c);
+        }
+        self.issue(
+            c,
+            OpKind::Writev {
+                bufs,
+                iov: IoVecs(Vec::new()),
+                total,
+            },
+            pos,
+        )
+    }
+
+    fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        let mode = c.sync_mode().unwrap_or(SyncMode::Full);
+        self.issue(c, OpKind::Sync(mode), 0)
+    }
+
+    fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if self.shared.info.ftruncate {
+            return self.issue(c, OpKind::Truncate(len), 0);
+        }
+        match self.handle.file.set_len(len) {
+            Ok(()) => c.complete(0),
+            Err(e) => c.error(e.into()),
+        }
+        Ok(c)
+    }
+
+    fn size(&self) -> Result<u64, CompletionError> {
+        Ok(self.handle.file.metadata()?.len())
+    }
+}
+
+/// One operation, owned by its slot from issue to CQE.
+struct Op {
+    /// The user's completion, marked as held by the device until this guard
+    /// drops after the final CQE. It also keeps a read's buffer alive.
+    guard: InFlight,
+    /// Keeps the descriptor open while the kernel may use it.
+    file: Arc<FileHandle>,
+    kind: OpKind,
+    pos: u64,
+    /// Bytes transferred so far: short transfers continue from here.
+    done: usize,
+    /// `-EAGAIN`/`-EINTR` CQEs seen, bounded by [`MAX_RETRIES`].
+    retries: u32,
+    /// Its SQE is in the ring and its CQE not yet reaped.
+    in_kernel: bool,
+    /// An async cancel has been sent for the current submission.
+    cancel_sent: bool,
+}
+
+/// The iovec array of a `Writev`'s current submission.
+struct IoVecs(Vec<libc::iovec>);
+
+// SAFETY: the pointers in the iovecs point into `Buffer`s owned (through
+// `Arc`s) by the same operation; Rust code never dereferences them, it only
+// hands them to the kernel, and an operation is only touched under the ring's
+// mutex.
+unsafe impl Send for IoVecs {}
+
+/// What an operation does, with the buffers it owns until its final CQE:
+/// the kernel reads from or writes into them, so they must outlive it even
+/// when the user has dropped every handle.
+enum OpKind {
+    /// Also owned by the completion; held here too so the slot alone shows
+    /// what the kernel may touch.
+    Read(Arc<Buffer>),
+    Write(Arc<Buffer>),
+    Writev {
+        bufs: Vec<Arc<Buffer>>,
+        /// Rebuilt from `bufs` past `done` bytes at each submission. The
+        /// kernel reads it during submission; it lives in the slot until the
+        /// CQE all the same.
+        iov: IoVecs,
+        total: usize,
+    },
+    Sync(SyncMode),
+    Truncate(u64),
+}
+
+impl OpKind {
+    fn is_write(&self) -> bool {
+        matches!(self, OpKind::Write(_) | OpKind::Writev { .. })
+    }
+
+    fn write_len(&self) -> usize {
+        match self {
+            OpKind::Write(buf) => buf.len(),
+            OpKind::Writev { total, .. } => *total,
+            _ => 0,
+        }
+    }
+}
+
+impl Op {
+    /// The SQE for the rest of this operation (all of it on first
+    /// submission). Rebuilds a `Writev`'s iovecs.
+    fn entry(&mut self, user_data: u64) -> squeue::Entry {
+        let fd = types::Fd(self.file.file.as_raw_fd());
+        let pos = self.pos + self.done as u64;
+        let entry = match &mut self.kind {
+            OpKind::Read(buf) => {
+                let n = (buf.len() - self.done).min(MAX_TRANSFER);
+                opcode::Read::new(fd, buf.as_mut_ptr().wrapping_add(self.done), n as u32)
+                    .offset(pos)
+                    .build()
+            }
+            OpKind::Write(buf) => {
+                let n = (buf.len() - self.done).min(MAX_TRANSFER);
+                opcode::Write::new(
+                    fd,
+                    buf.as_mut_ptr().wrapping_add(self.done).cast_const(),
+                    n as u32,
+                )
+                .offset(pos)
+                .build()
+            }
+            OpKind::Writev { bufs, iov, .. } => {
+                let iov = &mut iov.0;
+                iov.clear();
+                let mut skip = self.done;
+                let mut bytes = 0usize;
+                for buf in bufs.iter() {
+                    let len = buf.len();
+                    if skip >= len {
+                        skip -= len;
+                        continue;
+                    }
+                    let take = (len - skip).min(MAX_TRANSFER - bytes);
+                    iov.push(libc::iovec {
+                        iov_base: buf.as_mut_ptr().wrapping_add(skip).cast(),
+                        iov_len: take,
+                    });
+                    skip = 0;
+                    bytes += take;
+                    if iov.len() == IOV_MAX || bytes == MAX_TRANSFER {
+                        break;
+                    }
+                }
+                opcode::Writev::new(fd, iov.as_ptr(), iov.len() as u32)
+                    .offset(pos)
+                    .build()
+            }
+            OpKind::Sync(mode) => {
+                let flags = match mode {
+                    SyncMode::Data => types::FsyncFlags::DATASYNC,
+                    SyncMode::Full => types::FsyncFlags::empty(),
+                };
+                opcode::Fsync::new(fd).flags(flags).build()
+            }
+            OpKind::Truncate(len) => opcode::Ftruncate::new(fd, *len).build(),
+        };
+        entry.user_data(user_data)
+    }
+}
+
+/// A request waiting for room in the ring.
+#[derive(Debug, Clone, Copy)]
+enum Pending {
+    /// The operation with this `user_data` (its next submission).
+    Op(u64),
+    /// An async cancel of the operation with this `user_data`.
+    Cancel(u64),
+}
+
+struct Slot {
+    /// Bumped each time the slot is freed, so `user_data` (index and
+    /// generation) names one operation and a stale cancel finds nothing.
+    generation: u32,
+    op: Option<Op>,
+}
+
+fn user_data(index: usize, generation: u32) -> u64 {
+    (u64::from(generation) << 32) | index as u64
+}
+
+struct State {
+    ring: IoUring,
+    slots: Vec<Slot>,
+    free: Vec<usize>,
+    /// Requests that found the ring full (or the in-flight cap reached), in
+    /// issue order; nothing is pushed to the ring while it is non-empty, so
+    /// the order holds.
+    overflow: VecDeque<Pending>,
+    /// Syncs waiting for earlier writes to the same file to retire.
+    parked: Vec<u64>,
+    /// Retired operations whose completions the next `step` finishes
+    /// (outside the lock).
+    reaped: Vec<(Op, Outcome)>,
+    /// Scratch space for CQEs, reused.
+    cqes: Vec<(u64, i32)>,
+    /// SQEs pushed whose CQE has not been reaped (cancels included).
+    in_kernel: usize,
+    /// Occupied slots.
+    live: usize,
+    /// The cap on `in_kernel`: the CQ size, so the CQ cannot overflow.
+    cap: usize,
+    /// The thread the ring was enabled for, with `SINGLE_ISSUER`.
+    issuer: Option<ThreadId>,
+    single_issuer: bool,
+}
+
+impl State {
+    fn insert(&mut self, op: Op) -> u64 {
+        self.live += 1;
+        if let Some(i) = self.free.pop() {
+            let slot = &mut self.slots[i];
+            slot.op = Some(op);
+            user_data(i, slot.generation)
+        } else {
+            self.slots.push(Slot {
+                generation: 1,
+                op: Some(op),
+            });
+            user_data(self.slots.len() - 1, 1)
+        }
+    }
+
+    fn slot_of(&mut self, ud: u64) -> Option<(usize, &mut Op)> {
+        let index = (ud & 0xffff_ffff) as usize;
+        let generation = (ud >> 32) as u32;
+        let slot = self.slots.get_mut(index)?;
+        if slot.generation != generation {
+            return None;
+        }
+        slot.op.as_mut().map(|op| (index, op))
+    }
+
+    /// Pushes `p` to the ring, or to the overflow queue behind earlier ones.
+    fn queue(&mut self, p: Pending) {
+        if !self.overflow.is_empty() || !self.try_push(p) {
+            self.overflow.push_back(p);
+        }
+    }
+
+    /// Moves queued requests to the ring while there is room.
+    fn flush_overflow(&mut self) {
+        while let Some(&p) = self.overflow.front() {
+            if !self.try_push(p) {
+                break;
+            }
+            self.overflow.pop_front();
+        }
+    }
+
+    /// Pushes one request if the in-flight cap and the SQ allow (submitting
+    /// the full SQ first). An operation aborted before it ever reached the
+    /// kernel is retired instead. Returns whether `p` is dealt with.
+    fn try_push(&mut self, p: Pending) -> bool {
+        if self.in_kernel >= self.cap {
+            return false;
+        }
+        let entry = match p {
+            Pending::Cancel(target) => opcode::AsyncCancel::new(target)
+                .build()
+                .user_data(CANCEL_USER_DATA),
+            Pending::Op(ud) => {
+                let Some((index, op)) = self.slot_of(ud) else {
+                    return true;
+                };
+                if op.guard.completion().failed() {
+                    self.retire(index, Err(CompletionError::Aborted));
+                    return true;
+                }
+                op.entry(ud)
+            }
+        };
+        if !self.push_entry(&entry) {
+            return false;
+        }
+        self.in_kernel += 1;
+        if let Pending::Op(ud) = p
+            && let Some((_, op)) = self.slot_of(ud)
+        {
+            op.in_kernel = true;
+            op.cancel_sent = false;
+        }
+        true
+    }
+
+    fn push_entry(&mut self, entry: &squeue::Entry) -> bool {
+        // SAFETY: every address in `entry` (buffer, iovec array) points into
+        // memory owned by the operation's slot (`Arc<Buffer>`s whose storage
+        // never moves, the slot's own iovec `Vec` which is not touched until
+        // the CQE), and its descriptor is kept open by the slot's
+        // `Arc<FileHandle>`. A slot is freed only when its CQE has been
+        // reaped (or, on drop, when the ring is drained or the slots leaked),
+        // so all of it outlives the kernel's use. Cancel entries carry no
+        // address.
+        if unsafe { self.ring.submission().push(entry) }.is_ok() {
+            return true;
+        }
+        // The SQ is full: hand it to the kernel to make room, then retry.
+        if self.submit(0).is_err() {
+            return false;
+        }
+        // SAFETY: as above.
+        unsafe { self.ring.submission().push(entry) }.is_ok()
+    }
+
+    /// Enables a `SINGLE_ISSUER` ring for the calling thread the first time,
+    /// and refuses other threads after that.
+    fn check_issuer(&mut self) -> Result<(), CompletionError> {
+        if !self.single_issuer {
+            return Ok(());
+        }
+        let me = std::thread::current().id();
+        match self.issuer {
+            Some(t) if t == me => Ok(()),
+            Some(_) => Err(CompletionError::Unsupported(
+                "this UringIO is bound to the first thread that stepped it (IORING_SETUP_SINGLE_ISSUER); \
+                 build it with UringIO::builder().single_issuer(false) to step it from several threads",
+            )),
+            None => {
+                self.ring.submitter().register_enable_rings()?;
+                self.issuer = Some(me);
+                Ok(())
+            }
+        }
+    }
+
+    /// Submits the SQ and waits for `want` CQEs: retries `EINTR`; on
+    /// `EAGAIN`/`EBUSY` (the kernel is short of resources or has CQEs to
+    /// post) reaps what has arrived and tries again.
+    fn submit(&mut self, want: usize) -> Result<(), CompletionError> {
+        self.check_issuer()?;
+        loop {
+            match self.ring.submit_and_wait(want) {
+                Ok(_) => return Ok(()),
+                Err(e) => match e.raw_os_error() {
+                    Some(libc::EINTR) => {}
+                    Some(libc::EAGAIN | libc::EBUSY) => {
+                        if self.reap() == 0 {
+                            std::thread::yield_now();
+                        } else if want > 0 {
+                            return Ok(());
+                        }
+                    }
+                    _ => return Err(e.into()),
+                },
+            }
+        }
+    }
+
+    /// Handles every CQE in the CQ; returns how many there were.
+    fn reap(&mut self) -> usize {
+        let mut cqes = std::mem::take(&mut self.cqes);
+        cqes.extend(self.ring.completion().map(|cqe| (cqe.user_data(), cqe.result())));
+        let n = cqes.len();
+        for &(ud, res) in &cqes {
+            self.on_cqe(ud, res);
+        }
+        cqes.clear();
+        self.cqes = cqes;
+        n
+    }
+
+    fn on_cqe(&mut self, ud: u64, res: i32) {
+        self.in_kernel -= 1;
+        if ud == CANCEL_USER_DATA {
+            return;
+        }
+        let Some((index, op)) = self.slot_of(ud) else {
+            return;
+        };
+        op.in_kernel = false;
+        let aborted = op.guard.completion().failed();
+        let outcome = if res < 0 {
+            let errno = -res;
+            match errno {
+                libc::EAGAIN | libc::EINTR if !aborted && op.retries < MAX_RETRIES => {
+                    op.retries += 1;
+                    None
+                }
+                _ if aborted => Some(Err(CompletionError::Aborted)),
+                libc::ECANCELED => Some(Err(CompletionError::Aborted)),
+                _ => Some(Err(CompletionError::Io(
+                    io::Error::from_raw_os_error(errno).kind(),
+                ))),
+            }
+        } else {
+            let n = res as usize;
+            op.done += n;
+            let done = op.done;
+            match &op.kind {
+                OpKind::Sync(_) | OpKind::Truncate(_) => Some(Ok(0)),
+                // EOF (a zero-byte read) ends a read with what has arrived.
+                // With `O_DIRECT` only EOF stops a read short of a block
+                // boundary, and asking again from an unaligned offset would
+                // fail with `EINVAL` rather than return 0.
+                OpKind::Read(buf)
+                    if n == 0 || done >= buf.len() || (op.file.direct && done % DIRECT_IO_ALIGN != 0) =>
+                {
+                    Some(Ok(done as i32))
+                }
+                OpKind::Write(_) | OpKind::Writev { .. } if done >= op.kind.write_len() => {
+                    Some(Ok(done as i32))
+                }
+                OpKind::Write(_) | OpKind::Writev { .. } if n == 0 => {
+                    Some(Err(CompletionError::ShortWrite {
+                        expected: op.kind.write_len(),
+                        actual: done,
+                    }))
+                }
+                _ if aborted => Some(Err(CompletionError::Aborted)),
+                // A short transfer: continue with the rest.
+                _ => None,
+            }
+        };
+        match outcome {
+            Some(outcome) => self.retire(index, outcome),
+            None => self.queue(Pending::Op(ud)),
+        }
+    }
+
+    /// Frees the slot and queues the operation for its completion to be
+    /// finished by `step`. Unparks syncs waiting for this write.
+    fn retire(&mut self, index: usize, outcome: Outcome) {
+        let slot = &mut self.slots[index];
+        let Some(op) = slot.op.take() else {
+            return;
+        };
+        slot.generation = slot.generation.wrapping_add(1).max(1);
+        self.free.push(index);
+        self.live -= 1;
+        if op.kind.is_write()
+            && op.file.writes_in_flight.fetch_sub(1, Ordering::Relaxed) == 1
+            && !self.parked.is_empty()
+        {
+            let file = op.file.clone();
+            let mut parked = std::mem::take(&mut self.parked);
+            parked.retain(|&ud| match self.slot_of(ud) {
+                Some((_, sync)) if Arc::ptr_eq(&sync.file, &file) => {
+                    self.queue(Pending::Op(ud));
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
+            parked.append(&mut self.parked);
+            self.parked = parked;
+        }
+        self.reaped.push((op, outcome));
+    }
+
+    fn send_cancel(&mut self, ud: u64) {
+        if let Some((_, op)) = self.slot_of(ud) {
+            op.cancel_sent = true;
+            self.queue(Pending::Cancel(ud));
+        }
+    }
+
+    /// Sends an async cancel for each aborted operation in the kernel that
+    /// has none yet: called before blocking, so that waiting cannot hang on
+    /// an operation nobody wants any more.
+    fn cancel_aborted(&mut self) {
+        let targets: Vec<u64> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| match &slot.op {
+                Some(op) if op.in_kernel && !op.cancel_sent && op.guard.completion().failed() => {
+                    Some(user_data(i, slot.generation))
+                }
+                _ => None,
+            })
+            .collect();
+        for ud in targets {
+            self.send_cancel(ud);
+        }
+    }
+
+    /// One `step`'s worth of work under the lock: submit, wait for at least
+    /// one CQE if nothing has arrived, reap, until some operation retired or
+    /// nothing is in flight.
+    fn make_progress(&mut self) -> Result<(), CompletionError> {
+        loop {
+            self.flush_overflow();
+            if !self.reaped.is_empty() {
+                // Retired on issue (aborted before submission) or by a reap
+                // during a submission: deliver those first, but hand the
+                // kernel what is queued.
+                if !self.ring.submission().is_empty() {
+                    self.submit(0)?;
+                }
+                self.reap();
+                return Ok(());
+            }
+            if self.in_kernel == 0 {
+                return Ok(());
+            }
+            if self.ring.completion().is_empty() {
+                self.cancel_aborted();
+                self.submit(1)?;
+            } else if !self.ring.submission().is_empty() {
+                self.submit(0)?;
+            }
+            self.reap();
+        }
+    }
+}
+
+impl Drop for State {
+    /// Cancels and drains every operation still in the kernel, so no buffer
+    /// is freed while the kernel may write it. Where draining is impossible
+    /// (another thread owns a `SINGLE_ISSUER` ring, or the kernel refuses),
+    /// the slots are leaked instead: a leak is safe, a use after free is not.
+    fn drop(&mut self) {
+        // Never submitted: nothing to wait for.
+        self.overflow.retain(|p| matches!(p, Pending::Cancel(_)));
+        let mut sent = false;
+        while self.in_kernel > 0 {
+            if !sent {
+                sent = true;
+                let targets: Vec<u64> = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.op.as_ref().is_some_and(|op| op.in_kernel && !op.cancel_sent))
+                    .map(|(i, s)| user_data(i, s.generation))
+                    .collect();
+                for ud in targets {
+                    self.send_cancel(ud);
+                }
+            }
+            self.flush_overflow();
+            if self.ring.completion().is_empty() && self.submit(1).is_err() {
+                std::mem::forget(std::mem::take(&mut self.slots));
+                std::mem::forget(std::mem::take(&mut self.reaped));
+                return;
+            }
+            self.reap();
+        }
+        // `reaped` and the remaining slots drop here: their completions were
+        // never finished by a step, so tell their owners.
+        for (op, outcome) in self.reaped.drain(..) {
+            let c = op.guard.completion().clone();
+            drop(op);
+            match outcome {
+                Ok(n) => c.complete(n),
+                Err(e) => c.error(e),
+            }
+        }
+        for slot in &mut self.slots {
+            if let Some(op) = slot.op.take() {
+                let c = op.guard.completion().clone();
+                drop(op);
+                c.abort();
+            }
+        }
+    }
+}
+
+/// Runs random reads of `block` bytes on `file`, `qd` at a time, with a bare
+/// io_uring loop set up exactly like a [`UringIO`] built from `options`,
+/// until `duration` has passed; returns the reads done and the time taken.
+/// `next_block` gives the index of the block each read fetches.
+///
+/// Not a public API: the reference loop of `examples/iobench.rs`, kept here
+/// because all of ratchet's `unsafe` lives in this module.
+#[doc(hidden)]
+pub fn bench_raw_random_reads(
+    file: &fs::File,
+    block: usize,
+    qd: usize,
+    options: &UringOptions,
+    duration: Duration,
+    next_block: &mut dyn FnMut() -> u64,
+) -> io::Result<(u64, Duration)> {
+    let (mut ring, info) = setup_ring(options)?;
+    if info.single_issuer {
+        ring.submitter().register_enable_rings()?;
+    }
+    let qd = qd.clamp(1, info.sq_entries as usize);
+    let bufs: Vec<Buffer> = (0..qd).map(|_| Buffer::new_aligned(block)).collect();
+    let fd = types::Fd(file.as_raw_fd());
+    let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
+    let read = |i: usize, block_no: u64| {
+        opcode::Read::new(fd, bufs[i].as_mut_ptr(), block_u32)
+            .offset(block_no * block as u64)
+            .build()
+            .user_data(i as u64)
+    };
+    let mut in_flight = 0usize;
+    let mut ops = 0u64;
+    let start = Instant::now();
+    let result = (|| {
+        let (submitter, mut sq, mut cq) = ring.split();
+        for i in 0..qd {
+            // SAFETY: the entry points into `bufs[i]`, which is only dropped
+            // after every read has completed (or is leaked, below), and at
+            // most one read per buffer is in flight; `fd` is borrowed from
+            // `file`, which outlives this call.
+            unsafe { sq.push(&read(i, next_block())) }.map_err(|_| io::Error::other("SQ full"))?;
+            in_flight += 1;
+        }
+        sq.sync();
+        let mut stopping = false;
+        let mut failed = None;
+        while in_flight > 0 {
+            match submitter.submit_and_wait(1) {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                Err(e) => return Err(e),
+            }
+            cq.sync();
+            for cqe in &mut cq {
+                in_flight -= 1;
+                if cqe.result() != block as i32 {
+                    failed.get_or_insert(cqe.result());
+                    stopping = true;
+                    continue;
+                }
+                ops += 1;
+                if !stopping {
+                    // SAFETY: as above; buffer `user_data` is free again, its
+                    // CQE has just arrived.
+                    unsafe { sq.push(&read(cqe.user_data() as usize, next_block())) }
+                        .map_err(|_| io::Error::other("SQ full"))?;
+                    in_flight += 1;
+                }
+            }
+            sq.sync();
+            if !stopping && start.elapsed() >= duration {
+                stopping = true;
+            }
+        }
+        match failed {
+            Some(res) if res < 0 => Err(io::Error::from_raw_os_error(-res)),
+            Some(res) => Err(io::Error::other(format!("short read of {res} bytes"))),
+            None => Ok(()),
+        }
+    })();
+    let elapsed = start.elapsed();
+    if in_flight > 0 {
+        // Left the loop on an error with reads in flight: the kernel may
+        // still write into the buffers, so they must never be freed.
+        std::mem::forget(bufs);
+    }
+    result.map(|()| (ops, elapsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_the_cause() {
+        let enosys = io::Error::from_raw_os_error(libc::ENOSYS);
+        assert!(unavailable_reason(&enosys, "setup", None).contains("no io_uring"));
+        let eperm = io::Error::from_raw_os_error(libc::EPERM);
+        assert!(unavailable_reason(&eperm, "setup", Some(2)).contains("kernel.io_uring_disabled=2"));
+        assert!(unavailable_reason(&eperm, "setup", Some(0)).contains("seccomp"));
+        assert!(unavailable_reason(&eperm, "setup", Some(1)).contains("io_uring_group"));
+    }
+
+    #[test]
+    fn cq_is_at_least_twice_the_sq() {
+        assert_eq!(UringOptions::new().cq_size(), DEFAULT_ENTRIES * DEFAULT_CQ_FACTOR);
+        assert_eq!(UringOptions::new().entries(100).cq_entries(10).cq_size(), 256);
+    }
+
+    #[test]
+    fn user_data_round_trips() {
+        let ud = user_data(7, 3);
+        assert_eq!(ud & 0xffff_ffff, 7);
+        assert_eq!(ud >> 32, 3);
+        assert_ne!(ud, CANCEL_USER_DATA);
+    }
+}
