@@ -33,6 +33,7 @@ mod deferred;
 #[cfg(target_os = "linux")]
 mod io_uring;
 mod memory;
+mod sim;
 
 #[doc(hidden)]
 pub mod __private;
@@ -51,6 +52,9 @@ pub use group::CompletionGroup;
 pub use io::{BACKEND_ENV, BackendKind, File, IO, OpenOptions, default_io, io_for, parse_backend};
 pub use memory::MemoryIO;
 pub use result::{IOCompletions, IOResult};
+pub use sim::{
+    DEFAULT_SECTOR_BYTES, FaultKind, FaultProbabilities, Latency, OpKind, SimConfig, SimIO, TraceEvent,
+};
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {

@@ -1,0 +1,1618 @@
+//! `SimIO`: a seeded simulation backend with latency, reordering, faults
+//! and a crash model. The model is documented on [`SimIO`], where the public
+//! documentation shows it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
+use crate::completion::{Completion, CompletionError, InFlight, Outcome};
+use crate::io::{File, IO, OpenOptions};
+use crate::result::IOResult;
+
+/// The sector size of [`SimConfig::default`]: the smallest unit a disk writes
+/// atomically on the devices ratchet targets, so the granularity at which a
+/// crash or a torn write splits a write.
+pub const DEFAULT_SECTOR_BYTES: usize = 512;
+
+/// The largest file the simulation holds, since files live in memory. A write
+/// or truncate beyond it fails with `ErrorKind::FileTooLarge` (`EFBIG`), as
+/// on a file system with this limit; 4 GiB is far beyond what a test writes
+/// and still small enough that a stray huge offset cannot exhaust memory.
+const MAX_FILE_BYTES: u64 = 1 << 32;
+
+/// `EIO` on the Unix systems ratchet runs on (Linux, the BSDs, macOS).
+const EIO: i32 = 5;
+
+/// `EBADF`: what the kernel reports for a write through a read-only descriptor.
+const EBADF: i32 = 9;
+
+/// How long an operation takes, in simulated nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Latency {
+    /// Always this many nanoseconds: operations submitted together are due
+    /// together, which exercises tie-breaking.
+    Fixed(u64),
+    /// Uniform between the bounds, both included.
+    Uniform {
+        /// The shortest latency.
+        min_ns: u64,
+        /// The longest latency.
+        max_ns: u64,
+    },
+    /// Exponentially distributed with this mean: mostly short, sometimes long,
+    /// like a device with a queue.
+    Exponential {
+        /// The mean latency.
+        mean_ns: u64,
+    },
+}
+
+impl Latency {
+    fn sample(&self, rng: &mut SimRng) -> u64 {
+        match *self {
+            Latency::Fixed(ns) => ns,
+            Latency::Uniform { min_ns, max_ns } if max_ns <= min_ns => min_ns,
+            Latency::Uniform { min_ns, max_ns } => {
+                // `max - min + 1` wraps to 0 only for the full range, where
+                // any u64 will do.
+                match (max_ns - min_ns).checked_add(1) {
+                    Some(span) => min_ns + rng.below(span),
+                    None => rng.next_u64(),
+                }
+            }
+            Latency::Exponential { mean_ns } => {
+                // Inverse transform sampling; `1 - u` is in (0, 1], so the
+                // logarithm is finite. `as` saturates on overflow.
+                let u = rng.next_f64();
+                (-(1.0 - u).ln() * mean_ns as f64) as u64
+            }
+        }
+    }
+}
+
+/// Per-operation probabilities of each fault, each in `[0, 1]`.
+///
+/// One uniform draw per operation picks at most one fault: a read checks
+/// `read_eio` then `short_read`; a write `write_eio`, `torn_write`,
+/// `short_write`, `no_space`; a sync `sync_eio`. So `1.0` for one kind makes
+/// every operation of its type fail that way.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FaultProbabilities {
+    /// A read fails with `EIO`.
+    pub read_eio: f64,
+    /// A write (`pwrite` or `pwritev`) fails with `EIO`, writing nothing.
+    pub write_eio: f64,
+    /// A sync fails with `EIO`, making nothing durable.
+    pub sync_eio: f64,
+    /// A read stops early: [`FaultKind::ShortRead`].
+    pub short_read: f64,
+    /// A write stops early: [`FaultKind::ShortWrite`].
+    pub short_write: f64,
+    /// A write lands in part: [`FaultKind::TornWrite`].
+    pub torn_write: f64,
+    /// A write finds the device full: [`FaultKind::NoSpace`].
+    pub no_space: f64,
+}
+
+impl FaultProbabilities {
+    fn all(&self) -> [f64; 7] {
+        [
+            self.read_eio,
+            self.write_eio,
+            self.sync_eio,
+            self.short_read,
+            self.short_write,
+            self.torn_write,
+            self.no_space,
+        ]
+    }
+}
+
+/// A fault the simulation injects into one operation. See the module
+/// documentation for what each does to the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// Fails with [`SimIO::eio`]; nothing happens. Fits every operation.
+    Eio,
+    /// A read delivers a prefix of the bytes and fails with
+    /// [`CompletionError::ShortRead`].
+    ShortRead,
+    /// A write lands a strict prefix and fails with
+    /// [`CompletionError::ShortWrite`].
+    ShortWrite,
+    /// A write lands some of its sectors and fails with [`SimIO::eio`].
+    TornWrite,
+    /// Fails with `Io(ErrorKind::StorageFull)`; nothing is written.
+    NoSpace,
+    /// Fails with this error; nothing happens. Fits every operation.
+    Error(CompletionError),
+}
+
+impl FaultKind {
+    /// The fault as it applies to an operation of `op`: a kind that cannot
+    /// happen to it (a short read of a write, say) becomes [`FaultKind::Eio`],
+    /// so "fail operation k" always fails operation k.
+    fn fit(self, op: OpKind) -> FaultKind {
+        let fits = match self {
+            FaultKind::Eio | FaultKind::Error(_) => true,
+            FaultKind::ShortRead => op == OpKind::Read,
+            FaultKind::ShortWrite | FaultKind::TornWrite => op == OpKind::Write,
+            FaultKind::NoSpace => op != OpKind::Read,
+        };
+        if fits { self } else { FaultKind::Eio }
+    }
+}
+
+/// Everything a [`SimIO`] run depends on besides the calls made to it.
+///
+/// A plain struct: set fields directly (`SimConfig { reorder_probability:
+/// 0.1, ..SimConfig::with_seed(seed) }`) or chain the builder methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// The seed every random choice derives from.
+    pub seed: u64,
+    /// The latency of an operation.
+    pub latency: Latency,
+    /// The probability that an operation also gets [`SimConfig::tail_latency`]
+    /// on top: the rare slow request of a real device.
+    pub tail_latency_probability: f64,
+    /// The extra latency of the slow operations.
+    pub tail_latency: Latency,
+    /// The probability that a step delivers one operation that is due later
+    /// ahead of the earliest ones.
+    pub reorder_probability: f64,
+    /// The probability that [`SimIO::spurious_wakeup`] says yes, so that
+    /// [`SimIO::block_with_spurious`] calls a machine again while its
+    /// completion is pending.
+    pub spurious_wakeup_probability: f64,
+    /// Faults injected at random.
+    pub faults: FaultProbabilities,
+    /// Faults injected at chosen operations: `(index, kind)` fails the
+    /// operation with that index (0 for the first submitted; the `op` of
+    /// [`TraceEvent::Submit`]). Takes precedence over random faults.
+    pub faults_at: Vec<(u64, FaultKind)>,
+    /// Whether a crash lets some sectors of unsynced writes reach the durable
+    /// image; without it a crash drops every unsynced write whole.
+    pub crash_tearing: bool,
+    /// The atomic unit of the simulated disk, in bytes (at least 1).
+    pub sector_bytes: usize,
+}
+
+impl Default for SimConfig {
+    /// Seed 0; latency uniform between 10 µs and 200 µs; no tail, reordering,
+    /// spurious wake-ups or faults; crash tearing on, at 512-byte sectors.
+    fn default() -> Self {
+        SimConfig {
+            seed: 0,
+            latency: Latency::Uniform {
+                min_ns: 10_000,
+                max_ns: 200_000,
+            },
+            tail_latency_probability: 0.0,
+            tail_latency: Latency::Fixed(10_000_000),
+            reorder_probability: 0.0,
+            spurious_wakeup_probability: 0.0,
+            faults: FaultProbabilities::default(),
+            faults_at: Vec::new(),
+            crash_tearing: true,
+            sector_bytes: DEFAULT_SECTOR_BYTES,
+        }
+    }
+}
+
+impl SimConfig {
+    /// [`SimConfig::default`] with `seed`.
+    #[must_use]
+    pub fn with_seed(seed: u64) -> Self {
+        SimConfig {
+            seed,
+            ..Self::default()
+        }
+    }
+
+    /// Sets [`SimConfig::latency`].
+    #[must_use]
+    pub fn latency(mut self, latency: Latency) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Sets [`SimConfig::tail_latency_probability`] and
+    /// [`SimConfig::tail_latency`].
+    #[must_use]
+    pub fn tail_latency(mut self, probability: f64, extra: Latency) -> Self {
+        self.tail_latency_probability = probability;
+        self.tail_latency = extra;
+        self
+    }
+
+    /// Sets [`SimConfig::reorder_probability`].
+    #[must_use]
+    pub fn reorder_probability(mut self, probability: f64) -> Self {
+        self.reorder_probability = probability;
+        self
+    }
+
+    /// Sets [`SimConfig::spurious_wakeup_probability`].
+    #[must_use]
+    pub fn spurious_wakeup_probability(mut self, probability: f64) -> Self {
+        self.spurious_wakeup_probability = probability;
+        self
+    }
+
+    /// Sets [`SimConfig::faults`].
+    #[must_use]
+    pub fn faults(mut self, faults: FaultProbabilities) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Fails the operation with index `op` with `kind` (see
+    /// [`SimConfig::faults_at`]).
+    #[must_use]
+    pub fn fault_at(mut self, op: u64, kind: FaultKind) -> Self {
+        self.faults_at.push((op, kind));
+        self
+    }
+
+    /// Sets [`SimConfig::crash_tearing`].
+    #[must_use]
+    pub fn crash_tearing(mut self, on: bool) -> Self {
+        self.crash_tearing = on;
+        self
+    }
+
+    /// Sets [`SimConfig::sector_bytes`].
+    #[must_use]
+    pub fn sector_bytes(mut self, bytes: usize) -> Self {
+        self.sector_bytes = bytes;
+        self
+    }
+
+    /// Panics with the name of the first setting that makes no sense.
+    fn validate(&self) {
+        let probabilities = [
+            ("tail_latency_probability", self.tail_latency_probability),
+            ("reorder_probability", self.reorder_probability),
+            ("spurious_wakeup_probability", self.spurious_wakeup_probability),
+        ];
+        for (name, p) in probabilities {
+            assert!(
+                (0.0..=1.0).contains(&p),
+                "SimConfig::{name} must be in [0, 1], not {p}"
+            );
+        }
+        for p in self.faults.all() {
+            assert!(
+                (0.0..=1.0).contains(&p),
+                "SimConfig::faults: {p} is not a probability in [0, 1]"
+            );
+        }
+        assert!(
+            self.sector_bytes > 0,
+            "SimConfig::sector_bytes must be at least 1"
+        );
+    }
+}
+
+/// The type of a simulated operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OpKind {
+    /// `pread`.
+    Read,
+    /// `pwrite` or `pwritev`.
+    Write,
+    /// `sync`, either mode.
+    Sync,
+    /// `truncate`.
+    Truncate,
+}
+
+/// One thing that happened in a simulation, in the order it happened.
+///
+/// Two runs with the same seed and the same calls produce equal traces;
+/// `Display` prints one line per event for a failing test to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TraceEvent {
+    /// A file was opened; later events name it by `file`.
+    Open {
+        /// The simulated time.
+        time_ns: u64,
+        /// The path as given.
+        path: PathBuf,
+        /// The file's number, stable for the life of the simulation.
+        file: u64,
+        /// Whether `open_file` created it.
+        created: bool,
+    },
+    /// A file's name was removed.
+    Remove {
+        /// The simulated time.
+        time_ns: u64,
+        /// The path as given.
+        path: PathBuf,
+    },
+    /// An operation was submitted.
+    Submit {
+        /// The simulated time.
+        time_ns: u64,
+        /// The operation's index, counted from 0 in submission order.
+        op: u64,
+        /// The file's number.
+        file: u64,
+        /// The operation.
+        kind: OpKind,
+        /// The offset (the new length, for a truncate; 0 for a sync).
+        pos: u64,
+        /// Bytes to transfer (0 for syncs and truncates).
+        len: u64,
+        /// When it is due.
+        due_ns: u64,
+        /// The fault it will suffer, if any.
+        fault: Option<FaultKind>,
+    },
+    /// An operation was delivered, or aborted by a crash.
+    Deliver {
+        /// The simulated time.
+        time_ns: u64,
+        /// The operation's index.
+        op: u64,
+        /// What the device reported. The completion keeps an earlier outcome
+        /// if it had one (an abort by the user, say).
+        outcome: Outcome,
+    },
+    /// [`SimIO::spurious_wakeup`] said yes.
+    Spurious {
+        /// The simulated time.
+        time_ns: u64,
+    },
+    /// [`SimIO::crash`] ran.
+    Crash {
+        /// The simulated time.
+        time_ns: u64,
+        /// Pending operations it aborted.
+        aborted: usize,
+        /// Unsynced or in-flight changes it found (writes and truncates).
+        unsynced: usize,
+        /// Sectors of those that reached the durable image anyway.
+        sectors_kept: usize,
+        /// Sectors of those that were lost.
+        sectors_lost: usize,
+    },
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceEvent::Open {
+                time_ns,
+                path,
+                file,
+                created,
+            } => {
+                let how = if *created { "create" } else { "open" };
+                write!(f, "{time_ns:>12}ns {how} {} as file {file}", path.display())
+            }
+            TraceEvent::Remove { time_ns, path } => {
+                write!(f, "{time_ns:>12}ns remove {}", path.display())
+            }
+            TraceEvent::Submit {
+                time_ns,
+                op,
+                file,
+                kind,
+                pos,
+                len,
+                due_ns,
+                fault,
+            } => {
+                write!(
+                    f,
+                    "{time_ns:>12}ns submit #{op} {kind:?} file {file} pos {pos} len {len} due {due_ns}ns"
+                )?;
+                match fault {
+                    Some(fault) => write!(f, " fault {fault:?}"),
+                    None => Ok(()),
+                }
+            }
+            TraceEvent::Deliver { time_ns, op, outcome } => {
+                write!(f, "{time_ns:>12}ns deliver #{op} {outcome:?}")
+            }
+            TraceEvent::Spurious { time_ns } => write!(f, "{time_ns:>12}ns spurious wake-up"),
+            TraceEvent::Crash {
+                time_ns,
+                aborted,
+                unsynced,
+                sectors_kept,
+                sectors_lost,
+            } => write!(
+                f,
+                "{time_ns:>12}ns CRASH: {aborted} aborted, {unsynced} unsynced changes, \
+                 {sectors_kept} sectors kept, {sectors_lost} lost"
+            ),
+        }
+    }
+}
+
+/// A seeded, single-threaded simulation of a storage device, for
+/// finding the bugs of a machine that only show up under unlucky timing,
+/// failing hardware or a power cut.
+///
+/// One `u64` seed decides everything the simulation chooses, so a failing run
+/// is reproduced by running it again with the same seed (and the same calls).
+/// Each kind of choice draws from its own stream derived from that seed
+/// (latency, delivery order, faults, spurious wake-ups, crash tearing), so
+/// turning faults on does not change the latencies a run sees, and so on.
+/// There is no wall time anywhere: the clock is simulated and only moves
+/// when [`IO::step`] delivers an operation.
+///
+/// # The model
+///
+/// - **Latency.** Each operation gets a due time `now + latency` when it is
+///   submitted, with the latency drawn from [`SimConfig::latency`] (plus,
+///   rarely, [`SimConfig::tail_latency`]). Nothing ever finishes inside the
+///   call that submits it: every completion waits for a `step()`.
+/// - **Delivery.** `step()` moves the clock to the earliest due time and
+///   delivers every operation due then, in an order drawn from the order
+///   stream. With [`SimConfig::reorder_probability`] it sometimes delivers one
+///   later operation ahead of them instead, out of time order.
+/// - **Effects at delivery.** A read sees the file as it is when the read is
+///   delivered, and a write lands when it is delivered, not when it is
+///   submitted: overlapping operations in flight together race the way they
+///   do on a real device, and a machine that reads its own unacknowledged
+///   write may not see it.
+/// - **Two images per file.** Each file has a volatile image (what reads see)
+///   and a durable image (what survives [`SimIO::crash`]). A successful `sync`
+///   makes durable exactly the changes *delivered before the sync was
+///   submitted*: POSIX promises no more for writes that finish while the
+///   `fsync` runs, so the simulation grants no more. A failed sync makes
+///   nothing durable; the changes stay volatile for a later sync to cover.
+/// - **Crash.** [`SimIO::crash`] aborts every pending operation, keeps the
+///   durable images, and (with [`SimConfig::crash_tearing`]) lets each sector
+///   of each unsynced or in-flight write reach the durable image or not, at
+///   random. Handles opened before the crash are dead: their operations fail
+///   with [`CompletionError::Aborted`]. Reopen the files through the same
+///   `SimIO` to recover from the durable images.
+/// - **Namespace.** Creating and removing files is durable at once (as if
+///   every directory were synced), so crash tests exercise file contents.
+///   A removed file stays readable through handles opened before.
+///
+/// # Faults
+///
+/// Faults are decided when an operation is submitted (by probability, from
+/// [`SimConfig::faults`], or by operation index, from [`SimConfig::faults_at`])
+/// and recorded in the trace. What each does is what a real backend reports
+/// after its own retry loop has given up:
+///
+/// - [`FaultKind::Eio`]: nothing happens; the operation fails with
+///   [`SimIO::eio`], the error `BlockingIO` reports for a real `EIO`.
+/// - [`FaultKind::ShortRead`]: a prefix of the available bytes arrives; the
+///   read fails with [`CompletionError::ShortRead`]. (A real backend continues
+///   short reads, so a shortfall it reports is an error, never a smaller
+///   count: a smaller count means EOF.)
+/// - [`FaultKind::ShortWrite`]: a strict prefix of the data lands; the write
+///   fails with [`CompletionError::ShortWrite`], exactly as `BlockingIO` does
+///   when the device stops accepting bytes.
+/// - [`FaultKind::TornWrite`]: some sectors of the write land and others do
+///   not (a non-empty strict subset when the write spans two sectors or more;
+///   a one-sector write lands whole); the write fails with [`SimIO::eio`].
+/// - [`FaultKind::NoSpace`]: nothing is written; the operation fails with
+///   `CompletionError::Io(ErrorKind::StorageFull)`.
+/// - [`FaultKind::Error`]: nothing happens; the operation fails with the
+///   given error.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ratchet_runtime::{Buffer, Completion, FaultKind, IO, OpenOptions, SimConfig, SimIO};
+///
+/// let config = SimConfig::with_seed(7).fault_at(1, FaultKind::Eio).crash_tearing(false);
+/// let io = SimIO::new(config);
+/// let file = io.open_file("/db".as_ref(), OpenOptions::new()).unwrap();
+/// let w = file.pwrite(0, Arc::new(Buffer::from_vec(b"page".to_vec())), Completion::write()).unwrap();
+/// assert!(!w.finished()); // every operation waits for a step
+/// assert_eq!(io.wait(&w), Ok(4));
+/// let s = file.sync(Completion::sync()).unwrap(); // operation 1: fails
+/// assert_eq!(io.wait(&s), Err(SimIO::eio()));
+/// io.crash(); // the write was never made durable
+/// let file = io.open_file("/db".as_ref(), OpenOptions::existing()).unwrap();
+/// assert_eq!(file.size(), Ok(0));
+/// ```
+///
+/// Clones share one simulation. It is `Send + Sync` like every backend, but a
+/// run is only reproducible when one thread drives it.
+#[derive(Clone)]
+pub struct SimIO {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    config: SimConfig,
+    state: Mutex<State>,
+}
+
+/// Everything that changes, under one lock: the simulation is sequential by
+/// design, so finer locking would buy nothing but ways to be nondeterministic.
+struct State {
+    now_ns: u64,
+    /// Bumped by each crash; a handle from an older epoch is dead.
+    epoch: u64,
+    next_op: u64,
+    /// File names, ordered so that nothing depends on hash order.
+    names: BTreeMap<PathBuf, usize>,
+    /// Every file ever created, by number; kept after removal for the handles
+    /// still open on it.
+    nodes: Vec<Node>,
+    /// Submitted and not yet delivered, in submission order.
+    pending: Vec<PendingOp>,
+    trace: Vec<TraceEvent>,
+    faults_at: BTreeMap<u64, FaultKind>,
+    latency_rng: SimRng,
+    order_rng: SimRng,
+    fault_rng: SimRng,
+    spurious_rng: SimRng,
+    crash_rng: SimRng,
+}
+
+/// One file's contents.
+#[derive(Default)]
+struct Node {
+    /// What reads see: the durable image with every change since applied.
+    volatile: Vec<u8>,
+    /// What a crash leaves.
+    durable: Vec<u8>,
+    /// Changes applied to `volatile` and not yet to `durable`, in the order
+    /// they were applied, so a sync can make a prefix of them durable.
+    unsynced: Vec<Change>,
+    /// The sequence number the next change gets.
+    next_seq: u64,
+}
+
+struct Change {
+    seq: u64,
+    what: Mutation,
+}
+
+enum Mutation {
+    Write { pos: usize, data: Vec<u8> },
+    Truncate { len: usize },
+}
+
+impl Mutation {
+    fn apply(&self, image: &mut Vec<u8>) {
+        match self {
+            Mutation::Write { pos, data } => write_into(image, *pos, data),
+            Mutation::Truncate { len } => image.resize(*len, 0),
+        }
+    }
+}
+
+impl Node {
+    /// Applies `what` to the volatile image and remembers it for a sync.
+    fn change(&mut self, what: Mutation) {
+        what.apply(&mut self.volatile);
+        self.unsynced.push(Change {
+            seq: self.next_seq,
+            what,
+        });
+        self.next_seq += 1;
+    }
+}
+
+/// An operation between submission and delivery.
+struct PendingOp {
+    op: u64,
+    node: usize,
+    due_ns: u64,
+    kind: Pending,
+    fault: Option<FaultKind>,
+    /// Random bits for the fault to use at delivery (how short, which sectors).
+    fault_bits: u64,
+    /// An error decided at submission (a write through a read-only handle),
+    /// reported at delivery like the kernel's would be.
+    forced: Option<CompletionError>,
+    /// Keeps the completion (and so a read's buffer) alive and
+    /// `device_released()` false until delivery, however the user aborts or
+    /// drops their handles: the simulated device still owns the buffer.
+    held: InFlight,
+}
+
+enum Pending {
+    /// The buffer the device fills at delivery; the completion owns it too,
+    /// this handle saves looking it up again.
+    Read {
+        pos: u64,
+        buf: Arc<Buffer>,
+    },
+    /// The data is gathered from the buffers at delivery, when the device
+    /// would read them.
+    Write {
+        pos: u64,
+        bufs: Vec<Arc<Buffer>>,
+    },
+    /// Covers the changes with a sequence number below `upto`: those delivered
+    /// before the sync was submitted.
+    Sync {
+        upto: u64,
+    },
+    Truncate {
+        len: u64,
+    },
+}
+
+impl Pending {
+    fn kind(&self) -> OpKind {
+        match self {
+            Pending::Read { .. } => OpKind::Read,
+            Pending::Write { .. } => OpKind::Write,
+            Pending::Sync { .. } => OpKind::Sync,
+            Pending::Truncate { .. } => OpKind::Truncate,
+        }
+    }
+}
+
+fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
+    // A panic while the lock is held can only come from the simulator's own
+    // short critical sections (callbacks run unlocked); carrying on lets a
+    // test report its own failure instead of a cascade of poison errors.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The tags that make each random stream of one seed independent.
+mod stream {
+    pub const LATENCY: u64 = 1;
+    pub const ORDER: u64 = 2;
+    pub const FAULT: u64 = 3;
+    pub const SPURIOUS: u64 = 4;
+    pub const CRASH: u64 = 5;
+}
+
+impl SimIO {
+    /// A simulation with no files, at time 0.
+    ///
+    /// # Panics
+    ///
+    /// If a probability in `config` lies outside `[0, 1]`, or
+    /// `sector_bytes` is 0.
+    #[must_use]
+    pub fn new(config: SimConfig) -> Self {
+        config.validate();
+        let seed = config.seed;
+        let state = State {
+            now_ns: 0,
+            epoch: 0,
+            next_op: 0,
+            names: BTreeMap::new(),
+            nodes: Vec::new(),
+            pending: Vec::new(),
+            trace: Vec::new(),
+            // Later entries for the same index win, as with repeated calls
+            // to `inject_fault`.
+            faults_at: config.faults_at.iter().copied().collect(),
+            latency_rng: SimRng::new(seed, stream::LATENCY),
+            order_rng: SimRng::new(seed, stream::ORDER),
+            fault_rng: SimRng::new(seed, stream::FAULT),
+            spurious_rng: SimRng::new(seed, stream::SPURIOUS),
+            crash_rng: SimRng::new(seed, stream::CRASH),
+        };
+        SimIO {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new(state),
+            }),
+        }
+    }
+
+    /// The error a simulated `EIO` reports: the one `BlockingIO` reports for a
+    /// real `EIO` (`io::Error::from_raw_os_error(EIO).kind()`).
+    #[must_use]
+    pub fn eio() -> CompletionError {
+        CompletionError::Io(io::Error::from_raw_os_error(EIO).kind())
+    }
+
+    /// The configuration this simulation runs with.
+    #[must_use]
+    pub fn config(&self) -> &SimConfig {
+        &self.shared.config
+    }
+
+    /// The simulated time, in nanoseconds since the start.
+    #[must_use]
+    pub fn now_ns(&self) -> u64 {
+        self.state().now_ns
+    }
+
+    /// How many operations have been submitted: the index the next one gets.
+    #[must_use]
+    pub fn ops_submitted(&self) -> u64 {
+        self.state().next_op
+    }
+
+    /// How many operations are submitted and not yet delivered.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.state().pending.len()
+    }
+
+    /// A copy of everything recorded so far.
+    #[must_use]
+    pub fn trace(&self) -> Vec<TraceEvent> {
+        self.state().trace.clone()
+    }
+
+    /// Fails the operation with index `op` with `kind`, like
+    /// [`SimConfig::fault_at`], for a test that decides during the run. Has no
+    /// effect on an operation already submitted.
+    pub fn inject_fault(&self, op: u64, kind: FaultKind) {
+        self.state().faults_at.insert(op, kind);
+    }
+
+    /// Draws from the spurious wake-up stream: whether a driver should call its
+    /// machine again now, although the completion it waits for is pending.
+    /// Always false with a probability of 0, without drawing. A yes is
+    /// recorded in the trace.
+    pub fn spurious_wakeup(&self) -> bool {
+        let p = self.shared.config.spurious_wakeup_probability;
+        if p <= 0.0 {
+            return false;
+        }
+        let mut st = self.state();
+        let yes = st.spurious_rng.chance(p);
+        if yes {
+            let time_ns = st.now_ns;
+            st.trace.push(TraceEvent::Spurious { time_ns });
+        }
+        yes
+    }
+
+    /// [`IO::block`] with spurious wake-ups: while the completion the machine
+    /// waits for is pending, each time [`SimIO::spurious_wakeup`] says so the
+    /// machine is called again before the next step. A correct machine then
+    /// returns `IO` again and starts nothing. `IO::block` on a `SimIO` does
+    /// the same; `block` through `dyn IO` does not.
+    ///
+    /// # Panics
+    ///
+    /// If the machine, called while its completion is pending, returns `Done`
+    /// or submits an operation to this simulation: it ran work it should not
+    /// have, the bug this driver exists to find.
+    pub fn block_with_spurious<T, E>(
+        &self,
+        mut machine: impl FnMut() -> Result<IOResult<T>, E>,
+    ) -> Result<T, E>
+    where
+        E: From<CompletionError>,
+    {
+        loop {
+            let mut waiting = match machine()? {
+                IOResult::Done(value) => return Ok(value),
+                IOResult::IO(io) => io.into_completion(),
+            };
+            while !waiting.finished() {
+                // At most one re-entry per step, so that even a probability
+                // of 1 lets the run make progress.
+                if self.spurious_wakeup() {
+                    let before = self.ops_submitted();
+                    match machine()? {
+                        IOResult::Done(_) => panic!(
+                            "SimIO (seed {}): a machine called again while its completion was pending \
+                             returned Done: it went past a suspension point without its I/O",
+                            self.shared.config.seed
+                        ),
+                        // Waits for what the machine now says it waits for,
+                        // normally the same completion.
+                        IOResult::IO(io) => waiting = io.into_completion(),
+                    }
+                    let after = self.ops_submitted();
+                    assert!(
+                        after == before,
+                        "SimIO (seed {}): a machine called again while its completion was pending \
+                         submitted {} operation(s) (indices {before}..{after}): a resumed machine \
+                         must not redo work that ran before its suspension point",
+                        self.shared.config.seed,
+                        after - before
+                    );
+                    if waiting.finished() {
+                        break;
+                    }
+                }
+                if self.step()? == 0 && !waiting.finished() {
+                    return Err(CompletionError::Stalled.into());
+                }
+            }
+        }
+    }
+
+    /// Simulates a power cut, between two steps.
+    ///
+    /// Every pending operation is aborted: its completion finishes with
+    /// [`CompletionError::Aborted`] (unless it had finished already) and its
+    /// buffers are released. Each file's volatile image is replaced by its
+    /// durable image; with [`SimConfig::crash_tearing`], each sector of each
+    /// unsynced change (including writes in flight) first reaches the durable
+    /// image or not, at random from the crash stream, and an unsynced
+    /// truncate persists or not. Every handle opened before is dead; reopen
+    /// the files to recover. The clock and the operation count go on.
+    pub fn crash(&self) {
+        let mut guard = self.state();
+        let st = &mut *guard;
+        let pending = std::mem::take(&mut st.pending);
+        let tearing = self.shared.config.crash_tearing;
+        let sector = self.shared.config.sector_bytes;
+        let (mut unsynced, mut kept, mut lost) = (0, 0, 0);
+        for (index, node) in st.nodes.iter_mut().enumerate() {
+            let mut changes: Vec<Mutation> = std::mem::take(&mut node.unsynced)
+                .into_iter()
+                .map(|c| c.what)
+                .collect();
+            // Writes in flight may have reached the disk as well: the device
+            // got them, nobody was told.
+            for op in pending.iter().filter(|op| op.node == index) {
+                if let Pending::Write { pos, bufs } = &op.kind
+                    && let Ok(pos) = usize::try_from(*pos)
+                    && op.forced.is_none()
+                {
+                    changes.push(Mutation::Write {
+                        pos,
+                        data: gather(bufs),
+                    });
+                }
+            }
+            unsynced += changes.len();
+            for change in changes {
+                match change {
+                    Mutation::Write { pos, data } => {
+                        for (at, chunk) in sectors(pos, &data, sector) {
+                            if tearing && st.crash_rng.chance(0.5) {
+                                write_into(&mut node.durable, at, chunk);
+                                kept += 1;
+                            } else {
+                                lost += 1;
+                            }
+                        }
+                    }
+                    truncate @ Mutation::Truncate { .. } => {
+                        if tearing && st.crash_rng.chance(0.5) {
+                            truncate.apply(&mut node.durable);
+                        }
+                    }
+                }
+            }
+            node.volatile = node.durable.clone();
+        }
+        st.epoch += 1;
+        let time_ns = st.now_ns;
+        st.trace.push(TraceEvent::Crash {
+            time_ns,
+            aborted: pending.len(),
+            unsynced,
+            sectors_kept: kept,
+            sectors_lost: lost,
+        });
+        for op in &pending {
+            st.trace.push(TraceEvent::Deliver {
+                time_ns,
+                op: op.op,
+                outcome: Err(CompletionError::Aborted),
+            });
+        }
+        // Callbacks run unlocked: they may submit (to dead handles).
+        drop(guard);
+        finish_all(
+            pending
+                .into_iter()
+                .map(|op| (op.held, Err(CompletionError::Aborted)))
+                .collect(),
+        );
+    }
+
+    /// The durable image of the file at `path`: what a crash now would leave
+    /// (before tearing). `None` if no file has that name.
+    #[must_use]
+    pub fn durable_contents(&self, path: &Path) -> Option<Vec<u8>> {
+        let st = self.state();
+        st.names.get(path).map(|&n| st.nodes[n].durable.clone())
+    }
+
+    /// The volatile image of the file at `path`: what a read delivered now
+    /// would see. `None` if no file has that name.
+    #[must_use]
+    pub fn volatile_contents(&self, path: &Path) -> Option<Vec<u8>> {
+        let st = self.state();
+        st.names.get(path).map(|&n| st.nodes[n].volatile.clone())
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.shared.state)
+    }
+}
+
+impl fmt::Debug for SimIO {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.state();
+        f.debug_struct("SimIO")
+            .field("seed", &self.shared.config.seed)
+            .field("now_ns", &st.now_ns)
+            .field("ops_submitted", &st.next_op)
+            .field("pending", &st.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl IO for SimIO {
+    fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        let mut st = self.state();
+        let st = &mut *st;
+        let (node, created) = match st.names.get(path) {
+            Some(_) if options.create && options.create_new => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{}: file exists", path.display()),
+                ));
+            }
+            Some(&node) => (node, false),
+            None if options.create || options.create_new => {
+                if options.read_only {
+                    // What the kernel (and so std) says to O_CREAT without
+                    // write access.
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "creating a file needs write access",
+                    ));
+                }
+                st.nodes.push(Node::default());
+                let node = st.nodes.len() - 1;
+                st.names.insert(path.to_owned(), node);
+                (node, true)
+            }
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("{}: no such file", path.display()),
+                ));
+            }
+        };
+        st.trace.push(TraceEvent::Open {
+            time_ns: st.now_ns,
+            path: path.to_owned(),
+            file: node as u64,
+            created,
+        });
+        Ok(Arc::new(SimFile {
+            sim: self.clone(),
+            node,
+            epoch: st.epoch,
+            read_only: options.read_only,
+            direct: options.direct,
+        }))
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        let mut st = self.state();
+        if st.names.remove(path).is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: no such file", path.display()),
+            ));
+        }
+        let time_ns = st.now_ns;
+        st.trace.push(TraceEvent::Remove {
+            time_ns,
+            path: path.to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Moves the clock to the earliest due time and delivers every operation
+    /// due then, in an order from the order stream; or, with the reorder
+    /// probability, one operation due later instead. Callbacks run after the
+    /// simulation's lock is released, so they may submit more; what they
+    /// submit waits for a later step.
+    fn step(&self) -> Result<usize, CompletionError> {
+        let mut guard = self.state();
+        let st = &mut *guard;
+        if st.pending.is_empty() {
+            return Ok(0);
+        }
+        let batch = st.pick_batch(self.shared.config.reorder_probability);
+        let mut slots: Vec<Option<PendingOp>> =
+            std::mem::take(&mut st.pending).into_iter().map(Some).collect();
+        let ops: Vec<PendingOp> = batch.iter().filter_map(|&i| slots[i].take()).collect();
+        st.pending = slots.into_iter().flatten().collect();
+        let mut delivered = Vec::with_capacity(ops.len());
+        for op in ops {
+            st.now_ns = st.now_ns.max(op.due_ns);
+            let outcome = st.deliver(&op, self.shared.config.sector_bytes);
+            st.trace.push(TraceEvent::Deliver {
+                time_ns: st.now_ns,
+                op: op.op,
+                outcome,
+            });
+            delivered.push((op.held, outcome));
+        }
+        let count = delivered.len();
+        // Callbacks run unlocked: they may submit more.
+        drop(guard);
+        finish_all(delivered);
+        Ok(count)
+    }
+
+    /// [`SimIO::block_with_spurious`].
+    fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+    where
+        Self: Sized,
+        E: From<CompletionError>,
+    {
+        self.block_with_spurious(machine)
+    }
+}
+
+/// Finishes delivered or aborted operations, with no lock held: callbacks may
+/// submit more. The device lets go of each buffer before its completion
+/// finishes, so a callback already sees `device_released()`.
+fn finish_all(done: Vec<(InFlight, Outcome)>) {
+    for (held, outcome) in done {
+        let c = held.completion().clone();
+        drop(held);
+        match outcome {
+            Ok(n) => c.complete(n),
+            Err(e) => c.error(e),
+        }
+    }
+}
+
+impl State {
+    /// Indices into `pending` of what the next step delivers, in delivery
+    /// order.
+    fn pick_batch(&mut self, reorder_probability: f64) -> Vec<usize> {
+        let earliest = self.pending.iter().map(|op| op.due_ns).min().unwrap_or(0);
+        if reorder_probability > 0.0 && self.order_rng.chance(reorder_probability) {
+            let later: Vec<usize> = (0..self.pending.len())
+                .filter(|&i| self.pending[i].due_ns > earliest)
+                .collect();
+            if !later.is_empty() {
+                return vec![later[self.order_rng.below_usize(later.len())]];
+            }
+        }
+        let mut batch: Vec<usize> = (0..self.pending.len())
+            .filter(|&i| self.pending[i].due_ns == earliest)
+            .collect();
+        // Fisher–Yates: ties arrive in any order the stream picks.
+        for i in (1..batch.len()).rev() {
+            let j = self.order_rng.below_usize(i + 1);
+            batch.swap(i, j);
+        }
+        batch
+    }
+
+    /// Performs `op` on its file and says what the device reports.
+    fn deliver(&mut self, op: &PendingOp, sector: usize) -> Outcome {
+        if let Some(err) = op.forced {
+            return Err(err);
+        }
+        let node = &mut self.nodes[op.node];
+        match &op.kind {
+            Pending::Read { pos, buf } => deliver_read(node, *pos, buf, op.fault, op.fault_bits),
+            Pending::Write { pos, bufs } => {
+                let data = gather(bufs);
+                // Checked at submission: the end is within MAX_FILE_BYTES.
+                let pos = usize::try_from(*pos).unwrap_or(usize::MAX);
+                deliver_write(node, pos, data, op.fault, op.fault_bits, sector)
+            }
+            Pending::Sync { upto } => match op.fault {
+                Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
+                Some(FaultKind::Error(e)) => Err(e),
+                Some(_) => Err(SimIO::eio()),
+                None => {
+                    let split = node.unsynced.partition_point(|c| c.seq < *upto);
+                    for change in node.unsynced.drain(..split) {
+                        change.what.apply(&mut node.durable);
+                    }
+                    Ok(0)
+                }
+            },
+            Pending::Truncate { len } => match op.fault {
+                Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
+                Some(FaultKind::Error(e)) => Err(e),
+                Some(_) => Err(SimIO::eio()),
+                None => {
+                    let len = usize::try_from(*len).unwrap_or(usize::MAX);
+                    node.change(Mutation::Truncate { len });
+                    Ok(0)
+                }
+            },
+        }
+    }
+
+    /// The fault for operation `op` of type `kind`: a chosen one if any, else
+    /// one drawn from the fault stream.
+    fn draw_fault(&mut self, config: &SimConfig, op: u64, kind: OpKind) -> Option<FaultKind> {
+        let p = &config.faults;
+        let candidates: &[(f64, FaultKind)] = match kind {
+            OpKind::Read => &[(p.read_eio, FaultKind::Eio), (p.short_read, FaultKind::ShortRead)],
+            OpKind::Write => &[
+                (p.write_eio, FaultKind::Eio),
+                (p.torn_write, FaultKind::TornWrite),
+                (p.short_write, FaultKind::ShortWrite),
+                (p.no_space, FaultKind::NoSpace),
+            ],
+            OpKind::Sync => &[(p.sync_eio, FaultKind::Eio)],
+            OpKind::Truncate => &[],
+        };
+        let mut drawn = None;
+        // No draw when no fault is possible, so a fault-free configuration
+        // leaves the stream untouched.
+        if candidates.iter().any(|&(p, _)| p > 0.0) {
+            let u = self.fault_rng.next_f64();
+            let mut acc = 0.0;
+            for &(p, fault) in candidates {
+                acc += p;
+                if u < acc {
+                    drawn = Some(fault);
+                    break;
+                }
+            }
+        }
+        self.faults_at.get(&op).map(|f| f.fit(kind)).or(drawn)
+    }
+}
+
+fn deliver_read(node: &Node, pos: u64, buf: &Buffer, fault: Option<FaultKind>, bits: u64) -> Outcome {
+    let len = buf.len();
+    let available = usize::try_from(pos)
+        .ok()
+        .map_or(0, |pos| node.volatile.len().saturating_sub(pos))
+        .min(len);
+    let fill = |n: usize| {
+        if n > 0 {
+            // `available > 0` means `pos` is inside the image, so it fits.
+            let pos = pos as usize;
+            buf.as_mut_slice()[..n].copy_from_slice(&node.volatile[pos..pos + n]);
+        }
+    };
+    match fault {
+        // Nothing to cut short: the read is at or past EOF, and a real
+        // backend reports exactly what it does here.
+        Some(FaultKind::ShortRead) if available == 0 => Ok(0),
+        Some(FaultKind::ShortRead) => {
+            let actual = (bits % available as u64) as usize;
+            fill(actual);
+            Err(CompletionError::ShortRead {
+                expected: len,
+                actual,
+            })
+        }
+        Some(FaultKind::Error(e)) => Err(e),
+        Some(_) => Err(SimIO::eio()),
+        None => {
+            fill(available);
+            count(available)
+        }
+    }
+}
+
+fn deliver_write(
+    node: &mut Node,
+    pos: usize,
+    data: Vec<u8>,
+    fault: Option<FaultKind>,
+    bits: u64,
+    sector: usize,
+) -> Outcome {
+    let len = data.len();
+    match fault {
+        // A zero-length write has nothing to shorten or tear.
+        Some(FaultKind::ShortWrite | FaultKind::TornWrite) if len == 0 => Ok(0),
+        Some(FaultKind::ShortWrite) => {
+            let actual = (bits % len as u64) as usize;
+            if actual > 0 {
+                node.change(Mutation::Write {
+                    pos,
+                    data: data[..actual].to_vec(),
+                });
+            }
+            Err(CompletionError::ShortWrite {
+                expected: len,
+                actual,
+            })
+        }
+        Some(FaultKind::TornWrite) => {
+            let chunks = sectors(pos, &data, sector);
+            let mut rng = SimRng::new(bits, 0);
+            let mut land: Vec<bool> = chunks.iter().map(|_| rng.chance(0.5)).collect();
+            if chunks.len() >= 2 {
+                // A tear keeps some and loses some, or it is not a tear.
+                if land.iter().all(|&l| l) {
+                    land[rng.below_usize(chunks.len())] = false;
+                } else if !land.iter().any(|&l| l) {
+                    land[rng.below_usize(chunks.len())] = true;
+                }
+            } else {
+                land.fill(true);
+            }
+            for ((at, chunk), _) in chunks.into_iter().zip(land).filter(|(_, l)| *l) {
+                node.change(Mutation::Write {
+                    pos: at,
+                    data: chunk.to_vec(),
+                });
+            }
+            Err(SimIO::eio())
+        }
+        Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
+        Some(FaultKind::Error(e)) => Err(e),
+        Some(FaultKind::Eio | FaultKind::ShortRead) => Err(SimIO::eio()),
+        None => {
+            if len > 0 {
+                node.change(Mutation::Write { pos, data });
+            }
+            count(len)
+        }
+    }
+}
+
+/// Writes `data` at `pos`, zero-filling any gap past the end.
+fn write_into(image: &mut Vec<u8>, pos: usize, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let end = pos + data.len();
+    if image.len() < end {
+        image.resize(end, 0);
+    }
+    image[pos..end].copy_from_slice(data);
+}
+
+/// `data`, written at `pos`, cut at the sector boundaries of the file: each
+/// piece with its offset.
+fn sectors(pos: usize, data: &[u8], sector: usize) -> Vec<(usize, &[u8])> {
+    let mut pieces = Vec::new();
+    let mut done = 0;
+    while done < data.len() {
+        let at = pos + done;
+        let room = sector - at % sector;
+        let n = room.min(data.len() - done);
+        pieces.push((at, &data[done..done + n]));
+        done += n;
+    }
+    pieces
+}
+
+/// The bytes of `bufs`, back to back.
+fn gather(bufs: &[Arc<Buffer>]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
+    for buf in bufs {
+        data.extend_from_slice(&buf.as_slice());
+    }
+    data
+}
+
+/// A byte count as a completion result; lengths were checked at submission.
+fn count(n: usize) -> Outcome {
+    i32::try_from(n).map_err(|_| CompletionError::InvalidArgument("byte count does not fit in i32"))
+}
+
+/// An open file of a [`SimIO`].
+struct SimFile {
+    sim: SimIO,
+    node: usize,
+    /// The crash epoch it was opened in: a handle does not survive a crash.
+    epoch: u64,
+    read_only: bool,
+    /// Arguments are checked for `O_DIRECT` alignment, as `BlockingIO` does,
+    /// so code tested on the sim does not fail on a real disk.
+    direct: bool,
+}
+
+impl SimFile {
+    /// Queues an operation: draws its latency and fault and takes the
+    /// device's hold on its completion.
+    fn submit(&self, c: Completion, mut kind: Pending) -> Result<Completion, CompletionError> {
+        let config = &self.sim.shared.config;
+        let mut guard = self.sim.state();
+        let st = &mut *guard;
+        if st.epoch != self.epoch {
+            // The abort's callbacks run unlocked.
+            drop(guard);
+            return reject(c, CompletionError::Aborted);
+        }
+        let op = st.next_op;
+        st.next_op += 1;
+        if let Pending::Sync { upto } = &mut kind {
+            *upto = st.nodes[self.node].next_seq;
+        }
+        let op_kind = kind.kind();
+        let (pos, len, end) = match &kind {
+            Pending::Read { pos, buf } => (*pos, buf.len() as u64, 0),
+            Pending::Write { pos, bufs } => {
+                let len: u64 = bufs.iter().map(|b| b.len() as u64).sum();
+                (*pos, len, pos.saturating_add(len))
+            }
+            Pending::Sync { .. } => (0, 0, 0),
+            Pending::Truncate { len } => (*len, 0, *len),
+        };
+        let forced = if self.read_only && matches!(op_kind, OpKind::Write | OpKind::Truncate) {
+            Some(CompletionError::Io(io::Error::from_raw_os_error(EBADF).kind()))
+        } else if end > MAX_FILE_BYTES {
+            Some(CompletionError::Io(io::ErrorKind::FileTooLarge))
+        } else {
+            None
+        };
+        let mut latency = config.latency.sample(&mut st.latency_rng);
+        if config.tail_latency_probability > 0.0 && st.latency_rng.chance(config.tail_latency_probability) {
+            latency = latency.saturating_add(config.tail_latency.sample(&mut st.latency_rng));
+        }
+        let due_ns = st.now_ns.saturating_add(latency);
+        let fault = st.draw_fault(config, op, op_kind);
+        let fault_bits = if fault.is_some() {
+            st.fault_rng.next_u64()
+        } else {
+            0
+        };
+        st.trace.push(TraceEvent::Submit {
+            time_ns: st.now_ns,
+            op,
+            file: self.node as u64,
+            kind: op_kind,
+            pos,
+            len,
+            due_ns,
+            fault,
+        });
+        st.pending.push(PendingOp {
+            op,
+            node: self.node,
+            due_ns,
+            kind,
+            fault,
+            fault_bits,
+            forced,
+            held: c.begin_io(),
+        });
+        Ok(c)
+    }
+
+    fn check_transfer(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        if i32::try_from(len).is_err() {
+            return Err(CompletionError::InvalidArgument(
+                "a single operation may transfer at most i32::MAX bytes; split it",
+            ));
+        }
+        if pos
+            .checked_add(len as u64)
+            .is_none_or(|end| i64::try_from(end).is_err())
+        {
+            return Err(CompletionError::InvalidArgument(
+                "file offset beyond the largest the kernel accepts (i64::MAX)",
+            ));
+        }
+        if self.direct {
+            let align = DIRECT_IO_ALIGN as u64;
+            if pos % align != 0 {
+                return Err(CompletionError::InvalidArgument(
+                    "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
+                ));
+            }
+            for buf in bufs {
+                if !buf.is_aligned_to(DIRECT_IO_ALIGN) {
+                    return Err(CompletionError::InvalidArgument(
+                        "O_DIRECT needs aligned buffers: allocate them with `Buffer::new_aligned`",
+                    ));
+                }
+                if buf.len() % DIRECT_IO_ALIGN != 0 {
+                    return Err(CompletionError::InvalidArgument(
+                        "O_DIRECT needs buffer lengths that are multiples of DIRECT_IO_ALIGN (4096)",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses an operation before it starts, finishing `c` too so that nobody
+/// waiting on a clone of it is stranded.
+fn reject(c: Completion, err: CompletionError) -> Result<Completion, CompletionError> {
+    c.error(err);
+    Err(err)
+}
+
+impl File for SimFile {
+    fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
+        let Some(buf) = c.read_buffer().cloned() else {
+            return reject(
+                c,
+                CompletionError::InvalidArgument(
+                    "pread needs a read completion: create it with `Completion::read(buffer)`",
+                ),
+            );
+        };
+        if let Err(err) = self.check_transfer(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        self.submit(c, Pending::Read { pos, buf })
+    }
+
+    fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = self.check_transfer(pos, &[&buf]) {
+            return reject(c, err);
+        }
+        self.submit(c, Pending::Write { pos, bufs: vec![buf] })
+    }
+
+    fn pwritev(
+        &self,
+        pos: u64,
+        bufs: Vec<Arc<Buffer>>,
+        c: Completion,
+    ) -> Result<Completion, CompletionError> {
+        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
+        if let Err(err) = self.check_transfer(pos, &refs) {
+            return reject(c, err);
+        }
+        self.submit(c, Pending::Write { pos, bufs })
+    }
+
+    /// Both sync modes make the same changes durable: the simulation keeps no
+    /// metadata apart from the length, which both cover.
+    fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        // `submit` fills in `upto` under the lock that orders it after every
+        // change delivered so far.
+        self.submit(c, Pending::Sync { upto: 0 })
+    }
+
+    fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if i64::try_from(len).is_err() {
+            return reject(
+                c,
+                CompletionError::InvalidArgument(
+                    "file offset beyond the largest the kernel accepts (i64::MAX)",
+                ),
+            );
+        }
+        self.submit(c, Pending::Truncate { len })
+    }
+
+    /// The length of the volatile image: changes delivered so far count,
+    /// pending writes do not.
+    fn size(&self) -> Result<u64, CompletionError> {
+        let st = self.sim.state();
+        if st.epoch != self.epoch {
+            return Err(CompletionError::Aborted);
+        }
+        Ok(st.nodes[self.node].volatile.len() as u64)
+    }
+}
+
+/// xoshiro256** seeded through splitmix64: small, fast, and good enough that
+/// schedules do not repeat; written here so that a run's choices never change
+/// with a dependency's version.
+#[derive(Debug, Clone)]
+struct SimRng {
+    s: [u64; 4],
+}
+
+impl SimRng {
+    /// The generator of stream `stream` of `seed`: streams with different tags
+    /// start from unrelated states.
+    fn new(seed: u64, stream: u64) -> Self {
+        let mut x = seed ^ splitmix64(&mut stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let s = [
+            splitmix64(&mut x),
+            splitmix64(&mut x),
+            splitmix64(&mut x),
+            splitmix64(&mut x),
+        ];
+        SimRng { s }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.s;
+        let result = s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in `[0, 1)`, from the top 53 bits.
+    fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// True with probability `p`; always draws, so the stream's position does
+    /// not depend on `p`.
+    fn chance(&mut self, p: f64) -> bool {
+        self.next_f64() < p
+    }
+
+    /// Uniform in `[0, n)` for `n > 0`, by multiply-and-shift (Lemire) rather
+    /// than `%`, whose bias towards small values shows for large `n`.
+    fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    fn below_usize(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+}
+
+/// One step of splitmix64: the recommended seeder for xoshiro, which turns
+/// similar seeds (0, 1, 2, ...) into unrelated states.
+fn splitmix64(x: &mut u64) -> u64 {
+    *x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *x;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streams_of_one_seed_differ_and_seeds_reproduce() {
+        let mut a = SimRng::new(42, stream::LATENCY);
+        let mut b = SimRng::new(42, stream::ORDER);
+        let mut again = SimRng::new(42, stream::LATENCY);
+        let xs: Vec<u64> = (0..8).map(|_| a.next_u64()).collect();
+        let ys: Vec<u64> = (0..8).map(|_| b.next_u64()).collect();
+        let zs: Vec<u64> = (0..8).map(|_| again.next_u64()).collect();
+        assert_ne!(xs, ys);
+        assert_eq!(xs, zs);
+    }
+
+    #[test]
+    fn below_stays_in_range_and_covers_it() {
+        let mut rng = SimRng::new(1, 9);
+        let mut seen = [false; 7];
+        for _ in 0..1000 {
+            let v = rng.below_usize(7);
+            seen[v] = true;
+        }
+        assert!(seen.iter().all(|&s| s));
+        for _ in 0..1000 {
+            let f = rng.next_f64();
+            assert!((0.0..1.0).contains(&f));
+        }
+    }
+
+    #[test]
+    fn sectors_cut_at_file_boundaries() {
+        let data = vec![1u8; 1000];
+        let pieces: Vec<(usize, usize)> = sectors(100, &data, 512)
+            .iter()
+            .map(|(at, d)| (*at, d.len()))
+            .collect();
+        assert_eq!(pieces, [(100, 412), (512, 512), (1024, 76)]);
+        assert!(sectors(0, &[], 512).is_empty());
+    }
+
+    #[test]
+    fn latency_distributions_stay_in_bounds() {
+        let mut rng = SimRng::new(3, 3);
+        for _ in 0..1000 {
+            let v = Latency::Uniform { min_ns: 5, max_ns: 9 }.sample(&mut rng);
+            assert!((5..=9).contains(&v));
+        }
+        let mean = (0..10_000)
+            .map(|_| Latency::Exponential { mean_ns: 1000 }.sample(&mut rng))
+            .sum::<u64>()
+            / 10_000;
+        assert!((900..1100).contains(&mean), "mean {mean}");
+        assert_eq!(Latency::Fixed(77).sample(&mut rng), 77);
+        let full = Latency::Uniform {
+            min_ns: 0,
+            max_ns: u64::MAX,
+        };
+        let _ = full.sample(&mut rng);
+    }
+}
