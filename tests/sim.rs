@@ -1196,6 +1196,56 @@ fn spurious_reentry_catches_a_machine_that_redoes_work() {
     let _ = io.block_with_spurious(|| forgetful(&*file, &mut calls));
 }
 
+/// A machine that waits on a fresh completion each time it is called,
+/// wrapping its one write: it starts no I/O when re-entered, yet has lost
+/// track of what it waits for.
+fn rewrapping(file: &dyn File, write: &mut Option<Completion>) -> Result<IOResult<()>, CompletionError> {
+    let w = write.get_or_insert_with(|| file.pwrite(0, buf(b"once"), Completion::write()).unwrap());
+    if w.finished() {
+        return Ok(IOResult::Done(()));
+    }
+    let mut group = ratchet::CompletionGroup::new(|_| {});
+    group.add(w);
+    io_yield_one!(group.build());
+}
+
+#[test]
+#[should_panic(expected = "returned IO with a different completion")]
+fn spurious_reentry_catches_a_machine_that_waits_on_something_else() {
+    let io = SimIO::new(SimConfig::with_seed(1).spurious_wakeup_probability(1.0));
+    let file = open(&io, "db");
+    let mut write = None;
+    let _ = io.block_with_spurious(|| rewrapping(&*file, &mut write));
+}
+
+/// A machine that treats any call after the first as "my I/O is done".
+fn impatient(file: &dyn File, calls: &mut u32) -> Result<IOResult<()>, CompletionError> {
+    *calls += 1;
+    if *calls == 1 {
+        io_yield_one!(file.pwrite(0, buf(b"x"), Completion::write())?);
+    }
+    Ok(IOResult::Done(()))
+}
+
+#[test]
+#[should_panic(expected = "returned Done")]
+fn spurious_reentry_catches_a_machine_that_skips_its_wait() {
+    let io = SimIO::new(SimConfig::with_seed(1).spurious_wakeup_probability(1.0));
+    let file = open(&io, "db");
+    let mut calls = 0;
+    let _ = io.block_with_spurious(|| impatient(&*file, &mut calls));
+}
+
+#[test]
+fn the_rewrapping_and_impatient_machines_pass_without_spurious_wakeups() {
+    let io = SimIO::new(SimConfig::with_seed(1));
+    let file = open(&io, "db");
+    let mut write = None;
+    assert_eq!(io.block_with_spurious(|| rewrapping(&*file, &mut write)), Ok(()));
+    let mut calls = 0;
+    assert_eq!(io.block_with_spurious(|| impatient(&*file, &mut calls)), Ok(()));
+}
+
 #[test]
 fn the_forgetful_machine_passes_without_spurious_wakeups() {
     // The control for the test above: the bug stays hidden under a driver

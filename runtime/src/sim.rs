@@ -776,9 +776,10 @@ impl SimIO {
     ///
     /// # Panics
     ///
-    /// If the machine, called while its completion is pending, returns `Done`
-    /// or submits an operation to this simulation: it ran work it should not
-    /// have, the bug this driver exists to find.
+    /// If the machine, called while its completion is pending, returns `Done`,
+    /// submits an operation to this simulation, or returns `IO` with another
+    /// completion than the pending one: it ran work it should not have, the
+    /// bug this driver exists to find. The message names the seed.
     pub fn block_with_spurious<T, E>(
         &self,
         mut machine: impl FnMut() -> Result<IOResult<T>, E>,
@@ -787,7 +788,7 @@ impl SimIO {
         E: From<CompletionError>,
     {
         loop {
-            let mut waiting = match machine()? {
+            let waiting = match machine()? {
                 IOResult::Done(value) => return Ok(value),
                 IOResult::IO(io) => io.into_completion(),
             };
@@ -796,16 +797,14 @@ impl SimIO {
                 // of 1 lets the run make progress.
                 if self.spurious_wakeup() {
                     let before = self.ops_submitted();
-                    match machine()? {
+                    let again = match machine()? {
                         IOResult::Done(_) => panic!(
                             "SimIO (seed {}): a machine called again while its completion was pending \
                              returned Done: it went past a suspension point without its I/O",
                             self.shared.config.seed
                         ),
-                        // Waits for what the machine now says it waits for,
-                        // normally the same completion.
-                        IOResult::IO(io) => waiting = io.into_completion(),
-                    }
+                        IOResult::IO(io) => io.into_completion(),
+                    };
                     let after = self.ops_submitted();
                     assert!(
                         after == before,
@@ -814,6 +813,13 @@ impl SimIO {
                          must not redo work that ran before its suspension point",
                         self.shared.config.seed,
                         after - before
+                    );
+                    assert!(
+                        again.same_as(&waiting),
+                        "SimIO (seed {}): a machine called again while its completion was pending \
+                         returned IO with a different completion: it must keep waiting for the one \
+                         it returned, or it lost track of its I/O",
+                        self.shared.config.seed
                     );
                     if waiting.finished() {
                         break;
