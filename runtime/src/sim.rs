@@ -20,9 +20,10 @@ pub const DEFAULT_SECTOR_BYTES: usize = 512;
 
 /// The largest file the simulation holds, since files live in memory. A write
 /// or truncate beyond it fails with `ErrorKind::FileTooLarge` (`EFBIG`), as
-/// on a file system with this limit; 4 GiB is far beyond what a test writes
-/// and still small enough that a stray huge offset cannot exhaust memory.
-const MAX_FILE_BYTES: u64 = 1 << 32;
+/// on a file system with this limit. 1 GiB is far beyond what a simulated
+/// test writes, and keeps a stray offset from zero-filling gigabytes of a
+/// machine shared with other work.
+const MAX_FILE_BYTES: u64 = 1 << 30;
 
 /// `EIO` on the Unix systems ratchet runs on (Linux, the BSDs, macOS).
 const EIO: i32 = 5;
@@ -933,6 +934,13 @@ impl SimIO {
 
     fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.shared.state)
+    }
+}
+
+impl Default for SimIO {
+    /// A simulation with [`SimConfig::default`]: seed 0, no faults.
+    fn default() -> Self {
+        SimIO::new(SimConfig::default())
     }
 }
 
