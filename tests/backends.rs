@@ -103,6 +103,7 @@ fn backends() -> Vec<Backend> {
             true,
             true,
         ),
+        backend("sim", Arc::new(ratchet::SimIO::default()), true, false),
     ];
     match io_for(Some(BackendKind::Uring)) {
         Ok(io) => all.push(backend("uring", io, false, true)),
