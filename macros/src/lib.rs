@@ -1,7 +1,24 @@
 //! The attribute macros of ratchet. Use them through the `ratchet` crate.
+//!
+//! The transform itself lives in `ratchet-macros-core`, a plain library, so
+//! that tests and fuzzers can call it on `proc_macro2::TokenStream`.
 #![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
+
+/// Turns a function with suspension points into a re-entrant state machine
+/// over `IOResult`. See the `ratchet` crate for the rules.
+#[proc_macro_attribute]
+pub fn io_state_machine(attr: TokenStream, item: TokenStream) -> TokenStream {
+    ratchet_macros_core::expand_io_state_machine(attr.into(), item.into()).into()
+}
+
+/// Put on an `impl` block whose methods carry `#[io_state_machine(state =
+/// self.field)]`: emits their state enums beside the impl.
+#[proc_macro_attribute]
+pub fn io_state_machines(attr: TokenStream, item: TokenStream) -> TokenStream {
+    ratchet_macros_core::expand_io_state_machines(attr.into(), item.into()).into()
+}
 
 /// Waits for a completion inside an `#[io_state_machine]` function.
 ///
@@ -22,6 +39,14 @@ pub fn call_io(input: TokenStream) -> TokenStream {
 
 fn outside_machine(name: &str, input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);
+    // `#[io_state_machine]` leaves one `yield_io!(__ratchet_seen)` per macro
+    // path it rewrote, so the user's `use ratchet::yield_io;` counts as used.
+    let mut it = input.clone().into_iter();
+    if let (Some(proc_macro2::TokenTree::Ident(id)), None) = (it.next(), it.next())
+        && id == "__ratchet_seen"
+    {
+        return TokenStream::new();
+    }
     let span = input
         .clone()
         .into_iter()
@@ -30,5 +55,37 @@ fn outside_machine(name: &str, input: TokenStream) -> TokenStream {
     let msg = format!(
         "`{name}!` can only be used in the body of a function annotated with `#[io_state_machine]`, which turns it into a suspension point"
     );
-    quote::quote_spanned!(span=> ::core::compile_error!(#msg)).into()
+    let tokens = quote_error(span, &msg);
+    tokens.into()
+}
+
+fn quote_error(span: proc_macro2::Span, msg: &str) -> proc_macro2::TokenStream {
+    syn_free_compile_error(span, msg)
+}
+
+/// `::core::compile_error!("msg")` at `span`, built without `quote` so this
+/// crate depends on the core crate only.
+fn syn_free_compile_error(span: proc_macro2::Span, msg: &str) -> proc_macro2::TokenStream {
+    use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, TokenTree};
+    let mut lit = Literal::string(msg);
+    lit.set_span(span);
+    let mut group = Group::new(Delimiter::Parenthesis, TokenTree::from(lit).into());
+    group.set_span(span);
+    let colon = |s| {
+        let mut p = Punct::new(':', s);
+        p.set_span(span);
+        TokenTree::from(p)
+    };
+    [
+        colon(Spacing::Joint),
+        colon(Spacing::Alone),
+        TokenTree::from(Ident::new("core", span)),
+        colon(Spacing::Joint),
+        colon(Spacing::Alone),
+        TokenTree::from(Ident::new("compile_error", span)),
+        TokenTree::from(Punct::new('!', Spacing::Alone)),
+        TokenTree::from(group),
+    ]
+    .into_iter()
+    .collect()
 }

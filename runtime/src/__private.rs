@@ -7,9 +7,13 @@
 
 pub use crate::completion::{Completion, CompletionError};
 pub use crate::result::{IOCompletions, IOResult};
+pub use core::clone::Clone;
 pub use core::default::Default;
 pub use core::fmt;
+pub use core::iter::{IntoIterator, Iterator};
+pub use core::marker::PhantomData;
 pub use core::mem;
+pub use core::ops::{Range, RangeInclusive};
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
 pub use std::string::String;
@@ -54,3 +58,30 @@ pub fn yield_result(c: &Completion) -> Result<(), CompletionError> {
         None => Err(CompletionError::Stalled),
     }
 }
+
+/// `Ok(v)` -> `Ok(IOResult::Done(v))`: the body's value, in the calling
+/// convention.
+#[inline(always)]
+#[allow(clippy::missing_errors_doc)]
+pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
+    match r {
+        Ok(v) => Ok(IOResult::Done(v)),
+        Err(e) => Err(e),
+    }
+}
+
+/// The completion a re-entered machine still waits for: `Some` (to return
+/// as `IO` again, running nothing) while it is pending.
+#[inline]
+#[must_use]
+pub fn pending_io(c: Option<&Completion>) -> Option<IOCompletions> {
+    match c {
+        Some(c) if !c.finished() => Some(IOCompletions::from(c.clone())),
+        _ => None,
+    }
+}
+
+/// Fails to compile, at the error type of the signature, unless
+/// `E: From<CompletionError>` (rule 1).
+#[inline(always)]
+pub fn assert_error_type<E: From<CompletionError>>() {}

@@ -1,0 +1,1328 @@
+//! Stage 3: the control-flow graph. The body becomes basic blocks of kept
+//! user code that end in a terminator; every construct holding a suspension
+//! point is taken apart, every other statement is kept whole. Names are
+//! resolved to bindings here, so shadowing is exact.
+//!
+//! Input:  `let mut i: u64 = 0; while i < n { yield_io!(f.pread(i)?)?; i += 1; } Ok(n)`
+//! Output: `B0 Start: let mut i: u64 = 0; goto B1`
+//!         `B1 While: if i < n { goto B2 } else { goto B3 }`
+//!         `B2 WhileBody: yield f.pread(i)? -> B4 (r0)`
+//!         `B4 AfterPread: r0?; i += 1; goto B1`
+//!         `B3 AfterWhile: return done(Ok(n))`
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::visit_mut::{self, VisitMut};
+use syn::{Expr, Ident, Local, Pat, Stmt, Type};
+
+use crate::ctxt::Ctxt;
+use crate::model::{Model, camel};
+use crate::scan::{self, Binder, SiteKind, SiteRef, Use};
+
+pub type BlockId = usize;
+pub type BindId = usize;
+pub type JumpId = usize;
+
+/// A local of the body (or one the lowering made up, `synthetic`).
+pub struct Binding {
+    pub ident: Ident,
+    pub mutable: bool,
+    /// The type when the code spells it or it can be derived (rule 8).
+    pub ty: Option<Type>,
+    /// An expression re-creating this borrow of an argument or of `self`
+    /// after a suspension (rule 9); such a binding is never stored.
+    pub reborrow: Option<TokenStream>,
+    /// Known to hold a borrow that cannot be re-created.
+    pub borrow: bool,
+    /// `let x;` without initializer.
+    pub uninit: bool,
+    /// The iterator of a `for` loop.
+    pub for_iter: bool,
+    pub decl_span: Span,
+    pub uses: Vec<(BlockId, Span)>,
+}
+
+/// Kept code: tokens (with `__ratchet_jump!(n)` / `__ratchet_susp!(n)`
+/// placeholders the emitter fills in), and the bindings it reads and binds.
+pub struct Piece {
+    pub tokens: TokenStream,
+    pub uses: Vec<BindId>,
+    pub defs: Vec<BindId>,
+}
+
+/// A transfer to another block, carrying the bindings live there.
+pub struct Jump {
+    pub target: BlockId,
+    /// A value for one binding of the target (a `break` value, a result).
+    pub value: Option<(Option<BindId>, TokenStream)>,
+    /// The names in scope where the jump stands, to check that every carried
+    /// binding can be named there.
+    pub scope: Vec<(String, BindId)>,
+    /// Names bound by kept code around the jump: carrying one of those
+    /// would read the wrong variable.
+    pub shadowed: Vec<String>,
+    /// At the end of a dispatch arm: no `continue` needed.
+    pub tail: bool,
+}
+
+pub enum Term {
+    Open,
+    Diverged,
+    Return,
+    Goto(JumpId),
+    If {
+        cond: TokenStream,
+        then: JumpId,
+        els: JumpId,
+    },
+    Match {
+        scrut: TokenStream,
+        arms: Vec<(TokenStream, JumpId)>,
+    },
+    Yield {
+        susp: usize,
+        jump: JumpId,
+    },
+}
+
+pub struct BasicBlock {
+    pub name: String,
+    pub pieces: Vec<Piece>,
+    pub term: Term,
+    pub term_uses: Vec<BindId>,
+    pub term_defs: Vec<BindId>,
+    pub jumps: Vec<JumpId>,
+    /// The value returned when the block ends in `return`, for a body that
+    /// needs no dispatch loop (it is then the tail expression).
+    pub ret_expr: Option<TokenStream>,
+}
+
+pub struct Suspension {
+    pub kind: SiteKind,
+    pub arg: TokenStream,
+    /// Span of the macro's name, for `line!()` and messages.
+    pub span: Span,
+    pub text: String,
+    /// The block ending in the yield, or the call block starting with the call.
+    pub block: BlockId,
+    pub result: BindId,
+    pub name: String,
+}
+
+pub struct Graph {
+    /// The macro paths of the suspension points as the user spelled them.
+    pub macro_paths: Vec<syn::Path>,
+    pub blocks: Vec<BasicBlock>,
+    pub bindings: Vec<Binding>,
+    pub jumps: Vec<Jump>,
+    pub susps: Vec<Suspension>,
+}
+
+#[derive(Clone, Copy)]
+enum Dest {
+    Discard,
+    Value(BindId),
+    Return,
+}
+
+#[derive(Clone)]
+struct LoopCtx {
+    label: Option<String>,
+    is_block: bool,
+    break_to: BlockId,
+    continue_to: Option<BlockId>,
+    value: Option<BindId>,
+}
+
+struct Builder<'a> {
+    cx: &'a Ctxt,
+    model: &'a Model,
+    private: TokenStream,
+    g: Graph,
+    cur: BlockId,
+    scope: Vec<(String, BindId)>,
+    loops: Vec<LoopCtx>,
+    names: Vec<String>,
+}
+
+/// Builds the graph of the body of `model`.
+pub fn build(cx: &Ctxt, model: &Model) -> Graph {
+    let mut b = Builder {
+        cx,
+        model,
+        private: model.private(),
+        g: Graph {
+            macro_paths: Vec::new(),
+            blocks: Vec::new(),
+            bindings: Vec::new(),
+            jumps: Vec::new(),
+            susps: Vec::new(),
+        },
+        cur: 0,
+        scope: Vec::new(),
+        loops: Vec::new(),
+        names: Vec::new(),
+    };
+    b.cur = b.new_block("Start");
+    let body = model.input.block.clone();
+    b.lower_stmts(&body.stmts, Dest::Return);
+    b.g
+}
+
+impl Builder<'_> {
+    fn new_block(&mut self, name: &str) -> BlockId {
+        let mut name = name.to_owned();
+        if self.names.contains(&name) {
+            let mut n = 2;
+            while self.names.contains(&format!("{name}{n}")) {
+                n += 1;
+            }
+            name = format!("{name}{n}");
+        }
+        self.names.push(name.clone());
+        self.g.blocks.push(BasicBlock {
+            name,
+            pieces: Vec::new(),
+            term: Term::Open,
+            term_uses: Vec::new(),
+            term_defs: Vec::new(),
+            jumps: Vec::new(),
+            ret_expr: None,
+        });
+        self.g.blocks.len() - 1
+    }
+
+    fn alive(&self) -> bool {
+        matches!(self.g.blocks[self.cur].term, Term::Open)
+    }
+
+    /// Code after a diverging statement goes to a block nothing reaches (it
+    /// is still checked, then pruned).
+    fn ensure_alive(&mut self) {
+        if !self.alive() {
+            self.cur = self.new_block("Unreachable");
+        }
+    }
+
+    fn close(&mut self, term: Term) {
+        self.g.blocks[self.cur].term = term;
+    }
+
+    fn jump(
+        &mut self,
+        target: BlockId,
+        value: Option<(Option<BindId>, TokenStream)>,
+        tail: bool,
+        span: Span,
+    ) -> JumpId {
+        let _ = span;
+        self.g.jumps.push(Jump {
+            target,
+            value,
+            scope: self.scope.clone(),
+            shadowed: Vec::new(),
+            tail,
+        });
+        let id = self.g.jumps.len() - 1;
+        self.g.blocks[self.cur].jumps.push(id);
+        id
+    }
+
+    fn goto(&mut self, target: BlockId) {
+        if self.alive() {
+            let j = self.jump(target, None, true, Span::call_site());
+            self.close(Term::Goto(j));
+        }
+    }
+
+    fn resolve(&mut self, uses: Vec<Use>) -> Vec<BindId> {
+        let mut out = Vec::new();
+        for u in uses {
+            if let Some(&(_, id)) = self.scope.iter().rev().find(|(n, _)| *n == u.name) {
+                self.g.bindings[id].uses.push((self.cur, u.span));
+                if !out.contains(&id) {
+                    out.push(id);
+                }
+            }
+        }
+        out
+    }
+
+    fn push_piece(&mut self, tokens: TokenStream, uses: Vec<BindId>, defs: Vec<BindId>) {
+        self.g.blocks[self.cur].pieces.push(Piece { tokens, uses, defs });
+    }
+
+    fn declare(&mut self, b: Binding) -> BindId {
+        let name = b.ident.to_string();
+        self.g.bindings.push(b);
+        let id = self.g.bindings.len() - 1;
+        self.scope.push((name, id));
+        id
+    }
+
+    fn synth(&mut self, what: &str, ty: Option<Type>) -> BindId {
+        let n = self.g.bindings.len();
+        let ident = format_ident!("__ratchet_{}{}", what, n, span = Span::mixed_site());
+        self.declare(Binding {
+            ident,
+            mutable: false,
+            ty,
+            reborrow: None,
+            borrow: false,
+            uninit: false,
+            for_iter: false,
+            decl_span: Span::call_site(),
+            uses: Vec::new(),
+        })
+    }
+
+    fn ident_expr(id: &Ident) -> Expr {
+        Expr::Path(syn::ExprPath {
+            attrs: Vec::new(),
+            qself: None,
+            path: syn::Path::from(id.clone()),
+        })
+    }
+
+    // ---- kept code ----
+
+    /// Rewrites `return`, and `break`/`continue` that leave kept code for a
+    /// taken-apart loop, into placeholders; returns the rewritten tokens.
+    fn rewrite<T: ToTokens>(
+        &mut self,
+        node: &mut T,
+        visit: impl FnOnce(&mut Rewriter<'_>, &mut T),
+        shadowed: Vec<String>,
+    ) -> TokenStream {
+        let mut rw = Rewriter {
+            loops: &self.loops,
+            jumps: &mut self.g.jumps,
+            scope: &self.scope,
+            kept: Vec::new(),
+            shadowed,
+            private: &self.private,
+            made: Vec::new(),
+        };
+        visit(&mut rw, node);
+        let made = rw.made;
+        self.g.blocks[self.cur].jumps.extend(made);
+        node.to_token_stream()
+    }
+
+    fn keep_expr(&mut self, e: &Expr, dest: Dest) {
+        self.ensure_alive();
+        scan::reject_expr(self.cx, e);
+        let uses = scan::free_vars_expr(e);
+        let uses = self.resolve(uses);
+        let mut e2 = e.clone();
+        let shadowed = scan::names_bound_in(&Stmt::Expr(e.clone(), None));
+        let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), shadowed);
+        let div = scan::diverges(e);
+        let p = &self.private;
+        match dest {
+            Dest::Value(v) if !div => {
+                let id = &self.g.bindings[v].ident;
+                let t = quote!(let #id = #tokens;);
+                self.push_piece(t, uses, vec![v]);
+            }
+            Dest::Return if !div => {
+                let ret = quote_spanned!(e_span(e)=> #p::done(#tokens));
+                self.push_piece(quote!(return #ret;), uses, Vec::new());
+                self.g.blocks[self.cur].ret_expr = Some(ret);
+                self.close(Term::Return);
+            }
+            _ => {
+                let t = if needs_semi(e) { quote!(#tokens;) } else { tokens };
+                self.push_piece(t, uses, Vec::new());
+            }
+        }
+        if div && self.alive() {
+            self.close(Term::Diverged);
+        }
+    }
+
+    fn keep_stmt(&mut self, s: &Stmt) {
+        self.ensure_alive();
+        scan::reject_stmt(self.cx, s);
+        let uses = scan::free_vars_stmt(s);
+        let uses = self.resolve(uses);
+        let mut s2 = s.clone();
+        let shadowed = scan::names_bound_in(s);
+        let tokens = self.rewrite(&mut s2, |rw, s| rw.visit_stmt_mut(s), shadowed);
+        self.push_piece(tokens, uses, Vec::new());
+        if scan::stmt_diverges(s) && self.alive() {
+            self.close(Term::Diverged);
+        }
+    }
+
+    /// A `let` whose initializer does not suspend (any more).
+    fn keep_local(&mut self, local: &Local, ty_src: TySrc<'_>) {
+        self.ensure_alive();
+        let s = Stmt::Local(local.clone());
+        scan::reject_stmt(self.cx, &s);
+        let uses = scan::free_vars_stmt(&s);
+        let uses = self.resolve(uses);
+        let mut l2 = local.clone();
+        let shadowed = scan::names_bound_in(&Stmt::Expr(
+            local
+                .init
+                .as_ref()
+                .map_or_else(|| Expr::Verbatim(TokenStream::new()), |i| (*i.expr).clone()),
+            None,
+        ));
+        let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l), shadowed);
+        let mut bs = Vec::new();
+        scan::binders(&local.pat, None, &mut bs);
+        let single = bs.len() == 1;
+        let mut defs = Vec::new();
+        for b in bs {
+            let (ty, reborrow, borrow) = if b.ty.is_some() || !single {
+                (
+                    b.ty.clone(),
+                    None,
+                    b.ty.as_ref().is_some_and(type_borrows) || b.by_ref,
+                )
+            } else {
+                match ty_src {
+                    TySrc::Expr(e) => self.derive(e),
+                    TySrc::YieldResult { question } => {
+                        let p = &self.private;
+                        if question {
+                            (syn::parse2(quote!(())).ok(), None, false)
+                        } else {
+                            (
+                                syn::parse2(quote!(#p::Result<(), #p::CompletionError>)).ok(),
+                                None,
+                                false,
+                            )
+                        }
+                    }
+                    TySrc::None => (None, None, false),
+                }
+            };
+            let id = self.declare_binder(&b, ty, reborrow, borrow, local.init.is_none());
+            defs.push(id);
+        }
+        self.push_piece(tokens, uses, defs);
+    }
+
+    fn declare_binder(
+        &mut self,
+        b: &Binder,
+        ty: Option<Type>,
+        reborrow: Option<TokenStream>,
+        borrow: bool,
+        uninit: bool,
+    ) -> BindId {
+        self.declare(Binding {
+            ident: b.ident.clone(),
+            mutable: b.mutable,
+            ty,
+            reborrow,
+            borrow: borrow || b.by_ref,
+            uninit,
+            for_iter: false,
+            decl_span: b.ident.span(),
+            uses: Vec::new(),
+        })
+    }
+
+    /// Declares the bindings of a pattern matched by a terminator (arm,
+    /// `if let`, `for`): their types are unknown unless spelled.
+    fn declare_pat(&mut self, pat: &Pat, elem_ty: Option<Type>) -> Vec<BindId> {
+        let mut bs = Vec::new();
+        scan::binders(pat, None, &mut bs);
+        let single = bs.len() == 1 && matches!(strip_pat(pat), Pat::Ident(_));
+        let mut out = Vec::new();
+        for b in bs {
+            let ty =
+                b.ty.clone()
+                    .or_else(|| if single { elem_ty.clone() } else { None });
+            let borrow = ty.as_ref().is_some_and(type_borrows);
+            out.push(self.declare_binder(&b, ty, None, borrow, false));
+        }
+        out
+    }
+
+    /// Rule 8 and 9: the type of `let x = e;`, a re-creatable borrow, or
+    /// whether it is a borrow that cannot be stored.
+    fn derive(&self, e: &Expr) -> (Option<Type>, Option<TokenStream>, bool) {
+        match scan::strip(e) {
+            Expr::Lit(l) => (lit_type(&l.lit), None, false),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Neg(_)) => match scan::strip(&u.expr) {
+                Expr::Lit(l) => (lit_type(&l.lit), None, false),
+                _ => (None, None, false),
+            },
+            Expr::Cast(c) => ((*c.ty).clone().into(), None, type_borrows(&c.ty)),
+            Expr::Struct(s) if s.qself.is_none() => (
+                Some(Type::Path(syn::TypePath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: s.path.clone(),
+                })),
+                None,
+                false,
+            ),
+            Expr::Path(p) if p.qself.is_none() => {
+                let Some(id) = p.path.get_ident() else {
+                    return (None, None, false);
+                };
+                let name = id.to_string();
+                if let Some(&(_, b)) = self.scope.iter().rev().find(|(n, _)| *n == name) {
+                    let b = &self.g.bindings[b];
+                    return (b.ty.clone(), b.reborrow.clone(), b.borrow);
+                }
+                match self.model.param_type(&name) {
+                    Some(Type::Reference(_)) => (None, Some(e.to_token_stream()), false),
+                    Some(t) => (Some(t.clone()), None, type_borrows(t)),
+                    None => (None, None, false),
+                }
+            }
+            Expr::Reference(r) => {
+                if self.is_arg_place(&r.expr) {
+                    (None, Some(e.to_token_stream()), false)
+                } else {
+                    (None, None, true)
+                }
+            }
+            Expr::Range(r) => {
+                let elem = r
+                    .start
+                    .as_ref()
+                    .and_then(|s| self.derive(s).0)
+                    .or_else(|| r.end.as_ref().and_then(|s| self.derive(s).0));
+                let p = &self.private;
+                let ty = elem.and_then(|t| match r.limits {
+                    syn::RangeLimits::HalfOpen(_) if r.start.is_some() && r.end.is_some() => {
+                        syn::parse2(quote!(#p::Range<#t>)).ok()
+                    }
+                    syn::RangeLimits::Closed(_) if r.start.is_some() && r.end.is_some() => {
+                        syn::parse2(quote!(#p::RangeInclusive<#t>)).ok()
+                    }
+                    _ => None,
+                });
+                (ty, None, false)
+            }
+            _ => (None, None, false),
+        }
+    }
+
+    /// `self.a.b`, `param`, `param.field`: places rooted at an argument,
+    /// which every call passes again.
+    fn is_arg_place(&self, e: &Expr) -> bool {
+        match scan::strip(e) {
+            Expr::Field(f) => self.is_arg_place(&f.base),
+            Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
+                id == "self"
+                    || (self.model.param_type(&id.to_string()).is_some()
+                        && !self.scope.iter().any(|(n, _)| id == n))
+            }),
+            _ => false,
+        }
+    }
+
+    // ---- lowering ----
+
+    fn lower_stmts(&mut self, stmts: &[Stmt], dest: Dest) {
+        let mut tail_done = false;
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match stmt {
+                Stmt::Local(l) => self.lower_local(l),
+                Stmt::Expr(e, None) if last => {
+                    self.lower_expr(e, dest);
+                    tail_done = true;
+                }
+                Stmt::Expr(e, _) => self.lower_expr(e, Dest::Discard),
+                Stmt::Macro(m) => match scan::macro_kind(&m.mac) {
+                    Some(kind) => {
+                        self.ensure_alive();
+                        let site = SiteRef {
+                            kind,
+                            mac: &m.mac,
+                            question: None,
+                        };
+                        let r = self.lower_site(&site);
+                        if last && m.semi_token.is_none() {
+                            self.keep_expr(&r, dest);
+                            tail_done = true;
+                        } else {
+                            self.keep_discard_result(&r);
+                        }
+                    }
+                    None => self.keep_stmt(stmt),
+                },
+                Stmt::Item(_) => self.keep_stmt(stmt),
+            }
+        }
+        if !tail_done {
+            self.finish_unit(dest);
+        }
+    }
+
+    /// `yield_io!(c);`: the result is dropped on purpose.
+    fn keep_discard_result(&mut self, r: &Expr) {
+        let uses = scan::free_vars_expr(r);
+        let uses = self.resolve(uses);
+        self.push_piece(quote!(let _ = #r;), uses, Vec::new());
+    }
+
+    /// The end of a block without a tail: its value is `()`.
+    fn finish_unit(&mut self, dest: Dest) {
+        if !self.alive() {
+            return;
+        }
+        match dest {
+            Dest::Discard => {}
+            Dest::Value(v) => {
+                let id = &self.g.bindings[v].ident;
+                self.push_piece(quote!(let #id = ();), Vec::new(), vec![v]);
+            }
+            Dest::Return => {
+                let p = &self.private;
+                let ret = quote!(#p::done(#p::Ok(())));
+                self.push_piece(quote!(return #ret;), Vec::new(), Vec::new());
+                self.g.blocks[self.cur].ret_expr = Some(ret);
+                self.close(Term::Return);
+            }
+        }
+    }
+
+    fn lower_local(&mut self, l: &Local) {
+        let Some(init) = &l.init else {
+            self.keep_local(l, TySrc::None);
+            return;
+        };
+        if let Some((_, d)) = &init.diverge
+            && scan::expr_suspends(d)
+        {
+            // Reported by keep_local's check of the `else` block.
+        }
+        if let Some(site) = scan::as_site(&init.expr) {
+            self.ensure_alive();
+            let question = site.question.is_some();
+            let kind = site.kind;
+            let r = self.lower_site(&site);
+            let mut l2 = l.clone();
+            if let Some(i) = &mut l2.init {
+                *i.expr = r;
+            }
+            let src = if kind == SiteKind::Yield {
+                TySrc::YieldResult { question }
+            } else {
+                TySrc::None
+            };
+            self.keep_local(&l2, src);
+        } else if scan::expr_suspends(&init.expr) && is_lowerable(&init.expr) {
+            let v = self.synth("v", None);
+            self.lower_expr(&init.expr, Dest::Value(v));
+            let mut l2 = l.clone();
+            let vid = self.g.bindings[v].ident.clone();
+            if let Some(i) = &mut l2.init {
+                *i.expr = Self::ident_expr(&vid);
+            }
+            self.keep_local(&l2, TySrc::None);
+        } else {
+            self.keep_local(l, TySrc::Expr(&init.expr));
+        }
+    }
+
+    fn lower_expr(&mut self, e: &Expr, dest: Dest) {
+        self.ensure_alive();
+        if !scan::expr_suspends(e) {
+            self.keep_expr(e, dest);
+            return;
+        }
+        if let Some(site) = scan::as_site(e) {
+            let r = self.lower_site(&site);
+            self.keep_expr(&r, dest);
+            return;
+        }
+        match scan::strip(e) {
+            Expr::If(i) => self.lower_if(i, dest),
+            Expr::Match(m) => self.lower_match(m, dest),
+            Expr::Loop(l) => self.lower_loop(l, dest),
+            Expr::While(w) => self.lower_while(w, dest),
+            Expr::ForLoop(f) => self.lower_for(f, dest),
+            Expr::Block(b) if b.attrs.is_empty() => self.lower_block_expr(b, dest),
+            Expr::Return(r) if r.expr.is_some() => {
+                if let Some(inner) = &r.expr {
+                    self.lower_expr(inner, Dest::Return);
+                }
+            }
+            Expr::Assign(a) if !scan::expr_suspends(&a.left) => {
+                let rhs = self.lower_operand(&a.right);
+                let mut a2 = a.clone();
+                a2.right = Box::new(rhs);
+                self.keep_expr(&Expr::Assign(a2), dest);
+            }
+            Expr::Binary(b) if is_compound_assign(&b.op) && !scan::expr_suspends(&b.left) => {
+                let rhs = self.lower_operand(&b.right);
+                let mut b2 = b.clone();
+                b2.right = Box::new(rhs);
+                self.keep_expr(&Expr::Binary(b2), dest);
+            }
+            Expr::Try(t) if is_lowerable(&t.expr) => {
+                let inner = self.lower_operand(&t.expr);
+                let mut t2 = t.clone();
+                t2.expr = Box::new(inner);
+                self.keep_expr(&Expr::Try(t2), dest);
+            }
+            _ => self.keep_expr(e, dest),
+        }
+    }
+
+    /// Lowers an expression standing where a suspension may stand (whole,
+    /// or a construct with suspensions inside) and returns what replaces it.
+    fn lower_operand(&mut self, e: &Expr) -> Expr {
+        if let Some(site) = scan::as_site(e) {
+            return self.lower_site(&site);
+        }
+        if is_lowerable(e) {
+            let v = self.synth("v", None);
+            self.lower_expr(e, Dest::Value(v));
+            self.ensure_alive();
+            let id = self.g.bindings[v].ident.clone();
+            return Self::ident_expr(&id);
+        }
+        e.clone()
+    }
+
+    /// A suspension point: ends the block (yield) or starts a call block.
+    /// Returns the expression that stands for its value afterwards.
+    fn lower_site(&mut self, site: &SiteRef<'_>) -> Expr {
+        self.ensure_alive();
+        let span = site
+            .mac
+            .path
+            .segments
+            .last()
+            .map_or_else(Span::call_site, |s| s.ident.span());
+        let arg: Expr = match syn::parse2(site.mac.tokens.clone()) {
+            Ok(e) => e,
+            Err(err) => {
+                self.cx.error(
+                    err.span(),
+                    format!("`{}` takes one expression: {err}", site.kind.name()),
+                );
+                Expr::Verbatim(quote!(()))
+            }
+        };
+        scan::reject_site_arg(self.cx, &arg);
+        let text = scan::source_text(site.mac);
+        let path_text = site.mac.path.to_token_stream().to_string();
+        if !self
+            .g
+            .macro_paths
+            .iter()
+            .any(|p| p.to_token_stream().to_string() == path_text)
+        {
+            self.g.macro_paths.push(site.mac.path.clone());
+        }
+        let uses = scan::free_vars_expr(&arg);
+        let name = variant_name(site.kind, &arg);
+        let mut arg2 = arg.clone();
+        let shadowed = scan::names_bound_in(&Stmt::Expr(arg.clone(), None));
+        let p = self.private.clone();
+        let ty = match site.kind {
+            SiteKind::Yield => syn::parse2(quote!(#p::Result<(), #p::CompletionError>)).ok(),
+            SiteKind::Call => None,
+        };
+        match site.kind {
+            SiteKind::Yield => {
+                let uses = self.resolve(uses);
+                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e), shadowed);
+                let cont = self.new_block(&format!("After{name}"));
+                let r = self.synth("r", ty);
+                let susp = self.g.susps.len();
+                self.g.susps.push(Suspension {
+                    kind: site.kind,
+                    arg: arg_tokens,
+                    span,
+                    text,
+                    block: self.cur,
+                    result: r,
+                    name,
+                });
+                let c = Ident::new("__ratchet_c", Span::mixed_site());
+                let value = quote!(#p::yield_result(&#c));
+                let j = self.jump(cont, Some((Some(r), value)), true, span);
+                let blk = &mut self.g.blocks[self.cur];
+                blk.term_uses.extend(uses);
+                blk.term_defs.push(r);
+                self.close(Term::Yield { susp, jump: j });
+                self.cur = cont;
+                self.replacement(r, site)
+            }
+            SiteKind::Call => {
+                let k = self.new_block(&format!("Call{name}"));
+                self.goto(k);
+                self.cur = k;
+                let uses = self.resolve(uses);
+                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e), shadowed);
+                let r = self.synth("r", ty);
+                let susp = self.g.susps.len();
+                self.g.susps.push(Suspension {
+                    kind: site.kind,
+                    arg: arg_tokens,
+                    span,
+                    text,
+                    block: k,
+                    result: r,
+                    name,
+                });
+                let n = proc_macro2::Literal::usize_unsuffixed(susp);
+                self.push_piece(quote!(__ratchet_susp!(#n)), uses, vec![r]);
+                self.replacement(r, site)
+            }
+        }
+    }
+
+    fn replacement(&self, r: BindId, site: &SiteRef<'_>) -> Expr {
+        let id = self.g.bindings[r].ident.clone();
+        let e = Self::ident_expr(&id);
+        match site.question {
+            Some(q) => Expr::Try(syn::ExprTry {
+                attrs: Vec::new(),
+                expr: Box::new(e),
+                question_token: *q,
+            }),
+            None => e,
+        }
+    }
+
+    /// The condition of `if`/`while`: a suspension as the whole condition
+    /// or as the scrutinee of `if let`/`while let` is lowered first.
+    fn lower_cond(&mut self, cond: &Expr) -> Expr {
+        match scan::strip(cond) {
+            Expr::Let(l) if scan::as_site(&l.expr).is_some() || is_lowerable(&l.expr) => {
+                let r = self.lower_operand(&l.expr);
+                let mut l2 = l.clone();
+                l2.expr = Box::new(r);
+                Expr::Let(l2)
+            }
+            _ if scan::as_site(cond).is_some() => self.lower_operand(cond),
+            _ => cond.clone(),
+        }
+    }
+
+    /// Emits `if cond { then } else { els }` as the terminator of the current
+    /// block; the bindings of `let`s in `cond` are visible in `then`.
+    fn branch(&mut self, cond: &Expr, then: BlockId, els: BlockId) -> Vec<BindId> {
+        self.ensure_alive();
+        scan::reject_expr(self.cx, cond);
+        let uses = scan::free_vars_expr(cond);
+        let uses = self.resolve(uses);
+        let mut c2 = cond.clone();
+        let cond_tokens = self.rewrite(&mut c2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let j_else = self.jump(els, None, true, Span::call_site());
+        let mut defs = Vec::new();
+        collect_lets(cond, &mut |pat| defs.push(pat.clone()));
+        let mut ids = Vec::new();
+        for pat in &defs {
+            ids.extend(self.declare_pat(pat, None));
+        }
+        let j_then = self.jump(then, None, true, Span::call_site());
+        let blk = &mut self.g.blocks[self.cur];
+        blk.term_uses.extend(uses);
+        blk.term_defs.extend(ids.iter().copied());
+        self.close(Term::If {
+            cond: cond_tokens,
+            then: j_then,
+            els: j_else,
+        });
+        ids
+    }
+
+    fn lower_if(&mut self, i: &syn::ExprIf, dest: Dest) {
+        let cond = self.lower_cond(&i.cond);
+        let then_b = self.new_block("Then");
+        let else_b = self.new_block("Else");
+        let join = self.new_block("EndIf");
+        let mark = self.scope.len();
+        self.branch(&cond, then_b, else_b);
+        self.cur = then_b;
+        self.lower_stmts(&i.then_branch.stmts, dest);
+        self.goto(join);
+        self.scope.truncate(mark);
+        self.cur = else_b;
+        match &i.else_branch {
+            Some((_, e)) => self.lower_expr(e, dest),
+            None => self.finish_unit(dest),
+        }
+        self.goto(join);
+        self.cur = join;
+    }
+
+    fn lower_match(&mut self, m: &syn::ExprMatch, dest: Dest) {
+        let scrut = self.lower_operand(&m.expr);
+        self.ensure_alive();
+        scan::reject_expr(self.cx, &scrut);
+        let uses = scan::free_vars_expr(&scrut);
+        let uses = self.resolve(uses);
+        let mut s2 = scrut.clone();
+        let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let join = self.new_block("EndMatch");
+        let from = self.cur;
+        let mut arms = Vec::new();
+        let mut targets = Vec::new();
+        let mut term_uses = uses;
+        let mut term_defs = Vec::new();
+        for arm in &m.arms {
+            scan::reject_pat(self.cx, &arm.pat);
+            let guard_uses = scan::free_vars_pat_guard(&arm.pat);
+            let mark = self.scope.len();
+            let ids = self.declare_pat(&arm.pat, None);
+            let guard_uses = self.resolve(guard_uses);
+            term_uses.extend(guard_uses.into_iter().filter(|u| !ids.contains(u)));
+            term_defs.extend(ids.iter().copied());
+            let b = self.new_block("Arm");
+            let j = self.jump(b, None, true, Span::call_site());
+            let mut pat = arm.pat.clone();
+            let pat_tokens = self.rewrite(&mut pat, |rw, p| rw.visit_pat_mut(p), Vec::new());
+            arms.push((pat_tokens, j));
+            targets.push((b, self.scope.clone()));
+            self.scope.truncate(mark);
+        }
+        let blk = &mut self.g.blocks[from];
+        blk.term_uses.extend(term_uses);
+        blk.term_defs.extend(term_defs);
+        self.close(Term::Match {
+            scrut: scrut_tokens,
+            arms,
+        });
+        for (arm, (b, scope)) in m.arms.iter().zip(targets) {
+            let saved = std::mem::replace(&mut self.scope, scope);
+            self.cur = b;
+            self.lower_expr(&arm.body, dest);
+            self.goto(join);
+            self.scope = saved;
+        }
+        self.cur = join;
+    }
+
+    /// `loop`s and labeled blocks: where a `break` value goes.
+    fn value_dest(&mut self, dest: Dest) -> (Option<BindId>, bool) {
+        match dest {
+            Dest::Value(v) => (Some(v), false),
+            Dest::Discard => (None, false),
+            Dest::Return => (Some(self.synth("v", None)), true),
+        }
+    }
+
+    fn after_value(&mut self, value: Option<BindId>, returns: bool) {
+        if returns && self.alive() {
+            if let Some(v) = value {
+                let id = self.g.bindings[v].ident.clone();
+                let p = &self.private;
+                let t = quote!(return #p::done(#id););
+                self.push_piece(t, vec![v], Vec::new());
+                self.close(Term::Return);
+            }
+        }
+    }
+
+    fn lower_loop(&mut self, l: &syn::ExprLoop, dest: Dest) {
+        let (value, returns) = self.value_dest(dest);
+        let head = self.new_block("Loop");
+        let after = self.new_block("EndLoop");
+        self.goto(head);
+        self.cur = head;
+        self.loops.push(LoopCtx {
+            label: l.label.as_ref().map(|l| l.name.ident.to_string()),
+            is_block: false,
+            break_to: after,
+            continue_to: Some(head),
+            value,
+        });
+        let mark = self.scope.len();
+        self.lower_stmts(&l.body.stmts, Dest::Discard);
+        self.goto(head);
+        self.scope.truncate(mark);
+        self.loops.pop();
+        self.cur = after;
+        self.after_value(value, returns);
+    }
+
+    fn lower_block_expr(&mut self, b: &syn::ExprBlock, dest: Dest) {
+        let (value, returns) = self.value_dest(dest);
+        let after = self.new_block("EndBlock");
+        let inner = match value {
+            Some(v) => Dest::Value(v),
+            None => Dest::Discard,
+        };
+        if let Some(label) = &b.label {
+            self.loops.push(LoopCtx {
+                label: Some(label.name.ident.to_string()),
+                is_block: true,
+                break_to: after,
+                continue_to: None,
+                value,
+            });
+        }
+        let mark = self.scope.len();
+        self.lower_stmts(&b.block.stmts, inner);
+        self.scope.truncate(mark);
+        if b.label.is_some() {
+            self.loops.pop();
+        }
+        self.goto(after);
+        self.cur = after;
+        self.after_value(value, returns);
+    }
+
+    fn lower_while(&mut self, w: &syn::ExprWhile, dest: Dest) {
+        let head = self.new_block("While");
+        let body = self.new_block("WhileBody");
+        let after = self.new_block("EndWhile");
+        self.goto(head);
+        self.cur = head;
+        let cond = self.lower_cond(&w.cond);
+        let mark = self.scope.len();
+        self.branch(&cond, body, after);
+        self.loops.push(LoopCtx {
+            label: w.label.as_ref().map(|l| l.name.ident.to_string()),
+            is_block: false,
+            break_to: after,
+            continue_to: Some(head),
+            value: None,
+        });
+        self.cur = body;
+        self.lower_stmts(&w.body.stmts, Dest::Discard);
+        self.goto(head);
+        self.loops.pop();
+        self.scope.truncate(mark);
+        self.cur = after;
+        self.finish_unit(dest);
+    }
+
+    fn lower_for(&mut self, f: &syn::ExprForLoop, dest: Dest) {
+        self.ensure_alive();
+        scan::reject_expr(self.cx, &f.expr);
+        let (iter_ty, _, _) = self.derive(&f.expr);
+        let elem_ty = iter_ty.as_ref().and_then(range_elem);
+        let it = self.synth("iter", iter_ty);
+        self.g.bindings[it].mutable = true;
+        self.g.bindings[it].for_iter = true;
+        self.g.bindings[it].decl_span = f.for_token.span;
+        let uses = scan::free_vars_expr(&f.expr);
+        let uses = self.resolve(uses);
+        let p = self.private.clone();
+        let mut e2 = (*f.expr).clone();
+        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let itid = self.g.bindings[it].ident.clone();
+        self.push_piece(
+            quote!(let mut #itid = #p::IntoIterator::into_iter(#etoks);),
+            uses,
+            vec![it],
+        );
+        let head = self.new_block("For");
+        let body = self.new_block("ForBody");
+        let after = self.new_block("EndFor");
+        self.goto(head);
+        self.cur = head;
+        let mark = self.scope.len();
+        self.g.bindings[it].uses.push((head, f.for_token.span));
+        let j_none = self.jump(after, None, true, Span::call_site());
+        let ids = self.declare_pat(&f.pat, elem_ty);
+        let j_some = self.jump(body, None, true, Span::call_site());
+        let pat = &f.pat;
+        let blk = &mut self.g.blocks[head];
+        blk.term_uses.push(it);
+        blk.term_defs.extend(ids);
+        self.close(Term::Match {
+            scrut: quote!(#p::Iterator::next(&mut #itid)),
+            arms: vec![(quote!(#p::Some(#pat)), j_some), (quote!(#p::None), j_none)],
+        });
+        self.loops.push(LoopCtx {
+            label: f.label.as_ref().map(|l| l.name.ident.to_string()),
+            is_block: false,
+            break_to: after,
+            continue_to: Some(head),
+            value: None,
+        });
+        self.cur = body;
+        self.lower_stmts(&f.body.stmts, Dest::Discard);
+        self.goto(head);
+        self.loops.pop();
+        self.scope.truncate(mark);
+        self.cur = after;
+        self.finish_unit(dest);
+    }
+}
+
+/// Where the type of a new `let` binding comes from.
+#[derive(Clone, Copy)]
+enum TySrc<'a> {
+    Expr(&'a Expr),
+    YieldResult { question: bool },
+    None,
+}
+
+fn e_span(e: &Expr) -> Span {
+    syn::spanned::Spanned::span(e)
+}
+
+fn needs_semi(e: &Expr) -> bool {
+    !matches!(
+        scan::strip(e),
+        Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Block(_)
+    )
+}
+
+/// Constructs the lowering takes apart when they hold a suspension.
+fn is_lowerable(e: &Expr) -> bool {
+    matches!(
+        scan::strip(e),
+        Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Block(_)
+    ) && scan::expr_suspends(e)
+}
+
+fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
+fn strip_pat(p: &Pat) -> &Pat {
+    match p {
+        Pat::Paren(q) => strip_pat(&q.pat),
+        Pat::Type(t) => strip_pat(&t.pat),
+        other => other,
+    }
+}
+
+fn collect_lets(e: &Expr, f: &mut impl FnMut(&Pat)) {
+    match scan::strip(e) {
+        Expr::Let(l) => f(&l.pat),
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            collect_lets(&b.left, f);
+            collect_lets(&b.right, f);
+        }
+        _ => {}
+    }
+}
+
+fn lit_type(l: &syn::Lit) -> Option<Type> {
+    let ts: TokenStream = match l {
+        syn::Lit::Int(i) if !i.suffix().is_empty() => {
+            let s = Ident::new(i.suffix(), Span::call_site());
+            quote!(#s)
+        }
+        syn::Lit::Float(f) if !f.suffix().is_empty() => {
+            let s = Ident::new(f.suffix(), Span::call_site());
+            quote!(#s)
+        }
+        syn::Lit::Bool(_) => quote!(bool),
+        syn::Lit::Char(_) => quote!(char),
+        syn::Lit::Str(_) => quote!(&'static str),
+        syn::Lit::Byte(_) => quote!(u8),
+        _ => return None,
+    };
+    syn::parse2(ts).ok()
+}
+
+/// `Range<u64>` -> `u64`.
+fn range_elem(t: &Type) -> Option<Type> {
+    let Type::Path(p) = t else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Range" && last.ident != "RangeInclusive" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(ab) = &last.arguments else {
+        return None;
+    };
+    match ab.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a type is or holds a borrow (references, lifetimes other than
+/// `'static`).
+pub fn type_borrows(t: &Type) -> bool {
+    struct V(bool);
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+            if r.lifetime.as_ref().is_none_or(|l| l.ident != "static") {
+                self.0 = true;
+            }
+            syn::visit::visit_type_reference(self, r);
+        }
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            if l.ident != "static" {
+                self.0 = true;
+            }
+        }
+    }
+    let mut v = V(false);
+    syn::visit::Visit::visit_type(&mut v, t);
+    v.0
+}
+
+/// `yield_io!(src.pread(i, c)?)` -> `Pread`; `call_io!(self.free_page(i))` -> `FreePage`.
+fn variant_name(kind: SiteKind, arg: &Expr) -> String {
+    fn name_of(e: &Expr) -> Option<String> {
+        match scan::strip(e) {
+            Expr::Try(t) => name_of(&t.expr),
+            Expr::MethodCall(m) => {
+                let n = m.method.to_string();
+                if matches!(n.as_str(), "build" | "clone" | "into" | "unwrap" | "expect") {
+                    name_of(&m.receiver).or(Some(n))
+                } else {
+                    Some(n)
+                }
+            }
+            Expr::Call(c) => match scan::strip(&c.func) {
+                Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            },
+            Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            Expr::Field(f) => match &f.member {
+                syn::Member::Named(n) => Some(n.to_string()),
+                syn::Member::Unnamed(_) => None,
+            },
+            Expr::Reference(r) => name_of(&r.expr),
+            _ => None,
+        }
+    }
+    let base = name_of(arg).map(|n| camel(&n)).filter(|n| !n.is_empty());
+    match (base, kind) {
+        (Some(n), _) if n != "Idle" && n != "Start" => n,
+        (_, SiteKind::Yield) => "Wait".to_owned(),
+        (_, SiteKind::Call) => "Call".to_owned(),
+    }
+}
+
+/// Rewrites kept code: `return e` -> `return done(e)`, and `break`/`continue`
+/// to a taken-apart loop -> a jump placeholder.
+struct Rewriter<'a> {
+    loops: &'a [LoopCtx],
+    jumps: &'a mut Vec<Jump>,
+    scope: &'a [(String, BindId)],
+    /// Loops and labeled blocks of the kept code itself: (label, is_block).
+    kept: Vec<(Option<String>, bool)>,
+    shadowed: Vec<String>,
+    private: &'a TokenStream,
+    made: Vec<JumpId>,
+}
+
+impl Rewriter<'_> {
+    fn target(&self, label: Option<&syn::Lifetime>, is_continue: bool) -> Option<&LoopCtx> {
+        match label {
+            None => {
+                if self.kept.iter().any(|(_, b)| !b) {
+                    return None;
+                }
+                self.loops.iter().rev().find(|l| !l.is_block)
+            }
+            Some(l) => {
+                let name = l.ident.to_string();
+                if self.kept.iter().any(|(k, _)| k.as_deref() == Some(name.as_str())) {
+                    return None;
+                }
+                self.loops
+                    .iter()
+                    .rev()
+                    .find(|c| c.label.as_deref() == Some(name.as_str()) && (!is_continue || !c.is_block))
+            }
+        }
+    }
+
+    fn placeholder(
+        &mut self,
+        target: BlockId,
+        value: Option<(Option<BindId>, TokenStream)>,
+        span: Span,
+    ) -> Expr {
+        self.jumps.push(Jump {
+            target,
+            value,
+            scope: self.scope.to_vec(),
+            shadowed: self.shadowed.clone(),
+            tail: false,
+        });
+        let _ = span;
+        let id = self.jumps.len() - 1;
+        self.made.push(id);
+        let n = proc_macro2::Literal::usize_unsuffixed(id);
+        Expr::Verbatim(quote!(__ratchet_jump!(#n)))
+    }
+
+    fn with_kept(&mut self, label: Option<&syn::Label>, is_block: bool, f: impl FnOnce(&mut Self)) {
+        self.kept
+            .push((label.map(|l| l.name.ident.to_string()), is_block));
+        f(self);
+        self.kept.pop();
+    }
+}
+
+impl VisitMut for Rewriter<'_> {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        match e {
+            Expr::Closure(_) | Expr::Async(_) => {}
+            Expr::Loop(l) => {
+                let label = l.label.clone();
+                self.with_kept(label.as_ref(), false, |v| visit_mut::visit_expr_loop_mut(v, l));
+            }
+            Expr::While(w) => {
+                let label = w.label.clone();
+                self.with_kept(label.as_ref(), false, |v| visit_mut::visit_expr_while_mut(v, w));
+            }
+            Expr::ForLoop(f) => {
+                self.visit_expr_mut(&mut f.expr);
+                let label = f.label.clone();
+                self.with_kept(label.as_ref(), false, |v| v.visit_block_mut(&mut f.body));
+            }
+            Expr::Block(b) if b.label.is_some() => {
+                let label = b.label.clone();
+                self.with_kept(label.as_ref(), true, |v| v.visit_block_mut(&mut b.block));
+            }
+            Expr::Break(b) => {
+                if let Some(v) = &mut b.expr {
+                    self.visit_expr_mut(v);
+                }
+                let span = b.break_token.span;
+                if let Some(ctx) = self.target(b.label.as_ref(), false) {
+                    let (to, slot) = (ctx.break_to, ctx.value);
+                    let value = match (&b.expr, slot) {
+                        (Some(v), slot) => Some((slot, v.to_token_stream())),
+                        (None, Some(slot)) => Some((Some(slot), quote!(()))),
+                        (None, None) => None,
+                    };
+                    *e = self.placeholder(to, value, span);
+                }
+            }
+            Expr::Continue(c) => {
+                let span = c.continue_token.span;
+                if let Some(ctx) = self.target(c.label.as_ref(), true)
+                    && let Some(to) = ctx.continue_to
+                {
+                    *e = self.placeholder(to, None, span);
+                }
+            }
+            Expr::Return(r) => {
+                if let Some(v) = &mut r.expr {
+                    self.visit_expr_mut(v);
+                    let p = self.private;
+                    let span = r.return_token.span;
+                    let inner = v.to_token_stream();
+                    *e = Expr::Verbatim(quote_spanned!(span=> return #p::done(#inner)));
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, e),
+        }
+    }
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}

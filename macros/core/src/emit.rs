@@ -1,0 +1,656 @@
+//! Stage 7: emit. The function keeps its signature; its body takes the
+//! state out of its slot, then runs one flat `loop { match .. }` over the
+//! blocks. The state enum (beside the function or the impl) holds, per
+//! suspension point, only the bindings live there.
+//!
+//! Input:  the graph of `let mut i: u64 = 0; while i < n { yield_io!(f.pread(i)?)?; i += 1; } Ok(n)`
+//! Output:
+//! ```text
+//! enum CopyState { Idle, Pread { i: u64, __completion: Completion } }
+//! fn copy(st: &mut CopyState, f: &dyn File, n: u64) -> Result<IOResult<u64>, E> {
+//!     enum __RatchetPc<T0, T1> { Start {}, While { i: T0 }, WhileBody { i: T1 }, .. }
+//!     let mut pc = match mem::take(&mut *st) {
+//!         CopyState::Idle => __RatchetPc::Start {},
+//!         CopyState::Pread { i, __completion } => __RatchetPc::AfterPread { i, r: yield_result(&__completion) },
+//!     };
+//!     loop { match pc { __RatchetPc::Start {} => { let mut i: u64 = 0; pc = __RatchetPc::While { i }; } .. } }
+//! }
+//! ```
+
+use std::collections::BTreeSet;
+
+use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::visit_mut::VisitMut;
+use syn::{GenericParam, Generics, Type};
+
+use crate::cfg::{BindId, BlockId, Graph, JumpId, Term};
+use crate::liveness::Liveness;
+use crate::lower::Plan;
+use crate::model::Model;
+use crate::scan::SiteKind;
+use crate::types::Stored;
+
+pub struct Output {
+    pub func: TokenStream,
+    pub state: TokenStream,
+}
+
+struct Emitter<'a> {
+    model: &'a Model,
+    g: &'a Graph,
+    live: &'a Liveness,
+    stored: &'a [Stored],
+    plan: &'a Plan,
+    p: TokenStream,
+    pc: Ident,
+    pc_enum: Ident,
+    label: syn::Lifetime,
+    c: Ident,
+    needs_label: std::cell::Cell<bool>,
+}
+
+pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
+    let e = Emitter {
+        model,
+        g,
+        live,
+        stored,
+        plan,
+        p: model.private(),
+        pc: Ident::new("__ratchet_pc", Span::mixed_site()),
+        pc_enum: Ident::new("__RatchetPc", Span::mixed_site()),
+        label: syn::Lifetime::new("'__ratchet_dispatch", Span::mixed_site()),
+        c: Ident::new("__ratchet_c", Span::mixed_site()),
+        needs_label: std::cell::Cell::new(false),
+    };
+    let state = e.state_enum();
+    let body = e.body();
+    let input = &model.input;
+    let attrs = &input.attrs;
+    let vis = &input.vis;
+    let sig = &input.sig;
+    Output {
+        func: quote!(#(#attrs)* #vis #sig { #body }),
+        state,
+    }
+}
+
+impl Emitter<'_> {
+    fn ident(&self, b: BindId) -> &Ident {
+        &self.g.bindings[b].ident
+    }
+
+    /// The stored state's fields with their types (`Self` spelled out).
+    fn stored_type(&self, b: BindId) -> Type {
+        let mut ty = self.g.bindings[b]
+            .ty
+            .clone()
+            .unwrap_or_else(|| Type::Verbatim(quote!(())));
+        if let Some(ic) = &self.model.impl_ctx {
+            ReplaceSelf(&ic.self_ty).visit_type_mut(&mut ty);
+        }
+        ty
+    }
+
+    fn state_generics(&self) -> Generics {
+        let mut idents: BTreeSet<String> = BTreeSet::new();
+        for st in self.stored {
+            for &b in &st.fields {
+                collect_idents(&self.stored_type(b).to_token_stream(), &mut idents);
+            }
+        }
+        let mut all: Vec<GenericParam> = Vec::new();
+        if let Some(ic) = &self.model.impl_ctx {
+            all.extend(ic.generics.params.iter().cloned());
+        }
+        all.extend(self.model.input.sig.generics.params.iter().cloned());
+        let kept: Vec<GenericParam> = all
+            .into_iter()
+            .filter(|p| match p {
+                GenericParam::Type(t) => idents.contains(&t.ident.to_string()),
+                GenericParam::Const(c) => idents.contains(&c.ident.to_string()),
+                GenericParam::Lifetime(l) => idents.contains(&l.lifetime.to_string()),
+            })
+            // No bounds, as on std's own types: the struct holding the state
+            // declares its parameters without the impl's bounds, and the
+            // enum's impls need none.
+            .map(|mut p| {
+                match &mut p {
+                    GenericParam::Type(t) => {
+                        t.default = None;
+                        t.bounds.clear();
+                        t.colon_token = None;
+                    }
+                    GenericParam::Lifetime(l) => {
+                        l.bounds.clear();
+                        l.colon_token = None;
+                    }
+                    GenericParam::Const(c) => c.default = None,
+                }
+                p
+            })
+            .collect();
+        let mut g = Generics::default();
+        if !kept.is_empty() {
+            g.lt_token = Some(Default::default());
+            g.gt_token = Some(Default::default());
+            g.params = kept.into_iter().collect();
+        }
+        g
+    }
+
+    fn state_enum(&self) -> TokenStream {
+        let p = &self.p;
+        let name = &self.model.enum_name;
+        let vis = &self.model.input.vis;
+        let fn_name = &self.model.input.sig.ident;
+        let generics = self.state_generics();
+        let (ig, tg, wc) = generics.split_for_impl();
+        let doc = format!(
+            " Where [`{fn_name}`] is suspended and the locals it keeps there. Generated by `#[io_state_machine]`; `Default` is idle."
+        );
+        let mut variants = Vec::new();
+        let mut debug_arms = Vec::new();
+        let mut waits = Vec::new();
+        for (i, s) in self.g.susps.iter().enumerate() {
+            if !self.live.reachable.get(s.block).copied().unwrap_or(false) {
+                continue;
+            }
+            let v = &self.plan.state_variants[i];
+            let st = &self.stored[i];
+            let vdoc = format!(" Suspended at `{}`.", s.text);
+            let fields = st.fields.iter().map(|&b| {
+                let id = self.ident(b);
+                let ty = self.stored_type(b);
+                let fdoc = format!(" The local `{id}`, needed after this suspension point.");
+                quote!(#[doc = #fdoc] #id: #ty)
+            });
+            let completion = (s.kind == SiteKind::Yield).then(|| {
+                quote!(#[doc = " The completion this suspension point waits for."] __completion: #p::Completion)
+            });
+            let sep = (!st.fields.is_empty() && completion.is_some()).then(|| quote!(,));
+            variants.push(quote!(#[doc = #vdoc] #v { #(#fields),* #sep #completion }));
+            let names: Vec<String> = st.fields.iter().map(|&b| self.ident(b).to_string()).collect();
+            let text = format!(" `{}`, storing [{}]", s.text, names.join(", "));
+            let head = format!("{v} at ");
+            let line = quote_spanned!(s.span=> ::core::line!());
+            debug_arms.push(quote!(Self::#v { .. } => f.write_str(::core::concat!(#head, ::core::file!(), ":", #line, #text))));
+            if s.kind == SiteKind::Yield {
+                waits.push(quote!(Self::#v { __completion, .. }));
+            }
+        }
+        let reset_abort = if waits.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                if let #(#waits)|* = self {
+                    __completion.abort();
+                }
+            }
+        };
+        let debug_body = if debug_arms.is_empty() {
+            quote!(f.write_str("Idle"))
+        } else {
+            quote! {
+                match self {
+                    Self::Idle => f.write_str("Idle"),
+                    #(#debug_arms,)*
+                }
+            }
+        };
+        quote! {
+            #[doc = #doc]
+            // Variants differ in size by nature; boxing would cost an
+            // allocation per suspension. Names come from the awaited calls.
+            #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+            #vis enum #name #ig #wc {
+                #[doc = " Not running: the next call starts at the top."]
+                Idle,
+                #(#variants,)*
+            }
+            const _: () = {
+                #[automatically_derived]
+                impl #ig #p::Default for #name #tg #wc {
+                    #[inline]
+                    fn default() -> Self {
+                        Self::Idle
+                    }
+                }
+                #[automatically_derived]
+                impl #ig #p::fmt::Debug for #name #tg #wc {
+                    fn fmt(&self, f: &mut #p::fmt::Formatter<'_>) -> #p::fmt::Result {
+                        #debug_body
+                    }
+                }
+                // Not every machine calls these; they exist for its users.
+                #[allow(dead_code)]
+                impl #ig #name #tg #wc {
+                    /// Whether the machine is idle: the next call starts at the top.
+                    #[must_use]
+                    #[inline]
+                    pub fn is_idle(&self) -> bool {
+                        #[allow(clippy::match_like_matches_macro)]
+                        match self {
+                            Self::Idle => true,
+                            _ => false,
+                        }
+                    }
+                    /// Aborts the completion the machine waits on, drops its stored
+                    /// locals and makes it idle.
+                    pub fn reset(&mut self) {
+                        #reset_abort
+                        *self = Self::Idle;
+                    }
+                }
+            };
+        }
+    }
+
+    fn body(&self) -> TokenStream {
+        let p = &self.p;
+        let place = self.model.place();
+        let assert_err = self
+            .model
+            .err_ty
+            .as_ref()
+            .map(|e| quote_spanned!(syn::spanned::Spanned::span(e)=> #p::assert_error_type::<#e>();));
+        let reachable: Vec<BlockId> = self.live.order.clone();
+        let paths = &self.g.macro_paths;
+        let assert_err = quote!(#assert_err #(#paths!(__ratchet_seen);)*);
+        if self.g.susps.iter().all(|s| !self.live.reachable[s.block]) && reachable == [0] {
+            let b = &self.g.blocks[0];
+            let n = b.pieces.len();
+            let mut pieces: Vec<TokenStream> = b.pieces.iter().map(|pc| self.subst(&pc.tokens)).collect();
+            let tail = match (&b.term, &b.ret_expr) {
+                (Term::Return, Some(r)) if n > 0 => {
+                    pieces.truncate(n - 1);
+                    Some(self.subst(r))
+                }
+                _ => None,
+            };
+            return quote! {
+                #assert_err
+                let _ = &#place;
+                #(#pieces)*
+                #tail
+            };
+        }
+        let name = &self.model.enum_name;
+        let pc = &self.pc;
+        let pce = &self.pc_enum;
+
+        // The local program-counter enum: one variant per block, generic
+        // over the types of the bindings it carries (rustc infers them).
+        let mut tparams = Vec::new();
+        let mut pc_variants = Vec::new();
+        for &b in &reachable {
+            let v = &self.plan.block_variants[b];
+            let fields: Vec<TokenStream> = self.live.live_in[b]
+                .iter()
+                .map(|&x| {
+                    let t = format_ident!("T{}", tparams.len());
+                    tparams.push(t.clone());
+                    let id = self.ident(x);
+                    quote!(#id: #t)
+                })
+                .collect();
+            pc_variants.push(quote!(#v { #(#fields),* }));
+        }
+        let tgen = if tparams.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#tparams),*>)
+        };
+
+        let arms: Vec<TokenStream> = reachable.iter().map(|&b| self.arm(b)).collect();
+
+        // Re-entry while the awaited completion is pending runs nothing.
+        let mut waits = Vec::new();
+        let mut resumes = Vec::new();
+        let c = &self.c;
+        for (i, s) in self.g.susps.iter().enumerate() {
+            if !self.live.reachable[s.block] {
+                continue;
+            }
+            let v = &self.plan.state_variants[i];
+            let st = &self.stored[i];
+            let fields: Vec<&Ident> = st.fields.iter().map(|&b| self.ident(b)).collect();
+            let target = st.resume;
+            let tv = &self.plan.block_variants[target];
+            let inits: Vec<TokenStream> = self.live.live_in[target]
+                .iter()
+                .map(|&b| {
+                    let id = self.ident(b);
+                    if b == s.result {
+                        quote!(#id: #p::yield_result(&#c))
+                    } else if let Some(rb) = &self.g.bindings[b].reborrow {
+                        quote!(#id: #rb)
+                    } else {
+                        quote!(#id)
+                    }
+                })
+                .collect();
+            match s.kind {
+                SiteKind::Yield => {
+                    waits.push(quote!(#name::#v { __completion: #c, .. }));
+                    let cpat = if self.live.live_in[target].contains(&s.result) {
+                        quote!(#c)
+                    } else {
+                        quote!(_)
+                    };
+                    resumes.push(
+                        quote!(#name::#v { #(#fields,)* __completion: #cpat } => #pce::#tv { #(#inits),* }),
+                    );
+                }
+                SiteKind::Call => {
+                    resumes.push(quote!(#name::#v { #(#fields),* } => #pce::#tv { #(#inits),* }));
+                }
+            }
+        }
+        let pending = if waits.is_empty() {
+            quote!()
+        } else {
+            quote! {
+                if let #p::Some(__ratchet_io) = #p::pending_io(match &#place {
+                    #(#waits)|* => #p::Some(#c),
+                    _ => #p::None,
+                }) {
+                    return #p::Ok(#p::IOResult::IO(__ratchet_io));
+                }
+            }
+        };
+        let start = &self.plan.block_variants[0];
+        let label = self.needs_label.get().then(|| {
+            let l = &self.label;
+            quote!(#l:)
+        });
+        quote! {
+            #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
+            enum #pce #tgen {
+                #(#pc_variants,)*
+            }
+            #assert_err
+            #pending
+            let mut #pc = match #p::mem::take(&mut #place) {
+                #name::Idle => #pce::#start {},
+                #(#resumes,)*
+            };
+            #label loop {
+                match #pc {
+                    #(#arms)*
+                }
+            }
+        }
+    }
+
+    fn arm(&self, b: BlockId) -> TokenStream {
+        let pce = &self.pc_enum;
+        let v = &self.plan.block_variants[b];
+        let blk = &self.g.blocks[b];
+        let mut any_mut = blk
+            .pieces
+            .iter()
+            .flat_map(|p| &p.defs)
+            .any(|&d| self.g.bindings[d].mutable);
+        let pats: Vec<TokenStream> = self.live.live_in[b]
+            .iter()
+            .map(|&x| {
+                let id = self.ident(x);
+                if self.g.bindings[x].mutable {
+                    any_mut = true;
+                    quote!(mut #id)
+                } else {
+                    quote!(#id)
+                }
+            })
+            .collect();
+        let pieces: Vec<TokenStream> = blk.pieces.iter().map(|pc| self.subst(&pc.tokens)).collect();
+        let term = match &blk.term {
+            Term::Open | Term::Diverged | Term::Return => quote!(),
+            Term::Goto(j) => self.jump(*j),
+            Term::If { cond, then, els } => {
+                let cond = self.subst(cond);
+                let t = self.jump(*then);
+                let e = self.jump(*els);
+                quote!(if #cond { #t } else { #e })
+            }
+            Term::Match { scrut, arms } => {
+                let scrut = self.subst(scrut);
+                let arms = arms.iter().map(|(pat, j)| {
+                    let pat = self.subst(pat);
+                    let j = self.jump(*j);
+                    quote!(#pat => { #j })
+                });
+                quote!(match #scrut { #(#arms)* })
+            }
+            Term::Yield { susp, jump } => self.yield_term(*susp, *jump),
+        };
+        // Locals declared `mut` are bound `mut` in every block that carries
+        // them, including blocks that only pass them on.
+        let allow = any_mut.then(|| quote!(#[allow(unused_mut)]));
+        quote! {
+            #allow
+            #pce::#v { #(#pats),* } => {
+                #(#pieces)*
+                #term
+            }
+        }
+    }
+
+    fn jump(&self, j: JumpId) -> TokenStream {
+        let jump = &self.g.jumps[j];
+        let pc = &self.pc;
+        let pce = &self.pc_enum;
+        let target = jump.target;
+        let v = &self.plan.block_variants[target];
+        let val = Ident::new("__ratchet_val", Span::mixed_site());
+        let supplied = jump
+            .value
+            .as_ref()
+            .and_then(|(s, _)| *s)
+            .filter(|s| self.live.live_in[target].contains(s));
+        let value = jump.value.as_ref().map(|(_, v)| self.subst(v));
+        // A break value is computed before the carried bindings move.
+        let fields = self.live.live_in[target].iter().map(|&b| {
+            let id = self.ident(b);
+            if Some(b) == supplied {
+                quote!(#id: #val)
+            } else {
+                quote!(#id)
+            }
+        });
+        let assign = quote!(#pc = #pce::#v { #(#fields),* };);
+        let body = match value {
+            Some(value) if supplied.is_some() => quote!(let #val = #value; #assign),
+            Some(value) => quote!(let _ = #value; #assign),
+            None => assign,
+        };
+        if jump.tail {
+            body
+        } else {
+            self.needs_label.set(true);
+            let l = &self.label;
+            quote!({ #body continue #l; })
+        }
+    }
+
+    fn yield_term(&self, susp: usize, jump: JumpId) -> TokenStream {
+        let p = &self.p;
+        let s = &self.g.susps[susp];
+        let st = &self.stored[susp];
+        let name = &self.model.enum_name;
+        let v = &self.plan.state_variants[susp];
+        let place = self.model.place();
+        let c = &self.c;
+        let arg = self.subst(&s.arg);
+        let fields = st.fields.iter().map(|&b| self.ident(b));
+        let j = self.jump(jump);
+        let span = s.span;
+        let decl = quote_spanned!(span=> let #c: #p::Completion = #arg;);
+        quote! {
+            #decl
+            if #p::must_suspend(&#c) {
+                #place = #name::#v { #(#fields,)* __completion: #p::Clone::clone(&#c) };
+                return #p::Ok(#p::IOResult::IO(#p::IOCompletions::from(#c)));
+            }
+            #j
+        }
+    }
+
+    fn call(&self, susp: usize) -> TokenStream {
+        let p = &self.p;
+        let s = &self.g.susps[susp];
+        let st = &self.stored[susp];
+        let name = &self.model.enum_name;
+        let v = &self.plan.state_variants[susp];
+        let place = self.model.place();
+        let arg = self.subst(&s.arg);
+        let fields = st.fields.iter().map(|&b| self.ident(b));
+        let r = self.ident(s.result);
+        let call = Ident::new("__ratchet_call", Span::mixed_site());
+        let done = Ident::new("__ratchet_done", Span::mixed_site());
+        let io = Ident::new("__ratchet_io", Span::mixed_site());
+        let err = Ident::new("__ratchet_err", Span::mixed_site());
+        let decl = quote_spanned!(s.span=> let #call = #arg;);
+        quote! {
+            #decl
+            let #r = match #call {
+                #p::Ok(#p::IOResult::Done(#done)) => #p::Ok(#done),
+                #p::Ok(#p::IOResult::IO(#io)) => {
+                    #place = #name::#v { #(#fields),* };
+                    return #p::Ok(#p::IOResult::IO(#io));
+                }
+                #p::Err(#err) => #p::Err(#err),
+            };
+        }
+    }
+
+    /// Fills in `__ratchet_jump!(n)` and `__ratchet_susp!(n)`.
+    fn subst(&self, tokens: &TokenStream) -> TokenStream {
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let mut out = TokenStream::new();
+        let mut i = 0;
+        while i < trees.len() {
+            if let TokenTree::Ident(id) = &trees[i]
+                && (id == "__ratchet_jump" || id == "__ratchet_susp")
+                && let (Some(TokenTree::Punct(bang)), Some(TokenTree::Group(g))) =
+                    (trees.get(i + 1), trees.get(i + 2))
+                && bang.as_char() == '!'
+                && let Ok(n) = g.stream().to_string().trim().parse::<usize>()
+            {
+                let generated = if id == "__ratchet_jump" {
+                    if n < self.g.jumps.len() {
+                        self.jump(n)
+                    } else {
+                        quote!()
+                    }
+                } else if n < self.g.susps.len() {
+                    self.call(n)
+                } else {
+                    quote!()
+                };
+                out.extend(generated);
+                i += 3;
+                continue;
+            }
+            match &trees[i] {
+                TokenTree::Group(g) => {
+                    let mut ng = Group::new(g.delimiter(), self.subst(&g.stream()));
+                    ng.set_span(g.span());
+                    out.extend([TokenTree::Group(ng)]);
+                }
+                other => out.extend([other.clone()]),
+            }
+            i += 1;
+        }
+        out
+    }
+}
+
+struct ReplaceSelf<'a>(&'a Type);
+
+impl VisitMut for ReplaceSelf<'_> {
+    fn visit_type_mut(&mut self, t: &mut Type) {
+        if let Type::Path(p) = t
+            && p.qself.is_none()
+            && p.path.is_ident("Self")
+        {
+            *t = self.0.clone();
+            return;
+        }
+        syn::visit_mut::visit_type_mut(self, t);
+    }
+}
+
+fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
+    let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
+    for (i, tt) in trees.iter().enumerate() {
+        match tt {
+            TokenTree::Ident(id) => {
+                let lifetime = i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '\'');
+                if lifetime {
+                    out.insert(format!("'{id}"));
+                } else {
+                    out.insert(id.to_string());
+                }
+            }
+            TokenTree::Group(g) => collect_idents(&g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// On any error: the function with its signature and a body that compiles
+/// without further errors or warnings, plus an idle-only state enum so
+/// callers naming it compile too; the errors come first.
+pub fn fallback(
+    errors: TokenStream,
+    attrs: &[syn::Attribute],
+    vis: &syn::Visibility,
+    sig: &syn::Signature,
+    body: &syn::Block,
+    state: Option<(&Ident, Generics)>,
+) -> Output {
+    // Keeps the user's `use ratchet::yield_io;` used.
+    let paths = crate::scan::macro_paths(body);
+    let func = quote! {
+        #(#attrs)*
+        #[allow(unused_variables, unused_mut, clippy::all, clippy::pedantic)]
+        #vis #sig {
+            #(#paths!(__ratchet_seen);)*
+            ::core::panic!("this #[io_state_machine] did not compile")
+        }
+    };
+    let state = match state {
+        None => quote!(),
+        Some((name, generics)) => {
+            let (ig, tg, wc) = generics.split_for_impl();
+            let tys: Vec<&Ident> = generics.type_params().map(|t| &t.ident).collect();
+            let phantom = (!tys.is_empty()).then(|| {
+                quote!(#[doc(hidden)] __Never(::core::marker::PhantomData<fn() -> (#(#tys,)*)>, ::core::convert::Infallible),)
+            });
+            quote! {
+                #[allow(dead_code, missing_docs, clippy::all, clippy::pedantic)]
+                #vis enum #name #ig #wc { Idle, #phantom }
+                #[allow(dead_code, clippy::all, clippy::pedantic)]
+                const _: () = {
+                    impl #ig ::core::default::Default for #name #tg #wc {
+                        fn default() -> Self { Self::Idle }
+                    }
+                    impl #ig ::core::fmt::Debug for #name #tg #wc {
+                        fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result { f.write_str("Idle") }
+                    }
+                    impl #ig #name #tg #wc {
+                        pub fn is_idle(&self) -> bool { true }
+                        pub fn reset(&mut self) { *self = Self::Idle; }
+                    }
+                };
+            }
+        }
+    };
+    Output {
+        func: quote!(#errors #func),
+        state,
+    }
+}

@@ -1,0 +1,246 @@
+//! The transform behind `#[io_state_machine]` and `#[io_state_machines]`,
+//! as a plain library on `proc_macro2::TokenStream`.
+//!
+//! Why a separate crate: a proc-macro crate can export nothing but macros,
+//! and the expansion must be callable from tests, expansion snapshots and a
+//! fuzzer. `ratchet-macros` is only the entry points.
+//!
+//! The pipeline, one stage per module:
+//! `args` → `model` → `cfg` → `liveness` → `types` → `lower` → `emit`,
+//! with `scan` holding the syntax queries they share and `ctxt`
+//! collecting every error so all of them are reported at once.
+#![forbid(unsafe_code)]
+
+mod args;
+mod cfg;
+mod ctxt;
+mod emit;
+mod liveness;
+mod lower;
+mod model;
+mod scan;
+mod types;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{GenericArgument, Generics, ImplItem, ItemFn, ItemImpl, PathArguments, Type};
+
+use crate::ctxt::Ctxt;
+use crate::emit::Output;
+use crate::model::{FnInput, ImplCtx};
+
+/// Expands `#[io_state_machine(attr)] item`. Never panics: an internal
+/// failure becomes a `compile_error!` beside the untouched item.
+pub fn expand_io_state_machine(attr: TokenStream, item: TokenStream) -> TokenStream {
+    guarded(&item, || expand_fn_item(attr.clone(), item.clone()))
+}
+
+/// Expands `#[io_state_machines] impl ..`: every method carrying
+/// `#[io_state_machine(..)]` is transformed and its state enum emitted
+/// beside the impl. Never panics.
+pub fn expand_io_state_machines(attr: TokenStream, item: TokenStream) -> TokenStream {
+    guarded(&item, || expand_impl(attr.clone(), item.clone()))
+}
+
+fn guarded(item: &TokenStream, f: impl FnOnce() -> TokenStream) -> TokenStream {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(ts) => ts,
+        Err(_) => {
+            let msg = "internal error in #[io_state_machine]: the transform failed on this input; please report it with the function";
+            quote!(::core::compile_error!(#msg); #item)
+        }
+    }
+}
+
+fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let f: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!("#[io_state_machine] applies to a function: {e}");
+            let err = syn::Error::new(e.span(), msg).to_compile_error();
+            return quote!(#err #item);
+        }
+    };
+    let input = FnInput {
+        attrs: f.attrs,
+        vis: f.vis,
+        sig: f.sig,
+        block: *f.block,
+    };
+    let is_method = input.sig.receiver().is_some();
+    let out = expand_fn(attr, input, None);
+    if is_method {
+        // Inside an impl without `#[io_state_machines]`: no room for an enum.
+        out.func
+    } else {
+        let Output { func, state } = out;
+        quote!(#state #func)
+    }
+}
+
+/// Runs the pipeline on one function.
+fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Output {
+    let cx = Ctxt::new();
+    let args = args::parse(&cx, attr, Span::call_site());
+    let attrs = input.attrs.clone();
+    let vis = input.vis.clone();
+    let sig = input.sig.clone();
+    let body = input.block.clone();
+    let fallback_name = args.name.clone().unwrap_or_else(|| {
+        quote::format_ident!(
+            "{}State",
+            model::camel(&sig.ident.to_string()),
+            span = sig.ident.span()
+        )
+    });
+    let fallback_generics = fallback_generics(&args, &sig);
+    let in_impl = impl_ctx.is_some();
+    let model = model::analyse(&cx, &args, input, impl_ctx);
+    let result = model.map(|model| {
+        let g = cfg::build(&cx, &model);
+        let live = liveness::compute(&g);
+        let stored = types::check(&cx, &g, &live);
+        let plan = lower::plan(&cx, &g, &live);
+        (model, g, live, stored, plan)
+    });
+    match result {
+        Some((model, g, live, stored, plan)) if !cx.has_errors() => {
+            emit::emit(&model, &g, &live, &stored, &plan)
+        }
+        _ => {
+            let errors = cx.to_compile_errors();
+            let generics = if in_impl {
+                Generics::default()
+            } else {
+                fallback_generics
+            };
+            emit::fallback(
+                errors,
+                &attrs,
+                &vis,
+                &sig,
+                &body,
+                Some((&fallback_name, generics)),
+            )
+        }
+    }
+}
+
+/// The generics the user wrote on the state parameter's type, so that a
+/// failed expansion's idle-only enum still matches `&mut FooState<T>`.
+fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
+    let mut g = Generics::default();
+    let Some((args::StateTarget::Param(p), _)) = &args.state else {
+        return g;
+    };
+    let ty = sig.inputs.iter().find_map(|a| match a {
+        syn::FnArg::Typed(pt) => match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.ident == *p => Some(&*pt.ty),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    });
+    let Some(Type::Reference(r)) = ty else { return g };
+    let Type::Path(tp) = &*r.elem else { return g };
+    let Some(last) = tp.path.segments.last() else {
+        return g;
+    };
+    let PathArguments::AngleBracketed(ab) = &last.arguments else {
+        return g;
+    };
+    let names: Vec<String> = ab
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            GenericArgument::Type(Type::Path(t)) => t.path.get_ident().map(ToString::to_string),
+            _ => None,
+        })
+        .collect();
+    let params: Vec<syn::GenericParam> = sig
+        .generics
+        .type_params()
+        .filter(|t| names.contains(&t.ident.to_string()))
+        .map(|t| {
+            let mut t = t.clone();
+            t.bounds.clear();
+            t.default = None;
+            syn::GenericParam::Type(t)
+        })
+        .collect();
+    if !params.is_empty() {
+        g.lt_token = Some(Default::default());
+        g.gt_token = Some(Default::default());
+        g.params = params.into_iter().collect();
+    }
+    g
+}
+
+fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let cx = Ctxt::new();
+    if !attr.is_empty() {
+        cx.spanned(&attr, "#[io_state_machines] takes no arguments; put the options on each method's #[io_state_machine(..)]");
+    }
+    let imp: ItemImpl = match syn::parse2(item.clone()) {
+        Ok(i) => i,
+        Err(e) => {
+            let msg = format!("#[io_state_machines] applies to an `impl` block: {e}");
+            let err = syn::Error::new(e.span(), msg).to_compile_error();
+            return quote!(#err #item);
+        }
+    };
+    let impl_ctx = ImplCtx {
+        generics: imp.generics.clone(),
+        self_ty: (*imp.self_ty).clone(),
+    };
+    let mut items = Vec::new();
+    let mut states = Vec::new();
+    for it in &imp.items {
+        match it {
+            ImplItem::Fn(f) => {
+                let pos = f.attrs.iter().position(|a| {
+                    a.path()
+                        .segments
+                        .last()
+                        .is_some_and(|s| s.ident == "io_state_machine")
+                });
+                match pos {
+                    None => items.push(it.to_token_stream()),
+                    Some(i) => {
+                        let mut attrs = f.attrs.clone();
+                        let a = attrs.remove(i);
+                        let args = match &a.meta {
+                            syn::Meta::List(l) => l.tokens.clone(),
+                            _ => TokenStream::new(),
+                        };
+                        let input = FnInput {
+                            attrs,
+                            vis: f.vis.clone(),
+                            sig: f.sig.clone(),
+                            block: f.block.clone(),
+                        };
+                        let out = expand_fn(args, input, Some(impl_ctx.clone()));
+                        items.push(out.func);
+                        states.push(out.state);
+                    }
+                }
+            }
+            other => items.push(other.to_token_stream()),
+        }
+    }
+    let attrs = &imp.attrs;
+    let unsafety = &imp.unsafety;
+    let (ig, _, wc) = imp.generics.split_for_impl();
+    let tr = imp.trait_.as_ref().map(|(path, for_)| quote!(#path #for_));
+    let self_ty = &imp.self_ty;
+    let errors = cx.to_compile_errors();
+    quote! {
+        #errors
+        #(#attrs)*
+        #unsafety impl #ig #tr #self_ty #wc {
+            #(#items)*
+        }
+        #(#states)*
+    }
+}

@@ -1,0 +1,109 @@
+//! Stage 4: liveness. Which bindings each block needs on entry, so that a
+//! block's variant (and a suspension's stored state) carries only those.
+//! Uses inside macro calls and inline format captures were collected as
+//! uses by `scan`, so they count here.
+//!
+//! Input:  `B0: let a: u32 = 1; let b: u32 = 2; yield -> B1`, `B1: use(a)`
+//! Output: `live_in[B1] = {a}` (b is dead after the yield, so not stored)
+
+use std::collections::BTreeSet;
+
+use crate::cfg::{BindId, BlockId, Graph};
+
+pub struct Liveness {
+    pub live_in: Vec<BTreeSet<BindId>>,
+    pub reachable: Vec<bool>,
+    /// Reachable blocks, each after the blocks that enter it (reverse
+    /// postorder): rustc infers the type of a carried binding from the first
+    /// arm that builds it, so builders must come before users.
+    pub order: Vec<BlockId>,
+}
+
+pub fn successors(g: &Graph, b: BlockId) -> Vec<BlockId> {
+    g.blocks[b]
+        .jumps
+        .iter()
+        .filter_map(|&j| g.jumps.get(j).map(|j| j.target))
+        .collect()
+}
+
+pub fn compute(g: &Graph) -> Liveness {
+    let n = g.blocks.len();
+    let mut reachable = vec![false; n];
+    let mut post = Vec::new();
+    if n > 0 {
+        // Iterative DFS for a postorder.
+        let mut stack: Vec<(BlockId, usize)> = vec![(0, 0)];
+        reachable[0] = true;
+        while let Some(top) = stack.last_mut() {
+            let (b, i) = *top;
+            let succ = successors(g, b);
+            if let Some(&s) = succ.get(i) {
+                top.1 += 1;
+                if !reachable[s] {
+                    reachable[s] = true;
+                    stack.push((s, 0));
+                }
+            } else {
+                post.push(b);
+                stack.pop();
+            }
+        }
+    }
+    let mut order = post.clone();
+    order.reverse();
+
+    let uses: Vec<BTreeSet<BindId>> = g
+        .blocks
+        .iter()
+        .map(|b| {
+            b.pieces
+                .iter()
+                .flat_map(|p| p.uses.iter().copied())
+                .chain(b.term_uses.iter().copied())
+                .collect()
+        })
+        .collect();
+    let defs: Vec<BTreeSet<BindId>> = g
+        .blocks
+        .iter()
+        .map(|b| {
+            b.pieces
+                .iter()
+                .flat_map(|p| p.defs.iter().copied())
+                .chain(b.term_defs.iter().copied())
+                .collect()
+        })
+        .collect();
+    let mut live_in: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in &post {
+            let mut out: BTreeSet<BindId> = BTreeSet::new();
+            for &j in &g.blocks[b].jumps {
+                let Some(jump) = g.jumps.get(j) else { continue };
+                let supplied = jump.value.as_ref().and_then(|(slot, _)| *slot);
+                out.extend(
+                    live_in[jump.target]
+                        .iter()
+                        .copied()
+                        .filter(|v| Some(*v) != supplied),
+                );
+            }
+            let mut inn: BTreeSet<BindId> = uses[b].union(&out).copied().collect();
+            for d in &defs[b] {
+                inn.remove(d);
+            }
+            if inn != live_in[b] {
+                live_in[b] = inn;
+                changed = true;
+            }
+        }
+    }
+    Liveness {
+        live_in,
+        reachable,
+        order,
+    }
+}

@@ -1,0 +1,255 @@
+//! Stage 2: the model of the annotated function: its parameters, the `T` and
+//! `E` of `Result<IOResult<T>, E>`, where the state lives and what the state
+//! type is called.
+//!
+//! Input:  `#[io_state_machine(state = st)] fn copy(st: &mut CopyState, n: u64) -> Result<IOResult<u64>, E> {..}`
+//! Output: `Model { params: [st, n], ok_ty: u64, err_ty: E, state: Param(st), enum_name: CopyState, .. }`
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote};
+use syn::{
+    Attribute, Block, FnArg, GenericArgument, Generics, Ident, Pat, PathArguments, ReturnType, Signature,
+    Type, Visibility,
+};
+
+use crate::args::{Args, StateTarget};
+use crate::ctxt::Ctxt;
+
+/// The impl block around a method, when the function is one.
+#[derive(Clone)]
+pub struct ImplCtx {
+    pub generics: Generics,
+    pub self_ty: Type,
+}
+
+/// A function as the attribute received it.
+pub struct FnInput {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub sig: Signature,
+    pub block: Block,
+}
+
+/// A parameter: its name and type (patterns other than a plain name are
+/// kept in the signature but cannot be named by the body anyway).
+pub struct Param {
+    pub ident: Ident,
+    pub ty: Type,
+}
+
+pub struct Model {
+    pub input: FnInput,
+    pub params: Vec<Param>,
+    pub err_ty: Option<Type>,
+    pub state: StateTarget,
+    pub enum_name: Ident,
+    /// The path of the facade crate, `::ratchet` unless `crate = ..`.
+    pub krate: TokenStream,
+    pub impl_ctx: Option<ImplCtx>,
+}
+
+impl Model {
+    /// `::ratchet::__private`.
+    pub fn private(&self) -> TokenStream {
+        let krate = &self.krate;
+        quote!(#krate::__private)
+    }
+
+    /// The place expression of the state: `*st` or `self.field`.
+    pub fn place(&self) -> TokenStream {
+        match &self.state {
+            StateTarget::Param(p) => quote!(*#p),
+            StateTarget::SelfField(f) => quote!(self.#f),
+        }
+    }
+
+    pub fn param_type(&self, name: &str) -> Option<&Type> {
+        self.params.iter().find(|p| p.ident == name).map(|p| &p.ty)
+    }
+}
+
+/// `copy_pages` -> `CopyPagesState`.
+pub fn camel(name: &str) -> String {
+    let mut out = String::new();
+    let mut upper = true;
+    for ch in name.trim_start_matches("r#").chars() {
+        if ch == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(ch.to_uppercase());
+            upper = false;
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+/// Checks the signature and builds the model; `None` when the state target
+/// is unusable (the other checks still ran and reported).
+pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>) -> Option<Model> {
+    let sig = &input.sig;
+    if let Some(a) = &sig.asyncness {
+        cx.spanned(
+            a,
+            "#[io_state_machine] cannot be used on an `async fn`: the attribute builds its own state machine over `IOResult`; remove `async` and wait with `yield_io!`/`call_io!`",
+        );
+    }
+    if let Some(c) = &sig.constness {
+        cx.spanned(
+            c,
+            "#[io_state_machine] cannot be used on a `const fn`: a machine writes its state; remove `const`",
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        cx.spanned(v, "#[io_state_machine] cannot be used on a variadic function");
+    }
+    let mut params = Vec::new();
+    let mut receiver = None;
+    for arg in &sig.inputs {
+        match arg {
+            FnArg::Receiver(r) => receiver = Some(r),
+            FnArg::Typed(pt) => {
+                if let Pat::Ident(pi) = &*pt.pat {
+                    params.push(Param {
+                        ident: pi.ident.clone(),
+                        ty: (*pt.ty).clone(),
+                    });
+                }
+            }
+        }
+    }
+    if receiver.is_some() && impl_ctx.is_none() {
+        cx.spanned(
+            &sig.ident,
+            "a method with #[io_state_machine] needs #[io_state_machines] on its impl block, which emits the state enums beside the impl; add `#[io_state_machines]` above `impl`",
+        );
+    }
+    let err_ty = check_return(cx, sig);
+    let (state, _) = args.state.clone()?;
+    let enum_name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format_ident!("{}State", camel(&sig.ident.to_string()), span = sig.ident.span()));
+    match &state {
+        StateTarget::Param(p) => match params.iter().find(|q| q.ident == *p) {
+            None => {
+                let names: Vec<String> = params.iter().map(|q| format!("`{}`", q.ident)).collect();
+                cx.spanned(
+                    p,
+                    format!(
+                        "unknown `state =` target: `{p}` is not a parameter of `{}` (parameters: {}); add `{p}: &mut {enum_name}` to the parameters or name an existing one",
+                        sig.ident,
+                        if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                    ),
+                );
+                return None;
+            }
+            Some(q) => match &q.ty {
+                Type::Reference(r) if r.mutability.is_some() => {
+                    if let Type::Path(tp) = &*r.elem
+                        && let Some(last) = tp.path.segments.last()
+                        && last.ident != enum_name
+                    {
+                        cx.spanned(
+                            &last.ident,
+                            format!(
+                                "the state parameter has type `{}` but #[io_state_machine] names the state enum of `{}` `{enum_name}`; write `name = {}` in the attribute or use `&mut {enum_name}`",
+                                last.ident, sig.ident, last.ident
+                            ),
+                        );
+                    }
+                }
+                other => {
+                    cx.spanned(
+                        other,
+                        format!("the state parameter `{p}` must be a mutable reference, `{p}: &mut {enum_name}`, so the machine can keep its state between calls"),
+                    );
+                }
+            },
+        },
+        StateTarget::SelfField(f) => match receiver {
+            None => {
+                cx.spanned(
+                    f,
+                    format!("unknown `state =` target: `self.{f}` needs a method with a `&mut self` receiver inside `#[io_state_machines] impl ..`; for a free function write `state = st` with a `st: &mut {enum_name}` parameter"),
+                );
+                return None;
+            }
+            Some(r) => {
+                let ok = matches!(&r.kind, syn::ReceiverKind::Reference(_, _, Some(_)));
+                if !ok {
+                    cx.spanned(
+                        r,
+                        format!("`state = self.{f}` needs a `&mut self` receiver, so the machine can keep its state between calls"),
+                    );
+                }
+            }
+        },
+    }
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::ratchet), ToTokens::to_token_stream);
+    Some(Model {
+        params,
+        err_ty,
+        state,
+        enum_name,
+        krate,
+        impl_ctx,
+        input,
+    })
+}
+
+/// Checks `-> Result<IOResult<T>, E>` and returns `E` when it is spelled
+/// out. A type alias (`Res<T>`, `io::Result<IOResult<T>>`) is accepted as
+/// is: only rustc can see through it.
+fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
+    let wrong = |span_node: &dyn ToTokens| {
+        cx.spanned(
+            &span_node.to_token_stream(),
+            "an #[io_state_machine] function must return `Result<IOResult<T>, E>` (with `E: From<CompletionError>`); write the body as if it returned `Result<T, E>`",
+        );
+    };
+    let ty = match &sig.output {
+        ReturnType::Default => {
+            wrong(&sig.ident);
+            return None;
+        }
+        ReturnType::Type(_, ty) => ty,
+    };
+    let Type::Path(tp) = &**ty else {
+        wrong(ty);
+        return None;
+    };
+    let Some(last) = tp.path.segments.last() else {
+        wrong(ty);
+        return None;
+    };
+    let types: Vec<&Type> = match &last.arguments {
+        PathArguments::AngleBracketed(ab) => ab
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if last.ident != "Result" {
+        if types.is_empty() {
+            wrong(ty);
+        }
+        return None;
+    }
+    let is_ioresult = |t: &Type| matches!(t, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "IOResult"));
+    match types.first() {
+        Some(t) if is_ioresult(t) && types.len() <= 2 => types.get(1).map(|t| (*t).clone()),
+        _ => {
+            wrong(ty);
+            None
+        }
+    }
+}

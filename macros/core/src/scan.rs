@@ -1,0 +1,662 @@
+//! Syntax queries the other stages share: suspension points and where they
+//! stand, the free variables of a piece of code (macro token streams and
+//! inline format captures included), pattern bindings, divergence.
+//!
+//! Every visitor here stops at closures, `async` blocks and nested items
+//! where the question concerns the machine's own body.
+
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use syn::visit::{self, Visit};
+use syn::{Expr, Macro, Pat, Stmt, Type};
+
+use crate::ctxt::Ctxt;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SiteKind {
+    Yield,
+    Call,
+}
+
+impl SiteKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SiteKind::Yield => "yield_io!",
+            SiteKind::Call => "call_io!",
+        }
+    }
+}
+
+/// Whether `mac` is `yield_io!` or `call_io!` (by its last path segment, so
+/// `ratchet::yield_io!` counts too).
+pub fn macro_kind(mac: &Macro) -> Option<SiteKind> {
+    let last = mac.path.segments.last()?;
+    if last.ident == "yield_io" {
+        Some(SiteKind::Yield)
+    } else if last.ident == "call_io" {
+        Some(SiteKind::Call)
+    } else {
+        None
+    }
+}
+
+pub fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip(&p.expr),
+        Expr::Group(g) => strip(&g.expr),
+        other => other,
+    }
+}
+
+/// A suspension point standing as a whole expression, optionally under `?`.
+pub struct SiteRef<'a> {
+    pub kind: SiteKind,
+    pub mac: &'a Macro,
+    pub question: Option<&'a syn::token::Question>,
+}
+
+pub fn as_site(e: &Expr) -> Option<SiteRef<'_>> {
+    match strip(e) {
+        Expr::Macro(m) => Some(SiteRef {
+            kind: macro_kind(&m.mac)?,
+            mac: &m.mac,
+            question: None,
+        }),
+        Expr::Try(t) => match strip(&t.expr) {
+            Expr::Macro(m) => Some(SiteRef {
+                kind: macro_kind(&m.mac)?,
+                mac: &m.mac,
+                question: Some(&t.question_token),
+            }),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+struct Finder {
+    found: bool,
+}
+
+impl<'ast> Visit<'ast> for Finder {
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_expr_async(&mut self, _: &'ast syn::ExprAsync) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+    fn visit_macro(&mut self, m: &'ast Macro) {
+        if macro_kind(m).is_some() {
+            self.found = true;
+        }
+    }
+}
+
+/// Whether `e` holds a suspension point the lowering can reach (not counting
+/// closures, `async` blocks, nested items and other macros' arguments, where
+/// a suspension is an error).
+pub fn expr_suspends(e: &Expr) -> bool {
+    let mut f = Finder { found: false };
+    f.visit_expr(e);
+    f.found
+}
+
+/// Why a suspension cannot stand where it was found.
+#[derive(Clone, Copy)]
+enum Why {
+    Operand,
+    CallArg,
+    Receiver,
+    Closure,
+    Async,
+    NestedFn,
+    Guard,
+    MacroArg,
+    SiteArg,
+}
+
+fn why_message(kind: &str, why: Why) -> String {
+    let hoist = format!("write `let x = {kind}(..)?;` as a statement before it and use `x`");
+    match why {
+        Why::Operand => format!(
+            "`{kind}` cannot stand inside a larger expression: moving it out would reorder or un-short-circuit the code around it; {hoist}"
+        ),
+        Why::CallArg => format!(
+            "`{kind}` cannot stand in a call argument: moving it out would run it before the other arguments; {hoist}"
+        ),
+        Why::Receiver => format!(
+            "`{kind}` cannot stand in a method receiver: the machine can only suspend at a whole expression; {hoist}"
+        ),
+        Why::Closure => format!(
+            "`{kind}` cannot be used inside a closure: the closure is a separate function that cannot suspend the machine; move the suspension out of the closure, e.g. `let x = {kind}(..)?;` before it"
+        ),
+        Why::Async => format!(
+            "`{kind}` cannot be used inside an `async` block: the block is its own future, not part of the machine; use `{kind}` in the function body itself"
+        ),
+        Why::NestedFn => format!(
+            "`{kind}` cannot be used inside a nested function: it is not part of the machine; make it an #[io_state_machine] of its own and call it with `call_io!`"
+        ),
+        Why::Guard => format!(
+            "`{kind}` cannot be used in a match guard: a guard may run for several arms; write `let x = {kind}(..)?;` before the `match` and test `x` in the guard"
+        ),
+        Why::MacroArg => format!(
+            "`{kind}` cannot be used inside another macro's arguments: the machine cannot see into them; {hoist}"
+        ),
+        Why::SiteArg => format!(
+            "`{kind}` cannot be nested inside another suspension point's argument; write `let x = {kind}(..)?;` first and pass `x`"
+        ),
+    }
+}
+
+struct Reject<'c> {
+    cx: &'c Ctxt,
+    why: Vec<Why>,
+}
+
+impl Reject<'_> {
+    fn with(&mut self, why: Why, f: impl FnOnce(&mut Self)) {
+        self.why.push(why);
+        f(self);
+        self.why.pop();
+    }
+
+    fn report(&self, kind: &str, span: Span) {
+        let why = self.why.last().copied().unwrap_or(Why::Operand);
+        self.cx.error(span, why_message(kind, why));
+    }
+
+    fn scan_tokens(&self, tokens: &TokenStream) {
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        for (i, tt) in trees.iter().enumerate() {
+            match tt {
+                TokenTree::Ident(id) if id == "yield_io" || id == "call_io" => {
+                    if matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!') {
+                        let kind = format!("{id}!");
+                        self.cx.error(id.span(), why_message(&kind, Why::MacroArg));
+                    }
+                }
+                TokenTree::Group(g) => self.scan_tokens(&g.stream()),
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Reject<'_> {
+    fn visit_macro(&mut self, m: &'ast Macro) {
+        match macro_kind(m) {
+            Some(kind) => self.report(
+                kind.name(),
+                m.path
+                    .segments
+                    .last()
+                    .map_or_else(Span::call_site, |s| s.ident.span()),
+            ),
+            None => self.scan_tokens(&m.tokens),
+        }
+    }
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        self.with(Why::Closure, |v| visit::visit_expr_closure(v, c));
+    }
+    fn visit_expr_async(&mut self, a: &'ast syn::ExprAsync) {
+        self.with(Why::Async, |v| visit::visit_expr_async(v, a));
+    }
+    fn visit_item(&mut self, i: &'ast syn::Item) {
+        self.with(Why::NestedFn, |v| visit::visit_item(v, i));
+    }
+    fn visit_pat_guard(&mut self, g: &'ast syn::PatGuard) {
+        self.visit_pat(&g.pat);
+        self.with(Why::Guard, |v| v.visit_expr(&g.guard));
+    }
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        self.with(Why::Operand, |v| v.visit_expr(&c.func));
+        self.with(Why::CallArg, |v| {
+            for a in &c.args {
+                v.visit_expr(a);
+            }
+        });
+    }
+    fn visit_expr_method_call(&mut self, c: &'ast syn::ExprMethodCall) {
+        self.with(Why::Receiver, |v| v.visit_expr(&c.receiver));
+        self.with(Why::CallArg, |v| {
+            for a in &c.args {
+                v.visit_expr(a);
+            }
+        });
+    }
+    fn visit_expr_binary(&mut self, b: &'ast syn::ExprBinary) {
+        self.with(Why::Operand, |v| visit::visit_expr_binary(v, b));
+    }
+}
+
+/// Reports every suspension point in `node`: it stands where the machine
+/// cannot suspend.
+pub fn reject_expr(cx: &Ctxt, e: &Expr) {
+    Reject { cx, why: Vec::new() }.visit_expr(e);
+}
+
+pub fn reject_stmt(cx: &Ctxt, s: &Stmt) {
+    Reject { cx, why: Vec::new() }.visit_stmt(s);
+}
+
+pub fn reject_pat(cx: &Ctxt, p: &Pat) {
+    Reject { cx, why: Vec::new() }.visit_pat(p);
+}
+
+/// Reports suspension points inside the argument of a suspension point.
+pub fn reject_site_arg(cx: &Ctxt, e: &Expr) {
+    Reject {
+        cx,
+        why: vec![Why::SiteArg],
+    }
+    .visit_expr(e);
+}
+
+/// A name bound by a pattern.
+#[derive(Clone)]
+pub struct Binder {
+    pub ident: syn::Ident,
+    pub mutable: bool,
+    pub by_ref: bool,
+    /// The type when the pattern spells it (`x: u64`, or a position in a
+    /// typed tuple pattern).
+    pub ty: Option<Type>,
+}
+
+/// Whether a bare identifier pattern is a binding (and not a unit struct,
+/// enum variant or constant such as `None`): by Rust's naming conventions.
+fn is_binding_ident(pi: &syn::PatIdent) -> bool {
+    pi.by_ref.is_some()
+        || pi.mutability.is_some()
+        || pi.subpat.is_some()
+        || !pi
+            .ident
+            .to_string()
+            .trim_start_matches('_')
+            .starts_with(|c: char| c.is_uppercase())
+}
+
+/// The names `pat` binds, in order.
+pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
+    match pat {
+        Pat::Ident(pi) => {
+            if is_binding_ident(pi) {
+                out.push(Binder {
+                    ident: pi.ident.clone(),
+                    mutable: pi.mutability.is_some(),
+                    by_ref: pi.by_ref.is_some(),
+                    ty: ty.cloned(),
+                });
+            }
+            if let Some((_, sub)) = &pi.subpat {
+                binders(sub, None, out);
+            }
+        }
+        Pat::Type(pt) => binders(&pt.pat, Some(&pt.ty), out),
+        Pat::Tuple(t) => {
+            let tys: Option<Vec<&Type>> = match ty {
+                Some(Type::Tuple(tt)) if tt.elems.len() == t.elems.len() => Some(tt.elems.iter().collect()),
+                _ => None,
+            };
+            for (i, p) in t.elems.iter().enumerate() {
+                binders(p, tys.as_ref().and_then(|v| v.get(i).copied()), out);
+            }
+        }
+        Pat::TupleStruct(t) => {
+            // `Some(x): Option<T>` and `Ok(x): Result<T, E>` give `x: T`.
+            let inner = ty.and_then(|ty| {
+                let Type::Path(tp) = ty else { return None };
+                let last = tp.path.segments.last()?;
+                let variant = t.path.segments.last()?.ident.to_string();
+                let fits = matches!(
+                    (variant.as_str(), last.ident.to_string().as_str()),
+                    ("Some", "Option") | ("Ok", "Result")
+                );
+                let syn::PathArguments::AngleBracketed(ab) = &last.arguments else {
+                    return None;
+                };
+                match ab.args.first()? {
+                    syn::GenericArgument::Type(inner) if fits && t.elems.len() == 1 => Some(inner),
+                    _ => None,
+                }
+            });
+            t.elems.iter().for_each(|p| binders(p, inner, out));
+        }
+        Pat::Struct(s) => s.fields.iter().for_each(|f| binders(&f.pat, None, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| binders(p, None, out)),
+        Pat::Reference(r) => binders(&r.pat, None, out),
+        Pat::Paren(p) => binders(&p.pat, ty, out),
+        Pat::Guard(g) => binders(&g.pat, ty, out),
+        Pat::Or(o) => {
+            if let Some(first) = o.cases.first() {
+                binders(first, ty, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A use of a name that the code does not bind itself.
+pub struct Use {
+    pub name: String,
+    pub span: Span,
+}
+
+/// Free variables: single-segment paths the code reads, names in macro
+/// tokens and inline format captures, minus what the code binds itself.
+struct FreeVars {
+    bound: Vec<String>,
+    out: Vec<Use>,
+}
+
+impl FreeVars {
+    fn push_pat(&mut self, p: &Pat) {
+        let mut b = Vec::new();
+        binders(p, None, &mut b);
+        self.bound.extend(b.into_iter().map(|b| b.ident.to_string()));
+    }
+
+    fn use_name(&mut self, name: String, span: Span) {
+        if !self.bound.contains(&name) {
+            self.out.push(Use { name, span });
+        }
+    }
+
+    fn tokens(&mut self, tokens: &TokenStream) {
+        let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        for (i, tt) in trees.iter().enumerate() {
+            match tt {
+                TokenTree::Ident(id) => {
+                    let after_dot =
+                        i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+                    let before_bang_or_path = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!' || p.as_char() == ':' && matches!(trees.get(i + 2), Some(TokenTree::Punct(q)) if q.as_char() == ':'));
+                    if !after_dot && !before_bang_or_path {
+                        self.use_name(id.to_string(), id.span());
+                    }
+                }
+                TokenTree::Literal(lit) => {
+                    for name in format_captures(&lit.to_string()) {
+                        self.use_name(name, lit.span());
+                    }
+                }
+                TokenTree::Group(g) => {
+                    if g.delimiter() != Delimiter::None || !g.stream().is_empty() {
+                        self.tokens(&g.stream());
+                    }
+                }
+                TokenTree::Punct(_) => {}
+            }
+        }
+    }
+}
+
+/// `"{x} and {y:?} but not {{z}} or {0}"` -> `["x", "y"]`.
+pub fn format_captures(lit: &str) -> Vec<String> {
+    if !(lit.starts_with('"') || lit.starts_with("r\"") || lit.starts_with("r#")) {
+        return Vec::new();
+    }
+    let body = lit;
+    let mut out = Vec::new();
+    let chars: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '{' {
+            if chars.get(i + 1) == Some(&'{') {
+                i += 2;
+                continue;
+            }
+            let mut j = i + 1;
+            let mut name = String::new();
+            while let Some(&c) = chars.get(j) {
+                if c.is_alphanumeric() || c == '_' {
+                    name.push(c);
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            if !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && matches!(chars.get(j), Some('}' | ':'))
+            {
+                out.push(name);
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+impl<'ast> Visit<'ast> for FreeVars {
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if p.qself.is_none()
+            && let Some(id) = p.path.get_ident()
+        {
+            self.use_name(id.to_string(), id.span());
+        }
+    }
+    fn visit_macro(&mut self, m: &'ast Macro) {
+        self.tokens(&m.tokens);
+    }
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let mark = self.bound.len();
+        for s in &b.stmts {
+            self.visit_stmt(s);
+        }
+        self.bound.truncate(mark);
+    }
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, d)) = &init.diverge {
+                self.visit_expr(d);
+            }
+        }
+        self.push_pat(&l.pat);
+    }
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let mark = self.bound.len();
+        for p in &c.inputs {
+            self.push_pat(p);
+        }
+        self.visit_expr(&c.body);
+        self.bound.truncate(mark);
+    }
+    fn visit_arm(&mut self, a: &'ast syn::Arm) {
+        let mark = self.bound.len();
+        self.push_pat(&a.pat);
+        if let Pat::Guard(g) = &a.pat {
+            self.visit_expr(&g.guard);
+        }
+        self.visit_expr(&a.body);
+        self.bound.truncate(mark);
+    }
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        self.visit_expr(&f.expr);
+        let mark = self.bound.len();
+        self.push_pat(&f.pat);
+        self.visit_block(&f.body);
+        self.bound.truncate(mark);
+    }
+    fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
+        let mark = self.bound.len();
+        self.cond(&i.cond);
+        self.visit_block(&i.then_branch);
+        self.bound.truncate(mark);
+        if let Some((_, e)) = &i.else_branch {
+            self.visit_expr(e);
+        }
+    }
+    fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
+        let mark = self.bound.len();
+        self.cond(&w.cond);
+        self.visit_block(&w.body);
+        self.bound.truncate(mark);
+    }
+    fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
+        self.visit_expr(&l.expr);
+        self.push_pat(&l.pat);
+    }
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+impl FreeVars {
+    /// A condition with `let` chains: the bindings stay for the body.
+    fn cond(&mut self, e: &Expr) {
+        self.visit_expr(e);
+    }
+}
+
+pub fn free_vars_expr(e: &Expr) -> Vec<Use> {
+    let mut f = FreeVars {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    f.visit_expr(e);
+    f.out
+}
+
+pub fn free_vars_stmt(s: &Stmt) -> Vec<Use> {
+    let mut f = FreeVars {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    f.visit_stmt(s);
+    f.out
+}
+
+pub fn free_vars_pat_guard(p: &Pat) -> Vec<Use> {
+    let mut f = FreeVars {
+        bound: Vec::new(),
+        out: Vec::new(),
+    };
+    if let Pat::Guard(g) = p {
+        f.push_pat(&g.pat);
+        f.visit_expr(&g.guard);
+    }
+    f.out
+}
+
+/// All names bound anywhere inside `e` (used to refuse a jump out of code
+/// that shadows a name the jump must carry).
+pub fn names_bound_in(s: &Stmt) -> Vec<String> {
+    struct All(Vec<String>);
+    impl<'ast> Visit<'ast> for All {
+        fn visit_pat(&mut self, p: &'ast Pat) {
+            let mut b = Vec::new();
+            binders(p, None, &mut b);
+            self.0.extend(b.into_iter().map(|b| b.ident.to_string()));
+            visit::visit_pat(self, p);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut a = All(Vec::new());
+    a.visit_stmt(s);
+    a.0
+}
+
+/// Whether control never reaches the end of `e` (syntactically certain
+/// cases only).
+pub fn diverges(e: &Expr) -> bool {
+    match strip(e) {
+        Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
+        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "panic" | "unreachable" | "todo" | "unimplemented"
+            )
+        }),
+        Expr::Block(b) if b.label.is_none() => b.block.stmts.last().is_some_and(stmt_diverges),
+        Expr::If(i) => {
+            i.then_branch.stmts.last().is_some_and(stmt_diverges)
+                && i.else_branch.as_ref().is_some_and(|(_, e)| diverges(e))
+        }
+        Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| diverges(&a.body)),
+        Expr::Loop(l) => !contains_break(&l.body),
+        _ => false,
+    }
+}
+
+pub fn stmt_diverges(s: &Stmt) -> bool {
+    match s {
+        Stmt::Expr(e, _) => diverges(e),
+        Stmt::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "panic" | "unreachable" | "todo" | "unimplemented"
+            )
+        }),
+        _ => false,
+    }
+}
+
+fn contains_break(b: &syn::Block) -> bool {
+    struct B(bool);
+    impl<'ast> Visit<'ast> for B {
+        fn visit_expr_break(&mut self, _: &'ast syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut v = B(false);
+    v.visit_block(b);
+    v.0
+}
+
+/// Readable text of a suspension point for `Debug` and messages.
+pub fn source_text(mac: &Macro) -> String {
+    let span = mac.path.segments.first().map(|s| s.ident.span());
+    let _ = span;
+    let raw = quote::quote!(#mac).to_string();
+    tidy(&raw)
+}
+
+/// `yield_io ! (src . pread (i , c) ?)` -> `yield_io!(src.pread(i, c)?)`.
+pub fn tidy(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let chars: Vec<char> = s.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars.get(i + 1).copied();
+            let glue_prev = matches!(prev, Some('.' | '(' | '[' | '!' | '&' | ':'));
+            let glue_next = matches!(
+                next,
+                Some('.' | '(' | ')' | '[' | ']' | '!' | '?' | ',' | ':' | ';')
+            );
+            // Keep `a = b`, `x as y`, and `match x {`.
+            if glue_prev && prev != Some(':') || glue_next && next != Some(':') {
+                continue;
+            }
+            if prev == Some(':') && next == Some(':') || prev == Some(':') && out.ends_with("::") {
+                continue;
+            }
+            if next == Some(':') && chars.get(i + 2) == Some(&':') {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The paths of the `yield_io!`/`call_io!` invocations in `b`, once each.
+pub fn macro_paths(b: &syn::Block) -> Vec<syn::Path> {
+    struct P(Vec<syn::Path>);
+    impl<'ast> Visit<'ast> for P {
+        fn visit_macro(&mut self, m: &'ast Macro) {
+            if macro_kind(m).is_some() {
+                let text = quote::ToTokens::to_token_stream(&m.path).to_string();
+                if !self
+                    .0
+                    .iter()
+                    .any(|p| quote::ToTokens::to_token_stream(p).to_string() == text)
+                {
+                    self.0.push(m.path.clone());
+                }
+            }
+        }
+    }
+    let mut p = P(Vec::new());
+    p.visit_block(b);
+    p.0
+}

@@ -1,0 +1,587 @@
+//! Run-time tests of generated machines: every control-flow form of the
+//! issue, in free functions and methods, under three schedules (ready,
+//! deferred, seeded random with spurious re-entry). Each test checks the
+//! result, a side-effect trace proving exactly-once execution (pushed
+//! through a fresh `&mut Vec` on every call), and that the state is idle
+//! after `Done` and after `Err`.
+#![allow(missing_docs)]
+
+use std::fmt::Write as _;
+
+use ratchet::{
+    Completion, CompletionError, CompletionGroup, IOResult, call_io, io_state_machine, io_state_machines,
+    yield_io,
+};
+
+mod support;
+use support::{Dev, SCHEDULES, Schedule, drive};
+
+#[derive(Debug, PartialEq)]
+pub enum Error {
+    Io(CompletionError),
+    Corrupt(u64),
+}
+
+impl From<CompletionError> for Error {
+    fn from(e: CompletionError) -> Self {
+        Error::Io(e)
+    }
+}
+
+type Res<T> = Result<IOResult<T>, Error>;
+
+fn io_err() -> Error {
+    Error::Io(CompletionError::Io(std::io::ErrorKind::Other))
+}
+
+// ---------------------------------------------------------------------------
+// A chain walk: one page per iteration, the next page number taken from the
+// data just read, early return at the end of the chain, labeled break out of
+// an inner loop.
+
+/// `pages[p]` is the next page of `p`; `u64::MAX` ends the chain; `0` marks
+/// a page whose slots are scanned by the inner loop.
+#[io_state_machine(state = st)]
+fn chain_walk(
+    st: &mut ChainWalkState,
+    dev: &Dev,
+    pages: &[u64],
+    start: u64,
+    trace: &mut Vec<String>,
+) -> Res<u64> {
+    let mut page: u64 = start;
+    let mut hops: u64 = 0;
+    'walk: loop {
+        trace.push(format!("read {page}"));
+        yield_io!(dev.op())?;
+        let next: u64 = pages[usize::try_from(page).unwrap()];
+        if next == u64::MAX {
+            trace.push("end".to_owned());
+            return Ok(hops);
+        }
+        let mut slot: u64 = 0;
+        loop {
+            if slot == 2 {
+                break;
+            }
+            yield_io!(dev.op())?;
+            trace.push(format!("slot {page}.{slot}"));
+            if next == 0 {
+                break 'walk;
+            }
+            slot += 1;
+        }
+        hops += 1;
+        page = next;
+    }
+    trace.push("broken".to_owned());
+    Ok(hops + 1000)
+}
+
+#[test]
+fn chain_walk_all_schedules() {
+    let pages = [3, u64::MAX, 0, 1];
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ChainWalkState::default();
+        let (r, trace, _) = drive(&dev, |t| chain_walk(&mut st, &dev, &pages, 0, t));
+        assert_eq!(r, Ok(2), "{s:?}");
+        assert_eq!(
+            trace,
+            [
+                "read 0", "slot 0.0", "slot 0.1", "read 3", "slot 3.0", "slot 3.1", "read 1", "end"
+            ],
+            "{s:?}"
+        );
+        assert!(st.is_idle());
+        // Labeled break out of the inner loop.
+        let (r, trace, _) = drive(&dev, |t| chain_walk(&mut st, &dev, &[2, 0, 0, 0], 0, t));
+        assert_eq!(r, Ok(1001), "{s:?}");
+        assert_eq!(
+            trace,
+            ["read 0", "slot 0.0", "slot 0.1", "read 2", "slot 2.0", "broken"],
+            "{s:?}"
+        );
+        assert!(st.is_idle());
+    }
+}
+
+#[test]
+fn chain_walk_error_leaves_idle() {
+    for s in SCHEDULES {
+        for fail in 0..6 {
+            let dev = Dev::new(s);
+            dev.fail_op(fail);
+            let mut st = ChainWalkState::default();
+            let (r, trace, _) = drive(&dev, |t| chain_walk(&mut st, &dev, &[3, u64::MAX, 0, 1], 0, t));
+            assert_eq!(r, Err(io_err()), "{s:?} fail at {fail}");
+            assert!(st.is_idle(), "{s:?}");
+            assert_eq!(dev.issued(), fail + 1, "nothing runs after the failing op");
+            assert!(trace.len() <= 8);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Methods: a nested call in a loop with a carried index, where the callee is
+// itself a machine whose state lives in `self`.
+
+#[derive(Default)]
+pub struct Pager {
+    free_state: FreePageState,
+    drop_state: DropAllState,
+    freed: Vec<u64>,
+}
+
+#[io_state_machines]
+impl Pager {
+    #[io_state_machine(state = self.free_state)]
+    fn free_page(&mut self, dev: &Dev, no: u64, trace: &mut Vec<String>) -> Res<()> {
+        trace.push(format!("free {no}"));
+        yield_io!(dev.op())?;
+        yield_io!(dev.op())?;
+        self.freed.push(no);
+        Ok(())
+    }
+
+    #[io_state_machine(state = self.drop_state)]
+    fn drop_all(&mut self, dev: &Dev, n: u64, trace: &mut Vec<String>) -> Res<usize> {
+        for i in 0..n {
+            call_io!(self.free_page(dev, i, trace))?;
+            trace.push(format!("freed {i}"));
+        }
+        Ok(self.freed.len())
+    }
+}
+
+#[test]
+fn nested_method_calls() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut p = Pager::default();
+        let (r, trace, _) = drive(&dev, |t| p.drop_all(&dev, 3, t));
+        assert_eq!(r, Ok(3));
+        assert_eq!(
+            trace,
+            ["free 0", "freed 0", "free 1", "freed 1", "free 2", "freed 2"]
+        );
+        assert_eq!(p.freed, [0, 1, 2]);
+        assert!(p.drop_state.is_idle() && p.free_state.is_idle());
+    }
+}
+
+#[test]
+fn nested_method_error() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        dev.fail_op(3);
+        let mut p = Pager::default();
+        let (r, trace, _) = drive(&dev, |t| p.drop_all(&dev, 3, t));
+        assert_eq!(r, Err(io_err()));
+        assert_eq!(trace, ["free 0", "freed 0", "free 1"]);
+        assert!(p.drop_state.is_idle() && p.free_state.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A caller-owned sub-state stored across the suspension.
+
+#[io_state_machine(state = st)]
+fn fill(st: &mut FillState, dev: &Dev, what: u8, trace: &mut Vec<String>) -> Res<u8> {
+    trace.push(format!("fill {what}"));
+    yield_io!(dev.op())?;
+    Ok(what * 2)
+}
+
+#[io_state_machine(state = st)]
+fn outer_fill(st: &mut OuterFillState, dev: &Dev, trace: &mut Vec<String>) -> Res<u32> {
+    let mut total: u32 = 0;
+    let mut sub: FillState = FillState::default();
+    let a = call_io!(fill(&mut sub, dev, 1, trace))?;
+    total += u32::from(a);
+    trace.push(format!("got {a}"));
+    let b = call_io!(fill(&mut sub, dev, 5, trace))?;
+    total += u32::from(b);
+    assert!(sub.is_idle());
+    Ok(total)
+}
+
+#[test]
+fn caller_owned_sub_state() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = OuterFillState::default();
+        let (r, trace, _) = drive(&dev, |t| outer_fill(&mut st, &dev, t));
+        assert_eq!(r, Ok(12));
+        assert_eq!(trace, ["fill 1", "got 2", "fill 5"]);
+        assert!(st.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Batches of writes gathered into a CompletionGroup, cancel() on the error
+// path, repeated per batch inside a loop.
+
+#[io_state_machine(state = st)]
+fn write_batches(
+    st: &mut WriteBatchesState,
+    dev: &Dev,
+    batches: u32,
+    per: u32,
+    trace: &mut Vec<String>,
+) -> Res<u32> {
+    let mut done: u32 = 0;
+    let mut b: u32 = 0;
+    while b < batches {
+        let mut group = CompletionGroup::new(|_| {});
+        for k in 0..per {
+            group.add(&dev.op());
+            trace.push(format!("w {b}.{k}"));
+        }
+        let all: Completion = group.build();
+        if let Err(e) = yield_io!(all.clone()) {
+            all.abort();
+            trace.push(format!("cancel {b}"));
+            return Err(e.into());
+        }
+        done += per;
+        b += 1;
+    }
+    Ok(done)
+}
+
+#[test]
+fn group_batches() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = WriteBatchesState::default();
+        let (r, trace, _) = drive(&dev, |t| write_batches(&mut st, &dev, 2, 2, t));
+        assert_eq!(r, Ok(4));
+        assert_eq!(trace, ["w 0.0", "w 0.1", "w 1.0", "w 1.1"]);
+        assert!(st.is_idle());
+        let dev = Dev::new(s);
+        dev.fail_op(2);
+        let (r, trace, _) = drive(&dev, |t| write_batches(&mut st, &dev, 3, 2, t));
+        assert_eq!(r, Err(io_err()));
+        assert_eq!(trace, ["w 0.0", "w 0.1", "w 1.0", "w 1.1", "cancel 1"]);
+        assert!(st.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A cursor scan whose loop head suspends.
+
+pub struct Cursor {
+    pos: u32,
+    len: u32,
+    next_state: NextState,
+}
+
+#[io_state_machines]
+impl Cursor {
+    #[io_state_machine(state = self.next_state)]
+    fn next(&mut self, dev: &Dev) -> Res<Option<u32>> {
+        if self.pos == self.len {
+            return Ok(None);
+        }
+        yield_io!(dev.op())?;
+        self.pos += 1;
+        Ok(Some(self.pos * 10))
+    }
+}
+
+#[io_state_machine(state = st)]
+fn scan(st: &mut ScanState, dev: &Dev, cursor: &mut Cursor, trace: &mut Vec<String>) -> Res<u32> {
+    let mut sum: u32 = 0;
+    while let Some(row) = call_io!(cursor.next(dev))? {
+        trace.push(format!("row {row}"));
+        sum += row;
+    }
+    Ok(sum)
+}
+
+#[test]
+fn cursor_scan() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ScanState::default();
+        let mut cursor = Cursor {
+            pos: 0,
+            len: 3,
+            next_state: NextState::default(),
+        };
+        let (r, trace, _) = drive(&dev, |t| scan(&mut st, &dev, &mut cursor, t));
+        assert_eq!(r, Ok(60));
+        assert_eq!(trace, ["row 10", "row 20", "row 30"]);
+        assert!(st.is_idle() && cursor.next_state.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `match` with suspensions in the scrutinee and several arms; `if let` on a
+// suspension; `let-else`; `break` with a value out of a suspending `loop`;
+// retry on `Err` from `yield_io!` without `?`.
+
+#[io_state_machine(state = st)]
+fn pick(st: &mut PickState, dev: &Dev, k: u8, trace: &mut Vec<String>) -> Res<u8> {
+    trace.push(format!("pick {k}"));
+    yield_io!(dev.op())?;
+    Ok(k % 3)
+}
+
+#[io_state_machine(state = st)]
+fn matcher(st: &mut MatcherState, dev: &Dev, k: u8, trace: &mut Vec<String>) -> Res<String> {
+    let mut sub: PickState = PickState::default();
+    let out: String = match call_io!(pick(&mut sub, dev, k, trace))? {
+        0 => {
+            yield_io!(dev.op())?;
+            trace.push("zero".to_owned());
+            "zero".to_owned()
+        }
+        1 => {
+            let again = call_io!(pick(&mut sub, dev, k + 1, trace))?;
+            format!("one then {again}")
+        }
+        n => format!("other {n}"),
+    };
+    if let Ok(()) = yield_io!(dev.op()) {
+        trace.push("if-let".to_owned());
+    }
+    let Some(first): Option<String> = out.split(' ').next().map(str::to_owned) else {
+        return Err(Error::Corrupt(0));
+    };
+    let tries: u32 = loop {
+        let mut n: u32 = 0;
+        let r = loop {
+            n += 1;
+            match yield_io!(dev.op()) {
+                Ok(()) => break n,
+                Err(_) if n < 3 => trace.push(format!("retry {n}")),
+                Err(e) => return Err(e.into()),
+            }
+        };
+        break r;
+    };
+    Ok(format!("{out}/{first}/{tries}"))
+}
+
+#[test]
+fn match_and_friends() {
+    for s in SCHEDULES {
+        for k in 0..3u8 {
+            let dev = Dev::new(s);
+            let mut st = MatcherState::default();
+            let (r, trace, _) = drive(&dev, |t| matcher(&mut st, &dev, k, t));
+            let want = match k {
+                0 => "zero/zero/1",
+                1 => "one then 2/one/1",
+                _ => "other 2/other/1",
+            };
+            assert_eq!(r.as_deref(), Ok(want), "{s:?} {k}");
+            let mut expect = vec![format!("pick {k}")];
+            match k {
+                0 => expect.push("zero".into()),
+                1 => expect.push("pick 2".into()),
+                _ => {}
+            }
+            expect.push("if-let".into());
+            assert_eq!(trace, expect, "{s:?}");
+            assert!(st.is_idle());
+        }
+        // Retry: the op after the if-let fails once, then succeeds.
+        let dev = Dev::new(s);
+        dev.fail_op(3);
+        let mut st = MatcherState::default();
+        let (r, trace, _) = drive(&dev, |t| matcher(&mut st, &dev, 0, t));
+        assert_eq!(r.as_deref(), Ok("zero/zero/2"));
+        assert_eq!(trace, ["pick 0", "zero", "if-let", "retry 1"]);
+        assert!(st.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shadowing across suspension points; a stored local used after the
+// suspension only inside `format!("{name}")`, `assert!` and a tracing-style
+// macro.
+
+macro_rules! trace_event {
+    ($trace:expr, $($arg:tt)*) => {
+        $trace.push(format!($($arg)*))
+    };
+}
+
+#[io_state_machine(state = st)]
+fn shadowing(st: &mut ShadowingState, dev: &Dev, trace: &mut Vec<String>) -> Res<String> {
+    let x: u32 = 7;
+    yield_io!(dev.op())?;
+    let x: String = format!("{}", x + 1);
+    yield_io!(dev.op())?;
+    let x: Vec<String> = vec![x.clone(), x];
+    let name: String = "page".to_owned();
+    let limit: usize = 2;
+    let id: u64 = 42;
+    yield_io!(dev.op())?;
+    trace.push(format!("<{name}>"));
+    assert!(x.len() == limit, "{limit}");
+    trace_event!(trace, "id={id}");
+    let mut out = String::new();
+    write!(out, "{}", x.join(",")).unwrap();
+    Ok(out)
+}
+
+#[test]
+fn shadowing_and_macro_uses() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ShadowingState::default();
+        let (r, trace, _) = drive(&dev, |t| shadowing(&mut st, &dev, t));
+        assert_eq!(r.as_deref(), Ok("8,8"));
+        assert_eq!(trace, ["<page>", "id=42"]);
+        assert!(st.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A generic impl whose stored locals use the impl's type parameters.
+
+pub struct Tree<K> {
+    keys: Vec<K>,
+    collect_state: CollectState<K>,
+}
+
+#[io_state_machines]
+impl<K: Clone + std::fmt::Debug> Tree<K> {
+    #[io_state_machine(state = self.collect_state)]
+    fn collect(&mut self, dev: &Dev, trace: &mut Vec<String>) -> Res<Vec<K>> {
+        let mut acc: Vec<K> = Vec::new();
+        let mut i: usize = 0;
+        while i < self.keys.len() {
+            yield_io!(dev.op())?;
+            let k: K = self.keys[i].clone();
+            trace.push(format!("{k:?}"));
+            acc.push(k);
+            i += 1;
+        }
+        Ok(acc)
+    }
+}
+
+#[test]
+fn generic_impl() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut t = Tree {
+            keys: vec!["a", "b"],
+            collect_state: CollectState::default(),
+        };
+        let (r, trace, _) = drive(&dev, |tr| t.collect(&dev, tr));
+        assert_eq!(r, Ok(vec!["a", "b"]));
+        assert_eq!(trace, ["\"a\"", "\"b\""]);
+        assert!(t.collect_state.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rule 3 and rule 4: re-entry while pending runs nothing; `yield_now`
+// returns `IO` once even though it is finished.
+
+#[io_state_machine(state = st)]
+fn yields(st: &mut YieldsState, trace: &mut Vec<u32>) -> Res<u32> {
+    trace.push(1);
+    yield_io!(Completion::yield_now())?;
+    trace.push(2);
+    yield_io!(Completion::ready())?;
+    trace.push(3);
+    Ok(3)
+}
+
+#[test]
+fn yield_now_suspends_once_and_ready_does_not() {
+    let mut st = YieldsState::default();
+    let mut t = Vec::new();
+    let r = yields(&mut st, &mut t).unwrap();
+    assert!(!r.is_done());
+    assert_eq!(t, [1]);
+    assert!(!st.is_idle());
+    let mut t = Vec::new();
+    let r = yields(&mut st, &mut t).unwrap();
+    match (r, ratchet::force_suspend()) {
+        (IOResult::Done(3), false) => assert_eq!(t, [2, 3]),
+        (IOResult::IO(_), true) => assert_eq!(t, [2]),
+        _ => panic!("unexpected"),
+    }
+}
+
+#[test]
+fn force_suspend_switch_walks_every_resume_path() {
+    let was = ratchet::set_force_suspend(true);
+    let dev = Dev::new(Schedule::Ready);
+    let mut st = ChainWalkState::default();
+    let (r, trace, calls) = drive(&dev, |t| chain_walk(&mut st, &dev, &[3, u64::MAX, 0, 1], 0, t));
+    assert_eq!(r, Ok(2));
+    assert_eq!(trace.len(), 8);
+    // 7 ops, each suspends once although finished: 8 calls.
+    assert_eq!(calls, 8);
+    ratchet::set_force_suspend(false);
+    let (r, _, calls) = drive(&dev, |t| chain_walk(&mut st, &dev, &[3, u64::MAX, 0, 1], 0, t));
+    assert_eq!(r, Ok(2));
+    assert_eq!(calls, 1, "the fast path runs to the end in one call");
+    ratchet::set_force_suspend(was);
+}
+
+#[test]
+fn pending_reentry_runs_nothing_and_reset_aborts() {
+    let dev = Dev::new(Schedule::Deferred);
+    let mut st = ChainWalkState::default();
+    let mut t = Vec::new();
+    assert!(
+        !chain_walk(&mut st, &dev, &[u64::MAX], 0, &mut t)
+            .unwrap()
+            .is_done()
+    );
+    for _ in 0..3 {
+        let mut again = Vec::new();
+        let r = chain_walk(&mut st, &dev, &[u64::MAX], 0, &mut again).unwrap();
+        let IOResult::IO(io) = r else {
+            panic!("done while pending")
+        };
+        assert!(!io.completion().finished());
+        assert!(again.is_empty());
+    }
+    let dbg = format!("{st:?}");
+    assert!(
+        dbg.contains("machines.rs:") && dbg.contains("yield_io!(dev.op())") && dbg.contains("[page, hops]"),
+        "{dbg}"
+    );
+    st.reset();
+    assert!(st.is_idle());
+    assert_eq!(format!("{st:?}"), "Idle");
+}
+
+// Rule 11: a panic in the body leaves the state idle.
+#[io_state_machine(state = st)]
+fn panics(st: &mut PanicsState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let n: u32 = 5;
+    yield_io!(dev.op())?;
+    trace.push(n);
+    if n == 5 {
+        panic!("boom");
+    }
+    Ok(n)
+}
+
+#[test]
+fn panic_leaves_idle() {
+    let dev = Dev::new(Schedule::Deferred);
+    let mut st = PanicsState::default();
+    let mut t = Vec::new();
+    assert!(!panics(&mut st, &dev, &mut t).unwrap().is_done());
+    assert!(!st.is_idle());
+    dev.finish_all();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut t = Vec::new();
+        let _ = panics(&mut st, &dev, &mut t);
+    }));
+    assert!(r.is_err(), "the body panicked");
+    assert!(st.is_idle(), "a panic leaves the state idle");
+}
