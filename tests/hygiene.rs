@@ -1,0 +1,93 @@
+//! Hygiene (rule 14): generated code names everything by absolute path, so
+//! a crate shadowing the prelude still compiles its machines, without a
+//! single warning.
+#![deny(warnings)]
+#![allow(missing_docs, dead_code)]
+
+use ratchet::{
+    Completion, CompletionError, IOResult, call_io, io_state_machine, io_state_machines, yield_io,
+};
+
+struct Result;
+struct Ok;
+struct Err;
+struct Option;
+struct Some;
+struct None;
+mod core {}
+mod std {}
+struct Default;
+struct Clone;
+struct Iterator;
+
+type R<T> = ::std::result::Result<IOResult<T>, CompletionError>;
+
+#[io_state_machine(state = st)]
+fn leaf(st: &mut LeafState, c: &Completion, n: u32) -> R<u32> {
+    let a: u32 = n;
+    yield_io!(c.clone())?;
+    ::std::result::Result::Ok(a + 1)
+}
+
+#[io_state_machine(state = st)]
+fn branchy(st: &mut BranchyState, c: &Completion, n: u32) -> R<u32> {
+    let mut total: u32 = 0;
+    let mut sub: LeafState = LeafState::default();
+    for i in 0..n {
+        let v: u32 = call_io!(leaf(&mut sub, c, i))?;
+        if v % 2 == 0 {
+            continue;
+        }
+        match yield_io!(c.clone()) {
+            ::std::result::Result::Ok(()) => total += v,
+            ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
+        }
+    }
+    let label: ::std::string::String = ::std::format!("{total}");
+    yield_io!(c.clone())?;
+    ::std::assert!(!label.is_empty());
+    let out: u32 = loop {
+        yield_io!(c.clone())?;
+        break total;
+    };
+    ::std::result::Result::Ok(out)
+}
+
+pub struct Machine {
+    step_state: StepState,
+    count: u64,
+}
+
+#[io_state_machines]
+impl Machine {
+    #[io_state_machine(state = self.step_state)]
+    pub fn step(&mut self, c: &Completion) -> R<u64> {
+        let before: u64 = self.count;
+        yield_io!(c.clone())?;
+        self.count += 1;
+        ::std::result::Result::Ok(before)
+    }
+}
+
+#[test]
+fn hygienic_machines_run() {
+    let c = Completion::ready();
+    let mut st = BranchyState::default();
+    let r = branchy(&mut st, &c, 4).unwrap();
+    ::std::assert!(::std::matches!(r, IOResult::Done(4)));
+    ::std::assert!(st.is_idle());
+    let mut m = Machine {
+        step_state: StepState::default(),
+        count: 0,
+    };
+    ::std::assert!(::std::matches!(
+        m.step(&c),
+        ::std::result::Result::Ok(IOResult::Done(0))
+    ));
+    let p = Completion::pending();
+    ::std::assert!(::std::matches!(
+        m.step(&p),
+        ::std::result::Result::Ok(IOResult::IO(_))
+    ));
+    ::std::assert!(!::std::format!("{:?}", m.step_state).is_empty());
+}
