@@ -47,11 +47,7 @@ fn outside_machine(name: &str, input: TokenStream) -> TokenStream {
     {
         return TokenStream::new();
     }
-    let span = input
-        .clone()
-        .into_iter()
-        .next()
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let span = proc_macro2::Span::call_site();
     let msg = format!(
         "`{name}!` can only be used in the body of a function annotated with `#[io_state_machine]`, which turns it into a suspension point"
     );

@@ -487,7 +487,9 @@ impl Emitter<'_> {
         let fields = st.fields.iter().map(|&b| self.ident(b));
         let j = self.jump(jump);
         let span = s.span;
-        let decl = quote_spanned!(span=> let #c: #p::Completion = #arg;);
+        let arg_span = syn::spanned::Spanned::span(&s.arg);
+        let ty = quote_spanned!(arg_span=> #p::Completion);
+        let decl = quote_spanned!(span=> let #c: #ty = #arg;);
         quote! {
             #decl
             if #p::must_suspend(&#c) {

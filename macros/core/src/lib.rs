@@ -54,7 +54,14 @@ fn guarded(item: &TokenStream, f: impl FnOnce() -> TokenStream) -> TokenStream {
     }
 }
 
+/// The argument of the marker `#[io_state_machines]` leaves so that the
+/// user's `use ratchet::io_state_machine;` counts as used.
+const SEEN: &str = "__ratchet_seen";
+
 fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if attr.to_string() == SEEN {
+        return TokenStream::new();
+    }
     let f: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
         Err(e) => {
@@ -196,6 +203,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut items = Vec::new();
     let mut states = Vec::new();
+    let mut attr_paths: Vec<syn::Path> = Vec::new();
     for it in &imp.items {
         match it {
             ImplItem::Fn(f) => {
@@ -210,6 +218,10 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
                     Some(i) => {
                         let mut attrs = f.attrs.clone();
                         let a = attrs.remove(i);
+                        let text = a.path().to_token_stream().to_string();
+                        if !attr_paths.iter().any(|p| p.to_token_stream().to_string() == text) {
+                            attr_paths.push(a.path().clone());
+                        }
                         let args = match &a.meta {
                             syn::Meta::List(l) => l.tokens.clone(),
                             _ => TokenStream::new(),
@@ -242,5 +254,6 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             #(#items)*
         }
         #(#states)*
+        #(#[#attr_paths(__ratchet_seen)] const _: () = ();)*
     }
 }

@@ -157,7 +157,17 @@ impl Reject<'_> {
     }
 
     fn report(&self, kind: &str, span: Span) {
-        let why = self.why.last().copied().unwrap_or(Why::Operand);
+        // The innermost context that makes suspending impossible (closure,
+        // guard, ..) explains best; otherwise the innermost operand position.
+        let strong = |w: &Why| !matches!(w, Why::Operand | Why::CallArg | Why::Receiver);
+        let why = self
+            .why
+            .iter()
+            .rev()
+            .find(|w| strong(w))
+            .or(self.why.last())
+            .copied()
+            .unwrap_or(Why::Operand);
         self.cx.error(span, why_message(kind, why));
     }
 
@@ -658,5 +668,34 @@ pub fn macro_paths(b: &syn::Block) -> Vec<syn::Path> {
     }
     let mut p = P(Vec::new());
     p.visit_block(b);
+    // Those inside other macros' tokens (refused, but their imports count).
+    let mut bare = Vec::new();
+    bare_macro_idents(&quote::ToTokens::to_token_stream(b), &mut bare);
+    for id in bare {
+        if !p
+            .0
+            .iter()
+            .any(|q| q.segments.last().is_some_and(|s| s.ident == id))
+        {
+            p.0.push(syn::Path::from(id));
+        }
+    }
     p.0
+}
+
+fn bare_macro_idents(ts: &TokenStream, out: &mut Vec<syn::Ident>) {
+    let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
+    for (i, tt) in trees.iter().enumerate() {
+        match tt {
+            TokenTree::Ident(id) if id == "yield_io" || id == "call_io" => {
+                let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                let pathed = i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == ':');
+                if bang && !pathed && !out.iter().any(|o| o == id) {
+                    out.push(id.clone());
+                }
+            }
+            TokenTree::Group(g) => bare_macro_idents(&g.stream(), out),
+            _ => {}
+        }
+    }
 }

@@ -1,0 +1,8 @@
+use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
+
+#[io_state_machine(state = st)]
+fn copy(st: &mut CopierState, c: &Completion) -> Result<IOResult<()>, CompletionError> {
+    yield_io!(c.clone())?;
+    Ok(())
+}
+fn main() {}

@@ -1,0 +1,8 @@
+use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
+
+#[io_state_machine(state = st)]
+fn f(st: &mut FState, c: &Completion) -> Result<IOResult<()>, CompletionError> {
+    yield_io!(c.clone(), 5)?;
+    Ok(())
+}
+fn main() {}
