@@ -1,0 +1,105 @@
+//! Expansion snapshots: every `tests/expand/*.rs` of the workspace is
+//! expanded with the library entry points, formatted with `prettyplease`,
+//! and compared with the checked-in `*.expanded.rs` beside it. These are what
+//! users see in `cargo expand`.
+//!
+//! Refresh with `RATCHET_BLESS=1 cargo test -p ratchet-macros-core --test expand`
+//! and review the diff.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/expand")
+}
+
+fn attr_named<'a>(attrs: &'a [syn::Attribute], name: &str) -> Option<(usize, &'a syn::Attribute)> {
+    attrs
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.path().segments.last().is_some_and(|s| s.ident == name))
+}
+
+fn args(a: &syn::Attribute) -> TokenStream {
+    match &a.meta {
+        syn::Meta::List(l) => l.tokens.clone(),
+        _ => TokenStream::new(),
+    }
+}
+
+/// Expands every machine of a file, leaving the rest alone.
+fn expand_file(src: &str) -> String {
+    let file: syn::File = syn::parse_file(src).expect("fixture parses");
+    let mut out = TokenStream::new();
+    for attr in &file.attrs {
+        attr.to_tokens(&mut out);
+    }
+    for item in file.items {
+        match item {
+            syn::Item::Fn(mut f) if attr_named(&f.attrs, "io_state_machine").is_some() => {
+                let (i, a) = attr_named(&f.attrs, "io_state_machine").unwrap();
+                let a = args(a);
+                f.attrs.remove(i);
+                out.extend(ratchet_macros_core::expand_io_state_machine(
+                    a,
+                    f.to_token_stream(),
+                ));
+            }
+            syn::Item::Impl(mut imp) if attr_named(&imp.attrs, "io_state_machines").is_some() => {
+                let (i, a) = attr_named(&imp.attrs, "io_state_machines").unwrap();
+                let a = args(a);
+                imp.attrs.remove(i);
+                out.extend(ratchet_macros_core::expand_io_state_machines(
+                    a,
+                    imp.to_token_stream(),
+                ));
+            }
+            other => other.to_tokens(&mut out),
+        }
+    }
+    let expanded: syn::File = syn::parse2(out).expect("expansion parses as a file");
+    prettyplease::unparse(&expanded)
+}
+
+#[test]
+fn snapshots() {
+    let bless = std::env::var_os("RATCHET_BLESS").is_some();
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(dir())
+        .expect("tests/expand exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "rs") && !p.to_string_lossy().ends_with(".expanded.rs")
+        })
+        .collect();
+    inputs.sort();
+    let count = inputs.len();
+    let mut failures = Vec::new();
+    for input in inputs {
+        let src = std::fs::read_to_string(&input).unwrap();
+        let got = expand_file(&src);
+        assert!(
+            !got.contains("compile_error"),
+            "{} expands with errors:\n{got}",
+            input.display()
+        );
+        let snap = input.with_extension("expanded.rs");
+        if bless {
+            std::fs::write(&snap, &got).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&snap) {
+            Ok(want) if want == got => {}
+            Ok(_) => failures.push(format!("{} differs from {}", input.display(), snap.display())),
+            Err(_) => failures.push(format!("{} has no snapshot", input.display())),
+        }
+    }
+    assert!(count >= 12, "at least 12 expansion snapshots, found {count}");
+    assert!(
+        failures.is_empty(),
+        "stale snapshots (refresh with RATCHET_BLESS=1 and review):\n{}",
+        failures.join("\n")
+    );
+}

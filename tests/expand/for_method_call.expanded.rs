@@ -1,0 +1,280 @@
+//! A nested call in a `for` loop with a carried index; the callee is itself
+//! a machine whose state lives in `self`.
+use ratchet::{
+    call_io, io_state_machine, io_state_machines, yield_io, Completion, CompletionError,
+    IOResult,
+};
+#[derive(Default)]
+pub struct Pager {
+    free_state: FreePageState,
+    clear_state: ClearState,
+}
+impl Pager {
+    pub fn free_page(&mut self, no: u64) -> Result<IOResult<()>, CompletionError> {
+        #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
+        enum __RatchetPc<T0> {
+            Start {},
+            AfterReady { __ratchet_r0: T0 },
+        }
+        ::ratchet::__private::assert_error_type::<CompletionError>();
+        yield_io!(__ratchet_seen);
+        if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
+            match &self.free_state {
+                FreePageState::Ready { __completion: __ratchet_c, .. } => {
+                    ::ratchet::__private::Some(__ratchet_c)
+                }
+                _ => ::ratchet::__private::None,
+            },
+        ) {
+            return ::ratchet::__private::Ok(
+                ::ratchet::__private::IOResult::IO(__ratchet_io),
+            );
+        }
+        let mut __ratchet_pc = match ::ratchet::__private::mem::take(
+            &mut self.free_state,
+        ) {
+            FreePageState::Idle => __RatchetPc::Start {},
+            FreePageState::Ready { __completion: __ratchet_c } => {
+                __RatchetPc::AfterReady {
+                    __ratchet_r0: ::ratchet::__private::yield_result(&__ratchet_c),
+                }
+            }
+        };
+        loop {
+            match __ratchet_pc {
+                __RatchetPc::Start {} => {
+                    let _ = no;
+                    let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        self.free_state = FreePageState::Ready {
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterReady {
+                        __ratchet_r0: __ratchet_val,
+                    };
+                }
+                __RatchetPc::AfterReady { __ratchet_r0 } => {
+                    __ratchet_r0?;
+                    return ::ratchet::__private::done(Ok(()));
+                }
+            }
+        }
+    }
+    pub fn clear(&mut self, n: u64) -> Result<IOResult<u64>, CompletionError> {
+        #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
+        enum __RatchetPc<T0, T1, T2, T3, T4> {
+            Start {},
+            For { __ratchet_iter0: T0 },
+            ForBody { __ratchet_iter0: T1, i: T2 },
+            CallFreePage { __ratchet_iter0: T3, i: T4 },
+            EndFor {},
+        }
+        ::ratchet::__private::assert_error_type::<CompletionError>();
+        call_io!(__ratchet_seen);
+        let mut __ratchet_pc = match ::ratchet::__private::mem::take(
+            &mut self.clear_state,
+        ) {
+            ClearState::Idle => __RatchetPc::Start {},
+            ClearState::FreePage { __ratchet_iter0, i } => {
+                __RatchetPc::CallFreePage {
+                    __ratchet_iter0,
+                    i,
+                }
+            }
+        };
+        loop {
+            match __ratchet_pc {
+                #[allow(unused_mut)]
+                __RatchetPc::Start {} => {
+                    let mut __ratchet_iter0 = ::ratchet::__private::IntoIterator::into_iter(
+                        0..n,
+                    );
+                    __ratchet_pc = __RatchetPc::For {
+                        __ratchet_iter0,
+                    };
+                }
+                #[allow(unused_mut)]
+                __RatchetPc::For { mut __ratchet_iter0 } => {
+                    match ::ratchet::__private::Iterator::next(&mut __ratchet_iter0) {
+                        ::ratchet::__private::Some(i) => {
+                            __ratchet_pc = __RatchetPc::ForBody {
+                                __ratchet_iter0,
+                                i,
+                            };
+                        }
+                        ::ratchet::__private::None => {
+                            __ratchet_pc = __RatchetPc::EndFor {};
+                        }
+                    }
+                }
+                #[allow(unused_mut)]
+                __RatchetPc::ForBody { mut __ratchet_iter0, i } => {
+                    __ratchet_pc = __RatchetPc::CallFreePage {
+                        __ratchet_iter0,
+                        i,
+                    };
+                }
+                #[allow(unused_mut)]
+                __RatchetPc::CallFreePage { mut __ratchet_iter0, i } => {
+                    let __ratchet_call = self.free_page(i);
+                    let __ratchet_r2 = match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => ::ratchet::__private::Ok(__ratchet_done),
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            self.clear_state = ClearState::FreePage {
+                                __ratchet_iter0,
+                                i,
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(__ratchet_io),
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
+                    };
+                    __ratchet_r2?;
+                    __ratchet_pc = __RatchetPc::For {
+                        __ratchet_iter0,
+                    };
+                }
+                __RatchetPc::EndFor {} => {
+                    return ::ratchet::__private::done(Ok(n));
+                }
+            }
+        }
+    }
+}
+/// Where [`free_page`] is suspended and the locals it keeps there. Generated by `#[io_state_machine]`; `Default` is idle.
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+pub enum FreePageState {
+    /// Not running: the next call starts at the top.
+    Idle,
+    /// Suspended at `yield_io!(Completion::ready())`.
+    Ready {
+        /// The completion this suspension point waits for.
+        __completion: ::ratchet::__private::Completion,
+    },
+}
+const _: () = {
+    #[automatically_derived]
+    impl ::ratchet::__private::Default for FreePageState {
+        #[inline]
+        fn default() -> Self {
+            Self::Idle
+        }
+    }
+    #[automatically_derived]
+    impl ::ratchet::__private::fmt::Debug for FreePageState {
+        fn fmt(
+            &self,
+            f: &mut ::ratchet::__private::fmt::Formatter<'_>,
+        ) -> ::ratchet::__private::fmt::Result {
+            match self {
+                Self::Idle => f.write_str("Idle"),
+                Self::Ready { .. } => {
+                    f.write_str(
+                        ::core::concat!(
+                            "Ready at ", ::core::file!(), ":", ::core::line!(),
+                            " `yield_io!(Completion::ready())`, storing []"
+                        ),
+                    )
+                }
+            }
+        }
+    }
+    #[allow(dead_code)]
+    impl FreePageState {
+        /// Whether the machine is idle: the next call starts at the top.
+        #[must_use]
+        #[inline]
+        pub fn is_idle(&self) -> bool {
+            #[allow(clippy::match_like_matches_macro)]
+            match self {
+                Self::Idle => true,
+                _ => false,
+            }
+        }
+        /// Aborts the completion the machine waits on, drops its stored
+        /// locals and makes it idle.
+        pub fn reset(&mut self) {
+            if let Self::Ready { __completion, .. } = self {
+                __completion.abort();
+            }
+            *self = Self::Idle;
+        }
+    }
+};
+/// Where [`clear`] is suspended and the locals it keeps there. Generated by `#[io_state_machine]`; `Default` is idle.
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+pub enum ClearState {
+    /// Not running: the next call starts at the top.
+    Idle,
+    /// Suspended at `call_io!(self.free_page(i))`.
+    FreePage {
+        /// The local `__ratchet_iter0`, needed after this suspension point.
+        __ratchet_iter0: ::ratchet::__private::Range<u64>,
+        /// The local `i`, needed after this suspension point.
+        i: u64,
+    },
+}
+const _: () = {
+    #[automatically_derived]
+    impl ::ratchet::__private::Default for ClearState {
+        #[inline]
+        fn default() -> Self {
+            Self::Idle
+        }
+    }
+    #[automatically_derived]
+    impl ::ratchet::__private::fmt::Debug for ClearState {
+        fn fmt(
+            &self,
+            f: &mut ::ratchet::__private::fmt::Formatter<'_>,
+        ) -> ::ratchet::__private::fmt::Result {
+            match self {
+                Self::Idle => f.write_str("Idle"),
+                Self::FreePage { .. } => {
+                    f.write_str(
+                        ::core::concat!(
+                            "FreePage at ", ::core::file!(), ":", ::core::line!(),
+                            " `call_io!(self.free_page(i))`, storing [__ratchet_iter0, i]"
+                        ),
+                    )
+                }
+            }
+        }
+    }
+    #[allow(dead_code)]
+    impl ClearState {
+        /// Whether the machine is idle: the next call starts at the top.
+        #[must_use]
+        #[inline]
+        pub fn is_idle(&self) -> bool {
+            #[allow(clippy::match_like_matches_macro)]
+            match self {
+                Self::Idle => true,
+                _ => false,
+            }
+        }
+        /// Aborts the completion the machine waits on, drops its stored
+        /// locals and makes it idle.
+        pub fn reset(&mut self) {
+            *self = Self::Idle;
+        }
+    }
+};
+#[io_state_machine(__ratchet_seen)]
+const _: () = ();
