@@ -270,6 +270,23 @@ fn pwritev_writes_buffers_back_to_back() {
 }
 
 #[test]
+fn pwritev_may_repeat_a_buffer() {
+    // The same page several times, as when zero-filling: one buffer, many
+    // iovecs pointing at it.
+    each(|b| {
+        let file = b.create("repeated");
+        let page = Arc::new(Buffer::from_vec(pattern(100, 6)));
+        let other = Arc::new(Buffer::from_vec(b"--".to_vec()));
+        let bufs = vec![page.clone(), other.clone(), page.clone(), page.clone(), other];
+        let res = b.run(file.pwritev(0, bufs, Completion::write()));
+        assert_eq!(res, Ok(304), "{}", b.name);
+        let (_, got) = b.read(&*file, 0, 304, 0);
+        let p = pattern(100, 6);
+        assert_eq!(got, [&p[..], b"--", &p, &p, b"--"].concat(), "{}", b.name);
+    });
+}
+
+#[test]
 fn pwritev_with_more_buffers_than_one_syscall_takes() {
     // More than IOV_MAX (1024) iovecs, of uneven lengths, some empty: a
     // backend must split them into several syscalls and continue exactly

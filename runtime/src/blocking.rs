@@ -226,10 +226,21 @@ impl BlockingFile {
     /// write stopped (possibly in the middle of a buffer).
     fn write_vectored_fully(&self, pos: u64, bufs: &[&Buffer]) -> Result<i32, CompletionError> {
         // Every read guard is held for the whole write, so the iovecs point at
-        // bytes nobody can change until the last syscall has returned.
-        let guards: Vec<_> = bufs.iter().map(|b| b.as_slice()).collect();
-        let mut slices: Vec<IoSlice<'_>> = guards.iter().map(|g| IoSlice::new(g)).collect();
-        let expected: usize = guards.iter().map(|g| g.len()).sum();
+        // bytes nobody can change until the last syscall has returned. One
+        // guard per distinct buffer: a buffer repeated in `bufs` (a zero page
+        // written eight times, say) must not be read-locked twice by this
+        // thread, which std's `RwLock` allows to deadlock.
+        let mut distinct: Vec<&Buffer> = bufs.to_vec();
+        distinct.sort_by_key(|b| std::ptr::from_ref::<Buffer>(b));
+        distinct.dedup_by_key(|b| std::ptr::from_ref::<Buffer>(b));
+        let guards: Vec<_> = distinct.iter().map(|b| b.as_slice()).collect();
+        let guard_of = |b: &Buffer| {
+            let at = distinct.binary_search_by_key(&std::ptr::from_ref(b), |d| std::ptr::from_ref(*d));
+            // Every buffer of `bufs` is in `distinct`, by construction.
+            &guards[at.unwrap_or_else(|_| unreachable!("buffer missing from its own list"))]
+        };
+        let mut slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(guard_of(b))).collect();
+        let expected: usize = slices.iter().map(|s| s.len()).sum();
         let mut rest: &mut [IoSlice<'_>] = &mut slices;
         // Drops leading empty buffers, which would otherwise make a batch of
         // only empty iovecs look like a device that accepts nothing.
