@@ -106,7 +106,19 @@ fn backends() -> Vec<Backend> {
         backend("sim", Arc::new(ratchet::SimIO::default()), true, false),
     ];
     match io_for(Some(BackendKind::Uring)) {
-        Ok(io) => all.push(backend("uring", io, false, true)),
+        Ok(io) => {
+            all.push(backend("uring", io, false, true));
+            // DeferredIO over a backend that finishes asynchronously: its
+            // step() must drive the inner backend until results arrive.
+            if let Ok(inner) = io_for(Some(BackendKind::Uring)) {
+                all.push(backend(
+                    "deferred(uring)",
+                    Arc::new(DeferredIO::wrap(inner)),
+                    true,
+                    true,
+                ));
+            }
+        }
         Err(reason) => {
             static SAID: Once = Once::new();
             SAID.call_once(|| eprintln!("backends: io_uring not tested here: {reason}"));
