@@ -105,10 +105,15 @@ fn the_chain_walk_ends_without_finding_a_missing_key() {
         let dev = standard_device();
         dev.set_pending_once(pending_once);
         let key = 1;
+        let mut st = machines::generated::ChainState::default();
+        let generated = machines::drive(&dev, || {
+            machines::generated::chain(&mut st, &dev, CHAIN_START, key)
+        });
         let mut st = machines::hand::ChainState::default();
         let hand = machines::drive(&dev, || machines::hand::chain(&mut st, &dev, CHAIN_START, key));
         let asy = machines::asynk::block_on(&dev, machines::asynk::chain(&dev, CHAIN_START, key));
         let dia = machines::dia::run(&dev, machines::dia::chain(&dev, CHAIN_START, key));
+        assert_eq!(generated, Ok(None));
         assert_eq!(hand, Ok(None));
         assert_eq!(asy, Ok(None));
         assert_eq!(dia, Ok(None));
@@ -127,6 +132,24 @@ fn a_hand_written_state_starts_over_after_an_error() {
     dev.set_failing_page(None);
     let again = machines::drive(&dev, || {
         machines::hand::free_pages(&mut st, &dev, FREE_FIRST + 4, 2)
+    });
+    assert_eq!(again, Ok(u64::from((FREE_FIRST + 4) * 5 + (FREE_FIRST + 5) * 5)));
+}
+
+#[test]
+fn a_generated_state_starts_over_after_an_error() {
+    let dev = standard_device();
+    dev.set_pending_once(true);
+    dev.set_failing_page(Some(FREE_FIRST + 2));
+    let mut st = machines::generated::FreePagesState::default();
+    let failed = machines::drive(&dev, || {
+        machines::generated::free_pages(&mut st, &dev, FREE_FIRST, 4)
+    });
+    assert!(failed.is_err());
+    assert!(st.is_idle());
+    dev.set_failing_page(None);
+    let again = machines::drive(&dev, || {
+        machines::generated::free_pages(&mut st, &dev, FREE_FIRST + 4, 2)
     });
     assert_eq!(again, Ok(u64::from((FREE_FIRST + 4) * 5 + (FREE_FIRST + 5) * 5)));
 }

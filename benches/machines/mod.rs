@@ -10,6 +10,7 @@
 pub mod asynk;
 pub mod device;
 pub mod dia;
+pub mod generated;
 pub mod hand;
 
 use std::hint::black_box;
@@ -113,6 +114,14 @@ pub fn machines() -> Vec<Machine> {
     let dev = Device::new();
     let linear = vec![
         Impl {
+            way: Way::Generated,
+            run: |dev| {
+                let mut st = generated::LinearState::default();
+                drive(dev, || generated::linear(&mut st, dev, black_box(LINEAR_PAGES))).map(Answer::Sum)
+            },
+            state_bytes: size_of::<generated::LinearState>(),
+        },
+        Impl {
             way: Way::Hand,
             run: |dev| {
                 let mut st = hand::LinearState::default();
@@ -132,6 +141,17 @@ pub fn machines() -> Vec<Machine> {
         },
     ];
     let chain = vec![
+        Impl {
+            way: Way::Generated,
+            run: |dev| {
+                let mut st = generated::ChainState::default();
+                drive(dev, || {
+                    generated::chain(&mut st, dev, black_box(CHAIN_START), black_box(CHAIN_KEY))
+                })
+                .map(Answer::Found)
+            },
+            state_bytes: size_of::<generated::ChainState>(),
+        },
         Impl {
             way: Way::Hand,
             run: |dev| {
@@ -164,6 +184,17 @@ pub fn machines() -> Vec<Machine> {
         },
     ];
     let free = vec![
+        Impl {
+            way: Way::Generated,
+            run: |dev| {
+                let mut st = generated::FreePagesState::default();
+                drive(dev, || {
+                    generated::free_pages(&mut st, dev, black_box(FREE_FIRST), black_box(FREE_COUNT))
+                })
+                .map(Answer::Sum)
+            },
+            state_bytes: size_of::<generated::FreePagesState>(),
+        },
         Impl {
             way: Way::Hand,
             run: |dev| {
@@ -199,6 +230,23 @@ pub fn machines() -> Vec<Machine> {
         },
     ];
     let batch = vec![
+        Impl {
+            way: Way::Generated,
+            run: |dev| {
+                let mut st = generated::BatchState::default();
+                drive(dev, || {
+                    generated::batch(
+                        &mut st,
+                        dev,
+                        black_box(BATCH_FIRST),
+                        black_box(BATCHES),
+                        black_box(PER_BATCH),
+                    )
+                })
+                .map(Answer::Sum)
+            },
+            state_bytes: size_of::<generated::BatchState>(),
+        },
         Impl {
             way: Way::Hand,
             run: |dev| {
