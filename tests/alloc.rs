@@ -5,7 +5,7 @@
 //! the allocations of the thread calling `measure`, so other test threads
 //! cannot disturb the zero.
 
-use ratchet::Completion;
+use ratchet::{Completion, IOCompletions, IOResult};
 use std::hint::black_box;
 
 #[test]
@@ -33,7 +33,13 @@ fn ready_and_yield_completions_allocate_nothing() {
             assert!(yielded.is_yield() && !ready.is_yield());
             assert!(ready.device_released());
             let default = black_box(Completion::default());
-            drop((ready, yielded, r2, y2, default));
+            // What a machine does at a suspension point on the fast path:
+            // ask whether to suspend, and wrap the completion for `IO`.
+            // (Unless force-suspend is on, which suspends at every point.)
+            assert_eq!(ratchet::__private::must_suspend(&ready), ratchet::force_suspend());
+            assert!(ratchet::__private::must_suspend(&yielded));
+            let io: IOResult<()> = IOResult::IO(IOCompletions::from(yielded.clone()));
+            drop((black_box(io), ready, yielded, r2, y2, default));
         }
     });
     assert_eq!(info.count_total, 0, "ready()/yield_now() allocated: {info:?}");
