@@ -585,3 +585,47 @@ fn panic_leaves_idle() {
     assert!(r.is_err(), "the body panicked");
     assert!(st.is_idle(), "a panic leaves the state idle");
 }
+
+// ---------------------------------------------------------------------------
+// Measured for docs/BENCHMARKS.md: the size of each state next to the sum
+// of the locals it stores (each distinct stored local once) plus one
+// awaited `Completion`. A state holds only the locals live at one
+// suspension point, so it is never bigger than that sum plus the tag.
+
+#[test]
+fn state_sizes() {
+    use std::mem::size_of;
+    let c = size_of::<Completion>();
+    let rows: Vec<(&str, usize, &str, usize)> = vec![
+        ("ChainWalkState", size_of::<ChainWalkState>(), "page, hops, next, slot: u64", 4 * 8 + c),
+        ("FreePageState", size_of::<FreePageState>(), "(none)", c),
+        ("DropAllState", size_of::<DropAllState>(), "for-iterator: Range<u64>, i: u64", size_of::<std::ops::Range<u64>>() + 8),
+        ("FillState", size_of::<FillState>(), "(none)", c),
+        ("OuterFillState", size_of::<OuterFillState>(), "sub: FillState, total: u32", size_of::<FillState>() + 4),
+        ("WriteBatchesState", size_of::<WriteBatchesState>(), "all: Completion, b, done: u32", c + 8 + c),
+        ("NextState", size_of::<NextState>(), "(none)", c),
+        ("ScanState", size_of::<ScanState>(), "sum: u32", 4),
+        ("PickState", size_of::<PickState>(), "(none)", c),
+        (
+            "MatcherState",
+            size_of::<MatcherState>(),
+            "out, first: String, n: u32, sub: PickState",
+            2 * size_of::<String>() + 4 + size_of::<PickState>() + c,
+        ),
+        (
+            "ShadowingState",
+            size_of::<ShadowingState>(),
+            "x: u32 / String / Vec<String>, name: String, limit: usize, id: u64",
+            4 + size_of::<String>() + size_of::<Vec<String>>() + size_of::<String>() + 8 + 8 + c,
+        ),
+        ("CollectState<&str>", size_of::<CollectState<&str>>(), "acc: Vec<K>, i: usize", size_of::<Vec<&str>>() + 8 + c),
+        ("YieldsState", size_of::<YieldsState>(), "(none)", c),
+        ("PanicsState", size_of::<PanicsState>(), "n: u32", 4 + c),
+    ];
+    println!("| state | size_of | stored locals | sum of stored locals (+ one Completion where it waits) |");
+    println!("|---|---|---|---|");
+    for (name, size, locals, sum) in &rows {
+        println!("| `{name}` | {size} | {locals} | {sum} |");
+        assert!(*size <= sum + 8, "{name}: {size} > {sum} + tag");
+    }
+}
