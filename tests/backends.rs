@@ -888,6 +888,38 @@ fn blocking_direct_io_round_trips_and_stops_at_eof() {
     );
 }
 
+/// Real short reads: a procfs file returns at most about a page per
+/// `pread`, so a buffer of 256 KiB is filled only by continuing.
+#[test]
+fn blocking_reads_continue_after_short_reads() {
+    use std::os::unix::fs::FileExt;
+    const LEN: usize = 256 * 1024;
+    let path = Path::new("/proc/kallsyms");
+    let Ok(expected) = std::fs::read(path) else {
+        eprintln!(
+            "skipped: {} is not readable here, and no other file gives short reads",
+            path.display()
+        );
+        return;
+    };
+    let mut probe = vec![0; LEN];
+    let single = std::fs::File::open(path).and_then(|f| f.read_at(&mut probe, 0));
+    if expected.len() < LEN || !matches!(single, Ok(n) if n < LEN) {
+        eprintln!(
+            "skipped: {} gives no short reads here ({single:?})",
+            path.display()
+        );
+        return;
+    }
+    let file = BlockingIO::new()
+        .open_file(path, OpenOptions::read_only())
+        .unwrap();
+    let buf = Arc::new(Buffer::new(LEN));
+    let c = file.pread(0, Completion::read(buf.clone())).unwrap();
+    assert_eq!(c.result(), Some(Ok(i32::try_from(LEN).unwrap())));
+    assert_eq!(buf.to_vec(), &expected[..LEN]);
+}
+
 #[test]
 fn deferred_step_delivers_what_was_held_and_counts_it() {
     let io = DeferredIO::memory();
