@@ -479,6 +479,9 @@ impl IO for UringIO {
             std::mem::take(&mut st.reaped)
         };
         let n = retired.len();
+        if n == 0 {
+            return Ok(0);
+        }
         for (op, outcome) in retired.drain(..) {
             // The device has let go: release the buffers, the descriptor and
             // the in-flight mark before the callback runs, so the callback
@@ -489,6 +492,12 @@ impl IO for UringIO {
                 Ok(n) => c.complete(n),
                 Err(e) => c.error(e),
             }
+        }
+        // Hand the (empty) vector back, so steps do not allocate.
+        let mut st = self.shared.lock();
+        if st.reaped.capacity() < retired.capacity() {
+            std::mem::swap(&mut st.reaped, &mut retired);
+            st.reaped.append(&mut retired);
         }
         Ok(n)
     }
@@ -595,15 +604,12 @@ impl File for UringFile {
             c.complete(0);
             return Ok(c);
         }
-        self.issue(
-            c,
-            OpKind::Writev {
-                bufs,
-                iov: IoVecs(Vec::new()),
-                total,
-            },
-            pos,
-        )
+        let vectored = Vectored {
+            bufs,
+            iov: IoVecs(Vec::new()),
+            total,
+        };
+        self.issue(c, OpKind::Writev(Box::new(vectored)), pos)
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
@@ -663,27 +669,30 @@ enum OpKind {
     /// what the kernel may touch.
     Read(Arc<Buffer>),
     Write(Arc<Buffer>),
-    Writev {
-        bufs: Vec<Arc<Buffer>>,
-        /// Rebuilt from `bufs` past `done` bytes at each submission. The
-        /// kernel reads it during submission; it lives in the slot until the
-        /// CQE all the same.
-        iov: IoVecs,
-        total: usize,
-    },
+    /// Boxed, so that the common operations stay small to move around.
+    Writev(Box<Vectored>),
     Sync(SyncMode),
     Truncate(u64),
 }
 
+struct Vectored {
+    bufs: Vec<Arc<Buffer>>,
+    /// Rebuilt from `bufs` past `done` bytes at each submission. The kernel
+    /// reads it during submission; it lives in the slot until the CQE all
+    /// the same.
+    iov: IoVecs,
+    total: usize,
+}
+
 impl OpKind {
     fn is_write(&self) -> bool {
-        matches!(self, OpKind::Write(_) | OpKind::Writev { .. })
+        matches!(self, OpKind::Write(_) | OpKind::Writev(_))
     }
 
     fn write_len(&self) -> usize {
         match self {
             OpKind::Write(buf) => buf.len(),
-            OpKind::Writev { total, .. } => *total,
+            OpKind::Writev(v) => v.total,
             _ => 0,
         }
     }
@@ -712,7 +721,8 @@ impl Op {
                 .offset(pos)
                 .build()
             }
-            OpKind::Writev { bufs, iov, .. } => {
+            OpKind::Writev(v) => {
+                let Vectored { bufs, iov, .. } = &mut **v;
                 let iov = &mut iov.0;
                 iov.clear();
                 let mut skip = self.done;
@@ -990,15 +1000,11 @@ impl State {
                 {
                     Some(Ok(done as i32))
                 }
-                OpKind::Write(_) | OpKind::Writev { .. } if done >= op.kind.write_len() => {
-                    Some(Ok(done as i32))
-                }
-                OpKind::Write(_) | OpKind::Writev { .. } if n == 0 => {
-                    Some(Err(CompletionError::ShortWrite {
-                        expected: op.kind.write_len(),
-                        actual: done,
-                    }))
-                }
+                OpKind::Write(_) | OpKind::Writev(_) if done >= op.kind.write_len() => Some(Ok(done as i32)),
+                OpKind::Write(_) | OpKind::Writev(_) if n == 0 => Some(Err(CompletionError::ShortWrite {
+                    expected: op.kind.write_len(),
+                    actual: done,
+                })),
                 _ if aborted => Some(Err(CompletionError::Aborted)),
                 // A short transfer: continue with the rest.
                 _ => None,
@@ -1056,7 +1062,12 @@ impl State {
             .iter()
             .enumerate()
             .filter_map(|(i, slot)| match &slot.op {
-                Some(op) if op.in_kernel && !op.cancel_sent && op.guard.completion().failed() => {
+                Some(op)
+                    if op.in_kernel
+                        && !op.cancel_sent
+                        && op.guard.completion().finished()
+                        && op.guard.completion().failed() =>
+                {
                     Some(user_data(i, slot.generation))
                 }
                 _ => None,

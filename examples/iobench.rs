@@ -1,0 +1,979 @@
+//! iobench: ratchet's I/O backends against a raw `pread` loop, a raw
+//! io_uring loop and fio, on one 1 GiB file, in one run.
+//!
+//! ```sh
+//! cargo run --release --example iobench            # full run (about 10 minutes)
+//! cargo run --release --example iobench -- --quick # under two minutes
+//! cargo run --release --example iobench -- --help
+//! ```
+//!
+//! Workloads: 4 KiB random reads at queue depth 1, 8, 32 and 128 through
+//! ratchet's `File` API (a loop that keeps QD reads in flight and reissues
+//! each as it finishes) on `BlockingIO` and `UringIO`, first with the file in
+//! the page cache (checked resident before each case), then with `O_DIRECT`;
+//! and sequential 1 MiB writes with an `fsync` every 16 MiB. The references
+//! run in the same process, interleaved with ratchet's cases, on the same
+//! file: a raw `pread` loop, a raw io_uring loop set up with the same flags as
+//! `UringIO`, and fio (`psync` and `io_uring`). Machines are shared and drift
+//! between runs, so only the ratios within one run mean much.
+//!
+//! The last line, for other programs to read, is
+//! `summary: uring_qd32/fio=R blocking/raw_pread=R uring_qd32/raw_uring=R direct_qd32/blocking_qd1=R`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratchet::{
+    BlockingIO, Buffer, Completion, File, IO, OpenOptions, UringIO, UringOptions, bench_raw_random_reads,
+};
+
+/// Bytes per random read.
+const BLOCK: usize = 4096;
+/// Bytes per sequential write.
+const WRITE_BLOCK: usize = 1 << 20;
+/// Writes between two `fsync`s: 16 × 1 MiB.
+const WRITES_PER_SYNC: usize = 16;
+/// Queue depths of the random-read cases.
+const QDS: [usize; 4] = [1, 8, 32, 128];
+/// Operations between two looks at the clock in every loop (ratchet's and
+/// the references alike), so timing costs the same everywhere.
+const CLOCK_EVERY: u64 = 64;
+
+fn main() {
+    let args = match Args::parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("iobench: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = run(&args) {
+        eprintln!("iobench: {e}");
+        std::process::exit(1);
+    }
+}
+
+const USAGE: &str =
+    "usage: iobench [--quick] [--dir DIR] [--size-mib N] [--seconds S] [--rounds N] [--only SUBSTRING]
+  --quick        shorter cases, one round, fewer queue depths with O_DIRECT (under two minutes)
+  --dir DIR      where the test files live (default: a directory in the system temp dir;
+                 it must be on a file system that accepts O_DIRECT, not tmpfs)
+  --size-mib N   size of the random-read file (default 1024)
+  --seconds S    seconds per case (default 4, or 1 with --quick)
+  --rounds N     rounds over all cases; each case reports its median (default 3, or 1 with --quick)
+  --only A,B     run only the cases with these names, e.g. uring_qd32,raw_uring_qd32 (for profiling)";
+
+struct Args {
+    quick: bool,
+    dir: Option<PathBuf>,
+    size_mib: u64,
+    seconds: f64,
+    rounds: usize,
+    only: Option<String>,
+}
+
+impl Args {
+    fn parse() -> Result<Args, String> {
+        let mut args = Args {
+            quick: false,
+            dir: None,
+            size_mib: 1024,
+            seconds: 0.0,
+            rounds: 0,
+            only: None,
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(a) = it.next() {
+            let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+            match a.as_str() {
+                "--quick" => args.quick = true,
+                "--dir" => args.dir = Some(PathBuf::from(value("--dir")?)),
+                "--size-mib" => {
+                    args.size_mib = value("--size-mib")?
+                        .parse()
+                        .map_err(|e| format!("--size-mib: {e}"))?
+                }
+                "--seconds" => {
+                    args.seconds = value("--seconds")?
+                        .parse()
+                        .map_err(|e| format!("--seconds: {e}"))?
+                }
+                "--rounds" => {
+                    args.rounds = value("--rounds")?.parse().map_err(|e| format!("--rounds: {e}"))?
+                }
+                "--only" => args.only = Some(value("--only")?),
+                "--help" | "-h" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                // `cargo bench`-style harness flags, if someone passes them.
+                "--bench" => {}
+                other => return Err(format!("unknown argument `{other}`")),
+            }
+        }
+        if args.seconds <= 0.0 {
+            args.seconds = if args.quick { 1.0 } else { 4.0 };
+        }
+        if args.rounds == 0 {
+            args.rounds = if args.quick { 1 } else { 3 };
+        }
+        if args.size_mib < 16 {
+            return Err("--size-mib must be at least 16".into());
+        }
+        Ok(args)
+    }
+}
+
+/// What a case measures.
+#[derive(Clone, Debug)]
+enum Kind {
+    /// `read_at` in a loop, one read at a time.
+    RawPread,
+    /// The bare io_uring loop with `UringIO`'s set-up flags.
+    RawUring(usize),
+    /// ratchet's `File` API on a backend, `qd` reads kept in flight.
+    Ratchet(Backend, usize),
+    /// fio with `engine` at `qd`.
+    Fio(&'static str, usize),
+    /// Sequential 1 MiB writes, `fsync` every 16 MiB.
+    Write(Writer),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Backend {
+    Blocking,
+    Uring,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Writer {
+    Raw,
+    Ratchet(Backend),
+    Fio(&'static str),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Cached,
+    Direct,
+    Writes,
+}
+
+impl Group {
+    fn title(self) -> &'static str {
+        match self {
+            Group::Cached => "4 KiB random reads, file in the page cache",
+            Group::Direct => "4 KiB random reads, O_DIRECT",
+            Group::Writes => "sequential 1 MiB writes, fsync every 16 MiB",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    name: String,
+    group: Group,
+    kind: Kind,
+}
+
+fn case(group: Group, kind: Kind) -> Case {
+    let prefix = match group {
+        Group::Cached => "",
+        Group::Direct => "direct_",
+        Group::Writes => "write_",
+    };
+    let name = match &kind {
+        Kind::RawPread => "raw_pread".to_string(),
+        Kind::RawUring(qd) => format!("raw_uring_qd{qd}"),
+        Kind::Ratchet(Backend::Blocking, qd) => format!("blocking_qd{qd}"),
+        Kind::Ratchet(Backend::Uring, qd) => format!("uring_qd{qd}"),
+        Kind::Fio(engine, qd) => format!("fio_{engine}_qd{qd}"),
+        Kind::Write(Writer::Raw) => "raw_pwrite".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Blocking)) => "blocking".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Uring)) => "uring_qd16".to_string(),
+        Kind::Write(Writer::Fio(engine)) => format!("fio_{engine}"),
+    };
+    Case {
+        name: format!("{prefix}{name}"),
+        group,
+        kind,
+    }
+}
+
+/// The cases of one round, references interleaved with ratchet's cases.
+fn plan(args: &Args, have_uring: bool, have_fio: bool) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for group in [Group::Cached, Group::Direct] {
+        let qds: &[usize] = if args.quick && group == Group::Direct {
+            &[1, 32]
+        } else {
+            &QDS
+        };
+        cases.push(case(group, Kind::RawPread));
+        cases.push(case(group, Kind::Ratchet(Backend::Blocking, 1)));
+        if have_fio {
+            cases.push(case(group, Kind::Fio("psync", 1)));
+        }
+        for &qd in qds {
+            if have_uring {
+                cases.push(case(group, Kind::RawUring(qd)));
+                cases.push(case(group, Kind::Ratchet(Backend::Uring, qd)));
+            }
+            if have_fio {
+                cases.push(case(group, Kind::Fio("io_uring", qd)));
+            }
+            if qd > 1 {
+                cases.push(case(group, Kind::Ratchet(Backend::Blocking, qd)));
+            }
+        }
+    }
+    cases.push(case(Group::Writes, Kind::Write(Writer::Raw)));
+    cases.push(case(
+        Group::Writes,
+        Kind::Write(Writer::Ratchet(Backend::Blocking)),
+    ));
+    if have_fio {
+        cases.push(case(Group::Writes, Kind::Write(Writer::Fio("psync"))));
+    }
+    if have_uring {
+        cases.push(case(Group::Writes, Kind::Write(Writer::Ratchet(Backend::Uring))));
+    }
+    if have_fio {
+        cases.push(case(Group::Writes, Kind::Write(Writer::Fio("io_uring"))));
+    }
+    if let Some(only) = &args.only {
+        let names: Vec<&str> = only.split(',').collect();
+        cases.retain(|c| names.contains(&c.name.as_str()));
+    }
+    cases
+}
+
+/// xorshift64*: the same cheap generator drives every loop.
+struct Rng(u64);
+
+impl Rng {
+    fn block(&mut self, blocks: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % blocks
+    }
+}
+
+struct Env {
+    dir: PathBuf,
+    read_path: PathBuf,
+    write_path: PathBuf,
+    read_bytes: u64,
+    write_bytes: u64,
+    seconds: f64,
+    uring: Option<UringIO>,
+    blocking: BlockingIO,
+    fio: Option<String>,
+    /// The CPU share fio reported for its last job.
+    fio_cpu: std::cell::Cell<Option<f64>>,
+    fincore: bool,
+}
+
+impl Env {
+    fn blocks(&self) -> u64 {
+        self.read_bytes / BLOCK as u64
+    }
+
+    fn duration(&self) -> Duration {
+        Duration::from_secs_f64(self.seconds)
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let started = Instant::now();
+    let load_before = loadavg();
+    let dir = pick_dir(args)?;
+    let uring = match UringIO::new() {
+        Ok(io) => Some(io),
+        Err(e) => {
+            eprintln!("iobench: io_uring is unavailable ({e}); the io_uring cases are skipped");
+            None
+        }
+    };
+    let fio = fio_version();
+    if fio.is_none() {
+        eprintln!(
+            "iobench: fio is not installed, so the fio references are skipped; install it with\n\
+             \x20   sudo apt-get install fio      (Debian/Ubuntu; `dnf install fio` on Fedora)\n\
+             and run again. The raw pread and raw io_uring references are measured anyway."
+        );
+    }
+    let fincore = Command::new("fincore")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let env = Env {
+        read_path: dir.join("iobench-read.dat"),
+        write_path: dir.join("iobench-write.dat"),
+        read_bytes: args.size_mib << 20,
+        write_bytes: if args.quick { 128 << 20 } else { 256 << 20 },
+        dir,
+        seconds: args.seconds,
+        uring,
+        blocking: BlockingIO::new(),
+        fio,
+        fio_cpu: std::cell::Cell::new(None),
+        fincore,
+    };
+    prepare_file(&env.read_path, env.read_bytes)?;
+    prepare_file(&env.write_path, env.write_bytes)?;
+
+    let cases = plan(args, env.uring.is_some(), env.fio.is_some());
+    let total = cases.len() * args.rounds;
+    eprintln!(
+        "iobench: {} cases x {} round(s) of {:.1} s each (about {:.0} s)",
+        cases.len(),
+        args.rounds,
+        args.seconds,
+        total as f64 * (args.seconds + 0.3)
+    );
+    let mut results: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    let mut residency: Option<f64> = None;
+    let mut n = 0;
+    for round in 1..=args.rounds {
+        for c in &cases {
+            n += 1;
+            if c.group == Group::Cached {
+                let r = ensure_resident(&env)?;
+                residency = Some(residency.map_or(r, |m: f64| m.min(r)));
+            }
+            eprint!("\r[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
+            let _ = io::stderr().flush();
+            let sample = measure(&env, c).map_err(|e| format!("{}: {e}", c.name))?;
+            eprintln!(
+                " {:>12}  cpu {}",
+                human(sample.ops_per_s),
+                sample.cpu.map_or("-".into(), |c| format!("{:.0}%", 100.0 * c))
+            );
+            results.entry(c.name.clone()).or_default().push(sample);
+        }
+    }
+    let medians: BTreeMap<String, Sample> = results
+        .into_iter()
+        .map(|(k, v)| {
+            let cpus: Vec<f64> = v.iter().filter_map(|s| s.cpu).collect();
+            let sample = Sample {
+                ops_per_s: median(v.iter().map(|s| s.ops_per_s).collect()),
+                cpu: (!cpus.is_empty()).then(|| median(cpus)),
+            };
+            (k, sample)
+        })
+        .collect();
+    report(
+        &env,
+        args,
+        &cases,
+        &medians,
+        residency,
+        load_before,
+        started.elapsed(),
+    );
+    Ok(())
+}
+
+/// The directory for the test files: `--dir`, else one in the system temp
+/// dir, else one in /var/tmp when the temp dir refuses `O_DIRECT` (tmpfs).
+fn pick_dir(args: &Args) -> Result<PathBuf, String> {
+    let candidates: Vec<PathBuf> = match &args.dir {
+        Some(d) => vec![d.clone()],
+        None => vec![
+            std::env::temp_dir().join("ratchet-iobench"),
+            PathBuf::from("/var/tmp/ratchet-iobench"),
+        ],
+    };
+    let mut why = Vec::new();
+    for dir in &candidates {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let probe = dir.join(".direct-probe");
+        let ok = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(&probe);
+        let _ = fs::remove_file(&probe);
+        match ok {
+            Ok(_) => return Ok(dir.clone()),
+            Err(e) => why.push(format!("{}: {e}", dir.display())),
+        }
+    }
+    Err(format!(
+        "no directory accepts O_DIRECT ({}); pass --dir on a disk file system (tmpfs refuses it)",
+        why.join("; ")
+    ))
+}
+
+/// Creates `path` with `bytes` bytes of pseudo-random data, or reuses it if it
+/// already has that size.
+fn prepare_file(path: &Path, bytes: u64) -> Result<(), String> {
+    if fs::metadata(path).is_ok_and(|m| m.len() == bytes) {
+        return Ok(());
+    }
+    eprintln!(
+        "iobench: creating {} ({} MiB), reused by later runs",
+        path.display(),
+        bytes >> 20
+    );
+    let mut f = fs::File::create(path).map_err(|e| format!("create {}: {e}", path.display()))?;
+    let mut rng = Rng(0x5EED);
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut left = bytes;
+    while left > 0 {
+        for w in chunk.chunks_mut(8) {
+            w.copy_from_slice(&rng.block(u64::MAX).to_le_bytes());
+        }
+        let n = left.min(chunk.len() as u64) as usize;
+        f.write_all(&chunk[..n])
+            .map_err(|e| format!("write {}: {e}", path.display()))?;
+        left -= n as u64;
+    }
+    f.sync_all()
+        .map_err(|e| format!("fsync {}: {e}", path.display()))?;
+    Ok(())
+}
+
+/// Makes sure the read file is in the page cache and returns the fraction
+/// resident. With util-linux's `fincore` (which asks the kernel, `mincore`)
+/// the check is exact; without it the file is read through once and the
+/// answer is "assumed".
+fn ensure_resident(env: &Env) -> Result<f64, String> {
+    if env.fincore
+        && let Some(r) = resident_fraction(&env.read_path)
+        && r >= 0.999
+    {
+        return Ok(r);
+    }
+    let mut f = fs::File::open(&env.read_path).map_err(|e| e.to_string())?;
+    let mut buf = vec![0u8; 1 << 20];
+    while f.read(&mut buf).map_err(|e| e.to_string())? > 0 {}
+    if env.fincore {
+        let r = resident_fraction(&env.read_path).unwrap_or(0.0);
+        if r < 0.99 {
+            return Err(format!(
+                "only {:.1}% of {} stays in the page cache: not enough free memory for a cached benchmark",
+                100.0 * r,
+                env.read_path.display()
+            ));
+        }
+        Ok(r)
+    } else {
+        Ok(1.0)
+    }
+}
+
+fn resident_fraction(path: &Path) -> Option<f64> {
+    let out = Command::new("fincore")
+        .args(["--bytes", "--noheadings", "--output", "RES,SIZE"])
+        .arg(path)
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut nums = text.split_whitespace().map(|s| s.parse::<f64>().ok());
+    let (res, size) = (nums.next()??, nums.next()??);
+    Some(if size > 0.0 { res / size } else { 1.0 })
+}
+
+/// Runs one case for the configured time; returns operations per second.
+fn measure(env: &Env, c: &Case) -> Result<Sample, String> {
+    let cpu_before = thread_cpu();
+    let wall = Instant::now();
+    let ops_per_s = measure_rate(env, c)?;
+    let wall = wall.elapsed().as_secs_f64();
+    let cpu = match (&c.kind, cpu_before, thread_cpu()) {
+        (Kind::Fio(..) | Kind::Write(Writer::Fio(_)), ..) => env.fio_cpu.take(),
+        (_, Some(a), Some(b)) => Some((b - a) / wall),
+        _ => None,
+    };
+    Ok(Sample { ops_per_s, cpu })
+}
+
+/// One case's figures.
+#[derive(Clone, Copy, Debug)]
+struct Sample {
+    ops_per_s: f64,
+    /// CPU time of the thread doing the work over wall time (fio's own
+    /// figure for fio): well below 1 for a case that should keep a CPU busy
+    /// means other programs took it.
+    cpu: Option<f64>,
+}
+
+/// Seconds the calling thread has run on a CPU, from the scheduler.
+fn thread_cpu() -> Option<f64> {
+    let s = fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
+    let direct = c.group == Group::Direct;
+    let dur = env.duration();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32);
+    let (ops, elapsed) = match &c.kind {
+        Kind::RawPread => raw_pread(env, direct, &mut rng)?,
+        Kind::RawUring(qd) => {
+            let f = open_std(&env.read_path, direct, false)?;
+            let blocks = env.blocks();
+            bench_raw_random_reads(&f, BLOCK, *qd, &UringOptions::new(), dur, &mut || {
+                rng.block(blocks)
+            })
+            .map_err(|e| e.to_string())?
+        }
+        Kind::Ratchet(backend, qd) => {
+            let io: &dyn IO = match backend {
+                Backend::Blocking => &env.blocking,
+                Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+            };
+            let file = io
+                .open_file(&env.read_path, OpenOptions::read_only().direct(direct))
+                .map_err(|e| e.to_string())?;
+            ratchet_reads(io, &file, *qd, direct, env.blocks(), dur, &mut rng)?
+        }
+        Kind::Fio(engine, qd) => {
+            let iops = fio(env, &fio_read_args(env, engine, *qd, direct))?;
+            return Ok(iops);
+        }
+        Kind::Write(Writer::Fio(engine)) => {
+            let iops = fio(env, &fio_write_args(env, engine))?;
+            return Ok(iops);
+        }
+        Kind::Write(Writer::Raw) => raw_writes(env)?,
+        Kind::Write(Writer::Ratchet(backend)) => {
+            let io: &dyn IO = match backend {
+                Backend::Blocking => &env.blocking,
+                Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+            };
+            ratchet_writes(env, io)?
+        }
+    };
+    Ok(ops as f64 / elapsed.as_secs_f64())
+}
+
+fn open_std(path: &Path, direct: bool, write: bool) -> Result<fs::File, String> {
+    let mut o = fs::OpenOptions::new();
+    o.read(true).write(write);
+    if direct {
+        o.custom_flags(libc::O_DIRECT);
+    }
+    o.open(path).map_err(|e| format!("open {}: {e}", path.display()))
+}
+
+/// The raw reference: `pread` into one buffer, one read at a time.
+fn raw_pread(env: &Env, direct: bool, rng: &mut Rng) -> Result<(u64, Duration), String> {
+    let f = open_std(&env.read_path, direct, false)?;
+    let buf = Buffer::new_aligned(BLOCK);
+    let mut bytes = buf.as_mut_slice();
+    let blocks = env.blocks();
+    let dur = env.duration();
+    let start = Instant::now();
+    let mut ops = 0u64;
+    loop {
+        let n = f
+            .read_at(&mut bytes[..], rng.block(blocks) * BLOCK as u64)
+            .map_err(|e| e.to_string())?;
+        if n != BLOCK {
+            return Err(format!("short read: {n}"));
+        }
+        ops += 1;
+        if ops % CLOCK_EVERY == 0 && start.elapsed() >= dur {
+            return Ok((ops, start.elapsed()));
+        }
+    }
+}
+
+/// ratchet's cases: keeps `qd` reads in flight through the `File` API,
+/// reissuing each read (into the same buffer) as soon as it has finished,
+/// stepping the backend whenever none has.
+fn ratchet_reads(
+    io: &dyn IO,
+    file: &Arc<dyn File>,
+    qd: usize,
+    direct: bool,
+    blocks: u64,
+    dur: Duration,
+    rng: &mut Rng,
+) -> Result<(u64, Duration), String> {
+    let err = |e: ratchet::CompletionError| e.to_string();
+    let mut slots: Vec<Option<(Arc<Buffer>, Completion)>> = Vec::with_capacity(qd);
+    for _ in 0..qd {
+        let buf = Arc::new(if direct {
+            Buffer::new_aligned(BLOCK)
+        } else {
+            Buffer::new(BLOCK)
+        });
+        let c = file
+            .pread(rng.block(blocks) * BLOCK as u64, Completion::read(buf.clone()))
+            .map_err(err)?;
+        slots.push(Some((buf, c)));
+    }
+    let start = Instant::now();
+    let mut ops = 0u64;
+    let mut next_clock = CLOCK_EVERY;
+    let mut live = qd;
+    let mut stopping = false;
+    while live > 0 {
+        let mut progressed = false;
+        for slot in &mut slots {
+            let Some((buf, c)) = slot else { continue };
+            if !c.finished() {
+                continue;
+            }
+            progressed = true;
+            match c.result() {
+                Some(Ok(n)) if n as usize == BLOCK => {}
+                other => return Err(format!("read ended with {other:?}")),
+            }
+            ops += 1;
+            if stopping {
+                *slot = None;
+                live -= 1;
+            } else {
+                *c = file
+                    .pread(rng.block(blocks) * BLOCK as u64, Completion::read(buf.clone()))
+                    .map_err(err)?;
+            }
+        }
+        if !progressed {
+            io.step().map_err(err)?;
+        }
+        if !stopping && ops >= next_clock {
+            next_clock = ops + CLOCK_EVERY;
+            stopping = start.elapsed() >= dur;
+        }
+    }
+    Ok((ops, start.elapsed()))
+}
+
+fn write_buffer() -> Arc<Buffer> {
+    let buf = Buffer::new_aligned(WRITE_BLOCK);
+    let mut rng = Rng(0xC0FFEE);
+    for w in buf.as_mut_slice().chunks_mut(8) {
+        w.copy_from_slice(&rng.block(u64::MAX).to_le_bytes());
+    }
+    Arc::new(buf)
+}
+
+/// The raw write reference: `pwrite` 1 MiB at a time, `fsync` every 16.
+fn raw_writes(env: &Env) -> Result<(u64, Duration), String> {
+    let f = open_std(&env.write_path, false, true)?;
+    let buf = write_buffer();
+    let data = buf.as_slice();
+    let slots = env.write_bytes / WRITE_BLOCK as u64;
+    let dur = env.duration();
+    let start = Instant::now();
+    let mut ops = 0u64;
+    loop {
+        for _ in 0..WRITES_PER_SYNC {
+            f.write_all_at(&data[..], (ops % slots) * WRITE_BLOCK as u64)
+                .map_err(|e| e.to_string())?;
+            ops += 1;
+        }
+        f.sync_all().map_err(|e| e.to_string())?;
+        if start.elapsed() >= dur {
+            return Ok((ops, start.elapsed()));
+        }
+    }
+}
+
+/// ratchet's write case: 16 writes of 1 MiB issued together, then a sync
+/// (which the backend orders after them), waited for; repeated.
+fn ratchet_writes(env: &Env, io: &dyn IO) -> Result<(u64, Duration), String> {
+    let err = |e: ratchet::CompletionError| e.to_string();
+    let file = io
+        .open_file(&env.write_path, OpenOptions::existing())
+        .map_err(|e| e.to_string())?;
+    let buf = write_buffer();
+    let slots = env.write_bytes / WRITE_BLOCK as u64;
+    let dur = env.duration();
+    let start = Instant::now();
+    let mut ops = 0u64;
+    loop {
+        let mut writes = Vec::with_capacity(WRITES_PER_SYNC);
+        for _ in 0..WRITES_PER_SYNC {
+            let pos = (ops % slots) * WRITE_BLOCK as u64;
+            writes.push(file.pwrite(pos, buf.clone(), Completion::write()).map_err(err)?);
+            ops += 1;
+        }
+        let sync = file.sync(Completion::sync()).map_err(err)?;
+        io.wait(&sync).map_err(err)?;
+        for w in &writes {
+            if io.wait(w).map_err(err)? as usize != WRITE_BLOCK {
+                return Err("short write".into());
+            }
+        }
+        if start.elapsed() >= dur {
+            return Ok((ops, start.elapsed()));
+        }
+    }
+}
+
+fn fio_version() -> Option<String> {
+    let out = Command::new("fio").arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn fio_common(env: &Env) -> Vec<String> {
+    vec![
+        "--name=iobench".into(),
+        "--time_based".into(),
+        format!("--runtime={}ms", (env.seconds * 1000.0) as u64),
+        "--invalidate=0".into(),
+        "--gtod_reduce=1".into(),
+        "--norandommap".into(),
+        "--randrepeat=1".into(),
+        "--output-format=json".into(),
+    ]
+}
+
+fn fio_read_args(env: &Env, engine: &str, qd: usize, direct: bool) -> Vec<String> {
+    let mut a = fio_common(env);
+    a.extend([
+        format!("--filename={}", env.read_path.display()),
+        format!("--size={}", env.read_bytes),
+        "--rw=randread".into(),
+        format!("--bs={BLOCK}"),
+        format!("--ioengine={engine}"),
+        format!("--iodepth={qd}"),
+        format!("--direct={}", u8::from(direct)),
+    ]);
+    a
+}
+
+fn fio_write_args(env: &Env, engine: &str) -> Vec<String> {
+    let mut a = fio_common(env);
+    a.extend([
+        format!("--filename={}", env.write_path.display()),
+        format!("--size={}", env.write_bytes),
+        "--rw=write".into(),
+        format!("--bs={WRITE_BLOCK}"),
+        format!("--ioengine={engine}"),
+        format!(
+            "--iodepth={}",
+            if engine == "psync" { 1 } else { WRITES_PER_SYNC }
+        ),
+        format!("--fsync={WRITES_PER_SYNC}"),
+    ]);
+    a
+}
+
+/// Runs fio and returns the IOPS of its (only) job, read or write.
+fn fio(env: &Env, args: &[String]) -> Result<f64, String> {
+    let out = Command::new("fio")
+        .args(args)
+        .current_dir(&env.dir)
+        .output()
+        .map_err(|e| format!("fio: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let number_after = |key: &str| -> Option<f64> {
+        let at = text.find(key)? + key.len();
+        let num: String = text[at..]
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        num.parse().ok()
+    };
+    if let (Some(usr), Some(sys)) = (number_after("\"usr_cpu\""), number_after("\"sys_cpu\"")) {
+        env.fio_cpu.set(Some((usr + sys) / 100.0));
+    }
+    if !out.status.success() {
+        return Err(format!(
+            "fio failed: {}{}",
+            text.trim(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    // The job's result section, not the job options (`"rw" : "write"`).
+    let rw = if args.iter().any(|a| a == "--rw=write") {
+        "\"write\" : {"
+    } else {
+        "\"read\" : {"
+    };
+    let section = text.find(rw).ok_or("no result section in fio's output")?;
+    let rest = &text[section..];
+    let at = rest.find("\"iops\"").ok_or("no iops in fio's output")?;
+    let num: String = rest[at + 6..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    num.parse().map_err(|e| format!("fio iops `{num}`: {e}"))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
+}
+
+fn human(ops_per_s: f64) -> String {
+    if ops_per_s >= 1e6 {
+        format!("{:.2}M/s", ops_per_s / 1e6)
+    } else if ops_per_s >= 1e3 {
+        format!("{:.1}k/s", ops_per_s / 1e3)
+    } else {
+        format!("{ops_per_s:.1}/s")
+    }
+}
+
+fn loadavg() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// The references a ratchet case is compared with, by column.
+fn references(c: &Case) -> [Option<String>; 4] {
+    let p = match c.group {
+        Group::Cached => "",
+        Group::Direct => "direct_",
+        Group::Writes => "write_",
+    };
+    match c.kind {
+        Kind::Ratchet(_, qd) => [
+            Some(format!("{p}raw_pread")),
+            Some(format!("{p}raw_uring_qd{qd}")),
+            Some(format!("{p}fio_psync_qd1")),
+            Some(format!("{p}fio_io_uring_qd{qd}")),
+        ],
+        Kind::Write(Writer::Ratchet(_)) => [
+            Some(format!("{p}raw_pwrite")),
+            None,
+            Some(format!("{p}fio_psync")),
+            Some(format!("{p}fio_io_uring")),
+        ],
+        _ => [None, None, None, None],
+    }
+}
+
+fn report(
+    env: &Env,
+    args: &Args,
+    cases: &[Case],
+    m: &BTreeMap<String, Sample>,
+    residency: Option<f64>,
+    load_before: String,
+    took: Duration,
+) {
+    let osrelease = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!();
+    println!(
+        "iobench{} — {} rounds x {:.1} s per case, medians",
+        if args.quick { " --quick" } else { "" },
+        args.rounds,
+        args.seconds
+    );
+    println!(
+        "machine: Linux {}, {cpus} CPUs, load average {load_before} before / {} after, run took {:.0} s",
+        osrelease.trim(),
+        loadavg(),
+        took.as_secs_f64()
+    );
+    println!(
+        "files: {} ({} MiB) and {} ({} MiB)",
+        env.read_path.display(),
+        env.read_bytes >> 20,
+        env.write_path.display(),
+        env.write_bytes >> 20
+    );
+    println!(
+        "UringIO: {}",
+        env.uring
+            .as_ref()
+            .map_or("unavailable".to_string(), UringIO::describe)
+    );
+    println!(
+        "fio: {}",
+        env.fio
+            .as_deref()
+            .unwrap_or("not installed (apt-get install fio)")
+    );
+    match (env.fincore, residency) {
+        (true, Some(r)) => println!(
+            "page cache: checked with fincore before each cached case; lowest residency {:.1}%",
+            100.0 * r
+        ),
+        (false, Some(_)) => println!(
+            "page cache: fincore (util-linux) missing, so the file was read through before each cached case, not checked"
+        ),
+        _ => {}
+    }
+    let mut group = None;
+    for c in cases {
+        if group != Some(c.group) {
+            group = Some(c.group);
+            let cols = match c.group {
+                Group::Writes => ["/raw_pwrite", "", "/fio_psync", "/fio_uring"],
+                _ => ["/raw_pread", "/raw_uring", "/fio_psync", "/fio_uring"],
+            };
+            println!();
+            println!("{}", c.group.title());
+            println!(
+                "  {:<26} {:>12} {:>9} {:>5} {:>11} {:>11} {:>11} {:>11}",
+                "case", "ops/s", "µs/op", "cpu", cols[0], cols[1], cols[2], cols[3]
+            );
+        }
+        let Some(s) = m.get(&c.name) else { continue };
+        let v = s.ops_per_s;
+        let cpu = s.cpu.map_or("-".to_string(), |c| format!("{:.0}%", 100.0 * c));
+        let mut line = format!("  {:<26} {:>12.0} {:>9.2} {cpu:>5}", c.name, v, 1e6 / v);
+        for r in references(c) {
+            let cell = r
+                .and_then(|r| m.get(&r))
+                .map_or("-".to_string(), |base| format!("{:.2}", v / base.ops_per_s));
+            line.push_str(&format!(" {cell:>11}"));
+        }
+        println!("{line}");
+    }
+    println!();
+    println!("µs/op is 1 / throughput: at queue depth N each operation takes about N times longer.");
+    println!(
+        "cpu is the on-CPU time of the thread doing the work (fio: its own usr+sys) over wall time;\n\
+         well under 100% for a cached case means other programs took the CPU."
+    );
+    let per_cpu = |a: &str, b: &str| match (m.get(a), m.get(b)) {
+        (Some(x), Some(y)) => match (x.cpu, y.cpu) {
+            (Some(cx), Some(cy)) if cx > 0.0 && cy > 0.0 => {
+                format!("{:.2}", (x.ops_per_s / cx) / (y.ops_per_s / cy))
+            }
+            _ => "n/a".to_string(),
+        },
+        _ => "n/a".to_string(),
+    };
+    println!(
+        "per CPU-second (less sensitive to other load): uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={}",
+        per_cpu("uring_qd32", "fio_io_uring_qd32"),
+        per_cpu("blocking_qd1", "raw_pread"),
+        per_cpu("uring_qd32", "raw_uring_qd32"),
+    );
+    let ratio = |a: &str, b: &str| match (m.get(a), m.get(b)) {
+        (Some(x), Some(y)) => format!("{:.2}", x.ops_per_s / y.ops_per_s),
+        _ => "n/a".to_string(),
+    };
+    println!(
+        "summary: uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={} direct_qd32/blocking_qd1={}",
+        ratio("uring_qd32", "fio_io_uring_qd32"),
+        ratio("blocking_qd1", "raw_pread"),
+        ratio("uring_qd32", "raw_uring_qd32"),
+        ratio("direct_uring_qd32", "direct_blocking_qd1"),
+    );
+}
