@@ -1,7 +1,7 @@
 //! A chain walk: one page per iteration, the next page number read from the
 //! page, an early return at the end of the chain, a labeled `break` out of
 //! an inner loop.
-use ratchet::{io_state_machine, yield_io, Completion, CompletionError, IOResult};
+use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
 pub struct Disk {
     pub next: Vec<u64>,
 }

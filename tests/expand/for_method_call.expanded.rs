@@ -1,8 +1,8 @@
 //! A nested call in a `for` loop with a carried index; the callee is itself
 //! a machine whose state lives in `self`.
 use ratchet::{
-    call_io, io_state_machine, io_state_machines, yield_io, Completion, CompletionError,
-    IOResult,
+    Completion, CompletionError, IOResult, call_io, io_state_machine, io_state_machines,
+    yield_io,
 };
 #[derive(Default)]
 pub struct Pager {

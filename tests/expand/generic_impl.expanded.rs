@@ -1,7 +1,7 @@
 //! A generic impl whose stored locals use the impl's type parameter: the
 //! state enum is generic over exactly that parameter.
 use ratchet::{
-    io_state_machine, io_state_machines, yield_io, Completion, CompletionError, IOResult,
+    Completion, CompletionError, IOResult, io_state_machine, io_state_machines, yield_io,
 };
 pub struct Tree<K> {
     keys: Vec<K>,

@@ -1,7 +1,7 @@
 //! A cursor scan whose loop head suspends.
 use ratchet::{
-    call_io, io_state_machine, io_state_machines, yield_io, Completion, CompletionError,
-    IOResult,
+    Completion, CompletionError, IOResult, call_io, io_state_machine, io_state_machines,
+    yield_io,
 };
 pub struct Cursor {
     pos: u32,

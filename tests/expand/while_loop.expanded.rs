@@ -1,5 +1,5 @@
 //! A `while` loop with two suspension points per iteration.
-use ratchet::{io_state_machine, yield_io, Completion, CompletionError, IOResult};
+use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
 pub struct Disk;
 impl Disk {
     pub fn read(&self, _page: u64) -> Completion {

@@ -478,13 +478,14 @@ impl Builder<'_> {
                     None => (None, None, false),
                 }
             }
-            Expr::Reference(r) => {
-                if self.is_arg_place(&r.expr) {
-                    (None, Some(e.to_token_stream()), false)
-                } else {
-                    (None, None, true)
+            Expr::Reference(r) => match self.arg_place(&r.expr) {
+                Some(place) => {
+                    let mut r2 = r.clone();
+                    *r2.expr = place;
+                    (None, Some(r2.to_token_stream()), false)
                 }
-            }
+                None => (None, None, true),
+            },
             Expr::Range(r) => {
                 let elem = r
                     .start
@@ -508,16 +509,27 @@ impl Builder<'_> {
     }
 
     /// `self.a.b`, `param`, `param.field`: places rooted at an argument,
-    /// which every call passes again.
-    fn is_arg_place(&self, e: &Expr) -> bool {
+    /// which every call passes again, or at a local that re-borrows one (its
+    /// root then becomes that local's own re-borrow). Returns the place to
+    /// evaluate after a suspension.
+    fn arg_place(&self, e: &Expr) -> Option<Expr> {
         match scan::strip(e) {
-            Expr::Field(f) => self.is_arg_place(&f.base),
-            Expr::Path(p) => p.path.get_ident().is_some_and(|id| {
-                id == "self"
-                    || (self.model.param_type(&id.to_string()).is_some()
-                        && !self.scope.iter().any(|(n, _)| id == n))
-            }),
-            _ => false,
+            Expr::Field(f) => {
+                let base = self.arg_place(&f.base)?;
+                let mut f2 = f.clone();
+                *f2.base = base;
+                Some(Expr::Field(f2))
+            }
+            Expr::Path(p) => {
+                let id = p.path.get_ident()?;
+                let name = id.to_string();
+                if let Some(&(_, b)) = self.scope.iter().rev().find(|(n, _)| *n == name) {
+                    let rb = self.g.bindings[b].reborrow.as_ref()?;
+                    return Some(Expr::Verbatim(quote!((#rb))));
+                }
+                (id == "self" || self.model.param_type(&name).is_some()).then(|| e.clone())
+            }
+            _ => None,
         }
     }
 
