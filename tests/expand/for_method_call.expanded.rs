@@ -71,12 +71,10 @@ impl Pager {
     }
     pub fn clear(&mut self, n: u64) -> Result<IOResult<u64>, CompletionError> {
         #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-        enum __RatchetPc<T0, T1, T2, T3, T4> {
+        enum __RatchetPc<T0, T1, T2> {
             Start {},
             For { __ratchet_iter0: T0 },
-            ForBody { __ratchet_iter0: T1, i: T2 },
-            CallFreePage { __ratchet_iter0: T3, i: T4 },
-            EndFor {},
+            CallFreePage { __ratchet_iter0: T1, i: T2 },
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);
@@ -106,22 +104,15 @@ impl Pager {
                 __RatchetPc::For { mut __ratchet_iter0 } => {
                     match ::ratchet::__private::Iterator::next(&mut __ratchet_iter0) {
                         ::ratchet::__private::Some(i) => {
-                            __ratchet_pc = __RatchetPc::ForBody {
+                            __ratchet_pc = __RatchetPc::CallFreePage {
                                 __ratchet_iter0,
                                 i,
                             };
                         }
                         ::ratchet::__private::None => {
-                            __ratchet_pc = __RatchetPc::EndFor {};
+                            return ::ratchet::__private::done(Ok(n));
                         }
                     }
-                }
-                #[allow(unused_mut)]
-                __RatchetPc::ForBody { mut __ratchet_iter0, i } => {
-                    __ratchet_pc = __RatchetPc::CallFreePage {
-                        __ratchet_iter0,
-                        i,
-                    };
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::CallFreePage { mut __ratchet_iter0, i } => {
@@ -149,9 +140,6 @@ impl Pager {
                     __ratchet_pc = __RatchetPc::For {
                         __ratchet_iter0,
                     };
-                }
-                __RatchetPc::EndFor {} => {
-                    return ::ratchet::__private::done(Ok(n));
                 }
             }
         }

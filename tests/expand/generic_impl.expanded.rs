@@ -13,12 +13,10 @@ impl<K: Clone> Tree<K> {
         c: &Completion,
     ) -> Result<IOResult<Vec<K>>, CompletionError> {
         #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-        enum __RatchetPc<T0, T1, T2, T3, T4, T5, T6, T7> {
+        enum __RatchetPc<T0, T1, T2, T3, T4> {
             Start {},
             While { acc: T0, i: T1 },
-            WhileBody { acc: T2, i: T3 },
-            AfterC { acc: T4, i: T5, __ratchet_r2: T6 },
-            EndWhile { acc: T7 },
+            AfterC { acc: T2, i: T3, __ratchet_r2: T4 },
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
@@ -57,34 +55,32 @@ impl<K: Clone> Tree<K> {
                 #[allow(unused_mut)]
                 __RatchetPc::While { mut acc, mut i } => {
                     if i < self.keys.len() {
-                        __ratchet_pc = __RatchetPc::WhileBody { acc, i };
-                    } else {
-                        __ratchet_pc = __RatchetPc::EndWhile { acc };
-                    }
-                }
-                #[allow(unused_mut)]
-                __RatchetPc::WhileBody { mut acc, mut i } => {
-                    let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        self.collect_state = CollectState::C {
+                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            self.collect_state = CollectState::C {
+                                acc,
+                                i,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_val = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
+                        );
+                        __ratchet_pc = __RatchetPc::AfterC {
                             acc,
                             i,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
+                            __ratchet_r2: __ratchet_val,
                         };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                            ),
-                        );
+                    } else {
+                        return ::ratchet::__private::done(Ok(acc));
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterC {
-                        acc,
-                        i,
-                        __ratchet_r2: __ratchet_val,
-                    };
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::AfterC { mut acc, mut i, __ratchet_r2 } => {
@@ -92,10 +88,6 @@ impl<K: Clone> Tree<K> {
                     acc.push(self.keys[i].clone());
                     i += 1;
                     __ratchet_pc = __RatchetPc::While { acc, i };
-                }
-                #[allow(unused_mut)]
-                __RatchetPc::EndWhile { mut acc } => {
-                    return ::ratchet::__private::done(Ok(acc));
                 }
             }
         }

@@ -73,15 +73,10 @@ pub fn flush(
     per: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4, T5, T6, T7, T8, T9> {
+    enum __RatchetPc<T0, T1, T2, T3> {
         Start {},
         While { b: T0 },
-        WhileBody { b: T1 },
-        AfterAll { b: T2, all: T3, __ratchet_r3: T4 },
-        Then { all: T5, e: T6 },
-        Else { b: T7 },
-        EndIf { b: T8 },
-        EndWhile { b: T9 },
+        AfterAll { b: T1, all: T2, __ratchet_r3: T3 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -117,62 +112,45 @@ pub fn flush(
             #[allow(unused_mut)]
             __RatchetPc::While { mut b } => {
                 if b < batches {
-                    __ratchet_pc = __RatchetPc::WhileBody { b };
-                } else {
-                    __ratchet_pc = __RatchetPc::EndWhile { b };
-                }
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::WhileBody { mut b } => {
-                let mut group = CompletionGroup::new(|_| {});
-                for _ in 0..per {
-                    group.add(&Completion::ready());
-                }
-                let all: Completion = group.build();
-                let __ratchet_c: ::ratchet::__private::Completion = all.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = FlushState::All {
+                    let mut group = CompletionGroup::new(|_| {});
+                    for _ in 0..per {
+                        group.add(&Completion::ready());
+                    }
+                    let all: Completion = group.build();
+                    let __ratchet_c: ::ratchet::__private::Completion = all.clone();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = FlushState::All {
+                            b,
+                            all,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterAll {
                         b,
                         all,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                        __ratchet_r3: __ratchet_val,
                     };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
+                } else {
+                    return ::ratchet::__private::done(Ok(b * per));
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterAll {
-                    b,
-                    all,
-                    __ratchet_r3: __ratchet_val,
-                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterAll { mut b, all, __ratchet_r3 } => {
                 if let Err(e) = __ratchet_r3 {
-                    __ratchet_pc = __RatchetPc::Then { all, e };
+                    all.abort();
+                    return ::ratchet::__private::done(Err(e));
                 } else {
-                    __ratchet_pc = __RatchetPc::Else { b };
+                    b += 1;
+                    __ratchet_pc = __RatchetPc::While { b };
                 }
-            }
-            __RatchetPc::Then { all, e } => {
-                all.abort();
-                return ::ratchet::__private::done(Err(e));
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::Else { mut b } => {
-                __ratchet_pc = __RatchetPc::EndIf { b };
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::EndIf { mut b } => {
-                b += 1;
-                __ratchet_pc = __RatchetPc::While { b };
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::EndWhile { mut b } => {
-                return ::ratchet::__private::done(Ok(b * per));
             }
         }
     }

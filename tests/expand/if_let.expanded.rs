@@ -78,13 +78,10 @@ pub fn try_twice(
     c: &Completion,
 ) -> Result<IOResult<bool>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
+    enum __RatchetPc<T0, T1> {
         Start {},
         AfterC { __ratchet_r0: T0 },
-        Then {},
-        Else {},
         AfterC2 { __ratchet_r2: T1 },
-        EndBlock { __ratchet_v1: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -135,39 +132,30 @@ pub fn try_twice(
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 if let Ok(()) = __ratchet_r0 {
-                    __ratchet_pc = __RatchetPc::Then {};
+                    return ::ratchet::__private::done(Ok(true));
                 } else {
-                    __ratchet_pc = __RatchetPc::Else {};
-                }
-            }
-            __RatchetPc::Then {} => {
-                return ::ratchet::__private::done(Ok(true));
-            }
-            __RatchetPc::Else {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = TryTwiceState::C2 {
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                    let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = TryTwiceState::C2 {
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterC2 {
+                        __ratchet_r2: __ratchet_val,
                     };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC2 {
-                    __ratchet_r2: __ratchet_val,
-                };
             }
             __RatchetPc::AfterC2 { __ratchet_r2 } => {
                 __ratchet_r2?;
                 let __ratchet_v1 = Ok(false);
-                __ratchet_pc = __RatchetPc::EndBlock {
-                    __ratchet_v1,
-                };
-            }
-            __RatchetPc::EndBlock { __ratchet_v1 } => {
                 return ::ratchet::__private::done(__ratchet_v1);
             }
         }

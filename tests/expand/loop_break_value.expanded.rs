@@ -69,14 +69,11 @@ pub fn retry(
     limit: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4, T5, T6> {
+    enum __RatchetPc<T0, T1, T2, T3> {
         Start {},
         Loop { tries: T0 },
         AfterC { tries: T1, __ratchet_r2: T2 },
-        Arm3 { tries: T3 },
-        Arm2 { e: T4 },
-        Arm { tries: T5 },
-        EndLoop { __ratchet_v1: T6 },
+        EndLoop { __ratchet_v1: T3 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -133,35 +130,24 @@ pub fn retry(
             __RatchetPc::AfterC { mut tries, __ratchet_r2 } => {
                 match __ratchet_r2 {
                     Ok(()) => {
-                        __ratchet_pc = __RatchetPc::Arm { tries };
+                        {
+                            let __ratchet_val = tries;
+                            __ratchet_pc = __RatchetPc::EndLoop {
+                                __ratchet_v1: __ratchet_val,
+                            };
+                            continue '__ratchet_dispatch;
+                        };
                     }
                     Err(e) if tries >= limit => {
-                        __ratchet_pc = __RatchetPc::Arm2 { e };
+                        return ::ratchet::__private::done(Err(e));
                     }
                     Err(_) => {
-                        __ratchet_pc = __RatchetPc::Arm3 { tries };
+                        {
+                            __ratchet_pc = __RatchetPc::Loop { tries };
+                            continue '__ratchet_dispatch;
+                        };
                     }
                 }
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::Arm3 { mut tries } => {
-                {
-                    __ratchet_pc = __RatchetPc::Loop { tries };
-                    continue '__ratchet_dispatch;
-                };
-            }
-            __RatchetPc::Arm2 { e } => {
-                return ::ratchet::__private::done(Err(e));
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::Arm { mut tries } => {
-                {
-                    let __ratchet_val = tries;
-                    __ratchet_pc = __RatchetPc::EndLoop {
-                        __ratchet_v1: __ratchet_val,
-                    };
-                    continue '__ratchet_dispatch;
-                };
             }
             __RatchetPc::EndLoop { __ratchet_v1 } => {
                 let used: u32 = __ratchet_v1;

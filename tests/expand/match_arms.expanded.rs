@@ -210,17 +210,12 @@ pub fn classify(
     c: &Completion,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4, T5, T6, T7> {
+    enum __RatchetPc<T0, T1, T2, T3> {
         Start {},
         CallKind { sub: T0 },
-        Arm3 { n: T1 },
-        Arm2 { sub: T2 },
-        CallKind2 { sub: T3 },
-        EndBlock2 { __ratchet_v1: T4 },
-        Arm {},
-        AfterC { __ratchet_r4: T5 },
-        EndBlock { __ratchet_v1: T6 },
-        EndMatch { __ratchet_v1: T7 },
+        CallKind2 { sub: T1 },
+        AfterC { __ratchet_r4: T2 },
+        EndMatch { __ratchet_v1: T3 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
@@ -275,25 +270,36 @@ pub fn classify(
                 };
                 match __ratchet_r2? {
                     0 => {
-                        __ratchet_pc = __RatchetPc::Arm {};
+                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = ClassifyState::C {
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_val = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
+                        );
+                        __ratchet_pc = __RatchetPc::AfterC {
+                            __ratchet_r4: __ratchet_val,
+                        };
                     }
                     1 => {
-                        __ratchet_pc = __RatchetPc::Arm2 { sub };
+                        __ratchet_pc = __RatchetPc::CallKind2 { sub };
                     }
                     n => {
-                        __ratchet_pc = __RatchetPc::Arm3 { n };
+                        let __ratchet_v1 = u32::from(n);
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
+                        };
                     }
                 }
-            }
-            __RatchetPc::Arm3 { n } => {
-                let __ratchet_v1 = u32::from(n);
-                __ratchet_pc = __RatchetPc::EndMatch {
-                    __ratchet_v1,
-                };
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::Arm2 { mut sub } => {
-                __ratchet_pc = __RatchetPc::CallKind2 { sub };
             }
             #[allow(unused_mut)]
             __RatchetPc::CallKind2 { mut sub } => {
@@ -316,40 +322,13 @@ pub fn classify(
                 };
                 let k = __ratchet_r5?;
                 let __ratchet_v1 = u32::from(k) + 20;
-                __ratchet_pc = __RatchetPc::EndBlock2 {
-                    __ratchet_v1,
-                };
-            }
-            __RatchetPc::EndBlock2 { __ratchet_v1 } => {
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
-                };
-            }
-            __RatchetPc::Arm {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = ClassifyState::C {
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
-                }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r4: __ratchet_val,
                 };
             }
             __RatchetPc::AfterC { __ratchet_r4 } => {
                 __ratchet_r4?;
                 let __ratchet_v1 = 10;
-                __ratchet_pc = __RatchetPc::EndBlock {
-                    __ratchet_v1,
-                };
-            }
-            __RatchetPc::EndBlock { __ratchet_v1 } => {
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
                 };

@@ -195,12 +195,10 @@ pub fn sum(
     cursor: &mut Cursor,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4> {
+    enum __RatchetPc<T0, T1> {
         Start {},
         While { total: T0 },
         CallNext { total: T1 },
-        WhileBody { total: T2, row: T3 },
-        EndWhile { total: T4 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
@@ -239,22 +237,11 @@ pub fn sum(
                     }
                 };
                 if let Some(row) = __ratchet_r1? {
-                    __ratchet_pc = __RatchetPc::WhileBody {
-                        total,
-                        row,
-                    };
+                    total += row;
+                    __ratchet_pc = __RatchetPc::While { total };
                 } else {
-                    __ratchet_pc = __RatchetPc::EndWhile { total };
+                    return ::ratchet::__private::done(Ok(total));
                 }
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::WhileBody { mut total, row } => {
-                total += row;
-                __ratchet_pc = __RatchetPc::While { total };
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::EndWhile { mut total } => {
-                return ::ratchet::__private::done(Ok(total));
             }
         }
     }

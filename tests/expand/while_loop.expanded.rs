@@ -92,13 +92,11 @@ pub fn copy_pages(
     n: u64,
 ) -> Result<IOResult<u64>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4, T5> {
+    enum __RatchetPc<T0, T1, T2, T3, T4> {
         Start {},
         While { i: T0 },
-        WhileBody { i: T1 },
-        AfterRead { i: T2, __ratchet_r1: T3 },
-        AfterWrite { i: T4, __ratchet_r2: T5 },
-        EndWhile {},
+        AfterRead { i: T1, __ratchet_r1: T2 },
+        AfterWrite { i: T3, __ratchet_r2: T4 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -140,30 +138,28 @@ pub fn copy_pages(
             #[allow(unused_mut)]
             __RatchetPc::While { mut i } => {
                 if i < n {
-                    __ratchet_pc = __RatchetPc::WhileBody { i };
-                } else {
-                    __ratchet_pc = __RatchetPc::EndWhile {};
-                }
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::WhileBody { mut i } => {
-                let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = CopyPagesState::Read {
+                    let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = CopyPagesState::Read {
+                            i,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterRead {
                         i,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                        __ratchet_r1: __ratchet_val,
                     };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
+                } else {
+                    return ::ratchet::__private::done(Ok(n));
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterRead {
-                    i,
-                    __ratchet_r1: __ratchet_val,
-                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterRead { mut i, __ratchet_r1 } => {
@@ -191,9 +187,6 @@ pub fn copy_pages(
                 __ratchet_r2?;
                 i += 1;
                 __ratchet_pc = __RatchetPc::While { i };
-            }
-            __RatchetPc::EndWhile {} => {
-                return ::ratchet::__private::done(Ok(n));
             }
         }
     }

@@ -68,12 +68,10 @@ pub fn cooperative(
     rounds: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         While { n: T0 },
-        WhileBody { n: T1 },
-        AfterYieldNow { n: T2, __ratchet_r1: T3 },
-        EndWhile { n: T4 },
+        AfterYieldNow { n: T1, __ratchet_r1: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -108,40 +106,34 @@ pub fn cooperative(
             #[allow(unused_mut)]
             __RatchetPc::While { mut n } => {
                 if n < rounds {
-                    __ratchet_pc = __RatchetPc::WhileBody { n };
-                } else {
-                    __ratchet_pc = __RatchetPc::EndWhile { n };
-                }
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::WhileBody { mut n } => {
-                let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = CooperativeState::YieldNow {
+                    let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = CooperativeState::YieldNow {
+                            n,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterYieldNow {
                         n,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                        __ratchet_r1: __ratchet_val,
                     };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
+                } else {
+                    return ::ratchet::__private::done(Ok(n));
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterYieldNow {
-                    n,
-                    __ratchet_r1: __ratchet_val,
-                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterYieldNow { mut n, __ratchet_r1 } => {
                 __ratchet_r1?;
                 n += 1;
                 __ratchet_pc = __RatchetPc::While { n };
-            }
-            #[allow(unused_mut)]
-            __RatchetPc::EndWhile { mut n } => {
-                return ::ratchet::__private::done(Ok(n));
             }
         }
     }

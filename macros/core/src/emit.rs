@@ -48,6 +48,11 @@ struct Emitter<'a> {
     label: syn::Lifetime,
     c: Ident,
     needs_label: std::cell::Cell<bool>,
+    /// Blocks emitted in place of the one jump that enters them instead of
+    /// as arms of their own.
+    inline: Vec<bool>,
+    /// Whether the arm being emitted declares or binds a `mut` local.
+    arm_mut: std::cell::Cell<bool>,
 }
 
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
@@ -63,7 +68,11 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         label: syn::Lifetime::new("'__ratchet_dispatch", Span::mixed_site()),
         c: Ident::new("__ratchet_c", Span::mixed_site()),
         needs_label: std::cell::Cell::new(false),
+        inline: Vec::new(),
+        arm_mut: std::cell::Cell::new(false),
     };
+    let inline = e.plan_inline();
+    let e = Emitter { inline, ..e };
     let state = e.state_enum();
     let body = e.body();
     let input = &model.input;
@@ -247,6 +256,78 @@ impl Emitter<'_> {
         }
     }
 
+    /// Which blocks to emit inline: those entered by exactly one jump at the
+    /// end of another block, that no resume enters, and whose code names
+    /// nothing the entering block would capture by mistake. This is what
+    /// turns `if`/`match` branches and loop exits back into plain code.
+    fn plan_inline(&self) -> Vec<bool> {
+        let n = self.g.blocks.len();
+        let mut inline = vec![false; n];
+        let mut entries = vec![0usize; n];
+        let mut entered_by: Vec<Option<(BlockId, JumpId)>> = vec![None; n];
+        for &b in &self.live.order {
+            for &j in &self.g.blocks[b].jumps {
+                let t = self.g.jumps[j].target;
+                entries[t] += 1;
+                entered_by[t] = Some((b, j));
+            }
+        }
+        if let Some(e) = entries.first_mut() {
+            *e += 1;
+        }
+        for (i, s) in self.g.susps.iter().enumerate() {
+            if self.live.reachable[s.block]
+                && let Some(st) = self.stored.get(i)
+            {
+                entries[st.resume] += 1;
+            }
+        }
+        let names = |set: &BTreeSet<BindId>| -> BTreeSet<String> {
+            set.iter().map(|&b| self.ident(b).to_string()).collect()
+        };
+        let mut scope_at: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
+        for &b in &self.live.order {
+            let blk = &self.g.blocks[b];
+            let mut base = names(&self.live.live_in[b]);
+            if entries[b] == 1
+                && let Some((src, j)) = entered_by[b]
+                && self.g.jumps[j].tail
+                && src != b
+            {
+                let captured: BTreeSet<String> = scope_at[src].difference(&base).cloned().collect();
+                let mut used = BTreeSet::new();
+                for p in &blk.pieces {
+                    collect_idents(&p.tokens, &mut used);
+                }
+                match &blk.term {
+                    Term::If { cond, .. } => collect_idents(cond, &mut used),
+                    Term::Match { scrut, arms } => {
+                        collect_idents(scrut, &mut used);
+                        for (p, _) in arms {
+                            collect_idents(p, &mut used);
+                        }
+                    }
+                    _ => {}
+                }
+                for s in self.g.susps.iter().filter(|s| s.block == b) {
+                    collect_idents(&s.arg, &mut used);
+                }
+                if captured.is_disjoint(&used) {
+                    inline[b] = true;
+                    base.extend(scope_at[src].iter().cloned());
+                }
+            }
+            let defs = blk
+                .pieces
+                .iter()
+                .flat_map(|p| p.defs.iter())
+                .chain(blk.term_defs.iter());
+            base.extend(defs.map(|&d| self.ident(d).to_string()));
+            scope_at[b] = base;
+        }
+        inline
+    }
+
     fn body(&self) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
@@ -284,7 +365,7 @@ impl Emitter<'_> {
         // over the types of the bindings it carries (rustc infers them).
         let mut tparams = Vec::new();
         let mut pc_variants = Vec::new();
-        for &b in &reachable {
+        for &b in reachable.iter().filter(|&&b| !self.inline[b]) {
             let v = &self.plan.block_variants[b];
             let fields: Vec<TokenStream> = self.live.live_in[b]
                 .iter()
@@ -303,7 +384,11 @@ impl Emitter<'_> {
             quote!(<#(#tparams),*>)
         };
 
-        let arms: Vec<TokenStream> = reachable.iter().map(|&b| self.arm(b)).collect();
+        let arms: Vec<TokenStream> = reachable
+            .iter()
+            .filter(|&&b| !self.inline[b])
+            .map(|&b| self.arm(b))
+            .collect();
 
         // Re-entry while the awaited completion is pending runs nothing.
         let mut waits = Vec::new();
@@ -387,24 +472,42 @@ impl Emitter<'_> {
     fn arm(&self, b: BlockId) -> TokenStream {
         let pce = &self.pc_enum;
         let v = &self.plan.block_variants[b];
-        let blk = &self.g.blocks[b];
-        let mut any_mut = blk
-            .pieces
-            .iter()
-            .flat_map(|p| &p.defs)
-            .any(|&d| self.g.bindings[d].mutable);
+        self.arm_mut.set(false);
         let pats: Vec<TokenStream> = self.live.live_in[b]
             .iter()
             .map(|&x| {
                 let id = self.ident(x);
                 if self.g.bindings[x].mutable {
-                    any_mut = true;
+                    self.arm_mut.set(true);
                     quote!(mut #id)
                 } else {
                     quote!(#id)
                 }
             })
             .collect();
+        let code = self.block_code(b);
+        // Locals declared `mut` are bound `mut` in every block that carries
+        // them, including blocks that only pass them on.
+        let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
+        quote! {
+            #allow
+            #pce::#v { #(#pats),* } => {
+                #code
+            }
+        }
+    }
+
+    /// The code of a block: its pieces, then its terminator.
+    fn block_code(&self, b: BlockId) -> TokenStream {
+        let blk = &self.g.blocks[b];
+        if blk
+            .pieces
+            .iter()
+            .flat_map(|p| &p.defs)
+            .any(|&d| self.g.bindings[d].mutable)
+        {
+            self.arm_mut.set(true);
+        }
         let pieces: Vec<TokenStream> = blk.pieces.iter().map(|pc| self.subst(&pc.tokens)).collect();
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
@@ -426,16 +529,7 @@ impl Emitter<'_> {
             }
             Term::Yield { susp, jump } => self.yield_term(*susp, *jump),
         };
-        // Locals declared `mut` are bound `mut` in every block that carries
-        // them, including blocks that only pass them on.
-        let allow = any_mut.then(|| quote!(#[allow(unused_mut)]));
-        quote! {
-            #allow
-            #pce::#v { #(#pats),* } => {
-                #(#pieces)*
-                #term
-            }
-        }
+        quote!(#(#pieces)* #term)
     }
 
     fn jump(&self, j: JumpId) -> TokenStream {
@@ -451,6 +545,18 @@ impl Emitter<'_> {
             .and_then(|(s, _)| *s)
             .filter(|s| self.live.live_in[target].contains(s));
         let value = jump.value.as_ref().map(|(_, v)| self.subst(v));
+        if jump.tail && self.inline.get(target).copied().unwrap_or(false) {
+            let bind = match (value, supplied) {
+                (Some(value), Some(s)) => {
+                    let id = self.ident(s);
+                    quote!(let #id = #value;)
+                }
+                (Some(value), None) => quote!(let _ = #value;),
+                (None, _) => quote!(),
+            };
+            let code = self.block_code(target);
+            return quote!(#bind #code);
+        }
         // A break value is computed before the carried bindings move.
         let fields = self.live.live_in[target].iter().map(|&b| {
             let id = self.ident(b);
