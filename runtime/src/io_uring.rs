@@ -57,6 +57,14 @@ const MAX_TRANSFER: usize = 1 << 30;
 /// continue like short writes.
 const IOV_MAX: usize = 1024;
 
+/// How long `step` waits for a CQE before it looks for aborted operations
+/// to cancel (and then waits again). The look walks every in-flight
+/// operation, so doing it before each wait would cost the hot path; waiting
+/// this long first costs nothing while operations keep finishing, and delays
+/// the release of an aborted operation that would never finish by at most
+/// this much.
+const ABORT_SCAN_AFTER: Duration = Duration::from_millis(10);
+
 /// Resubmissions of one operation after `-EAGAIN`/`-EINTR` CQEs before it
 /// fails. Regular files never get there; the cap turns a device that keeps
 /// answering "try again" into an error instead of a busy loop.
@@ -180,6 +188,8 @@ struct RingInfo {
     sqpoll: bool,
     /// `IORING_OP_FTRUNCATE` (Linux 6.9); without it truncation is a syscall.
     ftruncate: bool,
+    /// `IORING_FEAT_EXT_ARG` (Linux 5.11): waits with a timeout.
+    ext_arg: bool,
 }
 
 /// Creates a ring as `opts` asks, dropping `COOP_TASKRUN`, `SINGLE_ISSUER`
@@ -242,6 +252,7 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
                     submit_all,
                     sqpoll: params.is_setup_sqpoll(),
                     ftruncate: probe.is_supported(opcode::Ftruncate::CODE),
+                    ext_arg: params.is_feature_ext_arg(),
                 };
                 return Ok((ring, info));
             }
@@ -359,6 +370,7 @@ impl UringIO {
                     cap: info.cq_entries as usize,
                     issuer: None,
                     single_issuer: info.single_issuer,
+                    ext_arg: info.ext_arg,
                 }),
                 info,
             }),
@@ -805,6 +817,8 @@ struct State {
     /// The thread the ring was enabled for, with `SINGLE_ISSUER`.
     issuer: Option<ThreadId>,
     single_issuer: bool,
+    /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
+    ext_arg: bool,
 }
 
 impl State {
@@ -869,19 +883,25 @@ impl State {
                     self.retire(index, Err(CompletionError::Aborted));
                     return true;
                 }
-                op.entry(ud)
+                // Marked before the push, so the slot is looked up once; a
+                // failed push takes it back below.
+                op.in_kernel = true;
+                op.cancel_sent = false;
+                let entry = op.entry(ud);
+                if self.push_entry(&entry) {
+                    self.in_kernel += 1;
+                    return true;
+                }
+                if let Some(op) = self.slots[index].op.as_mut() {
+                    op.in_kernel = false;
+                }
+                return false;
             }
         };
         if !self.push_entry(&entry) {
             return false;
         }
         self.in_kernel += 1;
-        if let Pending::Op(ud) = p
-            && let Some((_, op)) = self.slot_of(ud)
-        {
-            op.in_kernel = true;
-            op.cancel_sent = false;
-        }
         true
     }
 
@@ -930,23 +950,54 @@ impl State {
     /// `EAGAIN`/`EBUSY` (the kernel is short of resources or has CQEs to
     /// post) reaps what has arrived and tries again.
     fn submit(&mut self, want: usize) -> Result<(), CompletionError> {
+        self.enter(want, None).map(drop)
+    }
+
+    /// [`State::submit`] waiting for one CQE at most `timeout` (where the
+    /// kernel has `IORING_FEAT_EXT_ARG`); returns whether the wait timed out.
+    fn enter(&mut self, want: usize, timeout: Option<Duration>) -> Result<bool, CompletionError> {
         self.check_issuer()?;
+        let ts = timeout.map(types::Timespec::from);
         loop {
-            match self.ring.submit_and_wait(want) {
-                Ok(_) => return Ok(()),
+            let res = match &ts {
+                Some(ts) => self
+                    .ring
+                    .submitter()
+                    .submit_with_args(want, &types::SubmitArgs::new().timespec(ts)),
+                None => self.ring.submit_and_wait(want),
+            };
+            match res {
+                Ok(_) => return Ok(false),
                 Err(e) => match e.raw_os_error() {
+                    Some(libc::ETIME) => return Ok(true),
                     Some(libc::EINTR) => {}
                     Some(libc::EAGAIN | libc::EBUSY) => {
                         if self.reap() == 0 {
                             std::thread::yield_now();
                         } else if want > 0 {
-                            return Ok(());
+                            return Ok(false);
                         }
                     }
                     _ => return Err(e.into()),
                 },
             }
         }
+    }
+
+    /// Submits and waits for at least one CQE. An aborted operation may
+    /// never finish by itself (a read of an empty pipe), so a wait must not
+    /// outlast it: where the kernel can time a wait out, a wait longer than
+    /// [`ABORT_SCAN_AFTER`] looks for aborted operations to cancel and waits
+    /// again; elsewhere that look happens before every wait.
+    fn wait_for_one(&mut self) -> Result<(), CompletionError> {
+        if !self.ext_arg {
+            self.cancel_aborted();
+            return self.submit(1);
+        }
+        if self.enter(1, Some(ABORT_SCAN_AFTER))? {
+            self.cancel_aborted();
+        }
+        Ok(())
     }
 
     /// Handles every CQE in the CQ; returns how many there were.
@@ -1098,8 +1149,7 @@ impl State {
                 return Ok(());
             }
             if self.ring.completion().is_empty() {
-                self.cancel_aborted();
-                self.submit(1)?;
+                self.wait_for_one()?;
             } else if !self.ring.submission().is_empty() {
                 self.submit(0)?;
             }
@@ -1181,10 +1231,11 @@ pub fn bench_raw_random_reads(
     }
     let qd = qd.clamp(1, info.sq_entries as usize);
     let bufs: Vec<Buffer> = (0..qd).map(|_| Buffer::new_aligned(block)).collect();
+    let ptrs: Vec<*mut u8> = bufs.iter().map(Buffer::as_mut_ptr).collect();
     let fd = types::Fd(file.as_raw_fd());
     let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
     let read = |i: usize, block_no: u64| {
-        opcode::Read::new(fd, bufs[i].as_mut_ptr(), block_u32)
+        opcode::Read::new(fd, ptrs[i], block_u32)
             .offset(block_no * block as u64)
             .build()
             .user_data(i as u64)
