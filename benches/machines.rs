@@ -8,8 +8,13 @@
 //! again. For each machine, mode and way: the median time of a full run, the
 //! size of what the machine keeps between calls, and the lines of source.
 //!
-//! `--quick` (or `RATCHET_BENCH_QUICK=1`) runs a short measurement. The last
-//! line is the summary, geometric means over the machines in ready mode.
+//! `--quick` (or `RATCHET_BENCH_QUICK=1`) runs a short measurement;
+//! `--filter TEXT` times only the cells whose `machine/mode/way` contains
+//! TEXT (for a profiler: `--filter chain/ready/generated`); `--runs N` only
+//! runs each selected cell N times, untimed, for an instruction counter
+//! (`valgrind --tool=callgrind`: the difference between two N is the cost of
+//! those runs). The last line is the summary, geometric means over the
+//! machines in ready mode.
 
 #[path = "machines/mod.rs"]
 mod machines;
@@ -56,7 +61,13 @@ struct Variant {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick")
         || std::env::var("RATCHET_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    let (rounds, sample_ns) = if quick { (9, 200_000.0) } else { (41, 2_000_000.0) };
+    let args: Vec<String> = std::env::args().collect();
+    let filter = args
+        .iter()
+        .position(|a| a == "--filter")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let (rounds, sample_ns) = if quick { (9, 200_000.0) } else { (101, 1_000_000.0) };
 
     let machines = machines();
     let ready = standard_device();
@@ -68,6 +79,10 @@ fn main() {
     for (m, machine) in machines.iter().enumerate() {
         for mode in [Mode::Ready, Mode::Pending] {
             for imp in &machine.impls {
+                let cell = format!("{}/{}/{}", machine.name, mode.name(), imp.way.name());
+                if filter.as_ref().is_some_and(|f| !cell.contains(f.as_str())) {
+                    continue;
+                }
                 variants.push(Variant {
                     machine: m,
                     mode,
@@ -78,6 +93,20 @@ fn main() {
                 });
             }
         }
+    }
+
+    if let Some(runs) = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+    {
+        let runs: u32 = runs.parse().expect("--runs takes a count");
+        for v in &variants {
+            for _ in 0..runs {
+                black_box((v.run)(black_box(device(v.mode)))).ok();
+            }
+        }
+        return;
     }
 
     // Calibrate: enough runs per sample that the clock's cost vanishes.

@@ -62,6 +62,11 @@ impl Device {
     }
 
     /// Copies page `no` into `buf` and returns the read's completion.
+    ///
+    /// Never inlined, like a real submission: every way of writing a machine
+    /// pays the same call, and the optimizer's inlining choices in one way
+    /// cannot skew the comparison.
+    #[inline(never)]
     pub fn read(&self, no: u32, buf: &mut Page) -> Completion {
         if self.failing_page.get() == Some(no) {
             return self.submit(Err(CompletionError::Io(std::io::ErrorKind::Other)));
@@ -71,6 +76,8 @@ impl Device {
     }
 
     /// Copies `data` into page `no` and returns the write's completion.
+    /// Never inlined, as [`Device::read`].
+    #[inline(never)]
     pub fn write(&self, no: u32, data: &Page) -> Completion {
         if self.failing_page.get() == Some(no) {
             return self.submit(Err(CompletionError::Io(std::io::ErrorKind::Other)));
@@ -140,6 +147,7 @@ impl Default for Device {
 
 /// The `u32` stored little-endian at byte `at` of `page`.
 #[must_use]
+#[inline]
 pub fn get_u32(page: &Page, at: usize) -> u32 {
     let mut bytes = [0; 4];
     bytes.copy_from_slice(&page[at..at + 4]);
@@ -147,11 +155,13 @@ pub fn get_u32(page: &Page, at: usize) -> u32 {
 }
 
 /// Stores `v` little-endian at byte `at` of `page`.
+#[inline]
 pub fn put_u32(page: &mut Page, at: usize, v: u32) {
     page[at..at + 4].copy_from_slice(&v.to_le_bytes());
 }
 
 /// The value of a finished completion as a suspension point sees it.
+#[inline]
 pub fn outcome(c: &Completion) -> Result<(), CompletionError> {
     match c.result() {
         Some(Ok(_)) => Ok(()),
