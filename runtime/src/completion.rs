@@ -5,7 +5,7 @@ use std::io;
 
 use crate::buffer::Buffer;
 use crate::group::GroupState;
-use crate::sync::{Arc, AtomicBool, Mutex, Ordering, lock};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 
 /// Why an operation did not succeed.
 ///
@@ -86,7 +86,9 @@ pub(crate) enum Kind {
     Write,
     Sync(SyncMode),
     Truncate,
-    Group(Mutex<GroupState>),
+    /// Boxed: groups are rare, and inline their bookkeeping would make every
+    /// completion's allocation larger.
+    Group(Box<Mutex<GroupState>>),
 }
 
 /// A handle on the outcome of one operation (or group of operations).
@@ -120,34 +122,79 @@ enum Repr {
     Shared(Arc<Inner>),
 }
 
+// The bits of `Inner::state`. The low 32 bits hold the `Ok` value, so a
+// successful outcome is decided and read without the lock.
+const VALUE_MASK: u64 = 0xFFFF_FFFF;
+/// The outcome is decided: later outcomes are ignored.
+const DECIDED: u64 = 1 << 32;
+/// Decided *and* the callback has returned: `finished()`.
+const FINISHED: u64 = 1 << 33;
+/// A callback or a parent group is registered, so finishing must take the
+/// lock to hand the outcome over. Without it, `complete` is one CAS.
+const WAITERS: u64 = 1 << 34;
+/// The outcome is an error, kept in `Slot::error`.
+const ERR: u64 = 1 << 35;
+/// A backend holds the operation (and so its buffer).
+const DEVICE: u64 = 1 << 36;
+
 pub(crate) struct Inner {
-    /// Set once the outcome is decided *and* the callback has returned, so a
-    /// lock-free `finished()` implies the callback's effects are visible.
-    finished: AtomicBool,
-    /// Set while a backend holds the operation (and so its buffer): the result
-    /// can be decided, by an abort say, long before the device lets go.
-    device_holds: AtomicBool,
+    /// Decided, finished, waiters, error and device bits plus the `Ok` value:
+    /// everything the hot paths (`complete`, `finished`, `result`) need, in one
+    /// word, so they cost one atomic operation.
+    state: AtomicU64,
+    /// What cannot live in `state`: the error, the callback and the parents.
+    /// Registration and the slow path of finishing serialise on it.
     slot: Mutex<Slot>,
     pub(crate) kind: Kind,
 }
 
 struct Slot {
-    outcome: Option<Outcome>,
+    error: Option<CompletionError>,
     callback: Option<Callback>,
-    /// Groups waiting for this completion, with this child's index in each.
-    parents: Vec<(Completion, usize)>,
+    /// The group waiting for this completion, with this child's index in it.
+    /// Almost every child has at most one, kept inline to save an allocation.
+    parent: Option<ParentLink>,
+    more_parents: Vec<ParentLink>,
+}
+
+/// A group waiting for a completion, and the completion's index in it.
+type ParentLink = (Completion, usize);
+
+impl Slot {
+    fn take_parents(&mut self) -> (Option<ParentLink>, Vec<ParentLink>) {
+        (self.parent.take(), std::mem::take(&mut self.more_parents))
+    }
+}
+
+/// The outcome recorded in a decided `state` word.
+fn outcome_of(state: u64, slot: &Slot) -> Outcome {
+    if state & ERR != 0 {
+        Err(slot.error.unwrap_or(CompletionError::Aborted))
+    } else {
+        Ok(value_of(state))
+    }
+}
+
+#[allow(clippy::cast_possible_truncation)] // the low 32 bits are the value
+fn value_of(state: u64) -> i32 {
+    (state & VALUE_MASK) as u32 as i32
+}
+
+#[allow(clippy::cast_sign_loss)] // stored as its bit pattern, read back by `value_of`
+fn value_bits(value: i32) -> u64 {
+    u64::from(value as u32)
 }
 
 impl Completion {
     fn with_kind(kind: Kind) -> Self {
         Completion {
             repr: Repr::Shared(Arc::new(Inner {
-                finished: AtomicBool::new(false),
-                device_holds: AtomicBool::new(false),
+                state: AtomicU64::new(0),
                 slot: Mutex::new(Slot {
-                    outcome: None,
+                    error: None,
                     callback: None,
-                    parents: Vec::new(),
+                    parent: None,
+                    more_parents: Vec::new(),
                 }),
                 kind,
             })),
@@ -213,7 +260,29 @@ impl Completion {
     }
 
     pub(crate) fn group(state: GroupState) -> Self {
-        Self::with_kind(Kind::Group(Mutex::new(state)))
+        Self::with_kind(Kind::Group(Box::new(Mutex::new(state))))
+    }
+
+    /// Under the slot lock: marks the completion as having waiters, so that a
+    /// finisher takes the locked path. Returns the outcome instead when it is
+    /// already decided (`finished` says whether the callback has returned).
+    fn mark_waiters(inner: &Inner, slot: &Slot) -> Option<(Outcome, bool)> {
+        let mut s = inner.state.load(Ordering::Acquire);
+        loop {
+            if s & DECIDED != 0 {
+                return Some((outcome_of(s, slot), s & FINISHED != 0));
+            }
+            if s & WAITERS != 0 {
+                return None;
+            }
+            match inner
+                .state
+                .compare_exchange_weak(s, s | WAITERS, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return None,
+                Err(actual) => s = actual,
+            }
+        }
     }
 
     /// Adds `callback`, run once with the outcome. Runs it at once if the
@@ -225,27 +294,23 @@ impl Completion {
             Repr::Ready | Repr::Yield => Some(Ok(0)),
             Repr::Shared(inner) => {
                 let mut slot = lock(&inner.slot);
-                match (slot.outcome, callback.take()) {
-                    (Some(outcome), cb) => {
-                        callback = cb;
-                        Some(outcome)
-                    }
-                    (None, Some(cb)) => {
-                        slot.callback = Some(match slot.callback.take() {
-                            None => Box::new(cb),
-                            Some(first) => Box::new(move |o| {
-                                first(o);
-                                cb(o);
-                            }),
-                        });
-                        None
-                    }
-                    (None, None) => None,
+                let decided = Self::mark_waiters(inner, &slot).map(|(outcome, _)| outcome);
+                if decided.is_none()
+                    && let Some(callback) = callback.take()
+                {
+                    slot.callback = Some(match slot.callback.take() {
+                        None => Box::new(callback),
+                        Some(first) => Box::new(move |o| {
+                            first(o);
+                            callback(o);
+                        }),
+                    });
                 }
+                decided
             }
         };
-        if let (Some(outcome), Some(cb)) = (decided, callback) {
-            cb(outcome);
+        if let (Some(outcome), Some(callback)) = (decided, callback) {
+            callback(outcome);
         }
         self
     }
@@ -278,19 +343,56 @@ impl Completion {
         let Repr::Shared(inner) = &self.repr else {
             return;
         };
-        if inner.finished.load(Ordering::Acquire) {
-            return;
+        // Fast path: a success nobody registered for is one CAS.
+        let mut s = inner.state.load(Ordering::Acquire);
+        while let Ok(value) = outcome {
+            if s & DECIDED != 0 {
+                return;
+            }
+            if s & WAITERS != 0 {
+                break;
+            }
+            let done = s | DECIDED | FINISHED | value_bits(value);
+            match inner
+                .state
+                .compare_exchange_weak(s, done, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => s = actual,
+            }
         }
+        self.finish_locked(inner, outcome);
+    }
+
+    /// Finishing with an error, or with waiters to hand the outcome to.
+    fn finish_locked(&self, inner: &Inner, outcome: Outcome) {
         let mut slot = lock(&inner.slot);
-        if slot.outcome.is_some() {
-            return;
+        let bits = match outcome {
+            Ok(value) => value_bits(value),
+            Err(_) => ERR,
+        };
+        let mut s = inner.state.load(Ordering::Acquire);
+        loop {
+            if s & DECIDED != 0 {
+                return;
+            }
+            match inner.state.compare_exchange_weak(
+                s,
+                s | DECIDED | bits,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
         }
-        slot.outcome = Some(outcome);
-        let parents = match slot.callback.take() {
-            // Common case: no callback, so decide and publish under one lock.
+        if let Err(err) = outcome {
+            slot.error = Some(err);
+        }
+        let (first, more) = match slot.callback.take() {
             None => {
-                inner.finished.store(true, Ordering::Release);
-                std::mem::take(&mut slot.parents)
+                inner.state.fetch_or(FINISHED, Ordering::AcqRel);
+                slot.take_parents()
             }
             Some(callback) => {
                 drop(slot);
@@ -298,11 +400,14 @@ impl Completion {
                 // Parents are taken only after the callback: a group added
                 // meanwhile registered itself and must be told as well.
                 let mut slot = lock(&inner.slot);
-                inner.finished.store(true, Ordering::Release);
-                std::mem::take(&mut slot.parents)
+                inner.state.fetch_or(FINISHED, Ordering::AcqRel);
+                slot.take_parents()
             }
         };
-        for (parent, index) in parents {
+        if let Some((parent, index)) = first {
+            crate::group::child_arrived(&parent, index, outcome);
+        }
+        for (parent, index) in more {
             crate::group::child_arrived(&parent, index, outcome);
         }
     }
@@ -315,10 +420,17 @@ impl Completion {
             Repr::Ready | Repr::Yield => Some(Ok(0)),
             Repr::Shared(inner) => {
                 let mut slot = lock(&inner.slot);
-                if inner.finished.load(Ordering::Acquire) {
-                    return slot.outcome;
+                // Decided but not finished means its callback is running; the
+                // finisher takes the parents under this lock once it returns.
+                if let Some((outcome, true)) = Self::mark_waiters(inner, &slot) {
+                    return Some(outcome);
                 }
-                slot.parents.push((parent.clone(), index));
+                let entry = (parent.clone(), index);
+                if slot.parent.is_none() {
+                    slot.parent = Some(entry);
+                } else {
+                    slot.more_parents.push(entry);
+                }
                 None
             }
         }
@@ -330,7 +442,7 @@ impl Completion {
     pub fn finished(&self) -> bool {
         match &self.repr {
             Repr::Ready | Repr::Yield => true,
-            Repr::Shared(inner) => inner.finished.load(Ordering::Acquire),
+            Repr::Shared(inner) => inner.state.load(Ordering::Acquire) & FINISHED != 0,
         }
     }
 
@@ -358,10 +470,14 @@ impl Completion {
         match &self.repr {
             Repr::Ready | Repr::Yield => Some(Ok(0)),
             Repr::Shared(inner) => {
-                if !inner.finished.load(Ordering::Acquire) {
-                    return None;
+                let s = inner.state.load(Ordering::Acquire);
+                if s & FINISHED == 0 {
+                    None
+                } else if s & ERR == 0 {
+                    Some(Ok(value_of(s)))
+                } else {
+                    Some(outcome_of(s, &lock(&inner.slot)))
                 }
-                lock(&inner.slot).outcome
             }
         }
     }
@@ -414,7 +530,7 @@ impl Completion {
     #[must_use = "the device is considered done with the buffer when the guard drops"]
     pub fn begin_io(&self) -> InFlight {
         if let Repr::Shared(inner) = &self.repr {
-            inner.device_holds.store(true, Ordering::Release);
+            inner.state.fetch_or(DEVICE, Ordering::AcqRel);
         }
         InFlight {
             completion: self.clone(),
@@ -428,7 +544,7 @@ impl Completion {
     pub fn device_released(&self) -> bool {
         match &self.repr {
             Repr::Ready | Repr::Yield => true,
-            Repr::Shared(inner) => !inner.device_holds.load(Ordering::Acquire),
+            Repr::Shared(inner) => inner.state.load(Ordering::Acquire) & DEVICE == 0,
         }
     }
 }
@@ -480,7 +596,7 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Repr::Shared(inner) = &self.completion.repr {
-            inner.device_holds.store(false, Ordering::Release);
+            inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
         }
     }
 }

@@ -149,20 +149,9 @@ pub trait IO: Send + Sync {
     }
 }
 
-impl dyn IO + '_ {
-    /// [`IO::block`] for a backend behind `dyn IO`, such as the one
-    /// [`default_io`] returns.
-    pub fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
-    where
-        E: From<CompletionError>,
-    {
-        drive(self, machine)
-    }
-}
-
 /// A shared backend (what [`default_io`] returns) is a backend too, so that
-/// `io.block(..)` resolves on an `Arc<dyn IO>`: the `dyn IO` inherent `block`
-/// above is ambiguous with the trait's at every call site (E0034).
+/// `io.block(..)` works on an `Arc<dyn IO>` (`block` is generic, so it cannot
+/// be called through `dyn IO` itself).
 impl<I: IO + ?Sized> IO for Arc<I> {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
         (**self).open_file(path, options)

@@ -8,7 +8,10 @@ use std::thread;
 
 use ratchet_runtime::{Completion, CompletionError, CompletionGroup};
 
-fn counting_group() -> (CompletionGroup, Arc<Mutex<Vec<Result<i32, CompletionError>>>>) {
+/// Every outcome the group's callback was called with.
+type Seen = Arc<Mutex<Vec<Result<i32, CompletionError>>>>;
+
+fn counting_group() -> (CompletionGroup, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     (CompletionGroup::new(move |o| s.lock().unwrap().push(o)), seen)

@@ -85,3 +85,41 @@ fn complete_races_cancel() {
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
 }
+
+#[test]
+fn fast_complete_races_callback_registration() {
+    // `complete` of a success with no waiters is one CAS without the lock;
+    // a callback registered concurrently must still run exactly once.
+    loom::model(|| {
+        let c = Completion::pending();
+        let finisher = {
+            let c = c.clone();
+            thread::spawn(move || c.complete(7))
+        };
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = runs.clone();
+        let c = c.with_callback(move |o| {
+            assert_eq!(o, Ok(7));
+            r.fetch_add(1, Ordering::SeqCst);
+        });
+        finisher.join().unwrap();
+        assert_eq!(c.result(), Some(Ok(7)));
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn error_races_success_and_abort() {
+    loom::model(|| {
+        let c = Completion::pending();
+        let (a, b) = (c.clone(), c.clone());
+        let t1 = thread::spawn(move || a.complete(1));
+        let t2 = thread::spawn(move || b.error(CompletionError::Aborted));
+        t1.join().unwrap();
+        t2.join().unwrap();
+        let outcome = c.result().expect("finished");
+        assert!(outcome == Ok(1) || outcome == Err(CompletionError::Aborted));
+        // Every later look agrees with the first.
+        assert_eq!(c.result(), Some(outcome));
+    });
+}
