@@ -72,7 +72,7 @@ fn expanded_machines_run() {
     let mut st = match_arms::ClassifyState::default();
     assert_eq!(done(|| match_arms::classify(&mut st, &c)), 21);
     let mut st = shadowing::RenderState::default();
-    assert_eq!(done(|| shadowing::render(&mut st, &c)), "8");
+    assert_eq!(done(|| shadowing::render(&mut st, &c)), "<8>");
     let mut st = straight_line::AddState::default();
     assert_eq!(done(|| straight_line::add(&mut st, 1, 2)), 3);
     let mut st = sub_state::FillTwiceState::default();

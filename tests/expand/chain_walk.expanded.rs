@@ -120,25 +120,42 @@ pub fn walk(
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut page, mut hops } => {
-                let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = WalkState::Read {
-                        page,
-                        hops,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                        ),
-                    );
+                '__ratchet_again: loop {
+                    let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = WalkState::Read {
+                            page,
+                            hops,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_r2?;
+                    let next: u64 = disk.next[usize::try_from(page).unwrap_or(0)];
+                    if next == u64::MAX {
+                        return ::ratchet::__private::done(Ok(hops));
+                    }
+                    for slot in 0..2u32 {
+                        if slot == 1 && next == 0 {
+                            {
+                                __ratchet_pc = __RatchetPc::EndLoop { hops };
+                                continue '__ratchet_dispatch;
+                            };
+                        }
+                    }
+                    hops += 1;
+                    page = next;
+                    {
+                        continue '__ratchet_again;
+                    }
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterRead {
-                    page,
-                    hops,
-                    __ratchet_r2: __ratchet_val,
-                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterRead { mut page, mut hops, __ratchet_r2 } => {

@@ -57,10 +57,9 @@ impl Pager {
                             ),
                         );
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterReady {
-                        __ratchet_r0: __ratchet_val,
-                    };
+                    let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_r0?;
+                    return ::ratchet::__private::done(Ok(()));
                 }
                 __RatchetPc::AfterReady { __ratchet_r0 } => {
                     __ratchet_r0?;

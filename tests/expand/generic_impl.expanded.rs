@@ -54,32 +54,36 @@ impl<K: Clone> Tree<K> {
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::While { mut acc, mut i } => {
-                    if i < self.keys.len() {
-                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            self.collect_state = CollectState::C {
-                                acc,
-                                i,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                                ),
+                    '__ratchet_again: loop {
+                        if i < self.keys.len() {
+                            let __ratchet_c: ::ratchet::__private::Completion = c
+                                .clone();
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                self.collect_state = CollectState::C {
+                                    acc,
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                };
+                                return ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::IO(
+                                        ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                    ),
+                                );
+                            }
+                            let __ratchet_r2 = ::ratchet::__private::yield_result(
+                                &__ratchet_c,
                             );
+                            __ratchet_r2?;
+                            acc.push(self.keys[i].clone());
+                            i += 1;
+                            {
+                                continue '__ratchet_again;
+                            }
+                        } else {
+                            return ::ratchet::__private::done(Ok(acc));
                         }
-                        let __ratchet_val = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_pc = __RatchetPc::AfterC {
-                            acc,
-                            i,
-                            __ratchet_r2: __ratchet_val,
-                        };
-                    } else {
-                        return ::ratchet::__private::done(Ok(acc));
                     }
                 }
                 #[allow(unused_mut)]

@@ -111,35 +111,43 @@ pub fn flush(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut b } => {
-                if b < batches {
-                    let mut group = CompletionGroup::new(|_| {});
-                    for _ in 0..per {
-                        group.add(&Completion::ready());
-                    }
-                    let all: Completion = group.build();
-                    let __ratchet_c: ::ratchet::__private::Completion = all.clone();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = FlushState::All {
-                            b,
-                            all,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                            ),
+                '__ratchet_again: loop {
+                    if b < batches {
+                        let mut group = CompletionGroup::new(|_| {});
+                        for _ in 0..per {
+                            group.add(&Completion::ready());
+                        }
+                        let all: Completion = group.build();
+                        let __ratchet_c: ::ratchet::__private::Completion = all.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = FlushState::All {
+                                b,
+                                all,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_r3 = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
                         );
+                        if let Err(e) = __ratchet_r3 {
+                            all.abort();
+                            return ::ratchet::__private::done(Err(e));
+                        } else {
+                            b += 1;
+                            {
+                                continue '__ratchet_again;
+                            }
+                        }
+                    } else {
+                        return ::ratchet::__private::done(Ok(b * per));
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterAll {
-                        b,
-                        all,
-                        __ratchet_r3: __ratchet_val,
-                    };
-                } else {
-                    return ::ratchet::__private::done(Ok(b * per));
                 }
             }
             #[allow(unused_mut)]

@@ -125,10 +125,28 @@ pub fn try_twice(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r0: __ratchet_val,
-                };
+                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
+                if let Ok(()) = __ratchet_r0 {
+                    return ::ratchet::__private::done(Ok(true));
+                } else {
+                    let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        *st = TryTwiceState::C2 {
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(
+                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                            ),
+                        );
+                    }
+                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_r2?;
+                    let __ratchet_v1 = Ok(false);
+                    return ::ratchet::__private::done(__ratchet_v1);
+                }
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 if let Ok(()) = __ratchet_r0 {
@@ -147,10 +165,10 @@ pub fn try_twice(
                             ),
                         );
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterC2 {
-                        __ratchet_r2: __ratchet_val,
-                    };
+                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_r2?;
+                    let __ratchet_v1 = Ok(false);
+                    return ::ratchet::__private::done(__ratchet_v1);
                 }
             }
             __RatchetPc::AfterC2 { __ratchet_r2 } => {

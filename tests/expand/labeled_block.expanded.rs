@@ -117,9 +117,11 @@ pub fn probe(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r1: __ratchet_val,
+                let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r1?;
+                let __ratchet_v0 = 2;
+                __ratchet_pc = __RatchetPc::EndBlock {
+                    __ratchet_v0,
                 };
             }
             __RatchetPc::AfterC { __ratchet_r1 } => {

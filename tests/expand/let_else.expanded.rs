@@ -108,10 +108,11 @@ pub fn lookup(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r0: __ratchet_val,
-                };
+                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r0?;
+                return ::ratchet::__private::done(
+                    Ok(if key == 0 { None } else { Some(key * 2) }),
+                );
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;
@@ -274,11 +275,9 @@ pub fn get(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    v,
-                    __ratchet_r3: __ratchet_val,
-                };
+                let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r3?;
+                return ::ratchet::__private::done(Ok(v));
             }
             __RatchetPc::AfterC { v, __ratchet_r3 } => {
                 __ratchet_r3?;

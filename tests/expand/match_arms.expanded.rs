@@ -107,10 +107,9 @@ pub fn kind(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r0: __ratchet_val,
-                };
+                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r0?;
+                return ::ratchet::__private::done(Ok(1));
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;
@@ -283,11 +282,13 @@ pub fn classify(
                                 ),
                             );
                         }
-                        let __ratchet_val = ::ratchet::__private::yield_result(
+                        let __ratchet_r4 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
-                        __ratchet_pc = __RatchetPc::AfterC {
-                            __ratchet_r4: __ratchet_val,
+                        __ratchet_r4?;
+                        let __ratchet_v1 = 10;
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
                         };
                     }
                     1 => {

@@ -137,11 +137,27 @@ pub fn render(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    x,
-                    __ratchet_r1: __ratchet_val,
-                };
+                let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r1?;
+                let x: String = format!("{}", x + 1);
+                let limit: usize = 4;
+                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    *st = RenderState::C2 {
+                        x,
+                        limit,
+                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                    };
+                    return ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(
+                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                        ),
+                    );
+                }
+                let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r4?;
+                assert!(x.len() < limit, "{limit}");
+                return ::ratchet::__private::done(Ok(format!("<{x}>")));
             }
             __RatchetPc::AfterC { x, __ratchet_r1 } => {
                 __ratchet_r1?;
@@ -160,17 +176,15 @@ pub fn render(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC2 {
-                    x,
-                    limit,
-                    __ratchet_r4: __ratchet_val,
-                };
+                let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r4?;
+                assert!(x.len() < limit, "{limit}");
+                return ::ratchet::__private::done(Ok(format!("<{x}>")));
             }
             __RatchetPc::AfterC2 { x, limit, __ratchet_r4 } => {
                 __ratchet_r4?;
                 assert!(x.len() < limit, "{limit}");
-                return ::ratchet::__private::done(Ok(format!("{x}")));
+                return ::ratchet::__private::done(Ok(format!("<{x}>")));
             }
         }
     }

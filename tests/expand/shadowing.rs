@@ -10,5 +10,5 @@ pub fn render(st: &mut RenderState, c: &Completion) -> Result<IOResult<String>, 
     let limit: usize = 4;
     yield_io!(c.clone())?;
     assert!(x.len() < limit, "{limit}");
-    Ok(format!("{x}"))
+    Ok(format!("<{x}>"))
 }

@@ -108,10 +108,9 @@ pub fn fill(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    __ratchet_r0: __ratchet_val,
-                };
+                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r0?;
+                return ::ratchet::__private::done(Ok(what));
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;

@@ -137,28 +137,52 @@ pub fn copy_pages(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut i } => {
-                if i < n {
-                    let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = CopyPagesState::Read {
-                            i,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                            ),
+                '__ratchet_again: loop {
+                    if i < n {
+                        let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = CopyPagesState::Read {
+                                i,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_r1 = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
                         );
+                        __ratchet_r1?;
+                        let __ratchet_c: ::ratchet::__private::Completion = disk
+                            .write(i);
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = CopyPagesState::Write {
+                                i,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_r2 = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
+                        );
+                        __ratchet_r2?;
+                        i += 1;
+                        {
+                            continue '__ratchet_again;
+                        }
+                    } else {
+                        return ::ratchet::__private::done(Ok(n));
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterRead {
-                        i,
-                        __ratchet_r1: __ratchet_val,
-                    };
-                } else {
-                    return ::ratchet::__private::done(Ok(n));
                 }
             }
             #[allow(unused_mut)]
@@ -176,11 +200,10 @@ pub fn copy_pages(
                         ),
                     );
                 }
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterWrite {
-                    i,
-                    __ratchet_r2: __ratchet_val,
-                };
+                let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r2?;
+                i += 1;
+                __ratchet_pc = __RatchetPc::While { i };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterWrite { mut i, __ratchet_r2 } => {

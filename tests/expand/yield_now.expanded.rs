@@ -105,28 +105,33 @@ pub fn cooperative(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut n } => {
-                if n < rounds {
-                    let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = CooperativeState::YieldNow {
-                            n,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                ::ratchet::__private::IOCompletions::from(__ratchet_c),
-                            ),
+                '__ratchet_again: loop {
+                    if n < rounds {
+                        let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = CooperativeState::YieldNow {
+                                n,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_r1 = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
                         );
+                        __ratchet_r1?;
+                        n += 1;
+                        {
+                            continue '__ratchet_again;
+                        }
+                    } else {
+                        return ::ratchet::__private::done(Ok(n));
                     }
-                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_pc = __RatchetPc::AfterYieldNow {
-                        n,
-                        __ratchet_r1: __ratchet_val,
-                    };
-                } else {
-                    return ::ratchet::__private::done(Ok(n));
                 }
             }
             #[allow(unused_mut)]

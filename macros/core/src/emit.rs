@@ -53,6 +53,16 @@ struct Emitter<'a> {
     inline: Vec<bool>,
     /// Whether the arm being emitted declares or binds a `mut` local.
     arm_mut: std::cell::Cell<bool>,
+    /// The names in scope at the end of each block's code.
+    scope_at: Vec<BTreeSet<String>>,
+    /// The block whose arm is being emitted.
+    cur_arm: std::cell::Cell<BlockId>,
+    /// Whether the arm jumps back to itself (then it is a real `loop`).
+    self_jump: std::cell::Cell<bool>,
+    /// Whether the arm is being emitted as such a loop.
+    in_self_loop: std::cell::Cell<bool>,
+    /// How many continuations are being duplicated into a fast path.
+    dup_depth: std::cell::Cell<u32>,
 }
 
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
@@ -70,9 +80,18 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         needs_label: std::cell::Cell::new(false),
         inline: Vec::new(),
         arm_mut: std::cell::Cell::new(false),
+        scope_at: Vec::new(),
+        cur_arm: std::cell::Cell::new(0),
+        self_jump: std::cell::Cell::new(false),
+        in_self_loop: std::cell::Cell::new(false),
+        dup_depth: std::cell::Cell::new(0),
     };
-    let inline = e.plan_inline();
-    let e = Emitter { inline, ..e };
+    let (inline, scope_at) = e.plan_inline();
+    let e = Emitter {
+        inline,
+        scope_at,
+        ..e
+    };
     let state = e.state_enum();
     let body = e.body();
     let input = &model.input;
@@ -260,7 +279,7 @@ impl Emitter<'_> {
     /// end of another block, that no resume enters, and whose code names
     /// nothing the entering block would capture by mistake. This is what
     /// turns `if`/`match` branches and loop exits back into plain code.
-    fn plan_inline(&self) -> Vec<bool> {
+    fn plan_inline(&self) -> (Vec<bool>, Vec<BTreeSet<String>>) {
         let n = self.g.blocks.len();
         let mut inline = vec![false; n];
         let mut entries = vec![0usize; n];
@@ -325,7 +344,72 @@ impl Emitter<'_> {
             base.extend(defs.map(|&d| self.ident(d).to_string()));
             scope_at[b] = base;
         }
-        inline
+        (inline, scope_at)
+    }
+
+    /// The identifiers of a block's code and of the blocks emitted inside it.
+    fn code_idents(&self, b: BlockId, out: &mut BTreeSet<String>, depth: usize) {
+        let blk = &self.g.blocks[b];
+        for p in &blk.pieces {
+            collect_idents(&p.tokens, out);
+        }
+        match &blk.term {
+            Term::If { cond, .. } => collect_idents(cond, out),
+            Term::Match { scrut, arms } => {
+                collect_idents(scrut, out);
+                for (p, _) in arms {
+                    collect_idents(p, out);
+                }
+            }
+            _ => {}
+        }
+        for s in self.g.susps.iter().filter(|s| s.block == b) {
+            collect_idents(&s.arg, out);
+        }
+        if depth < 64 {
+            for &j in &blk.jumps {
+                let t = self.g.jumps[j].target;
+                if self.inline.get(t).copied().unwrap_or(false) && t != b {
+                    self.code_idents(t, out, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// Whether the fast path of the yield ending block `a` may run the code
+    /// of its continuation `cont` in place (saving a trip through the
+    /// dispatch): at most two deep (straight-line code grows linearly, not
+    /// quadratically), and only if that code names nothing the
+    /// yield's block would capture by mistake.
+    fn may_duplicate(&self, a: BlockId, cont: BlockId) -> bool {
+        /// Continuations run in place per fast path, at most.
+        const MAX_DUPLICATION_DEPTH: u32 = 2;
+        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH {
+            return false;
+        }
+        let live: BTreeSet<String> = self.live.live_in[cont]
+            .iter()
+            .map(|&b| self.ident(b).to_string())
+            .collect();
+        let Some(scope) = self.scope_at.get(a) else {
+            return false;
+        };
+        let captured: BTreeSet<&String> = scope.difference(&live).collect();
+        let mut used = BTreeSet::new();
+        self.code_idents(cont, &mut used, 0);
+        // Items (`impl`, `struct`, ..) in the continuation must not exist twice.
+        let items = [
+            "impl",
+            "struct",
+            "enum",
+            "trait",
+            "static",
+            "macro_rules",
+            "union",
+        ];
+        !used
+            .iter()
+            .any(|u| captured.contains(u) || items.contains(&u.as_str()))
     }
 
     fn body(&self) -> TokenStream {
@@ -472,7 +556,10 @@ impl Emitter<'_> {
     fn arm(&self, b: BlockId) -> TokenStream {
         let pce = &self.pc_enum;
         let v = &self.plan.block_variants[b];
+        self.cur_arm.set(b);
         self.arm_mut.set(false);
+        self.self_jump.set(false);
+        self.in_self_loop.set(false);
         let pats: Vec<TokenStream> = self.live.live_in[b]
             .iter()
             .map(|&x| {
@@ -485,7 +572,16 @@ impl Emitter<'_> {
                 }
             })
             .collect();
-        let code = self.block_code(b);
+        let mut code = self.block_code(b);
+        if self.self_jump.get() {
+            // The arm jumps back to itself: a real loop, as written by hand;
+            // its other exits leave through the dispatch.
+            self.in_self_loop.set(true);
+            let again = syn::Lifetime::new("'__ratchet_again", Span::mixed_site());
+            let inner = self.block_code(b);
+            code = quote!(#again: loop { #inner });
+            self.in_self_loop.set(false);
+        }
         // Locals declared `mut` are bound `mut` in every block that carries
         // them, including blocks that only pass them on.
         let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
@@ -566,13 +662,20 @@ impl Emitter<'_> {
                 quote!(#id)
             }
         });
+        if target == self.cur_arm.get() && supplied.is_none() && jump.value.is_none() {
+            // Back to the top of this arm: the carried bindings are the
+            // arm's own, already in place.
+            self.self_jump.set(true);
+            let again = syn::Lifetime::new("'__ratchet_again", Span::mixed_site());
+            return quote!({ continue #again; });
+        }
         let assign = quote!(#pc = #pce::#v { #(#fields),* };);
         let body = match value {
             Some(value) if supplied.is_some() => quote!(let #val = #value; #assign),
             Some(value) => quote!(let _ = #value; #assign),
             None => assign,
         };
-        if jump.tail {
+        if jump.tail && !self.in_self_loop.get() {
             body
         } else {
             self.needs_label.set(true);
@@ -591,7 +694,23 @@ impl Emitter<'_> {
         let c = &self.c;
         let arg = self.subst(&s.arg);
         let fields = st.fields.iter().map(|&b| self.ident(b));
-        let j = self.jump(jump);
+        let target = self.g.jumps[jump].target;
+        let j = if self.may_duplicate(s.block, target) {
+            // The fast path runs the continuation in place; resuming enters
+            // it through its own arm.
+            let r = self.ident(s.result);
+            let bind = if self.live.live_in[target].contains(&s.result) {
+                quote!(let #r = #p::yield_result(&#c);)
+            } else {
+                quote!()
+            };
+            self.dup_depth.set(self.dup_depth.get() + 1);
+            let code = self.block_code(target);
+            self.dup_depth.set(self.dup_depth.get() - 1);
+            quote!(#bind #code)
+        } else {
+            self.jump(jump)
+        };
         let span = s.span;
         let arg_span = syn::spanned::Spanned::span(&s.arg);
         let ty = quote_spanned!(arg_span=> #p::Completion);
