@@ -826,3 +826,66 @@ fn reset_aborts_the_awaited_completion() {
     assert_eq!(r, Ok(4));
     assert_eq!(trace, ["fill 2"]);
 }
+
+// ---------------------------------------------------------------------------
+// A local shadowing a parameter inside a block: code after the block must
+// see the parameter again, however the blocks are laid out.
+
+#[io_state_machine(state = st)]
+fn scoped(st: &mut ScopedState, dev: &Dev, n: u32, trace: &mut Vec<String>) -> Res<u32> {
+    let k = n;
+    {
+        let n: u32 = 100;
+        yield_io!(dev.op())?;
+        trace.push(format!("inner {n}"));
+    }
+    yield_io!(dev.op())?;
+    trace.push(format!("outer {n}"));
+    let total: u32 = if n > 1 {
+        let n: u32 = 7;
+        yield_io!(dev.op())?;
+        n
+    } else {
+        0
+    };
+    Ok(k + n + total)
+}
+
+#[test]
+fn shadowed_parameter_comes_back() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ScopedState::default();
+        let (r, trace, _) = drive(&dev, |t| scoped(&mut st, &dev, 5, t));
+        assert_eq!(r, Ok(17), "{s:?}");
+        assert_eq!(trace, ["inner 100", "outer 5"]);
+        assert!(st.is_idle());
+    }
+}
+
+// A generic free function: the state enum is generic over the parameter its
+// stored locals use.
+#[io_state_machine(state = st)]
+fn sum_all<T: Copy + Into<u64>>(st: &mut SumAllState<T>, dev: &Dev, items: &[T], trace: &mut Vec<u64>) -> Res<u64> {
+    let mut seen: Vec<T> = Vec::new();
+    let mut i: usize = 0;
+    while i < items.len() {
+        yield_io!(dev.op())?;
+        seen.push(items[i]);
+        trace.push(items[i].into());
+        i += 1;
+    }
+    Ok(seen.iter().map(|v| (*v).into()).sum())
+}
+
+#[test]
+fn generic_free_function() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st: SumAllState<u8> = SumAllState::default();
+        let (r, trace, _) = drive(&dev, |t| sum_all(&mut st, &dev, &[1u8, 2, 3], t));
+        assert_eq!(r, Ok(6));
+        assert_eq!(trace, [1, 2, 3]);
+        assert!(st.is_idle());
+    }
+}

@@ -7,7 +7,47 @@
 use proc_macro::TokenStream;
 
 /// Turns a function with suspension points into a re-entrant state machine
-/// over `IOResult`. See the `ratchet` crate for the rules.
+/// over `IOResult`.
+///
+/// ```text
+/// #[io_state_machine(state = st)]
+/// fn copy_pages(st: &mut CopyPagesState, src: &dyn File, dst: &dyn File, n: u64)
+///     -> Result<IOResult<u64>, Error>
+/// {
+///     let mut i: u64 = 0;
+///     while i < n {
+///         let buf: Arc<Buffer> = Arc::new(Buffer::new(4096));
+///         yield_io!(src.pread(i * 4096, Completion::read(buf.clone()))?)?;
+///         yield_io!(dst.pwrite(i * 4096, buf, Completion::write())?)?;
+///         i += 1;
+///     }
+///     Ok(n)
+/// }
+/// ```
+///
+/// The body is written as if the function returned `Result<T, E>`; the
+/// signature returns `Result<IOResult<T>, E>` with `E: From<CompletionError>`.
+/// Each call resumes at the last suspension point (`yield_io!` or
+/// `call_io!`), with the arguments of that call; the statements before it
+/// never run twice.
+///
+/// Options: `state = param` (a `&mut` parameter) or `state = self.field` (a
+/// method inside `#[io_state_machines] impl`), `name = StateType` (default:
+/// the function's name in CamelCase + `State`), `crate = path` (default
+/// `::ratchet`).
+///
+/// Beside the function it emits the state enum: `Idle` (its `Default`) and,
+/// per suspension point, a variant named after the awaited call holding only
+/// the locals live there (each needs a type the macro can read: an
+/// annotation, a suffixed literal, a cast, or a copy of a typed parameter or
+/// local). It implements `Debug` (where it waits, as `file:line` and source,
+/// and what it stores), `is_idle()` and `reset()`. After `Done`, an `Err` or
+/// a panic the state is idle.
+///
+/// A suspension point stands as a whole statement, `let` initializer,
+/// assignment right side, `return` value, tail, `match` scrutinee, or `if` /
+/// `while` (`let`) condition, optionally under `?`; anywhere else it is a
+/// compile error that shows the `let` to write instead.
 #[proc_macro_attribute]
 pub fn io_state_machine(attr: TokenStream, item: TokenStream) -> TokenStream {
     ratchet_macros_core::expand_io_state_machine(attr.into(), item.into()).into()

@@ -63,6 +63,8 @@ struct Emitter<'a> {
     in_self_loop: std::cell::Cell<bool>,
     /// How many continuations are being duplicated into a fast path.
     dup_depth: std::cell::Cell<u32>,
+    /// The names in scope where each enclosing duplication happens.
+    dup_scopes: std::cell::RefCell<Vec<BTreeSet<String>>>,
 }
 
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
@@ -85,6 +87,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         self_jump: std::cell::Cell::new(false),
         in_self_loop: std::cell::Cell::new(false),
         dup_depth: std::cell::Cell::new(0),
+        dup_scopes: std::cell::RefCell::new(Vec::new()),
     };
     let (inline, scope_at) = e.plan_inline();
     let e = Emitter {
@@ -394,6 +397,10 @@ impl Emitter<'_> {
         let Some(scope) = self.scope_at.get(a) else {
             return false;
         };
+        let mut scope = scope.clone();
+        for outer in self.dup_scopes.borrow().iter() {
+            scope.extend(outer.iter().cloned());
+        }
         let captured: BTreeSet<&String> = scope.difference(&live).collect();
         let mut used = BTreeSet::new();
         self.code_idents(cont, &mut used, 0);
@@ -705,7 +712,10 @@ impl Emitter<'_> {
                 quote!()
             };
             self.dup_depth.set(self.dup_depth.get() + 1);
+            let here = self.scope_at.get(s.block).cloned().unwrap_or_default();
+            self.dup_scopes.borrow_mut().push(here);
             let code = self.block_code(target);
+            self.dup_scopes.borrow_mut().pop();
             self.dup_depth.set(self.dup_depth.get() - 1);
             quote!(#bind #code)
         } else {
