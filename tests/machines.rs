@@ -866,7 +866,12 @@ fn shadowed_parameter_comes_back() {
 // A generic free function: the state enum is generic over the parameter its
 // stored locals use.
 #[io_state_machine(state = st)]
-fn sum_all<T: Copy + Into<u64>>(st: &mut SumAllState<T>, dev: &Dev, items: &[T], trace: &mut Vec<u64>) -> Res<u64> {
+fn sum_all<T: Copy + Into<u64>>(
+    st: &mut SumAllState<T>,
+    dev: &Dev,
+    items: &[T],
+    trace: &mut Vec<u64>,
+) -> Res<u64> {
     let mut seen: Vec<T> = Vec::new();
     let mut i: usize = 0;
     while i < items.len() {

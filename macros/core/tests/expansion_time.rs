@@ -58,6 +58,9 @@ fn fifty_machines() {
         }
         best = best.min(start.elapsed().as_secs_f64());
     }
-    println!("expanding 50 machines: {:.1} ms (best of 6), {out_len} top-level output tokens", best * 1e3);
+    println!(
+        "expanding 50 machines: {:.1} ms (best of 6), {out_len} top-level output tokens",
+        best * 1e3
+    );
     assert!(best < 10.0, "expansion is pathologically slow: {best} s");
 }
