@@ -22,7 +22,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -84,6 +84,7 @@ pub struct UringOptions {
     sqpoll_idle: Option<Duration>,
     coop_taskrun: bool,
     single_issuer: bool,
+    defer_taskrun: bool,
 }
 
 impl Default for UringOptions {
@@ -94,13 +95,14 @@ impl Default for UringOptions {
             sqpoll_idle: None,
             coop_taskrun: true,
             single_issuer: true,
+            defer_taskrun: true,
         }
     }
 }
 
 impl UringOptions {
     /// The defaults: 256 SQ entries, a CQ four times that,
-    /// `COOP_TASKRUN` and `SINGLE_ISSUER` where the kernel accepts them, no
+    /// `COOP_TASKRUN`, `SINGLE_ISSUER` and `DEFER_TASKRUN` where the kernel accepts them, no
     /// SQPOLL.
     #[must_use]
     pub fn new() -> Self {
@@ -164,6 +166,20 @@ impl UringOptions {
         }
     }
 
+    /// Asks for `IORING_SETUP_DEFER_TASKRUN` (on by default, with
+    /// `SINGLE_ISSUER` and without SQPOLL; dropped silently where the kernel
+    /// refuses it): the kernel finishes requests that completed
+    /// asynchronously (device interrupts) only when [`IO::step`] waits, in
+    /// one batch, instead of interrupting the thread for each. Requires the
+    /// same thread to step the backend, which `SINGLE_ISSUER` enforces.
+    #[must_use]
+    pub fn defer_taskrun(self, on: bool) -> Self {
+        UringOptions {
+            defer_taskrun: on,
+            ..self
+        }
+    }
+
     /// Sets up the ring. Fails with the reason when io_uring is unavailable.
     pub fn build(self) -> io::Result<UringIO> {
         UringIO::with_options(self)
@@ -184,6 +200,7 @@ struct RingInfo {
     cq_entries: u32,
     coop_taskrun: bool,
     single_issuer: bool,
+    defer_taskrun: bool,
     submit_all: bool,
     sqpoll: bool,
     /// `IORING_OP_FTRUNCATE` (Linux 6.9); without it truncation is a syscall.
@@ -196,14 +213,17 @@ struct RingInfo {
 /// and `SUBMIT_ALL` one after another while the kernel refuses them
 /// (`EINVAL` from an older kernel), and checks the opcodes ratchet needs.
 fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
+    // DEFER_TASKRUN needs SINGLE_ISSUER and refuses SQPOLL.
+    let defer = opts.defer_taskrun && opts.single_issuer && opts.sqpoll_idle.is_none();
     let wants = [
-        (opts.coop_taskrun, opts.single_issuer, true),
-        (opts.coop_taskrun, false, true),
-        (false, false, true),
-        (false, false, false),
+        (opts.coop_taskrun, opts.single_issuer, defer, true),
+        (opts.coop_taskrun, opts.single_issuer, false, true),
+        (opts.coop_taskrun, false, false, true),
+        (false, false, false, true),
+        (false, false, false, false),
     ];
     let mut last_err = None;
-    for (i, &(coop, single, submit_all)) in wants.iter().enumerate() {
+    for (i, &(coop, single, defer, submit_all)) in wants.iter().enumerate() {
         if i > 0 && wants[i - 1] == wants[i] {
             continue;
         }
@@ -219,6 +239,9 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
             // Disabled until the first submission, so that the thread which
             // steps the backend (not the one that built it) is the issuer.
             builder.setup_single_issuer().setup_r_disabled();
+        }
+        if defer {
+            builder.setup_defer_taskrun();
         }
         if submit_all {
             builder.setup_submit_all();
@@ -249,6 +272,7 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
                     cq_entries: params.cq_entries(),
                     coop_taskrun: coop,
                     single_issuer: single,
+                    defer_taskrun: defer,
                     submit_all,
                     sqpoll: params.is_setup_sqpoll(),
                     ftruncate: probe.is_supported(opcode::Ftruncate::CODE),
@@ -312,6 +336,31 @@ pub struct UringIO {
 struct Shared {
     state: Mutex<State>,
     info: RingInfo,
+    /// Completions taken out of the ring by a `step` and not yet finished by
+    /// it. Another thread's `step` that finds nothing in flight must wait for
+    /// them, or it would report "nothing in flight" while the completion its
+    /// caller waits for is about to finish (and `wait` would say `Stalled`).
+    delivering: AtomicUsize,
+    delivered_lock: Mutex<()>,
+    delivered: Condvar,
+}
+
+/// What one pass under the lock achieved.
+enum Progress {
+    /// Operations retired: their completions are in `State::reaped`.
+    Retired,
+    /// Nothing in flight.
+    Idle,
+    /// A wait timed out (aborted operations were looked for meanwhile):
+    /// release the lock for a moment and wait again.
+    TimedOut,
+}
+
+thread_local! {
+    /// How many `step`s of this thread are finishing completions right now
+    /// (a callback may step again): such a thread must not wait for
+    /// `Shared::delivering` to drain, its own deliveries are in it.
+    static DELIVERING_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Shared {
@@ -373,6 +422,9 @@ impl UringIO {
                     ext_arg: info.ext_arg,
                 }),
                 info,
+                delivering: AtomicUsize::new(0),
+                delivered_lock: Mutex::new(()),
+                delivered: Condvar::new(),
             }),
         })
     }
@@ -427,6 +479,9 @@ fn describe(info: &RingInfo) -> String {
     }
     if info.single_issuer {
         flags.push("SINGLE_ISSUER");
+    }
+    if info.defer_taskrun {
+        flags.push("DEFER_TASKRUN");
     }
     if info.submit_all {
         flags.push("SUBMIT_ALL");
@@ -485,15 +540,30 @@ impl IO for UringIO {
     }
 
     fn step(&self) -> Result<usize, CompletionError> {
-        let mut retired = {
-            let mut st = self.shared.lock();
-            st.make_progress()?;
-            std::mem::take(&mut st.reaped)
+        let shared = &*self.shared;
+        let mut retired = loop {
+            let mut st = shared.lock();
+            match st.make_progress()? {
+                Progress::Retired => {
+                    let retired = std::mem::take(&mut st.reaped);
+                    shared.delivering.fetch_add(retired.len(), Ordering::AcqRel);
+                    break retired;
+                }
+                Progress::TimedOut => continue,
+                Progress::Idle => {
+                    drop(st);
+                    if shared.delivering.load(Ordering::Acquire) > 0 && DELIVERING_HERE.get() == 0 {
+                        let mut guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
+                        while shared.delivering.load(Ordering::Acquire) > 0 {
+                            guard = shared.delivered.wait(guard).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    return Ok(0);
+                }
+            }
         };
         let n = retired.len();
-        if n == 0 {
-            return Ok(0);
-        }
+        DELIVERING_HERE.set(DELIVERING_HERE.get() + 1);
         for (op, outcome) in retired.drain(..) {
             // The device has let go: release the buffers, the descriptor and
             // the in-flight mark before the callback runs, so the callback
@@ -505,9 +575,17 @@ impl IO for UringIO {
                 Err(e) => c.error(e),
             }
         }
-        // Hand the (empty) vector back, so steps do not allocate.
-        let mut st = self.shared.lock();
-        if st.reaped.capacity() < retired.capacity() {
+        DELIVERING_HERE.set(DELIVERING_HERE.get() - 1);
+        if shared.delivering.fetch_sub(n, Ordering::AcqRel) == n {
+            let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
+            shared.delivered.notify_all();
+        }
+        // Hand the (empty) vector back, so steps do not allocate; never wait
+        // for the lock here (another thread may be blocked in the kernel
+        // holding it).
+        if let Ok(mut st) = shared.state.try_lock()
+            && st.reaped.capacity() < retired.capacity()
+        {
             std::mem::swap(&mut st.reaped, &mut retired);
             st.reaped.append(&mut retired);
         }
@@ -989,15 +1067,17 @@ impl State {
     /// outlast it: where the kernel can time a wait out, a wait longer than
     /// [`ABORT_SCAN_AFTER`] looks for aborted operations to cancel and waits
     /// again; elsewhere that look happens before every wait.
-    fn wait_for_one(&mut self) -> Result<(), CompletionError> {
+    /// Returns whether the wait timed out.
+    fn wait_for_one(&mut self) -> Result<bool, CompletionError> {
         if !self.ext_arg {
             self.cancel_aborted();
-            return self.submit(1);
+            return self.submit(1).map(|()| false);
         }
-        if self.enter(1, Some(ABORT_SCAN_AFTER))? {
+        let timed_out = self.enter(1, Some(ABORT_SCAN_AFTER))?;
+        if timed_out {
             self.cancel_aborted();
         }
-        Ok(())
+        Ok(timed_out)
     }
 
     /// Handles every CQE in the CQ; returns how many there were.
@@ -1130,9 +1210,9 @@ impl State {
     }
 
     /// One `step`'s worth of work under the lock: submit, wait for at least
-    /// one CQE if nothing has arrived, reap, until some operation retired or
-    /// nothing is in flight.
-    fn make_progress(&mut self) -> Result<(), CompletionError> {
+    /// one CQE if nothing has arrived, reap, until some operation retired,
+    /// nothing is in flight, or a wait timed out.
+    fn make_progress(&mut self) -> Result<Progress, CompletionError> {
         loop {
             self.flush_overflow();
             if !self.reaped.is_empty() {
@@ -1143,13 +1223,15 @@ impl State {
                     self.submit(0)?;
                 }
                 self.reap();
-                return Ok(());
+                return Ok(Progress::Retired);
             }
             if self.in_kernel == 0 {
-                return Ok(());
+                return Ok(Progress::Idle);
             }
             if self.ring.completion().is_empty() {
-                self.wait_for_one()?;
+                if self.wait_for_one()? {
+                    return Ok(Progress::TimedOut);
+                }
             } else if !self.ring.submission().is_empty() {
                 self.submit(0)?;
             }
