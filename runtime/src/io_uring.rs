@@ -1408,4 +1408,132 @@ mod tests {
         assert_eq!(ud >> 32, 3);
         assert_ne!(ud, CANCEL_USER_DATA);
     }
+
+    /// A file of `len` patterned bytes, removed on drop.
+    struct TempFile(std::path::PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, data: &[u8]) -> TempFile {
+            let path = std::env::temp_dir().join(format!("ratchet-uring-unit-{name}-{}", std::process::id()));
+            fs::write(&path, data).unwrap();
+            TempFile(path)
+        }
+
+        fn handle(&self) -> Arc<FileHandle> {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&self.0)
+                .unwrap();
+            Arc::new(FileHandle {
+                file,
+                direct: false,
+                writes_in_flight: AtomicUsize::new(0),
+            })
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = fs::remove_file(&self.0);
+        }
+    }
+
+    fn data(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + 3) as u8).collect()
+    }
+
+    /// Plants `op` as if its SQE were in the kernel, then hands the state a
+    /// CQE with `res` for it, as the kernel would.
+    fn fake_cqe(io: &UringIO, op: Op, res: i32) {
+        if op.kind.is_write() {
+            op.file.writes_in_flight.fetch_add(1, Ordering::Relaxed);
+        }
+        let mut st = io.shared.lock();
+        let ud = st.insert(op);
+        if let Some((_, op)) = st.slot_of(ud) {
+            op.in_kernel = true;
+        }
+        st.in_kernel += 1;
+        st.on_cqe(ud, res);
+    }
+
+    fn op(file: Arc<FileHandle>, c: &Completion, kind: OpKind, pos: u64) -> Op {
+        Op {
+            guard: c.begin_io(),
+            file,
+            kind,
+            pos,
+            done: 0,
+            retries: 0,
+            in_kernel: false,
+            cancel_sent: false,
+        }
+    }
+
+    #[test]
+    fn eagain_and_eintr_cqes_are_resubmitted() {
+        let Ok(io) = UringIO::new() else {
+            eprintln!("skipped: io_uring unavailable");
+            return;
+        };
+        let f = TempFile::new("eagain", &data(8192));
+        for res in [-libc::EAGAIN, -libc::EINTR] {
+            let buf = Arc::new(Buffer::new(8192));
+            let c = Completion::read(buf.clone());
+            fake_cqe(&io, op(f.handle(), &c, OpKind::Read(buf.clone()), 0), res);
+            assert!(!c.finished(), "an {res} CQE must not finish the read");
+            assert_eq!(io.wait(&c), Ok(8192));
+            assert_eq!(buf.to_vec(), data(8192));
+        }
+        assert_eq!(io.stats().in_kernel, 0);
+    }
+
+    #[test]
+    fn short_reads_and_writes_continue_with_the_rest() {
+        let Ok(io) = UringIO::new() else {
+            eprintln!("skipped: io_uring unavailable");
+            return;
+        };
+        let f = TempFile::new("short", &data(10_000));
+        // The kernel "read" 100 bytes: the backend asks for the other 9,900
+        // at offset 100 + 100, into the buffer from byte 100 on.
+        let buf = Arc::new(Buffer::from_vec(vec![0xEE; 10_000]));
+        let c = Completion::read(buf.clone());
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Read(buf.clone()), 100), 100);
+        assert_eq!(io.wait(&c), Ok(9_900), "continued up to EOF");
+        let got = buf.to_vec();
+        assert!(
+            got[..100].iter().all(|&x| x == 0xEE),
+            "the bytes said to have arrived are not re-read"
+        );
+        assert_eq!(&got[100..9_900], &data(10_000)[200..]);
+        assert!(got[9_900..].iter().all(|&x| x == 0xEE));
+
+        // The kernel "wrote" 1,000 bytes of a 5,000-byte write: the rest
+        // follows, at the right offset, and the result is the whole length.
+        let w = Arc::new(Buffer::from_vec(vec![0x11; 5_000]));
+        let c = Completion::write();
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(w), 0), 1_000);
+        assert_eq!(io.wait(&c), Ok(5_000));
+        let on_disk = fs::read(&f.0).unwrap();
+        assert_eq!(
+            &on_disk[..1_000],
+            &data(10_000)[..1_000],
+            "the first part was not written again"
+        );
+        assert!(on_disk[1_000..5_000].iter().all(|&x| x == 0x11));
+
+        // A write the device takes nothing of fails as a short write.
+        let c = Completion::write();
+        let w = Arc::new(Buffer::from_vec(vec![0x22; 10]));
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(w), 0), 0);
+        assert_eq!(
+            io.wait(&c),
+            Err(CompletionError::ShortWrite {
+                expected: 10,
+                actual: 0
+            })
+        );
+    }
 }
