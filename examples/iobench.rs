@@ -39,6 +39,9 @@ const BLOCK: usize = 4096;
 const WRITE_BLOCK: usize = 1 << 20;
 /// Writes between two `fsync`s: 16 × 1 MiB.
 const WRITES_PER_SYNC: usize = 16;
+/// Batches (16 writes and their `fsync`) ratchet's write case keeps in
+/// flight; fio's io_uring write case gets the same queue depth.
+const WRITE_BATCHES_IN_FLIGHT: usize = 2;
 /// Queue depths of the random-read cases.
 const QDS: [usize; 4] = [1, 8, 32, 128];
 /// Operations between two looks at the clock in every loop (ratchet's and
@@ -196,7 +199,7 @@ fn case(group: Group, kind: Kind) -> Case {
         Kind::Fio(engine, qd) => format!("fio_{engine}_qd{qd}"),
         Kind::Write(Writer::Raw) => "raw_pwrite".to_string(),
         Kind::Write(Writer::Ratchet(Backend::Blocking)) => "blocking".to_string(),
-        Kind::Write(Writer::Ratchet(Backend::Uring)) => "uring_qd16".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Uring)) => "uring_qd32".to_string(),
         Kind::Write(Writer::Fio(engine)) => format!("fio_{engine}"),
     };
     Case {
@@ -687,8 +690,10 @@ fn raw_writes(env: &Env) -> Result<(u64, Duration), String> {
     }
 }
 
-/// ratchet's write case: 16 writes of 1 MiB issued together, then a sync
-/// (which the backend orders after them), waited for; repeated.
+/// ratchet's write case: batches of 16 writes of 1 MiB, each followed by a
+/// sync (which the backend runs once the batch's writes are done, and only
+/// those), with [`WRITE_BATCHES_IN_FLIGHT`] batches in flight: the next
+/// batch is written while the previous one is being synced.
 fn ratchet_writes(env: &Env, io: &dyn IO) -> Result<(u64, Duration), String> {
     let err = |e: ratchet::CompletionError| e.to_string();
     let file = io
@@ -698,25 +703,38 @@ fn ratchet_writes(env: &Env, io: &dyn IO) -> Result<(u64, Duration), String> {
     let slots = env.write_bytes / WRITE_BLOCK as u64;
     let dur = env.duration();
     let start = Instant::now();
-    let mut ops = 0u64;
-    loop {
-        let mut writes = Vec::with_capacity(WRITES_PER_SYNC);
-        for _ in 0..WRITES_PER_SYNC {
-            let pos = (ops % slots) * WRITE_BLOCK as u64;
-            writes.push(file.pwrite(pos, buf.clone(), Completion::write()).map_err(err)?);
-            ops += 1;
+    let mut issued = 0u64;
+    let mut done = 0u64;
+    let mut batches: std::collections::VecDeque<(Vec<Completion>, Completion)> = Default::default();
+    let mut stopping = false;
+    while !(stopping && batches.is_empty()) {
+        if !stopping && batches.len() < WRITE_BATCHES_IN_FLIGHT {
+            let mut writes = Vec::with_capacity(WRITES_PER_SYNC);
+            for _ in 0..WRITES_PER_SYNC {
+                let pos = (issued % slots) * WRITE_BLOCK as u64;
+                writes.push(file.pwrite(pos, buf.clone(), Completion::write()).map_err(err)?);
+                issued += 1;
+            }
+            let sync = file.sync(Completion::sync()).map_err(err)?;
+            batches.push_back((writes, sync));
+            continue;
         }
-        let sync = file.sync(Completion::sync()).map_err(err)?;
+        let Some((writes, sync)) = batches.pop_front() else {
+            break;
+        };
         io.wait(&sync).map_err(err)?;
         for w in &writes {
-            if io.wait(w).map_err(err)? as usize != WRITE_BLOCK {
-                return Err("short write".into());
+            if w.result() != Some(Ok(WRITE_BLOCK as i32)) {
+                return Err(format!(
+                    "a write synced before it finished, or failed: {:?}",
+                    w.result()
+                ));
             }
         }
-        if start.elapsed() >= dur {
-            return Ok((ops, start.elapsed()));
-        }
+        done += writes.len() as u64;
+        stopping = start.elapsed() >= dur;
     }
+    Ok((done, start.elapsed()))
 }
 
 fn fio_version() -> Option<String> {
@@ -763,7 +781,11 @@ fn fio_write_args(env: &Env, engine: &str) -> Vec<String> {
         format!("--ioengine={engine}"),
         format!(
             "--iodepth={}",
-            if engine == "psync" { 1 } else { WRITES_PER_SYNC }
+            if engine == "psync" {
+                1
+            } else {
+                WRITES_PER_SYNC * WRITE_BATCHES_IN_FLIGHT
+            }
         ),
         format!("--fsync={WRITES_PER_SYNC}"),
     ]);

@@ -479,6 +479,57 @@ fn dropping_the_backend_cancels_and_drains_what_is_in_flight() {
 }
 
 #[test]
+fn a_sync_waits_for_earlier_writes_only() {
+    // A FIFO whose reader starts late: the second, large write cannot finish
+    // until then, and the sync issued between the writes must not wait for
+    // it (fsync of a FIFO fails with EINVAL, which is fine: only the order
+    // matters here).
+    let Some(io) = uring() else { return };
+    let dir = Scratch::new("barrier");
+    let Some(path) = fifo(&dir) else { return };
+    let file = io.open_file(&path, OpenOptions::existing()).unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let logged = |name: &'static str, c: Completion| {
+        let l = log.clone();
+        c.with_callback(move |o| l.lock().unwrap().push((name, o.is_ok())))
+    };
+    const BIG: usize = 4 << 20;
+    let w1 = file
+        .pwrite(
+            0,
+            Arc::new(Buffer::from_vec(vec![1; 100])),
+            logged("w1", Completion::write()),
+        )
+        .unwrap();
+    let sync = file.sync(logged("sync", Completion::sync())).unwrap();
+    let w2 = file
+        .pwrite(
+            0,
+            Arc::new(Buffer::from_vec(vec![2; BIG])),
+            logged("w2", Completion::write()),
+        )
+        .unwrap();
+    let reader = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let mut f = fs::File::open(&path).unwrap();
+            let mut got = 0;
+            let mut buf = vec![0; 1 << 16];
+            while got < 100 + BIG {
+                got += std::io::Read::read(&mut f, &mut buf).unwrap();
+            }
+        })
+    };
+    assert_eq!(io.wait(&w1), Ok(100));
+    assert!(io.wait(&sync).is_err(), "fsync of a FIFO fails");
+    assert_eq!(io.wait(&w2), Ok(BIG as i32));
+    reader.join().unwrap();
+    let order: Vec<&str> = log.lock().unwrap().iter().map(|e| e.0).collect();
+    assert_eq!(order, ["w1", "sync", "w2"], "the sync waited for a later write");
+}
+
+#[test]
 fn a_step_from_another_thread_is_refused_with_single_issuer() {
     let Some(io) = uring() else { return };
     if !io.describe().contains("SINGLE_ISSUER") {

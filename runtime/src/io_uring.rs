@@ -21,7 +21,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -531,6 +531,7 @@ impl IO for UringIO {
                 file,
                 direct: options.direct,
                 writes_in_flight: AtomicUsize::new(0),
+                next_write: AtomicU64::new(0),
             }),
         }))
     }
@@ -605,10 +606,15 @@ struct UringFile {
 struct FileHandle {
     file: fs::File,
     direct: bool,
-    /// Writes issued and not yet retired. A sync waits for them: the kernel
-    /// runs SQEs in any order, and "earlier writes" must be on the device
-    /// before a sync reports success. Changed only under the ring's lock.
+    /// Writes issued and not yet retired. A sync waits for those issued
+    /// before it: the kernel runs SQEs in any order, and "earlier writes"
+    /// must be on the device before a sync reports success. Changed only
+    /// under the ring's lock, like `next_write`.
     writes_in_flight: AtomicUsize,
+    /// The number the next write gets, so that a sync can tell the writes
+    /// issued before it (which it waits for) from later ones (which it does
+    /// not: a steady stream of writes must not postpone it forever).
+    next_write: AtomicU64,
 }
 
 impl UringFile {
@@ -635,15 +641,22 @@ impl UringFile {
             retries: 0,
             in_kernel: false,
             cancel_sent: false,
+            order: 0,
+            earlier_writes: 0,
         };
+        let mut op = op;
         let mut st = self.shared.lock();
-        let is_write = op.kind.is_write();
-        let is_sync = matches!(op.kind, OpKind::Sync(_));
-        let ud = st.insert(op);
-        if is_write {
-            self.handle.writes_in_flight.fetch_add(1, Ordering::Relaxed);
+        let h = &self.handle;
+        if op.kind.is_write() {
+            op.order = h.next_write.fetch_add(1, Ordering::Relaxed);
+            h.writes_in_flight.fetch_add(1, Ordering::Relaxed);
+        } else if matches!(op.kind, OpKind::Sync(_)) {
+            op.order = h.next_write.load(Ordering::Relaxed);
+            op.earlier_writes = h.writes_in_flight.load(Ordering::Relaxed);
         }
-        if is_sync && self.handle.writes_in_flight.load(Ordering::Relaxed) > 0 {
+        let park = op.earlier_writes > 0;
+        let ud = st.insert(op);
+        if park {
             st.parked.push(ud);
         } else {
             st.queue(Pending::Op(ud));
@@ -740,6 +753,12 @@ struct Op {
     in_kernel: bool,
     /// An async cancel has been sent for the current submission.
     cancel_sent: bool,
+    /// A write's number in its file; for a sync, the number of the first
+    /// write issued after it.
+    order: u64,
+    /// A sync: earlier writes to its file not yet retired. It is submitted
+    /// when they are.
+    earlier_writes: usize,
 }
 
 /// The iovec array of a `Writev`'s current submission.
@@ -1157,22 +1176,25 @@ impl State {
         slot.generation = slot.generation.wrapping_add(1).max(1);
         self.free.push(index);
         self.live -= 1;
-        if op.kind.is_write()
-            && op.file.writes_in_flight.fetch_sub(1, Ordering::Relaxed) == 1
-            && !self.parked.is_empty()
-        {
-            let file = op.file.clone();
-            let mut parked = std::mem::take(&mut self.parked);
-            parked.retain(|&ud| match self.slot_of(ud) {
-                Some((_, sync)) if Arc::ptr_eq(&sync.file, &file) => {
-                    self.queue(Pending::Op(ud));
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            });
-            parked.append(&mut self.parked);
-            self.parked = parked;
+        if op.kind.is_write() {
+            op.file.writes_in_flight.fetch_sub(1, Ordering::Relaxed);
+            if !self.parked.is_empty() {
+                let mut parked = std::mem::take(&mut self.parked);
+                parked.retain(|&ud| match self.slot_of(ud) {
+                    Some((_, sync)) if Arc::ptr_eq(&sync.file, &op.file) && op.order < sync.order => {
+                        sync.earlier_writes -= 1;
+                        if sync.earlier_writes > 0 {
+                            return true;
+                        }
+                        self.queue(Pending::Op(ud));
+                        false
+                    }
+                    Some(_) => true,
+                    None => false,
+                });
+                parked.append(&mut self.parked);
+                self.parked = parked;
+            }
         }
         self.reaped.push((op, outcome));
     }
@@ -1429,6 +1451,7 @@ mod tests {
                 file,
                 direct: false,
                 writes_in_flight: AtomicUsize::new(0),
+                next_write: AtomicU64::new(0),
             })
         }
     }
@@ -1468,6 +1491,8 @@ mod tests {
             retries: 0,
             in_kernel: false,
             cancel_sent: false,
+            order: 0,
+            earlier_writes: 0,
         }
     }
 
