@@ -1,0 +1,575 @@
+//! pagekv: a small storage engine written with `#[io_state_machine]`
+//! throughout, run end to end.
+//!
+//! ```text
+//! cargo run --release --example pagekv -- [--keys N] [--io blocking|uring|memory] [--quick] [--dir PATH]
+//! ```
+//!
+//! It loads N keys in key order (transactions of [`TXN_OPS`] puts, group
+//! commits of [`GROUP_TXNS`] transactions), reads them back in random
+//! order, deletes a random tenth of them, closes and reopens the store
+//! (recovery), and verifies every key: present with its value, or deleted.
+//! Each phase shows a progress line on stderr and prints its throughput;
+//! a summary ends the run. Without `--dir` the store lives in a temporary
+//! directory, removed at exit; with it, in `PATH/pagekv.db` and
+//! `PATH/pagekv.wal`, which are kept (and reused by the next run).
+//!
+//! The engine is `examples/pagekv/engine/`: fixed-size pages in one data
+//! file, a page cache, a B+tree with node splits, a write-ahead log with group
+//! commit and a checkpoint that copies logged pages into the data file in
+//! batches and truncates the log. Every I/O path is a machine driven by
+//! `IO::block`; none blocks inside.
+
+// The crash tests share the engine (`tests/pagekv_crash.rs`) and use parts
+// of its API this program does not.
+#[allow(dead_code)]
+mod engine;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use engine::{Engine, Error, Options, RecoverReport, Stats};
+use ratchet::{BackendKind, IO, io_for, parse_backend};
+
+/// Puts (or deletes) per transaction: large enough that a transaction logs
+/// each page it touches once for many keys (random deletes touch most
+/// leaves), small enough to keep the pages it pins in the cache few.
+const TXN_OPS: u64 = 5000;
+
+/// Transactions per group commit: their log writes go out together and share
+/// one sync.
+const GROUP_TXNS: u64 = 2;
+
+/// Keys without `--keys`.
+const DEFAULT_KEYS: u64 = 100_000;
+
+/// Keys with `--quick`.
+const QUICK_KEYS: u64 = 20_000;
+
+/// The most `--keys` accepts: about 1.3 GB of data files at the largest
+/// values, so a typo cannot fill the disk.
+const MAX_KEYS: u64 = 10_000_000;
+
+const USAGE: &str = "usage: pagekv [--keys N] [--io blocking|uring|memory] [--quick] [--dir PATH]";
+
+/// Command-line options.
+struct Args {
+    keys: Option<u64>,
+    io: Option<BackendKind>,
+    io_name: Option<String>,
+    quick: bool,
+    dir: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        keys: None,
+        io: None,
+        io_name: None,
+        quick: false,
+        dir: None,
+    };
+    let mut it = std::env::args_os().skip(1);
+    while let Some(flag) = it.next() {
+        let flag = flag.to_string_lossy().into_owned();
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--keys" => {
+                let raw = value("--keys")?.to_string_lossy().into_owned();
+                let n: u64 = raw
+                    .replace('_', "")
+                    .parse()
+                    .map_err(|_| format!("--keys expects a whole number, got `{raw}`"))?;
+                if n == 0 || n > MAX_KEYS {
+                    return Err(format!("--keys must be between 1 and {MAX_KEYS}, got {n}"));
+                }
+                args.keys = Some(n);
+            }
+            "--io" => {
+                let raw = value("--io")?.to_string_lossy().into_owned();
+                args.io = Some(parse_backend(&raw).map_err(|e| e.to_string())?);
+                args.io_name = Some(raw);
+            }
+            "--quick" => args.quick = true,
+            "--dir" => args.dir = Some(PathBuf::from(value("--dir")?)),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(args)
+}
+
+/// The key of item `i`: fixed width, so key order is item order.
+fn key_of(i: u64) -> Vec<u8> {
+    format!("user:{i:012}").into_bytes()
+}
+
+/// The value of item `i`: 24 to 119 bytes that name the item and then
+/// follow from it, so a value stored under the wrong key, or torn, is caught.
+fn value_of(i: u64) -> Vec<u8> {
+    let mut h = mix(i);
+    let len = 24 + (h % 96) as usize;
+    let mut v = format!("value:{i}:").into_bytes();
+    while v.len() < len {
+        h = mix(h);
+        v.push(b'a' + (h % 26) as u8);
+    }
+    v
+}
+
+/// splitmix64's finaliser: a cheap, good bijective mix.
+fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// `0..n` in a random order fixed by `seed`.
+fn shuffled(n: u64, seed: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (0..n).collect();
+    let mut s = seed;
+    for i in (1..v.len()).rev() {
+        s = mix(s);
+        let j = (s % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+    v
+}
+
+/// Whether item `i` is deleted by the delete phase: one in ten.
+fn deleted(i: u64) -> bool {
+    mix(i ^ 0xDE1E7E) % 10 == 0
+}
+
+/// A progress line on stderr, redrawn at most ten times a second, when
+/// stderr is a terminal.
+struct Progress {
+    name: &'static str,
+    total: u64,
+    start: Instant,
+    last: Instant,
+    live: bool,
+}
+
+impl Progress {
+    fn new(name: &'static str, total: u64) -> Progress {
+        let now = Instant::now();
+        let p = Progress {
+            name,
+            total,
+            start: now,
+            last: now,
+            live: std::io::stderr().is_terminal(),
+        };
+        p.draw(0);
+        p
+    }
+
+    fn tick(&mut self, done: u64) {
+        if self.live && (done == self.total || self.last.elapsed() >= Duration::from_millis(100)) {
+            self.last = Instant::now();
+            self.draw(done);
+        }
+    }
+
+    fn draw(&self, done: u64) {
+        if !self.live {
+            return;
+        }
+        let pct = if self.total == 0 {
+            100.0
+        } else {
+            done as f64 * 100.0 / self.total as f64
+        };
+        let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r  {:<8} {pct:5.1}%  {done:>10}/{:<10} {:>12} ops/s ",
+            self.name,
+            self.total,
+            group_digits(rate as u64)
+        );
+        let _ = err.flush();
+    }
+
+    /// Clears the line; returns the phase's wall time.
+    fn finish(self) -> Duration {
+        if self.live {
+            let _ = write!(std::io::stderr(), "\r{:78}\r", "");
+        }
+        self.start.elapsed()
+    }
+}
+
+/// `1234567` as `1,234,567`.
+fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// One phase's figures for the summary.
+struct PhaseResult {
+    name: &'static str,
+    ops: u64,
+    what: &'static str,
+    time: Duration,
+    note: String,
+}
+
+impl PhaseResult {
+    fn rate(&self) -> u64 {
+        (self.ops as f64 / self.time.as_secs_f64().max(1e-9)) as u64
+    }
+
+    fn print(&self) {
+        if self.ops == 1 {
+            println!(
+                "  {:<8} {:>9} {:<8} {:>8.2} s {:>18}   {}",
+                self.name,
+                "",
+                "",
+                self.time.as_secs_f64(),
+                "",
+                self.note
+            );
+            return;
+        }
+        println!(
+            "  {:<8} {:>9} {:<8} {:>8.2} s {:>12} ops/s   {}",
+            self.name,
+            self.ops,
+            self.what,
+            self.time.as_secs_f64(),
+            group_digits(self.rate()),
+            self.note
+        );
+    }
+}
+
+/// Adds the phase to an engine error.
+fn in_phase(phase: &'static str) -> impl Fn(Error) -> String {
+    move |e| format!("{phase}: {e}")
+}
+
+/// The counters of `b` minus those of `a`.
+fn delta(a: Stats, b: Stats) -> Stats {
+    Stats {
+        cache_hits: b.cache_hits - a.cache_hits,
+        cache_misses: b.cache_misses - a.cache_misses,
+        txns: b.txns - a.txns,
+        group_commits: b.group_commits - a.group_commits,
+        frames: b.frames - a.frames,
+        checkpoints: b.checkpoints - a.checkpoints,
+        pages_checkpointed: b.pages_checkpointed - a.pages_checkpointed,
+    }
+}
+
+fn write_note(s: Stats) -> String {
+    format!(
+        "{} txns, {} group commits, {} log frames, {} checkpoints",
+        s.txns, s.group_commits, s.frames, s.checkpoints
+    )
+}
+
+fn read_note(s: Stats) -> String {
+    let total = (s.cache_hits + s.cache_misses).max(1);
+    format!(
+        "{:.1}% page-cache hits, {} page reads",
+        s.cache_hits as f64 * 100.0 / total as f64,
+        s.cache_misses
+    )
+}
+
+/// Commits after every `TXN_OPS` operations and group-commits every
+/// `GROUP_TXNS` transactions.
+fn maybe_commit<I: IO>(io: &I, engine: &mut Engine, done: u64, phase: &'static str) -> Result<(), String> {
+    if done % TXN_OPS == 0 {
+        engine.commit().map_err(in_phase(phase))?;
+        if done % (TXN_OPS * GROUP_TXNS) == 0 {
+            io.block(|| engine.sync()).map_err(in_phase(phase))?;
+        }
+    }
+    Ok(())
+}
+
+/// Everything the run does, on `io`, in `dir`.
+fn run_phases<I: IO>(io: &I, dir: &Path, keys: u64, fresh: bool) -> Result<(), String> {
+    let options = Options {
+        cache_pages: 1024,
+        checkpoint_bytes: 64 << 20,
+        checkpoint_batch: 64,
+    };
+    let run_start = Instant::now();
+    let mut results: Vec<PhaseResult> = Vec::new();
+
+    // Load.
+    let (mut engine, report) = Engine::open_blocking(io, dir, true, options).map_err(in_phase("open"))?;
+    describe_open("opened", &report);
+    let before = engine.stats();
+    let mut p = Progress::new("load", keys);
+    for i in 0..keys {
+        let (k, v) = (key_of(i), value_of(i));
+        io.block(|| engine.put(&k, &v)).map_err(in_phase("load"))?;
+        maybe_commit(io, &mut engine, i + 1, "load")?;
+        p.tick(i + 1);
+    }
+    engine.commit().map_err(in_phase("load"))?;
+    let durable = io.block(|| engine.sync()).map_err(in_phase("load"))?;
+    let r = PhaseResult {
+        name: "load",
+        ops: keys,
+        what: "puts",
+        time: p.finish(),
+        note: format!(
+            "{} (durable through txn {durable})",
+            write_note(delta(before, engine.stats()))
+        ),
+    };
+    r.print();
+    results.push(r);
+
+    // Read back in another random order.
+    let before = engine.stats();
+    let order = shuffled(keys, 2);
+    let mut p = Progress::new("read", keys);
+    for (n, &i) in order.iter().enumerate() {
+        let k = key_of(i);
+        let got = io.block(|| engine.get(&k)).map_err(in_phase("read"))?;
+        if got.as_deref() != Some(value_of(i).as_slice()) {
+            return Err(format!(
+                "read: key {} has {}, expected the value just loaded",
+                String::from_utf8_lossy(&k),
+                describe_value(got.as_deref())
+            ));
+        }
+        p.tick(n as u64 + 1);
+    }
+    let r = PhaseResult {
+        name: "read",
+        ops: keys,
+        what: "gets",
+        time: p.finish(),
+        note: read_note(delta(before, engine.stats())),
+    };
+    r.print();
+    results.push(r);
+
+    // Delete a tenth, in random order.
+    let before = engine.stats();
+    let doomed: Vec<u64> = shuffled(keys, 3).into_iter().filter(|&i| deleted(i)).collect();
+    let mut p = Progress::new("delete", doomed.len() as u64);
+    for (n, &i) in doomed.iter().enumerate() {
+        let k = key_of(i);
+        let found = io.block(|| engine.delete(&k)).map_err(in_phase("delete"))?;
+        if !found {
+            return Err(format!(
+                "delete: key {} was not found",
+                String::from_utf8_lossy(&k)
+            ));
+        }
+        maybe_commit(io, &mut engine, n as u64 + 1, "delete")?;
+        p.tick(n as u64 + 1);
+    }
+    engine.commit().map_err(in_phase("delete"))?;
+    io.block(|| engine.sync()).map_err(in_phase("delete"))?;
+    let r = PhaseResult {
+        name: "delete",
+        ops: doomed.len() as u64,
+        what: "deletes",
+        time: p.finish(),
+        note: write_note(delta(before, engine.stats())),
+    };
+    r.print();
+    results.push(r);
+
+    // Close (checkpoint) and reopen (recovery).
+    let p = Progress::new("reopen", 1);
+    io.block(|| engine.checkpoint()).map_err(in_phase("close"))?;
+    let last = engine.last_durable();
+    let totals = engine.stats();
+    drop(engine);
+    let (mut engine, report) = Engine::open_blocking(io, dir, false, options).map_err(in_phase("reopen"))?;
+    if report.txn != last {
+        return Err(format!(
+            "reopen: recovered through transaction {}, but {last} was acknowledged",
+            report.txn
+        ));
+    }
+    let r = PhaseResult {
+        name: "reopen",
+        ops: 1,
+        what: "opens",
+        time: p.finish(),
+        note: format!(
+            "recovered through txn {}, {} frames replayed from the log",
+            report.txn, report.frames_replayed
+        ),
+    };
+    r.print();
+    results.push(r);
+
+    // Verify every key, in key order, then the whole tree by a scan.
+    let mut p = Progress::new("verify", keys);
+    let mut present = 0u64;
+    for i in 0..keys {
+        let k = key_of(i);
+        let got = io.block(|| engine.get(&k)).map_err(in_phase("verify"))?;
+        let want = (!deleted(i)).then(|| value_of(i));
+        if got != want {
+            return Err(format!(
+                "verify: after reopening, key {} has {}, expected {}",
+                String::from_utf8_lossy(&k),
+                describe_value(got.as_deref()),
+                describe_value(want.as_deref())
+            ));
+        }
+        present += u64::from(want.is_some());
+        p.tick(i + 1);
+    }
+    let entries = io.block(|| engine.scan()).map_err(in_phase("verify"))?;
+    if fresh && entries.len() as u64 != present {
+        return Err(format!(
+            "verify: the scan finds {} entries, {present} expected",
+            entries.len()
+        ));
+    }
+    let r = PhaseResult {
+        name: "verify",
+        ops: keys,
+        what: "gets",
+        time: p.finish(),
+        note: format!(
+            "{present} present, {} deleted, scan of {} entries in order",
+            keys - present,
+            entries.len()
+        ),
+    };
+    r.print();
+    results.push(r);
+
+    let data_pages = engine.pager.meta.page_count;
+    let all = totals;
+    println!();
+    println!("summary");
+    println!(
+        "  {keys} keys loaded, {} read back, {} deleted, {present} verified present after reopening",
+        keys,
+        keys - present
+    );
+    println!(
+        "  data file {} pages of {} bytes ({:.1} MiB); {} transactions in {} group commits, {} log frames, \
+         {} checkpoints copying {} pages",
+        data_pages,
+        engine::PAGE_SIZE,
+        (data_pages * engine::PAGE_SIZE as u64) as f64 / f64::from(1 << 20),
+        all.txns,
+        all.group_commits,
+        all.frames,
+        all.checkpoints,
+        all.pages_checkpointed
+    );
+    let ops: u64 = results.iter().map(|r| r.ops).sum();
+    println!(
+        "  {} operations in {:.2} s; every key verified",
+        ops,
+        run_start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn describe_value(v: Option<&[u8]>) -> String {
+    match v {
+        None => "no value".to_owned(),
+        Some(v) if v.len() > 40 => format!("`{}...`", String::from_utf8_lossy(&v[..40])),
+        Some(v) => format!("`{}`", String::from_utf8_lossy(v)),
+    }
+}
+
+fn describe_open(what: &str, r: &RecoverReport) {
+    if r.created {
+        println!("  {what}: created a new store");
+    } else {
+        println!(
+            "  {what}: existing store at txn {}, {} transactions replayed from the log",
+            r.txn, r.txns_replayed
+        );
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let keys = args
+        .keys
+        .unwrap_or(if args.quick { QUICK_KEYS } else { DEFAULT_KEYS });
+    let io: Arc<dyn IO> = io_for(args.io).map_err(|e| format!("cannot set up the I/O backend: {e}"))?;
+    let backend = match (&args.io_name, args.io) {
+        (Some(name), _) => name.clone(),
+        (None, _) => "default (io_uring where available, else blocking)".to_owned(),
+    };
+    let memory = args.io == Some(BackendKind::Memory);
+    // The temporary directory lives until the end of the run.
+    let mut _temp = None;
+    let (dir, fresh) = match &args.dir {
+        Some(dir) if memory => (dir.clone(), true),
+        Some(dir) => {
+            match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(format!("{} is not a directory", dir.display())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(format!("directory does not exist: {}", dir.display()));
+                }
+                Err(e) => return Err(format!("cannot use directory {}: {e}", dir.display())),
+            }
+            let fresh = !dir.join(engine::DATA_FILE).exists();
+            (dir.clone(), fresh)
+        }
+        None if memory => (PathBuf::from("/pagekv"), true),
+        None => {
+            let t = tempfile::Builder::new()
+                .prefix("pagekv-")
+                .tempdir()
+                .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+            let path = t.path().to_owned();
+            _temp = Some(t);
+            (path, true)
+        }
+    };
+    println!(
+        "pagekv: {keys} keys, {backend} I/O, store in {}{}",
+        dir.display(),
+        if fresh { "" } else { " (existing store)" }
+    );
+    run_phases(&io, &dir, keys, fresh)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(msg) if msg.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("pagekv: {msg}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pagekv: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
