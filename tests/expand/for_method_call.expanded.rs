@@ -101,15 +101,39 @@ impl Pager {
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::For { mut __ratchet_iter0 } => {
-                    match ::ratchet::__private::Iterator::next(&mut __ratchet_iter0) {
-                        ::ratchet::__private::Some(i) => {
-                            __ratchet_pc = __RatchetPc::CallFreePage {
-                                __ratchet_iter0,
-                                i,
-                            };
-                        }
-                        ::ratchet::__private::None => {
-                            return ::ratchet::__private::done(Ok(n));
+                    '__ratchet_again: loop {
+                        match ::ratchet::__private::Iterator::next(
+                            &mut __ratchet_iter0,
+                        ) {
+                            ::ratchet::__private::Some(i) => {
+                                let __ratchet_call = self.free_page(i);
+                                let __ratchet_r2 = match __ratchet_call {
+                                    ::ratchet::__private::Ok(
+                                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                                    ::ratchet::__private::Ok(
+                                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                    ) => {
+                                        self.clear_state = ClearState::FreePage {
+                                            __ratchet_iter0,
+                                            i,
+                                        };
+                                        return ::ratchet::__private::Ok(
+                                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                        );
+                                    }
+                                    ::ratchet::__private::Err(__ratchet_err) => {
+                                        ::ratchet::__private::Err(__ratchet_err)
+                                    }
+                                };
+                                __ratchet_r2?;
+                                {
+                                    continue '__ratchet_again;
+                                }
+                            }
+                            ::ratchet::__private::None => {
+                                return ::ratchet::__private::done(Ok(n));
+                            }
                         }
                     }
                 }

@@ -239,7 +239,41 @@ pub fn get(
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
                 let mut sub: LookupState = LookupState::default();
-                __ratchet_pc = __RatchetPc::CallLookup { sub };
+                let __ratchet_call = lookup(&mut sub, c, key);
+                let __ratchet_r1 = match __ratchet_call {
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                    ) => {
+                        *st = GetState::Lookup { sub };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        );
+                    }
+                    ::ratchet::__private::Err(__ratchet_err) => {
+                        ::ratchet::__private::Err(__ratchet_err)
+                    }
+                };
+                let Some(v): Option<u32> = __ratchet_r1? else {
+                    return ::ratchet::__private::done(Ok(0));
+                };
+                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    *st = GetState::C {
+                        v,
+                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
+                    };
+                    return ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(
+                            ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                        ),
+                    );
+                }
+                let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_r3?;
+                return ::ratchet::__private::done(Ok(v));
             }
             #[allow(unused_mut)]
             __RatchetPc::CallLookup { mut sub } => {

@@ -246,7 +246,78 @@ pub fn classify(
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
                 let mut sub: KindState = KindState::default();
-                __ratchet_pc = __RatchetPc::CallKind { sub };
+                let __ratchet_call = kind(&mut sub, c);
+                let __ratchet_r2 = match __ratchet_call {
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                    ) => {
+                        *st = ClassifyState::Kind { sub };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        );
+                    }
+                    ::ratchet::__private::Err(__ratchet_err) => {
+                        ::ratchet::__private::Err(__ratchet_err)
+                    }
+                };
+                match __ratchet_r2? {
+                    0 => {
+                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            *st = ClassifyState::C {
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(
+                                    ::ratchet::__private::IOCompletions::from(__ratchet_c),
+                                ),
+                            );
+                        }
+                        let __ratchet_r4 = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
+                        );
+                        __ratchet_r4?;
+                        let __ratchet_v1 = 10;
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
+                        };
+                    }
+                    1 => {
+                        let __ratchet_call = kind(&mut sub, c);
+                        let __ratchet_r5 = match __ratchet_call {
+                            ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::Done(__ratchet_done),
+                            ) => ::ratchet::__private::Ok(__ratchet_done),
+                            ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(__ratchet_io),
+                            ) => {
+                                *st = ClassifyState::Kind2 { sub };
+                                return ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                );
+                            }
+                            ::ratchet::__private::Err(__ratchet_err) => {
+                                ::ratchet::__private::Err(__ratchet_err)
+                            }
+                        };
+                        let k = __ratchet_r5?;
+                        let __ratchet_v1 = u32::from(k) + 20;
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
+                        };
+                    }
+                    n => {
+                        let __ratchet_v1 = u32::from(n);
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
+                        };
+                    }
+                }
             }
             #[allow(unused_mut)]
             __RatchetPc::CallKind { mut sub } => {
@@ -292,7 +363,28 @@ pub fn classify(
                         };
                     }
                     1 => {
-                        __ratchet_pc = __RatchetPc::CallKind2 { sub };
+                        let __ratchet_call = kind(&mut sub, c);
+                        let __ratchet_r5 = match __ratchet_call {
+                            ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::Done(__ratchet_done),
+                            ) => ::ratchet::__private::Ok(__ratchet_done),
+                            ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(__ratchet_io),
+                            ) => {
+                                *st = ClassifyState::Kind2 { sub };
+                                return ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                );
+                            }
+                            ::ratchet::__private::Err(__ratchet_err) => {
+                                ::ratchet::__private::Err(__ratchet_err)
+                            }
+                        };
+                        let k = __ratchet_r5?;
+                        let __ratchet_v1 = u32::from(k) + 20;
+                        __ratchet_pc = __RatchetPc::EndMatch {
+                            __ratchet_v1,
+                        };
                     }
                     n => {
                         let __ratchet_v1 = u32::from(n);

@@ -213,7 +213,43 @@ pub fn fill_twice(
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
                 let mut sub: FillState = FillState::default();
-                __ratchet_pc = __RatchetPc::CallFill { sub };
+                let __ratchet_call = fill(&mut sub, c, 1);
+                let __ratchet_r1 = match __ratchet_call {
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                    ) => {
+                        *st = FillTwiceState::Fill { sub };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        );
+                    }
+                    ::ratchet::__private::Err(__ratchet_err) => {
+                        ::ratchet::__private::Err(__ratchet_err)
+                    }
+                };
+                let a: u8 = __ratchet_r1?;
+                let __ratchet_call = fill(&mut sub, c, 2);
+                let __ratchet_r3 = match __ratchet_call {
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                    ) => {
+                        *st = FillTwiceState::Fill2 { sub, a };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        );
+                    }
+                    ::ratchet::__private::Err(__ratchet_err) => {
+                        ::ratchet::__private::Err(__ratchet_err)
+                    }
+                };
+                let b: u8 = __ratchet_r3?;
+                return ::ratchet::__private::done(Ok(u16::from(a) + u16::from(b)));
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill { mut sub } => {
@@ -235,7 +271,25 @@ pub fn fill_twice(
                     }
                 };
                 let a: u8 = __ratchet_r1?;
-                __ratchet_pc = __RatchetPc::CallFill2 { sub, a };
+                let __ratchet_call = fill(&mut sub, c, 2);
+                let __ratchet_r3 = match __ratchet_call {
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::Done(__ratchet_done),
+                    ) => ::ratchet::__private::Ok(__ratchet_done),
+                    ::ratchet::__private::Ok(
+                        ::ratchet::__private::IOResult::IO(__ratchet_io),
+                    ) => {
+                        *st = FillTwiceState::Fill2 { sub, a };
+                        return ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        );
+                    }
+                    ::ratchet::__private::Err(__ratchet_err) => {
+                        ::ratchet::__private::Err(__ratchet_err)
+                    }
+                };
+                let b: u8 = __ratchet_r3?;
+                return ::ratchet::__private::done(Ok(u16::from(a) + u16::from(b)));
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill2 { mut sub, a } => {

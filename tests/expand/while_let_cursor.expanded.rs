@@ -215,7 +215,33 @@ pub fn sum(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut total } => {
-                __ratchet_pc = __RatchetPc::CallNext { total };
+                '__ratchet_again: loop {
+                    let __ratchet_call = cursor.next();
+                    let __ratchet_r1 = match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => ::ratchet::__private::Ok(__ratchet_done),
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            *st = SumState::Next { total };
+                            return ::ratchet::__private::Ok(
+                                ::ratchet::__private::IOResult::IO(__ratchet_io),
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
+                    };
+                    if let Some(row) = __ratchet_r1? {
+                        total += row;
+                        {
+                            continue '__ratchet_again;
+                        }
+                    } else {
+                        return ::ratchet::__private::done(Ok(total));
+                    }
+                }
             }
             #[allow(unused_mut)]
             __RatchetPc::CallNext { mut total } => {

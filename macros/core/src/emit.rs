@@ -65,6 +65,10 @@ struct Emitter<'a> {
     dup_depth: std::cell::Cell<u32>,
     /// The names in scope where each enclosing duplication happens.
     dup_scopes: std::cell::RefCell<Vec<BTreeSet<String>>>,
+    /// The block each jump leaves.
+    jump_src: Vec<BlockId>,
+    /// Blocks that start with a `call_io!` (resumes re-enter them).
+    call_blocks: Vec<bool>,
 }
 
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
@@ -88,11 +92,27 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         in_self_loop: std::cell::Cell::new(false),
         dup_depth: std::cell::Cell::new(0),
         dup_scopes: std::cell::RefCell::new(Vec::new()),
+        jump_src: Vec::new(),
+        call_blocks: Vec::new(),
     };
+    let mut jump_src = vec![0; g.jumps.len()];
+    for (b, blk) in g.blocks.iter().enumerate() {
+        for &j in &blk.jumps {
+            if let Some(slot) = jump_src.get_mut(j) {
+                *slot = b;
+            }
+        }
+    }
+    let mut call_blocks = vec![false; g.blocks.len()];
+    for s in g.susps.iter().filter(|s| s.kind == SiteKind::Call) {
+        call_blocks[s.block] = true;
+    }
     let (inline, scope_at) = e.plan_inline();
     let e = Emitter {
         inline,
         scope_at,
+        jump_src,
+        call_blocks,
         ..e
     };
     let state = e.state_enum();
@@ -675,6 +695,22 @@ impl Emitter<'_> {
             self.self_jump.set(true);
             let again = syn::Lifetime::new("'__ratchet_again", Span::mixed_site());
             return quote!({ continue #again; });
+        }
+        let src = self.jump_src.get(j).copied().unwrap_or(0);
+        if jump.tail
+            && jump.value.is_none()
+            && self.call_blocks.get(target).copied().unwrap_or(false)
+            && self.may_duplicate(src, target)
+        {
+            // A `call_io!` reached from here runs in place; a resume
+            // re-enters it through its own arm.
+            self.dup_depth.set(self.dup_depth.get() + 1);
+            let here = self.scope_at.get(src).cloned().unwrap_or_default();
+            self.dup_scopes.borrow_mut().push(here);
+            let code = self.block_code(target);
+            self.dup_scopes.borrow_mut().pop();
+            self.dup_depth.set(self.dup_depth.get() - 1);
+            return code;
         }
         let assign = quote!(#pc = #pce::#v { #(#fields),* };);
         let body = match value {
