@@ -667,18 +667,19 @@ impl UringFile {
 
 impl File for UringFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let buf = match read_buffer_of(&c) {
-            Ok(buf) => buf,
+        let checked = match c.read_buffer() {
+            Some(buf) => self.check(pos, &[buf]).map(|()| buf.is_empty()),
+            None => read_buffer_of(&c).map(|_| false),
+        };
+        let empty = match checked {
+            Ok(empty) => empty,
             Err(err) => return reject(c, err),
         };
-        if let Err(err) = self.check(pos, &[&buf]) {
-            return reject(c, err);
-        }
-        if buf.is_empty() {
+        if empty {
             c.complete(0);
             return Ok(c);
         }
-        self.issue(c, OpKind::Read(buf), pos)
+        self.issue(c, OpKind::Read, pos)
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
@@ -774,9 +775,9 @@ unsafe impl Send for IoVecs {}
 /// the kernel reads from or writes into them, so they must outlive it even
 /// when the user has dropped every handle.
 enum OpKind {
-    /// Also owned by the completion; held here too so the slot alone shows
-    /// what the kernel may touch.
-    Read(Arc<Buffer>),
+    /// Into the completion's own buffer (`Completion::read` owns it), which
+    /// the slot holds through its `InFlight` guard: no second handle needed.
+    Read,
     Write(Arc<Buffer>),
     /// Boxed, so that the common operations stay small to move around.
     Writev(Box<Vectored>),
@@ -814,7 +815,12 @@ impl Op {
         let fd = types::Fd(self.file.file.as_raw_fd());
         let pos = self.pos + self.done as u64;
         let entry = match &mut self.kind {
-            OpKind::Read(buf) => {
+            OpKind::Read => {
+                let Some(buf) = self.guard.completion().read_buffer() else {
+                    // Unreachable: `pread` only issues read completions. A
+                    // no-op ends the read with what it has.
+                    return opcode::Nop::new().build().user_data(user_data);
+                };
                 let n = (buf.len() - self.done).min(MAX_TRANSFER);
                 opcode::Read::new(fd, buf.as_mut_ptr().wrapping_add(self.done), n as u32)
                     .offset(pos)
@@ -1005,8 +1011,9 @@ impl State {
     fn push_entry(&mut self, entry: &squeue::Entry) -> bool {
         // SAFETY: every address in `entry` (buffer, iovec array) points into
         // memory owned by the operation's slot (`Arc<Buffer>`s whose storage
-        // never moves, the slot's own iovec `Vec` which is not touched until
-        // the CQE), and its descriptor is kept open by the slot's
+        // never moves: a write's own, a read's through the completion that
+        // the slot's `InFlight` guard holds; the slot's own iovec `Vec`,
+        // which is not touched until the CQE), and its descriptor is kept open by the slot's
         // `Arc<FileHandle>`. A slot is freed only when its CQE has been
         // reaped (or, on drop, when the ring is drained or the slots leaked),
         // so all of it outlives the kernel's use. Cancel entries carry no
@@ -1145,8 +1152,10 @@ impl State {
                 // With `O_DIRECT` only EOF stops a read short of a block
                 // boundary, and asking again from an unaligned offset would
                 // fail with `EINVAL` rather than return 0.
-                OpKind::Read(buf)
-                    if n == 0 || done >= buf.len() || (op.file.direct && done % DIRECT_IO_ALIGN != 0) =>
+                OpKind::Read
+                    if n == 0
+                        || done >= op.guard.completion().read_buffer().map_or(0, |b| b.len())
+                        || (op.file.direct && done % DIRECT_IO_ALIGN != 0) =>
                 {
                     Some(Ok(done as i32))
                 }
@@ -1506,7 +1515,7 @@ mod tests {
         for res in [-libc::EAGAIN, -libc::EINTR] {
             let buf = Arc::new(Buffer::new(8192));
             let c = Completion::read(buf.clone());
-            fake_cqe(&io, op(f.handle(), &c, OpKind::Read(buf.clone()), 0), res);
+            fake_cqe(&io, op(f.handle(), &c, OpKind::Read, 0), res);
             assert!(!c.finished(), "an {res} CQE must not finish the read");
             assert_eq!(io.wait(&c), Ok(8192));
             assert_eq!(buf.to_vec(), data(8192));
@@ -1525,7 +1534,7 @@ mod tests {
         // at offset 100 + 100, into the buffer from byte 100 on.
         let buf = Arc::new(Buffer::from_vec(vec![0xEE; 10_000]));
         let c = Completion::read(buf.clone());
-        fake_cqe(&io, op(f.handle(), &c, OpKind::Read(buf.clone()), 100), 100);
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Read, 100), 100);
         assert_eq!(io.wait(&c), Ok(9_900), "continued up to EOF");
         let got = buf.to_vec();
         assert!(
