@@ -22,6 +22,16 @@ struct Iterator;
 
 type R<T> = ::std::result::Result<IOResult<T>, CompletionError>;
 
+// `crate = path` (rule 14): the runtime reached under another name.
+extern crate ratchet as renamed;
+
+#[io_state_machine(state = st, crate = ::renamed)]
+fn via_renamed_crate(st: &mut ViaRenamedCrateState, c: &Completion) -> R<u8> {
+    let k: u8 = 3;
+    yield_io!(c.clone())?;
+    ::std::result::Result::Ok(k)
+}
+
 #[io_state_machine(state = st)]
 fn leaf(st: &mut LeafState, c: &Completion, n: u32) -> R<u32> {
     let a: u32 = n;
@@ -88,6 +98,12 @@ fn hygienic_machines_run() {
         r = m.step(&c);
     }
     ::std::assert!(::std::matches!(r, ::std::result::Result::Ok(IOResult::Done(0))));
+    let mut v = ViaRenamedCrateState::default();
+    let mut r = via_renamed_crate(&mut v, &c);
+    while ::std::matches!(r, ::std::result::Result::Ok(IOResult::IO(_))) {
+        r = via_renamed_crate(&mut v, &c);
+    }
+    ::std::assert!(::std::matches!(r, ::std::result::Result::Ok(IOResult::Done(3))));
     let p = Completion::pending();
     ::std::assert!(::std::matches!(
         m.step(&p),

@@ -894,3 +894,53 @@ fn generic_free_function() {
         assert!(st.is_idle());
     }
 }
+
+// A `for` over a typed local that is not a range: the stored iterator is
+// `<Vec<u32> as IntoIterator>::IntoIter`, not the vector.
+#[io_state_machine(state = st)]
+fn drain(st: &mut DrainState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let items: Vec<u32> = vec![4, 5, 6];
+    let mut sum: u32 = 0;
+    for x in items {
+        yield_io!(dev.op())?;
+        trace.push(x);
+        sum += x;
+    }
+    Ok(sum)
+}
+
+#[test]
+fn for_over_typed_vector() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = DrainState::default();
+        let (r, trace, _) = drive(&dev, |t| drain(&mut st, &dev, t));
+        assert_eq!(r, Ok(15));
+        assert_eq!(trace, [4, 5, 6]);
+        assert!(st.is_idle());
+    }
+}
+
+// Rule 10: `Debug` names the suspension point by file:line and source, and
+// the locals stored there.
+const WAITER_LINE: u32 = line!() + 4;
+#[io_state_machine(state = st)]
+fn waiter(st: &mut WaiterState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let n: u32 = 1;
+    yield_io!(dev.op())?;
+    trace.push(n);
+    Ok(n)
+}
+
+#[test]
+fn debug_shows_where_and_what() {
+    let dev = Dev::new(Schedule::Deferred);
+    let mut st = WaiterState::default();
+    assert_eq!(format!("{st:?}"), "Idle");
+    let mut t = Vec::new();
+    assert!(!waiter(&mut st, &dev, &mut t).unwrap().is_done());
+    assert_eq!(
+        format!("{st:?}"),
+        format!("Op at tests/machines.rs:{WAITER_LINE} `yield_io!(dev.op())`, storing [n]")
+    );
+}

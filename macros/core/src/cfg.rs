@@ -1011,15 +1011,26 @@ impl Builder<'_> {
     fn lower_for(&mut self, f: &syn::ExprForLoop, dest: Dest) {
         self.ensure_alive();
         scan::reject_expr(self.cx, &f.expr);
-        let (iter_ty, _, _) = self.derive(&f.expr);
-        let elem_ty = iter_ty.as_ref().and_then(range_elem);
+        let (expr_ty, _, _) = self.derive(&f.expr);
+        let p = self.private.clone();
+        let elem_ty = expr_ty
+            .as_ref()
+            .and_then(|t| range_elem(t).or_else(|| syn::parse2(quote!(<#t as #p::IntoIterator>::Item)).ok()));
+        // What the loop stores is the iterator of the expression, which for
+        // a typed local `v: Vec<T>` is not `Vec<T>`.
+        let iter_ty = expr_ty.and_then(|t| {
+            if range_elem(&t).is_some() {
+                Some(t)
+            } else {
+                syn::parse2(quote!(<#t as #p::IntoIterator>::IntoIter)).ok()
+            }
+        });
         let it = self.synth("iter", iter_ty);
         self.g.bindings[it].mutable = true;
         self.g.bindings[it].for_iter = true;
         self.g.bindings[it].decl_span = f.for_token.span;
         let uses = scan::free_vars_expr(&f.expr);
         let uses = self.resolve(uses);
-        let p = self.private.clone();
         let mut e2 = (*f.expr).clone();
         let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), Vec::new());
         let itid = self.g.bindings[it].ident.clone();
