@@ -81,33 +81,33 @@ impl Machine {
 
 #[test]
 fn hygienic_machines_run() {
-    let c = Completion::ready();
+    let ready = Completion::ready();
     let mut st = BranchyState::default();
-    let mut r = branchy(&mut st, &c, 4).unwrap();
+    let mut r = branchy(&mut st, &ready, 4).unwrap();
     while !r.is_done() {
-        r = branchy(&mut st, &c, 4).unwrap();
+        r = branchy(&mut st, &ready, 4).unwrap();
     }
     ::std::assert!(::std::matches!(r, IOResult::Done(4)));
     ::std::assert!(st.is_idle());
-    let mut m = Machine {
+    let mut machine = Machine {
         step_state: StepState::default(),
         count: 0,
     };
-    let mut r = m.step(&c);
+    let mut r = machine.step(&ready);
     while ::std::matches!(r, ::std::result::Result::Ok(IOResult::IO(_))) {
-        r = m.step(&c);
+        r = machine.step(&ready);
     }
     ::std::assert!(::std::matches!(r, ::std::result::Result::Ok(IOResult::Done(0))));
-    let mut v = ViaRenamedCrateState::default();
-    let mut r = via_renamed_crate(&mut v, &c);
+    let mut renamed_state = ViaRenamedCrateState::default();
+    let mut r = via_renamed_crate(&mut renamed_state, &ready);
     while ::std::matches!(r, ::std::result::Result::Ok(IOResult::IO(_))) {
-        r = via_renamed_crate(&mut v, &c);
+        r = via_renamed_crate(&mut renamed_state, &ready);
     }
     ::std::assert!(::std::matches!(r, ::std::result::Result::Ok(IOResult::Done(3))));
-    let p = Completion::pending();
+    let pending = Completion::pending();
     ::std::assert!(::std::matches!(
-        m.step(&p),
+        machine.step(&pending),
         ::std::result::Result::Ok(IOResult::IO(_))
     ));
-    ::std::assert!(!::std::format!("{:?}", m.step_state).is_empty());
+    ::std::assert!(!::std::format!("{:?}", machine.step_state).is_empty());
 }
