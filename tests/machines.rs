@@ -944,3 +944,159 @@ fn debug_shows_where_and_what() {
         format!("Op at tests/machines.rs:{WAITER_LINE} `yield_io!(dev.op())`, storing [n]")
     );
 }
+
+// ---------------------------------------------------------------------------
+// Rule 11 for every machine above: make each of its operations fail in
+// turn, under every schedule; whatever the outcome, the state is idle
+// afterwards, and an `Err` run ran a prefix of the successful trace plus, at
+// most, its own error handling.
+
+macro_rules! err_sweep {
+    ($name:literal, |$dev:ident, $t:ident| $setup:block, $call:expr, $idle:expr) => {{
+        let mut runs = 0usize;
+        for s in SCHEDULES {
+            let $dev = Dev::new(s);
+            #[allow(unused_mut)]
+            let mut state = $setup;
+            let (ok, full, _) = drive(&$dev, |$t| $call(&mut state, &$dev, $t));
+            assert!(ok.is_ok(), "{} {s:?}", $name);
+            assert!($idle(&state), "{} {s:?}: not idle after Done", $name);
+            let ops = $dev.issued();
+            for fail in 0..ops {
+                let $dev = Dev::new(s);
+                $dev.fail_op(fail);
+                #[allow(unused_mut)]
+                let mut state = $setup;
+                let (r, trace, _) = drive(&$dev, |$t| $call(&mut state, &$dev, $t));
+                runs += 1;
+                assert!(
+                    $idle(&state),
+                    "{} {s:?} op {fail} failed: not idle after {}",
+                    $name,
+                    if r.is_ok() { "Done" } else { "Err" }
+                );
+                if r.is_err() {
+                    let common = full.iter().zip(&trace).take_while(|(a, b)| a == b).count();
+                    assert!(
+                        trace.len() - common <= 1,
+                        "{} {s:?} op {fail}: {trace:?} is not a prefix of {full:?}",
+                        $name
+                    );
+                }
+            }
+        }
+        runs
+    }};
+}
+
+#[test]
+fn every_machine_is_idle_after_err() {
+    let mut runs = 0usize;
+    let pages = [3, u64::MAX, 0, 1];
+    runs += err_sweep!(
+        "chain_walk",
+        |dev, t| { ChainWalkState::default() },
+        |st: &mut ChainWalkState, dev: &Dev, t: &mut Vec<String>| chain_walk(st, dev, &pages, 0, t),
+        ChainWalkState::is_idle
+    );
+    runs += err_sweep!(
+        "drop_all",
+        |dev, t| { Pager::default() },
+        |p: &mut Pager, dev: &Dev, t: &mut Vec<String>| p.drop_all(dev, 3, t),
+        |p: &Pager| p.drop_state.is_idle() && p.free_state.is_idle()
+    );
+    runs += err_sweep!(
+        "outer_fill",
+        |dev, t| { OuterFillState::default() },
+        |st: &mut OuterFillState, dev: &Dev, t: &mut Vec<String>| outer_fill(st, dev, t),
+        OuterFillState::is_idle
+    );
+    runs += err_sweep!(
+        "write_batches",
+        |dev, t| { WriteBatchesState::default() },
+        |st: &mut WriteBatchesState, dev: &Dev, t: &mut Vec<String>| write_batches(st, dev, 2, 3, t),
+        WriteBatchesState::is_idle
+    );
+    runs += err_sweep!(
+        "scan",
+        |dev, t| {
+            (
+                ScanState::default(),
+                Cursor {
+                    pos: 0,
+                    len: 3,
+                    next_state: NextState::default(),
+                },
+            )
+        },
+        |s: &mut (ScanState, Cursor), dev: &Dev, t: &mut Vec<String>| scan(&mut s.0, dev, &mut s.1, t),
+        |s: &(ScanState, Cursor)| s.0.is_idle() && s.1.next_state.is_idle()
+    );
+    for k in 0..3u8 {
+        runs += err_sweep!(
+            "matcher",
+            |dev, t| { MatcherState::default() },
+            |st: &mut MatcherState, dev: &Dev, t: &mut Vec<String>| matcher(st, dev, k, t),
+            MatcherState::is_idle
+        );
+    }
+    runs += err_sweep!(
+        "shadowing",
+        |dev, t| { ShadowingState::default() },
+        |st: &mut ShadowingState, dev: &Dev, t: &mut Vec<String>| shadowing(st, dev, t),
+        ShadowingState::is_idle
+    );
+    runs += err_sweep!(
+        "collect",
+        |dev, t| {
+            Tree {
+                keys: vec![1u8, 2, 3],
+                collect_state: CollectState::default(),
+            }
+        },
+        |tr: &mut Tree<u8>, dev: &Dev, t: &mut Vec<String>| tr.collect(dev, t),
+        |tr: &Tree<u8>| tr.collect_state.is_idle()
+    );
+    let names = vec!["n".to_owned()];
+    runs += err_sweep!(
+        "positions",
+        |dev, t| { PositionsState::default() },
+        |st: &mut PositionsState, dev: &Dev, t: &mut Vec<String>| positions(st, dev, 5, &names, t),
+        PositionsState::is_idle
+    );
+    runs += err_sweep!(
+        "touch",
+        |dev, t| {
+            Store {
+                config: Config {
+                    label: "c".to_owned(),
+                    limit: 1,
+                },
+                log: Vec::new(),
+                touch_state: TouchState::default(),
+            }
+        },
+        |s: &mut Store, dev: &Dev, t: &mut Vec<String>| s.touch(dev, &names, t),
+        |s: &Store| s.touch_state.is_idle()
+    );
+    runs += err_sweep!(
+        "scoped",
+        |dev, t| { ScopedState::default() },
+        |st: &mut ScopedState, dev: &Dev, t: &mut Vec<String>| scoped(st, dev, 5, t),
+        ScopedState::is_idle
+    );
+    runs += err_sweep!(
+        "sum_all",
+        |dev, t| { SumAllState::<u8>::default() },
+        |st: &mut SumAllState<u8>, dev: &Dev, t: &mut Vec<u64>| sum_all(st, dev, &[1u8, 2], t),
+        SumAllState::is_idle
+    );
+    runs += err_sweep!(
+        "drain",
+        |dev, t| { DrainState::default() },
+        |st: &mut DrainState, dev: &Dev, t: &mut Vec<u32>| drain(st, dev, t),
+        DrainState::is_idle
+    );
+    assert!(runs > 300, "only {runs} failing runs");
+    println!("{runs} failing runs");
+}
