@@ -1100,3 +1100,66 @@ fn every_machine_is_idle_after_err() {
     assert!(runs > 300, "only {runs} failing runs");
     println!("{runs} failing runs");
 }
+
+// ---------------------------------------------------------------------------
+// The example of DESIGN.md, verbatim, on the in-memory and deferred backends.
+
+mod design_example {
+    use std::sync::Arc;
+
+    use ratchet::{Buffer, Completion, CompletionError, File, IOResult, io_state_machine, yield_io};
+
+    #[derive(Debug)]
+    pub struct Error(#[allow(dead_code)] CompletionError);
+
+    impl From<CompletionError> for Error {
+        fn from(e: CompletionError) -> Self {
+            Error(e)
+        }
+    }
+
+    #[io_state_machine(state = st)]
+    pub fn copy_pages(
+        st: &mut CopyPagesState,
+        src: &dyn File,
+        dst: &dyn File,
+        n: u64,
+    ) -> Result<IOResult<u64>, Error> {
+        let mut i: u64 = 0;
+        while i < n {
+            let buf: Arc<Buffer> = Arc::new(Buffer::new(4096));
+            yield_io!(src.pread(i * 4096, Completion::read(buf.clone()))?)?;
+            yield_io!(dst.pwrite(i * 4096, buf, Completion::write())?)?;
+            i += 1;
+        }
+        Ok(n)
+    }
+}
+
+fn copy_on<I: ratchet::IO + 'static>(io: &I) {
+    use ratchet::{Buffer, OpenOptions};
+    use std::sync::Arc;
+    let src = io.open_file("/src".as_ref(), OpenOptions::new()).unwrap();
+    let dst = io.open_file("/dst".as_ref(), OpenOptions::new()).unwrap();
+    let data: Vec<u8> = (0..3 * 4096).map(|i| (i % 251) as u8).collect();
+    let w = src
+        .pwrite(0, Arc::new(Buffer::from_vec(data.clone())), Completion::write())
+        .unwrap();
+    io.wait(&w).unwrap();
+    let mut st = design_example::CopyPagesState::default();
+    let n = io
+        .block(|| design_example::copy_pages(&mut st, &*src, &*dst, 3))
+        .unwrap();
+    assert_eq!(n, 3);
+    assert!(st.is_idle());
+    let back = Arc::new(Buffer::new(3 * 4096));
+    let r = dst.pread(0, Completion::read(back.clone())).unwrap();
+    io.wait(&r).unwrap();
+    assert_eq!(back.to_vec(), data);
+}
+
+#[test]
+fn design_example_copies_pages() {
+    copy_on(&ratchet::MemoryIO::new());
+    copy_on(&ratchet::DeferredIO::new(ratchet::MemoryIO::new()));
+}
