@@ -396,7 +396,7 @@ impl FreeVars {
     }
 }
 
-/// `"{x} and {y:?} but not {{z}} or {0}"` -> `["x", "y"]`.
+/// `"{x} and {y:?} but not {{z}} or {0}, {w:>width$}"` -> `["x", "y", "w", "width"]`.
 pub fn format_captures(lit: &str) -> Vec<String> {
     if !(lit.starts_with('"') || lit.starts_with("r\"") || lit.starts_with("r#")) {
         return Vec::new();
@@ -426,6 +426,24 @@ pub fn format_captures(lit: &str) -> Vec<String> {
                 && matches!(chars.get(j), Some('}' | ':'))
             {
                 out.push(name);
+            }
+            // Width and precision arguments: `{x:>width$.prec$}`.
+            if chars.get(j) == Some(&':') {
+                let mut word = String::new();
+                while let Some(&c) = chars.get(j) {
+                    if c == '}' {
+                        break;
+                    }
+                    if c.is_alphanumeric() || c == '_' {
+                        word.push(c);
+                    } else {
+                        if c == '$' && !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit()) {
+                            out.push(std::mem::take(&mut word));
+                        }
+                        word.clear();
+                    }
+                    j += 1;
+                }
             }
             i = j;
         } else {
@@ -697,5 +715,36 @@ fn bare_macro_idents(ts: &TokenStream, out: &mut Vec<syn::Ident>) {
             TokenTree::Group(g) => bare_macro_idents(&g.stream(), out),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_captures, tidy};
+
+    #[test]
+    fn captures() {
+        assert_eq!(
+            format_captures(r#""{x} and {y:?} but not {{z}} or {0}""#),
+            ["x", "y"]
+        );
+        assert_eq!(
+            format_captures(r#""{w:>width$.prec$} {v:1$}""#),
+            ["w", "width", "prec", "v"]
+        );
+        assert!(format_captures("'c'").is_empty());
+    }
+
+    #[test]
+    fn tidies_token_text() {
+        assert_eq!(
+            tidy("yield_io ! (src . pread (i , c) ?)"),
+            "yield_io!(src.pread(i, c)?)"
+        );
+        assert_eq!(
+            tidy("call_io ! (self . free_page (dev , i))"),
+            "call_io!(self.free_page(dev, i))"
+        );
+        assert_eq!(tidy("yield_io ! (a :: b (x))"), "yield_io!(a::b(x))");
     }
 }
