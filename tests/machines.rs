@@ -1163,3 +1163,25 @@ fn design_example_copies_pages() {
     copy_on(&ratchet::MemoryIO::new());
     copy_on(&ratchet::DeferredIO::new(ratchet::MemoryIO::new()));
 }
+
+// The body may shadow the state parameter's name: the state still goes to
+// the parameter.
+#[io_state_machine(state = st)]
+fn shadows_state(st: &mut ShadowsStateState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let st: u32 = 40;
+    yield_io!(dev.op())?;
+    trace.push(st);
+    Ok(st + 2)
+}
+
+#[test]
+fn state_parameter_may_be_shadowed() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut state = ShadowsStateState::default();
+        let (r, trace, _) = drive(&dev, |t| shadows_state(&mut state, &dev, t));
+        assert_eq!(r, Ok(42));
+        assert_eq!(trace, [40]);
+        assert!(state.is_idle());
+    }
+}

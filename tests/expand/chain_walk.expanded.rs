@@ -88,8 +88,9 @@ pub fn walk(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             WalkState::Read { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -100,7 +101,7 @@ pub fn walk(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         WalkState::Idle => __RatchetPc::Start {},
         WalkState::Read { page, hops, __completion: __ratchet_c } => {
             __RatchetPc::AfterRead {
@@ -123,7 +124,7 @@ pub fn walk(
                 '__ratchet_again: loop {
                     let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = WalkState::Read {
+                        *__ratchet_state = WalkState::Read {
                             page,
                             hops,
                             __completion: ::ratchet::__private::Clone::clone(

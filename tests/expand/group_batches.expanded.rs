@@ -80,8 +80,9 @@ pub fn flush(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             FlushState::All { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -92,7 +93,7 @@ pub fn flush(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FlushState::Idle => __RatchetPc::Start {},
         FlushState::All { b, all, __completion: __ratchet_c } => {
             __RatchetPc::AfterAll {
@@ -120,7 +121,7 @@ pub fn flush(
                         let all: Completion = group.build();
                         let __ratchet_c: ::ratchet::__private::Completion = all.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = FlushState::All {
+                            *__ratchet_state = FlushState::All {
                                 b,
                                 all,
                                 __completion: ::ratchet::__private::Clone::clone(

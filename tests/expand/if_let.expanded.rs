@@ -85,8 +85,9 @@ pub fn try_twice(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             TryTwiceState::C { __completion: __ratchet_c, .. }
             | TryTwiceState::C2 { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
@@ -98,7 +99,7 @@ pub fn try_twice(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         TryTwiceState::Idle => __RatchetPc::Start {},
         TryTwiceState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -116,7 +117,7 @@ pub fn try_twice(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = TryTwiceState::C {
+                    *__ratchet_state = TryTwiceState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
                     return ::ratchet::__private::Ok(
@@ -131,7 +132,7 @@ pub fn try_twice(
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = TryTwiceState::C2 {
+                        *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,
                             ),
@@ -154,7 +155,7 @@ pub fn try_twice(
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = TryTwiceState::C2 {
+                        *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,
                             ),

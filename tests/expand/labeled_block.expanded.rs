@@ -74,8 +74,9 @@ pub fn probe(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             Probe::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -86,7 +87,7 @@ pub fn probe(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         Probe::Idle => __RatchetPc::Start {},
         Probe::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -108,7 +109,7 @@ pub fn probe(
                 }
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = Probe::C {
+                    *__ratchet_state = Probe::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
                     return ::ratchet::__private::Ok(

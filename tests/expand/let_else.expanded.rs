@@ -74,8 +74,9 @@ pub fn lookup(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             LookupState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -86,7 +87,7 @@ pub fn lookup(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         LookupState::Idle => __RatchetPc::Start {},
         LookupState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -99,7 +100,7 @@ pub fn lookup(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = LookupState::C {
+                    *__ratchet_state = LookupState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
                     return ::ratchet::__private::Ok(
@@ -212,8 +213,9 @@ pub fn get(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             GetState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -224,7 +226,7 @@ pub fn get(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         GetState::Idle => __RatchetPc::Start {},
         GetState::Lookup { sub } => __RatchetPc::CallLookup { sub },
         GetState::C { v, __completion: __ratchet_c } => {
@@ -247,7 +249,7 @@ pub fn get(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = GetState::Lookup { sub };
+                        *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -261,7 +263,7 @@ pub fn get(
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = GetState::C {
+                    *__ratchet_state = GetState::C {
                         v,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -285,7 +287,7 @@ pub fn get(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = GetState::Lookup { sub };
+                        *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -299,7 +301,7 @@ pub fn get(
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = GetState::C {
+                    *__ratchet_state = GetState::C {
                         v,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };

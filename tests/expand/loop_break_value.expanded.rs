@@ -77,8 +77,9 @@ pub fn retry(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             RetryState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -89,7 +90,7 @@ pub fn retry(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         RetryState::Idle => __RatchetPc::Start {},
         RetryState::C { tries, __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -111,7 +112,7 @@ pub fn retry(
                     tries += 1;
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        *st = RetryState::C {
+                        *__ratchet_state = RetryState::C {
                             tries,
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,

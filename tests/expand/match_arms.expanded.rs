@@ -73,8 +73,9 @@ pub fn kind(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             KindState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -85,7 +86,7 @@ pub fn kind(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         KindState::Idle => __RatchetPc::Start {},
         KindState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -98,7 +99,7 @@ pub fn kind(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = KindState::C {
+                    *__ratchet_state = KindState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
                     return ::ratchet::__private::Ok(
@@ -219,8 +220,9 @@ pub fn classify(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             ClassifyState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -231,7 +233,7 @@ pub fn classify(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         ClassifyState::Idle => __RatchetPc::Start {},
         ClassifyState::Kind { sub } => __RatchetPc::CallKind { sub },
         ClassifyState::C { __completion: __ratchet_c } => {
@@ -254,7 +256,7 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = ClassifyState::Kind { sub };
+                        *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -267,7 +269,7 @@ pub fn classify(
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = ClassifyState::C {
+                            *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
                                 ),
@@ -296,7 +298,7 @@ pub fn classify(
                             ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
-                                *st = ClassifyState::Kind2 { sub };
+                                *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
                                 );
@@ -329,7 +331,7 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = ClassifyState::Kind { sub };
+                        *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -342,7 +344,7 @@ pub fn classify(
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = ClassifyState::C {
+                            *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
                                 ),
@@ -371,7 +373,7 @@ pub fn classify(
                             ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
-                                *st = ClassifyState::Kind2 { sub };
+                                *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
                                 );
@@ -404,7 +406,7 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = ClassifyState::Kind2 { sub };
+                        *__ratchet_state = ClassifyState::Kind2 { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );

@@ -92,8 +92,9 @@ pub fn render(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             RenderState::C { __completion: __ratchet_c, .. }
             | RenderState::C2 { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
@@ -105,7 +106,7 @@ pub fn render(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         RenderState::Idle => __RatchetPc::Start {},
         RenderState::C { x, __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -127,7 +128,7 @@ pub fn render(
                 let x: u32 = 7;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = RenderState::C {
+                    *__ratchet_state = RenderState::C {
                         x,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -143,7 +144,7 @@ pub fn render(
                 let limit: usize = 4;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = RenderState::C2 {
+                    *__ratchet_state = RenderState::C2 {
                         x,
                         limit,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -165,7 +166,7 @@ pub fn render(
                 let limit: usize = 4;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = RenderState::C2 {
+                    *__ratchet_state = RenderState::C2 {
                         x,
                         limit,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),

@@ -44,7 +44,8 @@ const _: () = {
 };
 pub fn add(st: &mut AddState, a: u32, b: u32) -> Result<IOResult<u32>, CompletionError> {
     ::ratchet::__private::assert_error_type::<CompletionError>();
-    let _ = &*st;
+    let __ratchet_state = st;
+    let _ = &*__ratchet_state;
     let sum = a + b;
     ::ratchet::__private::done(Ok(sum))
 }

@@ -74,8 +74,9 @@ pub fn fill(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             FillState::C { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -86,7 +87,7 @@ pub fn fill(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillState::Idle => __RatchetPc::Start {},
         FillState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
@@ -99,7 +100,7 @@ pub fn fill(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = FillState::C {
+                    *__ratchet_state = FillState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
                     return ::ratchet::__private::Ok(
@@ -203,7 +204,8 @@ pub fn fill_twice(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let __ratchet_state = st;
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillTwiceState::Idle => __RatchetPc::Start {},
         FillTwiceState::Fill { sub } => __RatchetPc::CallFill { sub },
         FillTwiceState::Fill2 { sub, a } => __RatchetPc::CallFill2 { sub, a },
@@ -221,7 +223,7 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = FillTwiceState::Fill { sub };
+                        *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -239,7 +241,7 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = FillTwiceState::Fill2 { sub, a };
+                        *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -261,7 +263,7 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = FillTwiceState::Fill { sub };
+                        *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -279,7 +281,7 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = FillTwiceState::Fill2 { sub, a };
+                        *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );
@@ -301,7 +303,7 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = FillTwiceState::Fill2 { sub, a };
+                        *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );

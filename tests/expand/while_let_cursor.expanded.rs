@@ -202,7 +202,8 @@ pub fn sum(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let __ratchet_state = st;
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         SumState::Idle => __RatchetPc::Start {},
         SumState::Next { total } => __RatchetPc::CallNext { total },
     };
@@ -224,7 +225,7 @@ pub fn sum(
                         ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
-                            *st = SumState::Next { total };
+                            *__ratchet_state = SumState::Next { total };
                             return ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             );
@@ -253,7 +254,7 @@ pub fn sum(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
-                        *st = SumState::Next { total };
+                        *__ratchet_state = SumState::Next { total };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         );

@@ -100,8 +100,9 @@ pub fn copy_pages(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             CopyPagesState::Read { __completion: __ratchet_c, .. }
             | CopyPagesState::Write { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
@@ -113,7 +114,7 @@ pub fn copy_pages(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         CopyPagesState::Idle => __RatchetPc::Start {},
         CopyPagesState::Read { i, __completion: __ratchet_c } => {
             __RatchetPc::AfterRead {
@@ -141,7 +142,7 @@ pub fn copy_pages(
                     if i < n {
                         let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = CopyPagesState::Read {
+                            *__ratchet_state = CopyPagesState::Read {
                                 i,
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
@@ -160,7 +161,7 @@ pub fn copy_pages(
                         let __ratchet_c: ::ratchet::__private::Completion = disk
                             .write(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = CopyPagesState::Write {
+                            *__ratchet_state = CopyPagesState::Write {
                                 i,
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
@@ -190,7 +191,7 @@ pub fn copy_pages(
                 __ratchet_r1?;
                 let __ratchet_c: ::ratchet::__private::Completion = disk.write(i);
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    *st = CopyPagesState::Write {
+                    *__ratchet_state = CopyPagesState::Write {
                         i,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };

@@ -75,8 +75,9 @@ pub fn cooperative(
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
+    let __ratchet_state = st;
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*st {
+        match &*__ratchet_state {
             CooperativeState::YieldNow { __completion: __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -87,7 +88,7 @@ pub fn cooperative(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *st) {
+    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         CooperativeState::Idle => __RatchetPc::Start {},
         CooperativeState::YieldNow { n, __completion: __ratchet_c } => {
             __RatchetPc::AfterYieldNow {
@@ -109,7 +110,7 @@ pub fn cooperative(
                     if n < rounds {
                         let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            *st = CooperativeState::YieldNow {
+                            *__ratchet_state = CooperativeState::YieldNow {
                                 n,
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,

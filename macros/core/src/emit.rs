@@ -472,6 +472,7 @@ impl Emitter<'_> {
     fn body(&self) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
+        let bind_state = self.model.bind_state();
         let assert_err = self
             .model
             .err_ty
@@ -493,6 +494,7 @@ impl Emitter<'_> {
             };
             return quote! {
                 #assert_err
+                #bind_state
                 let _ = &#place;
                 #(#pieces)*
                 #tail
@@ -597,6 +599,7 @@ impl Emitter<'_> {
                 #(#pc_variants,)*
             }
             #assert_err
+            #bind_state
             #pending
             let mut #pc = match #p::mem::take(&mut #place) {
                 #name::Idle => #pce::#start {},

@@ -58,8 +58,24 @@ impl Model {
     /// The place expression of the state: `*st` or `self.field`.
     pub fn place(&self) -> TokenStream {
         match &self.state {
-            StateTarget::Param(p) => quote!(*#p),
+            StateTarget::Param(_) => {
+                let st = state_binding();
+                quote!(*#st)
+            }
             StateTarget::SelfField(f) => quote!(self.#f),
+        }
+    }
+
+    /// Moves a state parameter into a binding user code cannot name, so that
+    /// a body shadowing the parameter (`let st = ..;`) cannot redirect the
+    /// state's writes. Empty for `self.field`, which cannot be shadowed.
+    pub fn bind_state(&self) -> TokenStream {
+        match &self.state {
+            StateTarget::Param(p) => {
+                let st = state_binding();
+                quote!(let #st = #p;)
+            }
+            StateTarget::SelfField(_) => quote!(),
         }
     }
 
@@ -252,4 +268,8 @@ fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
             None
         }
     }
+}
+
+fn state_binding() -> proc_macro2::Ident {
+    proc_macro2::Ident::new("__ratchet_state", proc_macro2::Span::mixed_site())
 }
