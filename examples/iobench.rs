@@ -343,6 +343,7 @@ fn run(args: &Args) -> Result<(), String> {
         total as f64 * (args.seconds + 0.3)
     );
     let mut results: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
+    let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let mut residency: Option<f64> = None;
     let mut n = 0;
     for round in 1..=args.rounds {
@@ -354,7 +355,17 @@ fn run(args: &Args) -> Result<(), String> {
             }
             eprint!("\r[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
             let _ = io::stderr().flush();
-            let sample = measure(&env, c).map_err(|e| format!("{}: {e}", c.name))?;
+            let sample = match measure(&env, c) {
+                Ok(s) => s,
+                Err(e) => {
+                    // One failing case (fio without io_uring, say) must not
+                    // cost the rest of the run.
+                    let e = e.lines().last().unwrap_or_default().to_string();
+                    eprintln!(" failed: {e}");
+                    failures.entry(c.name.clone()).or_insert(e);
+                    continue;
+                }
+            };
             eprintln!(
                 " {:>12}  cpu {}",
                 human(sample.ops_per_s),
@@ -379,9 +390,12 @@ fn run(args: &Args) -> Result<(), String> {
         args,
         &cases,
         &medians,
-        residency,
-        load_before,
-        started.elapsed(),
+        &RunInfo {
+            residency,
+            failures,
+            load_before,
+            took: started.elapsed(),
+        },
     );
     Ok(())
 }
@@ -813,11 +827,13 @@ fn fio(env: &Env, args: &[String]) -> Result<f64, String> {
         env.fio_cpu.set(Some((usr + sys) / 100.0));
     }
     if !out.status.success() {
-        return Err(format!(
-            "fio failed: {}{}",
-            text.trim(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let why = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map_or_else(|| out.status.to_string(), |l| l.trim().to_string());
+        return Err(format!("fio failed: {why}"));
     }
     // The job's result section, not the job options (`"rw" : "write"`).
     let rw = if args.iter().any(|a| a == "--rw=write") {
@@ -862,6 +878,16 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// How the run went, besides the figures.
+struct RunInfo {
+    /// The lowest page-cache residency seen before a cached case.
+    residency: Option<f64>,
+    /// Cases that failed, with why.
+    failures: BTreeMap<String, String>,
+    load_before: String,
+    took: Duration,
+}
+
 /// The references a ratchet case is compared with, by column.
 fn references(c: &Case) -> [Option<String>; 4] {
     let p = match c.group {
@@ -886,15 +912,13 @@ fn references(c: &Case) -> [Option<String>; 4] {
     }
 }
 
-fn report(
-    env: &Env,
-    args: &Args,
-    cases: &[Case],
-    m: &BTreeMap<String, Sample>,
-    residency: Option<f64>,
-    load_before: String,
-    took: Duration,
-) {
+fn report(env: &Env, args: &Args, cases: &[Case], m: &BTreeMap<String, Sample>, info: &RunInfo) {
+    let RunInfo {
+        residency,
+        failures,
+        load_before,
+        took,
+    } = info;
     let osrelease = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!();
@@ -965,6 +989,12 @@ fn report(
             line.push_str(&format!(" {cell:>11}"));
         }
         println!("{line}");
+    }
+    if !failures.is_empty() {
+        println!();
+        for (name, e) in failures {
+            println!("failed: {name}: {e}");
+        }
     }
     println!();
     println!("µs/op is 1 / throughput: at queue depth N each operation takes about N times longer.");
