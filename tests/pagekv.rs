@@ -360,3 +360,46 @@ fn a_full_disk_stops_the_store_and_loses_nothing_acknowledged() {
         assert_eq!(io.block(|| e.get(&key(i))).unwrap(), Some(value(i, 0)));
     }
 }
+
+#[test]
+fn replay_stops_at_the_first_torn_frame() {
+    // Three transactions, each synced; then the first frame of the second
+    // is damaged, as a crash can leave an unsynced log whose later writes
+    // landed while an earlier one did not. The third transaction's frames
+    // are intact, yet must not be replayed without the second.
+    let io = MemoryIO::new();
+    let dir = Path::new(DIR);
+    let (mut e, _) = Engine::open_blocking(&io, dir, true, Options::default()).unwrap();
+    let mut ends = Vec::new();
+    for t in 0..3u64 {
+        for i in 0..40 {
+            io.block(|| e.put(&key(i), &value(i, t))).unwrap();
+        }
+        io.block(|| e.put(format!("only-in-{t}").as_bytes(), b"x"))
+            .unwrap();
+        e.commit().unwrap();
+        io.block(|| e.sync()).unwrap();
+        ends.push(e.pager.wal_bytes());
+    }
+    drop(e);
+    let wal = dir.join(engine::WAL_FILE);
+    write_file(&io, &wal, ends[0] + 200, b"torn");
+    let (mut e, report) = Engine::open_blocking(&io, dir, false, Options::default()).unwrap();
+    assert_eq!((report.txn, report.txns_replayed), (1, 1));
+    for i in 0..40 {
+        assert_eq!(io.block(|| e.get(&key(i))).unwrap(), Some(value(i, 0)));
+    }
+    assert_eq!(io.block(|| e.get(b"only-in-0")).unwrap(), Some(b"x".to_vec()));
+    assert_eq!(io.block(|| e.get(b"only-in-2")).unwrap(), None);
+    // The recovery checkpoint retired the old log: a new second transaction
+    // is not confused with the old third one.
+    io.block(|| e.put(b"new-2", b"y")).unwrap();
+    assert_eq!(e.commit().unwrap(), 2);
+    io.block(|| e.sync()).unwrap();
+    drop(e);
+    let (mut e, report) = Engine::open_blocking(&io, dir, false, Options::default()).unwrap();
+    assert_eq!(report.txn, 2);
+    assert_eq!(io.block(|| e.get(b"new-2")).unwrap(), Some(b"y".to_vec()));
+    assert_eq!(io.block(|| e.get(b"only-in-1")).unwrap(), None);
+    assert_eq!(io.block(|| e.get(b"only-in-2")).unwrap(), None);
+}
