@@ -1185,3 +1185,35 @@ fn state_parameter_may_be_shadowed() {
         assert!(state.is_idle());
     }
 }
+
+// A local overwritten after the suspension before it is read again is not
+// stored (its old value is dead), yet each loop iteration sees the new one.
+#[io_state_machine(state = st)]
+fn follow(st: &mut FollowState, dev: &Dev, next: &[u32], trace: &mut Vec<u32>) -> Res<u32> {
+    let mut page: u32 = 0;
+    let mut hops: u32 = 0;
+    loop {
+        trace.push(page);
+        yield_io!(dev.op())?;
+        let nxt: u32 = next[usize::try_from(hops).unwrap()];
+        if nxt == u32::MAX {
+            return Ok(hops);
+        }
+        hops += 1;
+        page = nxt;
+    }
+}
+
+#[test]
+fn overwritten_local_is_not_stored() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = FollowState::default();
+        let (r, trace, _) = drive(&dev, |t| follow(&mut st, &dev, &[5, 9, u32::MAX], t));
+        assert_eq!(r, Ok(2), "{s:?}");
+        assert_eq!(trace, [0, 5, 9], "{s:?}");
+        assert!(st.is_idle());
+    }
+    // Stored: `hops` and the completion; `page` is dead at the suspension.
+    assert!(std::mem::size_of::<FollowState>() <= std::mem::size_of::<Completion>() + 8);
+}

@@ -48,6 +48,9 @@ pub struct Piece {
     pub tokens: TokenStream,
     pub uses: Vec<BindId>,
     pub defs: Vec<BindId>,
+    /// Bindings this piece overwrites whole (`x = e;`): their old value is
+    /// dead before it, so a block starting with it need not carry them.
+    pub assigns: Vec<BindId>,
 }
 
 /// A transfer to another block, carrying the bindings live there.
@@ -249,7 +252,12 @@ impl Builder<'_> {
     }
 
     fn push_piece(&mut self, tokens: TokenStream, uses: Vec<BindId>, defs: Vec<BindId>) {
-        self.g.blocks[self.cur].pieces.push(Piece { tokens, uses, defs });
+        self.g.blocks[self.cur].pieces.push(Piece {
+            tokens,
+            uses,
+            defs,
+            assigns: Vec::new(),
+        });
     }
 
     fn declare(&mut self, b: Binding) -> BindId {
@@ -333,12 +341,37 @@ impl Builder<'_> {
             }
             _ => {
                 let t = if needs_semi(e) { quote!(#tokens;) } else { tokens };
-                self.push_piece(t, uses, Vec::new());
+                match self.overwritten(e) {
+                    Some((b, right_uses)) => {
+                        self.push_piece(t, right_uses, Vec::new());
+                        if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
+                            p.assigns.push(b);
+                        }
+                    }
+                    None => self.push_piece(t, uses, Vec::new()),
+                }
             }
         }
         if div && self.alive() {
             self.close(Term::Diverged);
         }
+    }
+
+    /// `x = e` where `e` does not read `x`: the binding and what `e` reads.
+    fn overwritten(&mut self, e: &Expr) -> Option<(BindId, Vec<BindId>)> {
+        let Expr::Assign(a) = scan::strip(e) else {
+            return None;
+        };
+        let Expr::Path(p) = scan::strip(&a.left) else {
+            return None;
+        };
+        let name = p.path.get_ident()?.to_string();
+        let &(_, b) = self.scope.iter().rev().find(|(n, _)| *n == name)?;
+        let right = scan::free_vars_expr(&a.right);
+        if right.iter().any(|u| u.name == name) {
+            return None;
+        }
+        Some((b, self.resolve(right)))
     }
 
     fn keep_stmt(&mut self, s: &Stmt) {

@@ -132,6 +132,29 @@ impl Emitter<'_> {
         &self.g.bindings[b].ident
     }
 
+    /// Bindings a block overwrites whole (`x = e;`) whose old value is dead
+    /// there: not carried in, so the block declares them at its top.
+    fn late_decls(&self, block: BlockId) -> Vec<BindId> {
+        let blk = &self.g.blocks[block];
+        let declared: BTreeSet<BindId> = blk.pieces.iter().flat_map(|p| p.defs.iter().copied()).collect();
+        let mut late = Vec::new();
+        for b in blk.pieces.iter().flat_map(|p| p.assigns.iter().copied()) {
+            if !self.live.live_in[block].contains(&b) && !declared.contains(&b) && !late.contains(&b) {
+                late.push(b);
+            }
+        }
+        late
+    }
+
+    /// The names a block declares at its very top (see `late_decls`): no
+    /// code inside it can capture an outer binding of the same name.
+    fn top_names(&self, block: BlockId) -> BTreeSet<String> {
+        self.late_decls(block)
+            .into_iter()
+            .map(|b| self.ident(b).to_string())
+            .collect()
+    }
+
     /// How `Debug` names a stored local.
     fn local_name(&self, b: BindId) -> String {
         if self.g.bindings[b].for_iter {
@@ -366,7 +389,12 @@ impl Emitter<'_> {
                 && self.g.jumps[j].tail
                 && src != b
             {
-                let captured: BTreeSet<String> = scope_at[src].difference(&base).cloned().collect();
+                let top = self.top_names(b);
+                let captured: BTreeSet<String> = scope_at[src]
+                    .difference(&base)
+                    .filter(|n| !top.contains(*n))
+                    .cloned()
+                    .collect();
                 let mut used = BTreeSet::new();
                 for p in &blk.pieces {
                     collect_idents(&p.tokens, &mut used);
@@ -451,7 +479,8 @@ impl Emitter<'_> {
         for outer in self.dup_scopes.borrow().iter() {
             scope.extend(outer.iter().cloned());
         }
-        let captured: BTreeSet<&String> = scope.difference(&live).collect();
+        let top = self.top_names(cont);
+        let captured: BTreeSet<&String> = scope.difference(&live).filter(|n| !top.contains(*n)).collect();
         let mut used = BTreeSet::new();
         self.code_idents(cont, &mut used, 0);
         // Items (`impl`, `struct`, ..) in the continuation must not exist twice.
@@ -654,8 +683,8 @@ impl Emitter<'_> {
     }
 
     /// The code of a block: its pieces, then its terminator.
-    fn block_code(&self, b: BlockId) -> TokenStream {
-        let blk = &self.g.blocks[b];
+    fn block_code(&self, block: BlockId) -> TokenStream {
+        let blk = &self.g.blocks[block];
         if blk
             .pieces
             .iter()
@@ -664,6 +693,28 @@ impl Emitter<'_> {
         {
             self.arm_mut.set(true);
         }
+        // Inside the arm of a block that carries the binding in, the arm's
+        // own variable is the one to overwrite (a jump back to the top of
+        // the arm keeps it).
+        let arm_live = &self.live.live_in[self.cur_arm.get()];
+        let late: Vec<BindId> = self
+            .late_decls(block)
+            .into_iter()
+            .filter(|b| !arm_live.contains(b))
+            .collect();
+        let decls = late.iter().map(|&b| {
+            let binding = &self.g.bindings[b];
+            let id = &binding.ident;
+            let m = binding.mutable.then(|| {
+                self.arm_mut.set(true);
+                quote!(mut)
+            });
+            match &binding.ty {
+                Some(ty) => quote!(let #m #id: #ty;),
+                None => quote!(let #m #id;),
+            }
+        });
+        let decls: Vec<TokenStream> = decls.collect();
         let pieces: Vec<TokenStream> = blk.pieces.iter().map(|pc| self.subst(&pc.tokens)).collect();
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
@@ -685,7 +736,7 @@ impl Emitter<'_> {
             }
             Term::Yield { susp, jump } => self.yield_term(*susp, *jump),
         };
-        quote!(#(#pieces)* #term)
+        quote!(#(#decls)* #(#pieces)* #term)
     }
 
     fn jump(&self, j: JumpId) -> TokenStream {

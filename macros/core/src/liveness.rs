@@ -53,28 +53,23 @@ pub fn compute(g: &Graph) -> Liveness {
     let mut order = post.clone();
     order.reverse();
 
-    let uses: Vec<BTreeSet<BindId>> = g
-        .blocks
-        .iter()
-        .map(|b| {
-            b.pieces
-                .iter()
-                .flat_map(|p| p.uses.iter().copied())
-                .chain(b.term_uses.iter().copied())
-                .collect()
-        })
-        .collect();
-    let defs: Vec<BTreeSet<BindId>> = g
-        .blocks
-        .iter()
-        .map(|b| {
-            b.pieces
-                .iter()
-                .flat_map(|p| p.defs.iter().copied())
-                .chain(b.term_defs.iter().copied())
-                .collect()
-        })
-        .collect();
+    // Per block, in order: what it reads before writing (gen), and what it
+    // writes (kill): a `let`, a pattern, or an overwriting `x = e`.
+    let mut uses: Vec<BTreeSet<BindId>> = Vec::with_capacity(n);
+    let mut defs: Vec<BTreeSet<BindId>> = Vec::with_capacity(n);
+    for b in &g.blocks {
+        let mut gen_ = BTreeSet::new();
+        let mut kill = BTreeSet::new();
+        for p in &b.pieces {
+            gen_.extend(p.uses.iter().copied().filter(|u| !kill.contains(u)));
+            kill.extend(p.defs.iter().copied());
+            kill.extend(p.assigns.iter().copied());
+        }
+        gen_.extend(b.term_uses.iter().copied().filter(|u| !kill.contains(u)));
+        kill.extend(b.term_defs.iter().copied());
+        uses.push(gen_);
+        defs.push(kill);
+    }
     let mut live_in: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
     let mut changed = true;
     while changed {
@@ -91,10 +86,8 @@ pub fn compute(g: &Graph) -> Liveness {
                         .filter(|v| Some(*v) != supplied),
                 );
             }
-            let mut inn: BTreeSet<BindId> = uses[b].union(&out).copied().collect();
-            for d in &defs[b] {
-                inn.remove(d);
-            }
+            let mut inn: BTreeSet<BindId> = out.difference(&defs[b]).copied().collect();
+            inn.extend(uses[b].iter().copied());
             if inn != live_in[b] {
                 live_in[b] = inn;
                 changed = true;
