@@ -25,7 +25,8 @@ const SCAN_FRAMES: u64 = 64;
 /// What recovery found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RecoverReport {
-    /// Whether the data file was created by this open.
+    /// Whether the data file was created (or its interrupted creation
+    /// redone) by this open.
     pub created: bool,
     /// Bytes in the log when it was opened.
     pub log_bytes: u64,
@@ -115,10 +116,24 @@ impl Pager {
     pub fn recover(&mut self, create: bool) -> Result<IOResult<RecoverReport>, Error> {
         let mut report: RecoverReport = RecoverReport::default();
         let size = ctx(self.data.size(), "reading the data file's size")?;
-        if size == 0 {
+        // A creation cut short by a crash leaves a file of zeros no longer
+        // than a page (the header sector either landed whole, and checks
+        // out, or did not): that is still an empty store.
+        let mut fresh: bool = size == 0;
+        if size > 0 && size <= PAGE_SIZE as u64 {
+            let first: Arc<Buffer> = Arc::new(Buffer::new(size as usize));
+            let c = ctx(
+                self.data.pread(0, Completion::read(first.clone())),
+                "reading the data file header",
+            )?;
+            let r: Result<(), CompletionError> = yield_io!(c);
+            ctx(r, "reading the data file header")?;
+            fresh = first.as_slice().iter().all(|&b| b == 0);
+        }
+        if fresh {
             if !create {
                 return Err(Error::Foreign(format!(
-                    "{}: not a pagekv data file (the file is empty)",
+                    "{}: not a pagekv data file (the file is empty: a store never created)",
                     self.data_path
                 )));
             }
