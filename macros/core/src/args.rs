@@ -30,6 +30,8 @@ pub struct Args {
 const VALID: &str =
     "`state = param` or `state = self.field` (required), `name = StateTypeName`, `crate = path::to::ratchet`";
 
+// Input:  `state = self.read_state, crate = ::rt`
+// Output: `Args { state: SelfField(read_state), name: None, krate: Some(::rt) }`
 /// Parses the arguments, reporting every problem into `cx`.
 pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
     let mut args = Args::default();

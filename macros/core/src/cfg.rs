@@ -148,6 +148,8 @@ struct Builder<'a> {
     names: Vec<String>,
 }
 
+// Input:  `let a: u32 = 1; yield_io!(c)?; Ok(a)`
+// Output: `B0 Start: let a: u32 = 1; yield c -> B1 (r0)`, `B1 AfterC: r0?; return done(Ok(a))`
 /// Builds the graph of the body of `model`.
 pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     let mut b = Builder {
@@ -733,6 +735,8 @@ impl Builder<'_> {
         e.clone()
     }
 
+    // Input:  `yield_io!(dev.read(p)?)?` at the end of block B
+    // Output: B ends in `Yield(dev.read(p)?) -> AfterRead`; returns `__ratchet_r?` for the rest of the statement
     /// A suspension point: ends the block (yield) or starts a call block.
     /// Returns the expression that stands for its value afterwards.
     fn lower_site(&mut self, site: &SiteRef<'_>) -> Expr {
@@ -879,6 +883,8 @@ impl Builder<'_> {
         ids
     }
 
+    // Input:  `if call_io!(f())? { yield_io!(c)?; } else { x += 1; }`
+    // Output: `CallF: r = f()..; if r? { goto Then } else { goto Else }`, `Then: yield c -> ..`, `Else: x += 1; goto EndIf`
     fn lower_if(&mut self, i: &syn::ExprIf, dest: Dest) {
         let cond = self.lower_cond(&i.cond);
         let then_b = self.new_block("Then");
@@ -899,6 +905,8 @@ impl Builder<'_> {
         self.cur = join;
     }
 
+    // Input:  `match call_io!(f())? { 0 => yield_io!(c)?, n => g(n) }`
+    // Output: `CallF: match r? { 0 => goto Arm, n => goto Arm2 }`, each arm a block ending in `goto EndMatch`
     fn lower_match(&mut self, m: &syn::ExprMatch, dest: Dest) {
         let scrut = self.lower_operand(&m.expr);
         self.ensure_alive();
@@ -967,6 +975,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `let v = loop { yield_io!(c)?; break 7; };`
+    // Output: `Loop: yield c -> AfterC`, `AfterC: r?; { v = 7; goto EndLoop }`, `EndLoop: let v = v;`
     fn lower_loop(&mut self, l: &syn::ExprLoop, dest: Dest) {
         let (value, returns) = self.value_dest(dest);
         let head = self.new_block("Loop");
@@ -1016,6 +1026,8 @@ impl Builder<'_> {
         self.after_value(value, returns);
     }
 
+    // Input:  `while let Some(row) = call_io!(cur.next())? { sum += row; }`
+    // Output: `While: goto CallNext`, `CallNext: r = cur.next()..; if let Some(row) = r? { goto WhileBody } else { goto EndWhile }`
     fn lower_while(&mut self, w: &syn::ExprWhile, dest: Dest) {
         let head = self.new_block("While");
         let body = self.new_block("WhileBody");
@@ -1041,6 +1053,8 @@ impl Builder<'_> {
         self.finish_unit(dest);
     }
 
+    // Input:  `for i in 0..n { call_io!(self.free(i))?; }`
+    // Output: `let mut iter: Range<u64> = 0..n; goto For`, `For: match iter.next() { Some(i) => goto ForBody, None => goto EndFor }`
     fn lower_for(&mut self, f: &syn::ExprForLoop, dest: Dest) {
         self.ensure_alive();
         scan::reject_expr(self.cx, &f.expr);

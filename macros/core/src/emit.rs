@@ -71,6 +71,8 @@ struct Emitter<'a> {
     call_blocks: Vec<bool>,
 }
 
+// Input:  graph, liveness, stored sets and names of `copy(st, n)`
+// Output: `enum CopyState {..}` + `const _: () = { impls };` and `fn copy(..) { take state; loop { match pc {..} } }`
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
     let e = Emitter {
         model,
@@ -351,6 +353,8 @@ impl Emitter<'_> {
         }
     }
 
+    // Input:  `While: if c { goto WhileBody } else { goto EndWhile }`, each entered once
+    // Output: `inline[WhileBody] = inline[EndWhile] = true`: both are emitted inside the `if`
     /// Which blocks to emit inline: those entered by exactly one jump at the
     /// end of another block, that no resume enters, and whose code names
     /// nothing the entering block would capture by mistake. This is what
@@ -457,6 +461,8 @@ impl Emitter<'_> {
         }
     }
 
+    // Input:  `yield c -> AfterC` where `AfterC` reads only what it carries
+    // Output: `true`: the fast path continues with `AfterC`'s code instead of `pc = AfterC {..}`
     /// Whether the fast path of the yield ending block `a` may run the code
     /// of its continuation `cont` in place (saving a trip through the
     /// dispatch): at most two deep (straight-line code grows linearly, not
@@ -811,6 +817,8 @@ impl Emitter<'_> {
         }
     }
 
+    // Input:  `Yield(disk.read(i)) -> AfterRead` storing `i`
+    // Output: `let c = disk.read(i); if must_suspend(&c) { *st = S::Read { i, __completion: c.clone() }; return Ok(IO(c.into())) } <AfterRead code>`
     fn yield_term(&self, susp: usize, jump: JumpId) -> TokenStream {
         let p = &self.p;
         let s = &self.g.susps[susp];
@@ -855,6 +863,8 @@ impl Emitter<'_> {
         }
     }
 
+    // Input:  `call_io!(self.free_page(i))` storing `i`
+    // Output: `let r = match self.free_page(i) { Ok(Done(v)) => Ok(v), Ok(IO(io)) => { self.st = S::FreePage { i }; return Ok(IO(io)) } Err(e) => Err(e) };`
     fn call(&self, susp: usize) -> TokenStream {
         let p = &self.p;
         let s = &self.g.susps[susp];

@@ -31,12 +31,16 @@ use crate::ctxt::Ctxt;
 use crate::emit::Output;
 use crate::model::{FnInput, ImplCtx};
 
+// Input:  `#[io_state_machine(state = st)] fn f(st: &mut FState, ..) -> Result<IOResult<T>, E> { .. }`
+// Output: `enum FState { Idle, .. } const _: () = { .. }; fn f(..) -> .. { <dispatch loop> }`
 /// Expands `#[io_state_machine(attr)] item`. Never panics: an internal
 /// failure becomes a `compile_error!` beside the untouched item.
 pub fn expand_io_state_machine(attr: TokenStream, item: TokenStream) -> TokenStream {
     guarded(&item, || expand_fn_item(attr.clone(), item.clone()))
 }
 
+// Input:  `#[io_state_machines] impl P { #[io_state_machine(state = self.s)] fn m(&mut self) .. }`
+// Output: `impl P { fn m(&mut self) .. { <dispatch loop> } } enum MState { .. } ..`
 /// Expands `#[io_state_machines] impl ..`: every method carrying
 /// `#[io_state_machine(..)]` is transformed and its state enum emitted
 /// beside the impl. Never panics.

@@ -27,6 +27,8 @@ pub fn successors(g: &Graph, b: BlockId) -> Vec<BlockId> {
         .collect()
 }
 
+// Input:  `B0: let a; let b; yield -> B1`, `B1: use(a); b = 2; use(b)`
+// Output: `live_in[B1] = {a}` (`b` is overwritten before it is read)
 pub fn compute(g: &Graph) -> Liveness {
     let n = g.blocks.len();
     let mut reachable = vec![false; n];

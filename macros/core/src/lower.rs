@@ -22,6 +22,8 @@ pub struct Plan {
     pub block_variants: Vec<Ident>,
 }
 
+// Input:  suspensions `yield_io!(disk.read(i))`, `yield_io!(disk.read(j))`
+// Output: state variants `Read`, `Read2`; an error if a block must carry two bindings named alike
 pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness) -> Plan {
     let mut used: Vec<String> = vec!["Idle".to_owned()];
     let mut state_variants = Vec::new();

@@ -101,6 +101,8 @@ pub fn camel(name: &str) -> String {
     out
 }
 
+// Input:  `fn copy(st: &mut CopyState, n: u64) -> Result<IOResult<u64>, E>` with `state = st`
+// Output: `Model { params: [st: &mut CopyState, n: u64], err_ty: E, enum_name: CopyState, .. }`
 /// Checks the signature and builds the model; `None` when the state target
 /// is unusable (the other checks still ran and reported).
 pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>) -> Option<Model> {

@@ -31,6 +31,8 @@ fn line(span: Span) -> usize {
     span.start().line
 }
 
+// Input:  the live set `{i: u64, buf: <unknown>}` of `yield_io!(..)`
+// Output: `Stored { fields: [i, buf] }` and an error at `buf`: its type cannot be read
 /// Checks and splits the live set of every suspension point.
 pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
     let mut reported: BTreeSet<BindId> = BTreeSet::new();
