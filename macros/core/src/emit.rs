@@ -187,50 +187,12 @@ impl Emitter<'_> {
     }
 
     fn state_generics(&self) -> Generics {
-        let mut idents: BTreeSet<String> = BTreeSet::new();
-        for st in self.stored {
-            for &b in &st.fields {
-                collect_idents(&self.stored_type(b).to_token_stream(), &mut idents);
-            }
-        }
-        let mut all: Vec<GenericParam> = Vec::new();
-        if let Some(ic) = &self.model.impl_ctx {
-            all.extend(ic.generics.params.iter().cloned());
-        }
-        all.extend(self.model.input.sig.generics.params.iter().cloned());
-        let kept: Vec<GenericParam> = all
-            .into_iter()
-            .filter(|p| match p {
-                GenericParam::Type(t) => idents.contains(&t.ident.to_string()),
-                GenericParam::Const(c) => idents.contains(&c.ident.to_string()),
-                GenericParam::Lifetime(l) => idents.contains(&l.lifetime.to_string()),
-            })
-            // No bounds, as on std's own types: the struct holding the state
-            // declares its parameters without the impl's bounds, and the
-            // enum's impls need none.
-            .map(|mut p| {
-                match &mut p {
-                    GenericParam::Type(t) => {
-                        t.default = None;
-                        t.bounds.clear();
-                        t.colon_token = None;
-                    }
-                    GenericParam::Lifetime(l) => {
-                        l.bounds.clear();
-                        l.colon_token = None;
-                    }
-                    GenericParam::Const(c) => c.default = None,
-                }
-                p
-            })
+        let types: Vec<Type> = self
+            .stored
+            .iter()
+            .flat_map(|st| st.fields.iter().map(|&b| self.stored_type(b)))
             .collect();
-        let mut g = Generics::default();
-        if !kept.is_empty() {
-            g.lt_token = Some(Default::default());
-            g.gt_token = Some(Default::default());
-            g.params = kept.into_iter().collect();
-        }
-        g
+        state_generics(self.model, &types)
     }
 
     fn state_enum(&self) -> TokenStream {
@@ -935,6 +897,53 @@ impl Emitter<'_> {
     }
 }
 
+/// The generics of the state enum: those of the function (and impl) that
+/// the stored types name, without bounds.
+pub fn state_generics(model: &Model, types: &[Type]) -> Generics {
+    let mut idents: BTreeSet<String> = BTreeSet::new();
+    for t in types {
+        collect_idents(&t.to_token_stream(), &mut idents);
+    }
+    let mut all: Vec<GenericParam> = Vec::new();
+    if let Some(ic) = &model.impl_ctx {
+        all.extend(ic.generics.params.iter().cloned());
+    }
+    all.extend(model.input.sig.generics.params.iter().cloned());
+    let kept: Vec<GenericParam> = all
+        .into_iter()
+        .filter(|p| match p {
+            GenericParam::Type(t) => idents.contains(&t.ident.to_string()),
+            GenericParam::Const(c) => idents.contains(&c.ident.to_string()),
+            GenericParam::Lifetime(l) => idents.contains(&l.lifetime.to_string()),
+        })
+        // No bounds, as on std's own types: the struct holding the state
+        // declares its parameters without the impl's bounds, and the
+        // enum's impls need none.
+        .map(|mut p| {
+            match &mut p {
+                GenericParam::Type(t) => {
+                    t.default = None;
+                    t.bounds.clear();
+                    t.colon_token = None;
+                }
+                GenericParam::Lifetime(l) => {
+                    l.bounds.clear();
+                    l.colon_token = None;
+                }
+                GenericParam::Const(c) => c.default = None,
+            }
+            p
+        })
+        .collect();
+    let mut g = Generics::default();
+    if !kept.is_empty() {
+        g.lt_token = Some(Default::default());
+        g.gt_token = Some(Default::default());
+        g.params = kept.into_iter().collect();
+    }
+    g
+}
+
 struct ReplaceSelf<'a>(&'a Type);
 
 impl VisitMut for ReplaceSelf<'_> {
@@ -994,8 +1003,9 @@ pub fn fallback(
         Some((name, generics)) => {
             let (ig, tg, wc) = generics.split_for_impl();
             let tys: Vec<&Ident> = generics.type_params().map(|t| &t.ident).collect();
-            let phantom = (!tys.is_empty()).then(|| {
-                quote!(#[doc(hidden)] __Never(::core::marker::PhantomData<fn() -> (#(#tys,)*)>, ::core::convert::Infallible),)
+            let lts: Vec<&syn::Lifetime> = generics.lifetimes().map(|l| &l.lifetime).collect();
+            let phantom = (!tys.is_empty() || !lts.is_empty()).then(|| {
+                quote!(#[doc(hidden)] __Never(::core::marker::PhantomData<fn() -> (#(&#lts (),)* #(#tys,)*)>, ::core::convert::Infallible),)
             });
             quote! {
                 #[allow(dead_code, missing_docs, clippy::all, clippy::pedantic)]

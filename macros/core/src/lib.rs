@@ -120,12 +120,21 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
         Some((model, g, live, stored, plan)) if !cx.has_errors() => {
             emit::emit(&model, &g, &live, &stored, &plan)
         }
-        _ => {
+        result => {
             let errors = cx.to_compile_errors();
-            let generics = if in_impl {
-                Generics::default()
-            } else {
-                fallback_generics
+            // A free function's state parameter spells the generics; for a
+            // method, take those of the stored types that could be read.
+            let generics = match result {
+                Some((model, g, _, stored, _)) if in_impl => {
+                    let types: Vec<syn::Type> = stored
+                        .iter()
+                        .flat_map(|st| st.fields.iter())
+                        .filter_map(|&b| g.bindings.get(b).and_then(|b| b.ty.clone()))
+                        .collect();
+                    emit::state_generics(&model, &types)
+                }
+                _ if in_impl => Generics::default(),
+                _ => fallback_generics,
             };
             emit::fallback(
                 errors,
