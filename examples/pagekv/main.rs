@@ -475,7 +475,6 @@ fn run_phases<I: IO>(io: &I, dir: &Path, keys: u64, fresh: bool) -> Result<(), S
     results.push(r);
 
     let data_pages = engine.pager.meta.page_count;
-    let all = totals;
     say!();
     say!("summary");
     say!(
@@ -490,11 +489,11 @@ fn run_phases<I: IO>(io: &I, dir: &Path, keys: u64, fresh: bool) -> Result<(), S
         engine::PAGE_SIZE,
         (data_pages * engine::PAGE_SIZE as u64) as f64 / f64::from(1 << 20),
         cache_pages(keys),
-        all.txns,
-        all.group_commits,
-        all.frames,
-        all.checkpoints,
-        all.pages_checkpointed
+        totals.txns,
+        totals.group_commits,
+        totals.frames,
+        totals.checkpoints,
+        totals.pages_checkpointed
     );
     let ops: u64 = results.iter().map(|r| r.ops).sum();
     say!(
@@ -530,10 +529,10 @@ fn run(args: &Args) -> Result<(), String> {
         .keys
         .unwrap_or(if args.quick { QUICK_KEYS } else { DEFAULT_KEYS });
     let io: Arc<dyn IO> = io_for(args.io).map_err(|e| format!("cannot set up the I/O backend: {e}"))?;
-    let backend = match (&args.io_name, args.io) {
-        (Some(name), _) => name.clone(),
-        (None, _) => "default (io_uring where available, else blocking)".to_owned(),
-    };
+    let backend = args
+        .io_name
+        .clone()
+        .unwrap_or_else(|| "default (io_uring where available, else blocking)".to_owned());
     let memory = args.io == Some(BackendKind::Memory);
     // The temporary directory lives until the end of the run.
     let mut _temp = None;
