@@ -108,6 +108,21 @@ fn drive<T>(io: &SimIO, budget: &mut u64, mut machine: impl FnMut() -> Result<IO
     }
 }
 
+/// Drives a read-only machine to the end, retrying after injected I/O
+/// errors (a failed read changes nothing, so a retry is the same call).
+fn retry<T>(seed: u64, io: &SimIO, what: &str, mut machine: impl FnMut() -> Result<IOResult<T>, Error>) -> T {
+    for _ in 0..50 {
+        let mut unlimited = u64::MAX;
+        match drive(io, &mut unlimited, &mut machine) {
+            Run::Done(v) => return v,
+            Run::Failed(Error::Io { .. }) => {}
+            Run::Failed(e) => fail(seed, io, format!("{what}: {e}")),
+            Run::Crashed => unreachable!("no budget"),
+        }
+    }
+    fail(seed, io, format!("{what}: 50 injected failures in a row"))
+}
+
 /// What the test knows: the state after each sealed transaction, and the
 /// last one acknowledged durable.
 struct Model {
@@ -132,6 +147,8 @@ struct Tally {
     in_sync: u64,
     /// Crashes while a checkpoint was in flight.
     in_checkpoint: u64,
+    /// Injected read failures the store survived.
+    read_failures: u64,
     recovery_crashes: u64,
     failures_injected: u64,
     acked_txns: u64,
@@ -144,6 +161,7 @@ impl Tally {
         self.crashes += r.crashes;
         self.in_sync += r.in_sync;
         self.in_checkpoint += r.in_checkpoint;
+        self.read_failures += r.read_failures;
         self.recovery_crashes += r.recovery_crashes;
         self.failures_injected += r.failures_injected;
         self.acked_txns += r.acked_txns;
@@ -223,12 +241,7 @@ fn recover(
                     );
                 }
                 let want = &model.after[&t];
-                let mut unlimited = u64::MAX;
-                let got = match drive(io, &mut unlimited, || engine.scan()) {
-                    Run::Done(entries) => entries,
-                    Run::Failed(e) => fail(seed, io, format!("scan after recovery: {e}")),
-                    Run::Crashed => unreachable!(),
-                };
+                let got = retry(seed, io, "scan after recovery", || engine.scan());
                 let got: State = got.into_iter().collect();
                 if &got != want {
                     let missing = want.keys().filter(|k| !got.contains_key(*k)).count();
@@ -249,12 +262,8 @@ fn recover(
                 }
                 // A few point lookups through the tree as well.
                 for k in want.keys().take(5) {
-                    let mut unlimited = u64::MAX;
-                    match drive(io, &mut unlimited, || engine.get(k)) {
-                        Run::Done(v) if v.as_ref() == want.get(k) => {}
-                        Run::Done(_) => fail(seed, io, "get disagrees with the scan".to_owned()),
-                        Run::Failed(e) => fail(seed, io, format!("get after recovery: {e}")),
-                        Run::Crashed => unreachable!(),
+                    if retry(seed, io, "get after recovery", || engine.get(k)).as_ref() != want.get(k) {
+                        fail(seed, io, "get disagrees with the scan".to_owned());
                     }
                 }
                 tally.lost_unacked += model.sealed() - t;
@@ -296,6 +305,8 @@ fn run_seed(seed: u64) -> Tally {
         );
     if faulty {
         config = config.faults(FaultProbabilities {
+            read_eio: 0.002,
+            short_read: 0.001,
             write_eio: 0.003,
             sync_eio: 0.003,
             torn_write: 0.003,
@@ -335,12 +346,8 @@ fn run_seed(seed: u64) -> Tally {
             Run::Failed(err) => fail(seed, &io, format!("creating the store: {err}")),
         }
     };
-    let mut unlimited = u64::MAX;
-    match drive(&io, &mut unlimited, || engine.scan()) {
-        Run::Done(entries) if entries.is_empty() => {}
-        Run::Done(_) => fail(seed, &io, "a new store is not empty".to_owned()),
-        Run::Failed(e) => fail(seed, &io, format!("scanning the new store: {e}")),
-        Run::Crashed => unreachable!(),
+    if !retry(seed, &io, "scanning the new store", || engine.scan()).is_empty() {
+        fail(seed, &io, "a new store is not empty".to_owned());
     }
 
     for round in 0..ROUNDS {
@@ -439,7 +446,18 @@ fn run_seed(seed: u64) -> Tally {
                     if !faulty {
                         fail(seed, &io, format!("round {round}, op {op}: {e}"));
                     }
-                    // An injected fault: the store stops; later calls say so.
+                    if engine.pager.check_usable().is_ok() {
+                        // A failed read changes nothing: the store goes on,
+                        // and the model (which skipped the operation) must
+                        // still agree with it.
+                        if !matches!(e, Error::Io { .. }) {
+                            fail(seed, &io, format!("round {round}, op {op}: {e}"));
+                        }
+                        tally.read_failures += 1;
+                        continue;
+                    }
+                    // A failed write or sync: the store stops; later calls
+                    // say so.
                     tally.failures_injected += 1;
                     let mut unlimited = u64::MAX;
                     if let Run::Done(()) = drive(&io, &mut unlimited, || engine.put(b"k", b"v")) {
@@ -507,7 +525,7 @@ fn acknowledged_writes_survive_crashes() {
     });
     println!(
         "pagekv crash test: {} seeds x {ROUNDS} rounds, {} crashes in workloads ({} during a group \
-         commit, {} during a checkpoint), {} during recovery, {} injected I/O failures, {} checkpoints, \
+         commit, {} during a checkpoint), {} during recovery, {} injected I/O failures that stopped the store, {} read failures it survived, {} checkpoints, \
          {} unacknowledged transactions lost, 0 failures, {:.1} s",
         seeds.len(),
         totals.crashes,
@@ -515,6 +533,7 @@ fn acknowledged_writes_survive_crashes() {
         totals.in_checkpoint,
         totals.recovery_crashes,
         totals.failures_injected,
+        totals.read_failures,
         totals.checkpoints,
         totals.lost_unacked,
         start.elapsed().as_secs_f64()
