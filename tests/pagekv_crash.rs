@@ -312,7 +312,6 @@ fn run_seed(seed: u64) -> Tally {
             torn_write: 0.003,
             short_write: 0.002,
             no_space: 0.002,
-            ..FaultProbabilities::default()
         });
     }
     let io = SimIO::new(config);
