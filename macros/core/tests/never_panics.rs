@@ -48,6 +48,16 @@ fn mutate(ts: &TokenStream, rng: &mut Rng, pool: &[TokenTree]) -> TokenStream {
         return ts.clone();
     }
     let i = rng.below(trees.len());
+    // Usually descend: most of a machine is inside its body's braces.
+    if let TokenTree::Group(g) = &trees[i]
+        && rng.below(10) < 7
+    {
+        let inner = mutate(&g.stream(), rng, pool);
+        let mut ng = proc_macro2::Group::new(g.delimiter(), inner);
+        ng.set_span(g.span());
+        trees[i] = TokenTree::Group(ng);
+        return trees.into_iter().collect();
+    }
     match rng.below(5) {
         0 => {
             trees.remove(i);
