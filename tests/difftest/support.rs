@@ -1,0 +1,571 @@
+//! Runtime support of the differential tester, shared by the generated crate
+//! (the driver copies this file into it) and by the checked-in regression
+//! tests (`tests/difftest_regressions.rs` includes it).
+//!
+//! `Sched` hands out completions and finishes them according to a
+//! `Schedule`. The outcome of the k-th completion a run creates depends only on
+//! k (it fails when k is the injected index), never on the order in which
+//! completions finish, so a machine and its direct twin see the same outcomes
+//! whatever the schedule does to the machine's resume path.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use ratchet::{Completion, CompletionError, CompletionGroup, IOResult};
+
+/// The error type of every generated function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum E {
+    /// A failed completion, through `?`.
+    Io(CompletionError),
+    /// An error of the program itself (from [`chk`] or an explicit `Err`).
+    User(i64),
+}
+
+impl From<CompletionError> for E {
+    fn from(e: CompletionError) -> Self {
+        E::Io(e)
+    }
+}
+
+/// A direct twin, run with its arguments bound.
+pub type Direct = dyn Fn(&Sched, &mut Vec<String>) -> Result<i64, E>;
+
+/// A machine, run with its arguments bound and its state passed in.
+pub type Machine<S> = dyn Fn(&mut S, &Sched, &mut Vec<String>) -> Result<IOResult<i64>, E>;
+
+/// Records `v` at trace site `site`.
+pub fn tr(t: &mut Vec<String>, site: u32, v: &dyn fmt::Debug) {
+    t.push(format!("s{site}:{v:?}"));
+}
+
+/// A fallible helper for `?` outside suspension points: fails for some values.
+pub fn chk(v: i64) -> Result<i64, E> {
+    if v.rem_euclid(11) == 5 {
+        Err(E::User(v))
+    } else {
+        Ok(v)
+    }
+}
+
+/// How `Sched` finishes the completions it hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every completion is finished before it is handed out.
+    Immediate,
+    /// Every completion stays pending until the caller waits; then all
+    /// pending ones finish, oldest first.
+    Deferred,
+    /// Each completion finishes at once with probability `now_pct` percent;
+    /// waiting finishes pending ones in random order until the awaited one is.
+    Random {
+        /// Percent of completions finished before they are handed out.
+        now_pct: u32,
+    },
+}
+
+/// One schedule: a mode, force-suspend, spurious re-entry and error injection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// How completions finish.
+    pub mode: Mode,
+    /// `ratchet::set_force_suspend` during the run.
+    pub force: bool,
+    /// Percent of suspensions on a pending completion at which the driver
+    /// calls the machine again before the completion has finished.
+    pub spurious_pct: u32,
+    /// The index of the completion that fails, if any.
+    pub inject: Option<u64>,
+    /// Seed of the random choices.
+    pub seed: u64,
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.mode {
+            Mode::Immediate => write!(f, "immediate")?,
+            Mode::Deferred => write!(f, "deferred")?,
+            Mode::Random { now_pct } => write!(f, "random(now={now_pct}%, seed={:#x})", self.seed)?,
+        }
+        if self.force {
+            write!(f, " force-suspend")?;
+        }
+        if self.spurious_pct > 0 {
+            write!(f, " spurious={}%", self.spurious_pct)?;
+        }
+        if let Some(k) = self.inject {
+            write!(f, " error-at={k}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The base schedules every program runs under, before error injection: all
+/// finished, force-suspend, deferred (with and without force-suspend and
+/// spurious re-entry) and twelve seeded random ones with spurious re-entry.
+pub fn base_schedules(seed: u64) -> Vec<Schedule> {
+    let plain = Schedule {
+        mode: Mode::Immediate,
+        force: false,
+        spurious_pct: 0,
+        inject: None,
+        seed,
+    };
+    let mut out = vec![
+        plain,
+        Schedule { force: true, ..plain },
+        Schedule {
+            mode: Mode::Deferred,
+            ..plain
+        },
+        Schedule {
+            mode: Mode::Deferred,
+            force: true,
+            spurious_pct: 100,
+            ..plain
+        },
+    ];
+    for i in 0..12u64 {
+        out.push(Schedule {
+            mode: Mode::Random {
+                now_pct: [0, 25, 50, 75][(i % 4) as usize],
+            },
+            force: i % 3 == 2,
+            spurious_pct: [30, 60, 100][(i % 3) as usize],
+            inject: None,
+            seed: splitmix(seed ^ (i + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        });
+    }
+    out
+}
+
+/// The schedule that fails completion `k`, cycling through the modes so that
+/// errors arrive on the fast path, on resume and under force-suspend.
+pub fn inject_schedule(seed: u64, k: u64) -> Schedule {
+    let (mode, force) = match k % 4 {
+        0 => (Mode::Immediate, false),
+        1 => (Mode::Deferred, false),
+        2 => (Mode::Random { now_pct: 50 }, false),
+        _ => (Mode::Immediate, true),
+    };
+    Schedule {
+        mode,
+        force,
+        spurious_pct: if k % 2 == 0 { 50 } else { 0 },
+        inject: Some(k),
+        seed: splitmix(seed ^ k.wrapping_add(0x51_7cc1_b727_220a)),
+    }
+}
+
+/// One step of splitmix64.
+pub fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+struct Inner {
+    schedule: Schedule,
+    rng: u64,
+    created: u64,
+    pending: Vec<(u64, Completion)>,
+}
+
+impl Inner {
+    fn next(&mut self) -> u64 {
+        self.rng = splitmix(self.rng);
+        self.rng
+    }
+
+    fn outcome(&self, index: u64, c: &Completion) {
+        if self.schedule.inject == Some(index) {
+            c.error(CompletionError::Io(std::io::ErrorKind::Other));
+        } else {
+            c.complete(0);
+        }
+    }
+}
+
+/// The test scheduler: hands out completions and finishes them per schedule.
+pub struct Sched {
+    inner: RefCell<Inner>,
+}
+
+impl Sched {
+    /// A scheduler for one run under `schedule`.
+    pub fn new(schedule: Schedule) -> Self {
+        Sched {
+            inner: RefCell::new(Inner {
+                schedule,
+                rng: schedule.seed,
+                created: 0,
+                pending: Vec::new(),
+            }),
+        }
+    }
+
+    /// A new completion, the next in creation order.
+    pub fn op(&self) -> Completion {
+        let mut inner = self.inner.borrow_mut();
+        let index = inner.created;
+        inner.created += 1;
+        let c = Completion::pending();
+        let now = match inner.schedule.mode {
+            Mode::Immediate => true,
+            Mode::Deferred => false,
+            Mode::Random { now_pct } => inner.next() % 100 < u64::from(now_pct),
+        };
+        if now {
+            inner.outcome(index, &c);
+        } else {
+            inner.pending.push((index, c.clone()));
+        }
+        c
+    }
+
+    /// A built group of `n` new completions.
+    pub fn group(&self, n: usize) -> Completion {
+        let mut g = CompletionGroup::new(|_| {});
+        for _ in 0..n {
+            g.add(&self.op());
+        }
+        g.build()
+    }
+
+    /// How many completions this run has created.
+    pub fn created(&self) -> u64 {
+        self.inner.borrow().created
+    }
+
+    /// Whether the driver should re-enter a machine whose completion is
+    /// still pending.
+    pub fn spurious(&self) -> bool {
+        let mut inner = self.inner.borrow_mut();
+        let pct = inner.schedule.spurious_pct;
+        pct > 0 && inner.next() % 100 < u64::from(pct)
+    }
+
+    /// Finishes pending completions until `c` has finished; `false` if `c`
+    /// can never finish (nothing pending is left).
+    pub fn wait(&self, c: &Completion) -> bool {
+        while !c.finished() {
+            let mut inner = self.inner.borrow_mut();
+            if inner.pending.is_empty() {
+                return false;
+            }
+            let batch: Vec<(u64, Completion)> = match inner.schedule.mode {
+                Mode::Random { .. } => {
+                    let i = (inner.next() % inner.pending.len() as u64) as usize;
+                    vec![inner.pending.swap_remove(i)]
+                }
+                _ => std::mem::take(&mut inner.pending),
+            };
+            for (index, p) in &batch {
+                inner.outcome(*index, p);
+            }
+        }
+        true
+    }
+
+    /// What the direct twin does at a suspension point: wait, then take the
+    /// value `yield_io!` would give.
+    pub fn wait_direct(&self, c: Completion) -> Result<(), CompletionError> {
+        self.wait(&c);
+        match c.result() {
+            Some(Ok(_)) => Ok(()),
+            Some(Err(e)) => Err(e),
+            None => Err(CompletionError::Stalled),
+        }
+    }
+}
+
+/// Everything one run of a program shows: its result, its trace and how many
+/// completions it created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// The result, or the panic message.
+    pub result: Result<Result<i64, E>, String>,
+    /// The side effects, in order.
+    pub trace: Vec<String>,
+    /// Completions created.
+    pub ops: u64,
+}
+
+/// Runs the direct twin under `schedule`.
+pub fn run_direct(schedule: Schedule, direct: &Direct) -> Observed {
+    let prev = ratchet::set_force_suspend(schedule.force);
+    let sched = Sched::new(schedule);
+    let mut trace = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| direct(&sched, &mut trace))).map_err(panic_text);
+    ratchet::set_force_suspend(prev);
+    Observed {
+        result,
+        trace,
+        ops: sched.created(),
+    }
+}
+
+/// Re-entries while the awaited completion is pending, at most, per
+/// suspension.
+pub const SPURIOUS_MAX: usize = 2;
+
+/// Upper bound on the calls of one machine run: far above what any generated
+/// program needs, so hitting it means the machine does not make progress.
+pub const MAX_CALLS: usize = 100_000;
+
+/// Runs the machine under `schedule` with state `st`; returns what it showed
+/// and the contract violations the driver saw on the way.
+pub fn run_machine<S>(schedule: Schedule, st: &mut S, machine: &Machine<S>) -> (Observed, Vec<String>) {
+    let prev = ratchet::set_force_suspend(schedule.force);
+    let sched = Sched::new(schedule);
+    let mut trace = Vec::new();
+    let mut violations = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        drive(&sched, st, machine, &mut trace, &mut violations)
+    }))
+    .map_err(panic_text);
+    ratchet::set_force_suspend(prev);
+    let result = match result {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err("gave up (see violations)".to_string()),
+        Err(p) => Err(p),
+    };
+    (
+        Observed {
+            result,
+            trace,
+            ops: sched.created(),
+        },
+        violations,
+    )
+}
+
+fn drive<S>(
+    sched: &Sched,
+    st: &mut S,
+    machine: &Machine<S>,
+    trace: &mut Vec<String>,
+    violations: &mut Vec<String>,
+) -> Option<Result<i64, E>> {
+    for _ in 0..MAX_CALLS {
+        let c = match machine(st, sched, trace) {
+            Ok(IOResult::Done(v)) => return Some(Ok(v)),
+            Err(e) => return Some(Err(e)),
+            Ok(IOResult::IO(io)) => io.into_completion(),
+        };
+        // At most a few re-entries per suspension: each must return IO again.
+        for _ in 0..SPURIOUS_MAX {
+            if c.finished() || !sched.spurious() {
+                break;
+            }
+            let before = trace.len();
+            match machine(st, sched, trace) {
+                Ok(IOResult::IO(again)) => {
+                    if !again.completion().same_as(&c) {
+                        violations
+                            .push("spurious re-entry returned IO with a different completion".to_string());
+                    }
+                }
+                other => {
+                    violations.push(format!(
+                        "spurious re-entry while the completion was pending returned {other:?} instead of IO"
+                    ));
+                    return None;
+                }
+            }
+            if trace.len() != before {
+                violations.push(format!(
+                    "spurious re-entry while the completion was pending ran code: {:?}",
+                    &trace[before..]
+                ));
+                return None;
+            }
+        }
+        if !sched.wait(&c) {
+            violations.push(format!(
+                "the machine returned IO with a completion that can never finish: {c:?}"
+            ));
+            return None;
+        }
+    }
+    violations.push(format!("no Done after {MAX_CALLS} calls"));
+    None
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    let msg = p
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_string());
+    format!("panic: {msg}")
+}
+
+/// The schedules of one program: the base ones, then one failing each
+/// completion index the program reaches when nothing fails.
+pub fn schedules_for(seed: u64, direct: &Direct) -> Vec<Schedule> {
+    let mut out = base_schedules(seed);
+    let ops = run_direct(out[0], direct).ops;
+    for k in 0..ops {
+        out.push(inject_schedule(seed, k));
+    }
+    out
+}
+
+/// The first disagreement of one program, if any.
+#[derive(Debug)]
+pub struct Divergence {
+    /// Index of the schedule in [`schedules_for`].
+    pub index: usize,
+    /// The schedule.
+    pub schedule: Schedule,
+    /// What differed, one item a line.
+    pub details: Vec<String>,
+}
+
+/// What checking one program found.
+#[derive(Debug)]
+pub struct Verdict {
+    /// Schedules run.
+    pub schedules: usize,
+    /// The first divergence, if any.
+    pub divergence: Option<Divergence>,
+}
+
+/// Checks the direct twin against itself: under every schedule it must give
+/// what it gives with the same injected error and nothing else going on. This
+/// is the harness's own self-test (and all there is before a machine exists).
+pub fn check_direct(seed: u64, direct: &Direct) -> Verdict {
+    let schedules = schedules_for(seed, direct);
+    for (index, &schedule) in schedules.iter().enumerate() {
+        let got = run_direct(schedule, direct);
+        let reference = run_direct(
+            Schedule {
+                mode: Mode::Immediate,
+                force: false,
+                spurious_pct: 0,
+                ..schedule
+            },
+            direct,
+        );
+        let mut details = compare(&reference, &got);
+        if let Err(p) = &reference.result {
+            details.push(format!("direct twin panicked: {p}"));
+        }
+        if !details.is_empty() {
+            return Verdict {
+                schedules: schedules.len(),
+                divergence: Some(Divergence {
+                    index,
+                    schedule,
+                    details,
+                }),
+            };
+        }
+    }
+    Verdict {
+        schedules: schedules.len(),
+        divergence: None,
+    }
+}
+
+/// Checks the machine against its direct twin under every schedule, with one
+/// state reused across schedules (so a state left non-idle shows).
+pub fn check_machine<S>(
+    seed: u64,
+    direct: &Direct,
+    st: &mut S,
+    machine: &Machine<S>,
+    is_idle: &dyn Fn(&S) -> bool,
+) -> Verdict {
+    let schedules = schedules_for(seed, direct);
+    for (index, &schedule) in schedules.iter().enumerate() {
+        let reference = run_direct(schedule, direct);
+        let (got, violations) = run_machine(schedule, st, machine);
+        let mut details = compare(&reference, &got);
+        details.extend(violations);
+        if let Err(p) = &reference.result {
+            details.push(format!("direct twin panicked: {p}"));
+        }
+        if got.result.is_ok() && !is_idle(st) {
+            details.push("state not idle after the run ended".to_string());
+        }
+        if !details.is_empty() {
+            return Verdict {
+                schedules: schedules.len(),
+                divergence: Some(Divergence {
+                    index,
+                    schedule,
+                    details,
+                }),
+            };
+        }
+    }
+    Verdict {
+        schedules: schedules.len(),
+        divergence: None,
+    }
+}
+
+fn compare(reference: &Observed, got: &Observed) -> Vec<String> {
+    let mut out = Vec::new();
+    if reference.result != got.result {
+        out.push(format!(
+            "result: direct {:?}, machine {:?}",
+            reference.result, got.result
+        ));
+    }
+    if reference.trace != got.trace {
+        let first = reference
+            .trace
+            .iter()
+            .zip(&got.trace)
+            .position(|(a, b)| a != b)
+            .unwrap_or(reference.trace.len().min(got.trace.len()));
+        out.push(format!(
+            "trace differs at entry {first}: direct {:?}, machine {:?}",
+            reference.trace.get(first),
+            got.trace.get(first)
+        ));
+        out.push(format!("direct trace:  {:?}", reference.trace));
+        out.push(format!("machine trace: {:?}", got.trace));
+    }
+    if reference.ops != got.ops {
+        out.push(format!(
+            "completions created: direct {}, machine {}",
+            reference.ops, got.ops
+        ));
+    }
+    out
+}
+
+/// Panics with the divergence, for the checked-in regression tests.
+pub fn assert_agrees(name: &str, verdict: &Verdict) {
+    if let Some(d) = &verdict.divergence {
+        panic!(
+            "{name}: machine and direct twin diverge under schedule #{} ({}):\n  {}",
+            d.index,
+            d.schedule,
+            d.details.join("\n  ")
+        );
+    }
+    assert!(
+        verdict.schedules >= 16,
+        "{name}: only {} schedules",
+        verdict.schedules
+    );
+}
+
+/// For a pinned open finding: panics once the machine agrees with its twin,
+/// so the fixed reproducer moves to the regressions that must agree.
+pub fn assert_diverges(name: &str, verdict: &Verdict) {
+    assert!(
+        verdict.divergence.is_some(),
+        "{name}: the machine now agrees with its direct twin under all {} schedules: \
+         move this file from tests/difftest_regressions/open/ to tests/difftest_regressions/ \
+         and switch main to `assert_agrees`",
+        verdict.schedules
+    );
+}
