@@ -70,10 +70,10 @@ impl Pager {
     }
     pub fn clear(&mut self, n: u64) -> Result<IOResult<u64>, CompletionError> {
         #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-        enum __RatchetPc<T0, T1, T2> {
+        enum __RatchetPc<T0, T1, T2, T3> {
             Start {},
-            For { __ratchet_iter0: T0 },
-            CallFreePage { __ratchet_iter0: T1, i: T2 },
+            For { __ratchet_end0: T0, i: T1 },
+            CallFreePage { __ratchet_end0: T2, i: T3 },
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);
@@ -81,9 +81,9 @@ impl Pager {
             &mut self.clear_state,
         ) {
             ClearState::Idle => __RatchetPc::Start {},
-            ClearState::FreePage { __ratchet_iter0, i } => {
+            ClearState::FreePage { __ratchet_end0, i } => {
                 __RatchetPc::CallFreePage {
-                    __ratchet_iter0,
+                    __ratchet_end0,
                     i,
                 }
             }
@@ -92,53 +92,49 @@ impl Pager {
             match __ratchet_pc {
                 #[allow(unused_mut)]
                 __RatchetPc::Start {} => {
-                    let mut __ratchet_iter0 = ::ratchet::__private::IntoIterator::into_iter(
-                        0..n,
-                    );
+                    let __ratchet_end0: u64 = n;
+                    let mut i: u64 = 0;
                     __ratchet_pc = __RatchetPc::For {
-                        __ratchet_iter0,
+                        __ratchet_end0,
+                        i,
                     };
                 }
                 #[allow(unused_mut)]
-                __RatchetPc::For { mut __ratchet_iter0 } => {
+                __RatchetPc::For { __ratchet_end0, mut i } => {
                     '__ratchet_again: loop {
-                        match ::ratchet::__private::Iterator::next(
-                            &mut __ratchet_iter0,
-                        ) {
-                            ::ratchet::__private::Some(i) => {
-                                let __ratchet_call = self.free_page(i);
-                                let __ratchet_r2 = match __ratchet_call {
-                                    ::ratchet::__private::Ok(
-                                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                                    ::ratchet::__private::Ok(
+                        if i < __ratchet_end0 {
+                            let __ratchet_call = self.free_page(i);
+                            let __ratchet_r2 = match __ratchet_call {
+                                ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::Done(__ratchet_done),
+                                ) => ::ratchet::__private::Ok(__ratchet_done),
+                                ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                ) => {
+                                    self.clear_state = ClearState::FreePage {
+                                        __ratchet_end0,
+                                        i,
+                                    };
+                                    return ::ratchet::__private::Ok(
                                         ::ratchet::__private::IOResult::IO(__ratchet_io),
-                                    ) => {
-                                        self.clear_state = ClearState::FreePage {
-                                            __ratchet_iter0,
-                                            i,
-                                        };
-                                        return ::ratchet::__private::Ok(
-                                            ::ratchet::__private::IOResult::IO(__ratchet_io),
-                                        );
-                                    }
-                                    ::ratchet::__private::Err(__ratchet_err) => {
-                                        ::ratchet::__private::Err(__ratchet_err)
-                                    }
-                                };
-                                __ratchet_r2?;
-                                {
-                                    continue '__ratchet_again;
+                                    );
                                 }
+                                ::ratchet::__private::Err(__ratchet_err) => {
+                                    ::ratchet::__private::Err(__ratchet_err)
+                                }
+                            };
+                            __ratchet_r2?;
+                            i += 1;
+                            {
+                                continue '__ratchet_again;
                             }
-                            ::ratchet::__private::None => {
-                                return ::ratchet::__private::done(Ok(n));
-                            }
+                        } else {
+                            return ::ratchet::__private::done(Ok(n));
                         }
                     }
                 }
                 #[allow(unused_mut)]
-                __RatchetPc::CallFreePage { mut __ratchet_iter0, i } => {
+                __RatchetPc::CallFreePage { __ratchet_end0, mut i } => {
                     let __ratchet_call = self.free_page(i);
                     let __ratchet_r2 = match __ratchet_call {
                         ::ratchet::__private::Ok(
@@ -148,7 +144,7 @@ impl Pager {
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
                             self.clear_state = ClearState::FreePage {
-                                __ratchet_iter0,
+                                __ratchet_end0,
                                 i,
                             };
                             return ::ratchet::__private::Ok(
@@ -160,8 +156,10 @@ impl Pager {
                         }
                     };
                     __ratchet_r2?;
+                    i += 1;
                     __ratchet_pc = __RatchetPc::For {
-                        __ratchet_iter0,
+                        __ratchet_end0,
+                        i,
                     };
                 }
             }
@@ -235,8 +233,8 @@ pub enum ClearState {
     Idle,
     /// Suspended at `call_io!(self.free_page(i))`.
     FreePage {
-        /// The iterator of the enclosing `for` loop, needed after this suspension point.
-        __ratchet_iter0: ::ratchet::__private::Range<u64>,
+        /// The local `__ratchet_end0`, needed after this suspension point.
+        __ratchet_end0: u64,
         /// The local `i`, needed after this suspension point.
         i: u64,
     },
@@ -261,7 +259,7 @@ const _: () = {
                     f.write_str(
                         ::core::concat!(
                             "FreePage at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(self.free_page(i))`, storing [<for iterator>, i]"
+                            " `call_io!(self.free_page(i))`, storing [__ratchet_end0, i]"
                         ),
                     )
                 }

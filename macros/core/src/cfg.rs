@@ -1059,6 +1059,19 @@ impl Builder<'_> {
         self.ensure_alive();
         scan::reject_expr(self.cx, &f.expr);
         let (expr_ty, _, _) = self.derive(&f.expr);
+        if let (Expr::Range(r), Pat::Ident(pi), Some(elem)) = (
+            scan::strip(&f.expr),
+            strip_pat(&f.pat),
+            expr_ty.as_ref().and_then(range_elem),
+        ) && matches!(r.limits, syn::RangeLimits::HalfOpen(_))
+            && pi.by_ref.is_none()
+            && pi.mutability.is_none()
+            && pi.subpat.is_none()
+            && let (Some(start), Some(end)) = (&r.start, &r.end)
+        {
+            self.lower_for_range(f, &pi.ident, start, end, elem, dest);
+            return;
+        }
         let p = self.private.clone();
         let elem_ty = expr_ty
             .as_ref()
@@ -1115,6 +1128,81 @@ impl Builder<'_> {
         self.lower_stmts(&f.body.stmts, Dest::Discard);
         self.goto(head);
         self.loops.pop();
+        self.scope.truncate(mark);
+        self.cur = after;
+        self.finish_unit(dest);
+    }
+}
+
+impl Builder<'_> {
+    // Input:  `for i in a..b { call_io!(self.free(i))?; }` (typed bounds, plain `i`)
+    // Output: `let __end: T = b; let mut i: T = a; goto For`,
+    //         `For: if i < __end { goto ForBody } else { goto EndFor }`,
+    //         `ForBody: .. goto ForNext`, `ForNext: i += 1; goto For`.
+    // The loop variable is the cursor: a suspension in the body stores `i`
+    // and the bound, not a `Range` beside `i` (as a hand-written machine
+    // would). `i` cannot be assigned in the body (it is not `mut`), and
+    // `i < end` before `i += 1` means the increment cannot overflow.
+    fn lower_for_range(
+        &mut self,
+        f: &syn::ExprForLoop,
+        i: &Ident,
+        start: &Expr,
+        end: &Expr,
+        elem: Type,
+        dest: Dest,
+    ) {
+        let mark = self.scope.len();
+        let end_b = self.synth("end", Some(elem.clone()));
+        let end_id = self.g.bindings[end_b].ident.clone();
+        let uses = scan::free_vars_expr(end);
+        let uses = self.resolve(uses);
+        let mut e2 = end.clone();
+        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        self.push_piece(quote!(let #end_id: #elem = #etoks;), uses, vec![end_b]);
+        let uses = scan::free_vars_expr(start);
+        let uses = self.resolve(uses);
+        let mut s2 = start.clone();
+        let stoks = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let cursor = Binder {
+            ident: i.clone(),
+            mutable: true,
+            by_ref: false,
+            ty: Some(elem.clone()),
+        };
+        let ib = self.declare_binder(&cursor, Some(elem.clone()), None, false, false);
+        self.push_piece(quote!(let mut #i: #elem = #stoks;), uses, vec![ib]);
+        let head = self.new_block("For");
+        let body = self.new_block("ForBody");
+        let next = self.new_block("ForNext");
+        let after = self.new_block("EndFor");
+        self.goto(head);
+        self.cur = head;
+        let j_then = self.jump(body, None, true, Span::call_site());
+        let j_else = self.jump(after, None, true, Span::call_site());
+        let blk = &mut self.g.blocks[head];
+        blk.term_uses.extend([ib, end_b]);
+        self.close(Term::If {
+            cond: quote!(#i < #end_id),
+            then: j_then,
+            els: j_else,
+        });
+        self.loops.push(LoopCtx {
+            label: f.label.as_ref().map(|l| l.name.ident.to_string()),
+            is_block: false,
+            break_to: after,
+            continue_to: Some(next),
+            value: None,
+        });
+        self.cur = body;
+        let body_mark = self.scope.len();
+        self.lower_stmts(&f.body.stmts, Dest::Discard);
+        self.scope.truncate(body_mark);
+        self.goto(next);
+        self.loops.pop();
+        self.cur = next;
+        self.push_piece(quote!(#i += 1;), vec![ib], Vec::new());
+        self.goto(head);
         self.scope.truncate(mark);
         self.cur = after;
         self.finish_unit(dest);
