@@ -341,6 +341,9 @@ struct Shared {
     /// them, or it would report "nothing in flight" while the completion its
     /// caller waits for is about to finish (and `wait` would say `Stalled`).
     delivering: AtomicUsize,
+    /// Threads waiting for `delivering` to drain: a delivering step wakes
+    /// them only when there are any, since a `notify_all` is a syscall.
+    delivery_waiters: AtomicUsize,
     delivered_lock: Mutex<()>,
     delivered: Condvar,
 }
@@ -423,6 +426,7 @@ impl UringIO {
                 }),
                 info,
                 delivering: AtomicUsize::new(0),
+                delivery_waiters: AtomicUsize::new(0),
                 delivered_lock: Mutex::new(()),
                 delivered: Condvar::new(),
             }),
@@ -547,17 +551,22 @@ impl IO for UringIO {
             match st.make_progress()? {
                 Progress::Retired => {
                     let retired = std::mem::take(&mut st.reaped);
-                    shared.delivering.fetch_add(retired.len(), Ordering::AcqRel);
+                    shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
                     break retired;
                 }
                 Progress::TimedOut => continue,
                 Progress::Idle => {
                     drop(st);
-                    if shared.delivering.load(Ordering::Acquire) > 0 && DELIVERING_HERE.get() == 0 {
+                    if shared.delivering.load(Ordering::SeqCst) > 0 && DELIVERING_HERE.get() == 0 {
                         let mut guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
-                        while shared.delivering.load(Ordering::Acquire) > 0 {
+                        // Counted before the check below, both `SeqCst`: either
+                        // the deliverer sees this waiter, or this waiter sees
+                        // the deliveries done.
+                        shared.delivery_waiters.fetch_add(1, Ordering::SeqCst);
+                        while shared.delivering.load(Ordering::SeqCst) > 0 {
                             guard = shared.delivered.wait(guard).unwrap_or_else(|e| e.into_inner());
                         }
+                        shared.delivery_waiters.fetch_sub(1, Ordering::SeqCst);
                     }
                     return Ok(0);
                 }
@@ -577,7 +586,9 @@ impl IO for UringIO {
             }
         }
         DELIVERING_HERE.set(DELIVERING_HERE.get() - 1);
-        if shared.delivering.fetch_sub(n, Ordering::AcqRel) == n {
+        if shared.delivering.fetch_sub(n, Ordering::SeqCst) == n
+            && shared.delivery_waiters.load(Ordering::SeqCst) > 0
+        {
             let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
             shared.delivered.notify_all();
         }
@@ -1261,12 +1272,16 @@ impl State {
             if self.in_kernel == 0 {
                 return Ok(Progress::Idle);
             }
-            if self.ring.completion().is_empty() {
-                if self.wait_for_one()? {
-                    return Ok(Progress::TimedOut);
-                }
-            } else if !self.ring.submission().is_empty() {
+            if !self.ring.submission().is_empty() {
+                // Hand the batch over without waiting: reads the kernel can
+                // serve at once (from the page cache) complete during this
+                // call, and then there is nothing to wait for. The timed wait
+                // below costs the kernel a timer and two copies from user
+                // space, which a cached read should not pay.
                 self.submit(0)?;
+            }
+            if self.ring.completion().is_empty() && self.wait_for_one()? {
+                return Ok(Progress::TimedOut);
             }
             self.reap();
         }
