@@ -57,6 +57,11 @@ const MAX_TRANSFER: usize = 1 << 30;
 /// continue like short writes.
 const IOV_MAX: usize = 1024;
 
+/// Why a step from another thread is refused.
+const OTHER_THREAD: &str = "this UringIO is bound to the first thread that stepped it \
+     (IORING_SETUP_SINGLE_ISSUER); build it with UringIO::builder().single_issuer(false) \
+     to step it from several threads";
+
 /// How long `step` waits for a CQE before it looks for aborted operations
 /// to cancel (and then waits again). The look walks every in-flight
 /// operation, so doing it before each wait would cost the hot path; waiting
@@ -360,6 +365,13 @@ enum Progress {
 }
 
 thread_local! {
+    /// This thread's id, without `thread::current()`'s reference counting.
+    static THREAD_ID: ThreadId = std::thread::current().id();
+
+    /// The vector the last `step` of this thread delivered from, kept
+    /// (empty) for the next one.
+    static SPARE_REAPED: std::cell::Cell<Vec<(Op, Outcome)>> = const { std::cell::Cell::new(Vec::new()) };
+
     /// How many `step`s of this thread are finishing completions right now
     /// (a callback may step again): such a thread must not wait for
     /// `Shared::delivering` to drain, its own deliveries are in it.
@@ -546,18 +558,30 @@ impl IO for UringIO {
 
     fn step(&self) -> Result<usize, CompletionError> {
         let shared = &*self.shared;
+        // With SINGLE_ISSUER only one thread can step, so no other step can
+        // be waiting for this one's deliveries: skip that bookkeeping.
+        let shared_steps = !shared.info.single_issuer;
         let mut retired = loop {
             let mut st = shared.lock();
+            st.refuse_other_threads()?;
             match st.make_progress()? {
                 Progress::Retired => {
-                    let retired = std::mem::take(&mut st.reaped);
-                    shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
+                    // Swapped with this thread's spare (empty) vector, so
+                    // that steps do not allocate.
+                    let mut retired = SPARE_REAPED.take();
+                    std::mem::swap(&mut st.reaped, &mut retired);
+                    if shared_steps {
+                        shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
+                    }
                     break retired;
                 }
                 Progress::TimedOut => continue,
                 Progress::Idle => {
                     drop(st);
-                    if shared.delivering.load(Ordering::SeqCst) > 0 && DELIVERING_HERE.get() == 0 {
+                    if shared_steps
+                        && shared.delivering.load(Ordering::SeqCst) > 0
+                        && DELIVERING_HERE.get() == 0
+                    {
                         let mut guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
                         // Counted before the check below, both `SeqCst`: either
                         // the deliverer sees this waiter, or this waiter sees
@@ -586,21 +610,14 @@ impl IO for UringIO {
             }
         }
         DELIVERING_HERE.set(DELIVERING_HERE.get() - 1);
-        if shared.delivering.fetch_sub(n, Ordering::SeqCst) == n
+        if shared_steps
+            && shared.delivering.fetch_sub(n, Ordering::SeqCst) == n
             && shared.delivery_waiters.load(Ordering::SeqCst) > 0
         {
             let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
             shared.delivered.notify_all();
         }
-        // Hand the (empty) vector back, so steps do not allocate; never wait
-        // for the lock here (another thread may be blocked in the kernel
-        // holding it).
-        if let Ok(mut st) = shared.state.try_lock()
-            && st.reaped.capacity() < retired.capacity()
-        {
-            std::mem::swap(&mut st.reaped, &mut retired);
-            st.reaped.append(&mut retired);
-        }
+        SPARE_REAPED.set(retired);
         Ok(n)
     }
 }
@@ -1053,18 +1070,26 @@ impl State {
         if !self.single_issuer {
             return Ok(());
         }
-        let me = std::thread::current().id();
+        let me = THREAD_ID.with(|id| *id);
         match self.issuer {
             Some(t) if t == me => Ok(()),
-            Some(_) => Err(CompletionError::Unsupported(
-                "this UringIO is bound to the first thread that stepped it (IORING_SETUP_SINGLE_ISSUER); \
-                 build it with UringIO::builder().single_issuer(false) to step it from several threads",
-            )),
+            Some(_) => Err(CompletionError::Unsupported(OTHER_THREAD)),
             None => {
                 self.ring.submitter().register_enable_rings()?;
                 self.issuer = Some(me);
                 Ok(())
             }
+        }
+    }
+
+    /// Refuses a step from another thread than the issuer of a
+    /// `SINGLE_ISSUER` ring (which could not enter the kernel anyway).
+    fn refuse_other_threads(&self) -> Result<(), CompletionError> {
+        match self.issuer {
+            Some(t) if self.single_issuer && t != THREAD_ID.with(|id| *id) => {
+                Err(CompletionError::Unsupported(OTHER_THREAD))
+            }
+            _ => Ok(()),
         }
     }
 
