@@ -1253,3 +1253,29 @@ fn for_range_continue_steps_the_cursor() {
     // `i`, the bound and the completion; no `Range` beside `i`.
     assert!(std::mem::size_of::<SkipOddState>() <= 4 * 4 + std::mem::size_of::<Completion>() + 8);
 }
+
+// The loop variable of a range `for` shadowed in the body (found by the
+// differential tester): the next iteration still steps the loop's own.
+#[io_state_machine(state = st)]
+fn shadow_loop_var(st: &mut ShadowLoopVarState, dev: &Dev, trace: &mut Vec<String>) -> Res<u32> {
+    let mut n: u32 = 0;
+    for i in 0..3u32 {
+        let i: String = format!("<{i}>");
+        yield_io!(dev.op())?;
+        trace.push(i);
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[test]
+fn shadowed_range_variable() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ShadowLoopVarState::default();
+        let (r, trace, _) = drive(&dev, |t| shadow_loop_var(&mut st, &dev, t));
+        assert_eq!(r, Ok(3), "{s:?}");
+        assert_eq!(trace, ["<0>", "<1>", "<2>"], "{s:?}");
+        assert!(st.is_idle());
+    }
+}

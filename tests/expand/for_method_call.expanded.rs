@@ -233,7 +233,7 @@ pub enum ClearState {
     Idle,
     /// Suspended at `call_io!(self.free_page(i))`.
     FreePage {
-        /// The local `__ratchet_end0`, needed after this suspension point.
+        /// The end of the range of the enclosing `for` loop, needed after this suspension point.
         __ratchet_end0: u64,
         /// The local `i`, needed after this suspension point.
         i: u64,
@@ -259,7 +259,7 @@ const _: () = {
                     f.write_str(
                         ::core::concat!(
                             "FreePage at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(self.free_page(i))`, storing [__ratchet_end0, i]"
+                            " `call_io!(self.free_page(i))`, storing [<for bound>, i]"
                         ),
                     )
                 }

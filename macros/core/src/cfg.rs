@@ -1068,6 +1068,11 @@ impl Builder<'_> {
             && pi.mutability.is_none()
             && pi.subpat.is_none()
             && let (Some(start), Some(end)) = (&r.start, &r.end)
+            && !f
+                .body
+                .stmts
+                .iter()
+                .any(|st| scan::names_bound_in(st).iter().any(|n| pi.ident == n))
         {
             self.lower_for_range(f, &pi.ident, start, end, elem, dest);
             return;
@@ -1141,8 +1146,10 @@ impl Builder<'_> {
     //         `ForBody: .. goto ForNext`, `ForNext: i += 1; goto For`.
     // The loop variable is the cursor: a suspension in the body stores `i`
     // and the bound, not a `Range` beside `i` (as a hand-written machine
-    // would). `i` cannot be assigned in the body (it is not `mut`), and
-    // `i < end` before `i += 1` means the increment cannot overflow.
+    // would). `i` cannot be assigned in the body (it is not `mut`) nor
+    // shadowed there (the caller checks: the step after the body must see
+    // the cursor), and `i < end` before `i += 1` means the increment cannot
+    // overflow.
     fn lower_for_range(
         &mut self,
         f: &syn::ExprForLoop,
@@ -1197,8 +1204,8 @@ impl Builder<'_> {
         self.cur = body;
         let body_mark = self.scope.len();
         self.lower_stmts(&f.body.stmts, Dest::Discard);
-        self.scope.truncate(body_mark);
         self.goto(next);
+        self.scope.truncate(body_mark);
         self.loops.pop();
         self.cur = next;
         self.push_piece(quote!(#i += 1;), vec![ib], Vec::new());

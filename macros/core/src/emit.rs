@@ -159,18 +159,24 @@ impl Emitter<'_> {
 
     /// How `Debug` names a stored local.
     fn local_name(&self, b: BindId) -> String {
+        let name = self.ident(b).to_string();
         if self.g.bindings[b].for_iter {
             "<for iterator>".to_owned()
+        } else if name.starts_with("__ratchet_end") {
+            "<for bound>".to_owned()
         } else {
-            self.ident(b).to_string()
+            name
         }
     }
 
     fn local_description(&self, b: BindId) -> String {
+        let name = self.ident(b).to_string();
         if self.g.bindings[b].for_iter {
             "The iterator of the enclosing `for` loop".to_owned()
+        } else if name.starts_with("__ratchet_end") {
+            "The end of the range of the enclosing `for` loop".to_owned()
         } else {
-            format!("The local `{}`", self.ident(b))
+            format!("The local `{name}`")
         }
     }
 
