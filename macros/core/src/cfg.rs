@@ -1017,11 +1017,13 @@ impl Builder<'_> {
         }
         let mark = self.scope.len();
         self.lower_stmts(&b.block.stmts, inner);
+        // The jump out stands where the block's own bindings are still
+        // visible in the emitted code: check names against that scope.
+        self.goto(after);
         self.scope.truncate(mark);
         if b.label.is_some() {
             self.loops.pop();
         }
-        self.goto(after);
         self.cur = after;
         self.after_value(value, returns);
     }
