@@ -19,6 +19,8 @@
 //! - `RATCHET_DIFFTEST_REDUCE`: how many divergences to reduce and save as
 //!   regression tests (default 3; 0 turns reduction off).
 //! - `RATCHET_DIFFTEST_BATCH`: programs per build of the generated crates (default 2000).
+//! - `RATCHET_DIFFTEST_ONLY`: a comma-separated list of program indices to
+//!   run instead of `0..N` (to re-run or reduce one program of a seed).
 //! - `RATCHET_DIFFTEST_JOBS`: crates each batch is split into, built in
 //!   parallel (default 2: rustc type-checks a crate on one core).
 //!
@@ -75,6 +77,8 @@ struct Config {
     reduce: usize,
     batch: u64,
     jobs: usize,
+    /// Only these program indices (to re-run or reduce one program).
+    only: Option<Vec<u64>>,
 }
 
 fn parse_u64(s: &str) -> Option<u64> {
@@ -112,6 +116,17 @@ impl Config {
             reduce: env_u64("RATCHET_DIFFTEST_REDUCE", 3)? as usize,
             batch: env_u64("RATCHET_DIFFTEST_BATCH", 2000)?.max(1),
             jobs: env_u64("RATCHET_DIFFTEST_JOBS", 2)?.max(1) as usize,
+            only: match std::env::var("RATCHET_DIFFTEST_ONLY") {
+                Ok(list) => Some(
+                    list.split(',')
+                        .map(|i| {
+                            parse_u64(i)
+                                .ok_or_else(|| format!("RATCHET_DIFFTEST_ONLY: {i:?} is not a number"))
+                        })
+                        .collect::<Result<Vec<u64>, String>>()?,
+                ),
+                Err(_) => None,
+            },
         })
     }
 
@@ -376,11 +391,22 @@ fn main() -> ExitCode {
     let mut failures: Vec<(Program, Failure)> = Vec::new();
     let mut invalid: Vec<(Program, Vec<String>)> = Vec::new();
     let mut fatal = None;
+    let count = cfg.only.as_ref().map_or(cfg.programs, |l| l.len() as u64);
     let mut start = 0;
-    while start < cfg.programs {
-        let end = (start + cfg.batch).min(cfg.programs);
-        let programs: Vec<(String, Program)> = (start..end)
-            .map(|i| (format!("p{i}"), generate(cfg.seed, i, &cfg.features)))
+    while start < count {
+        let end = (start + cfg.batch).min(count);
+        let indices: Vec<u64> = match &cfg.only {
+            Some(list) => list
+                .iter()
+                .copied()
+                .skip(start as usize)
+                .take((end - start) as usize)
+                .collect(),
+            None => (start..end).collect(),
+        };
+        let programs: Vec<(String, Program)> = indices
+            .iter()
+            .map(|&i| (format!("p{i}"), generate(cfg.seed, i, &cfg.features)))
             .collect();
         eprintln!("difftest: programs {start}..{end}: building the generated crate");
         match check(&krate, &programs, machine) {
@@ -440,7 +466,7 @@ fn main() -> ExitCode {
         for (p, f) in failures.iter().take(cfg.reduce) {
             eprintln!("difftest: reducing program {} ...", p.index);
             match reducer.reduce(p, f) {
-                Ok((small, sf)) => match reduce::save(&small, &sf, cfg.seed) {
+                Ok((small, sf)) => match reduce::save(&small, &sf, cfg.seed, &cfg.features.list()) {
                     Ok(path) => println!(
                         "\ndifftest: reduced program {} to {} nodes, saved as {}:\n{}",
                         p.index,

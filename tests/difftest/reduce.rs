@@ -102,7 +102,7 @@ impl Reducer {
 /// Saves `p` as `tests/difftest_regressions/open/<kind>_<name>.rs`: an open
 /// finding, pinned by `tests/difftest_regressions.rs` until the macro is
 /// fixed (then the file moves up one directory and must agree).
-pub fn save(p: &Program, f: &Failure, run_seed: u64) -> std::io::Result<PathBuf> {
+pub fn save(p: &Program, f: &Failure, run_seed: u64, features: &str) -> std::io::Result<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/difftest_regressions/open");
     std::fs::create_dir_all(&dir)?;
     let kind = match f {
@@ -111,19 +111,19 @@ pub fn save(p: &Program, f: &Failure, run_seed: u64) -> std::io::Result<PathBuf>
     };
     let name = format!("{kind}_s{:x}_p{}", run_seed, p.index);
     let path = dir.join(format!("{name}.rs"));
-    std::fs::write(&path, regression_source(p, f, &name, run_seed))?;
+    std::fs::write(&path, regression_source(p, f, &name, run_seed, features))?;
     Ok(path)
 }
 
 /// The text of a regression file for `p`.
-pub fn regression_source(p: &Program, f: &Failure, name: &str, run_seed: u64) -> String {
+pub fn regression_source(p: &Program, f: &Failure, name: &str, run_seed: u64, features: &str) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
         "//! difftest finding: RATCHET_DIFFTEST_SEED={run_seed:#x}, program {}, reduced.",
         p.index
     );
-    let _ = writeln!(out, "//! The machine and its direct twin diverged");
+    let _ = writeln!(out, "//! Generator features: {features}");
     for line in f.describe().lines() {
         let _ = writeln!(out, "//!   {line}");
     }
