@@ -568,7 +568,7 @@ impl IO for UringIO {
                 Progress::Retired => {
                     // Swapped with this thread's spare (empty) vector, so
                     // that steps do not allocate.
-                    let mut retired = SPARE_REAPED.take();
+                    let mut retired = SPARE_REAPED.with(std::cell::Cell::take);
                     std::mem::swap(&mut st.reaped, &mut retired);
                     if shared_steps {
                         shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
@@ -617,7 +617,7 @@ impl IO for UringIO {
             let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
             shared.delivered.notify_all();
         }
-        SPARE_REAPED.set(retired);
+        drop(SPARE_REAPED.with(|spare| spare.replace(retired)));
         Ok(n)
     }
 }
@@ -1291,7 +1291,9 @@ impl State {
                 if !self.ring.submission().is_empty() {
                     self.submit(0)?;
                 }
-                self.reap();
+                if !self.ring.completion().is_empty() {
+                    self.reap();
+                }
                 return Ok(Progress::Retired);
             }
             if self.in_kernel == 0 {
