@@ -1279,3 +1279,33 @@ fn shadowed_range_variable() {
         assert!(st.is_idle());
     }
 }
+
+// An overwrite that a `break` before it may skip (found by the differential
+// tester, seed 0x12f): the old value is still live at the `break`.
+#[io_state_machine(state = st)]
+fn early_break(st: &mut EarlyBreakState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let mut last: u32 = 7;
+    let mut n: u32 = 0;
+    loop {
+        yield_io!(dev.op())?;
+        n += 1;
+        if n == 3 {
+            break;
+        }
+        last = n * 10;
+    }
+    trace.push(last);
+    Ok(last)
+}
+
+#[test]
+fn break_before_an_overwrite_keeps_the_old_value() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = EarlyBreakState::default();
+        let (r, trace, _) = drive(&dev, |t| early_break(&mut st, &dev, t));
+        assert_eq!(r, Ok(20), "{s:?}");
+        assert_eq!(trace, [20]);
+        assert!(st.is_idle());
+    }
+}

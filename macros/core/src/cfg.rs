@@ -66,6 +66,10 @@ pub struct Jump {
     pub shadowed: Vec<String>,
     /// At the end of a dispatch arm: no `continue` needed.
     pub tail: bool,
+    /// The index of the piece of kept code it leaves from (`break` inside a
+    /// statement), or `None` for the block's terminator: liveness needs to
+    /// know which assignments happen before it.
+    pub piece: Option<usize>,
 }
 
 pub enum Term {
@@ -222,6 +226,7 @@ impl Builder<'_> {
     ) -> JumpId {
         let _ = span;
         self.g.jumps.push(Jump {
+            piece: None,
             target,
             value,
             scope: self.scope.clone(),
@@ -315,6 +320,12 @@ impl Builder<'_> {
         };
         visit(&mut rw, node);
         let made = rw.made;
+        let at = self.g.blocks[self.cur].pieces.len();
+        for &j in &made {
+            if let Some(jump) = self.g.jumps.get_mut(j) {
+                jump.piece = Some(at);
+            }
+        }
         self.g.blocks[self.cur].jumps.extend(made);
         node.to_token_stream()
     }
@@ -1414,6 +1425,7 @@ impl Rewriter<'_> {
         span: Span,
     ) -> Expr {
         self.jumps.push(Jump {
+            piece: None,
             target,
             value,
             scope: self.scope.to_vec(),

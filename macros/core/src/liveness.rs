@@ -54,42 +54,58 @@ pub fn compute(g: &Graph) -> Liveness {
     }
     let mut order = post.clone();
     order.reverse();
-
-    // Per block, in order: what it reads before writing (gen), and what it
-    // writes (kill): a `let`, a pattern, or an overwriting `x = e`.
-    let mut uses: Vec<BTreeSet<BindId>> = Vec::with_capacity(n);
-    let mut defs: Vec<BTreeSet<BindId>> = Vec::with_capacity(n);
-    for b in &g.blocks {
-        let mut gen_ = BTreeSet::new();
-        let mut kill = BTreeSet::new();
-        for p in &b.pieces {
-            gen_.extend(p.uses.iter().copied().filter(|u| !kill.contains(u)));
-            kill.extend(p.defs.iter().copied());
-            kill.extend(p.assigns.iter().copied());
-        }
-        gen_.extend(b.term_uses.iter().copied().filter(|u| !kill.contains(u)));
-        kill.extend(b.term_defs.iter().copied());
-        uses.push(gen_);
-        defs.push(kill);
-    }
+    // Per block, in order: a binding is live at entry if a piece, a jump
+    // leaving from inside a piece, or the terminator needs it before a
+    // `let`, a pattern or an overwriting `x = e` of that block writes it.
     let mut live_in: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
+    let needs = |live_in: &[BTreeSet<BindId>], j: usize| -> BTreeSet<BindId> {
+        let Some(jump) = g.jumps.get(j) else {
+            return BTreeSet::new();
+        };
+        let supplied = jump.value.as_ref().and_then(|(slot, _)| *slot);
+        live_in[jump.target]
+            .iter()
+            .copied()
+            .filter(|v| Some(*v) != supplied)
+            .collect()
+    };
     let mut changed = true;
     while changed {
         changed = false;
         for &b in &post {
-            let mut out: BTreeSet<BindId> = BTreeSet::new();
-            for &j in &g.blocks[b].jumps {
-                let Some(jump) = g.jumps.get(j) else { continue };
-                let supplied = jump.value.as_ref().and_then(|(slot, _)| *slot);
-                out.extend(
-                    live_in[jump.target]
-                        .iter()
-                        .copied()
-                        .filter(|v| Some(*v) != supplied),
-                );
+            let blk = &g.blocks[b];
+            let mut killed: BTreeSet<BindId> = BTreeSet::new();
+            let mut inn: BTreeSet<BindId> = BTreeSet::new();
+            for (k, p) in blk.pieces.iter().enumerate() {
+                inn.extend(p.uses.iter().copied().filter(|u| !killed.contains(u)));
+                for &j in &blk.jumps {
+                    if g.jumps.get(j).is_some_and(|jump| jump.piece == Some(k)) {
+                        inn.extend(needs(&live_in, j).into_iter().filter(|u| !killed.contains(u)));
+                    }
+                }
+                killed.extend(p.defs.iter().copied());
+                killed.extend(p.assigns.iter().copied());
             }
-            let mut inn: BTreeSet<BindId> = out.difference(&defs[b]).copied().collect();
-            inn.extend(uses[b].iter().copied());
+            inn.extend(blk.term_uses.iter().copied().filter(|u| !killed.contains(u)));
+            let n_pieces = blk.pieces.len();
+            for &j in &blk.jumps {
+                let Some(jump) = g.jumps.get(j) else { continue };
+                match jump.piece {
+                    // In the terminator's own code (a condition, a yield's
+                    // argument): before its patterns bind.
+                    Some(k) if k >= n_pieces => {
+                        inn.extend(needs(&live_in, j).into_iter().filter(|u| !killed.contains(u)));
+                    }
+                    Some(_) => {}
+                    None => {
+                        inn.extend(
+                            needs(&live_in, j)
+                                .into_iter()
+                                .filter(|u| !killed.contains(u) && !blk.term_defs.contains(u)),
+                        );
+                    }
+                }
+            }
             if inn != live_in[b] {
                 live_in[b] = inn;
                 changed = true;
