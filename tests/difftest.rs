@@ -21,8 +21,9 @@
 //! - `RATCHET_DIFFTEST_BATCH`: programs per build of the generated crates (default 2000).
 //! - `RATCHET_DIFFTEST_ONLY`: a comma-separated list of program indices to
 //!   run instead of `0..N` (to re-run or reduce one program of a seed).
-//! - `RATCHET_DIFFTEST_JOBS`: crates each batch is split into, built in
-//!   parallel (default 2: rustc type-checks a crate on one core).
+//! - `RATCHET_DIFFTEST_PER_CRATE`: programs per generated crate (default
+//!   250); a batch is split into at least two crates, which cargo builds in
+//!   parallel (rustc type-checks a crate on one core).
 //!
 //! The last line is always `difftest: N programs x S schedules, D divergences`
 //! (S: schedules per program, on average); the exit status is non-zero when
@@ -76,7 +77,7 @@ struct Config {
     machine: Option<bool>,
     reduce: usize,
     batch: u64,
-    jobs: usize,
+    per_crate: usize,
     /// Only these program indices (to re-run or reduce one program).
     only: Option<Vec<u64>>,
 }
@@ -115,7 +116,7 @@ impl Config {
             machine,
             reduce: env_u64("RATCHET_DIFFTEST_REDUCE", 3)? as usize,
             batch: env_u64("RATCHET_DIFFTEST_BATCH", 2000)?.max(1),
-            jobs: env_u64("RATCHET_DIFFTEST_JOBS", 2)?.max(1) as usize,
+            per_crate: env_u64("RATCHET_DIFFTEST_PER_CRATE", 250)?.max(1) as usize,
             only: match std::env::var("RATCHET_DIFFTEST_ONLY") {
                 Ok(list) => Some(
                     list.split(',')
@@ -195,6 +196,7 @@ struct Checked {
 /// modules that fail to compile are dropped and the rest rebuilt.
 fn check(krate: &GenCrate, programs: &[(String, Program)], machine: bool) -> Result<Checked, String> {
     let mut active: Vec<&(String, Program)> = programs.iter().collect();
+    krate.plan(&programs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
     let mut failures = BTreeMap::new();
     let mut invalid = BTreeMap::new();
     let mut build_time = Duration::ZERO;
@@ -345,6 +347,13 @@ fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         return ExitCode::SUCCESS;
     }
+    // Like libtest: `cargo test <filter>` runs this test only if its name
+    // contains the filter.
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if !filters.is_empty() && !filters.iter().any(|f| "difftest".contains(f.as_str())) {
+        println!("difftest: 0 programs x 0 schedules, 0 divergences (filtered out)");
+        return ExitCode::SUCCESS;
+    }
     let cfg = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -384,7 +393,7 @@ fn main() -> ExitCode {
         &root,
         &format!("gen-{:x}-{}", cfg.seed, cfg.programs),
         cfg.optimize_macro(),
-        cfg.jobs,
+        cfg.per_crate,
     );
     let mut total_schedules = 0usize;
     let mut checked_programs = 0u64;
@@ -461,7 +470,7 @@ fn main() -> ExitCode {
             &root,
             &format!("reduce-{:x}-{}", cfg.seed, cfg.programs),
             cfg.optimize_macro(),
-            cfg.jobs,
+            cfg.per_crate,
         ));
         for (p, f) in failures.iter().take(cfg.reduce) {
             eprintln!("difftest: reducing program {} ...", p.index);

@@ -103,12 +103,14 @@ pub struct GenCrate {
     /// Whether the proc-macro (and syn) are built optimized: slower to
     /// build once, faster to expand thousands of machines.
     pub optimize_macro: bool,
-    /// How many crates (workspace members) the modules are spread over:
-    /// rustc type-checks one crate on one core, cargo builds members in
-    /// parallel.
-    pub parts: usize,
+    /// Programs per crate (workspace member): rustc type-checks one crate
+    /// on one core and cargo builds members in parallel; smaller crates also
+    /// make the rebuild after a compile failure cheaper.
+    pub per_crate: usize,
     /// Module names of each part, in run order (set by `write`).
     layout: std::cell::RefCell<Vec<Vec<String>>>,
+    /// The part of each module (set by `plan`).
+    plan: std::cell::RefCell<BTreeMap<String, usize>>,
 }
 
 fn write_if_changed(path: &Path, text: &str) {
@@ -119,15 +121,33 @@ fn write_if_changed(path: &Path, text: &str) {
 }
 
 impl GenCrate {
-    pub fn new(root: &Path, name: &str, optimize_macro: bool, parts: usize) -> Self {
+    pub fn new(root: &Path, name: &str, optimize_macro: bool, per_crate: usize) -> Self {
         GenCrate {
             dir: root.join(name),
             target: root.join("target"),
             package: format!("difftest_{}", name.replace('-', "_")),
             optimize_macro,
-            parts: parts.max(1),
+            per_crate: per_crate.max(1),
             layout: std::cell::RefCell::new(Vec::new()),
+            plan: std::cell::RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// At least two crates (two cores), each of at most `per_crate` programs,
+    /// and none of fewer than 20.
+    fn parts_for(&self, n: usize) -> usize {
+        n.div_ceil(self.per_crate).max(2).min(n.div_ceil(20)).max(1)
+    }
+
+    /// Spreads `names` over the parts, in contiguous runs.
+    pub fn plan(&self, names: &[String]) {
+        let parts = self.parts_for(names.len());
+        let per_part = names.len().div_ceil(parts).max(1);
+        *self.plan.borrow_mut() = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i / per_part))
+            .collect();
     }
 
     /// The module names of each part, in run order.
@@ -141,7 +161,7 @@ impl GenCrate {
     /// cargo rebuilds nothing when a run repeats.
     pub fn write(&self, modules: &[Module], seeds: &[u64], machine: bool) {
         std::fs::create_dir_all(&self.dir).expect("create the generated crate");
-        let parts = self.parts.min(modules.len().div_ceil(40)).max(1);
+        let parts = self.parts_for(self.plan.borrow().len().max(modules.len()));
         let members: Vec<String> = (0..parts).map(|i| format!("\"part{i}\"")).collect();
         let build_override = if self.optimize_macro {
             "\n# Thousands of machines per build: an optimized proc-macro (and syn)\n\
@@ -164,13 +184,20 @@ impl GenCrate {
             // (and no network) is needed.
             let _ = std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock"), &lock);
         }
-        let per_part = modules.len().div_ceil(parts).max(1);
-        let mut layout = Vec::new();
-        for part in 0..parts {
-            let lo = (part * per_part).min(modules.len());
-            let hi = ((part + 1) * per_part).min(modules.len());
-            self.write_part(part, &modules[lo..hi], &seeds[lo..hi], machine);
-            layout.push(modules[lo..hi].iter().map(|m| m.name.clone()).collect());
+        // A module stays in the part `plan` gave it, so dropping the modules
+        // that failed to compile leaves the other parts untouched (and cargo
+        // does not rebuild them).
+        let plan = self.plan.borrow();
+        let mut layout: Vec<Vec<String>> = vec![Vec::new(); parts];
+        let mut members: Vec<(Vec<&Module>, Vec<u64>)> = vec![(Vec::new(), Vec::new()); parts];
+        for (i, (m, seed)) in modules.iter().zip(seeds).enumerate() {
+            let part = plan.get(&m.name).copied().unwrap_or(i) % parts;
+            members[part].0.push(m);
+            members[part].1.push(*seed);
+            layout[part].push(m.name.clone());
+        }
+        for (part, (ms, ss)) in members.iter().enumerate() {
+            self.write_part(part, ms, ss, machine);
         }
         // Remove parts of earlier runs.
         for part in parts.. {
@@ -187,7 +214,7 @@ impl GenCrate {
         format!("{}_{part}", self.package)
     }
 
-    fn write_part(&self, part: usize, modules: &[Module], seeds: &[u64], machine: bool) {
+    fn write_part(&self, part: usize, modules: &[&Module], seeds: &[u64], machine: bool) {
         let dir = self.dir.join(format!("part{part}"));
         let src = dir.join("src");
         std::fs::create_dir_all(&src).expect("create a part of the generated crate");
