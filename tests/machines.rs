@@ -552,7 +552,9 @@ fn pending_reentry_runs_nothing_and_reset_aborts() {
     }
     let dbg = format!("{st:?}");
     assert!(
-        dbg.contains("machines.rs:") && dbg.contains("yield_io!(dev.op())") && dbg.contains("[page, hops]"),
+        dbg.contains("machines.rs:")
+            && dbg.contains("yield_io!(dev.op())")
+            && dbg.contains("[page = 0, hops = 0]"),
         "{dbg}"
     );
     st.reset();
@@ -921,14 +923,18 @@ fn for_over_typed_vector() {
     }
 }
 
-// Rule 10: `Debug` names the suspension point by file:line and source, and
-// the locals stored there.
-const WAITER_LINE: u32 = line!() + 4;
+// Rule 10: `Debug` names the suspension point by file:line:column and
+// source, and the locals stored there with their values where their types
+// implement `Debug` (`..` otherwise).
+const WAITER_LINE: u32 = line!() + 7;
+/// Deliberately without `Debug`.
+struct Opaque(u32);
 #[io_state_machine(state = st)]
 fn waiter(st: &mut WaiterState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
     let n: u32 = 1;
+    let o: Opaque = Opaque(2);
     yield_io!(dev.op())?;
-    trace.push(n);
+    trace.push(n + o.0);
     Ok(n)
 }
 
@@ -941,8 +947,10 @@ fn debug_shows_where_and_what() {
     assert!(!waiter(&mut st, &dev, &mut t).unwrap().is_done());
     assert_eq!(
         format!("{st:?}"),
-        format!("Op at tests/machines.rs:{WAITER_LINE} `yield_io!(dev.op())`, storing [n]")
+        format!("Op at tests/machines.rs:{WAITER_LINE}:5 `yield_io!(dev.op())`, storing [n = 1, o = ..]")
     );
+    // The formatter's flags reach a stored value.
+    assert!(format!("{st:#?}").ends_with("storing [n = 1, o = ..]"));
 }
 
 // ---------------------------------------------------------------------------

@@ -21,6 +21,47 @@ pub use std::vec::Vec;
 
 use std::cell::Cell;
 
+/// A stored local as the state's `Debug` prints it: through its own `Debug`
+/// where its type implements it, as `..` otherwise. Called as
+/// `(&&DebugValue(x)).__ratchet_debug(f)` with both traits in scope: method
+/// lookup tries `&&DebugValue` (only [`DebugViaDebug`] is implemented there,
+/// when `T: Debug`) before `&DebugValue` ([`DebugViaNone`]), so `Debug` is
+/// used when available and never required. In generic code a type parameter
+/// without a `Debug` bound prints `..`.
+pub struct DebugValue<'a, T: ?Sized>(pub &'a T);
+
+/// The `Debug` half of [`DebugValue`]'s lookup.
+pub trait DebugViaDebug {
+    /// Writes the value with its `Debug`.
+    ///
+    /// # Errors
+    /// The formatter's.
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+impl<T: fmt::Debug + ?Sized> DebugViaDebug for &DebugValue<'_, T> {
+    #[inline]
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+
+/// The fallback half of [`DebugValue`]'s lookup.
+pub trait DebugViaNone {
+    /// Writes `..`.
+    ///
+    /// # Errors
+    /// The formatter's.
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+}
+
+impl<T: ?Sized> DebugViaNone for DebugValue<'_, T> {
+    #[inline]
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("..")
+    }
+}
+
 thread_local! {
     static FORCE_SUSPEND: Cell<bool> = const { Cell::new(false) };
 }

@@ -39,15 +39,24 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Read { .. } => {
+                Self::Read { page: __ratchet_v0, hops: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Read at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(disk.read(page))`, storing [page, hops]"
+                            "Read at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(disk.read(page))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("page = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", hops = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

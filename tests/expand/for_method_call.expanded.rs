@@ -191,15 +191,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Ready { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Ready at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(Completion::ready())`, storing []"
+                            "Ready at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(Completion::ready())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }
@@ -253,15 +256,24 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::FreePage { .. } => {
+                Self::FreePage { __ratchet_end0: __ratchet_v0, i: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "FreePage at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(self.free_page(i))`, storing [<for bound>, i]"
+                            "FreePage at ", ::core::file!(), ":", ::core::line!(), ":",
+                            13, " `call_io!(self.free_page(i))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("<for bound> = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", i = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

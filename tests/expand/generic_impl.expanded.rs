@@ -126,15 +126,24 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::C { .. } => {
+                Self::C { acc: __ratchet_v0, i: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing [acc, i]"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 13,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("acc = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", i = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -32,15 +32,24 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::All { .. } => {
+                Self::All { b: __ratchet_v0, all: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "All at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(all.clone())`, storing [b, all]"
+                            "All at ", ::core::file!(), ":", ::core::line!(), ":", 25,
+                            " `yield_io!(all.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("b = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", all = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -30,23 +30,27 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 21,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
                 Self::C2 { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C2 at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C2 at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }

@@ -26,15 +26,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }

@@ -27,15 +27,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }
@@ -156,23 +159,33 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Lookup { .. } => {
+                Self::Lookup { sub: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Lookup at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(lookup(&mut sub, c, key))`, storing [sub]"
+                            "Lookup at ", ::core::file!(), ":", ::core::line!(), ":", 32,
+                            " `call_io!(lookup(&mut sub, c, key))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("sub = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
-                Self::C { .. } => {
+                Self::C { v: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing [v]"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("v = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -27,15 +27,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }
@@ -154,31 +157,42 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Kind { .. } => {
+                Self::Kind { sub: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Kind at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(kind(&mut sub, c))`, storing [sub]"
+                            "Kind at ", ::core::file!(), ":", ::core::line!(), ":", 26,
+                            " `call_io!(kind(&mut sub, c))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("sub = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 13,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
-                Self::Kind2 { .. } => {
+                Self::Kind2 { sub: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Kind2 at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(kind(&mut sub, c))`, storing [sub]"
+                            "Kind2 at ", ::core::file!(), ":", ::core::line!(), ":", 21,
+                            " `call_io!(kind(&mut sub, c))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("sub = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -37,23 +37,36 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::C { .. } => {
+                Self::C { x: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing [x]"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("x = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
-                Self::C2 { .. } => {
+                Self::C2 { x: __ratchet_v0, limit: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C2 at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing [x, limit]"
+                            "C2 at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("x = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", limit = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

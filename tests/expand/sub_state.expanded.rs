@@ -27,15 +27,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(c.clone())`, storing []"
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
+                            " `yield_io!(c.clone())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }
@@ -152,23 +155,36 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Fill { .. } => {
+                Self::Fill { sub: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Fill at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(fill(&mut sub, c, 1))`, storing [sub]"
+                            "Fill at ", ::core::file!(), ":", ::core::line!(), ":", 17,
+                            " `call_io!(fill(&mut sub, c, 1))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("sub = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
-                Self::Fill2 { .. } => {
+                Self::Fill2 { sub: __ratchet_v0, a: __ratchet_v1, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Fill2 at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(fill(&mut sub, c, 2))`, storing [sub, a]"
+                            "Fill2 at ", ::core::file!(), ":", ::core::line!(), ":", 17,
+                            " `call_io!(fill(&mut sub, c, 2))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("sub = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str(", a = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -96,15 +96,18 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Ready { .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Ready at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(Completion::ready())`, storing []"
+                            "Ready at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(Completion::ready())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("]")
                 }
             }
         }
@@ -158,15 +161,21 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Next { .. } => {
+                Self::Next { total: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Next at ", ::core::file!(), ":", ::core::line!(),
-                            " `call_io!(cursor.next())`, storing [total]"
+                            "Next at ", ::core::file!(), ":", ::core::line!(), ":", 27,
+                            " `call_io!(cursor.next())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("total = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

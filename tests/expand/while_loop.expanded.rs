@@ -43,23 +43,33 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::Read { .. } => {
+                Self::Read { i: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Read at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(disk.read(i))`, storing [i]"
+                            "Read at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(disk.read(i))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("i = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
-                Self::Write { .. } => {
+                Self::Write { i: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "Write at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(disk.write(i))`, storing [i]"
+                            "Write at ", ::core::file!(), ":", ::core::line!(), ":", 9,
+                            " `yield_io!(disk.write(i))`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("i = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

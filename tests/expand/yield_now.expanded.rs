@@ -28,15 +28,21 @@ const _: () = {
             &self,
             f: &mut ::ratchet::__private::fmt::Formatter<'_>,
         ) -> ::ratchet::__private::fmt::Result {
+            #[allow(unused_imports)]
+            use ::ratchet::__private::{DebugViaDebug as _, DebugViaNone as _};
             match self {
                 Self::Idle => f.write_str("Idle"),
-                Self::YieldNow { .. } => {
+                Self::YieldNow { n: __ratchet_v0, .. } => {
                     f.write_str(
                         ::core::concat!(
-                            "YieldNow at ", ::core::file!(), ":", ::core::line!(),
-                            " `yield_io!(Completion::yield_now())`, storing [n]"
+                            "YieldNow at ", ::core::file!(), ":", ::core::line!(), ":",
+                            9, " `yield_io!(Completion::yield_now())`, storing ["
                         ),
-                    )
+                    )?;
+                    f.write_str("n = ")?;
+                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                        .__ratchet_debug(f)?;
+                    f.write_str("]")
                 }
             }
         }

@@ -245,11 +245,38 @@ impl Emitter<'_> {
             });
             let sep = (!st.fields.is_empty() && completion.is_some()).then(|| quote!(,));
             variants.push(quote!(#[doc = #vdoc] #v { #(#fields),* #sep #completion }));
-            let names: Vec<String> = st.fields.iter().map(|&b| self.local_name(b)).collect();
-            let text = format!(" `{}`, storing [{}]", s.text, names.join(", "));
             let head = format!("{v} at ");
             let line = quote_spanned!(s.span=> ::core::line!());
-            debug_arms.push(quote!(Self::#v { .. } => f.write_str(::core::concat!(#head, ::core::file!(), ":", #line, #text))));
+            // The user's column where the compiler tells it (proc_macro2 with
+            // `span-locations` on Rust 1.88+, or parsed text in tests); else
+            // `column!()` at the suspension point's span.
+            let start = s.span.start();
+            let column = if start.line == 0 {
+                quote_spanned!(s.span=> ::core::column!())
+            } else {
+                proc_macro2::Literal::usize_unsuffixed(start.column.saturating_add(1)).into_token_stream()
+            };
+            let text = format!(" `{}`, storing [", s.text);
+            let mut pats = Vec::new();
+            let mut writes = Vec::new();
+            for (k, &b) in st.fields.iter().enumerate() {
+                let id = self.ident(b);
+                let var = format_ident!("__ratchet_v{}", k);
+                pats.push(quote!(#id: #var));
+                let sep = if k == 0 { "" } else { ", " };
+                let label = format!("{sep}{} = ", self.local_name(b));
+                writes.push(quote! {
+                    f.write_str(#label)?;
+                    (&&#p::DebugValue(#var)).__ratchet_debug(f)?;
+                });
+            }
+            debug_arms.push(quote! {
+                Self::#v { #(#pats,)* .. } => {
+                    f.write_str(::core::concat!(#head, ::core::file!(), ":", #line, ":", #column, #text))?;
+                    #(#writes)*
+                    f.write_str("]")
+                }
+            });
             if s.kind == SiteKind::Yield {
                 waits.push(quote!(Self::#v { __completion, .. }));
             }
@@ -267,6 +294,8 @@ impl Emitter<'_> {
             quote!(f.write_str("Idle"))
         } else {
             quote! {
+                #[allow(unused_imports)]
+                use #p::{DebugViaDebug as _, DebugViaNone as _};
                 match self {
                     Self::Idle => f.write_str("Idle"),
                     #(#debug_arms,)*
