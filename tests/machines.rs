@@ -1317,3 +1317,41 @@ fn break_before_an_overwrite_keeps_the_old_value() {
         assert!(st.is_idle());
     }
 }
+
+// `max_size = N` holds for a state that fits (the failing case is
+// tests/ui/max_size_exceeded.rs); `size_report` gives each suspension
+// point's stored bytes.
+#[io_state_machine(state = st, max_size = 64)]
+fn sized(st: &mut SizedState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let a: [u32; 4] = [1, 2, 3, 4];
+    yield_io!(dev.op())?;
+    trace.push(a[3]);
+    let b: u8 = 7;
+    yield_io!(dev.op())?;
+    Ok(u32::from(b))
+}
+
+#[test]
+fn max_size_and_size_report() {
+    let report = SizedState::size_report();
+    let completion = std::mem::size_of::<Completion>();
+    assert_eq!(report.len(), 2);
+    assert_eq!(report[0].0, "Op");
+    assert_eq!(report[0].1, size_of::<([u32; 4], Completion)>());
+    assert!(report[0].1 >= 16 + completion);
+    assert_eq!(report[1], ("Op2", size_of::<(u8, Completion)>()));
+    assert!(std::mem::size_of::<SizedState>() <= 64);
+    assert!(
+        report
+            .iter()
+            .all(|&(_, n)| n <= std::mem::size_of::<SizedState>())
+    );
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = SizedState::default();
+        let (r, trace, _) = drive(&dev, |t| sized(&mut st, &dev, t));
+        assert_eq!(r, Ok(7));
+        assert_eq!(trace, [4]);
+        assert!(st.is_idle());
+    }
+}

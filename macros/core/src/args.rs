@@ -6,7 +6,7 @@
 use proc_macro2::{Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{Expr, Ident, Member, Path, Token};
+use syn::{Expr, Ident, LitInt, Member, Path, Token};
 
 use crate::ctxt::Ctxt;
 
@@ -25,10 +25,11 @@ pub struct Args {
     pub state: Option<(StateTarget, Span)>,
     pub name: Option<Ident>,
     pub krate: Option<Path>,
+    /// `max_size = N`: the state must fit in `N` bytes.
+    pub max_size: Option<usize>,
 }
 
-const VALID: &str =
-    "`state = param` or `state = self.field` (required), `name = StateTypeName`, `crate = path::to::ratchet`";
+const VALID: &str = "`state = param` or `state = self.field` (required), `name = StateTypeName`, `crate = path::to::ratchet`, `max_size = bytes`";
 
 // Input:  `state = self.read_state, crate = ::rt`
 // Output: `Args { state: SelfField(read_state), name: None, krate: Some(::rt) }`
@@ -52,6 +53,16 @@ pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
                 }
                 "name" => args.name = Some(input.parse()?),
                 "crate" => args.krate = Some(Path::parse_mod_style(input)?),
+                "max_size" => {
+                    let lit: LitInt = input.parse()?;
+                    match lit.base10_parse::<usize>() {
+                        Ok(n) => args.max_size = Some(n),
+                        Err(e) => cx.error(
+                            lit.span(),
+                            format!("`max_size =` of #[io_state_machine] takes a size in bytes: {e}"),
+                        ),
+                    }
+                }
                 other => {
                     // Skip the value so the remaining options are still checked.
                     let _: Expr = input.parse()?;

@@ -224,6 +224,8 @@ impl Emitter<'_> {
         let mut variants = Vec::new();
         let mut debug_arms = Vec::new();
         let mut waits = Vec::new();
+        let mut sizes = Vec::new();
+        let mut contents = Vec::new();
         for (i, s) in self.g.susps.iter().enumerate() {
             if !self.live.reachable.get(s.block).copied().unwrap_or(false) {
                 continue;
@@ -245,6 +247,27 @@ impl Emitter<'_> {
             });
             let sep = (!st.fields.is_empty() && completion.is_some()).then(|| quote!(,));
             variants.push(quote!(#[doc = #vdoc] #v { #(#fields),* #sep #completion }));
+            let mut kept: Vec<String> = st
+                .fields
+                .iter()
+                .map(|&b| {
+                    let ty = crate::scan::tidy(&self.stored_type(b).to_token_stream().to_string());
+                    format!("{}: {ty}", self.local_name(b))
+                })
+                .collect();
+            let mut tys: Vec<Type> = st.fields.iter().map(|&b| self.stored_type(b)).collect();
+            if s.kind == SiteKind::Yield {
+                kept.push("the awaited Completion".to_owned());
+                tys.push(Type::Verbatim(quote!(#p::Completion)));
+            }
+            let vname = v.to_string();
+            sizes.push(quote!((#vname, ::core::mem::size_of::<(#(#tys,)*)>())));
+            let kept = if kept.is_empty() {
+                "nothing".to_owned()
+            } else {
+                kept.join(", ")
+            };
+            contents.push(format!("`{vname}` at `{}` keeps {kept}", s.text));
             let head = format!("{v} at ");
             let line = quote_spanned!(s.span=> ::core::line!());
             // The user's column where the compiler tells it (proc_macro2 with
@@ -302,8 +325,34 @@ impl Emitter<'_> {
                 }
             }
         };
+        let max_size = self.model.max_size.map(|n| {
+            if !generics.params.is_empty() {
+                return quote! {
+                    ::core::compile_error!("`max_size =` of #[io_state_machine] needs a state type without generic parameters (its size depends on them)");
+                };
+            }
+            let msg = format!(
+                "the state `{name}` is larger than `max_size = {n}` bytes. What each suspension point keeps: {}. Box or shrink the largest of these locals (`{name}::size_report()` gives each variant's size), or raise `max_size`.",
+                contents.join("; ")
+            )
+            .replace('{', "{{")
+            .replace('}', "}}");
+            quote! {
+                const _: () = {
+                    if ::core::mem::size_of::<#name>() > #n {
+                        ::core::panic!(#msg);
+                    }
+                };
+            }
+        });
+        let nsizes = sizes.len();
+        let size_doc = format!(
+            " Sizes: [`{name}::size_report`] gives the bytes each suspension point's stored locals take; `#[io_state_machine(max_size = N)]` asserts a bound at compile time."
+        );
         quote! {
             #[doc = #doc]
+            #[doc = ""]
+            #[doc = #size_doc]
             // Variants differ in size by nature; boxing would cost an
             // allocation per suspension. Names come from the awaited calls.
             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -345,8 +394,17 @@ impl Emitter<'_> {
                         #reset_abort
                         *self = Self::Idle;
                     }
+                    /// Each suspension point's variant with the bytes its stored
+                    /// locals (and the awaited completion) take, in source order;
+                    /// the state itself takes `size_of::<Self>()`: the largest of
+                    /// these plus the discriminant and padding.
+                    #[must_use]
+                    pub const fn size_report() -> [(&'static str, usize); #nsizes] {
+                        [#(#sizes),*]
+                    }
                 }
             };
+            #max_size
         }
     }
 

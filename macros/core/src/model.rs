@@ -45,6 +45,8 @@ pub struct Model {
     pub enum_name: Ident,
     /// The path of the facade crate, `::ratchet` unless `crate = ..`.
     pub krate: TokenStream,
+    /// `max_size = N` of the attribute.
+    pub max_size: Option<usize>,
     pub impl_ctx: Option<ImplCtx>,
 }
 
@@ -215,6 +217,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
         state,
         enum_name,
         krate,
+        max_size: args.max_size,
         impl_ctx,
         input,
     })
