@@ -1355,3 +1355,69 @@ fn max_size_and_size_report() {
         assert!(st.is_idle());
     }
 }
+
+// The state diagram: `STATE_DIAGRAM_DOT` (and the Mermaid graph in the
+// state's rustdoc) has `Idle`, each suspension point and `Done`, with the
+// loop's condition on the edges.
+#[test]
+fn state_diagram_dot() {
+    let dot = ChainWalkState::STATE_DIAGRAM_DOT;
+    println!("{dot}");
+    assert!(dot.starts_with("digraph ChainWalkState {"), "{dot}");
+    assert!(dot.contains("Idle [label=\"Idle\"]"), "{dot}");
+    assert!(dot.contains("yield_io!(dev.op())"), "{dot}");
+    assert!(dot.contains(" -> Done"), "{dot}");
+    assert!(dot.contains("Idle -> v_"), "{dot}");
+}
+
+// docs/DIAGRAMS.md shows the state diagrams of the flagship example's
+// machines; it is rewritten with RATCHET_BLESS=1 and must match otherwise.
+#[path = "../examples/pagekv/engine/mod.rs"]
+#[allow(dead_code, unused_imports)]
+mod pagekv_engine;
+
+#[test]
+fn pagekv_diagrams_doc() {
+    use pagekv_engine::{btree, wal};
+    let machines = [
+        (
+            "`Engine::put` (examples/pagekv/engine/btree.rs)",
+            btree::PutState::STATE_DIAGRAM_MERMAID,
+        ),
+        (
+            "`Pager::flush` (examples/pagekv/engine/wal.rs)",
+            wal::FlushState::STATE_DIAGRAM_MERMAID,
+        ),
+        (
+            "`Pager::recover` (examples/pagekv/engine/wal.rs)",
+            wal::RecoverState::STATE_DIAGRAM_MERMAID,
+        ),
+    ];
+    let mut doc = String::from(
+        "# State diagrams\n\n\
+         Every `#[io_state_machine]` state type documents its machine as a Mermaid\n\
+         graph (in its rustdoc) and carries the same graph as\n\
+         `STATE_DIAGRAM_MERMAID` and, for Graphviz, `STATE_DIAGRAM_DOT`\n\
+         (`dot -Tsvg`). Nodes are `Idle`, each suspension point (its variant and\n\
+         source text), `Done` and `Err`; an edge is a way from one to the next,\n\
+         labelled with the branch conditions, loops and jumps taken on it\n\
+         (conditions inside kept code are not shown: `return` and `?` there\n\
+         appear as edges to `Done` and `Err`).\n\n\
+         The machines of the flagship example, pagekv. This file is written by\n\
+         `RATCHET_BLESS=1 cargo test --test machines pagekv_diagrams_doc`.\n",
+    );
+    for (name, mermaid) in machines {
+        assert!(mermaid.starts_with("graph TD\n"), "{mermaid}");
+        assert!(mermaid.contains("Idle -->"), "{mermaid}");
+        write!(doc, "\n## {name}\n\n```mermaid\n{mermaid}```\n").unwrap();
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/DIAGRAMS.md");
+    if std::env::var_os("RATCHET_BLESS").is_some() {
+        std::fs::write(path, &doc).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+    assert_eq!(
+        on_disk, doc,
+        "docs/DIAGRAMS.md is stale: rerun with RATCHET_BLESS=1"
+    );
+}

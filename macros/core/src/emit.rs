@@ -349,10 +349,23 @@ impl Emitter<'_> {
         let size_doc = format!(
             " Sizes: [`{name}::size_report`] gives the bytes each suspension point's stored locals take; `#[io_state_machine(max_size = N)]` asserts a bound at compile time."
         );
+        let diagram_doc = format!(
+            " State diagram: the suspension points, with the conditions that lead from one to the next ([`{name}::STATE_DIAGRAM_DOT`] has it as DOT):"
+        );
+        let mermaid_lines = self.mermaid();
+        let mermaid_src = mermaid_lines.join("\n") + "\n";
+        let mermaid = mermaid_lines.into_iter().map(|l| format!(" {l}"));
+        let dot = self.dot();
         quote! {
             #[doc = #doc]
             #[doc = ""]
             #[doc = #size_doc]
+            #[doc = ""]
+            #[doc = #diagram_doc]
+            #[doc = ""]
+            #[doc = " ```mermaid"]
+            #(#[doc = #mermaid])*
+            #[doc = " ```"]
             // Variants differ in size by nature; boxing would cost an
             // allocation per suspension. Names come from the awaited calls.
             #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -398,6 +411,16 @@ impl Emitter<'_> {
                     /// locals (and the awaited completion) take, in source order;
                     /// the state itself takes `size_of::<Self>()`: the largest of
                     /// these plus the discriminant and padding.
+                    /// The state diagram shown in this type's documentation, as a
+                    /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
+                    /// suspension point and `Done`; edges are labelled with the
+                    /// branch conditions taken between them.
+                    #[allow(clippy::redundant_static_lifetimes)]
+                    pub const STATE_DIAGRAM_DOT: &'static str = #dot;
+                    /// The state diagram shown in this type's documentation, as
+                    /// Mermaid `graph TD` source.
+                    #[allow(clippy::redundant_static_lifetimes)]
+                    pub const STATE_DIAGRAM_MERMAID: &'static str = #mermaid_src;
                     #[must_use]
                     pub const fn size_report() -> [(&'static str, usize); #nsizes] {
                         [#(#sizes),*]
@@ -1123,4 +1146,201 @@ pub fn fallback(
         func: quote!(#errors #func),
         state,
     }
+}
+
+/// One transition of the state diagram: from a node to a node, with the
+/// conditions taken on the way.
+struct Edge {
+    from: String,
+    to: String,
+    label: String,
+}
+
+impl Emitter<'_> {
+    /// The state diagram: `Idle`, each reachable suspension point (by its
+    /// variant) and `Done`, with the transitions between them labelled with
+    /// the branch conditions taken on the way. Returns the node labels
+    /// (id, text) and the edges.
+    fn diagram(&self) -> (Vec<(String, String)>, Vec<Edge>) {
+        let mut nodes = vec![("Idle".to_owned(), "Idle".to_owned())];
+        let mut at_block = std::collections::BTreeMap::new();
+        let mut starts = vec![("Idle".to_owned(), 0usize, false)];
+        for (i, s) in self.g.susps.iter().enumerate() {
+            if !self.live.reachable.get(s.block).copied().unwrap_or(false) {
+                continue;
+            }
+            let id = format!("v_{}", self.plan.state_variants[i]);
+            nodes.push((id.clone(), format!("{}: {}", self.plan.state_variants[i], s.text)));
+            match (s.kind, &self.g.blocks[s.block].term) {
+                (SiteKind::Yield, Term::Yield { jump, .. }) => {
+                    starts.push((id.clone(), self.g.jumps[*jump].target, false));
+                }
+                (SiteKind::Call, _) => {
+                    at_block.insert(s.block, id.clone());
+                    starts.push((id.clone(), s.block, true));
+                }
+                _ => {}
+            }
+        }
+        nodes.push(("Done".to_owned(), "Done".to_owned()));
+        nodes.push(("Err".to_owned(), "Err".to_owned()));
+        let mut edges: Vec<Edge> = Vec::new();
+        // Bounded: the walk stops after this many steps per start.
+        let mut budget;
+        for (from, start, resumed) in starts {
+            budget = 4096usize;
+            let mut stack: Vec<(BlockId, Vec<String>, Vec<BlockId>, bool)> =
+                vec![(start, Vec::new(), Vec::new(), resumed)];
+            while let Some((b, conds, path, resumed)) = stack.pop() {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                let mut add = |to: &str, conds: &[String]| {
+                    let label = conds.join(", ");
+                    if !edges
+                        .iter()
+                        .any(|e| e.from == from && e.to == to && e.label == label)
+                    {
+                        edges.push(Edge {
+                            from: from.clone(),
+                            to: to.to_owned(),
+                            label,
+                        });
+                    }
+                };
+                if !resumed {
+                    if let Some(id) = at_block.get(&b) {
+                        add(id, &conds);
+                        continue;
+                    }
+                }
+                if path.contains(&b) {
+                    continue;
+                }
+                let mut path = path;
+                path.push(b);
+                let Some(block) = self.g.blocks.get(b) else {
+                    continue;
+                };
+                let go = |j: JumpId, cond: Option<String>, stack: &mut Vec<_>| {
+                    let mut c = conds.clone();
+                    c.extend(cond);
+                    if let Some(jump) = self.g.jumps.get(j) {
+                        stack.push((jump.target, c, path.clone(), false));
+                    }
+                };
+                // Exits and jumps inside kept code: their conditions stay in
+                // that code, so the edge names what the code does.
+                for piece in &block.pieces {
+                    let (ret, err) = exits(&piece.tokens);
+                    if ret {
+                        let mut c = conds.clone();
+                        c.push("return".to_owned());
+                        add("Done", &c);
+                    }
+                    if err {
+                        add("Err", &conds);
+                    }
+                }
+                for &j in &block.jumps {
+                    if let Some(jump) = self.g.jumps.get(j).filter(|jump| jump.piece.is_some()) {
+                        let to = self.g.blocks.get(jump.target).map_or("", |t| t.name.as_str());
+                        go(j, Some(format!("jump to {to}")), &mut stack);
+                    }
+                }
+                match &block.term {
+                    Term::Return => add("Done", &conds),
+                    Term::Open | Term::Diverged => {}
+                    Term::Goto(j) => {
+                        // Back to a loop's head: name the loop.
+                        let to = self
+                            .g
+                            .jumps
+                            .get(*j)
+                            .and_then(|jump| self.g.blocks.get(jump.target));
+                        let lp = to
+                            .filter(|t| ["Loop", "While", "For"].iter().any(|k| t.name.starts_with(k)))
+                            .map(|t| format!("loop {}", t.name));
+                        go(*j, lp, &mut stack);
+                    }
+                    Term::If { cond, then, els } => {
+                        let c = crate::scan::tidy(&cond.to_string());
+                        go(*els, Some(format!("else of {c}")), &mut stack);
+                        go(*then, Some(format!("if {c}")), &mut stack);
+                    }
+                    Term::Match { scrut, arms } => {
+                        let s = crate::scan::tidy(&scrut.to_string());
+                        for (pat, j) in arms.iter().rev() {
+                            let p = crate::scan::tidy(&pat.to_string());
+                            go(*j, Some(format!("{s} matches {p}")), &mut stack);
+                        }
+                    }
+                    Term::Yield { susp, .. } => {
+                        let id = format!("v_{}", self.plan.state_variants[*susp]);
+                        add(&id, &conds);
+                    }
+                }
+            }
+        }
+        (nodes, edges)
+    }
+
+    /// The diagram as Mermaid `graph TD` lines.
+    fn mermaid(&self) -> Vec<String> {
+        let esc = |s: &str| s.replace('"', "#quot;").replace('|', "#124;");
+        let (nodes, edges) = self.diagram();
+        let mut out = vec!["graph TD".to_owned()];
+        for (id, text) in &nodes {
+            out.push(format!("    {id}[\"{}\"]", esc(text)));
+        }
+        for e in &edges {
+            if e.label.is_empty() {
+                out.push(format!("    {} --> {}", e.from, e.to));
+            } else {
+                out.push(format!("    {} -->|\"{}\"| {}", e.from, esc(&e.label), e.to));
+            }
+        }
+        out
+    }
+
+    /// The diagram as a DOT `digraph`.
+    fn dot(&self) -> String {
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let (nodes, edges) = self.diagram();
+        let mut out = format!("digraph {} {{\n", self.model.enum_name);
+        for (id, text) in &nodes {
+            out.push_str(&format!("    {id} [label=\"{}\"];\n", esc(text)));
+        }
+        for e in &edges {
+            out.push_str(&format!(
+                "    {} -> {} [label=\"{}\"];\n",
+                e.from,
+                e.to,
+                esc(&e.label)
+            ));
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// Whether kept code contains a `return` and a `?` (outside closures it
+/// cannot tell apart; a diagram is a sketch).
+fn exits(ts: &TokenStream) -> (bool, bool) {
+    let mut ret = false;
+    let mut err = false;
+    for tt in ts.clone() {
+        match tt {
+            TokenTree::Ident(i) if i == "return" => ret = true,
+            TokenTree::Punct(p) if p.as_char() == '?' => err = true,
+            TokenTree::Group(g) => {
+                let (r, e) = exits(&g.stream());
+                ret |= r;
+                err |= e;
+            }
+            _ => {}
+        }
+    }
+    (ret, err)
 }
