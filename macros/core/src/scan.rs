@@ -646,7 +646,8 @@ pub fn tidy(s: &str) -> String {
         if c == ' ' {
             let prev = out.chars().last();
             let next = chars.get(i + 1).copied();
-            let glue_prev = matches!(prev, Some('.' | '(' | '[' | '!' | '&' | ':'));
+            // `&x` but `a && b`.
+            let glue_prev = matches!(prev, Some('.' | '(' | '[' | '!' | '&' | ':')) && !out.ends_with("&&");
             let glue_next = matches!(
                 next,
                 Some('.' | '(' | ')' | '[' | ']' | '!' | '?' | ',' | ':' | ';')
