@@ -15,8 +15,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use ratchet::{
-    BACKEND_ENV, Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, io_for, io_yield_one,
-    parse_backend, return_if_io,
+    BACKEND_ENV, Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, default_io, io_for,
+    io_yield_one, parse_backend, return_if_io,
 };
 
 /// The unit of copying. 4 KiB matches the page size of most storage engines.
@@ -196,11 +196,12 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
-    let kind = match &args.io {
-        Some(name) => Some(parse_backend(name)?),
-        None => None,
+    // `--io` wins; otherwise `default_io()` honours RATCHET_IO and falls back
+    // from io_uring to blocking I/O with a note.
+    let io = match &args.io {
+        Some(name) => io_for(Some(parse_backend(name)?))?,
+        None => default_io()?,
     };
-    let io = io_for(kind)?;
     let backend = match &args.io {
         Some(name) => name.clone(),
         None => std::env::var(BACKEND_ENV)
