@@ -105,6 +105,11 @@ pub fn yield_result(c: &Completion) -> Result<(), CompletionError> {
 #[inline(always)]
 #[allow(clippy::missing_errors_doc)]
 pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
+    #[cfg(feature = "tracing")]
+    match &r {
+        Ok(_) => tracing::trace!(to = "Done", "done"),
+        Err(_) => tracing::trace!(to = "Err", "error"),
+    }
     match r {
         Ok(v) => Ok(IOResult::Done(v)),
         Err(e) => Err(e),
@@ -126,3 +131,62 @@ pub fn pending_io(c: Option<&Completion>) -> Option<IOCompletions> {
 /// `E: From<CompletionError>` (rule 1).
 #[inline(always)]
 pub fn assert_error_type<E: From<CompletionError>>() {}
+
+#[cfg(feature = "tracing")]
+pub use tracing;
+
+#[cfg(feature = "tracing")]
+pub use crate::{__ratchet_trace_span, __ratchet_trace_suspend};
+
+/// Enters a span for one call of a machine: `$from` names the state the
+/// call starts in. Without the `tracing` feature it expands to nothing, so
+/// `$from` is not even evaluated.
+#[cfg(feature = "tracing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_span {
+    ($from_var:ident, $machine:literal, $from:expr) => {
+        let $from_var: &'static str = $from;
+        let __ratchet_span =
+            $crate::__private::tracing::trace_span!("ratchet", machine = $machine, from = $from_var)
+                .entered();
+        if $from_var != "Idle" {
+            $crate::__private::tracing::trace!(from = $from_var, "resume");
+        }
+    };
+}
+
+/// Records a transition to the suspension point `$to`, waiting on `$io`
+/// (its `Debug`). Without the `tracing` feature it expands to nothing.
+#[cfg(feature = "tracing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_suspend {
+    ($from_var:ident, $to:literal, $io:expr) => {
+        $crate::__private::tracing::trace!(
+            from = $from_var,
+            to = $to,
+            completion = ?$io,
+            "suspend"
+        );
+    };
+}
+
+#[cfg(not(feature = "tracing"))]
+pub use crate::{__ratchet_trace_span, __ratchet_trace_suspend};
+
+/// Without the `tracing` feature: nothing.
+#[cfg(not(feature = "tracing"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_span {
+    ($($t:tt)*) => {};
+}
+
+/// Without the `tracing` feature: nothing.
+#[cfg(not(feature = "tracing"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_suspend {
+    ($($t:tt)*) => {};
+}

@@ -141,6 +141,10 @@ pub fn walk(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "walk", match & * __ratchet_state { WalkState::Idle => "Idle",
+        WalkState::Read { .. } => "Read", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             WalkState::Read { __completion: __ratchet_c, .. } => {
@@ -176,6 +180,9 @@ pub fn walk(
                 '__ratchet_again: loop {
                     let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Read", & __ratchet_c
+                        );
                         *__ratchet_state = WalkState::Read {
                             page,
                             hops,

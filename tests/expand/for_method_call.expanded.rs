@@ -18,6 +18,10 @@ impl Pager {
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
+        ::ratchet::__private::__ratchet_trace_span!(
+            __ratchet_from, "free_page", match & self.free_state { FreePageState::Idle =>
+            "Idle", FreePageState::Ready { .. } => "Ready", }
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             match &self.free_state {
                 FreePageState::Ready { __completion: __ratchet_c, .. } => {
@@ -46,6 +50,9 @@ impl Pager {
                     let _ = no;
                     let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Ready", & __ratchet_c
+                        );
                         self.free_state = FreePageState::Ready {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,
@@ -77,6 +84,10 @@ impl Pager {
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);
+        ::ratchet::__private::__ratchet_trace_span!(
+            __ratchet_from, "clear", match & self.clear_state { ClearState::Idle =>
+            "Idle", ClearState::FreePage { .. } => "FreePage", }
+        );
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
             &mut self.clear_state,
         ) {
@@ -111,6 +122,9 @@ impl Pager {
                                 ::ratchet::__private::Ok(
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
                                 ) => {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_from, "FreePage", & __ratchet_io
+                                    );
                                     self.clear_state = ClearState::FreePage {
                                         __ratchet_end0,
                                         i,
@@ -143,6 +157,9 @@ impl Pager {
                         ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "FreePage", & __ratchet_io
+                            );
                             self.clear_state = ClearState::FreePage {
                                 __ratchet_end0,
                                 i,

@@ -20,6 +20,10 @@ impl<K: Clone> Tree<K> {
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
+        ::ratchet::__private::__ratchet_trace_span!(
+            __ratchet_from, "collect", match & self.collect_state { CollectState::Idle =>
+            "Idle", CollectState::C { .. } => "C", }
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             match &self.collect_state {
                 CollectState::C { __completion: __ratchet_c, .. } => {
@@ -59,6 +63,9 @@ impl<K: Clone> Tree<K> {
                             let __ratchet_c: ::ratchet::__private::Completion = c
                                 .clone();
                             if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_from, "C", & __ratchet_c
+                                );
                                 self.collect_state = CollectState::C {
                                     acc,
                                     i,

@@ -134,6 +134,10 @@ pub fn flush(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "flush", match & * __ratchet_state { FlushState::Idle => "Idle",
+        FlushState::All { .. } => "All", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             FlushState::All { __completion: __ratchet_c, .. } => {
@@ -174,6 +178,9 @@ pub fn flush(
                         let all: Completion = group.build();
                         let __ratchet_c: ::ratchet::__private::Completion = all.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "All", & __ratchet_c
+                            );
                             *__ratchet_state = FlushState::All {
                                 b,
                                 all,

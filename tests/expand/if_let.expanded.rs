@@ -131,6 +131,10 @@ pub fn try_twice(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "try_twice", match & * __ratchet_state { TryTwiceState::Idle =>
+        "Idle", TryTwiceState::C { .. } => "C", TryTwiceState::C2 { .. } => "C2", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             TryTwiceState::C { __completion: __ratchet_c, .. }
@@ -162,6 +166,9 @@ pub fn try_twice(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = TryTwiceState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -177,6 +184,9 @@ pub fn try_twice(
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "C2", & __ratchet_c
+                        );
                         *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,
@@ -200,6 +210,9 @@ pub fn try_twice(
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "C2", & __ratchet_c
+                        );
                         *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,

@@ -114,6 +114,10 @@ pub fn probe(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "probe", match & * __ratchet_state { Probe::Idle => "Idle",
+        Probe::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             Probe::C { __completion: __ratchet_c, .. } => {
@@ -148,6 +152,9 @@ pub fn probe(
                 }
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = Probe::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };

@@ -112,6 +112,10 @@ pub fn lookup(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "lookup", match & * __ratchet_state { LookupState::Idle =>
+        "Idle", LookupState::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             LookupState::C { __completion: __ratchet_c, .. } => {
@@ -137,6 +141,9 @@ pub fn lookup(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = LookupState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -302,6 +309,10 @@ pub fn get(
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "get", match & * __ratchet_state { GetState::Idle => "Idle",
+        GetState::Lookup { .. } => "Lookup", GetState::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             GetState::C { __completion: __ratchet_c, .. } => {
@@ -337,6 +348,9 @@ pub fn get(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Lookup", & __ratchet_io
+                        );
                         *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -351,6 +365,9 @@ pub fn get(
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = GetState::C {
                         v,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -375,6 +392,9 @@ pub fn get(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Lookup", & __ratchet_io
+                        );
                         *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -389,6 +409,9 @@ pub fn get(
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = GetState::C {
                         v,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),

@@ -119,6 +119,10 @@ pub fn retry(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "retry", match & * __ratchet_state { RetryState::Idle => "Idle",
+        RetryState::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             RetryState::C { __completion: __ratchet_c, .. } => {
@@ -153,6 +157,9 @@ pub fn retry(
                     tries += 1;
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "C", & __ratchet_c
+                        );
                         *__ratchet_state = RetryState::C {
                             tries,
                             __completion: ::ratchet::__private::Clone::clone(

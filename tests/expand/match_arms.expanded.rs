@@ -111,6 +111,10 @@ pub fn kind(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "kind", match & * __ratchet_state { KindState::Idle => "Idle",
+        KindState::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             KindState::C { __completion: __ratchet_c, .. } => {
@@ -136,6 +140,9 @@ pub fn kind(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = KindState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -316,6 +323,11 @@ pub fn classify(
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "classify", match & * __ratchet_state { ClassifyState::Idle =>
+        "Idle", ClassifyState::Kind { .. } => "Kind", ClassifyState::C { .. } => "C",
+        ClassifyState::Kind2 { .. } => "Kind2", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             ClassifyState::C { __completion: __ratchet_c, .. } => {
@@ -351,6 +363,9 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Kind", & __ratchet_io
+                        );
                         *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -364,6 +379,9 @@ pub fn classify(
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "C", & __ratchet_c
+                            );
                             *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
@@ -393,6 +411,9 @@ pub fn classify(
                             ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_from, "Kind2", & __ratchet_io
+                                );
                                 *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -426,6 +447,9 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Kind", & __ratchet_io
+                        );
                         *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -439,6 +463,9 @@ pub fn classify(
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "C", & __ratchet_c
+                            );
                             *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
                                     &__ratchet_c,
@@ -468,6 +495,9 @@ pub fn classify(
                             ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_from, "Kind2", & __ratchet_io
+                                );
                                 *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -501,6 +531,9 @@ pub fn classify(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Kind2", & __ratchet_io
+                        );
                         *__ratchet_state = ClassifyState::Kind2 { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),

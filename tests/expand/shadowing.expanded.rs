@@ -151,6 +151,10 @@ pub fn render(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "render", match & * __ratchet_state { RenderState::Idle =>
+        "Idle", RenderState::C { .. } => "C", RenderState::C2 { .. } => "C2", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             RenderState::C { __completion: __ratchet_c, .. }
@@ -186,6 +190,9 @@ pub fn render(
                 let x: u32 = 7;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = RenderState::C {
                         x,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -202,6 +209,9 @@ pub fn render(
                 let limit: usize = 4;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C2", & __ratchet_c
+                    );
                     *__ratchet_state = RenderState::C2 {
                         x,
                         limit,
@@ -224,6 +234,9 @@ pub fn render(
                 let limit: usize = 4;
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C2", & __ratchet_c
+                    );
                     *__ratchet_state = RenderState::C2 {
                         x,
                         limit,

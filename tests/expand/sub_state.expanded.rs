@@ -112,6 +112,10 @@ pub fn fill(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "fill", match & * __ratchet_state { FillState::Idle => "Idle",
+        FillState::C { .. } => "C", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             FillState::C { __completion: __ratchet_c, .. } => {
@@ -137,6 +141,9 @@ pub fn fill(
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "C", & __ratchet_c
+                    );
                     *__ratchet_state = FillState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
                     };
@@ -295,6 +302,11 @@ pub fn fill_twice(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "fill_twice", match & * __ratchet_state { FillTwiceState::Idle =>
+        "Idle", FillTwiceState::Fill { .. } => "Fill", FillTwiceState::Fill2 { .. } =>
+        "Fill2", }
+    );
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillTwiceState::Idle => __RatchetPc::Start {},
         FillTwiceState::Fill { sub } => __RatchetPc::CallFill { sub },
@@ -313,6 +325,9 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Fill", & __ratchet_io
+                        );
                         *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -331,6 +346,9 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Fill2", & __ratchet_io
+                        );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -353,6 +371,9 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Fill", & __ratchet_io
+                        );
                         *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -371,6 +392,9 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Fill2", & __ratchet_io
+                        );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -393,6 +417,9 @@ pub fn fill_twice(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Fill2", & __ratchet_io
+                        );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),

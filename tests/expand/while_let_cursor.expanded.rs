@@ -16,6 +16,10 @@ impl Cursor {
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
+        ::ratchet::__private::__ratchet_trace_span!(
+            __ratchet_from, "next", match & self.next_state { NextState::Idle => "Idle",
+            NextState::Ready { .. } => "Ready", }
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             match &self.next_state {
                 NextState::Ready { __completion: __ratchet_c, .. } => {
@@ -46,6 +50,9 @@ impl Cursor {
                     }
                     let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Ready", & __ratchet_c
+                        );
                         self.next_state = NextState::Ready {
                             __completion: ::ratchet::__private::Clone::clone(
                                 &__ratchet_c,
@@ -281,6 +288,10 @@ pub fn sum(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "sum", match & * __ratchet_state { SumState::Idle => "Idle",
+        SumState::Next { .. } => "Next", }
+    );
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         SumState::Idle => __RatchetPc::Start {},
         SumState::Next { total } => __RatchetPc::CallNext { total },
@@ -303,6 +314,9 @@ pub fn sum(
                         ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "Next", & __ratchet_io
+                            );
                             *__ratchet_state = SumState::Next { total };
                             return ::ratchet::__private::Ok(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
@@ -332,6 +346,9 @@ pub fn sum(
                     ::ratchet::__private::Ok(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_from, "Next", & __ratchet_io
+                        );
                         *__ratchet_state = SumState::Next { total };
                         return ::ratchet::__private::Ok(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),

@@ -160,6 +160,11 @@ pub fn copy_pages(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "copy_pages", match & * __ratchet_state { CopyPagesState::Idle =>
+        "Idle", CopyPagesState::Read { .. } => "Read", CopyPagesState::Write { .. } =>
+        "Write", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             CopyPagesState::Read { __completion: __ratchet_c, .. }
@@ -201,6 +206,9 @@ pub fn copy_pages(
                     if i < n {
                         let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "Read", & __ratchet_c
+                            );
                             *__ratchet_state = CopyPagesState::Read {
                                 i,
                                 __completion: ::ratchet::__private::Clone::clone(
@@ -220,6 +228,9 @@ pub fn copy_pages(
                         let __ratchet_c: ::ratchet::__private::Completion = disk
                             .write(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "Write", & __ratchet_c
+                            );
                             *__ratchet_state = CopyPagesState::Write {
                                 i,
                                 __completion: ::ratchet::__private::Clone::clone(
@@ -250,6 +261,9 @@ pub fn copy_pages(
                 __ratchet_r1?;
                 let __ratchet_c: ::ratchet::__private::Completion = disk.write(i);
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_from, "Write", & __ratchet_c
+                    );
                     *__ratchet_state = CopyPagesState::Write {
                         i,
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),

@@ -124,6 +124,10 @@ pub fn cooperative(
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
+    ::ratchet::__private::__ratchet_trace_span!(
+        __ratchet_from, "cooperative", match & * __ratchet_state { CooperativeState::Idle
+        => "Idle", CooperativeState::YieldNow { .. } => "YieldNow", }
+    );
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         match &*__ratchet_state {
             CooperativeState::YieldNow { __completion: __ratchet_c, .. } => {
@@ -158,6 +162,9 @@ pub fn cooperative(
                     if n < rounds {
                         let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_from, "YieldNow", & __ratchet_c
+                            );
                             *__ratchet_state = CooperativeState::YieldNow {
                                 n,
                                 __completion: ::ratchet::__private::Clone::clone(

@@ -582,6 +582,39 @@ impl Emitter<'_> {
             .any(|u| captured.contains(u) || items.contains(&u.as_str()))
     }
 
+    /// The local holding the name of the state a call starts in, for the
+    /// `tracing` feature's events.
+    fn from_var() -> Ident {
+        Ident::new("__ratchet_from", Span::mixed_site())
+    }
+
+    /// `__ratchet_trace_span!(..)`: a span per call with the state it starts
+    /// in; the runtime expands it to nothing without its `tracing` feature.
+    fn trace_span(&self, waiting: bool) -> TokenStream {
+        let p = &self.p;
+        let place = self.model.place();
+        let name = &self.model.enum_name;
+        let machine = self.model.input.sig.ident.to_string();
+        let from = Self::from_var();
+        let arms = self
+            .g
+            .susps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| waiting && self.live.reachable.get(s.block).copied().unwrap_or(false))
+            .map(|(i, _)| {
+                let v = &self.plan.state_variants[i];
+                let vname = v.to_string();
+                quote!(#name::#v { .. } => #vname,)
+            });
+        let state = if waiting {
+            quote!(match &#place { #name::Idle => "Idle", #(#arms)* })
+        } else {
+            quote!("Idle")
+        };
+        quote!(#p::__ratchet_trace_span!(#from, #machine, #state);)
+    }
+
     fn body(&self) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
@@ -605,10 +638,12 @@ impl Emitter<'_> {
                 }
                 _ => None,
             };
+            let span = self.trace_span(false);
             return quote! {
                 #assert_err
                 #bind_state
                 let _ = &#place;
+                #span
                 #(#pieces)*
                 #tail
             };
@@ -701,6 +736,7 @@ impl Emitter<'_> {
                 }
             }
         };
+        let span = self.trace_span(true);
         let start = &self.plan.block_variants[0];
         let label = self.needs_label.get().then(|| {
             let l = &self.label;
@@ -713,6 +749,7 @@ impl Emitter<'_> {
             }
             #assert_err
             #bind_state
+            #span
             #pending
             let mut #pc = match #p::mem::take(&mut #place) {
                 #name::Idle => #pce::#start {},
@@ -931,9 +968,12 @@ impl Emitter<'_> {
         let arg_span = syn::spanned::Spanned::span(&s.arg);
         let ty = quote_spanned!(arg_span=> #p::Completion);
         let decl = quote_spanned!(span=> let #c: #ty = #arg;);
+        let from = Self::from_var();
+        let vname = v.to_string();
         quote! {
             #decl
             if #p::must_suspend(&#c) {
+                #p::__ratchet_trace_suspend!(#from, #vname, &#c);
                 #place = #name::#v { #(#fields,)* __completion: #p::Clone::clone(&#c) };
                 return #p::Ok(#p::IOResult::IO(#p::IOCompletions::from(#c)));
             }
@@ -958,11 +998,14 @@ impl Emitter<'_> {
         let io = Ident::new("__ratchet_io", Span::mixed_site());
         let err = Ident::new("__ratchet_err", Span::mixed_site());
         let decl = quote_spanned!(s.span=> let #call = #arg;);
+        let from = Self::from_var();
+        let vname = v.to_string();
         quote! {
             #decl
             let #r = match #call {
                 #p::Ok(#p::IOResult::Done(#done)) => #p::Ok(#done),
                 #p::Ok(#p::IOResult::IO(#io)) => {
+                    #p::__ratchet_trace_suspend!(#from, #vname, &#io);
                     #place = #name::#v { #(#fields),* };
                     return #p::Ok(#p::IOResult::IO(#io));
                 }
