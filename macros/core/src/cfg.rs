@@ -38,6 +38,9 @@ pub struct Binding {
     pub uninit: bool,
     /// The iterator of a `for` loop.
     pub for_iter: bool,
+    /// Bound by a pattern of an arm, `if let`, `while let` or `for`, where no
+    /// type can be written: the fix for a missing type is a typed rebinding.
+    pub in_pattern: bool,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -286,6 +289,7 @@ impl Builder<'_> {
             borrow: false,
             uninit: false,
             for_iter: false,
+            in_pattern: false,
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -468,6 +472,7 @@ impl Builder<'_> {
             borrow: borrow || b.by_ref,
             uninit,
             for_iter: false,
+            in_pattern: false,
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -485,7 +490,9 @@ impl Builder<'_> {
                 b.ty.clone()
                     .or_else(|| if single { elem_ty.clone() } else { None });
             let borrow = ty.as_ref().is_some_and(type_borrows);
-            out.push(self.declare_binder(&b, ty, None, borrow, false));
+            let id = self.declare_binder(&b, ty, None, borrow, false);
+            self.g.bindings[id].in_pattern = true;
+            out.push(id);
         }
         out
     }

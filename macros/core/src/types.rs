@@ -94,6 +94,12 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                     binding.decl_span,
                     format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
                 );
+            } else if binding.ty.is_none() && !binding.borrow && binding.in_pattern {
+                reported.insert(b);
+                cx.error(
+                    binding.decl_span,
+                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
+                );
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
                 cx.error(
