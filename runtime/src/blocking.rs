@@ -105,24 +105,15 @@ impl File for BlockingFile {
         if let Err(err) = check_len(buf.len()).and_then(|_| self.check_direct(pos, &[&buf])) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let outcome = self.read_fully(pos, &buf);
-        // The syscall has returned, so the kernel no longer touches the bytes:
-        // release before finishing, so a callback sees `device_released()`.
-        drop(held);
-        c.finish(outcome);
-        Ok(c)
+        // The kernel touches the bytes only until the syscall returns.
+        run_inline(c, || self.read_fully(pos, &buf))
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
         if let Err(err) = check_len(buf.len()).and_then(|_| self.check_direct(pos, &[&buf])) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let outcome = self.write_fully(pos, &buf);
-        drop(held);
-        c.finish(outcome);
-        Ok(c)
+        run_inline(c, || self.write_fully(pos, &buf))
     }
 
     fn pwritev(
@@ -135,33 +126,28 @@ impl File for BlockingFile {
         if let Err(err) = check_len(total_len(&refs)).and_then(|_| self.check_direct(pos, &refs)) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let outcome = self.write_vectored_fully(pos, &refs);
-        drop(held);
-        c.finish(outcome);
-        Ok(c)
+        run_inline(c, || self.write_vectored_fully(pos, &refs))
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
-        let held = c.begin_io();
-        let result = match c.sync_mode() {
-            Some(SyncMode::Data) => retry_interrupted(|| self.file.sync_data()),
-            // `File::sync` promises fsync for anything but an explicit
-            // `sync_data()` completion: the stronger guarantee is the safe
-            // reading of an unspecified mode.
-            Some(SyncMode::Full) | None => retry_interrupted(|| self.file.sync_all()),
-        };
-        drop(held);
-        c.finish(result.map(|()| 0).map_err(CompletionError::from));
-        Ok(c)
+        let mode = c.sync_mode();
+        run_inline(c, || {
+            let result = match mode {
+                Some(SyncMode::Data) => retry_interrupted(|| self.file.sync_data()),
+                // `File::sync` promises fsync for anything but an explicit
+                // `sync_data()` completion: the stronger guarantee is the safe
+                // reading of an unspecified mode.
+                Some(SyncMode::Full) | None => retry_interrupted(|| self.file.sync_all()),
+            };
+            Ok(result.map(|()| 0)?)
+        })
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let held = c.begin_io();
-        let result = retry_interrupted(|| self.file.set_len(len));
-        drop(held);
-        c.finish(result.map(|()| 0).map_err(CompletionError::from));
-        Ok(c)
+        run_inline(
+            c,
+            || Ok(retry_interrupted(|| self.file.set_len(len)).map(|()| 0)?),
+        )
     }
 
     fn size(&self) -> Result<u64, CompletionError> {
@@ -276,6 +262,20 @@ fn retry_interrupted<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> 
             other => return other,
         }
     }
+}
+
+/// Runs `op`, an operation that finishes inside this call, as a device
+/// holding `c`'s buffers, then finishes `c` with its outcome. The hold is let
+/// go before `c` finishes, so a callback already sees `device_released()`.
+pub(crate) fn run_inline(
+    c: Completion,
+    op: impl FnOnce() -> Result<i32, CompletionError>,
+) -> Result<Completion, CompletionError> {
+    let held = c.begin_io();
+    let outcome = op();
+    drop(held);
+    c.finish(outcome);
+    Ok(c)
 }
 
 /// Refuses an operation before it starts: finishes `c` with `err` as well, so

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::blocking::{
-    byte_count, check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, total_len,
+    byte_count, check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, run_inline, total_len,
 };
 use crate::buffer::Buffer;
 use crate::completion::{Completion, CompletionError};
@@ -166,30 +166,22 @@ impl File for MemoryFile {
         if let Err(err) = self.check(pos, &[&buf]) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let n = {
+        run_inline(c, || {
             let data = lock(&self.contents);
             let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.len());
             let n = buf.len().min(data.len() - start);
             // Only the bytes that exist are copied: the tail of the buffer
             // past EOF keeps what the caller put there.
             buf.as_mut_slice()[..n].copy_from_slice(&data[start..start + n]);
-            n
-        };
-        drop(held);
-        c.finish(byte_count(n));
-        Ok(c)
+            byte_count(n)
+        })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
         if let Err(err) = self.check(pos, &[&buf]) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let outcome = self.write_at(pos, &[&buf]);
-        drop(held);
-        c.finish(outcome);
-        Ok(c)
+        run_inline(c, || self.write_at(pos, &[&buf]))
     }
 
     fn pwritev(
@@ -202,11 +194,7 @@ impl File for MemoryFile {
         if let Err(err) = self.check(pos, &refs) {
             return reject(c, err);
         }
-        let held = c.begin_io();
-        let outcome = self.write_at(pos, &refs);
-        drop(held);
-        c.finish(outcome);
-        Ok(c)
+        run_inline(c, || self.write_at(pos, &refs))
     }
 
     /// Nothing to flush: memory is as durable as this backend gets.
