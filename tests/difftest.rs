@@ -57,12 +57,6 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 /// the reason and the reproducer (docs/TESTING.md lists them).
 fn default_features() -> Features {
     let mut f = Features::all();
-    // The macro rejects a shadowing in a nested block while the outer binding
-    // is still used after a suspension point ("carries variables by name"),
-    // and in some positions misses that and emits code that does not
-    // type-check; rule 7 promises shadowing. Reproducers:
-    // tests/difftest_regressions/shadow_nested_*.rs.
-    f.0.remove("shadow_nested");
     // The macro rejects any suspension inside the `else` block of a `let-else`
     // as "inside a larger expression". Reproducer:
     // tests/difftest_regressions/let_else_suspend_in_else.rs.

@@ -865,6 +865,110 @@ fn shadowed_parameter_comes_back() {
     }
 }
 
+// A binding shadowed while the outer one is still needed after the
+// shadowing scope ends (rule 7): nested blocks, a loop body hiding the loop's
+// counter, match and `if let` patterns, and a hiding `let` that reads the
+// old value. The outer values are not `Copy` where it matters (`String`,
+// `Vec`), so a copy in place of a move would not compile.
+
+#[io_state_machine(state = st)]
+fn hides(st: &mut HidesState, dev: &Dev, trace: &mut Vec<String>) -> Res<String> {
+    let name: String = "outer".to_owned();
+    let mut n: u32 = 0;
+    {
+        let name: Vec<u8> = vec![1, 2];
+        yield_io!(dev.op())?;
+        trace.push(format!("inner {}", name.len()));
+        {
+            let name: u32 = 9;
+            yield_io!(dev.op())?;
+            trace.push(format!("innermost {name}"));
+        }
+        trace.push(format!("inner again {}", name.len()));
+    }
+    trace.push(format!("after blocks {name}"));
+    loop {
+        n += 1;
+        if n > 2 {
+            break;
+        }
+        let n: String = format!("iteration {n}");
+        yield_io!(dev.op())?;
+        trace.push(n);
+    }
+    let opt: Option<u32> = Some(5);
+    match opt {
+        Some(n) => {
+            let n: u32 = n;
+            yield_io!(dev.op())?;
+            trace.push(format!("arm {n}"));
+        }
+        None => {}
+    }
+    if let Some(name) = opt {
+        let name: u32 = name;
+        yield_io!(dev.op())?;
+        trace.push(format!("if let {name}"));
+    }
+    {
+        let n: u32 = n + 10;
+        yield_io!(dev.op())?;
+        trace.push(format!("read old {n}"));
+    }
+    {
+        let name: String = name.clone() + "!";
+        yield_io!(dev.op())?;
+        trace.push(format!("read old {name}"));
+    }
+    Ok(format!("{name} {n}"))
+}
+
+#[test]
+fn shadowing_while_the_outer_binding_is_needed() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = HidesState::default();
+        let (r, trace, _) = drive(&dev, |t| hides(&mut st, &dev, t));
+        assert_eq!(r.as_deref(), Ok("outer 3"), "{s:?}");
+        assert_eq!(
+            trace,
+            [
+                "inner 2",
+                "innermost 9",
+                "inner again 2",
+                "after blocks outer",
+                "iteration 1",
+                "iteration 2",
+                "arm 5",
+                "if let 5",
+                "read old 13",
+                "read old outer!",
+            ],
+            "{s:?}"
+        );
+        assert!(st.is_idle());
+    }
+}
+
+#[test]
+fn shadowing_error_leaves_idle() {
+    // Fail each of the eight completions in turn: the trace stops just
+    // before the line that completion guards.
+    let kept_before = [0, 1, 4, 5, 6, 7, 8, 9];
+    for s in SCHEDULES {
+        for (fail, &kept) in kept_before.iter().enumerate() {
+            let dev = Dev::new(s);
+            dev.fail_op(fail);
+            let mut st = HidesState::default();
+            let (r, trace, _) = drive(&dev, |t| hides(&mut st, &dev, t));
+            assert_eq!(r, Err(io_err()), "{s:?} fail at {fail}");
+            assert_eq!(trace.len(), kept, "{s:?} fail at {fail}: {trace:?}");
+            assert_eq!(dev.issued(), fail + 1, "nothing runs after the failing op");
+            assert!(st.is_idle(), "{s:?}");
+        }
+    }
+}
+
 // A generic free function: the state enum is generic over the parameter its
 // stored locals use.
 #[io_state_machine(state = st)]

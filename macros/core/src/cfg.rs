@@ -54,6 +54,18 @@ pub struct Piece {
     /// Bindings this piece overwrites whole (`x = e;`): their old value is
     /// dead before it, so a block starting with it need not carry them.
     pub assigns: Vec<BindId>,
+    /// A plain `let PAT = INIT;` taken apart: its attributes, `PAT` (with
+    /// any `: Type`) and `INIT`, so that the emitter can move aside a
+    /// binding the `let` hides after `INIT` has read it.
+    pub split_let: Option<SplitLet>,
+}
+
+/// The parts of a kept `let PAT = INIT;` (see [`Piece::split_let`]).
+pub struct SplitLet {
+    pub attrs: TokenStream,
+    pub pat: TokenStream,
+    pub ty: Option<Type>,
+    pub init: TokenStream,
 }
 
 /// A transfer to another block, carrying the bindings live there.
@@ -105,6 +117,9 @@ pub struct BasicBlock {
     /// The value returned when the block ends in `return`, for a body that
     /// needs no dispatch loop (it is then the tail expression).
     pub ret_expr: Option<TokenStream>,
+    /// The names in the user's scope where the block's code starts: which
+    /// of two carried bindings of one name its code means by that name.
+    pub scope_in: Vec<(String, BindId)>,
 }
 
 pub struct Suspension {
@@ -175,7 +190,8 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         loops: Vec::new(),
         names: Vec::new(),
     };
-    b.cur = b.new_block("Start");
+    let start = b.new_block("Start");
+    b.enter(start);
     let body = model.input.block.clone();
     b.lower_stmts(&body.stmts, Dest::Return);
     b.g
@@ -200,8 +216,15 @@ impl Builder<'_> {
             term_defs: Vec::new(),
             jumps: Vec::new(),
             ret_expr: None,
+            scope_in: Vec::new(),
         });
         self.g.blocks.len() - 1
+    }
+
+    /// Continues lowering in `b`, which starts in the current scope.
+    fn enter(&mut self, b: BlockId) {
+        self.cur = b;
+        self.g.blocks[b].scope_in = self.scope.clone();
     }
 
     fn alive(&self) -> bool {
@@ -212,7 +235,8 @@ impl Builder<'_> {
     /// is still checked, then pruned).
     fn ensure_alive(&mut self) {
         if !self.alive() {
-            self.cur = self.new_block("Unreachable");
+            let b = self.new_block("Unreachable");
+            self.enter(b);
         }
     }
 
@@ -267,6 +291,7 @@ impl Builder<'_> {
             uses,
             defs,
             assigns: Vec::new(),
+            split_let: None,
         });
     }
 
@@ -311,14 +336,13 @@ impl Builder<'_> {
         &mut self,
         node: &mut T,
         visit: impl FnOnce(&mut Rewriter<'_>, &mut T),
-        shadowed: Vec<String>,
     ) -> TokenStream {
         let mut rw = Rewriter {
             loops: &self.loops,
             jumps: &mut self.g.jumps,
             scope: &self.scope,
             kept: Vec::new(),
-            shadowed,
+            bound: Vec::new(),
             private: &self.private,
             made: Vec::new(),
         };
@@ -340,8 +364,7 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(e);
         let uses = self.resolve(uses);
         let mut e2 = e.clone();
-        let shadowed = scan::names_bound_in(&Stmt::Expr(e.clone(), None));
-        let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), shadowed);
+        let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let div = scan::diverges(e);
         let p = &self.private;
         match dest {
@@ -397,8 +420,7 @@ impl Builder<'_> {
         let uses = scan::free_vars_stmt(s);
         let uses = self.resolve(uses);
         let mut s2 = s.clone();
-        let shadowed = scan::names_bound_in(s);
-        let tokens = self.rewrite(&mut s2, |rw, s| rw.visit_stmt_mut(s), shadowed);
+        let tokens = self.rewrite(&mut s2, |rw, s| rw.visit_stmt_mut(s));
         self.push_piece(tokens, uses, Vec::new());
         if scan::stmt_diverges(s) && self.alive() {
             self.close(Term::Diverged);
@@ -413,14 +435,19 @@ impl Builder<'_> {
         let uses = scan::free_vars_stmt(&s);
         let uses = self.resolve(uses);
         let mut l2 = local.clone();
-        let shadowed = scan::names_bound_in(&Stmt::Expr(
-            local
-                .init
-                .as_ref()
-                .map_or_else(|| Expr::Verbatim(TokenStream::new()), |i| (*i.expr).clone()),
-            None,
-        ));
-        let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l), shadowed);
+        let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l));
+        let split = l2.init.as_ref().filter(|i| i.diverge.is_none()).map(|i| {
+            let attrs = &l2.attrs;
+            SplitLet {
+                attrs: quote!(#(#attrs)*),
+                pat: l2.pat.to_token_stream(),
+                ty: match &l2.pat {
+                    Pat::Type(pt) => Some((*pt.ty).clone()),
+                    _ => None,
+                },
+                init: i.expr.to_token_stream(),
+            }
+        });
         let mut bs = Vec::new();
         scan::binders(&local.pat, None, &mut bs);
         let single = bs.len() == 1;
@@ -454,6 +481,9 @@ impl Builder<'_> {
             defs.push(id);
         }
         self.push_piece(tokens, uses, defs);
+        if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
+            p.split_let = split;
+        }
     }
 
     fn declare_binder(
@@ -789,7 +819,6 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(&arg);
         let name = variant_name(site.kind, &arg);
         let mut arg2 = arg.clone();
-        let shadowed = scan::names_bound_in(&Stmt::Expr(arg.clone(), None));
         let p = self.private.clone();
         let ty = match site.kind {
             SiteKind::Yield => syn::parse2(quote!(#p::Result<(), #p::CompletionError>)).ok(),
@@ -798,7 +827,7 @@ impl Builder<'_> {
         match site.kind {
             SiteKind::Yield => {
                 let uses = self.resolve(uses);
-                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e), shadowed);
+                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e));
                 let cont = self.new_block(&format!("After{name}"));
                 let r = self.synth("r", ty);
                 let susp = self.g.susps.len();
@@ -818,15 +847,15 @@ impl Builder<'_> {
                 blk.term_uses.extend(uses);
                 blk.term_defs.push(r);
                 self.close(Term::Yield { susp, jump: j });
-                self.cur = cont;
+                self.enter(cont);
                 self.replacement(r, site)
             }
             SiteKind::Call => {
                 let k = self.new_block(&format!("Call{name}"));
                 self.goto(k);
-                self.cur = k;
+                self.enter(k);
                 let uses = self.resolve(uses);
-                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e), shadowed);
+                let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e));
                 let r = self.synth("r", ty);
                 let susp = self.g.susps.len();
                 self.g.susps.push(Suspension {
@@ -881,7 +910,7 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(cond);
         let uses = self.resolve(uses);
         let mut c2 = cond.clone();
-        let cond_tokens = self.rewrite(&mut c2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let cond_tokens = self.rewrite(&mut c2, |rw, e| rw.visit_expr_mut(e));
         let j_else = self.jump(els, None, true, Span::call_site());
         let mut defs = Vec::new();
         collect_lets(cond, &mut |pat| defs.push(pat.clone()));
@@ -910,17 +939,17 @@ impl Builder<'_> {
         let join = self.new_block("EndIf");
         let mark = self.scope.len();
         self.branch(&cond, then_b, else_b);
-        self.cur = then_b;
+        self.enter(then_b);
         self.lower_stmts(&i.then_branch.stmts, dest);
         self.goto(join);
         self.scope.truncate(mark);
-        self.cur = else_b;
+        self.enter(else_b);
         match &i.else_branch {
             Some((_, e)) => self.lower_expr(e, dest),
             None => self.finish_unit(dest),
         }
         self.goto(join);
-        self.cur = join;
+        self.enter(join);
     }
 
     // Input:  `match call_io!(f())? { 0 => yield_io!(c)?, n => g(n) }`
@@ -932,7 +961,7 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(&scrut);
         let uses = self.resolve(uses);
         let mut s2 = scrut.clone();
-        let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         let join = self.new_block("EndMatch");
         let from = self.cur;
         let mut arms = Vec::new();
@@ -950,7 +979,7 @@ impl Builder<'_> {
             let b = self.new_block("Arm");
             let j = self.jump(b, None, true, Span::call_site());
             let mut pat = arm.pat.clone();
-            let pat_tokens = self.rewrite(&mut pat, |rw, p| rw.visit_pat_mut(p), Vec::new());
+            let pat_tokens = self.rewrite(&mut pat, |rw, p| rw.visit_pat_mut(p));
             arms.push((pat_tokens, j));
             targets.push((b, self.scope.clone()));
             self.scope.truncate(mark);
@@ -964,12 +993,12 @@ impl Builder<'_> {
         });
         for (arm, (b, scope)) in m.arms.iter().zip(targets) {
             let saved = std::mem::replace(&mut self.scope, scope);
-            self.cur = b;
+            self.enter(b);
             self.lower_expr(&arm.body, dest);
             self.goto(join);
             self.scope = saved;
         }
-        self.cur = join;
+        self.enter(join);
     }
 
     /// `loop`s and labeled blocks: where a `break` value goes.
@@ -1000,7 +1029,7 @@ impl Builder<'_> {
         let head = self.new_block("Loop");
         let after = self.new_block("EndLoop");
         self.goto(head);
-        self.cur = head;
+        self.enter(head);
         self.loops.push(LoopCtx {
             label: l.label.as_ref().map(|l| l.name.ident.to_string()),
             is_block: false,
@@ -1013,7 +1042,7 @@ impl Builder<'_> {
         self.goto(head);
         self.scope.truncate(mark);
         self.loops.pop();
-        self.cur = after;
+        self.enter(after);
         self.after_value(value, returns);
     }
 
@@ -1042,7 +1071,7 @@ impl Builder<'_> {
         if b.label.is_some() {
             self.loops.pop();
         }
-        self.cur = after;
+        self.enter(after);
         self.after_value(value, returns);
     }
 
@@ -1053,7 +1082,7 @@ impl Builder<'_> {
         let body = self.new_block("WhileBody");
         let after = self.new_block("EndWhile");
         self.goto(head);
-        self.cur = head;
+        self.enter(head);
         let cond = self.lower_cond(&w.cond);
         let mark = self.scope.len();
         self.branch(&cond, body, after);
@@ -1064,12 +1093,12 @@ impl Builder<'_> {
             continue_to: Some(head),
             value: None,
         });
-        self.cur = body;
+        self.enter(body);
         self.lower_stmts(&w.body.stmts, Dest::Discard);
         self.goto(head);
         self.loops.pop();
         self.scope.truncate(mark);
-        self.cur = after;
+        self.enter(after);
         self.finish_unit(dest);
     }
 
@@ -1117,7 +1146,7 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(&f.expr);
         let uses = self.resolve(uses);
         let mut e2 = (*f.expr).clone();
-        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let itid = self.g.bindings[it].ident.clone();
         self.push_piece(
             quote!(let mut #itid = #p::IntoIterator::into_iter(#etoks);),
@@ -1128,7 +1157,7 @@ impl Builder<'_> {
         let body = self.new_block("ForBody");
         let after = self.new_block("EndFor");
         self.goto(head);
-        self.cur = head;
+        self.enter(head);
         let mark = self.scope.len();
         self.g.bindings[it].uses.push((head, f.for_token.span));
         let j_none = self.jump(after, None, true, Span::call_site());
@@ -1149,12 +1178,12 @@ impl Builder<'_> {
             continue_to: Some(head),
             value: None,
         });
-        self.cur = body;
+        self.enter(body);
         self.lower_stmts(&f.body.stmts, Dest::Discard);
         self.goto(head);
         self.loops.pop();
         self.scope.truncate(mark);
-        self.cur = after;
+        self.enter(after);
         self.finish_unit(dest);
     }
 }
@@ -1185,12 +1214,12 @@ impl Builder<'_> {
         let uses = scan::free_vars_expr(end);
         let uses = self.resolve(uses);
         let mut e2 = end.clone();
-        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         self.push_piece(quote!(let #end_id: #elem = #etoks;), uses, vec![end_b]);
         let uses = scan::free_vars_expr(start);
         let uses = self.resolve(uses);
         let mut s2 = start.clone();
-        let stoks = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e), Vec::new());
+        let stoks = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         let cursor = Binder {
             ident: i.clone(),
             mutable: true,
@@ -1204,7 +1233,7 @@ impl Builder<'_> {
         let next = self.new_block("ForNext");
         let after = self.new_block("EndFor");
         self.goto(head);
-        self.cur = head;
+        self.enter(head);
         let j_then = self.jump(body, None, true, Span::call_site());
         let j_else = self.jump(after, None, true, Span::call_site());
         let blk = &mut self.g.blocks[head];
@@ -1221,17 +1250,17 @@ impl Builder<'_> {
             continue_to: Some(next),
             value: None,
         });
-        self.cur = body;
+        self.enter(body);
         let body_mark = self.scope.len();
         self.lower_stmts(&f.body.stmts, Dest::Discard);
         self.goto(next);
         self.scope.truncate(body_mark);
         self.loops.pop();
-        self.cur = next;
+        self.enter(next);
         self.push_piece(quote!(#i += 1;), vec![ib], Vec::new());
         self.goto(head);
         self.scope.truncate(mark);
-        self.cur = after;
+        self.enter(after);
         self.finish_unit(dest);
     }
 }
@@ -1398,7 +1427,9 @@ struct Rewriter<'a> {
     scope: &'a [(String, BindId)],
     /// Loops and labeled blocks of the kept code itself: (label, is_block).
     kept: Vec<(Option<String>, bool)>,
-    shadowed: Vec<String>,
+    /// Names the kept code itself binds around the point being visited
+    /// (`let`s of enclosing blocks so far, arm and `if let` patterns).
+    bound: Vec<String>,
     private: &'a TokenStream,
     made: Vec<JumpId>,
 }
@@ -1436,7 +1467,7 @@ impl Rewriter<'_> {
             target,
             value,
             scope: self.scope.to_vec(),
-            shadowed: self.shadowed.clone(),
+            shadowed: self.bound.clone(),
             tail: false,
         });
         let _ = span;
@@ -1444,6 +1475,18 @@ impl Rewriter<'_> {
         self.made.push(id);
         let n = proc_macro2::Literal::usize_unsuffixed(id);
         Expr::Verbatim(quote!(__ratchet_jump!(#n)))
+    }
+
+    /// Visits `f` with the names bound by `pats` in scope.
+    fn binding(&mut self, pats: &[&Pat], f: impl FnOnce(&mut Self)) {
+        let mark = self.bound.len();
+        for pat in pats {
+            let mut bs = Vec::new();
+            scan::binders(pat, None, &mut bs);
+            self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
+        }
+        f(self);
+        self.bound.truncate(mark);
     }
 
     fn with_kept(&mut self, label: Option<&syn::Label>, is_block: bool, f: impl FnOnce(&mut Self)) {
@@ -1464,12 +1507,31 @@ impl VisitMut for Rewriter<'_> {
             }
             Expr::While(w) => {
                 let label = w.label.clone();
-                self.with_kept(label.as_ref(), false, |v| visit_mut::visit_expr_while_mut(v, w));
+                self.with_kept(label.as_ref(), false, |v| {
+                    v.visit_expr_mut(&mut w.cond);
+                    let mut pats = Vec::new();
+                    collect_lets(&w.cond, &mut |p| pats.push(p.clone()));
+                    let pats: Vec<&Pat> = pats.iter().collect();
+                    v.binding(&pats, |v| v.visit_block_mut(&mut w.body));
+                });
+            }
+            Expr::If(i) => {
+                self.visit_expr_mut(&mut i.cond);
+                let mut pats = Vec::new();
+                collect_lets(&i.cond, &mut |p| pats.push(p.clone()));
+                let pats: Vec<&Pat> = pats.iter().collect();
+                self.binding(&pats, |v| v.visit_block_mut(&mut i.then_branch));
+                if let Some((_, e)) = &mut i.else_branch {
+                    self.visit_expr_mut(e);
+                }
             }
             Expr::ForLoop(f) => {
                 self.visit_expr_mut(&mut f.expr);
                 let label = f.label.clone();
-                self.with_kept(label.as_ref(), false, |v| v.visit_block_mut(&mut f.body));
+                let pat = (*f.pat).clone();
+                self.with_kept(label.as_ref(), false, |v| {
+                    v.binding(&[&pat], |v| v.visit_block_mut(&mut f.body))
+                });
             }
             Expr::Block(b) if b.label.is_some() => {
                 let label = b.label.clone();
@@ -1509,6 +1571,23 @@ impl VisitMut for Rewriter<'_> {
             }
             _ => visit_mut::visit_expr_mut(self, e),
         }
+    }
+    fn visit_block_mut(&mut self, b: &mut syn::Block) {
+        let mark = self.bound.len();
+        for stmt in &mut b.stmts {
+            self.visit_stmt_mut(stmt);
+            if let Stmt::Local(l) = stmt {
+                let mut bs = Vec::new();
+                scan::binders(&l.pat, None, &mut bs);
+                self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
+            }
+        }
+        self.bound.truncate(mark);
+    }
+    fn visit_arm_mut(&mut self, a: &mut syn::Arm) {
+        self.visit_pat_mut(&mut a.pat);
+        let pat = a.pat.clone();
+        self.binding(&[&pat], |v| v.visit_expr_mut(&mut a.body));
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }

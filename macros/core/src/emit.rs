@@ -134,6 +134,26 @@ impl Emitter<'_> {
         &self.g.bindings[b].ident
     }
 
+    /// The binding's field in the stored state and the block variants.
+    fn field(&self, b: BindId) -> &Ident {
+        &self.plan.fields[b]
+    }
+
+    /// `field: value` for a carried binding read by its own name or, set
+    /// aside by a shadowing, by its hidden name; shorthand where it can be.
+    fn field_init(&self, b: BindId, hidden: bool) -> TokenStream {
+        let f = self.field(b);
+        if hidden {
+            let h = Plan::hidden_ident(self.g, b);
+            quote!(#f: #h)
+        } else if f == self.ident(b) {
+            quote!(#f)
+        } else {
+            let id = self.ident(b);
+            quote!(#f: #id)
+        }
+    }
+
     /// Bindings a block overwrites whole (`x = e;`) whose old value is dead
     /// there: not carried in, so the block declares them at its top.
     fn late_decls(&self, block: BlockId) -> Vec<BindId> {
@@ -234,7 +254,7 @@ impl Emitter<'_> {
             let st = &self.stored[i];
             let vdoc = format!(" Suspended at `{}`.", s.text);
             let fields = st.fields.iter().map(|&b| {
-                let id = self.ident(b);
+                let id = self.field(b);
                 let ty = self.stored_type(b);
                 let fdoc = format!(
                     " {}, needed after this suspension point.",
@@ -283,7 +303,7 @@ impl Emitter<'_> {
             let mut pats = Vec::new();
             let mut writes = Vec::new();
             for (k, &b) in st.fields.iter().enumerate() {
-                let id = self.ident(b);
+                let id = self.field(b);
                 let var = format_ident!("__ratchet_v{}", k);
                 pats.push(quote!(#id: #var));
                 let sep = if k == 0 { "" } else { ", " };
@@ -494,7 +514,7 @@ impl Emitter<'_> {
                 for s in self.g.susps.iter().filter(|s| s.block == b) {
                     collect_idents(&s.arg, &mut used);
                 }
-                if captured.is_disjoint(&used) {
+                if captured.is_disjoint(&used) && !self.plan.tainted[b] {
                     inline[b] = true;
                     base.extend(scope_at[src].iter().cloned());
                 }
@@ -549,7 +569,7 @@ impl Emitter<'_> {
     fn may_duplicate(&self, a: BlockId, cont: BlockId) -> bool {
         /// Continuations run in place per fast path, at most.
         const MAX_DUPLICATION_DEPTH: u32 = 2;
-        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH {
+        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH || self.plan.tainted[cont] {
             return false;
         }
         let live: BTreeSet<String> = self.live.live_in[cont]
@@ -663,7 +683,7 @@ impl Emitter<'_> {
                 .map(|&x| {
                     let t = format_ident!("T{}", tparams.len());
                     tparams.push(t.clone());
-                    let id = self.ident(x);
+                    let id = self.field(x);
                     quote!(#id: #t)
                 })
                 .collect();
@@ -691,13 +711,13 @@ impl Emitter<'_> {
             }
             let v = &self.plan.state_variants[i];
             let st = &self.stored[i];
-            let fields: Vec<&Ident> = st.fields.iter().map(|&b| self.ident(b)).collect();
+            let fields: Vec<&Ident> = st.fields.iter().map(|&b| self.field(b)).collect();
             let target = st.resume;
             let tv = &self.plan.block_variants[target];
             let inits: Vec<TokenStream> = self.live.live_in[target]
                 .iter()
                 .map(|&b| {
-                    let id = self.ident(b);
+                    let id = self.field(b);
                     if b == s.result {
                         quote!(#id: #p::yield_result(&#c))
                     } else if let Some(rb) = &self.g.bindings[b].reborrow {
@@ -774,11 +794,21 @@ impl Emitter<'_> {
             .iter()
             .map(|&x| {
                 let id = self.ident(x);
-                if self.g.bindings[x].mutable {
+                let f = self.field(x);
+                if self.plan.hidden_in.contains(&(b, x)) {
+                    let h = Plan::hidden_ident(self.g, x);
+                    quote!(#f: #h)
+                } else if self.g.bindings[x].mutable {
                     self.arm_mut.set(true);
-                    quote!(mut #id)
-                } else {
+                    if f == id {
+                        quote!(mut #id)
+                    } else {
+                        quote!(#f: mut #id)
+                    }
+                } else if f == id {
                     quote!(#id)
+                } else {
+                    quote!(#f: #id)
                 }
             })
             .collect();
@@ -836,7 +866,46 @@ impl Emitter<'_> {
             }
         });
         let decls: Vec<TokenStream> = decls.collect();
-        let pieces: Vec<TokenStream> = blk.pieces.iter().map(|pc| self.subst(&pc.tokens)).collect();
+        // A shadowing `let` hides a binding still needed: it moves to its
+        // hidden name first.
+        let save = |k: usize| -> TokenStream {
+            let saves = self.plan.saves.get(&(block, k)).map_or(&[][..], Vec::as_slice);
+            saves
+                .iter()
+                .map(|&(b, by)| {
+                    // Spanned at the hiding `let`: a use-after-move error
+                    // (the hiding `let` reading a non-`Copy` old value)
+                    // points there.
+                    let h = Plan::hidden_ident(self.g, b);
+                    let id = Ident::new(&self.ident(b).to_string(), self.g.bindings[by].decl_span);
+                    quote!(let #h = #id;)
+                })
+                .collect()
+        };
+        let pieces: Vec<TokenStream> = blk
+            .pieces
+            .iter()
+            .enumerate()
+            .map(|(k, pc)| {
+                let saves = save(k);
+                match &pc.split_let {
+                    // `let x = f(&x);` hiding an `x` still needed: `f(&x)`
+                    // runs first, then the old `x` moves aside.
+                    Some(split) if !saves.is_empty() => {
+                        let init = Ident::new("__ratchet_init", Span::mixed_site());
+                        let (attrs, pat) = (&split.attrs, &split.pat);
+                        let ty = split.ty.as_ref().map(|t| quote!(: #t));
+                        let value = self.subst(&split.init);
+                        quote!(let #init #ty = #value; #saves #attrs let #pat = #init;)
+                    }
+                    _ => {
+                        let code = self.subst(&pc.tokens);
+                        quote!(#saves #code)
+                    }
+                }
+            })
+            .collect();
+        let before_term = save(blk.pieces.len());
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
             Term::Goto(j) => self.jump(*j),
@@ -857,7 +926,7 @@ impl Emitter<'_> {
             }
             Term::Yield { susp, jump } => self.yield_term(*susp, *jump),
         };
-        quote!(#(#decls)* #(#pieces)* #term)
+        quote!(#(#decls)* #(#pieces)* #before_term #term)
     }
 
     fn jump(&self, j: JumpId) -> TokenStream {
@@ -887,14 +956,18 @@ impl Emitter<'_> {
         }
         // A break value is computed before the carried bindings move.
         let fields = self.live.live_in[target].iter().map(|&b| {
-            let id = self.ident(b);
             if Some(b) == supplied {
-                quote!(#id: #val)
+                let f = self.field(b);
+                quote!(#f: #val)
             } else {
-                quote!(#id)
+                self.field_init(b, self.plan.hidden_jump.contains(&(j, b)))
             }
         });
-        if target == self.cur_arm.get() && supplied.is_none() && jump.value.is_none() {
+        if target == self.cur_arm.get()
+            && supplied.is_none()
+            && jump.value.is_none()
+            && !self.plan.tainted[target]
+        {
             // Back to the top of this arm: the carried bindings are the
             // arm's own, already in place.
             self.self_jump.set(true);
@@ -943,7 +1016,10 @@ impl Emitter<'_> {
         let place = self.model.place();
         let c = &self.c;
         let arg = self.subst(&s.arg);
-        let fields = st.fields.iter().map(|&b| self.ident(b));
+        let fields = st
+            .fields
+            .iter()
+            .map(|&b| self.field_init(b, self.plan.hidden_susp.contains(&(susp, b))));
         let target = self.g.jumps[jump].target;
         let j = if self.may_duplicate(s.block, target) {
             // The fast path runs the continuation in place; resuming enters
@@ -991,7 +1067,10 @@ impl Emitter<'_> {
         let v = &self.plan.state_variants[susp];
         let place = self.model.place();
         let arg = self.subst(&s.arg);
-        let fields = st.fields.iter().map(|&b| self.ident(b));
+        let fields = st
+            .fields
+            .iter()
+            .map(|&b| self.field_init(b, self.plan.hidden_susp.contains(&(susp, b))));
         let r = self.ident(s.result);
         let call = Ident::new("__ratchet_call", Span::mixed_site());
         let done = Ident::new("__ratchet_done", Span::mixed_site());
@@ -1118,7 +1197,8 @@ impl VisitMut for ReplaceSelf<'_> {
     }
 }
 
-fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
+/// Every identifier in `ts` (lifetimes with their `'`), inside groups too.
+pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
     let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
     for (i, tt) in trees.iter().enumerate() {
         match tt {

@@ -113,7 +113,7 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
         let g = cfg::build(&cx, &model);
         let live = liveness::compute(&g);
         let stored = types::check(&cx, &g, &live);
-        let plan = lower::plan(&cx, &g, &live);
+        let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });
     match result {

@@ -1,30 +1,66 @@
 //! Stage 6: lowering to states. Names the variants of the stored state
 //! enum (one per suspension point, after the awaited call) and of the local
-//! program-counter enum (one per block), and checks that every binding a
-//! block or a jump carries can be named where it is needed.
+//! program-counter enum (one per block), and plans shadowing: where a
+//! binding must be carried while a binding of the same name hides it, it
+//! gets a field name of its own and is moved to a hidden name before the
+//! code that hides it (checking that this can be done).
 //!
 //! Input:  suspensions `yield_io!(src.pread(..)?)`, `yield_io!(dst.pwrite(..)?)`, `call_io!(self.free_page(i))`
 //! Output: state variants `Pread`, `Pwrite`, `FreePage`; block variants `Start`, `While`, `AfterPread`, ..
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::Ident;
+use proc_macro2::{Ident, Span};
 use quote::format_ident;
 
-use crate::cfg::{BindId, Graph};
+use crate::cfg::{BindId, BlockId, Graph, JumpId, Term};
 use crate::ctxt::Ctxt;
 use crate::liveness::Liveness;
+use crate::types::Stored;
 
 pub struct Plan {
     /// Per suspension point: the stored state's variant.
     pub state_variants: Vec<Ident>,
     /// Per block: the program-counter variant.
     pub block_variants: Vec<Ident>,
+    /// Per binding: its field in the stored state and in the block
+    /// variants (its own name unless another binding shares it).
+    pub fields: Vec<Ident>,
+    /// Per block: it carries or names a binding whose name another
+    /// binding live beside it shares (a shadowing). Such a block is a
+    /// dispatch arm of its own, never inlined or run in place, so that the
+    /// bookkeeping below is exact.
+    pub tainted: Vec<bool>,
+    /// Shadowed bindings a block's arm binds under their hidden name
+    /// (its code means the other binding by that name).
+    pub hidden_in: BTreeSet<(BlockId, BindId)>,
+    /// Bindings moved to their hidden name before piece `k` of a block
+    /// (`k` = the number of pieces: before the terminator), because that
+    /// code declares another binding of the same name (the second of the
+    /// pair) while they are still needed.
+    pub saves: BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>,
+    /// Carried bindings a jump reads from their hidden name.
+    pub hidden_jump: BTreeSet<(JumpId, BindId)>,
+    /// Stored bindings a suspension point reads from their hidden name.
+    pub hidden_susp: BTreeSet<(usize, BindId)>,
+}
+
+impl Plan {
+    /// The name a shadowed binding is kept under where the user's name
+    /// means another binding; unreachable from the user's code.
+    pub fn hidden_ident(g: &Graph, b: BindId) -> Ident {
+        format_ident!(
+            "__ratchet_shadowed{}_{}",
+            b,
+            g.bindings[b].ident,
+            span = Span::mixed_site()
+        )
+    }
 }
 
 // Input:  suspensions `yield_io!(disk.read(i))`, `yield_io!(disk.read(j))`
-// Output: state variants `Read`, `Read2`; an error if a block must carry two bindings named alike
-pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness) -> Plan {
+// Output: state variants `Read`, `Read2`; for a shadowed `x` still needed, where it is set aside
+pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
     let mut used: Vec<String> = vec!["Idle".to_owned()];
     let mut state_variants = Vec::new();
     for s in &g.susps {
@@ -40,31 +76,55 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness) -> Plan {
         state_variants.push(format_ident!("{}", name, span = s.span));
     }
     let block_variants = g.blocks.iter().map(|b| format_ident!("{}", b.name)).collect();
-
-    // A block binds its live bindings by name: two with one name cannot both
-    // be carried.
-    let mut reported: Vec<BindId> = Vec::new();
-    let mut shadow_error = |b: BindId, other: Option<BindId>| {
-        if reported.contains(&b) {
-            return;
-        }
-        reported.push(b);
-        let binding = &g.bindings[b];
-        let name = &binding.ident;
-        let extra = other.map_or_else(String::new, |_| " by a binding of the same name".to_owned());
-        cx.error(
-            binding.decl_span,
-            format!("`{name}` is shadowed{extra} while it is still needed after a suspension point; #[io_state_machine] carries variables by name: rename one of them"),
-        );
+    let conflicted = conflicted_names(cx, g, live);
+    let fields = field_names(g, &conflicted);
+    let mut plan = Plan {
+        state_variants,
+        block_variants,
+        fields,
+        tainted: vec![false; g.blocks.len()],
+        hidden_in: BTreeSet::new(),
+        saves: BTreeMap::new(),
+        hidden_jump: BTreeSet::new(),
+        hidden_susp: BTreeSet::new(),
     };
+    if conflicted.is_empty() {
+        return plan;
+    }
+    let named = |b: BindId| conflicted.contains(&g.bindings[b].ident.to_string());
+    for &blk in &live.order {
+        let mut idents = BTreeSet::new();
+        block_idents(g, blk, &mut idents);
+        plan.tainted[blk] =
+            live.live_in[blk].iter().any(|&b| named(b)) || idents.iter().any(|n| conflicted.contains(n));
+    }
+    for &blk in &live.order {
+        if plan.tainted[blk] {
+            Shadows {
+                cx,
+                g,
+                live,
+                stored,
+                conflicted: &conflicted,
+                plan: &mut plan,
+            }
+            .walk(blk);
+        }
+    }
+    plan
+}
+
+/// Names two live bindings share: where both are carried into a block, or
+/// where a jump must carry one while the user's name means the other.
+fn conflicted_names(cx: &Ctxt, g: &Graph, live: &Liveness) -> BTreeSet<String> {
+    let mut conflicted = BTreeSet::new();
+    let mut reported: Vec<BindId> = Vec::new();
     for &blk in &live.order {
         let mut by_name: BTreeMap<String, BindId> = BTreeMap::new();
         for &b in &live.live_in[blk] {
             let name = g.bindings[b].ident.to_string();
-            if let Some(&other) = by_name.get(&name) {
-                shadow_error(other.min(b), Some(other.max(b)));
-            } else {
-                by_name.insert(name, b);
+            if by_name.insert(name.clone(), b).is_some() {
+                conflicted.insert(name);
             }
         }
         for &j in &g.blocks[blk].jumps {
@@ -75,20 +135,275 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness) -> Plan {
                     continue;
                 }
                 let name = g.bindings[b].ident.to_string();
-                let visible = jump
-                    .scope
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, id)| *id);
-                if visible != Some(b) || jump.shadowed.contains(&name) {
-                    shadow_error(b, visible);
+                if jump.shadowed.contains(&name) {
+                    // A binding made inside kept code around the jump
+                    // (`{ let x = ..; break 'outer; }`) hides it there, and
+                    // kept code is not taken apart.
+                    if !reported.contains(&b) {
+                        reported.push(b);
+                        cx.error(
+                            g.bindings[b].decl_span,
+                            format!("`{name}` is shadowed by a binding inside the same statement as a `break`, `continue` or `return` that leaves a loop with a suspension point, while `{name}` is still needed after it; rename one of them"),
+                        );
+                    }
+                } else if visible(&jump.scope, &name) != Some(b) {
+                    conflicted.insert(name);
                 }
             }
         }
     }
-    Plan {
-        state_variants,
-        block_variants,
+    conflicted
+}
+
+/// The binding `name` means in `scope`.
+fn visible(scope: &[(String, BindId)], name: &str) -> Option<BindId> {
+    scope.iter().rev().find(|(n, _)| n == name).map(|(_, id)| *id)
+}
+
+/// Field names: a binding's own name, and for the second and later
+/// bindings of a shadowed name `x`, `x_2`, `x_3`.. (skipping names in use).
+fn field_names(g: &Graph, conflicted: &BTreeSet<String>) -> Vec<Ident> {
+    let taken: BTreeSet<String> = g.bindings.iter().map(|b| b.ident.to_string()).collect();
+    let mut made: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    g.bindings
+        .iter()
+        .map(|b| {
+            let name = b.ident.to_string();
+            if !conflicted.contains(&name) {
+                return b.ident.clone();
+            }
+            let n = seen.entry(name.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                return b.ident.clone();
+            }
+            let mut k = *n;
+            let mut field = format!("{name}_{k}");
+            while taken.contains(&field) || made.contains(&field) {
+                k += 1;
+                field = format!("{name}_{k}");
+            }
+            made.insert(field.clone());
+            format_ident!("{}", field, span = b.ident.span())
+        })
+        .collect()
+}
+
+/// The identifiers of one block's own code.
+fn block_idents(g: &Graph, blk: BlockId, out: &mut BTreeSet<String>) {
+    use crate::emit::collect_idents;
+    let block = &g.blocks[blk];
+    for p in &block.pieces {
+        collect_idents(&p.tokens, out);
+    }
+    match &block.term {
+        Term::If { cond, .. } => collect_idents(cond, out),
+        Term::Match { scrut, arms } => {
+            collect_idents(scrut, out);
+            for (p, _) in arms {
+                collect_idents(p, out);
+            }
+        }
+        _ => {}
+    }
+    for s in g.susps.iter().filter(|s| s.block == blk) {
+        collect_idents(&s.arg, out);
+    }
+}
+
+/// Follows, through one block's code, which binding each shadowed name
+/// means in the emitted code and which bindings are held under their
+/// hidden name, and records where each carried binding is read from.
+struct Shadows<'a> {
+    cx: &'a Ctxt,
+    g: &'a Graph,
+    live: &'a Liveness,
+    stored: &'a [Stored],
+    conflicted: &'a BTreeSet<String>,
+    plan: &'a mut Plan,
+}
+
+struct Env {
+    /// Shadowed name -> the binding it means here.
+    named: BTreeMap<String, BindId>,
+    hidden: BTreeSet<BindId>,
+}
+
+impl Shadows<'_> {
+    fn name(&self, b: BindId) -> String {
+        self.g.bindings[b].ident.to_string()
+    }
+
+    fn shadowed(&self, b: BindId) -> bool {
+        self.conflicted.contains(&self.name(b))
+    }
+
+    /// What the jump's target needs, but for the value it supplies.
+    fn needs(&self, j: JumpId) -> Vec<BindId> {
+        let jump = &self.g.jumps[j];
+        let supplied = jump.value.as_ref().and_then(|(s, _)| *s);
+        self.live.live_in[jump.target]
+            .iter()
+            .copied()
+            .filter(|&b| Some(b) != supplied && self.shadowed(b))
+            .collect()
+    }
+
+    fn lost(&self, b: BindId) {
+        let name = self.name(b);
+        self.cx.error(
+            self.g.bindings[b].decl_span,
+            format!("`{name}` is needed after a suspension point, but where the machine must store it a binding of the same name hides it and #[io_state_machine] cannot set it aside there; rename one of them"),
+        );
+    }
+
+    /// Whether `b` can be read where `env` holds: `Some(true)` from its
+    /// hidden name, `Some(false)` by its own name.
+    fn read(&self, env: &Env, b: BindId) -> Option<bool> {
+        if env.named.get(&self.name(b)) == Some(&b) {
+            Some(false)
+        } else if env.hidden.contains(&b) {
+            Some(true)
+        } else {
+            self.lost(b);
+            None
+        }
+    }
+
+    fn jump(&mut self, env: &Env, j: JumpId) {
+        for b in self.needs(j) {
+            if self.read(env, b) == Some(true) {
+                self.plan.hidden_jump.insert((j, b));
+            }
+        }
+    }
+
+    fn susp(&mut self, env: &Env, s: usize) {
+        let Some(st) = self.stored.get(s) else { return };
+        let fields: Vec<BindId> = st.fields.iter().copied().filter(|&b| self.shadowed(b)).collect();
+        for b in fields {
+            if self.read(env, b) == Some(true) {
+                self.plan.hidden_susp.insert((s, b));
+            }
+        }
+    }
+
+    /// Before code at `k` declares `defs`: sets aside each binding a def's
+    /// name means now that is still needed later. Code that also reads the
+    /// old binding (`let x = x + 1;`) then reads the moved-from value:
+    /// fine for `Copy` types, a use-after-move error from rustc at that
+    /// `let` otherwise.
+    fn declare(&mut self, env: &mut Env, blk: BlockId, k: usize, defs: &[BindId], later: &BTreeSet<BindId>) {
+        let defs: Vec<BindId> = defs.iter().copied().filter(|&d| self.shadowed(d)).collect();
+        for d in defs {
+            let name = self.name(d);
+            if let Some(&old) = env.named.get(&name)
+                && old != d
+                && later.contains(&old)
+            {
+                self.plan.saves.entry((blk, k)).or_default().push((old, d));
+                env.named.remove(&name);
+                env.hidden.insert(old);
+            }
+        }
+    }
+
+    /// Needed after code at piece `k` of `blk` runs: by the jumps from it
+    /// or later.
+    fn later(&self, blk: BlockId, k: usize) -> BTreeSet<BindId> {
+        self.g.blocks[blk]
+            .jumps
+            .iter()
+            .filter(|&&j| self.g.jumps[j].piece.is_none_or(|p| p >= k))
+            .flat_map(|&j| self.needs(j))
+            .collect()
+    }
+
+    fn walk(&mut self, blk: BlockId) {
+        let g = self.g;
+        let block = &g.blocks[blk];
+        let mut env = Env {
+            named: BTreeMap::new(),
+            hidden: BTreeSet::new(),
+        };
+        let carried: Vec<BindId> = self.live.live_in[blk]
+            .iter()
+            .copied()
+            .filter(|&b| self.shadowed(b))
+            .collect();
+        for b in carried {
+            let name = self.name(b);
+            if visible(&block.scope_in, &name) == Some(b) {
+                env.named.insert(name, b);
+            } else {
+                env.hidden.insert(b);
+                self.plan.hidden_in.insert((blk, b));
+            }
+        }
+        let n = block.pieces.len();
+        // Needed after code at `k` runs: by the jumps from it or later.
+        let assigned: Vec<BindId> = block
+            .pieces
+            .iter()
+            .flat_map(|p| p.assigns.iter().copied())
+            .collect();
+        let late: Vec<BindId> = assigned
+            .iter()
+            .copied()
+            .filter(|b| {
+                !self.live.live_in[blk].contains(b) && !block.pieces.iter().any(|p| p.defs.contains(b))
+            })
+            .collect();
+        // A late declaration (`x = e;` with the old `x` dead) names a
+        // binding the user's name means at the block's start: it hides
+        // nothing.
+        for b in late {
+            env.named.insert(self.name(b), b);
+        }
+        for (k, piece) in block.pieces.iter().enumerate() {
+            let lk = self.later(blk, k);
+            self.declare(&mut env, blk, k, &piece.defs, &lk);
+            for &j in &block.jumps {
+                if g.jumps[j].piece == Some(k) {
+                    self.jump(&env, j);
+                }
+            }
+            for (s, susp) in g.susps.iter().enumerate() {
+                if susp.block == blk && piece.defs.contains(&susp.result) {
+                    self.susp(&env, s);
+                }
+            }
+            for &d in piece.defs.iter().filter(|&&d| self.shadowed(d)) {
+                env.named.insert(self.name(d), d);
+            }
+        }
+        let ln = self.later(blk, n);
+        self.declare(&mut env, blk, n, &block.term_defs, &ln);
+        for &j in &block.jumps {
+            let jump = &g.jumps[j];
+            match jump.piece {
+                Some(k) if k >= n => self.jump(&env, j),
+                Some(_) => {}
+                None => {
+                    // A branch sees the patterns of its own arm.
+                    let mut named = env.named.clone();
+                    for &d in block.term_defs.iter().filter(|&&d| self.shadowed(d)) {
+                        let name = self.name(d);
+                        if visible(&jump.scope, &name) == Some(d) {
+                            named.insert(name, d);
+                        }
+                    }
+                    let here = Env {
+                        named,
+                        hidden: env.hidden.clone(),
+                    };
+                    self.jump(&here, j);
+                }
+            }
+        }
+        if let Term::Yield { susp, .. } = &block.term {
+            self.susp(&env, *susp);
+        }
     }
 }

@@ -1,0 +1,19 @@
+use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
+
+// The `break` leaves the loop from inside an `if` that has no suspension
+// point, so the `if` is kept whole, and inside it the inner `x` hides the
+// outer `x` that the code after the loop still reads.
+#[io_state_machine(state = st)]
+fn f(st: &mut FState, c: &Completion, stop: bool) -> Result<IOResult<u32>, CompletionError> {
+    let x: u32 = 1;
+    loop {
+        yield_io!(c.clone())?;
+        if stop {
+            let x: u32 = 2;
+            let _ = x;
+            break;
+        }
+    }
+    Ok(x)
+}
+fn main() {}
