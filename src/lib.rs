@@ -250,6 +250,25 @@
 //! completion has already finished. [`DeferredIO`] holds every completion
 //! until the next step, and [`SimIO`] re-enters machines spuriously while their
 //! completions are pending.
+//!
+//! # Tracing
+//!
+//! With the `tracing` feature, each call of a machine opens a `TRACE` span
+//! named `ratchet` (fields `machine`, the function, and `from`, the state the
+//! call starts in) and records, inside it, `TRACE` events:
+//!
+//! | message | fields | when |
+//! | --- | --- | --- |
+//! | `resume` | `from`, `outcome` | the call starts at a suspension point; `outcome` is the `Ok(n)` or `Err(e)` of the completion it waited for (absent at a `call_io!` point, whose callee records its own) |
+//! | `pass` | `from`, `to` | it goes through a suspension point without suspending (the fast path) |
+//! | `suspend` | `from`, `to`, `completion` | it returns `IO`, waiting on `completion`; `from` = `to` when re-entered while that is still pending |
+//! | `done` | `from`, `to = "Done"` | it returns `Done` |
+//! | `error` | `from`, `to = "Err"`, `error` | it returns `Err`: `error` is the error's `Debug` (`..` for a type without one) when the body returns the `Err` as its value and the error type names no type parameter; an `Err` leaving through `?` is recorded without it |
+//!
+//! `from` is where the call is: the state it started in, then the last
+//! suspension point it passed. Every call ends with exactly one of
+//! `suspend`, `done` and `error` (a panic records nothing). Without the
+//! feature the generated hooks expand to nothing, so it costs nothing.
 
 pub use ratchet_macros::*;
 pub use ratchet_runtime::*;

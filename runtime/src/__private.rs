@@ -101,15 +101,11 @@ pub fn yield_result(c: &Completion) -> Result<(), CompletionError> {
 }
 
 /// `Ok(v)` -> `Ok(IOResult::Done(v))`: the body's value, in the calling
-/// convention.
+/// convention. Generated code calls it through `__ratchet_trace_done!`,
+/// which records the value with the `tracing` feature.
 #[inline(always)]
 #[allow(clippy::missing_errors_doc)]
 pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
-    #[cfg(feature = "tracing")]
-    match &r {
-        Ok(_) => tracing::trace!(to = "Done", "done"),
-        Err(_) => tracing::trace!(to = "Err", "error"),
-    }
     match r {
         Ok(v) => Ok(IOResult::Done(v)),
         Err(e) => Err(e),
@@ -132,48 +128,247 @@ pub fn pending_io(c: Option<&Completion>) -> Option<IOCompletions> {
 #[inline(always)]
 pub fn assert_error_type<E: From<CompletionError>>() {}
 
+// The `tracing` feature. Generated code calls the hooks below at fixed
+// places; each is a `macro_rules!` of this crate, so whether it expands to
+// anything is decided by this crate's feature, not by the user's crate.
+// Without the feature every hook expands to nothing (its arguments are not
+// even evaluated) except `__ratchet_trace_done!(at, v)`, which is `done(v)`:
+// a machine built without the feature is the code it was before the hooks
+// existed, as the expansion snapshots show.
+//
+// With the feature, one call of a machine records (all at `TRACE` level,
+// the events inside the span, with the user's module as their target):
+// - a `ratchet` span, fields `machine` (the function) and `from` (the state
+//   the call starts in: `Idle` or a suspension point's variant);
+// - `resume` (`from`; `outcome`, the `Ok(n)` or `Err(e)` of the completion
+//   of a `yield_io!`) when the call starts at a suspension point;
+// - `pass` (`from`, `to`) at each suspension point the call goes through
+//   without suspending (the fast path);
+// - exactly one terminal event, however the call returns: `suspend` (`from`,
+//   `to`, `completion`: the `Debug` of what it waits on; `from` = `to` when
+//   re-entered while that is still pending), `done` (`from`, `to = "Done"`)
+//   or `error` (`from`, `to = "Err"`, and `error`, the error's `Debug` or
+//   `..`, when the body returned it as its value and its type names no type
+//   parameter; without `error` when it left through a `?`). A panic records
+//   nothing.
+// `from` is where the call is: the state it started in, then the last
+// suspension point it passed.
+
 #[cfg(feature = "tracing")]
 pub use tracing;
 
 #[cfg(feature = "tracing")]
-pub use crate::{__ratchet_trace_span, __ratchet_trace_suspend};
+pub use crate::{
+    __ratchet_trace_done, __ratchet_trace_pass, __ratchet_trace_resume, __ratchet_trace_span,
+    __ratchet_trace_suspend,
+};
 
-/// Enters a span for one call of a machine: `$from` names the state the
-/// call starts in. Without the `tracing` feature it expands to nothing, so
-/// `$from` is not even evaluated.
+/// One call of a machine, for its events: where it is (the state it started
+/// in, then the last suspension point it passed) and whether it has recorded
+/// its terminal event. Dropped without one, the call left through a `?`
+/// (the only exit that does not go through a hook): it calls `on_error`,
+/// which records `error`.
+#[cfg(feature = "tracing")]
+pub struct TraceCall<F: Fn(&'static str)> {
+    at: Cell<&'static str>,
+    settled: Cell<bool>,
+    on_error: F,
+}
+
+#[cfg(feature = "tracing")]
+impl<F: Fn(&'static str)> TraceCall<F> {
+    /// A call starting in state `from`.
+    pub fn new(from: &'static str, on_error: F) -> Self {
+        Self {
+            at: Cell::new(from),
+            settled: Cell::new(false),
+            on_error,
+        }
+    }
+
+    /// Where the call is.
+    pub fn at(&self) -> &'static str {
+        self.at.get()
+    }
+
+    /// The call went through the suspension point `to` without suspending.
+    pub fn pass(&self, to: &'static str) {
+        self.at.set(to);
+    }
+
+    /// The call has recorded its terminal event.
+    pub fn settle(&self) {
+        self.settled.set(true);
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl<F: Fn(&'static str)> Drop for TraceCall<F> {
+    fn drop(&mut self) {
+        // A panic is not an exit of the machine's: nothing to record.
+        if !self.settled.get() && !std::thread::panicking() {
+            (self.on_error)(self.at.get());
+        }
+    }
+}
+
+/// The outcome of the finished completion a machine resumes from (`Stalled`
+/// if it has none, as [`yield_result`] says).
+#[cfg(feature = "tracing")]
+pub fn outcome(c: &Completion) -> crate::completion::Outcome {
+    c.result().unwrap_or(Err(CompletionError::Stalled))
+}
+
+/// A value whose `Debug` is a closure: how an error is recorded through
+/// [`DebugValue`], where its type is known.
+#[cfg(feature = "tracing")]
+pub struct DebugWith<F>(F);
+
+/// Makes a [`DebugWith`]; a function, so that the closure's argument type
+/// is inferred.
+#[cfg(feature = "tracing")]
+pub fn debug_with<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result>(f: F) -> DebugWith<F> {
+    DebugWith(f)
+}
+
+#[cfg(feature = "tracing")]
+impl<F: Fn(&mut fmt::Formatter<'_>) -> fmt::Result> fmt::Debug for DebugWith<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (self.0)(f)
+    }
+}
+
+/// Enters a `ratchet` span for one call of a machine, starting in state
+/// `$from`, and declares `$at`, the call's [`TraceCall`]. `$at` is dropped
+/// before the span is left, so an `error` it records on a `?` exit is
+/// inside the span.
 #[cfg(feature = "tracing")]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __ratchet_trace_span {
-    ($from_var:ident, $machine:literal, $from:expr) => {
-        let $from_var: &'static str = $from;
+    ($at:ident, $machine:literal, $from:expr) => {
+        let __ratchet_from: &'static str = $from;
         let __ratchet_span =
-            $crate::__private::tracing::trace_span!("ratchet", machine = $machine, from = $from_var)
+            $crate::__private::tracing::trace_span!("ratchet", machine = $machine, from = __ratchet_from)
                 .entered();
-        if $from_var != "Idle" {
-            $crate::__private::tracing::trace!(from = $from_var, "resume");
+        let $at = &$crate::__private::TraceCall::new(__ratchet_from, |__ratchet_from: &'static str| {
+            $crate::__private::tracing::trace!(from = __ratchet_from, to = "Err", "error");
+        });
+    };
+}
+
+/// Records `resume` when the call starts at a suspension point; `$waited`
+/// is the completion a `yield_io!` point waited for (`None` at a
+/// `call_io!` point, whose callee records its own).
+#[cfg(feature = "tracing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_resume {
+    ($at:ident, $waited:expr) => {
+        let __ratchet_w: $crate::__private::Option<&$crate::__private::Completion> = $waited;
+        match __ratchet_w {
+            $crate::__private::Some(__ratchet_c) => $crate::__private::tracing::trace!(
+                from = $at.at(),
+                outcome = ?$crate::__private::outcome(__ratchet_c),
+                "resume"
+            ),
+            $crate::__private::None => {
+                if $at.at() != "Idle" {
+                    $crate::__private::tracing::trace!(from = $at.at(), "resume");
+                }
+            }
         }
     };
 }
 
-/// Records a transition to the suspension point `$to`, waiting on `$io`
-/// (its `Debug`). Without the `tracing` feature it expands to nothing.
+/// Records `pass`: the suspension point `$to` was reached with its
+/// completion (or callee) already done, so the call goes on from there.
+#[cfg(feature = "tracing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_pass {
+    ($at:ident, $to:literal) => {
+        $crate::__private::tracing::trace!(from = $at.at(), to = $to, "pass");
+        $at.pass($to);
+    };
+}
+
+/// Records `suspend` at the suspension point `$to`, waiting on `$io` (its
+/// `Debug`); without `$to`, a re-entry that finds the awaited completion
+/// still pending (the call stays where it is).
 #[cfg(feature = "tracing")]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! __ratchet_trace_suspend {
-    ($from_var:ident, $to:literal, $io:expr) => {
+    ($at:ident, $to:literal, $io:expr) => {
         $crate::__private::tracing::trace!(
-            from = $from_var,
+            from = $at.at(),
             to = $to,
             completion = ?$io,
             "suspend"
         );
+        $at.settle();
+    };
+    ($at:ident, $io:expr) => {
+        $crate::__private::tracing::trace!(
+            from = $at.at(),
+            to = $at.at(),
+            completion = ?$io,
+            "suspend"
+        );
+        $at.settle();
     };
 }
 
+/// `done($value)`, recorded as `done`, or as `error` with the error's
+/// `Debug` (`..` when its type has none); with `generic_error` (an error
+/// type that may name a type parameter), without it.
+#[cfg(feature = "tracing")]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_done {
+    ($at:ident, $value:expr, generic_error) => {{
+        let __ratchet_r = $crate::__private::done($value);
+        match &__ratchet_r {
+            $crate::__private::Ok(_) => {
+                $crate::__private::tracing::trace!(from = $at.at(), to = "Done", "done");
+            }
+            $crate::__private::Err(_) => {
+                $crate::__private::tracing::trace!(from = $at.at(), to = "Err", "error");
+            }
+        }
+        $at.settle();
+        __ratchet_r
+    }};
+    ($at:ident, $value:expr) => {{
+        let __ratchet_r = $crate::__private::done($value);
+        match &__ratchet_r {
+            $crate::__private::Ok(_) => {
+                $crate::__private::tracing::trace!(from = $at.at(), to = "Done", "done");
+            }
+            $crate::__private::Err(__ratchet_e) => {
+                #[allow(unused_imports)]
+                use $crate::__private::{DebugViaDebug as _, DebugViaNone as _};
+                $crate::__private::tracing::trace!(
+                    from = $at.at(),
+                    to = "Err",
+                    error = ?$crate::__private::debug_with(|f| {
+                        (&&$crate::__private::DebugValue(__ratchet_e)).__ratchet_debug(f)
+                    }),
+                    "error"
+                );
+            }
+        }
+        $at.settle();
+        __ratchet_r
+    }};
+}
+
 #[cfg(not(feature = "tracing"))]
-pub use crate::{__ratchet_trace_span, __ratchet_trace_suspend};
+pub use crate::{
+    __ratchet_trace_done, __ratchet_trace_pass, __ratchet_trace_resume, __ratchet_trace_span,
+    __ratchet_trace_suspend,
+};
 
 /// Without the `tracing` feature: nothing.
 #[cfg(not(feature = "tracing"))]
@@ -187,6 +382,53 @@ macro_rules! __ratchet_trace_span {
 #[cfg(not(feature = "tracing"))]
 #[macro_export]
 #[doc(hidden)]
+macro_rules! __ratchet_trace_resume {
+    ($($t:tt)*) => {};
+}
+
+/// Without the `tracing` feature: nothing.
+#[cfg(not(feature = "tracing"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_pass {
+    ($($t:tt)*) => {};
+}
+
+/// Without the `tracing` feature: nothing.
+#[cfg(not(feature = "tracing"))]
+#[macro_export]
+#[doc(hidden)]
 macro_rules! __ratchet_trace_suspend {
     ($($t:tt)*) => {};
+}
+
+/// Without the `tracing` feature: `done($value)`.
+#[cfg(not(feature = "tracing"))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_trace_done {
+    ($at:ident, $value:expr $(, generic_error)?) => {
+        $crate::__private::done($value)
+    };
+}
+
+// The hooks without the feature, checked: they evaluate none of their
+// arguments (`unreachable!()` would panic) and need no `__ratchet_at`
+// (none is declared here), and `__ratchet_trace_done!` is `done`.
+#[cfg(all(test, not(feature = "tracing")))]
+mod hooks_off {
+    use super::{IOResult, Result};
+
+    #[test]
+    fn the_hooks_expand_to_nothing_but_done() {
+        crate::__ratchet_trace_span!(__ratchet_at, "m", unreachable!());
+        crate::__ratchet_trace_resume!(__ratchet_at, unreachable!());
+        crate::__ratchet_trace_pass!(__ratchet_at, "Read");
+        crate::__ratchet_trace_suspend!(__ratchet_at, "Read", unreachable!());
+        crate::__ratchet_trace_suspend!(__ratchet_at, unreachable!());
+        let r: Result<IOResult<u8>, ()> = crate::__ratchet_trace_done!(__ratchet_at, Ok(3));
+        assert!(matches!(r, Ok(IOResult::Done(3))));
+        let r: Result<IOResult<u8>, ()> = crate::__ratchet_trace_done!(__ratchet_at, Err(()), generic_error);
+        assert!(matches!(r, Err(())));
+    }
 }

@@ -142,21 +142,26 @@ pub fn walk(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "walk", match & * __ratchet_state { WalkState::Idle => "Idle",
+        __ratchet_at, "walk", match & * __ratchet_state { WalkState::Idle => "Idle",
         WalkState::Read { .. } => "Read", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        WalkState::Read { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            WalkState::Read { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         WalkState::Idle => __RatchetPc::Start {},
         WalkState::Read { page, hops, __completion: __ratchet_c } => {
@@ -181,7 +186,7 @@ pub fn walk(
                     let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Read", & __ratchet_c
+                            __ratchet_at, "Read", & __ratchet_c
                         );
                         *__ratchet_state = WalkState::Read {
                             page,
@@ -196,11 +201,14 @@ pub fn walk(
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
                     let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                     __ratchet_r2?;
                     let next: u64 = disk.next[usize::try_from(page).unwrap_or(0)];
                     if next == u64::MAX {
-                        return ::ratchet::__private::done(Ok(hops));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(hops)
+                        );
                     }
                     for slot in 0..2u32 {
                         if slot == 1 && next == 0 {
@@ -222,7 +230,9 @@ pub fn walk(
                 __ratchet_r2?;
                 let next: u64 = disk.next[usize::try_from(page).unwrap_or(0)];
                 if next == u64::MAX {
-                    return ::ratchet::__private::done(Ok(hops));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(hops)
+                    );
                 }
                 for slot in 0..2u32 {
                     if slot == 1 && next == 0 {
@@ -238,7 +248,9 @@ pub fn walk(
             }
             #[allow(unused_mut)]
             __RatchetPc::EndLoop { mut hops } => {
-                return ::ratchet::__private::done(Ok(hops));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(hops)
+                );
             }
         }
     }

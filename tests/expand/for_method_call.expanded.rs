@@ -19,21 +19,26 @@ impl Pager {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_from, "free_page", match & self.free_state { FreePageState::Idle =>
+            __ratchet_at, "free_page", match & self.free_state { FreePageState::Idle =>
             "Idle", FreePageState::Ready { .. } => "Ready", }
         );
+        let __ratchet_waited = match &self.free_state {
+            FreePageState::Ready { __completion: __ratchet_c, .. } => {
+                ::ratchet::__private::Some(__ratchet_c)
+            }
+            _ => ::ratchet::__private::None,
+        };
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-            match &self.free_state {
-                FreePageState::Ready { __completion: __ratchet_c, .. } => {
-                    ::ratchet::__private::Some(__ratchet_c)
-                }
-                _ => ::ratchet::__private::None,
-            },
+            __ratchet_waited,
         ) {
+            ::ratchet::__private::__ratchet_trace_suspend!(
+                __ratchet_at, __ratchet_io.completion()
+            );
             return ::ratchet::__private::Ok(
                 ::ratchet::__private::IOResult::IO(__ratchet_io),
             );
         }
+        ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
             &mut self.free_state,
         ) {
@@ -51,7 +56,7 @@ impl Pager {
                     let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Ready", & __ratchet_c
+                            __ratchet_at, "Ready", & __ratchet_c
                         );
                         self.free_state = FreePageState::Ready {
                             __completion: ::ratchet::__private::Clone::clone(
@@ -64,13 +69,18 @@ impl Pager {
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Ready");
                     let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                     __ratchet_r0?;
-                    return ::ratchet::__private::done(Ok(()));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(())
+                    );
                 }
                 __RatchetPc::AfterReady { __ratchet_r0 } => {
                     __ratchet_r0?;
-                    return ::ratchet::__private::done(Ok(()));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(())
+                    );
                 }
             }
         }
@@ -85,8 +95,11 @@ impl Pager {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_from, "clear", match & self.clear_state { ClearState::Idle =>
-            "Idle", ClearState::FreePage { .. } => "FreePage", }
+            __ratchet_at, "clear", match & self.clear_state { ClearState::Idle => "Idle",
+            ClearState::FreePage { .. } => "FreePage", }
+        );
+        ::ratchet::__private::__ratchet_trace_resume!(
+            __ratchet_at, ::ratchet::__private::None
         );
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
             &mut self.clear_state,
@@ -123,7 +136,7 @@ impl Pager {
                                     ::ratchet::__private::IOResult::IO(__ratchet_io),
                                 ) => {
                                     ::ratchet::__private::__ratchet_trace_suspend!(
-                                        __ratchet_from, "FreePage", & __ratchet_io
+                                        __ratchet_at, "FreePage", __ratchet_io.completion()
                                     );
                                     self.clear_state = ClearState::FreePage {
                                         __ratchet_end0,
@@ -137,13 +150,18 @@ impl Pager {
                                     ::ratchet::__private::Err(__ratchet_err)
                                 }
                             };
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "FreePage"
+                            );
                             __ratchet_r2?;
                             i += 1;
                             {
                                 continue '__ratchet_again;
                             }
                         } else {
-                            return ::ratchet::__private::done(Ok(n));
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Ok(n)
+                            );
                         }
                     }
                 }
@@ -158,7 +176,7 @@ impl Pager {
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "FreePage", & __ratchet_io
+                                __ratchet_at, "FreePage", __ratchet_io.completion()
                             );
                             self.clear_state = ClearState::FreePage {
                                 __ratchet_end0,
@@ -172,6 +190,9 @@ impl Pager {
                             ::ratchet::__private::Err(__ratchet_err)
                         }
                     };
+                    ::ratchet::__private::__ratchet_trace_pass!(
+                        __ratchet_at, "FreePage"
+                    );
                     __ratchet_r2?;
                     i += 1;
                     __ratchet_pc = __RatchetPc::For {

@@ -21,21 +21,26 @@ impl<K: Clone> Tree<K> {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_from, "collect", match & self.collect_state { CollectState::Idle =>
+            __ratchet_at, "collect", match & self.collect_state { CollectState::Idle =>
             "Idle", CollectState::C { .. } => "C", }
         );
+        let __ratchet_waited = match &self.collect_state {
+            CollectState::C { __completion: __ratchet_c, .. } => {
+                ::ratchet::__private::Some(__ratchet_c)
+            }
+            _ => ::ratchet::__private::None,
+        };
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-            match &self.collect_state {
-                CollectState::C { __completion: __ratchet_c, .. } => {
-                    ::ratchet::__private::Some(__ratchet_c)
-                }
-                _ => ::ratchet::__private::None,
-            },
+            __ratchet_waited,
         ) {
+            ::ratchet::__private::__ratchet_trace_suspend!(
+                __ratchet_at, __ratchet_io.completion()
+            );
             return ::ratchet::__private::Ok(
                 ::ratchet::__private::IOResult::IO(__ratchet_io),
             );
         }
+        ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
             &mut self.collect_state,
         ) {
@@ -64,7 +69,7 @@ impl<K: Clone> Tree<K> {
                                 .clone();
                             if ::ratchet::__private::must_suspend(&__ratchet_c) {
                                 ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_from, "C", & __ratchet_c
+                                    __ratchet_at, "C", & __ratchet_c
                                 );
                                 self.collect_state = CollectState::C {
                                     acc,
@@ -79,6 +84,9 @@ impl<K: Clone> Tree<K> {
                                     ),
                                 );
                             }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
                             let __ratchet_r2 = ::ratchet::__private::yield_result(
                                 &__ratchet_c,
                             );
@@ -89,7 +97,9 @@ impl<K: Clone> Tree<K> {
                                 continue '__ratchet_again;
                             }
                         } else {
-                            return ::ratchet::__private::done(Ok(acc));
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Ok(acc)
+                            );
                         }
                     }
                 }

@@ -135,21 +135,26 @@ pub fn flush(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "flush", match & * __ratchet_state { FlushState::Idle => "Idle",
+        __ratchet_at, "flush", match & * __ratchet_state { FlushState::Idle => "Idle",
         FlushState::All { .. } => "All", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        FlushState::All { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            FlushState::All { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FlushState::Idle => __RatchetPc::Start {},
         FlushState::All { b, all, __completion: __ratchet_c } => {
@@ -179,7 +184,7 @@ pub fn flush(
                         let __ratchet_c: ::ratchet::__private::Completion = all.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "All", & __ratchet_c
+                                __ratchet_at, "All", & __ratchet_c
                             );
                             *__ratchet_state = FlushState::All {
                                 b,
@@ -194,12 +199,15 @@ pub fn flush(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
                         let __ratchet_r3 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
                         if let Err(e) = __ratchet_r3 {
                             all.abort();
-                            return ::ratchet::__private::done(Err(e));
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Err(e)
+                            );
                         } else {
                             b += 1;
                             {
@@ -207,7 +215,9 @@ pub fn flush(
                             }
                         }
                     } else {
-                        return ::ratchet::__private::done(Ok(b * per));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(b * per)
+                        );
                     }
                 }
             }
@@ -215,7 +225,9 @@ pub fn flush(
             __RatchetPc::AfterAll { mut b, all, __ratchet_r3 } => {
                 if let Err(e) = __ratchet_r3 {
                     all.abort();
-                    return ::ratchet::__private::done(Err(e));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Err(e)
+                    );
                 } else {
                     b += 1;
                     __ratchet_pc = __RatchetPc::While { b };

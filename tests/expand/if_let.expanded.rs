@@ -132,22 +132,27 @@ pub fn try_twice(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "try_twice", match & * __ratchet_state { TryTwiceState::Idle =>
+        __ratchet_at, "try_twice", match & * __ratchet_state { TryTwiceState::Idle =>
         "Idle", TryTwiceState::C { .. } => "C", TryTwiceState::C2 { .. } => "C2", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        TryTwiceState::C { __completion: __ratchet_c, .. }
+        | TryTwiceState::C2 { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            TryTwiceState::C { __completion: __ratchet_c, .. }
-            | TryTwiceState::C2 { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         TryTwiceState::Idle => __RatchetPc::Start {},
         TryTwiceState::C { __completion: __ratchet_c } => {
@@ -167,7 +172,7 @@ pub fn try_twice(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = TryTwiceState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -178,14 +183,17 @@ pub fn try_twice(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                 if let Ok(()) = __ratchet_r0 {
-                    return ::ratchet::__private::done(Ok(true));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(true)
+                    );
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "C2", & __ratchet_c
+                            __ratchet_at, "C2", & __ratchet_c
                         );
                         *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
@@ -198,20 +206,25 @@ pub fn try_twice(
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
                     let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                     __ratchet_r2?;
                     let __ratchet_v1 = Ok(false);
-                    return ::ratchet::__private::done(__ratchet_v1);
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, __ratchet_v1
+                    );
                 }
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 if let Ok(()) = __ratchet_r0 {
-                    return ::ratchet::__private::done(Ok(true));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(true)
+                    );
                 } else {
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "C2", & __ratchet_c
+                            __ratchet_at, "C2", & __ratchet_c
                         );
                         *__ratchet_state = TryTwiceState::C2 {
                             __completion: ::ratchet::__private::Clone::clone(
@@ -224,16 +237,21 @@ pub fn try_twice(
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
                     let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                     __ratchet_r2?;
                     let __ratchet_v1 = Ok(false);
-                    return ::ratchet::__private::done(__ratchet_v1);
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, __ratchet_v1
+                    );
                 }
             }
             __RatchetPc::AfterC2 { __ratchet_r2 } => {
                 __ratchet_r2?;
                 let __ratchet_v1 = Ok(false);
-                return ::ratchet::__private::done(__ratchet_v1);
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, __ratchet_v1
+                );
             }
         }
     }

@@ -115,21 +115,26 @@ pub fn probe(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "probe", match & * __ratchet_state { Probe::Idle => "Idle",
+        __ratchet_at, "probe", match & * __ratchet_state { Probe::Idle => "Idle",
         Probe::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        Probe::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            Probe::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         Probe::Idle => __RatchetPc::Start {},
         Probe::C { __completion: __ratchet_c } => {
@@ -153,7 +158,7 @@ pub fn probe(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = Probe::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -164,6 +169,7 @@ pub fn probe(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r1?;
                 let __ratchet_v0 = 2;
@@ -180,7 +186,7 @@ pub fn probe(
             }
             __RatchetPc::EndBlock { __ratchet_v0 } => {
                 let v: u8 = __ratchet_v0;
-                return ::ratchet::__private::done(Ok(v));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
         }
     }

@@ -113,21 +113,26 @@ pub fn lookup(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "lookup", match & * __ratchet_state { LookupState::Idle =>
-        "Idle", LookupState::C { .. } => "C", }
+        __ratchet_at, "lookup", match & * __ratchet_state { LookupState::Idle => "Idle",
+        LookupState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        LookupState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            LookupState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         LookupState::Idle => __RatchetPc::Start {},
         LookupState::C { __completion: __ratchet_c } => {
@@ -142,7 +147,7 @@ pub fn lookup(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = LookupState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -153,16 +158,17 @@ pub fn lookup(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r0?;
-                return ::ratchet::__private::done(
-                    Ok(if key == 0 { None } else { Some(key * 2) }),
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(if key == 0 { None } else { Some(key * 2) })
                 );
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;
-                return ::ratchet::__private::done(
-                    Ok(if key == 0 { None } else { Some(key * 2) }),
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(if key == 0 { None } else { Some(key * 2) })
                 );
             }
         }
@@ -310,21 +316,26 @@ pub fn get(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "get", match & * __ratchet_state { GetState::Idle => "Idle",
+        __ratchet_at, "get", match & * __ratchet_state { GetState::Idle => "Idle",
         GetState::Lookup { .. } => "Lookup", GetState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        GetState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            GetState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         GetState::Idle => __RatchetPc::Start {},
         GetState::Lookup { sub } => __RatchetPc::CallLookup { sub },
@@ -349,7 +360,7 @@ pub fn get(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Lookup", & __ratchet_io
+                            __ratchet_at, "Lookup", __ratchet_io.completion()
                         );
                         *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
@@ -360,13 +371,16 @@ pub fn get(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Lookup");
                 let Some(v): Option<u32> = __ratchet_r1? else {
-                    return ::ratchet::__private::done(Ok(0));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(0)
+                    );
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = GetState::C {
                         v,
@@ -378,9 +392,10 @@ pub fn get(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(v));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
             #[allow(unused_mut)]
             __RatchetPc::CallLookup { mut sub } => {
@@ -393,7 +408,7 @@ pub fn get(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Lookup", & __ratchet_io
+                            __ratchet_at, "Lookup", __ratchet_io.completion()
                         );
                         *__ratchet_state = GetState::Lookup { sub };
                         return ::ratchet::__private::Ok(
@@ -404,13 +419,16 @@ pub fn get(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Lookup");
                 let Some(v): Option<u32> = __ratchet_r1? else {
-                    return ::ratchet::__private::done(Ok(0));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(0)
+                    );
                 };
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = GetState::C {
                         v,
@@ -422,13 +440,14 @@ pub fn get(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(v));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
             __RatchetPc::AfterC { v, __ratchet_r3 } => {
                 __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(v));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
         }
     }

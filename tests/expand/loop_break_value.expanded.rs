@@ -120,21 +120,26 @@ pub fn retry(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "retry", match & * __ratchet_state { RetryState::Idle => "Idle",
+        __ratchet_at, "retry", match & * __ratchet_state { RetryState::Idle => "Idle",
         RetryState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        RetryState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            RetryState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         RetryState::Idle => __RatchetPc::Start {},
         RetryState::C { tries, __completion: __ratchet_c } => {
@@ -158,7 +163,7 @@ pub fn retry(
                     let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "C", & __ratchet_c
+                            __ratchet_at, "C", & __ratchet_c
                         );
                         *__ratchet_state = RetryState::C {
                             tries,
@@ -172,6 +177,7 @@ pub fn retry(
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                     let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                     match __ratchet_r2 {
                         Ok(()) => {
@@ -184,7 +190,9 @@ pub fn retry(
                             };
                         }
                         Err(e) if tries >= limit => {
-                            return ::ratchet::__private::done(Err(e));
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Err(e)
+                            );
                         }
                         Err(_) => {
                             {
@@ -207,7 +215,9 @@ pub fn retry(
                         };
                     }
                     Err(e) if tries >= limit => {
-                        return ::ratchet::__private::done(Err(e));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Err(e)
+                        );
                     }
                     Err(_) => {
                         {
@@ -219,7 +229,9 @@ pub fn retry(
             }
             __RatchetPc::EndLoop { __ratchet_v1 } => {
                 let used: u32 = __ratchet_v1;
-                return ::ratchet::__private::done(Ok(used));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(used)
+                );
             }
         }
     }

@@ -112,21 +112,26 @@ pub fn kind(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "kind", match & * __ratchet_state { KindState::Idle => "Idle",
+        __ratchet_at, "kind", match & * __ratchet_state { KindState::Idle => "Idle",
         KindState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        KindState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            KindState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         KindState::Idle => __RatchetPc::Start {},
         KindState::C { __completion: __ratchet_c } => {
@@ -141,7 +146,7 @@ pub fn kind(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = KindState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -152,13 +157,14 @@ pub fn kind(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r0?;
-                return ::ratchet::__private::done(Ok(1));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(1));
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;
-                return ::ratchet::__private::done(Ok(1));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(1));
             }
         }
     }
@@ -324,22 +330,27 @@ pub fn classify(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "classify", match & * __ratchet_state { ClassifyState::Idle =>
+        __ratchet_at, "classify", match & * __ratchet_state { ClassifyState::Idle =>
         "Idle", ClassifyState::Kind { .. } => "Kind", ClassifyState::C { .. } => "C",
         ClassifyState::Kind2 { .. } => "Kind2", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        ClassifyState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            ClassifyState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         ClassifyState::Idle => __RatchetPc::Start {},
         ClassifyState::Kind { sub } => __RatchetPc::CallKind { sub },
@@ -364,7 +375,7 @@ pub fn classify(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Kind", & __ratchet_io
+                            __ratchet_at, "Kind", __ratchet_io.completion()
                         );
                         *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
@@ -375,12 +386,13 @@ pub fn classify(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind");
                 match __ratchet_r2? {
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "C", & __ratchet_c
+                                __ratchet_at, "C", & __ratchet_c
                             );
                             *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
@@ -393,6 +405,7 @@ pub fn classify(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                         let __ratchet_r4 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
@@ -412,7 +425,7 @@ pub fn classify(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
                                 ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_from, "Kind2", & __ratchet_io
+                                    __ratchet_at, "Kind2", __ratchet_io.completion()
                                 );
                                 *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
@@ -423,6 +436,9 @@ pub fn classify(
                                 ::ratchet::__private::Err(__ratchet_err)
                             }
                         };
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Kind2"
+                        );
                         let k = __ratchet_r5?;
                         let __ratchet_v1 = u32::from(k) + 20;
                         __ratchet_pc = __RatchetPc::EndMatch {
@@ -448,7 +464,7 @@ pub fn classify(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Kind", & __ratchet_io
+                            __ratchet_at, "Kind", __ratchet_io.completion()
                         );
                         *__ratchet_state = ClassifyState::Kind { sub };
                         return ::ratchet::__private::Ok(
@@ -459,12 +475,13 @@ pub fn classify(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind");
                 match __ratchet_r2? {
                     0 => {
                         let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "C", & __ratchet_c
+                                __ratchet_at, "C", & __ratchet_c
                             );
                             *__ratchet_state = ClassifyState::C {
                                 __completion: ::ratchet::__private::Clone::clone(
@@ -477,6 +494,7 @@ pub fn classify(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                         let __ratchet_r4 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
@@ -496,7 +514,7 @@ pub fn classify(
                                 ::ratchet::__private::IOResult::IO(__ratchet_io),
                             ) => {
                                 ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_from, "Kind2", & __ratchet_io
+                                    __ratchet_at, "Kind2", __ratchet_io.completion()
                                 );
                                 *__ratchet_state = ClassifyState::Kind2 { sub };
                                 return ::ratchet::__private::Ok(
@@ -507,6 +525,9 @@ pub fn classify(
                                 ::ratchet::__private::Err(__ratchet_err)
                             }
                         };
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Kind2"
+                        );
                         let k = __ratchet_r5?;
                         let __ratchet_v1 = u32::from(k) + 20;
                         __ratchet_pc = __RatchetPc::EndMatch {
@@ -532,7 +553,7 @@ pub fn classify(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Kind2", & __ratchet_io
+                            __ratchet_at, "Kind2", __ratchet_io.completion()
                         );
                         *__ratchet_state = ClassifyState::Kind2 { sub };
                         return ::ratchet::__private::Ok(
@@ -543,6 +564,7 @@ pub fn classify(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind2");
                 let k = __ratchet_r5?;
                 let __ratchet_v1 = u32::from(k) + 20;
                 __ratchet_pc = __RatchetPc::EndMatch {
@@ -558,7 +580,9 @@ pub fn classify(
             }
             __RatchetPc::EndMatch { __ratchet_v1 } => {
                 let out: u32 = __ratchet_v1;
-                return ::ratchet::__private::done(Ok(out));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(out)
+                );
             }
         }
     }

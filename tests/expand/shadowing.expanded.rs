@@ -152,22 +152,27 @@ pub fn render(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "render", match & * __ratchet_state { RenderState::Idle =>
-        "Idle", RenderState::C { .. } => "C", RenderState::C2 { .. } => "C2", }
+        __ratchet_at, "render", match & * __ratchet_state { RenderState::Idle => "Idle",
+        RenderState::C { .. } => "C", RenderState::C2 { .. } => "C2", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        RenderState::C { __completion: __ratchet_c, .. }
+        | RenderState::C2 { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            RenderState::C { __completion: __ratchet_c, .. }
-            | RenderState::C2 { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         RenderState::Idle => __RatchetPc::Start {},
         RenderState::C { x, __completion: __ratchet_c } => {
@@ -191,7 +196,7 @@ pub fn render(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = RenderState::C {
                         x,
@@ -203,6 +208,7 @@ pub fn render(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r1?;
                 let x: String = format!("{}", x + 1);
@@ -210,7 +216,7 @@ pub fn render(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C2", & __ratchet_c
+                        __ratchet_at, "C2", & __ratchet_c
                     );
                     *__ratchet_state = RenderState::C2 {
                         x,
@@ -223,10 +229,13 @@ pub fn render(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
                 let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r4?;
                 assert!(x.len() < limit, "{limit}");
-                return ::ratchet::__private::done(Ok(format!("<{x}>")));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(format!("<{x}>"))
+                );
             }
             __RatchetPc::AfterC { x, __ratchet_r1 } => {
                 __ratchet_r1?;
@@ -235,7 +244,7 @@ pub fn render(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C2", & __ratchet_c
+                        __ratchet_at, "C2", & __ratchet_c
                     );
                     *__ratchet_state = RenderState::C2 {
                         x,
@@ -248,15 +257,20 @@ pub fn render(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
                 let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r4?;
                 assert!(x.len() < limit, "{limit}");
-                return ::ratchet::__private::done(Ok(format!("<{x}>")));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(format!("<{x}>"))
+                );
             }
             __RatchetPc::AfterC2 { x, limit, __ratchet_r4 } => {
                 __ratchet_r4?;
                 assert!(x.len() < limit, "{limit}");
-                return ::ratchet::__private::done(Ok(format!("<{x}>")));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(format!("<{x}>"))
+                );
             }
         }
     }

@@ -132,21 +132,26 @@ pub fn nested(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "nested", match & * __ratchet_state { NestedState::Idle =>
-        "Idle", NestedState::C { .. } => "C", }
+        __ratchet_at, "nested", match & * __ratchet_state { NestedState::Idle => "Idle",
+        NestedState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        NestedState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            NestedState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         NestedState::Idle => __RatchetPc::Start {},
         NestedState::C { x, x_2, __completion: __ratchet_c } => {
@@ -167,7 +172,7 @@ pub fn nested(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = NestedState::C {
                         x: __ratchet_shadowed0_x,
@@ -180,6 +185,7 @@ pub fn nested(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_pc = __RatchetPc::AfterC {
                     x: __ratchet_shadowed0_x,
@@ -195,7 +201,7 @@ pub fn nested(
                 };
             }
             __RatchetPc::EndBlock { x } => {
-                return ::ratchet::__private::done(Ok(x));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(x));
             }
         }
     }
@@ -320,21 +326,26 @@ pub fn counter(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "counter", match & * __ratchet_state { CounterState::Idle =>
+        __ratchet_at, "counter", match & * __ratchet_state { CounterState::Idle =>
         "Idle", CounterState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        CounterState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            CounterState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         CounterState::Idle => __RatchetPc::Start {},
         CounterState::C { n, __completion: __ratchet_c } => {
@@ -363,7 +374,7 @@ pub fn counter(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = CounterState::C {
                         n,
@@ -375,6 +386,7 @@ pub fn counter(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_pc = __RatchetPc::AfterC {
                     n,
@@ -393,7 +405,7 @@ pub fn counter(
             }
             #[allow(unused_mut)]
             __RatchetPc::EndLoop { mut n } => {
-                return ::ratchet::__private::done(Ok(n));
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(n));
             }
         }
     }

@@ -77,7 +77,7 @@ pub fn add(st: &mut AddState, a: u32, b: u32) -> Result<IOResult<u32>, Completio
     ::ratchet::__private::assert_error_type::<CompletionError>();
     let __ratchet_state = st;
     let _ = &*__ratchet_state;
-    ::ratchet::__private::__ratchet_trace_span!(__ratchet_from, "add", "Idle");
+    ::ratchet::__private::__ratchet_trace_span!(__ratchet_at, "add", "Idle");
     let sum = a + b;
-    ::ratchet::__private::done(Ok(sum))
+    ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(sum))
 }

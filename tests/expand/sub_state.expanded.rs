@@ -113,21 +113,26 @@ pub fn fill(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "fill", match & * __ratchet_state { FillState::Idle => "Idle",
+        __ratchet_at, "fill", match & * __ratchet_state { FillState::Idle => "Idle",
         FillState::C { .. } => "C", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        FillState::C { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            FillState::C { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillState::Idle => __RatchetPc::Start {},
         FillState::C { __completion: __ratchet_c } => {
@@ -142,7 +147,7 @@ pub fn fill(
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "C", & __ratchet_c
+                        __ratchet_at, "C", & __ratchet_c
                     );
                     *__ratchet_state = FillState::C {
                         __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
@@ -153,13 +158,18 @@ pub fn fill(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r0?;
-                return ::ratchet::__private::done(Ok(what));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(what)
+                );
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 __ratchet_r0?;
-                return ::ratchet::__private::done(Ok(what));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(what)
+                );
             }
         }
     }
@@ -303,9 +313,12 @@ pub fn fill_twice(
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "fill_twice", match & * __ratchet_state { FillTwiceState::Idle =>
+        __ratchet_at, "fill_twice", match & * __ratchet_state { FillTwiceState::Idle =>
         "Idle", FillTwiceState::Fill { .. } => "Fill", FillTwiceState::Fill2 { .. } =>
         "Fill2", }
+    );
+    ::ratchet::__private::__ratchet_trace_resume!(
+        __ratchet_at, ::ratchet::__private::None
     );
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillTwiceState::Idle => __RatchetPc::Start {},
@@ -326,7 +339,7 @@ pub fn fill_twice(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Fill", & __ratchet_io
+                            __ratchet_at, "Fill", __ratchet_io.completion()
                         );
                         *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
@@ -337,6 +350,7 @@ pub fn fill_twice(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill");
                 let a: u8 = __ratchet_r1?;
                 let __ratchet_call = fill(&mut sub, c, 2);
                 let __ratchet_r3 = match __ratchet_call {
@@ -347,7 +361,7 @@ pub fn fill_twice(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Fill2", & __ratchet_io
+                            __ratchet_at, "Fill2", __ratchet_io.completion()
                         );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
@@ -358,8 +372,11 @@ pub fn fill_twice(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");
                 let b: u8 = __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(u16::from(a) + u16::from(b)));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(u16::from(a) + u16::from(b))
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill { mut sub } => {
@@ -372,7 +389,7 @@ pub fn fill_twice(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Fill", & __ratchet_io
+                            __ratchet_at, "Fill", __ratchet_io.completion()
                         );
                         *__ratchet_state = FillTwiceState::Fill { sub };
                         return ::ratchet::__private::Ok(
@@ -383,6 +400,7 @@ pub fn fill_twice(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill");
                 let a: u8 = __ratchet_r1?;
                 let __ratchet_call = fill(&mut sub, c, 2);
                 let __ratchet_r3 = match __ratchet_call {
@@ -393,7 +411,7 @@ pub fn fill_twice(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Fill2", & __ratchet_io
+                            __ratchet_at, "Fill2", __ratchet_io.completion()
                         );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
@@ -404,8 +422,11 @@ pub fn fill_twice(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");
                 let b: u8 = __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(u16::from(a) + u16::from(b)));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(u16::from(a) + u16::from(b))
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill2 { mut sub, a } => {
@@ -418,7 +439,7 @@ pub fn fill_twice(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Fill2", & __ratchet_io
+                            __ratchet_at, "Fill2", __ratchet_io.completion()
                         );
                         *__ratchet_state = FillTwiceState::Fill2 { sub, a };
                         return ::ratchet::__private::Ok(
@@ -429,8 +450,11 @@ pub fn fill_twice(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");
                 let b: u8 = __ratchet_r3?;
-                return ::ratchet::__private::done(Ok(u16::from(a) + u16::from(b)));
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(u16::from(a) + u16::from(b))
+                );
             }
         }
     }

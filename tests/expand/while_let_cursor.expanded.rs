@@ -17,21 +17,26 @@ impl Cursor {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_from, "next", match & self.next_state { NextState::Idle => "Idle",
+            __ratchet_at, "next", match & self.next_state { NextState::Idle => "Idle",
             NextState::Ready { .. } => "Ready", }
         );
+        let __ratchet_waited = match &self.next_state {
+            NextState::Ready { __completion: __ratchet_c, .. } => {
+                ::ratchet::__private::Some(__ratchet_c)
+            }
+            _ => ::ratchet::__private::None,
+        };
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-            match &self.next_state {
-                NextState::Ready { __completion: __ratchet_c, .. } => {
-                    ::ratchet::__private::Some(__ratchet_c)
-                }
-                _ => ::ratchet::__private::None,
-            },
+            __ratchet_waited,
         ) {
+            ::ratchet::__private::__ratchet_trace_suspend!(
+                __ratchet_at, __ratchet_io.completion()
+            );
             return ::ratchet::__private::Ok(
                 ::ratchet::__private::IOResult::IO(__ratchet_io),
             );
         }
+        ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
             &mut self.next_state,
         ) {
@@ -46,12 +51,14 @@ impl Cursor {
             match __ratchet_pc {
                 __RatchetPc::Start {} => {
                     if self.pos == 3 {
-                        return ::ratchet::__private::done(Ok(None));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(None)
+                        );
                     }
                     let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
                     if ::ratchet::__private::must_suspend(&__ratchet_c) {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Ready", & __ratchet_c
+                            __ratchet_at, "Ready", & __ratchet_c
                         );
                         self.next_state = NextState::Ready {
                             __completion: ::ratchet::__private::Clone::clone(
@@ -64,15 +71,20 @@ impl Cursor {
                             ),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Ready");
                     let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
                     __ratchet_r0?;
                     self.pos += 1;
-                    return ::ratchet::__private::done(Ok(Some(self.pos)));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(Some(self.pos))
+                    );
                 }
                 __RatchetPc::AfterReady { __ratchet_r0 } => {
                     __ratchet_r0?;
                     self.pos += 1;
-                    return ::ratchet::__private::done(Ok(Some(self.pos)));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(Some(self.pos))
+                    );
                 }
             }
         }
@@ -289,8 +301,11 @@ pub fn sum(
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "sum", match & * __ratchet_state { SumState::Idle => "Idle",
+        __ratchet_at, "sum", match & * __ratchet_state { SumState::Idle => "Idle",
         SumState::Next { .. } => "Next", }
+    );
+    ::ratchet::__private::__ratchet_trace_resume!(
+        __ratchet_at, ::ratchet::__private::None
     );
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         SumState::Idle => __RatchetPc::Start {},
@@ -315,7 +330,7 @@ pub fn sum(
                             ::ratchet::__private::IOResult::IO(__ratchet_io),
                         ) => {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "Next", & __ratchet_io
+                                __ratchet_at, "Next", __ratchet_io.completion()
                             );
                             *__ratchet_state = SumState::Next { total };
                             return ::ratchet::__private::Ok(
@@ -326,13 +341,16 @@ pub fn sum(
                             ::ratchet::__private::Err(__ratchet_err)
                         }
                     };
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Next");
                     if let Some(row) = __ratchet_r1? {
                         total += row;
                         {
                             continue '__ratchet_again;
                         }
                     } else {
-                        return ::ratchet::__private::done(Ok(total));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(total)
+                        );
                     }
                 }
             }
@@ -347,7 +365,7 @@ pub fn sum(
                         ::ratchet::__private::IOResult::IO(__ratchet_io),
                     ) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_from, "Next", & __ratchet_io
+                            __ratchet_at, "Next", __ratchet_io.completion()
                         );
                         *__ratchet_state = SumState::Next { total };
                         return ::ratchet::__private::Ok(
@@ -358,11 +376,14 @@ pub fn sum(
                         ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Next");
                 if let Some(row) = __ratchet_r1? {
                     total += row;
                     __ratchet_pc = __RatchetPc::While { total };
                 } else {
-                    return ::ratchet::__private::done(Ok(total));
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(total)
+                    );
                 }
             }
         }

@@ -161,23 +161,28 @@ pub fn copy_pages(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "copy_pages", match & * __ratchet_state { CopyPagesState::Idle =>
+        __ratchet_at, "copy_pages", match & * __ratchet_state { CopyPagesState::Idle =>
         "Idle", CopyPagesState::Read { .. } => "Read", CopyPagesState::Write { .. } =>
         "Write", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        CopyPagesState::Read { __completion: __ratchet_c, .. }
+        | CopyPagesState::Write { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            CopyPagesState::Read { __completion: __ratchet_c, .. }
-            | CopyPagesState::Write { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         CopyPagesState::Idle => __RatchetPc::Start {},
         CopyPagesState::Read { i, __completion: __ratchet_c } => {
@@ -207,7 +212,7 @@ pub fn copy_pages(
                         let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "Read", & __ratchet_c
+                                __ratchet_at, "Read", & __ratchet_c
                             );
                             *__ratchet_state = CopyPagesState::Read {
                                 i,
@@ -221,6 +226,9 @@ pub fn copy_pages(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Read"
+                        );
                         let __ratchet_r1 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
@@ -229,7 +237,7 @@ pub fn copy_pages(
                             .write(i);
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "Write", & __ratchet_c
+                                __ratchet_at, "Write", & __ratchet_c
                             );
                             *__ratchet_state = CopyPagesState::Write {
                                 i,
@@ -243,6 +251,9 @@ pub fn copy_pages(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Write"
+                        );
                         let __ratchet_r2 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
@@ -252,7 +263,9 @@ pub fn copy_pages(
                             continue '__ratchet_again;
                         }
                     } else {
-                        return ::ratchet::__private::done(Ok(n));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(n)
+                        );
                     }
                 }
             }
@@ -262,7 +275,7 @@ pub fn copy_pages(
                 let __ratchet_c: ::ratchet::__private::Completion = disk.write(i);
                 if ::ratchet::__private::must_suspend(&__ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_from, "Write", & __ratchet_c
+                        __ratchet_at, "Write", & __ratchet_c
                     );
                     *__ratchet_state = CopyPagesState::Write {
                         i,
@@ -274,6 +287,7 @@ pub fn copy_pages(
                         ),
                     );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Write");
                 let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                 __ratchet_r2?;
                 i += 1;

@@ -125,21 +125,26 @@ pub fn cooperative(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_from, "cooperative", match & * __ratchet_state { CooperativeState::Idle
+        __ratchet_at, "cooperative", match & * __ratchet_state { CooperativeState::Idle
         => "Idle", CooperativeState::YieldNow { .. } => "YieldNow", }
     );
+    let __ratchet_waited = match &*__ratchet_state {
+        CooperativeState::YieldNow { __completion: __ratchet_c, .. } => {
+            ::ratchet::__private::Some(__ratchet_c)
+        }
+        _ => ::ratchet::__private::None,
+    };
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
-        match &*__ratchet_state {
-            CooperativeState::YieldNow { __completion: __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        },
+        __ratchet_waited,
     ) {
+        ::ratchet::__private::__ratchet_trace_suspend!(
+            __ratchet_at, __ratchet_io.completion()
+        );
         return ::ratchet::__private::Ok(
             ::ratchet::__private::IOResult::IO(__ratchet_io),
         );
     }
+    ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         CooperativeState::Idle => __RatchetPc::Start {},
         CooperativeState::YieldNow { n, __completion: __ratchet_c } => {
@@ -163,7 +168,7 @@ pub fn cooperative(
                         let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
                         if ::ratchet::__private::must_suspend(&__ratchet_c) {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_from, "YieldNow", & __ratchet_c
+                                __ratchet_at, "YieldNow", & __ratchet_c
                             );
                             *__ratchet_state = CooperativeState::YieldNow {
                                 n,
@@ -177,6 +182,9 @@ pub fn cooperative(
                                 ),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "YieldNow"
+                        );
                         let __ratchet_r1 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
@@ -186,7 +194,9 @@ pub fn cooperative(
                             continue '__ratchet_again;
                         }
                     } else {
-                        return ::ratchet::__private::done(Ok(n));
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(n)
+                        );
                     }
                 }
             }

@@ -343,7 +343,7 @@ impl Builder<'_> {
             scope: &self.scope,
             kept: Vec::new(),
             bound: Vec::new(),
-            private: &self.private,
+            model: self.model,
             made: Vec::new(),
         };
         visit(&mut rw, node);
@@ -366,7 +366,6 @@ impl Builder<'_> {
         let mut e2 = e.clone();
         let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let div = scan::diverges(e);
-        let p = &self.private;
         match dest {
             Dest::Value(v) if !div => {
                 let id = &self.g.bindings[v].ident;
@@ -374,7 +373,7 @@ impl Builder<'_> {
                 self.push_piece(t, uses, vec![v]);
             }
             Dest::Return if !div => {
-                let ret = quote_spanned!(e_span(e)=> #p::done(#tokens));
+                let ret = self.model.done(&tokens, e_span(e));
                 self.push_piece(quote!(return #ret;), uses, Vec::new());
                 self.g.blocks[self.cur].ret_expr = Some(ret);
                 self.close(Term::Return);
@@ -675,7 +674,7 @@ impl Builder<'_> {
             }
             Dest::Return => {
                 let p = &self.private;
-                let ret = quote!(#p::done(#p::Ok(())));
+                let ret = self.model.done(&quote!(#p::Ok(())), Span::call_site());
                 self.push_piece(quote!(return #ret;), Vec::new(), Vec::new());
                 self.g.blocks[self.cur].ret_expr = Some(ret);
                 self.close(Term::Return);
@@ -1014,8 +1013,8 @@ impl Builder<'_> {
         if returns && self.alive() {
             if let Some(v) = value {
                 let id = self.g.bindings[v].ident.clone();
-                let p = &self.private;
-                let t = quote!(return #p::done(#id););
+                let ret = self.model.done(&id.to_token_stream(), Span::call_site());
+                let t = quote!(return #ret;);
                 self.push_piece(t, vec![v], Vec::new());
                 self.close(Term::Return);
             }
@@ -1430,7 +1429,7 @@ struct Rewriter<'a> {
     /// Names the kept code itself binds around the point being visited
     /// (`let`s of enclosing blocks so far, arm and `if let` patterns).
     bound: Vec<String>,
-    private: &'a TokenStream,
+    model: &'a Model,
     made: Vec<JumpId>,
 }
 
@@ -1563,10 +1562,9 @@ impl VisitMut for Rewriter<'_> {
             Expr::Return(r) => {
                 if let Some(v) = &mut r.expr {
                     self.visit_expr_mut(v);
-                    let p = self.private;
                     let span = r.return_token.span;
-                    let inner = v.to_token_stream();
-                    *e = Expr::Verbatim(quote_spanned!(span=> return #p::done(#inner)));
+                    let ret = self.model.done(&v.to_token_stream(), span);
+                    *e = Expr::Verbatim(quote_spanned!(span=> return #ret));
                 }
             }
             _ => visit_mut::visit_expr_mut(self, e),

@@ -602,12 +602,6 @@ impl Emitter<'_> {
             .any(|u| captured.contains(u) || items.contains(&u.as_str()))
     }
 
-    /// The local holding the name of the state a call starts in, for the
-    /// `tracing` feature's events.
-    fn from_var() -> Ident {
-        Ident::new("__ratchet_from", Span::mixed_site())
-    }
-
     /// `__ratchet_trace_span!(..)`: a span per call with the state it starts
     /// in; the runtime expands it to nothing without its `tracing` feature.
     fn trace_span(&self, waiting: bool) -> TokenStream {
@@ -615,7 +609,7 @@ impl Emitter<'_> {
         let place = self.model.place();
         let name = &self.model.enum_name;
         let machine = self.model.input.sig.ident.to_string();
-        let from = Self::from_var();
+        let from = crate::model::trace_at();
         let arms = self
             .g
             .susps
@@ -744,16 +738,21 @@ impl Emitter<'_> {
                 }
             }
         }
+        let at = crate::model::trace_at();
+        let waited = Ident::new("__ratchet_waited", Span::mixed_site());
         let pending = if waits.is_empty() {
-            quote!()
+            quote!(#p::__ratchet_trace_resume!(#at, #p::None);)
         } else {
             quote! {
-                if let #p::Some(__ratchet_io) = #p::pending_io(match &#place {
+                let #waited = match &#place {
                     #(#waits)|* => #p::Some(#c),
                     _ => #p::None,
-                }) {
+                };
+                if let #p::Some(__ratchet_io) = #p::pending_io(#waited) {
+                    #p::__ratchet_trace_suspend!(#at, __ratchet_io.completion());
                     return #p::Ok(#p::IOResult::IO(__ratchet_io));
                 }
+                #p::__ratchet_trace_resume!(#at, #waited);
             }
         };
         let span = self.trace_span(true);
@@ -1044,7 +1043,7 @@ impl Emitter<'_> {
         let arg_span = syn::spanned::Spanned::span(&s.arg);
         let ty = quote_spanned!(arg_span=> #p::Completion);
         let decl = quote_spanned!(span=> let #c: #ty = #arg;);
-        let from = Self::from_var();
+        let from = crate::model::trace_at();
         let vname = v.to_string();
         quote! {
             #decl
@@ -1053,6 +1052,7 @@ impl Emitter<'_> {
                 #place = #name::#v { #(#fields,)* __completion: #p::Clone::clone(&#c) };
                 return #p::Ok(#p::IOResult::IO(#p::IOCompletions::from(#c)));
             }
+            #p::__ratchet_trace_pass!(#from, #vname);
             #j
         }
     }
@@ -1077,19 +1077,20 @@ impl Emitter<'_> {
         let io = Ident::new("__ratchet_io", Span::mixed_site());
         let err = Ident::new("__ratchet_err", Span::mixed_site());
         let decl = quote_spanned!(s.span=> let #call = #arg;);
-        let from = Self::from_var();
+        let from = crate::model::trace_at();
         let vname = v.to_string();
         quote! {
             #decl
             let #r = match #call {
                 #p::Ok(#p::IOResult::Done(#done)) => #p::Ok(#done),
                 #p::Ok(#p::IOResult::IO(#io)) => {
-                    #p::__ratchet_trace_suspend!(#from, #vname, &#io);
+                    #p::__ratchet_trace_suspend!(#from, #vname, #io.completion());
                     #place = #name::#v { #(#fields),* };
                     return #p::Ok(#p::IOResult::IO(#io));
                 }
                 #p::Err(#err) => #p::Err(#err),
             };
+            #p::__ratchet_trace_pass!(#from, #vname);
         }
     }
 

@@ -5,8 +5,8 @@
 //! Input:  `#[io_state_machine(state = st)] fn copy(st: &mut CopyState, n: u64) -> Result<IOResult<u64>, E> {..}`
 //! Output: `Model { params: [st, n], ok_ty: u64, err_ty: E, state: Param(st), enum_name: CopyState, .. }`
 
-use proc_macro2::TokenStream;
-use quote::{ToTokens, format_ident, quote};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{
     Attribute, Block, FnArg, GenericArgument, Generics, Ident, Pat, PathArguments, ReturnType, Signature,
     Type, Visibility,
@@ -79,6 +79,41 @@ impl Model {
             }
             StateTarget::SelfField(_) => quote!(),
         }
+    }
+
+    /// The body's value `value` in the calling convention:
+    /// `__ratchet_trace_done!(at, value)`, which is `done(value)` and, with
+    /// the `tracing` feature, records `done` or `error` (with the error's
+    /// `Debug`; `..` for a type without one). `, generic_error` leaves the
+    /// `Debug` out where the error type may name a type parameter, for
+    /// which the lookup that falls back to `..` fails to compile. The
+    /// generated tokens carry `span`.
+    pub fn done(&self, value: &TokenStream, span: Span) -> TokenStream {
+        let p = self.private();
+        let at = trace_at();
+        if self.err_is_concrete() {
+            quote_spanned!(span=> #p::__ratchet_trace_done!(#at, #value))
+        } else {
+            quote_spanned!(span=> #p::__ratchet_trace_done!(#at, #value, generic_error))
+        }
+    }
+
+    /// Whether the error type is spelled out and names no type parameter
+    /// of the function or its impl (nor `Self`, nor `impl Trait`).
+    fn err_is_concrete(&self) -> bool {
+        let Some(e) = &self.err_ty else {
+            return false;
+        };
+        let mut params: Vec<String> = vec!["Self".to_owned(), "impl".to_owned()];
+        let generics = self
+            .impl_ctx
+            .iter()
+            .map(|ic| &ic.generics)
+            .chain([&self.input.sig.generics]);
+        for g in generics {
+            params.extend(g.type_params().map(|t| t.ident.to_string()));
+        }
+        !names_any(&e.to_token_stream(), &params)
     }
 
     pub fn param_type(&self, name: &str) -> Option<&Type> {
@@ -273,6 +308,21 @@ fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
             None
         }
     }
+}
+
+/// Whether `tokens` contain one of the identifiers `names`.
+fn names_any(tokens: &TokenStream, names: &[String]) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => names.iter().any(|n| i == n),
+        proc_macro2::TokenTree::Group(g) => names_any(&g.stream(), names),
+        _ => false,
+    })
+}
+
+/// The local that says where a call of the machine is, for the `tracing`
+/// feature's events (declared by `__ratchet_trace_span!`).
+pub fn trace_at() -> proc_macro2::Ident {
+    proc_macro2::Ident::new("__ratchet_at", proc_macro2::Span::mixed_site())
 }
 
 fn state_binding() -> proc_macro2::Ident {

@@ -5,6 +5,14 @@
 //!
 //! Refresh with `RATCHET_BLESS=1 cargo test -p ratchet-macros-core --test expand`
 //! and review the diff.
+//!
+//! The `tracing` feature is visible here only as hooks,
+//! `::ratchet::__private::__ratchet_trace_*!(..)` calls: no other code of
+//! the expansion mentions it. Without the feature every hook expands to
+//! nothing but `__ratchet_trace_done!(at, v)`, which is `done(v)`
+//! (runtime/src/__private.rs, checked by its `hooks_off` test), so a
+//! machine built without the feature runs exactly the code shown here with
+//! the hooks deleted.
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +91,11 @@ fn snapshots() {
         assert!(
             !got.contains("compile_error"),
             "{} expands with errors:\n{got}",
+            input.display()
+        );
+        assert!(
+            !got.replace("__ratchet_trace_", "").contains("trac"),
+            "{}: tracing code outside the `__ratchet_trace_*!` hooks:\n{got}",
             input.display()
         );
         let snap = input.with_extension("expanded.rs");
