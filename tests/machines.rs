@@ -1057,6 +1057,20 @@ fn debug_shows_where_and_what() {
     assert!(format!("{st:#?}").ends_with("storing [n = 1, o = ..]"));
 }
 
+#[test]
+fn debug_tells_shadowed_locals_apart() {
+    // Suspended inside the first nested block of `hides`: the outer `name`
+    // (a `String`) and the inner one (a `Vec<u8>`) are both stored.
+    let dev = Dev::new(Schedule::Deferred);
+    let mut st = HidesState::default();
+    let mut t = Vec::new();
+    assert!(!hides(&mut st, &dev, &mut t).unwrap().is_done());
+    let dbg = format!("{st:?}");
+    assert!(dbg.contains(r#"name = "outer""#), "{dbg}");
+    assert!(dbg.contains("name_2 = [1, 2]"), "{dbg}");
+    assert!(dbg.contains("n = 0"), "{dbg}");
+}
+
 // ---------------------------------------------------------------------------
 // Rule 11 for every machine above: make each of its operations fail in
 // turn, under every schedule; whatever the outcome, the state is idle

@@ -29,7 +29,7 @@ pub enum NestedState {
     C {
         /// The local `x`, needed after this suspension point.
         x: u32,
-        /// The local `x`, needed after this suspension point.
+        /// The local `x` declared on line 12 (a different local from another `x`), needed after this suspension point.
         x_2: u32,
         /// The completion this suspension point waits for.
         __completion: ::ratchet::__private::Completion,
@@ -63,7 +63,7 @@ const _: () = {
                     f.write_str("x = ")?;
                     (&&::ratchet::__private::DebugValue(__ratchet_v0))
                         .__ratchet_debug(f)?;
-                    f.write_str(", x = ")?;
+                    f.write_str(", x_2 = ")?;
                     (&&::ratchet::__private::DebugValue(__ratchet_v1))
                         .__ratchet_debug(f)?;
                     f.write_str("]")

@@ -177,9 +177,10 @@ impl Emitter<'_> {
             .collect()
     }
 
-    /// How `Debug` names a stored local.
+    /// How `Debug` names a stored local: by its field, which tells two
+    /// bindings of a shadowed name apart (`x`, `x_2`).
     fn local_name(&self, b: BindId) -> String {
-        let name = self.ident(b).to_string();
+        let name = self.field(b).to_string();
         if self.g.bindings[b].for_iter {
             "<for iterator>".to_owned()
         } else if name.starts_with("__ratchet_end") {
@@ -195,6 +196,14 @@ impl Emitter<'_> {
             "The iterator of the enclosing `for` loop".to_owned()
         } else if name.starts_with("__ratchet_end") {
             "The end of the range of the enclosing `for` loop".to_owned()
+        } else if self.field(b) != self.ident(b) {
+            let line = self.g.bindings[b].decl_span.start().line;
+            let at = if line > 0 {
+                format!(" declared on line {line}")
+            } else {
+                String::new()
+            };
+            format!("The local `{name}`{at} (a different local from another `{name}`)")
         } else {
             format!("The local `{name}`")
         }
