@@ -63,10 +63,6 @@ fn default_features() -> Features {
     // type-check; rule 7 promises shadowing. Reproducers:
     // tests/difftest_regressions/shadow_nested_*.rs.
     f.0.remove("shadow_nested");
-    // The macro rejects any suspension inside the `else` block of a `let-else`
-    // as "inside a larger expression". Reproducer:
-    // tests/difftest_regressions/let_else_suspend_in_else.rs.
-    f.0.remove("let_else_susp");
     f
 }
 
