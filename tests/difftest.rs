@@ -53,15 +53,10 @@ const DEFAULT_SEED: u64 = 0x5eed_2026;
 /// needs, so hitting it means a machine loops forever.
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Features the macro does not support yet are switched off here, each with
-/// the reason and the reproducer (docs/TESTING.md lists them).
+/// Features the macro does not support yet would be switched off here, each
+/// with the reason and the reproducer (docs/TESTING.md lists them); none is.
 fn default_features() -> Features {
-    let mut f = Features::all();
-    // The macro rejects any suspension inside the `else` block of a `let-else`
-    // as "inside a larger expression". Reproducer:
-    // tests/difftest_regressions/let_else_suspend_in_else.rs.
-    f.0.remove("let_else_susp");
-    f
+    Features::all()
 }
 
 struct Config {

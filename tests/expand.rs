@@ -17,6 +17,8 @@ mod if_let;
 mod labeled_block;
 #[path = "expand/let_else.rs"]
 mod let_else;
+#[path = "expand/let_else_suspend_in_else.rs"]
+mod let_else_suspend_in_else;
 #[path = "expand/loop_break_value.rs"]
 mod loop_break_value;
 #[path = "expand/match_arms.rs"]

@@ -1223,6 +1223,18 @@ fn every_machine_is_idle_after_err() {
         |st: &mut DrainState, dev: &Dev, t: &mut Vec<u32>| drain(st, dev, t),
         DrainState::is_idle
     );
+    runs += err_sweep!(
+        "else_continues",
+        |dev, t| { ElseContinuesState::default() },
+        |st: &mut ElseContinuesState, dev: &Dev, t: &mut Vec<String>| else_continues(st, dev, 4, t),
+        ElseContinuesState::is_idle
+    );
+    runs += err_sweep!(
+        "else_breaks",
+        |dev, t| { ElseBreaksState::default() },
+        |st: &mut ElseBreaksState, dev: &Dev, t: &mut Vec<String>| else_breaks(st, dev, 1, 2, t),
+        ElseBreaksState::is_idle
+    );
     assert!(runs > 300, "only {runs} failing runs");
     println!("{runs} failing runs");
 }
@@ -1538,4 +1550,155 @@ fn pagekv_diagrams_doc() {
         on_disk, doc,
         "docs/DIAGRAMS.md is stale: rerun with RATCHET_BLESS=1"
     );
+}
+
+// ---------------------------------------------------------------------------
+// `let-else` whose `else` block suspends (rules 6 and 7): the `else` block is
+// a branch of its own; the bindings of the pattern, `mut` ones included, go
+// on after it, and are stored when a later suspension needs them.
+
+#[io_state_machine(state = st)]
+fn else_callee(st: &mut ElseCalleeState, dev: &Dev, k: u32, trace: &mut Vec<String>) -> Res<u32> {
+    trace.push(format!("callee {k}"));
+    yield_io!(dev.op())?;
+    Ok(k * 2)
+}
+
+/// The `else` block returns a call's result when the awaited op fails.
+#[io_state_machine(state = st)]
+fn else_returns_call(st: &mut ElseReturnsCallState, dev: &Dev, a: u32, trace: &mut Vec<String>) -> Res<u32> {
+    let mut s: ElseCalleeState = ElseCalleeState::default();
+    trace.push("start".to_owned());
+    let Ok(()) = yield_io!(dev.op()) else {
+        trace.push(format!("else {a}"));
+        return call_io!(else_callee(&mut s, dev, 18, trace));
+    };
+    trace.push("then".to_owned());
+    Ok(a)
+}
+
+/// A plain scrutinee; `x` is stored across the later suspension, its type
+/// read from `opt: Option<u32>`.
+#[io_state_machine(state = st)]
+fn else_waits(st: &mut ElseWaitsState, dev: &Dev, opt: Option<u32>, trace: &mut Vec<String>) -> Res<u32> {
+    let Some(x) = opt else {
+        trace.push("none".to_owned());
+        yield_io!(dev.op())?;
+        trace.push("waited".to_owned());
+        return Ok(0);
+    };
+    trace.push(format!("x {x}"));
+    yield_io!(dev.op())?;
+    Ok(x + 1)
+}
+
+fn maybe(i: u32) -> Option<u32> {
+    (i % 2 == 1).then_some(i * 10)
+}
+
+/// In a loop: a `mut` binding, stored across a suspension (typed by the
+/// pattern's annotation), and `continue` after a suspension in the `else`.
+#[io_state_machine(state = st)]
+fn else_continues(st: &mut ElseContinuesState, dev: &Dev, n: u32, trace: &mut Vec<String>) -> Res<u32> {
+    let mut sum: u32 = 0;
+    let mut i: u32 = 0;
+    while i < n {
+        i += 1;
+        let Some(mut v): Option<u32> = maybe(i) else {
+            yield_io!(dev.op())?;
+            trace.push(format!("skip {i}"));
+            continue;
+        };
+        v += 1;
+        yield_io!(dev.op())?;
+        trace.push(format!("v {v}"));
+        sum += v;
+    }
+    Ok(sum)
+}
+
+/// A tuple pattern; `break` with a value out of a labeled loop after a
+/// suspension in the `else` block, and a `ref mut` binding used before any
+/// suspension. `a` and `b` are stored, so they are rebound with their type
+/// (as the diagnostic says).
+#[io_state_machine(state = st)]
+fn else_breaks(st: &mut ElseBreaksState, dev: &Dev, f: u32, g: u32, trace: &mut Vec<String>) -> Res<u32> {
+    let mut name: Option<String> = (f > 0).then(|| "n".to_owned());
+    let Some(ref mut label) = name else {
+        yield_io!(dev.op())?;
+        trace.push("no name".to_owned());
+        return Ok(99);
+    };
+    label.push('!');
+    trace.push(format!("label {label}"));
+    let r: u32 = 'outer: loop {
+        let (Some(a), Some(b)) = (maybe(f), maybe(g)) else {
+            yield_io!(dev.op())?;
+            trace.push("no pair".to_owned());
+            break 'outer 7;
+        };
+        let (a, b): (u32, u32) = (a, b);
+        yield_io!(dev.op())?;
+        trace.push(format!("pair {a} {b}"));
+        break a + b;
+    };
+    Ok(r)
+}
+
+#[test]
+fn let_else_with_suspension_in_else() {
+    for s in SCHEDULES {
+        // Example 1, else path not taken, then taken (the awaited op fails).
+        let dev = Dev::new(s);
+        let mut st = ElseReturnsCallState::default();
+        let (r, trace, _) = drive(&dev, |t| else_returns_call(&mut st, &dev, 5, t));
+        assert_eq!(r, Ok(5), "{s:?}");
+        assert_eq!(trace, ["start", "then"], "{s:?}");
+        assert!(st.is_idle());
+        let dev = Dev::new(s);
+        dev.fail_op(0);
+        let (r, trace, _) = drive(&dev, |t| else_returns_call(&mut st, &dev, 5, t));
+        assert_eq!(r, Ok(36), "{s:?}");
+        assert_eq!(trace, ["start", "else 5", "callee 18"], "{s:?}");
+        assert_eq!(dev.issued(), 2);
+        assert!(st.is_idle());
+
+        // Example 2.
+        let dev = Dev::new(s);
+        let mut st = ElseWaitsState::default();
+        let (r, trace, _) = drive(&dev, |t| else_waits(&mut st, &dev, Some(4), t));
+        assert_eq!(r, Ok(5), "{s:?}");
+        assert_eq!(trace, ["x 4"], "{s:?}");
+        assert!(st.is_idle());
+        let (r, trace, _) = drive(&dev, |t| else_waits(&mut st, &dev, None, t));
+        assert_eq!(r, Ok(0), "{s:?}");
+        assert_eq!(trace, ["none", "waited"], "{s:?}");
+        assert_eq!(dev.issued(), 2);
+        assert!(st.is_idle());
+
+        // Example 3: odd `i` bind, even `i` take the `else` path.
+        let dev = Dev::new(s);
+        let mut st = ElseContinuesState::default();
+        let (r, trace, _) = drive(&dev, |t| else_continues(&mut st, &dev, 4, t));
+        assert_eq!(r, Ok(11 + 31), "{s:?}");
+        assert_eq!(trace, ["v 11", "skip 2", "v 31", "skip 4"], "{s:?}");
+        assert_eq!(dev.issued(), 4);
+        assert!(st.is_idle());
+
+        // Example 4, both ways.
+        let dev = Dev::new(s);
+        let mut st = ElseBreaksState::default();
+        let (r, trace, _) = drive(&dev, |t| else_breaks(&mut st, &dev, 1, 3, t));
+        assert_eq!(r, Ok(40), "{s:?}");
+        assert_eq!(trace, ["label n!", "pair 10 30"], "{s:?}");
+        assert!(st.is_idle());
+        let (r, trace, _) = drive(&dev, |t| else_breaks(&mut st, &dev, 1, 2, t));
+        assert_eq!(r, Ok(7), "{s:?}");
+        assert_eq!(trace, ["label n!", "no pair"], "{s:?}");
+        assert!(st.is_idle());
+        let (r, trace, _) = drive(&dev, |t| else_breaks(&mut st, &dev, 0, 2, t));
+        assert_eq!(r, Ok(99), "{s:?}");
+        assert_eq!(trace, ["no name"], "{s:?}");
+        assert!(st.is_idle());
+    }
 }

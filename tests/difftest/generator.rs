@@ -99,7 +99,7 @@ pub const FEATURES: &[(&str, &str)] = &[
     ),
     (
         "let_else_susp",
-        "a suspension (`return call_io!(..)`) inside the `else` block of a `let-else`",
+        "suspensions (`yield_io!(..)?;`, `return call_io!(..)`) inside the `else` block of a `let-else`",
     ),
     ("string", "`String` locals"),
     ("vec", "`Vec<i64>` locals and `while let Some(x) = v.pop()`"),
@@ -1368,10 +1368,19 @@ impl FnGen<'_> {
                 None => return self.call_stmt(budget),
             },
         };
-        let rest = budget - ops;
+        let mut rest = budget - ops;
         self.scopes.push(Vec::new());
         let mut els = vec![self.trace()];
+        let mut else_ops = 0;
+        if self.f.on("let_else_susp") && rest > 0 && self.rng.chance(50) {
+            // A suspension as a statement of the `else` block, before its exit.
+            let (ys, o) = self.yield_stmt(rest);
+            els.extend(ys);
+            else_ops = o;
+            rest -= o;
+        }
         let (exit, exit_ops) = self.exit(rest, true);
+        let exit_ops = exit_ops + else_ops;
         els.push(exit);
         self.scopes.pop();
         out.push(Node::Compound(vec![

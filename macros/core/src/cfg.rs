@@ -447,9 +447,17 @@ impl Builder<'_> {
                 init: i.expr.to_token_stream(),
             }
         });
+        // The initializer's type is the type of a bare name only; through
+        // `Some(x)`, `(x,)` and the like it reaches the names `binders` can
+        // follow.
+        let bare = matches!(strip_pat(&local.pat), Pat::Ident(pi) if pi.subpat.is_none());
+        let init_ty = match ty_src {
+            TySrc::Expr(e) if !bare => self.derive(e).0,
+            _ => None,
+        };
         let mut bs = Vec::new();
-        scan::binders(&local.pat, None, &mut bs);
-        let single = bs.len() == 1;
+        scan::binders(&local.pat, init_ty.as_ref(), &mut bs);
+        let single = bs.len() == 1 && bare;
         let mut defs = Vec::new();
         for b in bs {
             let (ty, reborrow, borrow) = if b.ty.is_some() || !single {
@@ -687,10 +695,11 @@ impl Builder<'_> {
             self.keep_local(l, TySrc::None);
             return;
         };
-        if let Some((_, d)) = &init.diverge
-            && scan::expr_suspends(d)
+        if let Some((_, els)) = &init.diverge
+            && scan::expr_suspends(els)
         {
-            // Reported by keep_local's check of the `else` block.
+            self.lower_let_else(l, &init.expr, els);
+            return;
         }
         if let Some(site) = scan::as_site(&init.expr) {
             self.ensure_alive();
@@ -719,6 +728,103 @@ impl Builder<'_> {
         } else {
             self.keep_local(l, TySrc::Expr(&init.expr));
         }
+    }
+
+    // Input:  `let Some(mut x) = opt else { yield_io!(c)?; return Ok(0); }; REST`
+    // Output: `match opt { Some(x) => goto LetElse, _ => goto Else }`,
+    //         `Else: yield c -> AfterC`, `AfterC: r?; return done(Ok(0))`,
+    //         `LetElse: let mut x = x; REST`
+    /// A `let-else` whose `else` block suspends: the `else` block becomes a
+    /// branch of its own. The arm binds by value without `mut` (an arm that
+    /// only passes a binding on must not declare it `mut`); `let mut x = x;`
+    /// follows where the user wrote `mut x`.
+    fn lower_let_else(&mut self, l: &Local, init: &Expr, els: &Expr) {
+        // `let Some(x) = opt` with `opt: Option<T>` gives `x: T` (rule 8).
+        let init_ty = if scan::as_site(init).is_none() && !is_lowerable(init) {
+            self.derive(init).0
+        } else {
+            None
+        };
+        let scrut = self.lower_operand(init);
+        self.ensure_alive();
+        scan::reject_expr(self.cx, &scrut);
+        scan::reject_pat(self.cx, &l.pat);
+        let uses = scan::free_vars_expr(&scrut);
+        let uses = self.resolve(uses);
+        let mut s2 = scrut.clone();
+        let mut scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
+        // A type cannot stand in an arm's pattern: it goes on the scrutinee.
+        let mut arm_pat = strip_pat_type(&l.pat).clone();
+        if let Pat::Type(pt) = &l.pat {
+            let ty = &pt.ty;
+            let t = Ident::new("__ratchet_typed", Span::mixed_site());
+            scrut_tokens = quote!({ let #t: #ty = #scrut_tokens; #t });
+        }
+        StripMut.visit_pat_mut(&mut arm_pat);
+        let from = self.cur;
+        let else_b = self.new_block("Else");
+        let bind_b = self.new_block("LetElse");
+        let mark = self.scope.len();
+        let j_else = self.jump(else_b, None, true, Span::call_site());
+        let mut bs = Vec::new();
+        scan::binders(&l.pat, init_ty.as_ref(), &mut bs);
+        let mut ids = Vec::new();
+        let mut rebind = Vec::new();
+        for b in &bs {
+            let ty = b.ty.clone();
+            let borrow = ty.as_ref().is_some_and(type_borrows);
+            let id = self.declare_binder(b, ty, None, borrow, false);
+            let binding = &mut self.g.bindings[id];
+            binding.in_pattern = true;
+            binding.mutable = false;
+            if b.mutable && !b.by_ref {
+                rebind.push((id, b));
+            }
+            ids.push(id);
+        }
+        let j_bind = self.jump(bind_b, None, true, Span::call_site());
+        let pat_tokens = self.rewrite(&mut arm_pat, |rw, p| rw.visit_pat_mut(p));
+        let blk = &mut self.g.blocks[from];
+        blk.term_uses.extend(uses);
+        blk.term_defs.extend(ids.iter().copied());
+        self.close(Term::Match {
+            scrut: scrut_tokens,
+            arms: vec![(pat_tokens, j_bind), (quote!(_), j_else)],
+        });
+        let bound = self.scope.split_off(mark);
+        self.enter(else_b);
+        match scan::strip(els) {
+            Expr::Block(b) => self.lower_stmts(&b.block.stmts, Dest::Discard),
+            other => self.lower_expr(other, Dest::Discard),
+        }
+        if self.alive() && self.reachable(self.cur, else_b) {
+            self.cx.error(
+                else_span(els),
+                "the `else` block of this `let-else` holds a suspension point, so \
+                 #[io_state_machine] makes it a branch of its own and must see that it \
+                 diverges, which it cannot for calls that return `!`: end the block with \
+                 `return`, `break`, `continue` or `panic!(..)`",
+            );
+        }
+        if self.alive() {
+            self.close(Term::Diverged);
+        }
+        self.scope.truncate(mark);
+        self.scope.extend(bound);
+        self.enter(bind_b);
+        for (old, b) in rebind {
+            let id = &b.ident;
+            let ty = self.g.bindings[old].ty.clone();
+            let new = self.declare_binder(b, ty, None, false, false);
+            self.g.bindings[new].in_pattern = true;
+            self.push_piece(quote!(let mut #id = #id;), vec![old], vec![new]);
+        }
+    }
+
+    /// Whether `b` is entered by a jump or is `entry` (a block nothing
+    /// enters, such as the join after two returning branches, is not).
+    fn reachable(&self, b: BlockId, entry: BlockId) -> bool {
+        b == entry || self.g.jumps.iter().any(|j| j.target == b)
     }
 
     fn lower_expr(&mut self, e: &Expr, dest: Dest) {
@@ -1313,6 +1419,32 @@ fn strip_pat(p: &Pat) -> &Pat {
         Pat::Paren(q) => strip_pat(&q.pat),
         Pat::Type(t) => strip_pat(&t.pat),
         other => other,
+    }
+}
+
+fn strip_pat_type(p: &Pat) -> &Pat {
+    match p {
+        Pat::Type(t) => &t.pat,
+        other => other,
+    }
+}
+
+fn else_span(e: &Expr) -> Span {
+    match scan::strip(e) {
+        Expr::Block(b) => b.block.brace_token.span.join(),
+        other => e_span(other),
+    }
+}
+
+/// Removes `mut` from by-value bindings of a pattern (`ref mut` stays).
+struct StripMut;
+
+impl VisitMut for StripMut {
+    fn visit_pat_ident_mut(&mut self, pi: &mut syn::PatIdent) {
+        if pi.by_ref.is_none() {
+            pi.mutability = None;
+        }
+        visit_mut::visit_pat_ident_mut(self, pi);
     }
 }
 

@@ -1,12 +1,13 @@
-//! difftest finding (feature `let_else_susp`, off by default): a suspension in
-//! the `else` block of a `let-else` (here `return call_io!(..)`, a plain
-//! `yield_io!(..)?;` statement fails the same way). The macro refuses it as
+//! difftest finding (feature `let_else_susp`), fixed: a suspension in the
+//! `else` block of a `let-else` (here `return call_io!(..)`, a plain
+//! `yield_io!(..)?;` statement failed the same way). The macro refused it as
 //! "cannot stand inside a larger expression", though it stands in a return /
-//! statement position (rule 6) of a block of a let-else (rule 7).
+//! statement position (rule 6) of a block of a let-else (rule 7); the `else`
+//! block is now lowered as a branch of its own.
 #![deny(warnings)]
 #![allow(unused_variables, unused_assignments, unused_mut, unused_labels, unreachable_code, unused_parens, dead_code)]
 
-#[path = "../../difftest/support.rs"]
+#[path = "../difftest/support.rs"]
 mod support;
 
 mod program {
