@@ -86,8 +86,13 @@
 //!    the `let` to write instead.
 //! 7. Any control flow works across suspension points: `if`, `match`, `loop`,
 //!    `while`, `while let`, `for`, labeled `break`/`continue`, `break` with a
-//!    value, early `return`, `let`-`else`, shadowing. The dispatch is one flat
-//!    loop: no recursion, no stack growth.
+//!    value, early `return`, `let`-`else` (a suspension in its `else` block
+//!    too), shadowing (also of a local still needed after the shadowing
+//!    scope: the state then stores both, as `x` and `x_2`). The dispatch is
+//!    one flat loop: no recursion, no stack growth. One shape is refused with
+//!    an error: a `break`, `continue` or `return` out of a loop holding a
+//!    suspension point, from inside a statement without one that itself
+//!    declares a name the jump must carry.
 //! 8. A local live across a suspension point is stored in the state, so its
 //!    type must be readable: annotate it (`let x: u64 = ..`) or derive it
 //!    from a suffixed literal, a cast, or a copy of a parameter or typed local.
