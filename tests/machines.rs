@@ -1057,6 +1057,57 @@ fn debug_shows_where_and_what() {
     assert!(format!("{st:#?}").ends_with("storing [n = 1, o = ..]"));
 }
 
+// A `break` out of a loop with a suspension point, from inside code kept
+// whole (no suspension point in it) that rebinds a name the jump carries:
+// the carried binding is set aside around that code.
+#[io_state_machine(state = st)]
+fn kept_shadow(st: &mut KeptShadowState, dev: &Dev, stop: u64, trace: &mut Vec<String>) -> Res<String> {
+    let name: String = "outer".to_owned();
+    let mut i: u64 = 0;
+    let last: u64 = loop {
+        yield_io!(dev.op())?;
+        i += 1;
+        match i {
+            1 => {
+                let name: bool = i == stop;
+                if name {
+                    break i * 10;
+                }
+            }
+            _ => {
+                let name: u64 = i;
+                trace.push(format!("inner {name}"));
+                if i >= stop {
+                    break i;
+                }
+            }
+        }
+        trace.push(format!("loop {name}"));
+    };
+    Ok(format!("{name} {last}"))
+}
+
+#[test]
+fn jump_out_of_kept_code_that_shadows_a_carried_name() {
+    for s in SCHEDULES {
+        for (stop, want, lines) in [
+            (1, "outer 10", vec![]),
+            (
+                3,
+                "outer 3",
+                vec!["loop outer", "inner 2", "loop outer", "inner 3"],
+            ),
+        ] {
+            let dev = Dev::new(s);
+            let mut st = KeptShadowState::default();
+            let (r, trace, _) = drive(&dev, |t| kept_shadow(&mut st, &dev, stop, t));
+            assert_eq!(r.as_deref(), Ok(want), "{s:?} stop {stop}");
+            assert_eq!(trace, lines, "{s:?} stop {stop}");
+            assert!(st.is_idle());
+        }
+    }
+}
+
 #[test]
 fn debug_tells_shadowed_locals_apart() {
     // Suspended inside the first nested block of `hides`: the outer `name`

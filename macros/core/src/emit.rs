@@ -890,11 +890,41 @@ impl Emitter<'_> {
                 })
                 .collect()
         };
+        // A jump inside kept code that rebinds a carried name reads the
+        // carried binding from its hidden name: it moves there before the
+        // piece and takes its own name back after it.
+        let pre_save = |k: usize| -> TokenStream {
+            let moved = self
+                .plan
+                .pre_saves
+                .get(&(block, k))
+                .map_or(&[][..], Vec::as_slice);
+            moved
+                .iter()
+                .map(|&b| {
+                    let h = Plan::hidden_ident(self.g, b);
+                    let id = self.ident(b);
+                    quote!(let #h = #id;)
+                })
+                .collect()
+        };
+        let restore = |k: usize| -> TokenStream {
+            let back = self.plan.restores.get(&(block, k)).map_or(&[][..], Vec::as_slice);
+            back.iter()
+                .map(|&b| {
+                    let h = Plan::hidden_ident(self.g, b);
+                    let id = self.ident(b);
+                    let m = self.g.bindings[b].mutable.then(|| quote!(mut));
+                    quote!(#[allow(unused_variables, unused_mut)] let #m #id = #h;)
+                })
+                .collect()
+        };
         let pieces: Vec<TokenStream> = blk
             .pieces
             .iter()
             .enumerate()
             .map(|(k, pc)| {
+                let (pre, post) = (pre_save(k), restore(k));
                 let saves = save(k);
                 match &pc.split_let {
                     // `let x = f(&x);` hiding an `x` still needed: `f(&x)`
@@ -904,16 +934,19 @@ impl Emitter<'_> {
                         let (attrs, pat) = (&split.attrs, &split.pat);
                         let ty = split.ty.as_ref().map(|t| quote!(: #t));
                         let value = self.subst(&split.init);
-                        quote!(let #init #ty = #value; #saves #attrs let #pat = #init;)
+                        quote!(#pre let #init #ty = #value; #saves #attrs let #pat = #init; #post)
                     }
                     _ => {
                         let code = self.subst(&pc.tokens);
-                        quote!(#saves #code)
+                        quote!(#pre #saves #code #post)
                     }
                 }
             })
             .collect();
-        let before_term = save(blk.pieces.len());
+        let before_term = {
+            let (pre, saves) = (pre_save(blk.pieces.len()), save(blk.pieces.len()));
+            quote!(#pre #saves)
+        };
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
             Term::Goto(j) => self.jump(*j),

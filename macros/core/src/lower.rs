@@ -39,6 +39,12 @@ pub struct Plan {
     /// code declares another binding of the same name (the second of the
     /// pair) while they are still needed.
     pub saves: BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>,
+    /// Bindings moved to their hidden name before piece `k` runs at all,
+    /// because a `break`/`continue`/`return` inside it must carry them
+    /// from where the piece's own code hides their name; `restores` names
+    /// them again after the piece.
+    pub pre_saves: BTreeMap<(BlockId, usize), Vec<BindId>>,
+    pub restores: BTreeMap<(BlockId, usize), Vec<BindId>>,
     /// Carried bindings a jump reads from their hidden name.
     pub hidden_jump: BTreeSet<(JumpId, BindId)>,
     /// Stored bindings a suspension point reads from their hidden name.
@@ -76,7 +82,7 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
         state_variants.push(format_ident!("{}", name, span = s.span));
     }
     let block_variants = g.blocks.iter().map(|b| format_ident!("{}", b.name)).collect();
-    let conflicted = conflicted_names(cx, g, live);
+    let conflicted = conflicted_names(g, live);
     let fields = field_names(g, &conflicted);
     let mut plan = Plan {
         state_variants,
@@ -85,6 +91,8 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
         tainted: vec![false; g.blocks.len()],
         hidden_in: BTreeSet::new(),
         saves: BTreeMap::new(),
+        pre_saves: BTreeMap::new(),
+        restores: BTreeMap::new(),
         hidden_jump: BTreeSet::new(),
         hidden_susp: BTreeSet::new(),
     };
@@ -116,9 +124,8 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
 
 /// Names two live bindings share: where both are carried into a block, or
 /// where a jump must carry one while the user's name means the other.
-fn conflicted_names(cx: &Ctxt, g: &Graph, live: &Liveness) -> BTreeSet<String> {
+fn conflicted_names(g: &Graph, live: &Liveness) -> BTreeSet<String> {
     let mut conflicted = BTreeSet::new();
-    let mut reported: Vec<BindId> = Vec::new();
     for &blk in &live.order {
         let mut by_name: BTreeMap<String, BindId> = BTreeMap::new();
         for &b in &live.live_in[blk] {
@@ -135,18 +142,7 @@ fn conflicted_names(cx: &Ctxt, g: &Graph, live: &Liveness) -> BTreeSet<String> {
                     continue;
                 }
                 let name = g.bindings[b].ident.to_string();
-                if jump.shadowed.contains(&name) {
-                    // A binding made inside kept code around the jump
-                    // (`{ let x = ..; break 'outer; }`) hides it there, and
-                    // kept code is not taken apart.
-                    if !reported.contains(&b) {
-                        reported.push(b);
-                        cx.error(
-                            g.bindings[b].decl_span,
-                            format!("`{name}` is shadowed by a binding inside the same statement as a `break`, `continue` or `return` that leaves a loop with a suspension point, while `{name}` is still needed after it; rename one of them"),
-                        );
-                    }
-                } else if visible(&jump.scope, &name) != Some(b) {
+                if jump.shadowed.contains(&name) || visible(&jump.scope, &name) != Some(b) {
                     conflicted.insert(name);
                 }
             }
@@ -224,6 +220,7 @@ struct Shadows<'a> {
     plan: &'a mut Plan,
 }
 
+#[derive(Clone)]
 struct Env {
     /// Shadowed name -> the binding it means here.
     named: BTreeMap<String, BindId>,
@@ -309,6 +306,42 @@ impl Shadows<'_> {
         }
     }
 
+    /// Before piece `k` (or the terminator's code, `k` = the number of
+    /// pieces): a jump inside it that must carry a binding whose name the
+    /// piece's own code rebinds around the jump (`{ let x = ..; break 'l; }`)
+    /// reads it from its hidden name, so it is moved there first. Returns
+    /// the bindings moved.
+    fn kept_shadows(&mut self, env: &mut Env, blk: BlockId, k: usize, uses: &[BindId]) -> Vec<BindId> {
+        let g = self.g;
+        let mut moved = Vec::new();
+        for &j in &g.blocks[blk].jumps {
+            let jump = &g.jumps[j];
+            if jump.piece != Some(k)
+                && !(k == g.blocks[blk].pieces.len() && jump.piece.is_some_and(|p| p >= k))
+            {
+                continue;
+            }
+            for b in self.needs(j) {
+                let name = self.name(b);
+                if !jump.shadowed.contains(&name) || env.named.get(&name) != Some(&b) {
+                    continue;
+                }
+                if uses.contains(&b) {
+                    self.cx.error(
+                        g.bindings[b].decl_span,
+                        format!("`{name}` is shadowed inside a statement that also reads it and holds a `break`, `continue` or `return` out of a loop with a suspension point, while `{name}` is still needed after the jump; rename one of them"),
+                    );
+                    continue;
+                }
+                self.plan.pre_saves.entry((blk, k)).or_default().push(b);
+                env.named.remove(&name);
+                env.hidden.insert(b);
+                moved.push(b);
+            }
+        }
+        moved
+    }
+
     /// Needed after code at piece `k` of `blk` runs: by the jumps from it
     /// or later.
     fn later(&self, blk: BlockId, k: usize) -> BTreeSet<BindId> {
@@ -362,11 +395,17 @@ impl Shadows<'_> {
             env.named.insert(self.name(b), b);
         }
         for (k, piece) in block.pieces.iter().enumerate() {
+            let set_aside = self.kept_shadows(&mut env, blk, k, &piece.uses);
             let lk = self.later(blk, k);
+            let before = env.clone();
             self.declare(&mut env, blk, k, &piece.defs, &lk);
+            // A split `let` (see `saves`) sets aside after its initializer,
+            // where the jumps inside the piece stand.
+            let split = piece.split_let.is_some() && self.plan.saves.contains_key(&(blk, k));
+            let at_jumps = if split { &before } else { &env };
             for &j in &block.jumps {
                 if g.jumps[j].piece == Some(k) {
-                    self.jump(&env, j);
+                    self.jump(at_jumps, j);
                 }
             }
             for (s, susp) in g.susps.iter().enumerate() {
@@ -377,8 +416,19 @@ impl Shadows<'_> {
             for &d in piece.defs.iter().filter(|&&d| self.shadowed(d)) {
                 env.named.insert(self.name(d), d);
             }
+            // Named again after the piece, unless the piece's own `let`
+            // now means another binding by that name.
+            for b in set_aside {
+                let name = self.name(b);
+                if !env.named.contains_key(&name) {
+                    self.plan.restores.entry((blk, k)).or_default().push(b);
+                    env.hidden.remove(&b);
+                    env.named.insert(name, b);
+                }
+            }
         }
         let ln = self.later(blk, n);
+        self.kept_shadows(&mut env, blk, n, &block.term_uses);
         self.declare(&mut env, blk, n, &block.term_defs, &ln);
         for &j in &block.jumps {
             let jump = &g.jumps[j];
