@@ -969,6 +969,42 @@ fn shadowing_error_leaves_idle() {
     }
 }
 
+// A parameter shadowed inside a block that holds a `call_io!`, then read
+// after the block only as a format capture (`"{n}"`): the code after the
+// next suspension point, run in place on the fast path, must not land where
+// the block's `n` is still in scope (difftest seed 0x5eed2026, program 4090).
+#[io_state_machine(state = st)]
+fn capture_after_block(
+    st: &mut CaptureAfterBlockState,
+    dev: &Dev,
+    n: u32,
+    trace: &mut Vec<String>,
+) -> Res<u32> {
+    {
+        let mut sub: FillState = FillState::default();
+        let _got: u8 = call_io!(fill(&mut sub, dev, 1, trace))?;
+        let n: u32 = 15;
+        trace.push(format!("inner {n}"));
+    }
+    yield_io!(dev.op())?;
+    trace.push(format!("outer {n}"));
+    // Ends the code run in place, so that the only `n` in it is the capture.
+    yield_io!(dev.op())?;
+    Ok(n)
+}
+
+#[test]
+fn format_capture_after_a_shadowing_block_sees_the_parameter() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = CaptureAfterBlockState::default();
+        let (r, trace, _) = drive(&dev, |t| capture_after_block(&mut st, &dev, 4, t));
+        assert_eq!(r, Ok(4), "{s:?}");
+        assert_eq!(trace, ["fill 1", "inner 15", "outer 4"], "{s:?}");
+        assert!(st.is_idle());
+    }
+}
+
 // A generic free function: the state enum is generic over the parameter its
 // stored locals use.
 #[io_state_machine(state = st)]

@@ -1240,11 +1240,14 @@ impl VisitMut for ReplaceSelf<'_> {
     }
 }
 
-/// Every identifier in `ts` (lifetimes with their `'`), inside groups too.
+/// Every identifier in `ts` (lifetimes with their `'`), inside groups too,
+/// and every name a string literal could capture as a format argument
+/// (`"{x}"`): code that moves must not find another `x` where it lands.
 pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
     let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
     for (i, tt) in trees.iter().enumerate() {
         match tt {
+            TokenTree::Literal(lit) => out.extend(crate::scan::format_captures(&lit.to_string())),
             TokenTree::Ident(id) => {
                 let lifetime = i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '\'');
                 if lifetime {
