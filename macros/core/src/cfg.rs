@@ -143,6 +143,32 @@ pub struct Graph {
     pub susps: Vec<Suspension>,
 }
 
+impl Graph {
+    /// The identifiers of one block's own code (pieces, terminator, the
+    /// arguments of its suspension points), format-string captures
+    /// included: what that code could mean by a name.
+    pub fn block_idents(&self, b: BlockId, out: &mut std::collections::BTreeSet<String>) {
+        use crate::emit::collect_idents;
+        let block = &self.blocks[b];
+        for p in &block.pieces {
+            collect_idents(&p.tokens, out);
+        }
+        match &block.term {
+            Term::If { cond, .. } => collect_idents(cond, out),
+            Term::Match { scrut, arms } => {
+                collect_idents(scrut, out);
+                for (p, _) in arms {
+                    collect_idents(p, out);
+                }
+            }
+            _ => {}
+        }
+        for s in self.susps.iter().filter(|s| s.block == b) {
+            collect_idents(&s.arg, out);
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Dest {
     Discard,

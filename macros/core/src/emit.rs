@@ -507,22 +507,7 @@ impl Emitter<'_> {
                     .cloned()
                     .collect();
                 let mut used = BTreeSet::new();
-                for p in &blk.pieces {
-                    collect_idents(&p.tokens, &mut used);
-                }
-                match &blk.term {
-                    Term::If { cond, .. } => collect_idents(cond, &mut used),
-                    Term::Match { scrut, arms } => {
-                        collect_idents(scrut, &mut used);
-                        for (p, _) in arms {
-                            collect_idents(p, &mut used);
-                        }
-                    }
-                    _ => {}
-                }
-                for s in self.g.susps.iter().filter(|s| s.block == b) {
-                    collect_idents(&s.arg, &mut used);
-                }
+                self.g.block_idents(b, &mut used);
                 if captured.is_disjoint(&used) && !self.plan.tainted[b] {
                     inline[b] = true;
                     base.extend(scope_at[src].iter().cloned());
@@ -542,22 +527,7 @@ impl Emitter<'_> {
     /// The identifiers of a block's code and of the blocks emitted inside it.
     fn code_idents(&self, b: BlockId, out: &mut BTreeSet<String>, depth: usize) {
         let blk = &self.g.blocks[b];
-        for p in &blk.pieces {
-            collect_idents(&p.tokens, out);
-        }
-        match &blk.term {
-            Term::If { cond, .. } => collect_idents(cond, out),
-            Term::Match { scrut, arms } => {
-                collect_idents(scrut, out);
-                for (p, _) in arms {
-                    collect_idents(p, out);
-                }
-            }
-            _ => {}
-        }
-        for s in self.g.susps.iter().filter(|s| s.block == b) {
-            collect_idents(&s.arg, out);
-        }
+        self.g.block_idents(b, out);
         if depth < 64 {
             for &j in &blk.jumps {
                 let t = self.g.jumps[j].target;

@@ -102,7 +102,7 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
     let named = |b: BindId| conflicted.contains(&g.bindings[b].ident.to_string());
     for &blk in &live.order {
         let mut idents = BTreeSet::new();
-        block_idents(g, blk, &mut idents);
+        g.block_idents(blk, &mut idents);
         plan.tainted[blk] =
             live.live_in[blk].iter().any(|&b| named(b)) || idents.iter().any(|n| conflicted.contains(n));
     }
@@ -184,28 +184,6 @@ fn field_names(g: &Graph, conflicted: &BTreeSet<String>) -> Vec<Ident> {
             format_ident!("{}", field, span = b.ident.span())
         })
         .collect()
-}
-
-/// The identifiers of one block's own code.
-fn block_idents(g: &Graph, blk: BlockId, out: &mut BTreeSet<String>) {
-    use crate::emit::collect_idents;
-    let block = &g.blocks[blk];
-    for p in &block.pieces {
-        collect_idents(&p.tokens, out);
-    }
-    match &block.term {
-        Term::If { cond, .. } => collect_idents(cond, out),
-        Term::Match { scrut, arms } => {
-            collect_idents(scrut, out);
-            for (p, _) in arms {
-                collect_idents(p, out);
-            }
-        }
-        _ => {}
-    }
-    for s in g.susps.iter().filter(|s| s.block == blk) {
-        collect_idents(&s.arg, out);
-    }
 }
 
 /// Follows, through one block's code, which binding each shadowed name
