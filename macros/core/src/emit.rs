@@ -17,7 +17,7 @@
 //! }
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use proc_macro2::{Group, Ident, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -157,15 +157,7 @@ impl Emitter<'_> {
     /// Bindings a block overwrites whole (`x = e;`) whose old value is dead
     /// there: not carried in, so the block declares them at its top.
     fn late_decls(&self, block: BlockId) -> Vec<BindId> {
-        let blk = &self.g.blocks[block];
-        let declared: BTreeSet<BindId> = blk.pieces.iter().flat_map(|p| p.defs.iter().copied()).collect();
-        let mut late = Vec::new();
-        for b in blk.pieces.iter().flat_map(|p| p.assigns.iter().copied()) {
-            if !self.live.live_in[block].contains(&b) && !declared.contains(&b) && !late.contains(&b) {
-                late.push(b);
-            }
-        }
-        late
+        self.live.late_decls(self.g, block)
     }
 
     /// The names a block declares at its very top (see `late_decls`): no
@@ -846,38 +838,25 @@ impl Emitter<'_> {
         let decls: Vec<TokenStream> = decls.collect();
         // A shadowing `let` hides a binding still needed: it moves to its
         // hidden name first.
-        let save = |k: usize| -> TokenStream {
-            let saves = self.plan.saves.get(&(block, k)).map_or(&[][..], Vec::as_slice);
-            saves
+        // Moves a binding to its hidden name: `saves` when a `let` hides
+        // it while it is still needed, `pre_saves` when a jump inside kept
+        // code that rebinds its name must carry it (it takes its name back
+        // after that code, `restores`). Spanned at the hiding binding: a
+        // use-after-move error (the hiding `let` reading a non-`Copy` old
+        // value) points there.
+        let aside = |map: &BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>, k: usize| -> TokenStream {
+            let moved = map.get(&(block, k)).map_or(&[][..], Vec::as_slice);
+            moved
                 .iter()
                 .map(|&(b, by)| {
-                    // Spanned at the hiding `let`: a use-after-move error
-                    // (the hiding `let` reading a non-`Copy` old value)
-                    // points there.
                     let h = Plan::hidden_ident(self.g, b);
                     let id = Ident::new(&self.ident(b).to_string(), self.g.bindings[by].decl_span);
                     quote!(let #h = #id;)
                 })
                 .collect()
         };
-        // A jump inside kept code that rebinds a carried name reads the
-        // carried binding from its hidden name: it moves there before the
-        // piece and takes its own name back after it.
-        let pre_save = |k: usize| -> TokenStream {
-            let moved = self
-                .plan
-                .pre_saves
-                .get(&(block, k))
-                .map_or(&[][..], Vec::as_slice);
-            moved
-                .iter()
-                .map(|&b| {
-                    let h = Plan::hidden_ident(self.g, b);
-                    let id = self.ident(b);
-                    quote!(let #h = #id;)
-                })
-                .collect()
-        };
+        let save = |k: usize| aside(&self.plan.saves, k);
+        let pre_save = |k: usize| aside(&self.plan.pre_saves, k);
         let restore = |k: usize| -> TokenStream {
             let back = self.plan.restores.get(&(block, k)).map_or(&[][..], Vec::as_slice);
             back.iter()

@@ -118,3 +118,19 @@ pub fn compute(g: &Graph) -> Liveness {
         order,
     }
 }
+
+impl Liveness {
+    /// Bindings a block overwrites whole (`x = e;`) whose old value is dead
+    /// there: not carried in, so the block declares them at its top.
+    pub fn late_decls(&self, g: &Graph, block: BlockId) -> Vec<BindId> {
+        let blk = &g.blocks[block];
+        let declared: BTreeSet<BindId> = blk.pieces.iter().flat_map(|p| p.defs.iter().copied()).collect();
+        let mut late = Vec::new();
+        for b in blk.pieces.iter().flat_map(|p| p.assigns.iter().copied()) {
+            if !self.live_in[block].contains(&b) && !declared.contains(&b) && !late.contains(&b) {
+                late.push(b);
+            }
+        }
+        late
+    }
+}

@@ -43,7 +43,8 @@ pub struct Plan {
     /// because a `break`/`continue`/`return` inside it must carry them
     /// from where the piece's own code hides their name; `restores` names
     /// them again after the piece.
-    pub pre_saves: BTreeMap<(BlockId, usize), Vec<BindId>>,
+    /// (Pairs as in `saves`; the binding hides nothing of its own here.)
+    pub pre_saves: BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>,
     pub restores: BTreeMap<(BlockId, usize), Vec<BindId>>,
     /// Carried bindings a jump reads from their hidden name.
     pub hidden_jump: BTreeSet<(JumpId, BindId)>,
@@ -311,7 +312,7 @@ impl Shadows<'_> {
                     );
                     continue;
                 }
-                self.plan.pre_saves.entry((blk, k)).or_default().push(b);
+                self.plan.pre_saves.entry((blk, k)).or_default().push((b, b));
                 env.named.remove(&name);
                 env.hidden.insert(b);
                 moved.push(b);
@@ -354,18 +355,7 @@ impl Shadows<'_> {
         }
         let n = block.pieces.len();
         // Needed after code at `k` runs: by the jumps from it or later.
-        let assigned: Vec<BindId> = block
-            .pieces
-            .iter()
-            .flat_map(|p| p.assigns.iter().copied())
-            .collect();
-        let late: Vec<BindId> = assigned
-            .iter()
-            .copied()
-            .filter(|b| {
-                !self.live.live_in[blk].contains(b) && !block.pieces.iter().any(|p| p.defs.contains(b))
-            })
-            .collect();
+        let late = self.live.late_decls(g, blk);
         // A late declaration (`x = e;` with the old `x` dead) names a
         // binding the user's name means at the block's start: it hides
         // nothing.
