@@ -132,11 +132,11 @@ pub fn walk(
     start: u64,
 ) -> Result<IOResult<u64>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4, T5> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         Loop { page: T0, hops: T1 },
-        AfterRead { page: T2, hops: T3, __ratchet_r2: T4 },
-        EndLoop { hops: T5 },
+        AfterRead { page: T0, hops: T1, __ratchet_r2: T2 },
+        EndLoop { hops: T1 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

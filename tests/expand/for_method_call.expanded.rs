@@ -87,10 +87,10 @@ impl Pager {
     }
     pub fn clear(&mut self, n: u64) -> Result<IOResult<u64>, CompletionError> {
         #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-        enum __RatchetPc<T0, T1, T2, T3> {
+        enum __RatchetPc<T0, T1> {
             Start {},
             For { __ratchet_end0: T0, i: T1 },
-            CallFreePage { __ratchet_end0: T2, i: T3 },
+            CallFreePage { __ratchet_end0: T0, i: T1 },
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);

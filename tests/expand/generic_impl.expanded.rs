@@ -13,10 +13,10 @@ impl<K: Clone> Tree<K> {
         c: &Completion,
     ) -> Result<IOResult<Vec<K>>, CompletionError> {
         #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-        enum __RatchetPc<T0, T1, T2, T3, T4> {
+        enum __RatchetPc<T0, T1, T2> {
             Start {},
             While { acc: T0, i: T1 },
-            AfterC { acc: T2, i: T3, __ratchet_r2: T4 },
+            AfterC { acc: T0, i: T1, __ratchet_r2: T2 },
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);

@@ -126,10 +126,10 @@ pub fn flush(
     per: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         While { b: T0 },
-        AfterAll { b: T1, all: T2, __ratchet_r3: T3 },
+        AfterAll { b: T0, all: T1, __ratchet_r3: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

@@ -110,11 +110,11 @@ pub fn retry(
     limit: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         Loop { tries: T0 },
-        AfterC { tries: T1, __ratchet_r2: T2 },
-        EndLoop { __ratchet_v1: T3 },
+        AfterC { tries: T0, __ratchet_r2: T1 },
+        EndLoop { __ratchet_v1: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

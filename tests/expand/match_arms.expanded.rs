@@ -318,12 +318,12 @@ pub fn classify(
     c: &Completion,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         CallKind { sub: T0 },
-        CallKind2 { sub: T1 },
-        AfterC { __ratchet_r4: T2 },
-        EndMatch { __ratchet_v1: T3 },
+        CallKind2 { sub: T0 },
+        AfterC { __ratchet_r4: T1 },
+        EndMatch { __ratchet_v1: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);

@@ -123,10 +123,10 @@ pub fn nested(
     c: &Completion,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         AfterC { x: T0, x_2: T1, __ratchet_r2: T2 },
-        EndBlock { x: T3 },
+        EndBlock { x: T0 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);
@@ -316,11 +316,11 @@ pub fn counter(
     c: &Completion,
 ) -> Result<IOResult<u64>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3> {
+    enum __RatchetPc<T0, T1> {
         Start {},
         Loop { n: T0 },
-        AfterC { n: T1, __ratchet_r1: T2 },
-        EndLoop { n: T3 },
+        AfterC { n: T0, __ratchet_r1: T1 },
+        EndLoop { n: T0 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

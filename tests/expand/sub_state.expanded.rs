@@ -304,10 +304,10 @@ pub fn fill_twice(
     c: &Completion,
 ) -> Result<IOResult<u16>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
+    enum __RatchetPc<T0, T1> {
         Start {},
         CallFill { sub: T0 },
-        CallFill2 { sub: T1, a: T2 },
+        CallFill2 { sub: T0, a: T1 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);

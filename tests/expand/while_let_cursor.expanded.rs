@@ -292,10 +292,10 @@ pub fn sum(
     cursor: &mut Cursor,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1> {
+    enum __RatchetPc<T0> {
         Start {},
         While { total: T0 },
-        CallNext { total: T1 },
+        CallNext { total: T0 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);

@@ -151,11 +151,11 @@ pub fn copy_pages(
     n: u64,
 ) -> Result<IOResult<u64>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2, T3, T4> {
+    enum __RatchetPc<T0, T1, T2> {
         Start {},
         While { i: T0 },
-        AfterRead { i: T1, __ratchet_r1: T2 },
-        AfterWrite { i: T3, __ratchet_r2: T4 },
+        AfterRead { i: T0, __ratchet_r1: T1 },
+        AfterWrite { i: T0, __ratchet_r2: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

@@ -116,10 +116,10 @@ pub fn cooperative(
     rounds: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
+    enum __RatchetPc<T0, T1> {
         Start {},
         While { n: T0 },
-        AfterYieldNow { n: T1, __ratchet_r1: T2 },
+        AfterYieldNow { n: T0, __ratchet_r1: T1 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     yield_io!(__ratchet_seen);

@@ -639,15 +639,23 @@ impl Emitter<'_> {
 
         // The local program-counter enum: one variant per block, generic
         // over the types of the bindings it carries (rustc infers them).
-        let mut tparams = Vec::new();
+        // One parameter per binding, shared by every variant that carries
+        // it: a binding has one type, and a parameter per variant field made
+        // rustc's inference quadratic (a 90-block machine had 363
+        // parameters, each construction of the enum 363 fresh variables).
+        let mut tparams: Vec<Ident> = Vec::new();
+        let mut tparam_of: BTreeMap<BindId, Ident> = BTreeMap::new();
         let mut pc_variants = Vec::new();
         for &b in reachable.iter().filter(|&&b| !self.inline[b]) {
             let v = &self.plan.block_variants[b];
             let fields: Vec<TokenStream> = self.live.live_in[b]
                 .iter()
                 .map(|&x| {
-                    let t = format_ident!("T{}", tparams.len());
-                    tparams.push(t.clone());
+                    let t = tparam_of.entry(x).or_insert_with(|| {
+                        let t = format_ident!("T{}", tparams.len());
+                        tparams.push(t.clone());
+                        t
+                    });
                     let id = self.field(x);
                     quote!(#id: #t)
                 })
