@@ -23,11 +23,12 @@ use std::cell::Cell;
 
 /// A stored local as the state's `Debug` prints it: through its own `Debug`
 /// where its type implements it, as `..` otherwise. Called as
-/// `(&&DebugValue(x)).__ratchet_debug(f)` with both traits in scope: method
-/// lookup tries `&&DebugValue` (only [`DebugViaDebug`] is implemented there,
-/// when `T: Debug`) before `&DebugValue` ([`DebugViaNone`]), so `Debug` is
-/// used when available and never required. In generic code a type parameter
-/// without a `Debug` bound prints `..`.
+/// `(&&DebugValue(x)).__ratchet_dyn()` (or `.__ratchet_debug(f)`) with both
+/// traits in scope: method lookup tries `&&DebugValue` (only
+/// [`DebugViaDebug`] is implemented there, when `T: Debug`) before
+/// `&DebugValue` ([`DebugViaNone`]), so `Debug` is used when available and
+/// never required. In generic code a type parameter without a `Debug` bound
+/// prints `..`.
 pub struct DebugValue<'a, T: ?Sized>(pub &'a T);
 
 /// The `Debug` half of [`DebugValue`]'s lookup.
@@ -37,11 +38,23 @@ pub trait DebugViaDebug {
     /// # Errors
     /// The formatter's.
     fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// The value as something to print with [`debug_state`].
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
 }
 
 impl<T: fmt::Debug + ?Sized> DebugViaDebug for &DebugValue<'_, T> {
     #[inline]
     fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+    #[inline]
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug {
+        *self
+    }
+}
+
+impl<T: fmt::Debug + ?Sized> fmt::Debug for DebugValue<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.0, f)
     }
 }
@@ -53,6 +66,8 @@ pub trait DebugViaNone {
     /// # Errors
     /// The formatter's.
     fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// Something that prints `..`, for [`debug_state`].
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
 }
 
 impl<T: ?Sized> DebugViaNone for DebugValue<'_, T> {
@@ -60,6 +75,43 @@ impl<T: ?Sized> DebugViaNone for DebugValue<'_, T> {
     fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("..")
     }
+    #[inline]
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug {
+        &Elided
+    }
+}
+
+/// Prints `..`: a stored local whose type has no `Debug`.
+struct Elided;
+
+impl fmt::Debug for Elided {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("..")
+    }
+}
+
+/// The body of a state's `Debug` for one suspension point: `head`, then
+/// `name = value` for each stored local, then `]`. One call per variant
+/// instead of a `write_str(..)?` per field keeps the generated `fmt` small,
+/// which rustc type-checks and borrow-checks for every machine.
+///
+/// # Errors
+/// The formatter's.
+pub fn debug_state(
+    f: &mut fmt::Formatter<'_>,
+    head: &str,
+    fields: &[(&str, &dyn fmt::Debug)],
+) -> fmt::Result {
+    f.write_str(head)?;
+    for (k, (name, value)) in fields.iter().enumerate() {
+        if k > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str(name)?;
+        f.write_str(" = ")?;
+        value.fmt(f)?;
+    }
+    f.write_str("]")
 }
 
 thread_local! {

@@ -62,19 +62,25 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Read { page: __ratchet_v0, hops: __ratchet_v1, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Read at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(disk.read(page))`, storing ["
                         ),
-                    )?;
-                    f.write_str("page = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str(", hops = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "page",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                            (
+                                "hops",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

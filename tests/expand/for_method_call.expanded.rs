@@ -250,13 +250,14 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Ready { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Ready at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(Completion::ready())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
             }
         }
@@ -352,19 +353,25 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::FreePage { __ratchet_end0: __ratchet_v0, i: __ratchet_v1, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "FreePage at ", ::core::file!(), ":", ::core::line!(), ":",
                             13, " `call_io!(self.free_page(i))`, storing ["
                         ),
-                    )?;
-                    f.write_str("<for bound> = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str(", i = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "<for bound>",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                            (
+                                "i",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

@@ -167,19 +167,25 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { acc: __ratchet_v0, i: __ratchet_v1, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 13,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("acc = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str(", i = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "acc",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                            (
+                                "i",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

@@ -48,13 +48,14 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
             }
         }
@@ -231,28 +232,36 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Lookup { sub: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Lookup at ", ::core::file!(), ":", ::core::line!(), ":", 32,
                             " `call_io!(lookup(&mut sub, c, key))`, storing ["
                         ),
-                    )?;
-                    f.write_str("sub = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "sub",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
                 Self::C { v: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("v = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "v",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

@@ -48,13 +48,14 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
             }
         }
@@ -234,37 +235,46 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Kind { sub: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Kind at ", ::core::file!(), ":", ::core::line!(), ":", 26,
                             " `call_io!(kind(&mut sub, c))`, storing ["
                         ),
-                    )?;
-                    f.write_str("sub = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "sub",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
                 Self::C { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 13,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
                 Self::Kind2 { sub: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Kind2 at ", ::core::file!(), ":", ::core::line!(), ":", 21,
                             " `call_io!(kind(&mut sub, c))`, storing ["
                         ),
-                    )?;
-                    f.write_str("sub = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "sub",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

@@ -54,19 +54,25 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { x: __ratchet_v0, x_2: __ratchet_v1, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("x = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str(", x_2 = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "x",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                            (
+                                "x_2",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }
@@ -257,16 +263,20 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { n: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 46,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("n = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "n",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

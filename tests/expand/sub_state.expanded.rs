@@ -48,13 +48,14 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::C { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "C at ", ::core::file!(), ":", ::core::line!(), ":", 5,
                             " `yield_io!(c.clone())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
             }
         }
@@ -230,31 +231,41 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Fill { sub: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Fill at ", ::core::file!(), ":", ::core::line!(), ":", 17,
                             " `call_io!(fill(&mut sub, c, 1))`, storing ["
                         ),
-                    )?;
-                    f.write_str("sub = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "sub",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
                 Self::Fill2 { sub: __ratchet_v0, a: __ratchet_v1, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Fill2 at ", ::core::file!(), ":", ::core::line!(), ":", 17,
                             " `call_io!(fill(&mut sub, c, 2))`, storing ["
                         ),
-                    )?;
-                    f.write_str("sub = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str(", a = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v1))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "sub",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                            (
+                                "a",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v1))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

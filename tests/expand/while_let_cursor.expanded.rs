@@ -137,13 +137,14 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Ready { .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Ready at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(Completion::ready())`, storing ["
                         ),
-                    )?;
-                    f.write_str("]")
+                        &[],
+                    )
                 }
             }
         }
@@ -236,16 +237,20 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Next { total: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Next at ", ::core::file!(), ":", ::core::line!(), ":", 27,
                             " `call_io!(cursor.next())`, storing ["
                         ),
-                    )?;
-                    f.write_str("total = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "total",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

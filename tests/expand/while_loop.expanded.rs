@@ -70,28 +70,36 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::Read { i: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Read at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(disk.read(i))`, storing ["
                         ),
-                    )?;
-                    f.write_str("i = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "i",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
                 Self::Write { i: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "Write at ", ::core::file!(), ":", ::core::line!(), ":", 9,
                             " `yield_io!(disk.write(i))`, storing ["
                         ),
-                    )?;
-                    f.write_str("i = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "i",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

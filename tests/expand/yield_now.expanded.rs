@@ -52,16 +52,20 @@ const _: () = {
             match self {
                 Self::Idle => f.write_str("Idle"),
                 Self::YieldNow { n: __ratchet_v0, .. } => {
-                    f.write_str(
+                    ::ratchet::__private::debug_state(
+                        f,
                         ::core::concat!(
                             "YieldNow at ", ::core::file!(), ":", ::core::line!(), ":",
                             9, " `yield_io!(Completion::yield_now())`, storing ["
                         ),
-                    )?;
-                    f.write_str("n = ")?;
-                    (&&::ratchet::__private::DebugValue(__ratchet_v0))
-                        .__ratchet_debug(f)?;
-                    f.write_str("]")
+                        &[
+                            (
+                                "n",
+                                (&&::ratchet::__private::DebugValue(__ratchet_v0))
+                                    .__ratchet_dyn(),
+                            ),
+                        ],
+                    )
                 }
             }
         }

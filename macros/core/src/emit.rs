@@ -302,24 +302,20 @@ impl Emitter<'_> {
             };
             let text = format!(" `{}`, storing [", s.text);
             let mut pats = Vec::new();
-            let mut writes = Vec::new();
+            let mut values = Vec::new();
             for (k, &b) in st.fields.iter().enumerate() {
                 let id = self.field(b);
                 let var = format_ident!("__ratchet_v{}", k);
                 pats.push(quote!(#id: #var));
-                let sep = if k == 0 { "" } else { ", " };
-                let label = format!("{sep}{} = ", self.local_name(b));
-                writes.push(quote! {
-                    f.write_str(#label)?;
-                    (&&#p::DebugValue(#var)).__ratchet_debug(f)?;
-                });
+                let label = self.local_name(b);
+                values.push(quote!((#label, (&&#p::DebugValue(#var)).__ratchet_dyn())));
             }
             debug_arms.push(quote! {
-                Self::#v { #(#pats,)* .. } => {
-                    f.write_str(::core::concat!(#head, ::core::file!(), ":", #line, ":", #column, #text))?;
-                    #(#writes)*
-                    f.write_str("]")
-                }
+                Self::#v { #(#pats,)* .. } => #p::debug_state(
+                    f,
+                    ::core::concat!(#head, ::core::file!(), ":", #line, ":", #column, #text),
+                    &[#(#values),*],
+                )
             });
             if s.kind == SiteKind::Yield {
                 waits.push(quote!(Self::#v { __completion, .. }));
