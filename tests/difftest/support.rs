@@ -35,6 +35,31 @@ pub type Direct = dyn Fn(&Sched, &mut Vec<String>) -> Result<i64, E>;
 /// A machine, run with its arguments bound and its state passed in.
 pub type Machine<S> = dyn Fn(&mut S, &Sched, &mut Vec<String>) -> Result<IOResult<i64>, E>;
 
+/// A machine bound to its state, behind which the driver is not generic:
+/// the generated crate holds a thousand programs, and a driver instantiated
+/// per state type was a twelfth of the code rustc had to generate.
+pub trait Subject {
+    /// Calls the machine once.
+    fn call(&mut self, sched: &Sched, trace: &mut Vec<String>) -> Result<IOResult<i64>, E>;
+    /// Whether its state is idle.
+    fn idle(&self) -> bool;
+}
+
+struct Bound<'a, S> {
+    st: &'a mut S,
+    machine: &'a Machine<S>,
+    is_idle: &'a dyn Fn(&S) -> bool,
+}
+
+impl<S> Subject for Bound<'_, S> {
+    fn call(&mut self, sched: &Sched, trace: &mut Vec<String>) -> Result<IOResult<i64>, E> {
+        (self.machine)(self.st, sched, trace)
+    }
+    fn idle(&self) -> bool {
+        (self.is_idle)(self.st)
+    }
+}
+
 /// Records `v` at trace site `site`.
 pub fn tr(t: &mut Vec<String>, site: u32, v: &dyn fmt::Debug) {
     t.push(format!("s{site}:{v:?}"));
@@ -315,15 +340,16 @@ pub const SPURIOUS_MAX: usize = 2;
 /// program needs, so hitting it means the machine does not make progress.
 pub const MAX_CALLS: usize = 100_000;
 
-/// Runs the machine under `schedule` with state `st`; returns what it showed
-/// and the contract violations the driver saw on the way.
-pub fn run_machine<S>(schedule: Schedule, st: &mut S, machine: &Machine<S>) -> (Observed, Vec<String>) {
+/// Runs the machine under `schedule` (its state is the one `subject`
+/// holds); returns what it showed and the contract violations the driver
+/// saw on the way.
+pub fn run_subject(schedule: Schedule, subject: &mut dyn Subject) -> (Observed, Vec<String>) {
     let prev = ratchet::set_force_suspend(schedule.force);
     let sched = Sched::new(schedule);
     let mut trace = Vec::new();
     let mut violations = Vec::new();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        drive(&sched, st, machine, &mut trace, &mut violations)
+        drive(&sched, subject, &mut trace, &mut violations)
     }))
     .map_err(panic_text);
     ratchet::set_force_suspend(prev);
@@ -342,15 +368,14 @@ pub fn run_machine<S>(schedule: Schedule, st: &mut S, machine: &Machine<S>) -> (
     )
 }
 
-fn drive<S>(
+fn drive(
     sched: &Sched,
-    st: &mut S,
-    machine: &Machine<S>,
+    subject: &mut dyn Subject,
     trace: &mut Vec<String>,
     violations: &mut Vec<String>,
 ) -> Option<Result<i64, E>> {
     for _ in 0..MAX_CALLS {
-        let c = match machine(st, sched, trace) {
+        let c = match subject.call(sched, trace) {
             Ok(IOResult::Done(v)) => return Some(Ok(v)),
             Err(e) => return Some(Err(e)),
             Ok(IOResult::IO(io)) => io.into_completion(),
@@ -361,7 +386,7 @@ fn drive<S>(
                 break;
             }
             let before = trace.len();
-            match machine(st, sched, trace) {
+            match subject.call(sched, trace) {
                 Ok(IOResult::IO(again)) => {
                     if !again.completion().same_as(&c) {
                         violations
@@ -480,16 +505,20 @@ pub fn check_machine<S>(
     machine: &Machine<S>,
     is_idle: &dyn Fn(&S) -> bool,
 ) -> Verdict {
+    check_subject(seed, direct, &mut Bound { st, machine, is_idle })
+}
+
+fn check_subject(seed: u64, direct: &Direct, subject: &mut dyn Subject) -> Verdict {
     let schedules = schedules_for(seed, direct);
     for (index, &schedule) in schedules.iter().enumerate() {
         let reference = run_direct(schedule, direct);
-        let (got, violations) = run_machine(schedule, st, machine);
+        let (got, violations) = run_subject(schedule, subject);
         let mut details = compare(&reference, &got);
         details.extend(violations);
         if let Err(p) = &reference.result {
             details.push(format!("direct twin panicked: {p}"));
         }
-        if got.result.is_ok() && !is_idle(st) {
+        if got.result.is_ok() && !subject.idle() {
             details.push("state not idle after the run ended".to_string());
         }
         if !details.is_empty() {
