@@ -47,7 +47,7 @@ use harness::{End, GenCrate, module};
 /// Programs per run unless `RATCHET_DIFFTEST_PROGRAMS` says otherwise: sized
 /// so the whole test, generated crate build included, stays around a minute
 /// on two cores (see docs/TESTING.md for measured times).
-const DEFAULT_PROGRAMS: u64 = 100;
+const DEFAULT_PROGRAMS: u64 = 200;
 const DEFAULT_SEED: u64 = 0x5eed_2026;
 /// Wall-clock limit for running one batch's binary: far above the seconds it
 /// needs, so hitting it means a machine loops forever.
@@ -118,18 +118,6 @@ impl Config {
                 Err(_) => None,
             },
         })
-    }
-
-    /// Large runs build the proc-macro optimized: its own build costs more
-    /// than expanding a hundred machines unoptimized, far less than a thousand.
-    /// Whether to build the proc-macro (and syn) optimized. Measured on
-    /// this two-core machine from a cold target dir: the optimized build
-    /// takes 66 s instead of 11 s, and saves about 6 s of expansion per
-    /// 250 programs, so it pays from about 5,000 programs on (a rerun with
-    /// a warm target dir gains either way, but the first run decides how
-    /// long a 1,000-program run takes).
-    fn optimize_macro(&self) -> bool {
-        self.programs >= 5000
     }
 }
 
@@ -315,8 +303,8 @@ fn check(krate: &GenCrate, programs: &[(String, Program)], machine: bool) -> Res
 }
 
 /// Whether `#[io_state_machine]` exists yet: builds a one-line machine.
-fn macro_available(root: &std::path::Path, optimize_macro: bool) -> bool {
-    let krate = GenCrate::new(root, "probe", optimize_macro, 1);
+fn macro_available(root: &std::path::Path) -> bool {
+    let krate = GenCrate::new(root, "probe", 1);
     let probe = Program {
         index: 0,
         seed: 0,
@@ -364,7 +352,7 @@ fn main() -> ExitCode {
         Some(m) => m,
         None => {
             let probe = Instant::now();
-            let m = macro_available(&root, cfg.optimize_macro());
+            let m = macro_available(&root);
             // On a cold target dir this builds ratchet and its macro for the
             // generated crates: worth a line, as it can take a minute.
             eprintln!(
@@ -394,7 +382,6 @@ fn main() -> ExitCode {
     let krate = GenCrate::new(
         &root,
         &format!("gen-{:x}-{}", cfg.seed, cfg.programs),
-        cfg.optimize_macro(),
         cfg.per_crate,
     );
     let mut total_schedules = 0usize;
@@ -471,7 +458,6 @@ fn main() -> ExitCode {
         let reducer = reduce::Reducer::new(GenCrate::new(
             &root,
             &format!("reduce-{:x}-{}", cfg.seed, cfg.programs),
-            cfg.optimize_macro(),
             cfg.per_crate,
         ));
         for (p, f) in failures.iter().take(cfg.reduce) {
