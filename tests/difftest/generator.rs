@@ -278,27 +278,6 @@ impl Program {
     pub fn top(&self) -> &Func {
         self.funcs.last().expect("a program has a top function")
     }
-
-    /// Drops helpers nothing calls any more (after reduction).
-    pub fn drop_unused_helpers(&mut self) {
-        loop {
-            let texts: Vec<String> = self.funcs.iter().map(|f| emit_func(f, true)).collect();
-            let n = self.funcs.len();
-            let unused = (0..n - 1).find(|&i| {
-                let needle = format!("{}(", self.funcs[i].name);
-                !texts
-                    .iter()
-                    .enumerate()
-                    .any(|(j, t)| j != i && t.contains(&needle))
-            });
-            match unused {
-                Some(i) => {
-                    self.funcs.remove(i);
-                }
-                None => return,
-            }
-        }
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

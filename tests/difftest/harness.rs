@@ -310,9 +310,17 @@ fn main() {
 
     pub fn build(&self) -> Build {
         let start = Instant::now();
+        // `--keep-going`: a part that fails to compile must not stop the
+        // others, or the rebuild without its failing modules builds them all.
         let output = self
             .cargo()
-            .args(["build", "--workspace", "--quiet", "--message-format=short"])
+            .args([
+                "build",
+                "--workspace",
+                "--keep-going",
+                "--quiet",
+                "--message-format=short",
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .output()

@@ -66,9 +66,18 @@ impl Reducer {
                 for (w, body) in edits(&cur.funcs[fi].body) {
                     let mut c = cur.clone();
                     c.funcs[fi].body = body;
-                    c.drop_unused_helpers();
                     cands.push((w, c));
                 }
+            }
+            // Whole helpers go only as an edit of their own, kept when the
+            // failure stays: the failure may be in a helper nothing calls
+            // (dropping unused helpers with every edit lost it), and one
+            // still called fails differently without it.
+            let last = cur.funcs.len().saturating_sub(1);
+            for fi in 0..last {
+                let mut c = cur.clone();
+                let w = c.funcs.remove(fi).body.iter().map(Node::size).sum::<usize>() + 1;
+                cands.push((w, c));
             }
             cands.sort_by_key(|c| std::cmp::Reverse(c.0));
             for chunk in cands.chunks(CHUNK) {
@@ -94,7 +103,6 @@ impl Reducer {
             }
             break;
         }
-        cur.drop_unused_helpers();
         Ok((cur, cur_f))
     }
 }
