@@ -1144,6 +1144,118 @@ fn jump_out_of_kept_code_that_shadows_a_carried_name() {
     }
 }
 
+// Kept code that reads a carried binding, changes it, then hides its name
+// and jumps out of the loop: the binding is set aside before that code, and
+// the code's own reads and writes of it (a method call, a format capture, the
+// hiding `let`'s initializer) use the aside name.
+#[io_state_machine(state = st)]
+fn kept_reads_then_shadows(
+    st: &mut KeptReadsThenShadowsState,
+    dev: &Dev,
+    stop: u64,
+    trace: &mut Vec<String>,
+) -> Res<String> {
+    let mut name: String = "outer".to_owned();
+    let mut i: u64 = 0;
+    let last: u64 = 'walk: loop {
+        yield_io!(dev.op())?;
+        i += 1;
+        {
+            name.push('+');
+            trace.push(format!("saw {name}"));
+            let name: Vec<String> = vec![name.clone(), "x".to_owned()];
+            if i >= stop {
+                trace.push(format!("inner {}", name.len()));
+                break 'walk i;
+            }
+        }
+        trace.push(format!("loop {name}"));
+    };
+    Ok(format!("{name} {last}"))
+}
+
+// The shape the 10,000-program run found (seed 0x10c0de, program 3153): a
+// counter read in the initializer of the `let` that hides it, then
+// `continue` to a loop head that reads the counter.
+#[io_state_machine(state = st)]
+fn kept_counter_shadow(st: &mut KeptCounterShadowState, dev: &Dev, a: i64) -> Res<i64> {
+    let mut c: i64 = 0;
+    let v: i64 = 'l: loop {
+        c += 1;
+        if c > 3 {
+            break 'l c * 10;
+        }
+        {
+            let c: Vec<i64> = vec![c, a];
+            if c[0] < 3 {
+                continue 'l;
+            }
+        }
+        yield_io!(dev.op())?;
+    };
+    Ok(v + c)
+}
+
+// The same with a `Copy` binding written in the kept code before the
+// hiding `let` (in a guard, too): the value carried out is the written one.
+#[io_state_machine(state = st)]
+fn kept_copy_shadow(st: &mut KeptCopyShadowState, dev: &Dev, add: u64) -> Res<u64> {
+    let mut n: u64 = 1;
+    loop {
+        yield_io!(dev.op())?;
+        match add {
+            k if k > 100 && n < 5 => n += 3,
+            _ => {
+                n += add;
+                let n: bool = n > 10;
+                if n {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(n)
+}
+
+#[test]
+fn kept_code_that_reads_then_hides_a_carried_name() {
+    for s in SCHEDULES {
+        for (stop, want, lines) in [
+            (1, "outer+ 1", vec!["saw outer+", "inner 2"]),
+            (
+                3,
+                "outer+++ 3",
+                vec![
+                    "saw outer+",
+                    "loop outer+",
+                    "saw outer++",
+                    "loop outer++",
+                    "saw outer+++",
+                    "inner 2",
+                ],
+            ),
+        ] {
+            let dev = Dev::new(s);
+            let mut st = KeptReadsThenShadowsState::default();
+            let (r, trace, _) = drive(&dev, |t| kept_reads_then_shadows(&mut st, &dev, stop, t));
+            assert_eq!(r.as_deref(), Ok(want), "{s:?} stop {stop}");
+            assert_eq!(trace, lines, "{s:?} stop {stop}");
+            assert!(st.is_idle());
+        }
+        let dev = Dev::new(s);
+        let mut st = KeptCounterShadowState::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<String>| kept_counter_shadow(&mut st, &dev, 7));
+        assert_eq!(r, Ok(44), "{s:?}");
+        assert!(st.is_idle());
+        for (add, want) in [(4, 13), (60, 61), (200, 207)] {
+            let dev = Dev::new(s);
+            let mut st = KeptCopyShadowState::default();
+            let (r, _, _) = drive(&dev, |_: &mut Vec<String>| kept_copy_shadow(&mut st, &dev, add));
+            assert_eq!(r, Ok(want), "{s:?} add {add}");
+        }
+    }
+}
+
 #[test]
 fn debug_tells_shadowed_locals_apart() {
     // Suspended inside the first nested block of `hides`: the outer `name`

@@ -848,14 +848,21 @@ impl Emitter<'_> {
         // after that code, `restores`). Spanned at the hiding binding: a
         // use-after-move error (the hiding `let` reading a non-`Copy` old
         // value) points there.
+        // Kept code whose reads were renamed to the hidden name may also
+        // write it: then it is as `mut` as the binding.
         let aside = |map: &BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>, k: usize| -> TokenStream {
             let moved = map.get(&(block, k)).map_or(&[][..], Vec::as_slice);
+            let renamed = self.plan.renamed.contains_key(&(block, k));
             moved
                 .iter()
                 .map(|&(b, by)| {
                     let h = Plan::hidden_ident(self.g, b);
                     let id = Ident::new(&self.ident(b).to_string(), self.g.bindings[by].decl_span);
-                    quote!(let #h = #id;)
+                    if renamed && self.g.bindings[b].mutable {
+                        quote!(#[allow(unused_mut)] let mut #h = #id;)
+                    } else {
+                        quote!(let #h = #id;)
+                    }
                 })
                 .collect()
         };
@@ -890,7 +897,8 @@ impl Emitter<'_> {
                         quote!(#pre let #init #ty = #value; #saves #attrs let #pat = #init; #post)
                     }
                     _ => {
-                        let code = self.subst(&pc.tokens);
+                        let code = self.plan.renamed.get(&(block, k)).unwrap_or(&pc.tokens);
+                        let code = self.subst(code);
                         quote!(#pre #saves #code #post)
                     }
                 }

@@ -18,6 +18,7 @@ mod emit;
 mod liveness;
 mod lower;
 mod model;
+mod rename;
 mod scan;
 mod types;
 

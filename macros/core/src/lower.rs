@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use proc_macro2::{Ident, Span};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::format_ident;
 
 use crate::cfg::{BindId, BlockId, Graph, JumpId, Term};
@@ -46,6 +46,9 @@ pub struct Plan {
     /// (Pairs as in `saves`; the binding hides nothing of its own here.)
     pub pre_saves: BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>,
     pub restores: BTreeMap<(BlockId, usize), Vec<BindId>>,
+    /// Pieces kept whole that read a binding `pre_saves` moves aside before
+    /// them: their code with those reads renamed to the hidden name.
+    pub renamed: BTreeMap<(BlockId, usize), TokenStream>,
     /// Carried bindings a jump reads from their hidden name.
     pub hidden_jump: BTreeSet<(JumpId, BindId)>,
     /// Stored bindings a suspension point reads from their hidden name.
@@ -94,6 +97,7 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
         saves: BTreeMap::new(),
         pre_saves: BTreeMap::new(),
         restores: BTreeMap::new(),
+        renamed: BTreeMap::new(),
         hidden_jump: BTreeSet::new(),
         hidden_susp: BTreeSet::new(),
     };
@@ -305,10 +309,11 @@ impl Shadows<'_> {
                 if !jump.shadowed.contains(&name) || env.named.get(&name) != Some(&b) {
                     continue;
                 }
-                if uses.contains(&b) {
+                // The piece's own reads of `b` then use the hidden name.
+                if uses.contains(&b) && !self.rename(blk, k, b) {
                     self.cx.error(
                         g.bindings[b].decl_span,
-                        format!("`{name}` is shadowed inside a statement that also reads it and holds a `break`, `continue` or `return` out of a loop with a suspension point, while `{name}` is still needed after the jump; rename one of them"),
+                        format!("`{name}` is shadowed inside a statement that also reads it and holds a `break`, `continue` or `return` out of a loop with a suspension point, while `{name}` is still needed after the jump, and a read of it there cannot be renamed with certainty (a capture in a macro other than std's formatting ones, or a macro that binds names); rename one of them"),
                     );
                     continue;
                 }
@@ -319,6 +324,27 @@ impl Shadows<'_> {
             }
         }
         moved
+    }
+
+    /// Renames the reads of `b` in piece `k` of `blk` (kept whole) to its
+    /// hidden name; false where that cannot be done with certainty (the
+    /// terminator's code, a split `let`, see [`crate::rename`]).
+    fn rename(&mut self, blk: BlockId, k: usize, b: BindId) -> bool {
+        let Some(piece) = self.g.blocks[blk].pieces.get(k) else {
+            return false;
+        };
+        if piece.split_let.is_some() {
+            return false;
+        }
+        let code = self.plan.renamed.get(&(blk, k)).unwrap_or(&piece.tokens);
+        let to = Plan::hidden_ident(self.g, b);
+        match crate::rename::rename_free(code, &self.name(b), &to) {
+            Some(code) => {
+                self.plan.renamed.insert((blk, k), code);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Needed after code at piece `k` of `blk` runs: by the jumps from it
