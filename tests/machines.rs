@@ -1217,6 +1217,27 @@ fn kept_copy_shadow(st: &mut KeptCopyShadowState, dev: &Dev, add: u64) -> Res<u6
     Ok(n)
 }
 
+// And with a `break` value that reads the binding before the hiding `let`:
+// the value is kept in the jump, apart from the code, and renamed too.
+#[io_state_machine(state = st)]
+fn kept_break_value(st: &mut KeptBreakValueState, dev: &Dev, stop: bool) -> Res<u64> {
+    let mut n: u64 = 1;
+    let v: u64 = 'w: loop {
+        yield_io!(dev.op())?;
+        {
+            n += 10;
+            if stop {
+                break 'w n * 2;
+            }
+            let n: bool = n > 100;
+            if n {
+                break 'w 0;
+            }
+        }
+    };
+    Ok(v + n)
+}
+
 #[test]
 fn kept_code_that_reads_then_hides_a_carried_name() {
     for s in SCHEDULES {
@@ -1252,6 +1273,12 @@ fn kept_code_that_reads_then_hides_a_carried_name() {
             let mut st = KeptCopyShadowState::default();
             let (r, _, _) = drive(&dev, |_: &mut Vec<String>| kept_copy_shadow(&mut st, &dev, add));
             assert_eq!(r, Ok(want), "{s:?} add {add}");
+        }
+        for (stop, want) in [(true, 33), (false, 101)] {
+            let dev = Dev::new(s);
+            let mut st = KeptBreakValueState::default();
+            let (r, _, _) = drive(&dev, |_: &mut Vec<String>| kept_break_value(&mut st, &dev, stop));
+            assert_eq!(r, Ok(want), "{s:?} stop {stop}");
         }
     }
 }

@@ -943,7 +943,10 @@ impl Emitter<'_> {
             .as_ref()
             .and_then(|(s, _)| *s)
             .filter(|s| self.live.live_in[target].contains(s));
-        let value = jump.value.as_ref().map(|(_, v)| self.subst(v));
+        let value = jump
+            .value
+            .as_ref()
+            .map(|(_, v)| self.subst(self.plan.renamed_values.get(&j).unwrap_or(v)));
         if jump.tail && self.inline.get(target).copied().unwrap_or(false) {
             let bind = match (value, supplied) {
                 (Some(value), Some(s)) => {

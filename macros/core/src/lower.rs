@@ -49,6 +49,9 @@ pub struct Plan {
     /// Pieces kept whole that read a binding `pre_saves` moves aside before
     /// them: their code with those reads renamed to the hidden name.
     pub renamed: BTreeMap<(BlockId, usize), TokenStream>,
+    /// The same for the values of `break`s inside such pieces (kept apart
+    /// from the piece's code, in the jump).
+    pub renamed_values: BTreeMap<JumpId, TokenStream>,
     /// Carried bindings a jump reads from their hidden name.
     pub hidden_jump: BTreeSet<(JumpId, BindId)>,
     /// Stored bindings a suspension point reads from their hidden name.
@@ -98,6 +101,7 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
         pre_saves: BTreeMap::new(),
         restores: BTreeMap::new(),
         renamed: BTreeMap::new(),
+        renamed_values: BTreeMap::new(),
         hidden_jump: BTreeSet::new(),
         hidden_susp: BTreeSet::new(),
     };
@@ -292,8 +296,9 @@ impl Shadows<'_> {
     /// Before piece `k` (or the terminator's code, `k` = the number of
     /// pieces): a jump inside it that must carry a binding whose name the
     /// piece's own code rebinds around the jump (`{ let x = ..; break 'l; }`)
-    /// reads it from its hidden name, so it is moved there first. Returns
-    /// the bindings moved.
+    /// reads it from its hidden name, so it is moved there first, and the
+    /// piece's own references to it are renamed to match (`rename`).
+    /// Returns the bindings moved.
     fn kept_shadows(&mut self, env: &mut Env, blk: BlockId, k: usize, uses: &[BindId]) -> Vec<BindId> {
         let g = self.g;
         let mut moved = Vec::new();
@@ -338,13 +343,28 @@ impl Shadows<'_> {
         }
         let code = self.plan.renamed.get(&(blk, k)).unwrap_or(&piece.tokens);
         let to = Plan::hidden_ident(self.g, b);
-        match crate::rename::rename_free(code, &self.name(b), &to) {
-            Some(code) => {
-                self.plan.renamed.insert((blk, k), code);
-                true
+        let name = self.name(b);
+        let Some(code) = crate::rename::rename_free(code, &name, &to) else {
+            return false;
+        };
+        // A `break` value reads the binding where the kept code does not
+        // bind the name around the `break`.
+        let mut values = Vec::new();
+        for &j in &self.g.blocks[blk].jumps {
+            let jump = &self.g.jumps[j];
+            let Some((_, value)) = &jump.value else { continue };
+            if jump.piece != Some(k) || jump.shadowed.contains(&name) {
+                continue;
             }
-            None => false,
+            let value = self.plan.renamed_values.get(&j).unwrap_or(value);
+            match crate::rename::rename_free(value, &name, &to) {
+                Some(v) => values.push((j, v)),
+                None => return false,
+            }
         }
+        self.plan.renamed.insert((blk, k), code);
+        self.plan.renamed_values.extend(values);
+        true
     }
 
     /// Needed after code at piece `k` of `blk` runs: by the jumps from it
