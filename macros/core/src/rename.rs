@@ -321,11 +321,16 @@ impl VisitMut for Renamer<'_> {
     fn visit_arm_mut(&mut self, a: &mut syn::Arm) {
         let pat = a.pat.clone();
         self.binding(&[&pat], |v| {
-            // A guard sees the arm's bindings.
+            // A guard sees the arm's bindings; the body also sees those of
+            // an `if let` guard.
+            let mut guard_pats = Vec::new();
             if let Pat::Guard(g) = &mut a.pat {
+                lets(&g.guard, &mut guard_pats);
+                v.refuse_if_binds(&g.guard, &guard_pats);
                 v.visit_expr_mut(&mut g.guard);
             }
-            v.visit_expr_mut(&mut a.body);
+            let guard_pats: Vec<&Pat> = guard_pats.iter().collect();
+            v.binding(&guard_pats, |v| v.visit_expr_mut(&mut a.body));
         });
     }
 
@@ -382,6 +387,10 @@ mod tests {
         assert_eq!(
             run("let s = S { x, y: x };"),
             Some(norm("let s = S { x: h, y: h };"))
+        );
+        assert_eq!(
+            run("match v { _ if let Some(x) = x => x, _ => x };"),
+            Some(norm("match v { _ if let Some(x) = h => x, _ => h };"))
         );
     }
 
