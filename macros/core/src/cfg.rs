@@ -1101,6 +1101,21 @@ impl Builder<'_> {
         let mut term_defs = Vec::new();
         for arm in &m.arms {
             scan::reject_pat(self.cx, &arm.pat);
+            // The names an `if let` guard binds are in scope in the arm but
+            // are not declared here, so the arm would read a carried binding
+            // of the same name instead: refused until they are.
+            if let Pat::Guard(g) = &arm.pat {
+                let mut guard_let = None;
+                collect_lets(&g.guard, &mut |p| {
+                    guard_let.get_or_insert_with(|| syn::spanned::Spanned::span(p));
+                });
+                if let Some(span) = guard_let {
+                    self.cx.error(
+                        span,
+                        "an `if let` guard in a `match` that has a suspension point is not supported yet; test the value inside the arm (`_ => if let .. { .. }`) or bind it before the `match`",
+                    );
+                }
+            }
             let guard_uses = scan::free_vars_pat_guard(&arm.pat);
             let mark = self.scope.len();
             let ids = self.declare_pat(&arm.pat, None);
