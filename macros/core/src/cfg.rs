@@ -1489,7 +1489,9 @@ impl VisitMut for StripMut {
     }
 }
 
-fn collect_lets(e: &Expr, f: &mut impl FnMut(&Pat)) {
+/// Calls `f` on the pattern of each `let` of a condition (`if let`, let
+/// chains).
+pub(crate) fn collect_lets(e: &Expr, f: &mut impl FnMut(&Pat)) {
     match scan::strip(e) {
         Expr::Let(l) => f(&l.pat),
         Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
@@ -1652,11 +1654,7 @@ impl Rewriter<'_> {
     /// Visits `f` with the names bound by `pats` in scope.
     fn binding(&mut self, pats: &[&Pat], f: impl FnOnce(&mut Self)) {
         let mark = self.bound.len();
-        for pat in pats {
-            let mut bs = Vec::new();
-            scan::binders(pat, None, &mut bs);
-            self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
-        }
+        scan::push_names(&mut self.bound, pats);
         f(self);
         self.bound.truncate(mark);
     }
@@ -1748,9 +1746,7 @@ impl VisitMut for Rewriter<'_> {
         for stmt in &mut b.stmts {
             self.visit_stmt_mut(stmt);
             if let Stmt::Local(l) = stmt {
-                let mut bs = Vec::new();
-                scan::binders(&l.pat, None, &mut bs);
-                self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
+                scan::push_names(&mut self.bound, &[&l.pat]);
             }
         }
         self.bound.truncate(mark);

@@ -22,6 +22,7 @@ use quote::{ToTokens, quote};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Pat, Stmt};
 
+use crate::cfg::collect_lets;
 use crate::scan;
 
 /// std macros whose string literals are format strings with captures.
@@ -79,11 +80,7 @@ impl Renamer<'_> {
 
     fn binding(&mut self, pats: &[&Pat], f: impl FnOnce(&mut Self)) {
         let mark = self.bound.len();
-        for pat in pats {
-            let mut bs = Vec::new();
-            scan::binders(pat, None, &mut bs);
-            self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
-        }
+        scan::push_names(&mut self.bound, pats);
         f(self);
         self.bound.truncate(mark);
     }
@@ -247,7 +244,7 @@ impl VisitMut for Renamer<'_> {
             }
             Expr::If(i) => {
                 let mut pats = Vec::new();
-                lets(&i.cond, &mut pats);
+                collect_lets(&i.cond, &mut |p| pats.push(p.clone()));
                 self.refuse_if_binds(&i.cond, &pats);
                 self.visit_expr_mut(&mut i.cond);
                 let pats: Vec<&Pat> = pats.iter().collect();
@@ -258,7 +255,7 @@ impl VisitMut for Renamer<'_> {
             }
             Expr::While(w) => {
                 let mut pats = Vec::new();
-                lets(&w.cond, &mut pats);
+                collect_lets(&w.cond, &mut |p| pats.push(p.clone()));
                 self.refuse_if_binds(&w.cond, &pats);
                 self.visit_expr_mut(&mut w.cond);
                 let pats: Vec<&Pat> = pats.iter().collect();
@@ -303,9 +300,7 @@ impl VisitMut for Renamer<'_> {
                             self.visit_expr_mut(els);
                         }
                     }
-                    let mut bs = Vec::new();
-                    scan::binders(&l.pat, None, &mut bs);
-                    self.bound.extend(bs.into_iter().map(|b| b.ident.to_string()));
+                    scan::push_names(&mut self.bound, &[&l.pat]);
                 }
                 Stmt::Macro(m) => {
                     let format = FORMAT_MACROS.contains(&macro_name(&m.mac).as_str());
@@ -325,7 +320,7 @@ impl VisitMut for Renamer<'_> {
             // an `if let` guard.
             let mut guard_pats = Vec::new();
             if let Pat::Guard(g) = &mut a.pat {
-                lets(&g.guard, &mut guard_pats);
+                collect_lets(&g.guard, &mut |p| guard_pats.push(p.clone()));
                 v.refuse_if_binds(&g.guard, &guard_pats);
                 v.visit_expr_mut(&mut g.guard);
             }
@@ -336,19 +331,6 @@ impl VisitMut for Renamer<'_> {
 
     fn visit_pat_mut(&mut self, _: &mut Pat) {}
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
-}
-
-/// The patterns of the `let`s of a condition (`if let`, let chains).
-fn lets(e: &Expr, out: &mut Vec<Pat>) {
-    match e {
-        Expr::Let(l) => out.push((*l.pat).clone()),
-        Expr::Binary(b) => {
-            lets(&b.left, out);
-            lets(&b.right, out);
-        }
-        Expr::Paren(p) => lets(&p.expr, out),
-        _ => {}
-    }
 }
 
 #[cfg(test)]

@@ -283,6 +283,15 @@ fn is_binding_ident(pi: &syn::PatIdent) -> bool {
 }
 
 /// The names `pat` binds, in order.
+/// Appends the names `pats` bind to `out` (a scope being walked).
+pub fn push_names(out: &mut Vec<String>, pats: &[&Pat]) {
+    for pat in pats {
+        let mut bs = Vec::new();
+        binders(pat, None, &mut bs);
+        out.extend(bs.into_iter().map(|b| b.ident.to_string()));
+    }
+}
+
 pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
     match pat {
         Pat::Ident(pi) => {
