@@ -33,20 +33,19 @@ pub struct DebugValue<'a, T: ?Sized>(pub &'a T);
 
 /// The `Debug` half of [`DebugValue`]'s lookup.
 pub trait DebugViaDebug {
+    /// The value as something to print with [`debug_state`].
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
     /// Writes the value with its `Debug`.
     ///
     /// # Errors
     /// The formatter's.
-    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
-    /// The value as something to print with [`debug_state`].
-    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
+    #[inline]
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.__ratchet_dyn().fmt(f)
+    }
 }
 
 impl<T: fmt::Debug + ?Sized> DebugViaDebug for &DebugValue<'_, T> {
-    #[inline]
-    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
-    }
     #[inline]
     fn __ratchet_dyn(&self) -> &dyn fmt::Debug {
         *self
@@ -61,20 +60,19 @@ impl<T: fmt::Debug + ?Sized> fmt::Debug for DebugValue<'_, T> {
 
 /// The fallback half of [`DebugValue`]'s lookup.
 pub trait DebugViaNone {
+    /// Something that prints `..`, for [`debug_state`].
+    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
     /// Writes `..`.
     ///
     /// # Errors
     /// The formatter's.
-    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
-    /// Something that prints `..`, for [`debug_state`].
-    fn __ratchet_dyn(&self) -> &dyn fmt::Debug;
+    #[inline]
+    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.__ratchet_dyn().fmt(f)
+    }
 }
 
 impl<T: ?Sized> DebugViaNone for DebugValue<'_, T> {
-    #[inline]
-    fn __ratchet_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("..")
-    }
     #[inline]
     fn __ratchet_dyn(&self) -> &dyn fmt::Debug {
         &Elided

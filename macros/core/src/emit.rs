@@ -840,16 +840,14 @@ impl Emitter<'_> {
             }
         });
         let decls: Vec<TokenStream> = decls.collect();
-        // A shadowing `let` hides a binding still needed: it moves to its
-        // hidden name first.
         // Moves a binding to its hidden name: `saves` when a `let` hides
         // it while it is still needed, `pre_saves` when a jump inside kept
         // code that rebinds its name must carry it (it takes its name back
         // after that code, `restores`). Spanned at the hiding binding: a
         // use-after-move error (the hiding `let` reading a non-`Copy` old
-        // value) points there.
-        // Kept code whose reads were renamed to the hidden name may also
-        // write it: then it is as `mut` as the binding.
+        // value) points there. Kept code whose references were renamed to
+        // the hidden name may also write it, so there it is as `mut` as the
+        // binding.
         let aside = |map: &BTreeMap<(BlockId, usize), Vec<(BindId, BindId)>>, k: usize| -> TokenStream {
             let moved = map.get(&(block, k)).map_or(&[][..], Vec::as_slice);
             let renamed = self.plan.renamed.contains_key(&(block, k));

@@ -17,7 +17,7 @@
 //! of std's formatting macros), it returns `None` and the caller keeps its
 //! error.
 
-use proc_macro2::{Group, Ident, Literal, TokenStream, TokenTree};
+use proc_macro2::{Group, Ident, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Pat, Stmt};
@@ -174,7 +174,10 @@ impl Renamer<'_> {
                     out.push(TokenTree::Group(ng));
                 }
                 TokenTree::Literal(l) => {
-                    if captures(l, self.name) {
+                    if scan::format_captures(&l.to_string())
+                        .iter()
+                        .any(|c| c == self.name)
+                    {
                         if format && top {
                             *captured = true;
                         } else {
@@ -188,29 +191,6 @@ impl Renamer<'_> {
         }
         out.into_iter().collect()
     }
-}
-
-/// Whether string literal `l` has a format capture of `name` (`{name}`,
-/// `{name:?}`).
-fn captures(l: &Literal, name: &str) -> bool {
-    let s = l.to_string();
-    if !(s.starts_with('"') || s.starts_with('r')) {
-        return false;
-    }
-    let mut rest = s.as_str();
-    while let Some(i) = rest.find('{') {
-        let after = &rest[i + 1..];
-        if let Some(stripped) = after.strip_prefix('{') {
-            rest = stripped;
-            continue;
-        }
-        let end = after.find(['}', ':']).unwrap_or(after.len());
-        if after[..end].trim() == name {
-            return true;
-        }
-        rest = after;
-    }
-    false
 }
 
 fn macro_name(m: &syn::Macro) -> String {
@@ -390,6 +370,11 @@ mod tests {
         assert_eq!(
             run("println!(\"{{x}}\", 1);"),
             Some(norm("println!(\"{{x}}\", 1);"))
+        );
+        assert_eq!(
+            run("println!(\"{:x$}\", 1);"),
+            Some(norm("println!(\"{:x$}\", 1, x = h);")),
+            "a width argument is a capture too"
         );
     }
 
