@@ -74,8 +74,12 @@
 //!    [`CompletionGroup`] is one). If it has already finished the machine
 //!    goes on without returning (the fast path), except at
 //!    [`Completion::yield_now`], which hands control back once. It evaluates
-//!    to `Result<(), CompletionError>`: write `yield_io!(c)?;`, or match on it
-//!    to retry.
+//!    to `Result<i32, CompletionError>`, the completion's result: the bytes
+//!    moved by a read or a write, 0 for a sync, a truncate or a built group.
+//!    Write `yield_io!(c)?;`, `let n = yield_io!(c)?;`, or match on it to
+//!    retry. A read that reaches the end of the file is short, not an error:
+//!    `n` is then less than the buffer's length, and the bytes past `n` keep
+//!    what the buffer held.
 //! 5. `call_io!(expr)` calls another `IOResult` function, re-evaluating `expr`
 //!    on every resume until it gives `Done(v)` or `Err`; it evaluates to
 //!    `Result<V, E2>`.

@@ -344,7 +344,7 @@ fn matcher(st: &mut MatcherState, dev: &Dev, k: u8, trace: &mut Vec<String>) -> 
         }
         n => format!("other {n}"),
     };
-    if let Ok(()) = yield_io!(dev.op()) {
+    if let Ok(_) = yield_io!(dev.op()) {
         trace.push("if-let".to_owned());
     }
     let Some(first): Option<String> = out.split(' ').next().map(str::to_owned) else {
@@ -355,7 +355,7 @@ fn matcher(st: &mut MatcherState, dev: &Dev, k: u8, trace: &mut Vec<String>) -> 
         let r = loop {
             n += 1;
             match yield_io!(dev.op()) {
-                Ok(()) => break n,
+                Ok(_) => break n,
                 Err(_) if n < 3 => trace.push(format!("retry {n}")),
                 Err(e) => return Err(e.into()),
             }
@@ -1795,7 +1795,7 @@ fn else_callee(st: &mut ElseCalleeState, dev: &Dev, k: u32, trace: &mut Vec<Stri
 fn else_returns_call(st: &mut ElseReturnsCallState, dev: &Dev, a: u32, trace: &mut Vec<String>) -> Res<u32> {
     let mut s: ElseCalleeState = ElseCalleeState::default();
     trace.push("start".to_owned());
-    let Ok(()) = yield_io!(dev.op()) else {
+    let Ok(_) = yield_io!(dev.op()) else {
         trace.push(format!("else {a}"));
         return call_io!(else_callee(&mut s, dev, 18, trace));
     };
@@ -1925,6 +1925,52 @@ fn let_else_with_suspension_in_else() {
         let (r, trace, _) = drive(&dev, |t| else_breaks(&mut st, &dev, 0, 2, t));
         assert_eq!(r, Ok(99), "{s:?}");
         assert_eq!(trace, ["no name"], "{s:?}");
+        assert!(st.is_idle());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `yield_io!` evaluates to the completion's result: the bytes a read moved.
+
+/// Reads `len` bytes at `pos` and returns how many the read gave.
+#[io_state_machine(state = st)]
+fn read_count(
+    st: &mut ReadCountState,
+    file: &dyn ratchet::File,
+    pos: u64,
+    len: usize,
+) -> Result<IOResult<(i32, Vec<u8>)>, CompletionError> {
+    let buf: std::sync::Arc<ratchet::Buffer> = std::sync::Arc::new(ratchet::Buffer::new(len));
+    let n = yield_io!(file.pread(pos, Completion::read(buf.clone()))?)?;
+    let got: Vec<u8> = buf.as_slice()[..usize::try_from(n).unwrap()].to_vec();
+    Ok((n, got))
+}
+
+#[test]
+fn yield_io_gives_the_bytes_a_read_returned() {
+    use ratchet::{Buffer, IO, OpenOptions};
+    for io in [
+        std::sync::Arc::new(ratchet::MemoryIO::new()) as std::sync::Arc<dyn IO>,
+        std::sync::Arc::new(ratchet::DeferredIO::new(ratchet::MemoryIO::new())),
+    ] {
+        let file = io.open_file("/f".as_ref(), OpenOptions::new()).unwrap();
+        let data = std::sync::Arc::new(Buffer::from_vec(b"0123456789".to_vec()));
+        io.wait(&file.pwrite(0, data, Completion::write()).unwrap())
+            .unwrap();
+        let mut st = ReadCountState::default();
+        // A whole read, then one that reaches the end of the file: short, not an error.
+        assert_eq!(
+            io.block(|| read_count(&mut st, &*file, 2, 4)),
+            Ok((4, b"2345".to_vec()))
+        );
+        assert_eq!(
+            io.block(|| read_count(&mut st, &*file, 7, 8)),
+            Ok((3, b"789".to_vec()))
+        );
+        assert_eq!(
+            io.block(|| read_count(&mut st, &*file, 20, 8)),
+            Ok((0, Vec::new()))
+        );
         assert!(st.is_idle());
     }
 }

@@ -103,7 +103,7 @@ pub fn batch(
             group.add(&dev.write(first + b * per_batch + k, &page));
         }
         match yield_io!(group.build()) {
-            Ok(()) => written += u64::from(per_batch),
+            Ok(_) => written += u64::from(per_batch),
             Err(err) => {
                 group.cancel();
                 return Err(err);

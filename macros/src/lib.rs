@@ -62,6 +62,21 @@ pub fn io_state_machines(attr: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Waits for a completion inside an `#[io_state_machine]` function.
 ///
+/// `yield_io!(c)` evaluates `c` once, to a `Completion`, and suspends the
+/// machine until it has finished (or goes on at once if it already has). Its
+/// value is `Result<i32, CompletionError>`: the bytes a read or write moved
+/// (a read at the end of the file is short: fewer bytes than the buffer
+/// holds), 0 for a sync, truncate or built group, or the completion's error.
+///
+/// ```text
+/// let n = yield_io!(file.pread(pos, Completion::read(buf.clone()))?)?;
+/// let page = &buf.as_slice()[..n as usize];
+/// ```
+///
+/// Not to be confused with `io_yield_one!`, which is for hand-written
+/// machines: it returns `IO` from the enclosing function and needs no
+/// attribute.
+///
 /// Outside such a function it is a compile error: the attribute rewrites every
 /// `yield_io!` of the body before this macro could ever expand.
 #[proc_macro]

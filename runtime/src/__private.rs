@@ -140,11 +140,12 @@ pub fn must_suspend(c: &Completion) -> bool {
     !c.finished() || c.is_yield() || force_suspend()
 }
 
-/// The value of `yield_io!` once `c` has finished.
+/// The value of `yield_io!` once `c` has finished: the completion's result
+/// (bytes for reads and writes, 0 for a built group or a sync), or its error.
 #[inline]
-pub fn yield_result(c: &Completion) -> Result<(), CompletionError> {
+pub fn yield_result(c: &Completion) -> Result<i32, CompletionError> {
     match c.result() {
-        Some(Ok(_)) => Ok(()),
+        Some(Ok(n)) => Ok(n),
         Some(Err(e)) => Err(e),
         None => Err(CompletionError::Stalled),
     }

@@ -287,7 +287,7 @@ enum Ty {
     Bool,
     Str,
     VecI,
-    /// `Result<(), CompletionError>`, the value of `yield_io!`.
+    /// `Result<i32, CompletionError>`, the value of `yield_io!`.
     Res,
     /// The state of function `funcs[i]` (a caller-owned sub-state).
     Sub(usize),
@@ -691,7 +691,7 @@ impl FnGen<'_> {
             Ty::Bool => "bool".into(),
             Ty::Str => "String".into(),
             Ty::VecI => "Vec<i64>".into(),
-            Ty::Res => "Result<(), CompletionError>".into(),
+            Ty::Res => "Result<i32, CompletionError>".into(),
             Ty::Sub(_) => unreachable!(),
         }
     }
@@ -1162,7 +1162,7 @@ impl FnGen<'_> {
         (out, ops)
     }
 
-    /// A suspension giving a value: `yield_io!` (a `Result<(), _>`) or
+    /// A suspension giving a value: `yield_io!` (a `Result<i32, _>`) or
     /// `call_io!` into a helper (a `Result<i64, E>`).
     fn value_susp(
         &mut self,
@@ -1197,8 +1197,8 @@ impl FnGen<'_> {
                 format!("let {mt}{name}: i64 = {d}?;"),
             ),
             _ => (
-                format!("let {mt}{name}: Result<(), CompletionError> = {m};"),
-                format!("let {mt}{name}: Result<(), CompletionError> = {d};"),
+                format!("let {mt}{name}: Result<i32, CompletionError> = {m};"),
+                format!("let {mt}{name}: Result<i32, CompletionError> = {d};"),
             ),
         };
         out.push(Node::line(m, d));
@@ -1339,8 +1339,8 @@ impl FnGen<'_> {
             },
             _ => match self.source(budget) {
                 Some((src, ops)) => (
-                    format!("let Ok(()) = yield_io!({src}) else {{"),
-                    format!("let Ok(()) = io.wait_direct({src}) else {{"),
+                    format!("let Ok(_) = yield_io!({src}) else {{"),
+                    format!("let Ok(_) = io.wait_direct({src}) else {{"),
                     ops,
                     false,
                 ),
@@ -1547,10 +1547,14 @@ impl FnGen<'_> {
             parts = vec![text(format!("match {m}? {{"), format!("match {d}? {{"))];
             bops = self.match_arms_int(rest, &mut parts);
         } else {
-            parts = vec![
-                text(format!("match {m} {{"), format!("match {d} {{")),
-                same_text("Ok(()) => {"),
-            ];
+            parts = vec![text(format!("match {m} {{"), format!("match {d} {{"))];
+            // The completion's result is traced, so a machine that loses or
+            // mixes up `yield_io!`'s value diverges from its twin.
+            let n0 = self.fresh("n");
+            let s0 = self.site();
+            parts.push(same_text(format!(
+                "Ok({n0}) => {{ t.push(format!(\"s{s0}:ok{{{n0}}}\"));"
+            )));
             let (b, o1) = self.block(rest, 3, Vec::new());
             parts.push(Part::Block(b));
             let e0 = self.fresh("e");

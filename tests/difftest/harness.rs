@@ -219,7 +219,7 @@ impl GenCrate {
         std::fs::create_dir_all(&src).expect("create a part of the generated crate");
         let manifest = format!(
             "[package]\nname = \"{}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nratchet = {{ path = \"{}\" }}\n",
+             [dependencies]\nratchet = {{ path = \"{}\", package = \"ratchet-io\" }}\n",
             self.bin(part),
             env!("CARGO_MANIFEST_DIR").replace('\\', "/"),
         );

@@ -208,7 +208,9 @@ impl Inner {
         if self.schedule.inject == Some(index) {
             c.error(CompletionError::Io(std::io::ErrorKind::Other));
         } else {
-            c.complete(0);
+            // A result that differs between completions, so that a machine
+            // handing `yield_io!` the wrong completion's value is caught.
+            c.complete(i32::try_from(index % 1000).unwrap_or(0));
         }
     }
 }
@@ -296,10 +298,10 @@ impl Sched {
 
     /// What the direct twin does at a suspension point: wait, then take the
     /// value `yield_io!` would give.
-    pub fn wait_direct(&self, c: Completion) -> Result<(), CompletionError> {
+    pub fn wait_direct(&self, c: Completion) -> Result<i32, CompletionError> {
         self.wait(&c);
         match c.result() {
-            Some(Ok(_)) => Ok(()),
+            Some(Ok(n)) => Ok(n),
             Some(Err(e)) => Err(e),
             None => Err(CompletionError::Stalled),
         }

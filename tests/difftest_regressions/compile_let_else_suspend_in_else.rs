@@ -30,14 +30,14 @@ mod program {
     #[io_state_machine(state = st)]
     pub fn p(st: &mut PState, io: &Sched, t: &mut Vec<String>, a: i64) -> Result<IOResult<i64>, E> {
         let mut s: HState = HState::default();
-        let Ok(()) = yield_io!(io.op()) else {
+        let Ok(_) = yield_io!(io.op()) else {
             tr(t, 1, &a);
             return call_io!(h(&mut s, io, t, 18));
         };
         Ok(a)
     }
     pub fn p_direct(io: &Sched, t: &mut Vec<String>, a: i64) -> Result<i64, E> {
-        let Ok(()) = io.wait_direct(io.op()) else {
+        let Ok(_) = io.wait_direct(io.op()) else {
             tr(t, 1, &a);
             return h_direct(io, t, 18);
         };

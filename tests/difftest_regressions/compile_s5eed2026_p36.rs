@@ -21,7 +21,7 @@ mod program {
     pub fn p36_direct(io: &Sched, t: &mut Vec<String>, a: i64, tag: &str, xs: &[i64]) -> Result<i64, E> {
         let mut c66: i64 = 0;
         let x76: i64 = 'l67: loop { c66 += 1; if c66 > 1 { break 'l67 c66; }
-            let mut c66: Result<(), CompletionError> = io.wait_direct(Completion::yield_now());
+            let mut c66: Result<i32, CompletionError> = io.wait_direct(Completion::yield_now());
         };
         Ok(-3)
     }
@@ -32,7 +32,7 @@ mod program {
     pub fn p36(st: &mut P36State, io: &Sched, t: &mut Vec<String>, a: i64, tag: &str, xs: &[i64]) -> Result<IOResult<i64>, E> {
         let mut c66: i64 = 0;
         let x76: i64 = 'l67: loop { c66 += 1; if c66 > 1 { break 'l67 c66; }
-            let mut c66: Result<(), CompletionError> = yield_io!(Completion::yield_now());
+            let mut c66: Result<i32, CompletionError> = yield_io!(Completion::yield_now());
         };
         Ok(-3)
     }

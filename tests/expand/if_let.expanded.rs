@@ -14,9 +14,9 @@ use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io}
 ///     Done["Done"]
 ///     Err["Err"]
 ///     Idle --> v_C
-///     v_C -->|"if let Ok(()) = __ratchet_r0, return"| Done
-///     v_C -->|"if let Ok(()) = __ratchet_r0"| Done
-///     v_C -->|"else of let Ok(()) = __ratchet_r0"| v_C2
+///     v_C -->|"if let Ok(_) = __ratchet_r0, return"| Done
+///     v_C -->|"if let Ok(_) = __ratchet_r0"| Done
+///     v_C -->|"else of let Ok(_) = __ratchet_r0"| v_C2
 ///     v_C2 --> Err
 ///     v_C2 -->|"return"| Done
 ///     v_C2 --> Done
@@ -58,7 +58,7 @@ const _: () = {
                     ::ratchet::__private::debug_state(
                         f,
                         ::core::concat!(
-                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 21,
+                            "C at ", ::core::file!(), ":", ::core::line!(), ":", 20,
                             " `yield_io!(c.clone())`, storing ["
                         ),
                         &[],
@@ -106,11 +106,11 @@ const _: () = {
         /// suspension point and `Done`; edges are labelled with the
         /// branch conditions taken between them.
         #[allow(clippy::redundant_static_lifetimes)]
-        pub const STATE_DIAGRAM_DOT: &'static str = "digraph TryTwiceState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_C2 [label=\"C2: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Done [label=\"if let Ok(()) = __ratchet_r0, return\"];\n    v_C -> Done [label=\"if let Ok(()) = __ratchet_r0\"];\n    v_C -> v_C2 [label=\"else of let Ok(()) = __ratchet_r0\"];\n    v_C2 -> Err [label=\"\"];\n    v_C2 -> Done [label=\"return\"];\n    v_C2 -> Done [label=\"\"];\n}\n";
+        pub const STATE_DIAGRAM_DOT: &'static str = "digraph TryTwiceState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_C2 [label=\"C2: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Done [label=\"if let Ok(_) = __ratchet_r0, return\"];\n    v_C -> Done [label=\"if let Ok(_) = __ratchet_r0\"];\n    v_C -> v_C2 [label=\"else of let Ok(_) = __ratchet_r0\"];\n    v_C2 -> Err [label=\"\"];\n    v_C2 -> Done [label=\"return\"];\n    v_C2 -> Done [label=\"\"];\n}\n";
         /// The state diagram shown in this type's documentation, as
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
-        pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_C2[\"C2: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C -->|\"if let Ok(()) = __ratchet_r0, return\"| Done\n    v_C -->|\"if let Ok(()) = __ratchet_r0\"| Done\n    v_C -->|\"else of let Ok(()) = __ratchet_r0\"| v_C2\n    v_C2 --> Err\n    v_C2 -->|\"return\"| Done\n    v_C2 --> Done\n";
+        pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_C2[\"C2: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C -->|\"if let Ok(_) = __ratchet_r0, return\"| Done\n    v_C -->|\"if let Ok(_) = __ratchet_r0\"| Done\n    v_C -->|\"else of let Ok(_) = __ratchet_r0\"| v_C2\n    v_C2 --> Err\n    v_C2 -->|\"return\"| Done\n    v_C2 --> Done\n";
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 2usize] {
             [
@@ -187,7 +187,7 @@ pub fn try_twice(
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                 let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                if let Ok(()) = __ratchet_r0 {
+                if let Ok(_) = __ratchet_r0 {
                     return ::ratchet::__private::__ratchet_trace_done!(
                         __ratchet_at, Ok(true)
                     );
@@ -218,7 +218,7 @@ pub fn try_twice(
                 }
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
-                if let Ok(()) = __ratchet_r0 {
+                if let Ok(_) = __ratchet_r0 {
                     return ::ratchet::__private::__ratchet_trace_done!(
                         __ratchet_at, Ok(true)
                     );

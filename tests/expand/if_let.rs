@@ -3,7 +3,7 @@ use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io}
 
 #[io_state_machine(state = st)]
 pub fn try_twice(st: &mut TryTwiceState, c: &Completion) -> Result<IOResult<bool>, CompletionError> {
-    if let Ok(()) = yield_io!(c.clone()) {
+    if let Ok(_) = yield_io!(c.clone()) {
         Ok(true)
     } else {
         yield_io!(c.clone())?;

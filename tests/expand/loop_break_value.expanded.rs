@@ -14,8 +14,8 @@ use ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io}
 ///     Done["Done"]
 ///     Err["Err"]
 ///     Idle -->|"loop Loop"| v_C
-///     v_C -->|"__ratchet_r2 matches Ok(()), jump to EndLoop, return"| Done
-///     v_C -->|"__ratchet_r2 matches Ok(()), jump to EndLoop"| Done
+///     v_C -->|"__ratchet_r2 matches Ok(_), jump to EndLoop, return"| Done
+///     v_C -->|"__ratchet_r2 matches Ok(_), jump to EndLoop"| Done
 ///     v_C -->|"__ratchet_r2 matches Err(e) if tries >= limit, return"| Done
 ///     v_C -->|"__ratchet_r2 matches Err(_), jump to Loop"| v_C
 /// ```
@@ -97,11 +97,11 @@ const _: () = {
         /// suspension point and `Done`; edges are labelled with the
         /// branch conditions taken between them.
         #[allow(clippy::redundant_static_lifetimes)]
-        pub const STATE_DIAGRAM_DOT: &'static str = "digraph RetryState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"loop Loop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Ok(()), jump to EndLoop, return\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Ok(()), jump to EndLoop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Err(e) if tries >= limit, return\"];\n    v_C -> v_C [label=\"__ratchet_r2 matches Err(_), jump to Loop\"];\n}\n";
+        pub const STATE_DIAGRAM_DOT: &'static str = "digraph RetryState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"loop Loop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Ok(_), jump to EndLoop, return\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Ok(_), jump to EndLoop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Err(e) if tries >= limit, return\"];\n    v_C -> v_C [label=\"__ratchet_r2 matches Err(_), jump to Loop\"];\n}\n";
         /// The state diagram shown in this type's documentation, as
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
-        pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop Loop\"| v_C\n    v_C -->|\"__ratchet_r2 matches Ok(()), jump to EndLoop, return\"| Done\n    v_C -->|\"__ratchet_r2 matches Ok(()), jump to EndLoop\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(e) if tries >= limit, return\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(_), jump to Loop\"| v_C\n";
+        pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop Loop\"| v_C\n    v_C -->|\"__ratchet_r2 matches Ok(_), jump to EndLoop, return\"| Done\n    v_C -->|\"__ratchet_r2 matches Ok(_), jump to EndLoop\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(e) if tries >= limit, return\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(_), jump to Loop\"| v_C\n";
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("C", ::core::mem::size_of::<(u32, ::ratchet::__private::Completion)>())]
@@ -184,7 +184,7 @@ pub fn retry(
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                     let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
                     match __ratchet_r2 {
-                        Ok(()) => {
+                        Ok(_) => {
                             {
                                 let __ratchet_val = tries;
                                 __ratchet_pc = __RatchetPc::EndLoop {
@@ -209,7 +209,7 @@ pub fn retry(
             #[allow(unused_mut)]
             __RatchetPc::AfterC { mut tries, __ratchet_r2 } => {
                 match __ratchet_r2 {
-                    Ok(()) => {
+                    Ok(_) => {
                         {
                             let __ratchet_val = tries;
                             __ratchet_pc = __RatchetPc::EndLoop {

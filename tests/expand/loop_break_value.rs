@@ -8,7 +8,7 @@ pub fn retry(st: &mut RetryState, c: &Completion, limit: u32) -> Result<IOResult
     let used: u32 = loop {
         tries += 1;
         match yield_io!(c.clone()) {
-            Ok(()) => break tries,
+            Ok(_) => break tries,
             Err(e) if tries >= limit => return Err(e),
             Err(_) => continue,
         }

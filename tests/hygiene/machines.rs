@@ -47,7 +47,7 @@ fn branchy(st: &mut BranchyState, c: &Completion, n: u32) -> R<u32> {
             continue;
         }
         match yield_io!(c.clone()) {
-            ::std::result::Result::Ok(()) => total += v,
+            ::std::result::Result::Ok(_) => total += v,
             ::std::result::Result::Err(e) => return ::std::result::Result::Err(e),
         }
     }

@@ -65,7 +65,7 @@ impl Pager {
                 }
             }
             let read_all: Completion = reads.build();
-            let r: Result<(), CompletionError> = yield_io!(read_all);
+            let r: Result<i32, CompletionError> = yield_io!(read_all);
             ctx(r, "checkpoint: reading the log")?;
             let mut writes = CompletionGroup::new(|_| {});
             for (no, buf) in images {
@@ -81,14 +81,14 @@ impl Pager {
                 }
             }
             let write_all: Completion = writes.build();
-            let w: Result<(), CompletionError> = yield_io!(write_all);
+            let w: Result<i32, CompletionError> = yield_io!(write_all);
             if let Err(e) = w {
                 return Err(self.fail(Error::io("checkpoint: writing the data file", e)));
             }
             self.stats.pages_checkpointed += (end - next) as u64;
             next = end;
         }
-        let synced: Result<(), CompletionError> = match self.data.sync(Completion::sync_data()) {
+        let synced: Result<i32, CompletionError> = match self.data.sync(Completion::sync_data()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
         };
@@ -101,7 +101,7 @@ impl Pager {
             meta: self.durable_meta,
         };
         let at = (Header::slot_of(generation) * HEADER_SLOT_BYTES) as u64;
-        let written: Result<(), CompletionError> = match self.data.pwrite(
+        let written: Result<i32, CompletionError> = match self.data.pwrite(
             at,
             Arc::new(Buffer::from_vec(header.encode())),
             Completion::write(),
@@ -112,7 +112,7 @@ impl Pager {
         if let Err(e) = written {
             return Err(self.fail(Error::io("checkpoint: writing the header", e)));
         }
-        let synced: Result<(), CompletionError> = match self.data.sync(Completion::sync_data()) {
+        let synced: Result<i32, CompletionError> = match self.data.sync(Completion::sync_data()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
         };
@@ -124,14 +124,14 @@ impl Pager {
         self.generation = generation;
         self.wal_index.clear();
         self.wal_end = 0;
-        let truncated: Result<(), CompletionError> = match self.wal.truncate(0, Completion::truncate()) {
+        let truncated: Result<i32, CompletionError> = match self.wal.truncate(0, Completion::truncate()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
         };
         if let Err(e) = truncated {
             return Err(self.fail(Error::io("checkpoint: truncating the log", e)));
         }
-        let synced: Result<(), CompletionError> = match self.wal.sync(Completion::sync_data()) {
+        let synced: Result<i32, CompletionError> = match self.wal.sync(Completion::sync_data()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
         };

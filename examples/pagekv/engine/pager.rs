@@ -356,9 +356,8 @@ impl Pager {
                 "reading a page from the data file",
             )?
         };
-        let r: Result<(), ratchet::CompletionError> = yield_io!(c.clone());
-        ctx(r, "reading a page")?;
-        let n = c.result().and_then(Result::ok).unwrap_or(0);
+        let r: Result<i32, ratchet::CompletionError> = yield_io!(c);
+        let n = ctx(r, "reading a page")?;
         if n as usize != PAGE_SIZE {
             return Err(Error::Corrupt(format!(
                 "{}: page {no} is missing ({} bytes read{})",

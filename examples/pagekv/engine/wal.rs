@@ -82,13 +82,13 @@ impl Pager {
             }
         }
         let all: Completion = group.build();
-        let written: Result<(), CompletionError> = yield_io!(all.clone());
+        let written: Result<i32, CompletionError> = yield_io!(all.clone());
         if let Err(e) = written {
             all.abort();
             return Err(self.fail(Error::io("appending to the log", e)));
         }
         // Only now: a sync covers the writes that completed before it.
-        let synced: Result<(), CompletionError> = match self.wal.sync(Completion::sync_data()) {
+        let synced: Result<i32, CompletionError> = match self.wal.sync(Completion::sync_data()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
         };
@@ -126,7 +126,7 @@ impl Pager {
                 self.data.pread(0, Completion::read(first.clone())),
                 "reading the data file header",
             )?;
-            let r: Result<(), CompletionError> = yield_io!(c);
+            let r: Result<i32, CompletionError> = yield_io!(c);
             ctx(r, "reading the data file header")?;
             fresh = first.as_slice().iter().all(|&b| b == 0);
         }
@@ -153,13 +153,13 @@ impl Pager {
                     .pwrite(0, Arc::new(Buffer::from_vec(page)), Completion::write()),
                 "creating the data file",
             )?;
-            let r: Result<(), CompletionError> = yield_io!(w);
+            let r: Result<i32, CompletionError> = yield_io!(w);
             ctx(r, "creating the data file")?;
             let s = ctx(
                 self.data.sync(Completion::sync_data()),
                 "syncing the new data file",
             )?;
-            let r: Result<(), CompletionError> = yield_io!(s);
+            let r: Result<i32, CompletionError> = yield_io!(s);
             ctx(r, "syncing the new data file")?;
             report.created = true;
         }
@@ -168,7 +168,7 @@ impl Pager {
             self.data.pread(0, Completion::read(head.clone())),
             "reading the data file header",
         )?;
-        let r: Result<(), CompletionError> = yield_io!(c);
+        let r: Result<i32, CompletionError> = yield_io!(c);
         ctx(r, "reading the data file header")?;
         let header = Header::decode_page(&head.as_slice(), &self.data_path)?;
         self.generation = header.generation;
@@ -186,9 +186,8 @@ impl Pager {
                 self.wal.pread(off, Completion::read(chunk.clone())),
                 "reading the log",
             )?;
-            let r: Result<(), CompletionError> = yield_io!(c.clone());
-            ctx(r, "reading the log")?;
-            let got = c.result().and_then(Result::ok).unwrap_or(0) as usize / FRAME_BYTES;
+            let r: Result<i32, CompletionError> = yield_io!(c);
+            let got = ctx(r, "reading the log")? as usize / FRAME_BYTES;
             let bytes = chunk.as_slice();
             for i in 0..got {
                 let at = off + (i * FRAME_BYTES) as u64;

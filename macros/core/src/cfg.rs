@@ -1006,7 +1006,11 @@ impl Builder<'_> {
     }
 
     fn replacement(&self, r: BindId, site: &SiteRef<'_>) -> Expr {
-        let id = self.g.bindings[r].ident.clone();
+        // Hygienic as every generated name, but located at the macro call, so
+        // that a type error in the code reading the value (expected `()`,
+        // found `i32`) points at the user's `yield_io!`, not at the attribute.
+        let mut id = self.g.bindings[r].ident.clone();
+        id.set_span(id.span().located_at(syn::spanned::Spanned::span(site.mac)));
         let e = Self::ident_expr(&id);
         match site.question {
             Some(q) => Expr::Try(syn::ExprTry {
