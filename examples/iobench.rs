@@ -604,7 +604,7 @@ fn raw_pread(env: &Env, direct: bool, rng: &mut Rng) -> Result<(u64, Duration), 
             return Err(format!("short read: {n}"));
         }
         ops += 1;
-        if ops % CLOCK_EVERY == 0 && start.elapsed() >= dur {
+        if ops.is_multiple_of(CLOCK_EVERY) && start.elapsed() >= dur {
             return Ok((ops, start.elapsed()));
         }
     }

@@ -83,7 +83,7 @@ fn end_to_end<I: IO>(io: &I) {
     }
     e.commit().unwrap();
     io.block(|| e.sync()).unwrap();
-    let expect = |i: u64| value(i, if i % 3 == 0 { 1 } else { 0 });
+    let expect = |i: u64| value(i, if i.is_multiple_of(3) { 1 } else { 0 });
     for i in (0..n).rev() {
         assert_eq!(io.block(|| e.get(&key(i))).unwrap(), Some(expect(i)), "key {i}");
     }

@@ -291,7 +291,7 @@ fn run_seed(seed: u64) -> Tally {
     let faulty = seed % 4 == 3;
     // Half the seeds model 4 KiB sectors: a crash then often keeps whole
     // unsynced frames, which exercises the log's stale-tail handling.
-    let sector = if seed % 2 == 0 { 512 } else { 4096 };
+    let sector = if seed.is_multiple_of(2) { 512 } else { 4096 };
     let mut config = SimConfig::with_seed(seed)
         .sector_bytes(sector)
         .reorder_probability(0.2)

@@ -51,7 +51,11 @@ impl From<CompletionError> for Fail {
 }
 
 fn even(n: u32) -> Result<u32, Fail> {
-    if n % 2 == 0 { Ok(n) } else { Err(Fail::Odd(n)) }
+    if n.is_multiple_of(2) {
+        Ok(n)
+    } else {
+        Err(Fail::Odd(n))
+    }
 }
 
 /// Leaves through a `?` on its own value (odd `n`), through a `?` on the

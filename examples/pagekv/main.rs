@@ -150,7 +150,7 @@ fn shuffled(n: u64, seed: u64) -> Vec<u64> {
 
 /// Whether item `i` is deleted by the delete phase: one in ten.
 fn deleted(i: u64) -> bool {
-    mix(i ^ 0xDE1E7E) % 10 == 0
+    mix(i ^ 0xDE1E7E).is_multiple_of(10)
 }
 
 /// A progress line on stderr, redrawn at most ten times a second, when
@@ -219,7 +219,7 @@ fn group_digits(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -310,9 +310,9 @@ fn cache_pages(keys: u64) -> usize {
 /// Commits after every `TXN_OPS` operations and group-commits every
 /// `GROUP_TXNS` transactions.
 fn maybe_commit<I: IO>(io: &I, engine: &mut Engine, done: u64, phase: &'static str) -> Result<(), String> {
-    if done % TXN_OPS == 0 {
+    if done.is_multiple_of(TXN_OPS) {
         engine.commit().map_err(in_phase(phase))?;
-        if done % (TXN_OPS * GROUP_TXNS) == 0 {
+        if done.is_multiple_of(TXN_OPS * GROUP_TXNS) {
             io.block(|| engine.sync()).map_err(in_phase(phase))?;
         }
     }

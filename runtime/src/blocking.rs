@@ -315,7 +315,7 @@ pub(crate) fn total_len(bufs: &[&Buffer]) -> usize {
 /// `EINVAL` does not say which of them was wrong.
 pub(crate) fn check_direct_alignment(pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
     let align = DIRECT_IO_ALIGN as u64;
-    if pos % align != 0 {
+    if !pos.is_multiple_of(align) {
         return Err(CompletionError::InvalidArgument(
             "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
         ));

@@ -1405,7 +1405,7 @@ impl SimFile {
         }
         if self.direct {
             let align = DIRECT_IO_ALIGN as u64;
-            if pos % align != 0 {
+            if !pos.is_multiple_of(align) {
                 return Err(CompletionError::InvalidArgument(
                     "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
                 ));

@@ -177,7 +177,7 @@ pub fn inject_schedule(seed: u64, k: u64) -> Schedule {
     Schedule {
         mode,
         force,
-        spurious_pct: if k % 2 == 0 { 50 } else { 0 },
+        spurious_pct: if k.is_multiple_of(2) { 50 } else { 0 },
         inject: Some(k),
         seed: splitmix(seed ^ k.wrapping_add(0x51_7cc1_b727_220a)),
     }

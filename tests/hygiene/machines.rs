@@ -43,7 +43,7 @@ fn branchy(st: &mut BranchyState, c: &Completion, n: u32) -> R<u32> {
     let mut sub: LeafState = LeafState::default();
     for i in 0..n {
         let v: u32 = call_io!(leaf(&mut sub, c, i))?;
-        if v % 2 == 0 {
+        if v.is_multiple_of(2) {
             continue;
         }
         match yield_io!(c.clone()) {

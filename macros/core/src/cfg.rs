@@ -1161,14 +1161,15 @@ impl Builder<'_> {
     }
 
     fn after_value(&mut self, value: Option<BindId>, returns: bool) {
-        if returns && self.alive() {
-            if let Some(v) = value {
-                let id = self.g.bindings[v].ident.clone();
-                let ret = self.model.done(&id.to_token_stream(), Span::call_site());
-                let t = quote!(return #ret;);
-                self.push_piece(t, vec![v], Vec::new());
-                self.close(Term::Return);
-            }
+        if returns
+            && self.alive()
+            && let Some(v) = value
+        {
+            let id = self.g.bindings[v].ident.clone();
+            let ret = self.model.done(&id.to_token_stream(), Span::call_site());
+            let t = quote!(return #ret;);
+            self.push_piece(t, vec![v], Vec::new());
+            self.close(Term::Return);
         }
     }
 

@@ -1340,11 +1340,9 @@ impl Emitter<'_> {
                         });
                     }
                 };
-                if !resumed {
-                    if let Some(id) = at_block.get(&b) {
-                        add(id, &conds);
-                        continue;
-                    }
+                if !resumed && let Some(id) = at_block.get(&b) {
+                    add(id, &conds);
+                    continue;
                 }
                 if path.contains(&b) {
                     continue;

@@ -5,6 +5,10 @@
 //! and the expansion must be callable from tests, expansion snapshots and a
 //! fuzzer. `ratchet-macros` is only the entry points.
 //!
+//! Internal: published only because `ratchet-macros` depends on it. It has no
+//! stable API and follows `ratchet-macros` version for version; depend on
+//! `ratchet-io` instead.
+//!
 //! The pipeline, one stage per module:
 //! `args` → `model` → `cfg` → `liveness` → `types` → `lower` → `emit`,
 //! with `scan` holding the syntax queries they share and `ctxt`
