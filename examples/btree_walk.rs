@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use ratchet::{
-    Buffer, Completion, CompletionError, DeferredIO, File, IO, IOResult, MemoryIO, OpenOptions,
+    Buffer, Completion, CompletionError, DeferredIO, File, IO, IOExt, IOResult, MemoryIO, OpenOptions,
     io_state_machine, io_state_machines, yield_io,
 };
 

@@ -54,7 +54,7 @@
 //! assert!(state.is_idle());
 //! ```
 //!
-//! [`IO::block`] is the caller's loop: call, wait for the completion in `IO`,
+//! [`IOExt::block`] (`io.block(..)`) is the caller's loop: call, wait for the completion in `IO`,
 //! call again. An engine's own driver does the same, interleaving many
 //! machines.
 //!

@@ -1501,7 +1501,7 @@ mod design_example {
 }
 
 fn copy_on<I: ratchet::IO + 'static>(io: &I) {
-    use ratchet::{Buffer, OpenOptions};
+    use ratchet::{Buffer, IOExt, OpenOptions};
     use std::sync::Arc;
     let src = io.open_file("/src".as_ref(), OpenOptions::new()).unwrap();
     let dst = io.open_file("/dst".as_ref(), OpenOptions::new()).unwrap();

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use engine::format::{HEADER_SLOT_BYTES, crc32};
 use engine::{DATA_FILE, Engine, Error, Options, PAGE_SIZE};
 use ratchet::{
-    Buffer, Completion, CompletionError, DeferredIO, FaultKind, IO, MemoryIO, OpenOptions, SimConfig, SimIO,
+    Buffer, Completion, CompletionError, DeferredIO, FaultKind, IO, IOExt, MemoryIO, OpenOptions, SimConfig,
+    SimIO,
 };
 
 const DIR: &str = "/kv";
@@ -144,7 +145,7 @@ fn end_to_end_on_deferred() {
 
 #[test]
 fn end_to_end_on_sim_with_spurious_wakeups() {
-    // `IO::block` on a SimIO re-enters each machine while its completion is
+    // `IOExt::block` on a SimIO re-enters each machine while its completion is
     // pending and checks that it starts nothing.
     let io = SimIO::new(
         SimConfig::with_seed(11)

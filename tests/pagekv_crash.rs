@@ -71,7 +71,7 @@ enum Run<T> {
     Failed(Error),
 }
 
-/// Drives `machine` on `io` like `IO::block`, re-entering it spuriously
+/// Drives `machine` on `io` like `IOExt::block`, re-entering it spuriously
 /// while its completion is pending (it must then start nothing and return
 /// the same completion), and crashes the disk when `budget` steps are used.
 fn drive<T>(io: &SimIO, budget: &mut u64, mut machine: impl FnMut() -> Result<IOResult<T>, Error>) -> Run<T> {

@@ -18,7 +18,7 @@
 //! file, a page cache, a B+tree with node splits, a write-ahead log with group
 //! commit and a checkpoint that copies logged pages into the data file in
 //! batches and truncates the log. Every I/O path is a machine driven by
-//! `IO::block`; none blocks inside.
+//! `IOExt::block`; none blocks inside.
 
 /// `println!` that ignores a closed stdout (`pagekv | head`): the run goes
 /// on, and its exit code still says whether every key verified.
@@ -40,7 +40,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::{Engine, Error, Options, RecoverReport, Stats};
-use ratchet::{BackendKind, IO, io_for, parse_backend};
+use ratchet::{BackendKind, IO, IOExt, choose_default_io, choose_io, parse_backend};
 
 /// Puts (or deletes) per transaction: large enough that a transaction logs
 /// each page it touches once for many keys (random deletes touch most
@@ -67,7 +67,6 @@ const USAGE: &str = "usage: pagekv [--keys N] [--io blocking|uring|memory] [--qu
 struct Args {
     keys: Option<u64>,
     io: Option<BackendKind>,
-    io_name: Option<String>,
     quick: bool,
     dir: Option<PathBuf>,
 }
@@ -76,7 +75,6 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         keys: None,
         io: None,
-        io_name: None,
         quick: false,
         dir: None,
     };
@@ -99,7 +97,6 @@ fn parse_args() -> Result<Args, String> {
             "--io" => {
                 let raw = value("--io")?.to_string_lossy().into_owned();
                 args.io = Some(parse_backend(&raw).map_err(|e| e.to_string())?);
-                args.io_name = Some(raw);
             }
             "--quick" => args.quick = true,
             "--dir" => args.dir = Some(PathBuf::from(value("--dir")?)),
@@ -528,12 +525,16 @@ fn run(args: &Args) -> Result<(), String> {
     let keys = args
         .keys
         .unwrap_or(if args.quick { QUICK_KEYS } else { DEFAULT_KEYS });
-    let io: Arc<dyn IO> = io_for(args.io).map_err(|e| format!("cannot set up the I/O backend: {e}"))?;
-    let backend = args
-        .io_name
-        .clone()
-        .unwrap_or_else(|| "default (io_uring where available, else blocking)".to_owned());
-    let memory = args.io == Some(BackendKind::Memory);
+    // `--io` wins; otherwise RATCHET_IO, otherwise io_uring where the kernel
+    // allows it. The banner says which and why.
+    let chosen = match args.io {
+        Some(kind) => choose_io(Some(kind)),
+        None => choose_default_io(),
+    }
+    .map_err(|e| format!("cannot set up the I/O backend: {e}"))?;
+    let memory = chosen.kind == BackendKind::Memory;
+    let io: Arc<dyn IO> = chosen.io;
+    let backend = chosen.reason;
     // The temporary directory lives until the end of the run.
     let mut _temp = None;
     let (dir, fresh) = match &args.dir {
@@ -562,7 +563,7 @@ fn run(args: &Args) -> Result<(), String> {
         }
     };
     say!(
-        "pagekv: {keys} keys, {backend} I/O, store in {}{}",
+        "pagekv: {keys} keys, I/O: {backend}, store in {}{}",
         dir.display(),
         if fresh { "" } else { " (existing store)" }
     );

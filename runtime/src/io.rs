@@ -120,34 +120,90 @@ pub trait IO: Send + Sync {
     fn wait(&self, c: &Completion) -> Result<i32, CompletionError> {
         wait_on(self, c)
     }
+}
 
+/// The everyday driver, `io.block(|| machine(..))`, on any backend handle.
+///
+/// `block` is generic, so it cannot live in [`IO`] itself and still be
+/// callable through `dyn IO`: a trait's own methods shadow everything else
+/// on its trait object, and a generic one there can never be called. It
+/// lives here instead, implemented for every `IO` (trait objects included),
+/// and as an inherent method of `dyn IO` and of each backend of this crate,
+/// so `io.block(..)` works on a backend, a `&dyn IO`, a `Box<dyn IO>` or an
+/// `Arc<dyn IO>` with nothing imported; generic code (`I: IO`) imports this
+/// trait.
+///
+/// ```
+/// use ratchet_runtime::{Completion, CompletionError, IOResult, MemoryIO, IO};
+/// let io = MemoryIO::new();
+/// let mut calls = 0;
+/// let v = io
+///     .block(|| {
+///         calls += 1;
+///         if calls < 3 {
+///             Ok::<_, CompletionError>(IOResult::IO(Completion::ready().into()))
+///         } else {
+///             Ok(IOResult::Done(calls))
+///         }
+///     })
+///     .unwrap();
+/// assert_eq!(v, 3);
+/// let shared: &dyn IO = &io;
+/// assert_eq!(shared.block(|| Ok::<_, CompletionError>(IOResult::Done(7))), Ok(7));
+/// ```
+pub trait IOExt: IO {
     /// Drives a machine to `Done`: calls `machine` again each time the
     /// completion it returned has finished.
     ///
-    /// ```
-    /// use ratchet_runtime::{Completion, CompletionError, IOResult, MemoryIO, IO};
-    /// let io = MemoryIO::new();
-    /// let mut calls = 0;
-    /// let v = io
-    ///     .block(|| {
-    ///         calls += 1;
-    ///         if calls < 3 {
-    ///             Ok::<_, CompletionError>(IOResult::IO(Completion::ready().into()))
-    ///         } else {
-    ///             Ok(IOResult::Done(calls))
-    ///         }
-    ///     })
-    ///     .unwrap();
-    /// assert_eq!(v, 3);
-    /// ```
+    /// A machine whose awaited completion failed is called again too: the
+    /// failure is the machine's to see (`yield_io!` gives the `Err`).
+    ///
+    /// # Errors
+    /// The machine's own error, or [`CompletionError::Stalled`] (converted
+    /// into `E`) when it waits on a completion nothing can finish.
     fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
     where
-        Self: Sized,
+        E: From<CompletionError>;
+}
+
+impl<I: IO + ?Sized> IOExt for I {
+    fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+    where
         E: From<CompletionError>,
     {
         drive(self, machine)
     }
 }
+
+/// `block` as an inherent method, found without importing [`IOExt`].
+macro_rules! inherent_block {
+    ($($(#[$attr:meta])* $ty:ty),* $(,)?) => {$(
+        $(#[$attr])*
+        impl $ty {
+            /// Drives a machine to `Done` ([`IOExt::block`]).
+            ///
+            /// # Errors
+            /// The machine's own error, or [`CompletionError::Stalled`]
+            /// (converted into `E`) when it waits on a completion nothing
+            /// can finish.
+            pub fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+            where
+                E: From<CompletionError>,
+            {
+                drive(self, machine)
+            }
+        }
+    )*};
+}
+
+inherent_block!(
+    dyn IO + '_,
+    crate::BlockingIO,
+    crate::MemoryIO,
+    crate::DeferredIO,
+    #[cfg(target_os = "linux")]
+    crate::UringIO,
+);
 
 /// A shared backend (what [`default_io`] returns) is a backend too, so that
 /// `io.block(..)` works on an `Arc<dyn IO>` (`block` is generic, so it cannot
@@ -199,7 +255,8 @@ where
     }
 }
 
-/// Which backend [`default_io`] chose, and why.
+/// A kind of backend: what [`choose_io`] and [`choose_default_io`] report
+/// having chosen, beside the reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackendKind {
     /// [`crate::BlockingIO`].
@@ -219,18 +276,22 @@ pub const BACKEND_ENV: &str = "RATCHET_IO";
 ///
 /// An explicit `RATCHET_IO=uring` fails with the reason io_uring is not usable
 /// instead of falling back.
+///
+/// Which backend it chose and why: [`choose_default_io`] returns both.
 pub fn default_io() -> io::Result<Arc<dyn IO>> {
-    let choice = match std::env::var(BACKEND_ENV) {
-        Ok(v) => Some(parse_backend(&v)?),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{BACKEND_ENV} is not valid UTF-8; expected blocking, uring or memory"),
-            ));
-        }
-    };
-    io_for(choice)
+    io_for(backend_from_env()?)
+}
+
+/// The backend `RATCHET_IO` asks for, if it is set.
+fn backend_from_env() -> io::Result<Option<BackendKind>> {
+    match std::env::var(BACKEND_ENV) {
+        Ok(v) => Ok(Some(parse_backend(&v)?)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{BACKEND_ENV} is not valid UTF-8; expected blocking, uring or memory"),
+        )),
+    }
 }
 
 /// Parses a backend name as `RATCHET_IO` spells it.
@@ -247,17 +308,113 @@ pub fn parse_backend(name: &str) -> io::Result<BackendKind> {
 }
 
 /// The backend of `kind`, or [`default_io`]'s choice for `None`.
+///
+/// Falling back to blocking I/O is printed on stderr; [`choose_io`] returns
+/// the same backend with what was chosen and why, and prints nothing.
 pub fn io_for(kind: Option<BackendKind>) -> io::Result<Arc<dyn IO>> {
+    let chosen = choose_io(kind)?;
+    if chosen.fell_back {
+        eprintln!("ratchet: {}", chosen.reason);
+    }
+    Ok(chosen.io)
+}
+
+/// A backend with what was chosen and why: what [`choose_io`] returns.
+pub struct ChosenIO {
+    /// The backend.
+    pub io: Arc<dyn IO>,
+    /// Which backend it is.
+    pub kind: BackendKind,
+    /// Why it was chosen, as one line for a log or a banner: `io_uring (the
+    /// kernel allows it)`, `blocking (asked for)`, or the reason io_uring
+    /// could not be had.
+    pub reason: String,
+    /// Whether io_uring was wanted (no explicit choice) but could not be had.
+    pub fell_back: bool,
+}
+
+impl std::fmt::Debug for ChosenIO {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChosenIO")
+            .field("kind", &self.kind)
+            .field("reason", &self.reason)
+            .field("fell_back", &self.fell_back)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The backend of `kind` (or, for `None`, io_uring where the kernel allows
+/// it, else blocking syscalls), with which one it is and why.
+///
+/// ```
+/// use ratchet_runtime::{BackendKind, choose_io};
+/// let chosen = choose_io(Some(BackendKind::Memory)).unwrap();
+/// assert_eq!(chosen.kind, BackendKind::Memory);
+/// assert_eq!(chosen.reason, "memory (asked for)");
+/// ```
+///
+/// # Errors
+/// An explicit `Some(BackendKind::Uring)` fails with the reason io_uring is
+/// not usable instead of falling back.
+pub fn choose_io(kind: Option<BackendKind>) -> io::Result<ChosenIO> {
+    let asked = |io: Arc<dyn IO>, kind: BackendKind| ChosenIO {
+        io,
+        kind,
+        reason: format!("{} (asked for)", kind.name()),
+        fell_back: false,
+    };
     match kind {
-        Some(BackendKind::Blocking) => Ok(Arc::new(crate::BlockingIO::new())),
-        Some(BackendKind::Memory) => Ok(Arc::new(crate::MemoryIO::new())),
-        Some(BackendKind::Uring) => crate::uring_or_reason(),
+        Some(BackendKind::Blocking) => Ok(asked(Arc::new(crate::BlockingIO::new()), BackendKind::Blocking)),
+        Some(BackendKind::Memory) => Ok(asked(Arc::new(crate::MemoryIO::new()), BackendKind::Memory)),
+        Some(BackendKind::Uring) => Ok(asked(crate::uring_or_reason()?, BackendKind::Uring)),
         None => match crate::uring_or_reason() {
-            Ok(io) => Ok(io),
-            Err(reason) => {
-                eprintln!("ratchet: io_uring unavailable ({reason}); using blocking I/O");
-                Ok(Arc::new(crate::BlockingIO::new()))
-            }
+            Ok(io) => Ok(ChosenIO {
+                io,
+                kind: BackendKind::Uring,
+                reason: "io_uring (the kernel allows it)".to_owned(),
+                fell_back: false,
+            }),
+            Err(why) => Ok(ChosenIO {
+                io: Arc::new(crate::BlockingIO::new()),
+                kind: BackendKind::Blocking,
+                reason: format!("blocking (io_uring unavailable: {why})"),
+                fell_back: true,
+            }),
         },
+    }
+}
+
+/// [`choose_io`] with the choice of `RATCHET_IO` ([`BACKEND_ENV`]), as
+/// [`default_io`] makes it.
+///
+/// # Errors
+/// `RATCHET_IO` names no backend, or names io_uring where it is unusable.
+pub fn choose_default_io() -> io::Result<ChosenIO> {
+    choose_io(backend_from_env()?).map(|mut c| {
+        if c.reason.ends_with("(asked for)") {
+            c.reason = format!("{} ({BACKEND_ENV}={})", c.kind.name(), c.kind.env_name());
+        }
+        c
+    })
+}
+
+impl BackendKind {
+    /// The backend's name for people: `blocking`, `io_uring` or `memory`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Blocking => "blocking",
+            BackendKind::Uring => "io_uring",
+            BackendKind::Memory => "memory",
+        }
+    }
+
+    /// How `RATCHET_IO` spells it.
+    #[must_use]
+    pub fn env_name(self) -> &'static str {
+        match self {
+            BackendKind::Uring => "uring",
+            other => other.name(),
+        }
     }
 }

@@ -327,7 +327,7 @@ fn unavailable_reason(err: &io::Error, what: &str, io_uring_disabled: Option<u8>
 /// `Send + Sync`: the ring sits behind a mutex that is never held while a
 /// completion's callback runs, so callbacks may issue more operations on the
 /// same backend. Completions finish only inside [`IO::step`] (and the
-/// [`IO::wait`]/[`IO::block`] built on it).
+/// [`IO::wait`]/[`crate::IOExt::block`] built on it).
 ///
 /// An aborted completion (by [`Completion::abort`], a group's `cancel` or
 /// [`UringIO::cancel`]) gets its result at once, but its buffers stay owned by

@@ -769,10 +769,10 @@ impl SimIO {
         yes
     }
 
-    /// [`IO::block`] with spurious wake-ups: while the completion the machine
+    /// [`crate::IOExt::block`] with spurious wake-ups: while the completion the machine
     /// waits for is pending, each time [`SimIO::spurious_wakeup`] says so the
     /// machine is called again before the next step. A correct machine then
-    /// returns `IO` again and starts nothing. `IO::block` on a `SimIO` does
+    /// returns `IO` again and starts nothing. `block` on a `SimIO` does
     /// the same; `block` through `dyn IO` does not.
     ///
     /// # Panics
@@ -1053,11 +1053,20 @@ impl IO for SimIO {
         finish_all(delivered);
         Ok(count)
     }
+}
 
-    /// [`SimIO::block_with_spurious`].
-    fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+impl SimIO {
+    /// [`SimIO::block_with_spurious`]: on a `SimIO` itself, the everyday
+    /// driver re-enters machines spuriously. Through `dyn IO` or
+    /// [`crate::IOExt`] it drives them plainly.
+    ///
+    /// # Errors
+    /// The machine's own error, or [`CompletionError::Stalled`].
+    ///
+    /// # Panics
+    /// As [`SimIO::block_with_spurious`] says.
+    pub fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
     where
-        Self: Sized,
         E: From<CompletionError>,
     {
         self.block_with_spurious(machine)

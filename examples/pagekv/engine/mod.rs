@@ -28,7 +28,7 @@ pub mod wal;
 
 use std::path::Path;
 
-use ratchet::{IO, IOResult, OpenOptions, call_io, io_state_machine, io_state_machines};
+use ratchet::{IO, IOExt, IOResult, OpenOptions, call_io, io_state_machine, io_state_machines};
 
 pub use format::{Error, PAGE_SIZE};
 pub use pager::{Options, Pager, Stats};
