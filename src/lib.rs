@@ -281,3 +281,9 @@
 
 pub use ratchet_macros::*;
 pub use ratchet_runtime::*;
+
+/// The README's Rust examples (its quick start's first machine among them)
+/// compile and run as doctests, so the page a new user copies from works.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
