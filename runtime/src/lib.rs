@@ -34,6 +34,7 @@ mod deferred;
 mod io_uring;
 mod memory;
 mod sim;
+mod sim_drive;
 
 #[doc(hidden)]
 pub mod __private;
@@ -58,6 +59,7 @@ pub use result::{IOCompletions, IOResult};
 pub use sim::{
     DEFAULT_SECTOR_BYTES, FaultKind, FaultProbabilities, Latency, OpKind, SimConfig, SimIO, TraceEvent,
 };
+pub use sim_drive::{CrashPoint, CrashRun};
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome};
 use crate::io::{File, IO, OpenOptions};
-use crate::result::IOResult;
 
 /// The sector size of [`SimConfig::default`]: the smallest unit a disk writes
 /// atomically on the devices ratchet targets, so the granularity at which a
@@ -769,70 +768,6 @@ impl SimIO {
         yes
     }
 
-    /// [`crate::IOExt::block`] with spurious wake-ups: while the completion the machine
-    /// waits for is pending, each time [`SimIO::spurious_wakeup`] says so the
-    /// machine is called again before the next step. A correct machine then
-    /// returns `IO` again and starts nothing. `block` on a `SimIO` does
-    /// the same; `block` through `dyn IO` does not.
-    ///
-    /// # Panics
-    ///
-    /// If the machine, called while its completion is pending, returns `Done`,
-    /// submits an operation to this simulation, or returns `IO` with another
-    /// completion than the pending one: it ran work it should not have, the
-    /// bug this driver exists to find. The message names the seed.
-    pub fn block_with_spurious<T, E>(
-        &self,
-        mut machine: impl FnMut() -> Result<IOResult<T>, E>,
-    ) -> Result<T, E>
-    where
-        E: From<CompletionError>,
-    {
-        loop {
-            let waiting = match machine()? {
-                IOResult::Done(value) => return Ok(value),
-                IOResult::IO(io) => io.into_completion(),
-            };
-            while !waiting.finished() {
-                // At most one re-entry per step, so that even a probability
-                // of 1 lets the run make progress.
-                if self.spurious_wakeup() {
-                    let before = self.ops_submitted();
-                    let again = match machine()? {
-                        IOResult::Done(_) => panic!(
-                            "SimIO (seed {}): a machine called again while its completion was pending \
-                             returned Done: it went past a suspension point without its I/O",
-                            self.shared.config.seed
-                        ),
-                        IOResult::IO(io) => io.into_completion(),
-                    };
-                    let after = self.ops_submitted();
-                    assert!(
-                        after == before,
-                        "SimIO (seed {}): a machine called again while its completion was pending \
-                         submitted {} operation(s) (indices {before}..{after}): a resumed machine \
-                         must not redo work that ran before its suspension point",
-                        self.shared.config.seed,
-                        after - before
-                    );
-                    assert!(
-                        again.same_as(&waiting),
-                        "SimIO (seed {}): a machine called again while its completion was pending \
-                         returned IO with a different completion: it must keep waiting for the one \
-                         it returned, or it lost track of its I/O",
-                        self.shared.config.seed
-                    );
-                    if waiting.finished() {
-                        break;
-                    }
-                }
-                if self.step()? == 0 && !waiting.finished() {
-                    return Err(CompletionError::Stalled.into());
-                }
-            }
-        }
-    }
-
     /// Simulates a power cut, between two steps.
     ///
     /// Every pending operation is aborted: its completion finishes with
@@ -1052,24 +987,6 @@ impl IO for SimIO {
         drop(guard);
         finish_all(delivered);
         Ok(count)
-    }
-}
-
-impl SimIO {
-    /// [`SimIO::block_with_spurious`]: on a `SimIO` itself, the everyday
-    /// driver re-enters machines spuriously. Through `dyn IO` or
-    /// [`crate::IOExt`] it drives them plainly.
-    ///
-    /// # Errors
-    /// The machine's own error, or [`CompletionError::Stalled`].
-    ///
-    /// # Panics
-    /// As [`SimIO::block_with_spurious`] says.
-    pub fn block<T, E>(&self, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
-    where
-        E: From<CompletionError>,
-    {
-        self.block_with_spurious(machine)
     }
 }
 
