@@ -174,83 +174,9 @@
 //!
 //! # Migrating a hand-written machine
 //!
-//! Before: a state enum, a dispatch loop, and the discipline to put every
-//! mutation after its `return_if_io!`.
-//!
-//! ```
-//! use ratchet::{return_if_io, Completion, CompletionError, IOResult};
-//!
-//! fn read(no: u64) -> Result<IOResult<u64>, CompletionError> {
-//!     Ok(IOResult::Done(no * 10)) // stands for a page read
-//! }
-//!
-//! #[derive(Default)]
-//! enum SumState {
-//!     #[default]
-//!     Start,
-//!     Reading { i: u64, sum: u64 },
-//! }
-//!
-//! fn sum_pages(st: &mut SumState, n: u64, log: &mut Vec<u64>)
-//!     -> Result<IOResult<u64>, CompletionError>
-//! {
-//!     loop {
-//!         match st {
-//!             SumState::Start => *st = SumState::Reading { i: 0, sum: 0 },
-//!             SumState::Reading { i, sum } => {
-//!                 if *i == n {
-//!                     let total = *sum;
-//!                     *st = SumState::Start;
-//!                     return Ok(IOResult::Done(total));
-//!                 }
-//!                 let v = return_if_io!(read(*i));
-//!                 log.push(*i); // safe only because it follows the return_if_io!
-//!                 *sum += v;
-//!                 *i += 1;
-//!             }
-//!         }
-//!     }
-//! }
-//! # let mut st = SumState::default();
-//! # let mut log = Vec::new();
-//! # assert!(matches!(sum_pages(&mut st, 3, &mut log), Ok(IOResult::Done(30))));
-//! ```
-//!
-//! After: the same machine as straight-line code. The state enum (`Start` is
-//! now `Idle`, and `Reading` is a variant named after the call) is generated,
-//! and so is the dispatch loop.
-//!
-//! ```
-//! use ratchet::{call_io, io_state_machine, CompletionError, IOResult};
-//!
-//! fn read(no: u64) -> Result<IOResult<u64>, CompletionError> {
-//!     Ok(IOResult::Done(no * 10))
-//! }
-//!
-//! #[io_state_machine(state = st)]
-//! fn sum_pages(st: &mut SumPagesState, n: u64, log: &mut Vec<u64>)
-//!     -> Result<IOResult<u64>, CompletionError>
-//! {
-//!     let mut sum: u64 = 0;
-//!     for i in 0..n {
-//!         let v = call_io!(read(i))?;
-//!         log.push(i);
-//!         sum += v;
-//!     }
-//!     Ok(sum)
-//! }
-//! # let mut st = SumPagesState::default();
-//! # let mut log = Vec::new();
-//! # assert!(matches!(sum_pages(&mut st, 3, &mut log), Ok(IOResult::Done(30))));
-//! # assert_eq!(log, [0, 1, 2]);
-//! ```
-//!
-//! Steps: delete the enum and the `loop { match }`; turn each
-//! `return_if_io!(f(..))` into `call_io!(f(..))?` and each
-//! `io_yield_one!(c)` into `yield_io!(c)?`; move what the variants carried into
-//! ordinary `let`s with type annotations; name the state parameter in
-//! `#[io_state_machine(state = ..)]` and change its type to the generated
-//! `<Name>State`. Callers do not change.
+//! [`guide::migration`] turns a hand-written state enum into a generated one
+//! step by step, and sets the conventions of a Turso-style engine (its
+//! driver, `reset()`, results kept past `Done`) beside ratchet's.
 //!
 //! # Testing every resume path
 //!
@@ -323,6 +249,8 @@
 
 pub use ratchet_macros::*;
 pub use ratchet_runtime::*;
+
+pub mod guide;
 
 /// The README's Rust examples (its quick start's first machine among them)
 /// compile and run as doctests, so the page a new user copies from works.
