@@ -8,8 +8,10 @@
 //! in cargo's default dev profile, then times `touch src/lib.rs && cargo
 //! build -p buildcost-WAY`: a warm-up rebuild of each, then `--rounds`
 //! rounds (5) that rebuild every way once, each round starting at another
-//! way. Reported: the median wall time per way, and the ratios of the
-//! medians in the last line.
+//! way. Reported: the median wall time per way and the ratios of those
+//! medians in the last line (`summary:`); before it (`cpu:`) the same ratios
+//! of the median CPU time of cargo and rustc, which other programs on a
+//! loaded machine disturb far less than the wall time.
 //!
 //! Options: `--copies N` (50) and `--rounds N` (5); `--time-passes`, once
 //! more on nightly (`cargo +nightly`, its own target directory), rebuilds
@@ -116,20 +118,61 @@ fn touch(dir: &Path, way: &Way) {
         .unwrap_or_else(|e| fail(&format!("cannot touch {}: {e}", lib.display())));
 }
 
-/// Touches the way's crate and rebuilds it: the wall time in seconds.
-fn rebuild(dir: &Path, way: &Way) -> f64 {
+/// One timed rebuild.
+#[derive(Clone, Copy)]
+struct Sample {
+    /// Wall seconds of `cargo build`.
+    wall: f64,
+    /// CPU seconds (user + system) of cargo and the rustc it ran, where
+    /// `/proc` tells: other programs on a loaded machine stretch the wall
+    /// time far more than this.
+    cpu: Option<f64>,
+}
+
+/// Touches the way's crate and rebuilds it.
+fn rebuild(dir: &Path, way: &Way) -> Sample {
     touch(dir, way);
     let mut cmd = cargo(dir, None, "target");
     cmd.args(["build", "-p", &way.package()]);
+    let cpu_before = children_cpu_secs();
     let start = Instant::now();
     let out = run(cmd, &format!("rebuilding {}", way.package()));
-    let secs = start.elapsed().as_secs_f64();
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = children_cpu_secs()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     // A build that compiled nothing timed only cargo's freshness check.
     let compiled = format!("Compiling {} ", way.package());
     if !String::from_utf8_lossy(&out.stderr).contains(&compiled) {
         fail(&format!("touching {} did not rebuild it", way.package()));
     }
-    secs
+    Sample { wall, cpu }
+}
+
+/// CPU seconds used by this process's children that have been waited for,
+/// and by theirs (cargo waits for rustc): `cutime` + `cstime` of
+/// `/proc/self/stat`. `None` off Linux.
+fn children_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name, which may hold spaces, start at
+    // field 3; cutime and cstime are fields 16 and 17 (proc(5)).
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let ticks = fields.get(13)?.parse::<f64>().ok()? + fields.get(14)?.parse::<f64>().ok()?;
+    Some(ticks / clock_ticks())
+}
+
+/// Clock ticks per second of `/proc`'s times (`getconf CLK_TCK`, 100 on
+/// Linux).
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok()?.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 fn load_average() -> String {
@@ -192,44 +235,64 @@ fn main() {
         rebuild(&dir, way);
     }
     println!("load average before: {}", load_average());
-    let mut secs: Vec<Vec<f64>> = vec![Vec::new(); WAYS.len()];
-    print!("{:<6}", "round");
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); WAYS.len()];
+    print!("{:<10}", "round");
     for way in &WAYS {
-        print!(" {:>10}", format!("{}_s", way.name));
+        print!(" {:>11}", format!("{}_s", way.name));
     }
     println!();
     for round in 0..opt.rounds {
-        let mut row = vec![0.0; WAYS.len()];
         for i in 0..WAYS.len() {
             let w = (i + round) % WAYS.len();
-            row[w] = rebuild(&dir, &WAYS[w]);
-            secs[w].push(row[w]);
+            samples[w].push(rebuild(&dir, &WAYS[w]));
         }
-        print!("{:<6}", round + 1);
-        for s in row {
-            print!(" {s:>10.3}");
+        print!("{:<10}", round + 1);
+        for s in &samples {
+            print!(" {:>11.3}", s[round].wall);
         }
         println!();
     }
-    let medians: Vec<f64> = secs.iter().map(|s| median(s)).collect();
-    print!("{:<6}", "median");
-    for m in &medians {
-        print!(" {m:>10.3}");
+    let wall: Vec<f64> = samples
+        .iter()
+        .map(|s| median(&s.iter().map(|x| x.wall).collect::<Vec<_>>()))
+        .collect();
+    let cpu: Option<Vec<f64>> = samples
+        .iter()
+        .map(|s| Some(median(&s.iter().map(|x| x.cpu).collect::<Option<Vec<_>>>()?)))
+        .collect();
+    print_row("median", &wall);
+    if let Some(cpu) = &cpu {
+        print_row("median cpu", cpu);
     }
-    println!();
     println!("load average after: {}", load_average());
 
     if opt.time_passes {
         time_passes(&dir, machines);
     }
 
-    let ratio = |w: usize| medians[0] / medians[w];
-    println!(
-        "summary: build_generated/hand={:.2} build_generated/async={:.2} build_generated/diapause={:.2}",
-        ratio(1),
-        ratio(2),
-        ratio(3)
-    );
+    // Load-tolerant cross-check: the same ratios of CPU seconds.
+    if let Some(cpu) = &cpu {
+        println!("cpu: {}", ratios(cpu));
+    }
+    println!("summary: {}", ratios(&wall));
+}
+
+fn print_row(label: &str, xs: &[f64]) {
+    print!("{label:<10}");
+    for x in xs {
+        print!(" {x:>11.3}");
+    }
+    println!();
+}
+
+/// The generated way's figure over each other way's, named as in the summary.
+fn ratios(xs: &[f64]) -> String {
+    WAYS[1..]
+        .iter()
+        .zip(&xs[1..])
+        .map(|(way, x)| format!("build_generated/{}={:.2}", way.name, xs[0] / x))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The passes `-Ztime-passes` prints that no other printed pass encloses.
