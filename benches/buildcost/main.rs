@@ -39,8 +39,26 @@ struct Options {
     dir: Option<PathBuf>,
 }
 
+/// Options that take a value, and flags (`--bench` is what `cargo bench`
+/// passes to every bench binary).
+const VALUED: [&str; 3] = ["--copies", "--rounds", "--dir"];
+const FLAGS: [&str; 3] = ["--time-passes", "--opt-macros", "--bench"];
+
 fn options() -> Options {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if VALUED.contains(&a) {
+            i += 2;
+        } else if FLAGS.contains(&a) {
+            i += 1;
+        } else {
+            fail(&format!(
+                "unknown argument {a:?}; options: --copies N, --rounds N, --dir PATH, --time-passes, --opt-macros"
+            ));
+        }
+    }
     let value = |name: &str| -> Option<&str> {
         let i = args.iter().position(|a| a == name)?;
         Some(
