@@ -8,28 +8,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
+use crate::buffer::{Buffer, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome};
+use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
 use crate::result::IOResult;
+use crate::validate::{self, Mode, read_buffer_of, reject};
 
 /// The sector size of [`SimConfig::default`]: the smallest unit a disk writes
 /// atomically on the devices ratchet targets, so the granularity at which a
 /// crash or a torn write splits a write.
 pub const DEFAULT_SECTOR_BYTES: usize = 512;
 
-/// The largest file the simulation holds, since files live in memory. A write
-/// or truncate beyond it fails with `ErrorKind::FileTooLarge` (`EFBIG`), as
-/// on a file system with this limit. 1 GiB is far beyond what a simulated
-/// test writes, and keeps a stray offset from zero-filling gigabytes of a
-/// machine shared with other work.
-const MAX_FILE_BYTES: u64 = 1 << 30;
-
 /// `EIO` on the Unix systems ratchet runs on (Linux, the BSDs, macOS).
 const EIO: i32 = 5;
-
-/// `EBADF`: what the kernel reports for a write through a read-only descriptor.
-const EBADF: i32 = 9;
 
 /// How long an operation takes, in simulated nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -528,16 +520,43 @@ impl fmt::Display for TraceEvent {
 #[derive(Clone)]
 pub struct SimIO {
     shared: Arc<Shared>,
+    _owner: Arc<Owner>,
 }
 
 struct Shared {
     config: SimConfig,
     state: Mutex<State>,
+    /// Delivered or aborted operations whose completions are being finished.
+    deliveries: Deliveries<(InFlight, Outcome)>,
+}
+
+/// Shared by the `SimIO` handles (not by files): when the last handle drops,
+/// the simulation closes.
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    /// Aborts every pending operation, so no completion is left waiting for
+    /// a step nobody can make; files still open then refuse new operations.
+    fn drop(&mut self) {
+        let pending = {
+            let mut st = lock(&self.0.state);
+            st.closed = true;
+            std::mem::take(&mut st.pending)
+        };
+        self.0.deliveries.push_all(
+            pending
+                .into_iter()
+                .map(|op| (op.held, Err(CompletionError::Aborted))),
+        );
+        self.0.deliveries.run_in_drop(finish);
+    }
 }
 
 /// Everything that changes, under one lock: the simulation is sequential by
 /// design, so finer locking would buy nothing but ways to be nondeterministic.
 struct State {
+    /// Every `SimIO` handle has been dropped.
+    closed: bool,
     now_ns: u64,
     /// Bumped by each crash; a handle from an older epoch is dead.
     epoch: u64,
@@ -612,24 +631,24 @@ struct PendingOp {
     fault: Option<FaultKind>,
     /// Random bits for the fault to use at delivery (how short, which sectors).
     fault_bits: u64,
-    /// An error decided at submission (a write through a read-only handle),
-    /// reported at delivery like the kernel's would be.
+    /// An error decided at submission (a write past the largest file the
+    /// simulation holds), reported at delivery like the kernel's would be.
     forced: Option<CompletionError>,
-    /// Keeps the completion (and so a read's buffer) alive and
+    /// Keeps the completion (and so a read's buffer) alive, unviewable and
     /// `device_released()` false until delivery, however the user aborts or
     /// drops their handles: the simulated device still owns the buffer.
     held: InFlight,
+    /// A write's buffers, held as a device sending them holds them; the data
+    /// is gathered from them at delivery, when the device would read it.
+    writes: Vec<DeviceHold>,
 }
 
 enum Pending {
-    /// The buffer the device fills at delivery; the completion owns it too,
-    /// this handle saves looking it up again.
+    /// `len` bytes into the completion's buffer, filled at delivery.
     Read {
         pos: u64,
-        buf: Arc<Buffer>,
+        len: usize,
     },
-    /// The data is gathered from the buffers at delivery, when the device
-    /// would read them.
     Write {
         pos: u64,
         bufs: Vec<Arc<Buffer>>,
@@ -683,6 +702,7 @@ impl SimIO {
         config.validate();
         let seed = config.seed;
         let state = State {
+            closed: false,
             now_ns: 0,
             epoch: 0,
             next_op: 0,
@@ -699,11 +719,14 @@ impl SimIO {
             spurious_rng: SimRng::new(seed, stream::SPURIOUS),
             crash_rng: SimRng::new(seed, stream::CRASH),
         };
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            deliveries: Deliveries::default(),
+        });
         SimIO {
-            shared: Arc::new(Shared {
-                config,
-                state: Mutex::new(state),
-            }),
+            _owner: Arc::new(Owner(shared.clone())),
+            shared,
         }
     }
 
@@ -858,13 +881,13 @@ impl SimIO {
             // Writes in flight may have reached the disk as well: the device
             // got them, nobody was told.
             for op in pending.iter().filter(|op| op.node == index) {
-                if let Pending::Write { pos, bufs } = &op.kind
+                if let Pending::Write { pos, .. } = &op.kind
                     && let Ok(pos) = usize::try_from(*pos)
                     && op.forced.is_none()
                 {
                     changes.push(Mutation::Write {
                         pos,
-                        data: gather(bufs),
+                        data: gather(&op.writes),
                     });
                 }
             }
@@ -906,14 +929,16 @@ impl SimIO {
                 outcome: Err(CompletionError::Aborted),
             });
         }
-        // Callbacks run unlocked: they may submit (to dead handles).
-        drop(guard);
-        finish_all(
+        // Queued under the lock, so a step cannot deliver anything before
+        // these aborts; finished unlocked: callbacks may submit (to dead
+        // handles).
+        self.shared.deliveries.push_all(
             pending
                 .into_iter()
-                .map(|op| (op.held, Err(CompletionError::Aborted)))
-                .collect(),
+                .map(|op| (op.held, Err(CompletionError::Aborted))),
         );
+        drop(guard);
+        self.shared.deliveries.run(finish);
     }
 
     /// The durable image of the file at `path`: what a crash now would leave
@@ -996,11 +1021,13 @@ impl IO for SimIO {
             created,
         });
         Ok(Arc::new(SimFile {
-            sim: self.clone(),
+            sim: self.shared.clone(),
             node,
             epoch: st.epoch,
-            read_only: options.read_only,
-            direct: options.direct,
+            mode: Mode {
+                read_only: options.read_only,
+                direct: options.direct,
+            },
         }))
     }
 
@@ -1026,12 +1053,21 @@ impl IO for SimIO {
     /// simulation's lock is released, so they may submit more; what they
     /// submit waits for a later step.
     fn step(&self) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        // What a step still running has queued (a callback of it may wait
+        // on a sibling) comes first.
+        let earlier = shared.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
         let mut guard = self.state();
         let st = &mut *guard;
         if st.pending.is_empty() {
+            drop(guard);
+            shared.deliveries.wait_for_others();
             return Ok(0);
         }
-        let batch = st.pick_batch(self.shared.config.reorder_probability);
+        let batch = st.pick_batch(shared.config.reorder_probability);
         let mut slots: Vec<Option<PendingOp>> =
             std::mem::take(&mut st.pending).into_iter().map(Some).collect();
         let ops: Vec<PendingOp> = batch.iter().filter_map(|&i| slots[i].take()).collect();
@@ -1039,18 +1075,21 @@ impl IO for SimIO {
         let mut delivered = Vec::with_capacity(ops.len());
         for op in ops {
             st.now_ns = st.now_ns.max(op.due_ns);
-            let outcome = st.deliver(&op, self.shared.config.sector_bytes);
+            let outcome = st.deliver(&op, shared.config.sector_bytes);
             st.trace.push(TraceEvent::Deliver {
                 time_ns: st.now_ns,
                 op: op.op,
                 outcome,
             });
+            // The device lets go of the write's buffers with the delivery.
+            drop(op.writes);
             delivered.push((op.held, outcome));
         }
         let count = delivered.len();
+        shared.deliveries.push_all(delivered);
         // Callbacks run unlocked: they may submit more.
         drop(guard);
-        finish_all(delivered);
+        shared.deliveries.run(finish);
         Ok(count)
     }
 
@@ -1064,18 +1103,13 @@ impl IO for SimIO {
     }
 }
 
-/// Finishes delivered or aborted operations, with no lock held: callbacks may
-/// submit more. The device lets go of each buffer before its completion
+/// Finishes a delivered or aborted operation, with no lock held: its callback
+/// may submit more. The device lets go of the buffer before the completion
 /// finishes, so a callback already sees `device_released()`.
-fn finish_all(done: Vec<(InFlight, Outcome)>) {
-    for (held, outcome) in done {
-        let c = held.completion().clone();
-        drop(held);
-        match outcome {
-            Ok(n) => c.complete(n),
-            Err(e) => c.error(e),
-        }
-    }
+fn finish((held, outcome): (InFlight, Outcome)) {
+    let c = held.completion().clone();
+    drop(held);
+    c.finish(outcome);
 }
 
 impl State {
@@ -1109,9 +1143,12 @@ impl State {
         }
         let node = &mut self.nodes[op.node];
         match &op.kind {
-            Pending::Read { pos, buf } => deliver_read(node, *pos, buf, op.fault, op.fault_bits),
-            Pending::Write { pos, bufs } => {
-                let data = gather(bufs);
+            Pending::Read { pos, .. } => match op.held.read_buffer_mut() {
+                Some(mut buf) => deliver_read(node, *pos, &mut buf, op.fault, op.fault_bits),
+                None => Err(validate::NOT_A_READ),
+            },
+            Pending::Write { pos, .. } => {
+                let data = gather(&op.writes);
                 // Checked at submission: the end is within MAX_FILE_BYTES.
                 let pos = usize::try_from(*pos).unwrap_or(usize::MAX);
                 deliver_write(node, pos, data, op.fault, op.fault_bits, sector)
@@ -1174,17 +1211,17 @@ impl State {
     }
 }
 
-fn deliver_read(node: &Node, pos: u64, buf: &Buffer, fault: Option<FaultKind>, bits: u64) -> Outcome {
+fn deliver_read(node: &Node, pos: u64, buf: &mut [u8], fault: Option<FaultKind>, bits: u64) -> Outcome {
     let len = buf.len();
     let available = usize::try_from(pos)
         .ok()
         .map_or(0, |pos| node.volatile.len().saturating_sub(pos))
         .min(len);
-    let fill = |n: usize| {
+    let mut fill = |n: usize| {
         if n > 0 {
             // `available > 0` means `pos` is inside the image, so it fits.
             let pos = pos as usize;
-            buf.as_mut_slice()[..n].copy_from_slice(&node.volatile[pos..pos + n]);
+            buf[..n].copy_from_slice(&node.volatile[pos..pos + n]);
         }
     };
     match fault {
@@ -1294,44 +1331,63 @@ fn sectors(pos: usize, data: &[u8], sector: usize) -> Vec<(usize, &[u8])> {
     pieces
 }
 
-/// The bytes of `bufs`, back to back.
-fn gather(bufs: &[Arc<Buffer>]) -> Vec<u8> {
-    let mut data = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
-    for buf in bufs {
-        data.extend_from_slice(&buf.as_slice());
+/// The bytes of a write's buffers, back to back.
+fn gather(holds: &[DeviceHold]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(holds.iter().map(|h| h.buffer().len()).sum());
+    for hold in holds {
+        data.extend_from_slice(&hold.bytes());
     }
     data
 }
 
 /// A byte count as a completion result; lengths were checked at submission.
 fn count(n: usize) -> Outcome {
-    i32::try_from(n).map_err(|_| CompletionError::InvalidArgument("byte count does not fit in i32"))
+    validate::byte_count(n)
 }
 
 /// An open file of a [`SimIO`].
 struct SimFile {
-    sim: SimIO,
+    /// The simulation, without keeping it open: a file outliving every
+    /// `SimIO` handle refuses operations instead of stranding them.
+    sim: Arc<Shared>,
     node: usize,
     /// The crash epoch it was opened in: a handle does not survive a crash.
     epoch: u64,
-    read_only: bool,
-    /// Arguments are checked for `O_DIRECT` alignment, as `BlockingIO` does,
-    /// so code tested on the sim does not fail on a real disk.
-    direct: bool,
+    /// Checked by `validate`, as every backend does, so code tested on the
+    /// sim does not fail on a real disk.
+    mode: Mode,
 }
 
 impl SimFile {
     /// Queues an operation: draws its latency and fault and takes the
-    /// device's hold on its completion.
+    /// device's hold on its completion and buffers.
     fn submit(&self, c: Completion, mut kind: Pending) -> Result<Completion, CompletionError> {
-        let config = &self.sim.shared.config;
-        let mut guard = self.sim.state();
+        let config = &self.sim.config;
+        let mut guard = lock(&self.sim.state);
         let st = &mut *guard;
-        if st.epoch != self.epoch {
+        if st.epoch != self.epoch || st.closed {
             // The abort's callbacks run unlocked.
             drop(guard);
             return reject(c, CompletionError::Aborted);
         }
+        let held = match c.begin_io() {
+            Ok(held) => held,
+            Err(err) => {
+                drop(guard);
+                return reject(c, err);
+            }
+        };
+        let writes = match &kind {
+            Pending::Write { bufs, .. } => match DeviceHold::drain_all(bufs) {
+                Ok(holds) => holds,
+                Err(err) => {
+                    drop(guard);
+                    drop(held);
+                    return reject(c, err);
+                }
+            },
+            _ => Vec::new(),
+        };
         let op = st.next_op;
         st.next_op += 1;
         if let Pending::Sync { upto } = &mut kind {
@@ -1339,21 +1395,18 @@ impl SimFile {
         }
         let op_kind = kind.kind();
         let (pos, len, end) = match &kind {
-            Pending::Read { pos, buf } => (*pos, buf.len() as u64, 0),
+            Pending::Read { pos, len } => (*pos, *len as u64, 0),
+            // An empty write changes nothing, so no limit applies to it.
             Pending::Write { pos, bufs } => {
                 let len: u64 = bufs.iter().map(|b| b.len() as u64).sum();
-                (*pos, len, pos.saturating_add(len))
+                (*pos, len, if len == 0 { 0 } else { pos.saturating_add(len) })
             }
             Pending::Sync { .. } => (0, 0, 0),
             Pending::Truncate { len } => (*len, 0, *len),
         };
-        let forced = if self.read_only && matches!(op_kind, OpKind::Write | OpKind::Truncate) {
-            Some(CompletionError::Io(io::Error::from_raw_os_error(EBADF).kind()))
-        } else if end > MAX_FILE_BYTES {
-            Some(CompletionError::Io(io::ErrorKind::FileTooLarge))
-        } else {
-            None
-        };
+        // A storage limit, not an argument error: reported at delivery, in
+        // the completion, as the kernel's `EFBIG` would be.
+        let forced = validate::simulated_end(end).err();
         let mut latency = config.latency.sample(&mut st.latency_rng);
         if config.tail_latency_probability > 0.0 && st.latency_rng.chance(config.tail_latency_probability) {
             latency = latency.saturating_add(config.tail_latency.sample(&mut st.latency_rng));
@@ -1383,75 +1436,24 @@ impl SimFile {
             fault,
             fault_bits,
             forced,
-            held: c.begin_io(),
+            held,
+            writes,
         });
         Ok(c)
     }
-
-    fn check_transfer(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-        let len: usize = bufs.iter().map(|b| b.len()).sum();
-        if i32::try_from(len).is_err() {
-            return Err(CompletionError::InvalidArgument(
-                "a single operation may transfer at most i32::MAX bytes; split it",
-            ));
-        }
-        if pos
-            .checked_add(len as u64)
-            .is_none_or(|end| i64::try_from(end).is_err())
-        {
-            return Err(CompletionError::InvalidArgument(
-                "file offset beyond the largest the kernel accepts (i64::MAX)",
-            ));
-        }
-        if self.direct {
-            let align = DIRECT_IO_ALIGN as u64;
-            if pos % align != 0 {
-                return Err(CompletionError::InvalidArgument(
-                    "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
-                ));
-            }
-            for buf in bufs {
-                if !buf.is_aligned_to(DIRECT_IO_ALIGN) {
-                    return Err(CompletionError::InvalidArgument(
-                        "O_DIRECT needs aligned buffers: allocate them with `Buffer::new_aligned`",
-                    ));
-                }
-                if buf.len() % DIRECT_IO_ALIGN != 0 {
-                    return Err(CompletionError::InvalidArgument(
-                        "O_DIRECT needs buffer lengths that are multiples of DIRECT_IO_ALIGN (4096)",
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Refuses an operation before it starts, finishing `c` too so that nobody
-/// waiting on a clone of it is stranded.
-fn reject(c: Completion, err: CompletionError) -> Result<Completion, CompletionError> {
-    c.error(err);
-    Err(err)
 }
 
 impl File for SimFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let Some(buf) = c.read_buffer().cloned() else {
-            return reject(
-                c,
-                CompletionError::InvalidArgument(
-                    "pread needs a read completion: create it with `Completion::read(buffer)`",
-                ),
-            );
-        };
-        if let Err(err) = self.check_transfer(pos, &[&buf]) {
-            return reject(c, err);
+        let checked = read_buffer_of(&c).and_then(|buf| validate::transfer(pos, &[&buf], self.mode, false));
+        match checked {
+            Ok(len) => self.submit(c, Pending::Read { pos, len }),
+            Err(err) => reject(c, err),
         }
-        self.submit(c, Pending::Read { pos, buf })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        if let Err(err) = self.check_transfer(pos, &[&buf]) {
+        if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
         self.submit(c, Pending::Write { pos, bufs: vec![buf] })
@@ -1464,7 +1466,7 @@ impl File for SimFile {
         c: Completion,
     ) -> Result<Completion, CompletionError> {
         let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = self.check_transfer(pos, &refs) {
+        if let Err(err) = validate::transfer(pos, &refs, self.mode, true) {
             return reject(c, err);
         }
         self.submit(c, Pending::Write { pos, bufs })
@@ -1479,13 +1481,8 @@ impl File for SimFile {
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        if i64::try_from(len).is_err() {
-            return reject(
-                c,
-                CompletionError::InvalidArgument(
-                    "file offset beyond the largest the kernel accepts (i64::MAX)",
-                ),
-            );
+        if let Err(err) = validate::truncate(len, self.mode) {
+            return reject(c, err);
         }
         self.submit(c, Pending::Truncate { len })
     }
@@ -1493,8 +1490,8 @@ impl File for SimFile {
     /// The length of the volatile image: changes delivered so far count,
     /// pending writes do not.
     fn size(&self) -> Result<u64, CompletionError> {
-        let st = self.sim.state();
-        if st.epoch != self.epoch {
+        let st = lock(&self.sim.state);
+        if st.epoch != self.epoch || st.closed {
             return Err(CompletionError::Aborted);
         }
         Ok(st.nodes[self.node].volatile.len() as u64)

@@ -170,7 +170,7 @@ fn result_decided_and_buffer_released_are_separate_facts() {
     let c = Completion::read(buf);
     assert!(c.device_released(), "not submitted yet");
     // What a backend keeps while the device owns the buffer.
-    let in_flight = c.begin_io();
+    let in_flight = c.begin_io().unwrap();
     assert!(!c.device_released());
 
     c.abort();
