@@ -71,8 +71,9 @@ impl Latency {
 ///
 /// One uniform draw per operation picks at most one fault: a read checks
 /// `read_eio` then `short_read`; a write `write_eio`, `torn_write`,
-/// `short_write`, `no_space`; a sync `sync_eio`. So `1.0` for one kind makes
-/// every operation of its type fail that way.
+/// `short_write`, `no_space`; a sync `sync_eio` then `sync_drops_dirty`; a
+/// truncate `torn_truncate`. So `1.0` for one kind makes every operation of
+/// its type fail that way.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct FaultProbabilities {
     /// A read fails with `EIO`.
@@ -89,10 +90,15 @@ pub struct FaultProbabilities {
     pub torn_write: f64,
     /// A write finds the device full: [`FaultKind::NoSpace`].
     pub no_space: f64,
+    /// A sync fails and forgets what it covered:
+    /// [`FaultKind::SyncDropsDirty`].
+    pub sync_drops_dirty: f64,
+    /// A truncate stops part-way: [`FaultKind::TornTruncate`].
+    pub torn_truncate: f64,
 }
 
 impl FaultProbabilities {
-    fn all(&self) -> [f64; 7] {
+    fn all(&self) -> [f64; 9] {
         [
             self.read_eio,
             self.write_eio,
@@ -101,6 +107,8 @@ impl FaultProbabilities {
             self.short_write,
             self.torn_write,
             self.no_space,
+            self.sync_drops_dirty,
+            self.torn_truncate,
         ]
     }
 }
@@ -123,6 +131,17 @@ pub enum FaultKind {
     NoSpace,
     /// Fails with this error; nothing happens. Fits every operation.
     Error(CompletionError),
+    /// A sync fails with [`SimIO::eio`] and the changes it covered are
+    /// marked clean: some sectors of them reached the disk, the others are
+    /// forgotten. Reads still see them until a crash, and a later sync
+    /// succeeds without making them durable (Linux's behaviour after a
+    /// failed writeback, the PostgreSQL "fsyncgate" lesson: a retried fsync
+    /// proves nothing). Fits syncs.
+    SyncDropsDirty,
+    /// A truncate stops part-way: the length ends strictly between the old
+    /// and the new one, at a sector boundary (unchanged when there is none),
+    /// and it fails with [`SimIO::eio`]. Fits truncates.
+    TornTruncate,
 }
 
 impl FaultKind {
@@ -135,6 +154,8 @@ impl FaultKind {
             FaultKind::ShortRead => op == OpKind::Read,
             FaultKind::ShortWrite | FaultKind::TornWrite => op == OpKind::Write,
             FaultKind::NoSpace => op != OpKind::Read,
+            FaultKind::SyncDropsDirty => op == OpKind::Sync,
+            FaultKind::TornTruncate => op == OpKind::Truncate,
         };
         if fits { self } else { FaultKind::Eio }
     }
@@ -462,12 +483,17 @@ impl fmt::Display for TraceEvent {
 ///   and a durable image (what survives [`SimIO::crash`]). A successful `sync`
 ///   makes durable exactly the changes *delivered before the sync was
 ///   submitted*: POSIX promises no more for writes that finish while the
-///   `fsync` runs, so the simulation grants no more. A failed sync makes
-///   nothing durable; the changes stay volatile for a later sync to cover.
+///   `fsync` runs, so the simulation grants no more. A failed sync
+///   ([`FaultKind::Eio`]) makes nothing durable; the changes stay volatile
+///   for a later sync to cover. [`FaultKind::SyncDropsDirty`] is what Linux
+///   does instead: the changes are marked clean, some of their sectors on
+///   the disk and the rest forgotten, and a later sync succeeds without
+///   them.
 /// - **Crash.** [`SimIO::crash`] aborts every pending operation, keeps the
 ///   durable images, and (with [`SimConfig::crash_tearing`]) lets each sector
 ///   of each unsynced or in-flight write reach the durable image or not, at
-///   random. Handles opened before the crash are dead: their operations fail
+///   random, and each unsynced or in-flight truncate be lost, land, or stop
+///   part-way (a length between the old and the new, at a sector boundary). Handles opened before the crash are dead: their operations fail
 ///   with [`CompletionError::Aborted`]. Reopen the files through the same
 ///   `SimIO` to recover from the durable images.
 /// - **Namespace.** Creating and removing files is durable at once (as if
@@ -497,6 +523,13 @@ impl fmt::Display for TraceEvent {
 ///   `CompletionError::Io(ErrorKind::StorageFull)`.
 /// - [`FaultKind::Error`]: nothing happens; the operation fails with the
 ///   given error.
+/// - [`FaultKind::SyncDropsDirty`]: the sync fails with [`SimIO::eio`], and
+///   the changes it covered are marked clean: random sectors of them reach
+///   the durable image, the rest are lost at the next crash, though reads
+///   see them until then; a retried sync succeeds and proves nothing.
+/// - [`FaultKind::TornTruncate`]: the truncate fails with [`SimIO::eio`],
+///   leaving a length strictly between the old and the new one, at a sector
+///   boundary (unchanged when none lies between).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -863,8 +896,8 @@ impl SimIO {
     /// buffers are released. Each file's volatile image is replaced by its
     /// durable image; with [`SimConfig::crash_tearing`], each sector of each
     /// unsynced change (including writes in flight) first reaches the durable
-    /// image or not, at random from the crash stream, and an unsynced
-    /// truncate persists or not. Every handle opened before is dead; reopen
+    /// image or not, at random from the crash stream, and an unsynced or
+    /// in-flight truncate is lost, persists, or stops part-way. Every handle opened before is dead; reopen
     /// the files to recover. The clock and the operation count go on.
     pub fn crash(&self) {
         let mut guard = self.state();
@@ -878,9 +911,15 @@ impl SimIO {
                 .into_iter()
                 .map(|c| c.what)
                 .collect();
-            // Writes in flight may have reached the disk as well: the device
-            // got them, nobody was told.
+            // Writes and truncates in flight may have reached the disk as
+            // well: the device got them, nobody was told.
             for op in pending.iter().filter(|op| op.node == index) {
+                if let Pending::Truncate { len } = &op.kind
+                    && let Ok(len) = usize::try_from(*len)
+                    && op.forced.is_none()
+                {
+                    changes.push(Mutation::Truncate { len });
+                }
                 if let Pending::Write { pos, .. } = &op.kind
                     && let Ok(pos) = usize::try_from(*pos)
                     && op.forced.is_none()
@@ -904,9 +943,20 @@ impl SimIO {
                             }
                         }
                     }
-                    truncate @ Mutation::Truncate { .. } => {
-                        if tearing && st.crash_rng.chance(0.5) {
-                            truncate.apply(&mut node.durable);
+                    Mutation::Truncate { len } => {
+                        // Not applied, applied, or stopped part-way (a
+                        // length between the old and the new one).
+                        if tearing {
+                            let old = node.durable.len();
+                            match st.crash_rng.below(3) {
+                                0 => {}
+                                1 => node.durable.resize(len, 0),
+                                _ => {
+                                    let bits = st.crash_rng.next_u64();
+                                    let torn = torn_length(old, len, sector, bits).unwrap_or(len);
+                                    node.durable.resize(torn, 0);
+                                }
+                            }
                         }
                     }
                 }
@@ -1154,6 +1204,46 @@ impl State {
                 deliver_write(node, pos, data, op.fault, op.fault_bits, sector)
             }
             Pending::Sync { upto } => match op.fault {
+                Some(FaultKind::SyncDropsDirty) => {
+                    // Linux after a failed writeback: the pages are marked
+                    // clean, so what did not reach the disk is forgotten;
+                    // reads still see it until a crash, and a later sync
+                    // succeeds without it.
+                    let split = node.unsynced.partition_point(|c| c.seq < *upto);
+                    let mut rng = SimRng::new(op.fault_bits, 0);
+                    let dropped: Vec<Change> = node.unsynced.drain(..split).collect();
+                    // Which sectors (and truncates) reached the disk before
+                    // the failure: at least one did not, or nothing failed.
+                    let pieces: usize = dropped
+                        .iter()
+                        .map(|c| match &c.what {
+                            Mutation::Write { pos, data } => sectors(*pos, data, sector).len(),
+                            Mutation::Truncate { .. } => 1,
+                        })
+                        .sum();
+                    let mut landed: Vec<bool> = (0..pieces).map(|_| rng.chance(0.5)).collect();
+                    if pieces > 0 && landed.iter().all(|&l| l) {
+                        landed[rng.below_usize(pieces)] = false;
+                    }
+                    let mut landed = landed.into_iter();
+                    for change in dropped {
+                        match change.what {
+                            Mutation::Write { pos, data } => {
+                                for (at, chunk) in sectors(pos, &data, sector) {
+                                    if landed.next() == Some(true) {
+                                        write_into(&mut node.durable, at, chunk);
+                                    }
+                                }
+                            }
+                            truncate @ Mutation::Truncate { .. } => {
+                                if landed.next() == Some(true) {
+                                    truncate.apply(&mut node.durable);
+                                }
+                            }
+                        }
+                    }
+                    Err(SimIO::eio())
+                }
                 Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
                 Some(FaultKind::Error(e)) => Err(e),
                 Some(_) => Err(SimIO::eio()),
@@ -1166,6 +1256,14 @@ impl State {
                 }
             },
             Pending::Truncate { len } => match op.fault {
+                Some(FaultKind::TornTruncate) => {
+                    let old = node.volatile.len();
+                    let new = usize::try_from(*len).unwrap_or(usize::MAX);
+                    if let Some(between) = torn_length(old, new, sector, op.fault_bits) {
+                        node.change(Mutation::Truncate { len: between });
+                    }
+                    Err(SimIO::eio())
+                }
                 Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
                 Some(FaultKind::Error(e)) => Err(e),
                 Some(_) => Err(SimIO::eio()),
@@ -1190,8 +1288,11 @@ impl State {
                 (p.short_write, FaultKind::ShortWrite),
                 (p.no_space, FaultKind::NoSpace),
             ],
-            OpKind::Sync => &[(p.sync_eio, FaultKind::Eio)],
-            OpKind::Truncate => &[],
+            OpKind::Sync => &[
+                (p.sync_eio, FaultKind::Eio),
+                (p.sync_drops_dirty, FaultKind::SyncDropsDirty),
+            ],
+            OpKind::Truncate => &[(p.torn_truncate, FaultKind::TornTruncate)],
         };
         let mut drawn = None;
         // No draw when no fault is possible, so a fault-free configuration
@@ -1294,7 +1395,9 @@ fn deliver_write(
         }
         Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
         Some(FaultKind::Error(e)) => Err(e),
-        Some(FaultKind::Eio | FaultKind::ShortRead) => Err(SimIO::eio()),
+        Some(FaultKind::Eio | FaultKind::ShortRead | FaultKind::SyncDropsDirty | FaultKind::TornTruncate) => {
+            Err(SimIO::eio())
+        }
         None => {
             if len > 0 {
                 node.change(Mutation::Write { pos, data });
@@ -1302,6 +1405,21 @@ fn deliver_write(
             count(len)
         }
     }
+}
+
+/// A length strictly between `old` and `new` at a multiple of `sector`,
+/// where there is one: how far a truncate got when it stopped part-way
+/// (file systems free or allocate the blocks of a length change one by
+/// one). Chosen from `bits`.
+fn torn_length(old: usize, new: usize, sector: usize, bits: u64) -> Option<usize> {
+    let (lo, hi) = (old.min(new), old.max(new));
+    let first = lo / sector + 1;
+    let last = hi.saturating_sub(1) / sector;
+    if first > last {
+        return None;
+    }
+    let span = (last - first + 1) as u64;
+    Some((first + (bits % span) as usize) * sector)
 }
 
 /// Writes `data` at `pos`, zero-filling any gap past the end.
