@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, SyncMode};
 use crate::io::{File, IO, OpenOptions};
-use crate::validate::{self, Mode, byte_count, offset_plus, read_buffer_of, reject};
+use crate::validate::{self, Mode, byte_count, offset_plus, reject};
 
 /// The most iovecs one `pwritev` accepts on Linux (`IOV_MAX`); longer lists
 /// are written in batches of this many, since the kernel refuses more with
@@ -102,8 +102,7 @@ struct BlockingFile {
 
 impl File for BlockingFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let checked = read_buffer_of(&c).and_then(|buf| validate::transfer(pos, &[&buf], self.mode, false));
-        if let Err(err) = checked {
+        if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
         // The kernel touches the bytes only until the syscall returns.
@@ -128,8 +127,7 @@ impl File for BlockingFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = validate::transfer(pos, &refs, self.mode, true) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
         run_inline(c, &bufs, |_, holds| self.write_vectored_fully(pos, holds))
@@ -264,16 +262,9 @@ pub(crate) fn run_inline(
     writes: &[Arc<Buffer>],
     op: impl FnOnce(&InFlight, &[DeviceHold]) -> Result<i32, CompletionError>,
 ) -> Result<Completion, CompletionError> {
-    let held = match c.begin_io() {
+    let (held, holds) = match validate::hold(&c, writes) {
         Ok(held) => held,
         Err(err) => return reject(c, err),
-    };
-    let holds = match DeviceHold::drain_all(writes) {
-        Ok(holds) => holds,
-        Err(err) => {
-            drop(held);
-            return reject(c, err);
-        }
     };
     let outcome = op(&held, &holds);
     drop(holds);

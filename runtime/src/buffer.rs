@@ -513,14 +513,17 @@ impl DeviceHold {
     }
 
     /// The bytes, for a device that writes them; `None` for a drain hold,
-    /// which may not.
+    /// which may not, and while the device has them borrowed already (a
+    /// custom backend calling `InFlight::read_buffer_mut` twice: refused, as
+    /// the cell refuses every aliasing borrow).
     pub(crate) fn bytes_mut(&self) -> Option<BufferMut<'_>> {
         if self.access != Access::Fill {
             return None;
         }
         let range = self.buf.range();
+        let bytes = self.buf.bytes.try_borrow_mut().ok()?;
         Some(BufferMut {
-            bytes: AtomicRefMut::map(self.buf.cell_mut(), |b| &mut b[range]),
+            bytes: AtomicRefMut::map(bytes, |b| &mut b[range]),
             _gate: None,
         })
     }

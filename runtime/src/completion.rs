@@ -644,7 +644,8 @@ impl InFlight {
     }
 
     /// The bytes of a read's buffer, for the device to fill: the one way to
-    /// write them while the read is in flight. `None` for other operations.
+    /// write them while the read is in flight. `None` for other operations,
+    /// and while an earlier result of this call is still alive.
     pub fn read_buffer_mut(&self) -> Option<BufferMut<'_>> {
         self.hold.as_ref().and_then(DeviceHold::bytes_mut)
     }

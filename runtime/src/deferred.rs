@@ -282,16 +282,9 @@ impl DeferredFile {
         }
         // Marked held before the inner backend sees the buffer, so that there
         // is no moment at which the device has it and the caller may reuse it.
-        let user = match c.begin_io() {
-            Ok(user) => user,
+        let (user, writes) = match validate::hold(&c, writes) {
+            Ok(held) => held,
             Err(err) => return reject(c, err),
-        };
-        let writes = match DeviceHold::drain_all(writes) {
-            Ok(holds) => holds,
-            Err(err) => {
-                drop(user);
-                return reject(c, err);
-            }
         };
         let read_into = private.read_buffer().cloned();
         match start(private) {
@@ -362,8 +355,7 @@ impl File for DeferredFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        let check = validate::transfer(pos, &refs, self.mode, true).map(drop);
+        let check = validate::write(pos, &bufs, self.mode).map(drop);
         let writes = bufs.clone();
         self.hold(c, check, Completion::write(), &writes, |p| {
             self.inner.pwritev(pos, bufs, p)

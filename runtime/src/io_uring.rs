@@ -33,7 +33,7 @@ use crate::buffer::{Access, Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
 use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
-use crate::validate::{self, Mode, read_buffer_of, reject};
+use crate::validate::{self, Mode, reject};
 
 /// Submission-queue entries of a default ring. 256 lets a busy machine hand
 /// a whole batch to the kernel in one `io_uring_enter`, while the SQE array
@@ -688,13 +688,23 @@ struct WriteOrder {
 }
 
 impl UringFile {
-    /// Takes the device's holds (refusing a completion already in flight or
-    /// a busy buffer, at the call) and queues the operation.
+    /// Takes the device's hold on `c` (refusing a completion already in
+    /// flight or a busy read buffer, at the call) and queues the operation.
     fn issue(&self, c: Completion, kind: OpKind, pos: u64) -> Result<Completion, CompletionError> {
-        let guard = match c.begin_io() {
-            Ok(guard) => guard,
-            Err(err) => return reject(c, err),
-        };
+        match validate::hold(&c, &[]) {
+            Ok((guard, _)) => self.issue_held(c, guard, kind, pos),
+            Err(err) => reject(c, err),
+        }
+    }
+
+    /// Queues an operation whose holds are taken.
+    fn issue_held(
+        &self,
+        c: Completion,
+        guard: InFlight,
+        kind: OpKind,
+        pos: u64,
+    ) -> Result<Completion, CompletionError> {
         let mut op = Op {
             guard,
             file: self.handle.clone(),
@@ -741,20 +751,15 @@ impl UringFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let total = match validate::transfer(
-            pos,
-            &bufs.iter().map(|b| &**b).collect::<Vec<_>>(),
-            self.handle.mode,
-            true,
-        ) {
+        let total = match validate::write(pos, &bufs, self.handle.mode) {
             Ok(total) => total,
             Err(err) => return reject(c, err),
         };
         if total == 0 {
             return finish_empty(c);
         }
-        let mut holds = match DeviceHold::drain_all(&bufs) {
-            Ok(holds) => holds,
+        let (guard, mut holds) = match validate::hold(&c, &bufs) {
+            Ok(held) => held,
             Err(err) => return reject(c, err),
         };
         let kind = if holds.len() == 1 {
@@ -766,7 +771,7 @@ impl UringFile {
                 total,
             }))
         };
-        self.issue(c, kind, pos)
+        self.issue_held(c, guard, kind, pos)
     }
 }
 
@@ -786,8 +791,7 @@ fn finish_empty(c: Completion) -> Result<Completion, CompletionError> {
 
 impl File for UringFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let checked =
-            read_buffer_of(&c).and_then(|buf| validate::transfer(pos, &[&buf], self.handle.mode, false));
+        let checked = validate::read(pos, &c, self.handle.mode);
         match checked {
             Err(err) => reject(c, err),
             Ok(0) => finish_empty(c),

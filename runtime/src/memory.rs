@@ -16,7 +16,7 @@ use crate::blocking::run_inline;
 use crate::buffer::{Buffer, DeviceHold};
 use crate::completion::{Completion, CompletionError};
 use crate::io::{File, IO, OpenOptions};
-use crate::validate::{self, Mode, byte_count, offset_plus, read_buffer_of, reject};
+use crate::validate::{self, Mode, byte_count, offset_plus, reject};
 
 /// The bytes of one in-memory file, shared by every handle that opened it.
 type Contents = Arc<Mutex<Vec<u8>>>;
@@ -144,8 +144,7 @@ fn grow(data: &mut Vec<u8>, len: usize) -> Result<(), CompletionError> {
 
 impl File for MemoryFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let checked = read_buffer_of(&c).and_then(|buf| validate::transfer(pos, &[&buf], self.mode, false));
-        if let Err(err) = checked {
+        if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
         run_inline(c, &[], |held, _| {
@@ -175,8 +174,7 @@ impl File for MemoryFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = validate::transfer(pos, &refs, self.mode, true) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
         run_inline(c, &bufs, |_, holds| self.write_at(pos, holds))

@@ -13,7 +13,7 @@ use crate::completion::{Completion, CompletionError, InFlight, Outcome};
 use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
 use crate::result::IOResult;
-use crate::validate::{self, Mode, read_buffer_of, reject};
+use crate::validate::{self, Mode, reject};
 
 /// The sector size of [`SimConfig::default`]: the smallest unit a disk writes
 /// atomically on the devices ratchet targets, so the granularity at which a
@@ -1488,23 +1488,16 @@ impl SimFile {
             drop(guard);
             return reject(c, CompletionError::Aborted);
         }
-        let held = match c.begin_io() {
+        let sends: &[Arc<Buffer>] = match &kind {
+            Pending::Write { bufs, .. } => bufs,
+            _ => &[],
+        };
+        let (held, writes) = match validate::hold(&c, sends) {
             Ok(held) => held,
             Err(err) => {
                 drop(guard);
                 return reject(c, err);
             }
-        };
-        let writes = match &kind {
-            Pending::Write { bufs, .. } => match DeviceHold::drain_all(bufs) {
-                Ok(holds) => holds,
-                Err(err) => {
-                    drop(guard);
-                    drop(held);
-                    return reject(c, err);
-                }
-            },
-            _ => Vec::new(),
         };
         let op = st.next_op;
         st.next_op += 1;
@@ -1563,8 +1556,7 @@ impl SimFile {
 
 impl File for SimFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let checked = read_buffer_of(&c).and_then(|buf| validate::transfer(pos, &[&buf], self.mode, false));
-        match checked {
+        match validate::read(pos, &c, self.mode) {
             Ok(len) => self.submit(c, Pending::Read { pos, len }),
             Err(err) => reject(c, err),
         }
@@ -1583,8 +1575,7 @@ impl File for SimFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = validate::transfer(pos, &refs, self.mode, true) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
         self.submit(c, Pending::Write { pos, bufs })

@@ -33,8 +33,8 @@
 use std::io;
 use std::sync::Arc;
 
-use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
-use crate::completion::{Completion, CompletionError, Outcome};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
+use crate::completion::{Completion, CompletionError, InFlight, Outcome};
 
 /// The largest file `MemoryIO` and `SimIO` hold, since their files live in
 /// memory: a write or truncate past it fails with
@@ -77,6 +77,33 @@ pub(crate) struct Mode {
 /// The buffer a `pread` fills: only a [`Completion::read`] carries one.
 pub(crate) fn read_buffer_of(c: &Completion) -> Result<Arc<Buffer>, CompletionError> {
     c.read_buffer().cloned().ok_or(NOT_A_READ)
+}
+
+/// Checks a `pread` through a handle of `mode` into `c`'s buffer at `pos`:
+/// the read's length.
+pub(crate) fn read(pos: u64, c: &Completion, mode: Mode) -> Result<usize, CompletionError> {
+    let buf = read_buffer_of(c)?;
+    transfer(pos, &[&buf], mode, false)
+}
+
+/// Checks a write of `bufs`, back to back, at `pos` through a handle of
+/// `mode`: the total length.
+pub(crate) fn write(pos: u64, bufs: &[Arc<Buffer>], mode: Mode) -> Result<usize, CompletionError> {
+    let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
+    transfer(pos, &refs, mode, true)
+}
+
+/// Takes the device's holds for an operation on `c` that sends `writes`:
+/// `c` itself (refused if already in flight; a read's buffer for filling),
+/// then each of `writes` for draining. All or nothing.
+pub(crate) fn hold(
+    c: &Completion,
+    writes: &[Arc<Buffer>],
+) -> Result<(InFlight, Vec<DeviceHold>), CompletionError> {
+    let held = c.begin_io()?;
+    // On an error `held` drops here, letting the completion go again.
+    let holds = DeviceHold::drain_all(writes)?;
+    Ok((held, holds))
 }
 
 /// The total length of `bufs`, checked: it must fit in a completion's `i32`
