@@ -41,10 +41,11 @@ use crate::validate::{self, Mode, reject};
 /// storage engines run, and cost memory that is pinned for the ring's life.
 const DEFAULT_ENTRIES: u32 = 256;
 
-/// Completion-queue entries per submission entry by default. In-flight
-/// operations are capped at the CQ size (so the CQ can never overflow), so a
-/// larger factor lets more operations run than one SQ batch holds; 4 gives
-/// 1024 operations in flight for 1024 × 16 bytes of CQ.
+/// Completion-queue entries per submission entry by default. Requests in
+/// the kernel are capped at the CQ size (so the CQ can never overflow), and
+/// operations at the CQ size less the SQ size (so async cancels always find
+/// room), so a larger factor lets more operations run than one SQ batch
+/// holds; 4 gives 768 operations in flight for 1024 × 16 bytes of CQ.
 const DEFAULT_CQ_FACTOR: u32 = 4;
 
 /// `user_data` of async-cancel requests. Their CQEs only say whether the
@@ -132,8 +133,9 @@ impl UringOptions {
         }
     }
 
-    /// Completion-queue entries, which is also the cap on operations in
-    /// flight; at least twice the SQ entries (smaller values are raised).
+    /// Completion-queue entries; at least twice the SQ entries (smaller
+    /// values are raised). Operations in flight are capped at this less the
+    /// SQ entries, which leaves room for the cancels of all of them.
     #[must_use]
     pub fn cq_entries(self, cq_entries: u32) -> Self {
         UringOptions {
