@@ -24,6 +24,7 @@
 //! RUNTIME_MODEL_ONLY=1234 cargo test --test runtime_model -- --nocapture   # one program
 //! RUNTIME_MODEL_ONLY=1234 RUNTIME_MODEL_THREAD=1 ...   # thread 1 of it, alone
 //! RUNTIME_MODEL_BACKENDS=uring ...                      # only backends whose name contains it
+//! RUNTIME_MODEL_WORKERS=8 ...                           # programs side by side (default: cores, at most 4)
 //! ```
 //!
 //! Multi-threaded programs are not reproducible from a seed (the threads
@@ -309,9 +310,16 @@ fn runtime_model() {
     let threaded = AtomicU64::new(0);
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let hangs = AtomicU64::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 4);
+    // Runs wait on the disk (syncs) more than they compute, so more workers
+    // than cores keep the cores busy.
+    let workers = env_u64("RUNTIME_MODEL_WORKERS").map_or_else(
+        || {
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .clamp(1, 4)
+        },
+        |w| w.clamp(1, 64) as usize,
+    );
     std::thread::scope(|s| {
         for w in 0..workers {
             let (indices, kinds, done, runs, threaded, failures, hangs) =
