@@ -322,8 +322,9 @@ fn runtime_model() {
     );
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (indices, kinds, done, runs, threaded, failures, hangs) =
-                (&indices, &kinds, &done, &runs, &threaded, &failures, &hangs);
+            let (indices, kinds, done, runs, threaded, failures, hangs, start) = (
+                &indices, &kinds, &done, &runs, &threaded, &failures, &hangs, &start,
+            );
             s.spawn(move || {
                 for &i in indices.iter().skip(w).step_by(workers) {
                     let seed = program_seed(base, i);
@@ -348,7 +349,15 @@ fn runtime_model() {
                             }
                         }
                     }
-                    done.fetch_add(1, Ordering::Relaxed);
+                    let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    // A line per 10,000 programs, for the log of a long run.
+                    if now % 10_000 == 0 {
+                        println!(
+                            "runtime model: {now} programs done, {} divergences so far, {:.0} s",
+                            failures.lock().unwrap().len(),
+                            start.elapsed().as_secs_f64()
+                        );
+                    }
                 }
             });
         }

@@ -173,7 +173,9 @@ impl UringOptions {
     /// [`IO::step`]: operations may still be issued from any thread, but
     /// stepping from another thread fails with
     /// [`CompletionError::Unsupported`]. Switch it off to step one backend
-    /// from several threads.
+    /// from several threads. A stepping thread may then exit while
+    /// operations it submitted for others are in the kernel: the kernel
+    /// cancels them, and the backend submits them again.
     #[must_use]
     pub fn single_issuer(self, on: bool) -> Self {
         UringOptions {
@@ -1299,6 +1301,7 @@ impl State {
             self.cancels_in_kernel -= 1;
             return;
         }
+        let closed = self.closed;
         let Some((index, op)) = self.slot_of(ud) else {
             return;
         };
@@ -1308,6 +1311,14 @@ impl State {
             let errno = -res;
             match errno {
                 libc::EAGAIN | libc::EINTR if !aborted && op.retries < MAX_RETRIES => {
+                    op.retries += 1;
+                    None
+                }
+                // Cancelled by nobody who wanted it: the kernel cancels the
+                // requests a thread submitted when that thread exits, and on
+                // a shared ring a step submits every thread's operations.
+                // Ours are cancelled only once aborted, or at shutdown.
+                libc::ECANCELED if !aborted && !closed && op.retries < MAX_RETRIES => {
                     op.retries += 1;
                     None
                 }
