@@ -4,8 +4,7 @@
 //! This is the reference backend: simple enough to be obviously right, and
 //! what `default_io` falls back to where io_uring is unavailable. Short reads
 //! and writes are continued and `EINTR` is retried here, so callers never see
-//! either; the argument checks shared with [`crate::MemoryIO`] live here too,
-//! so that both backends refuse the same things with the same errors.
+//! either. Arguments are checked by `validate`, as on every backend.
 
 use std::fs;
 use std::io::{self, IoSlice};
@@ -13,9 +12,10 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
-use crate::completion::{Completion, CompletionError, SyncMode};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
+use crate::completion::{Completion, CompletionError, InFlight, SyncMode};
 use crate::io::{File, IO, OpenOptions};
+use crate::validate::{self, Mode, byte_count, offset_plus, reject};
 
 /// The most iovecs one `pwritev` accepts on Linux (`IOV_MAX`); longer lists
 /// are written in batches of this many, since the kernel refuses more with
@@ -73,7 +73,10 @@ impl IO for BlockingIO {
         let file = retry_interrupted(|| std_options.open(path))?;
         Ok(Arc::new(BlockingFile {
             file,
-            direct: options.direct,
+            mode: Mode {
+                read_only: options.read_only,
+                direct: options.direct,
+            },
         }))
     }
 
@@ -91,29 +94,31 @@ impl IO for BlockingIO {
 #[derive(Debug)]
 struct BlockingFile {
     file: fs::File,
-    /// Opened with `O_DIRECT`: arguments are checked for alignment before the
-    /// syscall, so a misuse gets a message rather than the kernel's `EINVAL`.
-    direct: bool,
+    /// Checked before each syscall (`validate`), so a misuse gets the same
+    /// error as on every other backend rather than the kernel's `EINVAL` or
+    /// `EBADF`.
+    mode: Mode,
 }
 
 impl File for BlockingFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let buf = match read_buffer_of(&c) {
-            Ok(buf) => buf,
-            Err(err) => return reject(c, err),
-        };
-        if let Err(err) = check_len(buf.len()).and_then(|_| self.check_direct(pos, &[&buf])) {
+        if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
         // The kernel touches the bytes only until the syscall returns.
-        run_inline(c, || self.read_fully(pos, &buf))
+        run_inline(c, &[], |held, _| {
+            let mut dst = held.read_buffer_mut().ok_or(validate::NOT_A_READ)?;
+            self.read_fully(pos, &mut dst)
+        })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        if let Err(err) = check_len(buf.len()).and_then(|_| self.check_direct(pos, &[&buf])) {
+        if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
-        run_inline(c, || self.write_fully(pos, &buf))
+        run_inline(c, std::slice::from_ref(&buf), |_, holds| {
+            self.write_fully(pos, &holds[0].bytes())
+        })
     }
 
     fn pwritev(
@@ -122,16 +127,15 @@ impl File for BlockingFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = check_len(total_len(&refs)).and_then(|_| self.check_direct(pos, &refs)) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
-        run_inline(c, || self.write_vectored_fully(pos, &refs))
+        run_inline(c, &bufs, |_, holds| self.write_vectored_fully(pos, holds))
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
         let mode = c.sync_mode();
-        run_inline(c, || {
+        run_inline(c, &[], |_, _| {
             let result = match mode {
                 Some(SyncMode::Data) => retry_interrupted(|| self.file.sync_data()),
                 // `File::sync` promises fsync for anything but an explicit
@@ -144,10 +148,12 @@ impl File for BlockingFile {
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        run_inline(
-            c,
-            || Ok(retry_interrupted(|| self.file.set_len(len)).map(|()| 0)?),
-        )
+        if let Err(err) = validate::truncate(len, self.mode) {
+            return reject(c, err);
+        }
+        run_inline(c, &[], |_, _| {
+            Ok(retry_interrupted(|| self.file.set_len(len)).map(|()| 0)?)
+        })
     }
 
     fn size(&self) -> Result<u64, CompletionError> {
@@ -156,18 +162,9 @@ impl File for BlockingFile {
 }
 
 impl BlockingFile {
-    fn check_direct(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-        if self.direct {
-            check_direct_alignment(pos, bufs)
-        } else {
-            Ok(())
-        }
-    }
-
-    /// Reads until `buf` is full or the file ends. Bytes past EOF are never
+    /// Reads until `dst` is full or the file ends. Bytes past EOF are never
     /// written, so they keep whatever the caller put there.
-    fn read_fully(&self, pos: u64, buf: &Buffer) -> Result<i32, CompletionError> {
-        let mut dst = buf.as_mut_slice();
+    fn read_fully(&self, pos: u64, dst: &mut [u8]) -> Result<i32, CompletionError> {
         let mut done = 0;
         while done < dst.len() {
             let at = offset_plus(pos, done)?;
@@ -181,15 +178,14 @@ impl BlockingFile {
             // With `O_DIRECT` the kernel only stops short at the end of the
             // file; asking again from an unaligned offset would be refused
             // with `EINVAL` instead of returning 0.
-            if self.direct && done % DIRECT_IO_ALIGN != 0 {
+            if self.mode.direct && done % DIRECT_IO_ALIGN != 0 {
                 break;
             }
         }
         byte_count(done)
     }
 
-    fn write_fully(&self, pos: u64, buf: &Buffer) -> Result<i32, CompletionError> {
-        let src = buf.as_slice();
+    fn write_fully(&self, pos: u64, src: &[u8]) -> Result<i32, CompletionError> {
         let mut done = 0;
         while done < src.len() {
             let at = offset_plus(pos, done)?;
@@ -210,22 +206,13 @@ impl BlockingFile {
 
     /// One `pwritev` per batch of iovecs, continued from wherever a short
     /// write stopped (possibly in the middle of a buffer).
-    fn write_vectored_fully(&self, pos: u64, bufs: &[&Buffer]) -> Result<i32, CompletionError> {
-        // Every read guard is held for the whole write, so the iovecs point at
-        // bytes nobody can change until the last syscall has returned. One
-        // guard per distinct buffer: a buffer repeated in `bufs` (a zero page
-        // written eight times, say) must not be read-locked twice by this
-        // thread, which std's `RwLock` allows to deadlock.
-        let mut distinct: Vec<&Buffer> = bufs.to_vec();
-        distinct.sort_by_key(|b| std::ptr::from_ref::<Buffer>(b));
-        distinct.dedup_by_key(|b| std::ptr::from_ref::<Buffer>(b));
-        let guards: Vec<_> = distinct.iter().map(|b| b.as_slice()).collect();
-        let guard_of = |b: &Buffer| {
-            let at = distinct.binary_search_by_key(&std::ptr::from_ref(b), |d| std::ptr::from_ref(*d));
-            // Every buffer of `bufs` is in `distinct`, by construction.
-            &guards[at.unwrap_or_else(|_| unreachable!("buffer missing from its own list"))]
-        };
-        let mut slices: Vec<IoSlice<'_>> = bufs.iter().map(|b| IoSlice::new(guard_of(b))).collect();
+    fn write_vectored_fully(&self, pos: u64, holds: &[DeviceHold]) -> Result<i32, CompletionError> {
+        // The device's shared borrows are held for the whole write, so the
+        // iovecs point at bytes nobody can change until the last syscall has
+        // returned; a buffer repeated in the list is borrowed once per
+        // repetition, which shared borrows allow.
+        let views: Vec<_> = holds.iter().map(DeviceHold::bytes).collect();
+        let mut slices: Vec<IoSlice<'_>> = views.iter().map(|v| IoSlice::new(v)).collect();
         let expected: usize = slices.iter().map(|s| s.len()).sum();
         let mut rest: &mut [IoSlice<'_>] = &mut slices;
         // Drops leading empty buffers, which would otherwise make a batch of
@@ -265,86 +252,23 @@ fn retry_interrupted<T>(mut op: impl FnMut() -> io::Result<T>) -> io::Result<T> 
 }
 
 /// Runs `op`, an operation that finishes inside this call, as a device
-/// holding `c`'s buffers, then finishes `c` with its outcome. The hold is let
-/// go before `c` finishes, so a callback already sees `device_released()`.
+/// holding `c` (and a read's buffer) and the buffers `writes` sends, then
+/// finishes `c` with its outcome. A completion already in flight or a busy
+/// buffer is refused first, at the call. The holds are let go before `c`
+/// finishes, so a callback already sees `device_released()` and may view
+/// the buffers.
 pub(crate) fn run_inline(
     c: Completion,
-    op: impl FnOnce() -> Result<i32, CompletionError>,
+    writes: &[Arc<Buffer>],
+    op: impl FnOnce(&InFlight, &[DeviceHold]) -> Result<i32, CompletionError>,
 ) -> Result<Completion, CompletionError> {
-    let held = c.begin_io();
-    let outcome = op();
+    let (held, holds) = match validate::hold(&c, writes) {
+        Ok(held) => held,
+        Err(err) => return reject(c, err),
+    };
+    let outcome = op(&held, &holds);
+    drop(holds);
     drop(held);
     c.finish(outcome);
     Ok(c)
-}
-
-/// Refuses an operation before it starts: finishes `c` with `err` as well, so
-/// that a group or waiter holding a clone of `c` is not left pending forever,
-/// and returns `err` for the caller's `?`.
-pub(crate) fn reject(c: Completion, err: CompletionError) -> Result<Completion, CompletionError> {
-    c.error(err);
-    Err(err)
-}
-
-/// The buffer a `pread` fills: only a [`Completion::read`] carries one.
-pub(crate) fn read_buffer_of(c: &Completion) -> Result<Arc<Buffer>, CompletionError> {
-    c.read_buffer().cloned().ok_or(CompletionError::InvalidArgument(
-        "pread needs a read completion: create it with `Completion::read(buffer)`",
-    ))
-}
-
-/// Checks that a transfer of `len` bytes can report its length in a
-/// completion's `i32` result.
-pub(crate) fn check_len(len: usize) -> Result<(), CompletionError> {
-    if i32::try_from(len).is_ok() {
-        Ok(())
-    } else {
-        Err(CompletionError::InvalidArgument(
-            "a single operation may transfer at most i32::MAX bytes; split it",
-        ))
-    }
-}
-
-/// The total length of `bufs`.
-pub(crate) fn total_len(bufs: &[&Buffer]) -> usize {
-    bufs.iter().map(|b| b.len()).sum()
-}
-
-/// What `O_DIRECT` asks: the offset, and each buffer's address and length,
-/// multiples of [`DIRECT_IO_ALIGN`]. Checked up front because the kernel's
-/// `EINVAL` does not say which of them was wrong.
-pub(crate) fn check_direct_alignment(pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-    let align = DIRECT_IO_ALIGN as u64;
-    if !pos.is_multiple_of(align) {
-        return Err(CompletionError::InvalidArgument(
-            "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
-        ));
-    }
-    for buf in bufs {
-        if !buf.is_aligned_to(DIRECT_IO_ALIGN) {
-            return Err(CompletionError::InvalidArgument(
-                "O_DIRECT needs aligned buffers: allocate them with `Buffer::new_aligned`",
-            ));
-        }
-        if buf.len() % DIRECT_IO_ALIGN != 0 {
-            return Err(CompletionError::InvalidArgument(
-                "O_DIRECT needs buffer lengths that are multiples of DIRECT_IO_ALIGN (4096)",
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `pos + done`, or an error where the sum leaves the range of file offsets.
-pub(crate) fn offset_plus(pos: u64, done: usize) -> Result<u64, CompletionError> {
-    pos.checked_add(done as u64)
-        .filter(|&end| i64::try_from(end).is_ok())
-        .ok_or(CompletionError::InvalidArgument(
-            "file offset beyond the largest the kernel accepts (i64::MAX)",
-        ))
-}
-
-/// A byte count as a completion result; `check_len` made sure it fits.
-pub(crate) fn byte_count(n: usize) -> Result<i32, CompletionError> {
-    i32::try_from(n).map_err(|_| CompletionError::InvalidArgument("byte count does not fit in i32"))
 }

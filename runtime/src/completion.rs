@@ -2,8 +2,9 @@
 
 use std::fmt;
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::buffer::Buffer;
+use crate::buffer::{Access, Buffer, BufferMut, DeviceHold};
 use crate::group::GroupState;
 use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 
@@ -45,9 +46,17 @@ pub enum CompletionError {
     #[error("unsupported operation: {0}")]
     Unsupported(&'static str),
     /// The operation was given arguments it cannot use, such as a completion
-    /// of the wrong kind or a misaligned buffer for `O_DIRECT`.
+    /// of the wrong kind, an offset past `i64::MAX`, a misaligned buffer for
+    /// `O_DIRECT`, or a completion already in flight. Reported at the call
+    /// (see "Where bad input is reported" in the crate documentation).
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),
+    /// A buffer is held in a way the request conflicts with: a view of a
+    /// buffer a read is filling, a read into a buffer that has a view, a
+    /// mutable view of a buffer a write is sending. The text says which. See
+    /// [`Buffer`]'s rule for buffers in flight; it is never waited out.
+    #[error("buffer busy: {0}")]
+    Busy(&'static str),
 }
 
 impl From<io::Error> for CompletionError {
@@ -389,6 +398,7 @@ impl Completion {
         if let Err(err) = outcome {
             slot.error = Some(err);
         }
+        let mut panicked = None;
         let (first, more) = match slot.callback.take() {
             None => {
                 inner.state.fetch_or(FINISHED, Ordering::AcqRel);
@@ -396,7 +406,10 @@ impl Completion {
             }
             Some(callback) => {
                 drop(slot);
-                callback(outcome);
+                // A panicking callback must not leave the completion decided
+                // but never finished, nor its groups waiting: the panic is
+                // held until the bookkeeping is done, then resumed.
+                panicked = catch_unwind(AssertUnwindSafe(|| callback(outcome))).err();
                 // Parents are taken only after the callback: a group added
                 // meanwhile registered itself and must be told as well.
                 let mut slot = lock(&inner.slot);
@@ -404,11 +417,16 @@ impl Completion {
                 slot.take_parents()
             }
         };
-        if let Some((parent, index)) = first {
-            crate::group::child_arrived(&parent, index, outcome);
+        for (parent, index) in first.into_iter().chain(more) {
+            // Every group is told, even when one's callback panics.
+            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
+                crate::group::child_arrived(&parent, index, outcome)
+            })) {
+                panicked.get_or_insert(payload);
+            }
         }
-        for (parent, index) in more {
-            crate::group::child_arrived(&parent, index, outcome);
+        if let Some(payload) = panicked {
+            resume_unwind(payload);
         }
     }
 
@@ -525,16 +543,39 @@ impl Completion {
     }
 
     /// Marks the operation as held by a device until the returned guard is
-    /// dropped. Backends keep the guard (and with it a clone of this
-    /// completion, so any read buffer) beside the in-flight operation.
-    #[must_use = "the device is considered done with the buffer when the guard drops"]
-    pub fn begin_io(&self) -> InFlight {
-        if let Repr::Shared(inner) = &self.repr {
-            inner.state.fetch_or(DEVICE, Ordering::AcqRel);
+    /// dropped, and holds a read's buffer for the device to fill (no user
+    /// view of it can be made meanwhile: see [`Buffer`]). Backends keep the
+    /// guard (and with it a clone of this completion, so any read buffer)
+    /// beside the in-flight operation.
+    ///
+    /// Refuses, changing nothing, a completion that is already in flight
+    /// (a completion serves one operation at a time;
+    /// [`CompletionError::InvalidArgument`]) and a read whose buffer is viewed
+    /// or held by another operation ([`CompletionError::Busy`]).
+    pub fn begin_io(&self) -> Result<InFlight, CompletionError> {
+        let Repr::Shared(inner) = &self.repr else {
+            return Ok(InFlight {
+                hold: None,
+                completion: self.clone(),
+            });
+        };
+        if inner.state.fetch_or(DEVICE, Ordering::AcqRel) & DEVICE != 0 {
+            return Err(ALREADY_IN_FLIGHT);
         }
-        InFlight {
+        let hold = match &inner.kind {
+            Kind::Read(buf) => match DeviceHold::new(buf, Access::Fill) {
+                Ok(hold) => Some(hold),
+                Err(err) => {
+                    inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+                    return Err(err);
+                }
+            },
+            _ => None,
+        };
+        Ok(InFlight {
+            hold,
             completion: self.clone(),
-        }
+        })
     }
 
     /// Whether no device holds the operation's buffer any more. True for
@@ -575,13 +616,23 @@ impl fmt::Debug for Completion {
     }
 }
 
+/// The error of [`Completion::begin_io`] for a completion already in flight.
+pub(crate) const ALREADY_IN_FLIGHT: CompletionError = CompletionError::InvalidArgument(
+    "this completion is already in flight: a completion serves one operation at a time; create a new one",
+);
+
 /// A backend's hold on an in-flight operation.
 ///
 /// While it lives, the operation's completion (and so its read buffer) stays
-/// allocated and [`Completion::device_released`] is false, whatever the user
-/// does with their handles. Drop it when the device has let go of the buffer:
-/// after the syscall returned, or when the io_uring CQE arrived.
+/// allocated, [`Completion::device_released`] is false, and a read's buffer
+/// is the device's alone, whatever the user does with their handles. Drop it
+/// when the device has let go of the buffer: after the syscall returned, or
+/// when the io_uring CQE arrived.
 pub struct InFlight {
+    /// A read's buffer, held for the device to fill. Dropped before the
+    /// device mark is cleared, so that `device_released()` true means the
+    /// buffer can be viewed.
+    hold: Option<DeviceHold>,
     completion: Completion,
 }
 
@@ -591,10 +642,24 @@ impl InFlight {
     pub fn completion(&self) -> &Completion {
         &self.completion
     }
+
+    /// The bytes of a read's buffer, for the device to fill: the one way to
+    /// write them while the read is in flight. `None` for other operations,
+    /// and while an earlier result of this call is still alive.
+    pub fn read_buffer_mut(&self) -> Option<BufferMut<'_>> {
+        self.hold.as_ref().and_then(DeviceHold::bytes_mut)
+    }
+
+    /// The hold on a read's buffer, for backends that need its address.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn read_hold(&self) -> Option<&DeviceHold> {
+        self.hold.as_ref()
+    }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
+        drop(self.hold.take());
         if let Repr::Shared(inner) = &self.completion.repr {
             inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
         }

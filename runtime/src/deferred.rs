@@ -11,22 +11,24 @@ use std::io;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::blocking::{read_buffer_of, reject};
-use crate::buffer::Buffer;
-use crate::completion::{Completion, CompletionError, InFlight, SyncMode};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
+use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
+use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
 use crate::memory::MemoryIO;
+use crate::validate::{self, Mode, read_buffer_of, reject};
 
 /// A backend that runs each operation on an inner backend at once but
 /// finishes the caller's completion only at the next [`IO::step`].
 ///
 /// Each operation gets a private completion on the inner backend; `step()`
-/// hands its outcome to the caller's completion. Nothing is copied: a read
-/// passes the caller's own buffer to the inner backend. Until `step()`
-/// delivers, the operation holds the caller's completion (and so its buffer)
-/// and [`Completion::device_released`] is false, exactly as while a kernel
-/// holds a buffer, even if the caller aborted the completion and dropped every
-/// handle to it.
+/// hands its outcome to the caller's completion. A read goes into a private
+/// buffer of the same length and alignment, copied into the caller's buffer
+/// at delivery, so the caller's buffer is held (no view of it can be made)
+/// from the call until delivery, as a kernel would hold it. Until `step()`
+/// delivers, the operation holds the caller's completion (and so its
+/// buffers) and [`Completion::device_released`] is false, even if the caller
+/// aborted the completion and dropped every handle to it.
 ///
 /// Operations started while `step()` runs callbacks are held until the next
 /// `step()`, so every operation is seen pending at least once. Dropping the
@@ -47,6 +49,8 @@ use crate::memory::MemoryIO;
 pub struct DeferredIO {
     inner: Arc<dyn IO>,
     queue: Arc<Mutex<Queue>>,
+    /// Delivered operations whose completions a step is finishing.
+    deliveries: Deliveries<(Held, Outcome)>,
 }
 
 /// The operations started and not yet delivered, shared by the backend and
@@ -64,8 +68,38 @@ struct Held {
     /// The inner backend's completion; its outcome becomes the caller's.
     inner: Completion,
     /// The caller's completion, marked as held by the device: this keeps its
-    /// read buffer alive and `device_released()` false until delivery.
+    /// read buffer alive, unviewable and `device_released()` false until
+    /// delivery.
     user: InFlight,
+    /// A read's private buffer, which the inner backend fills.
+    private: Option<Arc<Buffer>>,
+    /// A write's buffers, held as a device sending them holds them.
+    _writes: Vec<DeviceHold>,
+}
+
+impl Held {
+    /// Hands the inner outcome (and a read's bytes) to the caller.
+    fn deliver(self, outcome: Outcome) {
+        let arrived = match outcome {
+            Ok(n) => usize::try_from(n).unwrap_or(0),
+            Err(CompletionError::ShortRead { actual, .. }) => actual,
+            Err(_) => 0,
+        };
+        if arrived > 0
+            && let (Some(private), Some(mut dst)) = (&self.private, self.user.read_buffer_mut())
+            && let Ok(src) = private.try_as_slice()
+        {
+            // Only what arrived: the tail past EOF keeps the caller's bytes,
+            // as on every backend.
+            let n = arrived.min(dst.len()).min(src.len());
+            dst[..n].copy_from_slice(&src[..n]);
+        }
+        let user = self.user.completion().clone();
+        // Released before the outcome is published, as a backend whose
+        // syscall returned would, so callbacks see `device_released()`.
+        drop(self);
+        user.finish(outcome);
+    }
 }
 
 impl DeferredIO {
@@ -82,6 +116,7 @@ impl DeferredIO {
         DeferredIO {
             inner,
             queue: Arc::new(Mutex::new(Queue::default())),
+            deliveries: Deliveries::default(),
         }
     }
 
@@ -124,6 +159,10 @@ impl IO for DeferredIO {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
         Ok(Arc::new(DeferredFile {
             inner: self.inner.open_file(path, options)?,
+            mode: Mode {
+                read_only: options.read_only,
+                direct: options.direct,
+            },
             queue: self.queue.clone(),
         }))
     }
@@ -136,8 +175,16 @@ impl IO for DeferredIO {
     /// stepping the inner backend until at least one has; returns how many
     /// it delivered, 0 when none was held.
     fn step(&self) -> Result<usize, CompletionError> {
+        let finish = |(held, outcome): (Held, Outcome)| held.deliver(outcome);
+        // What a step still running has queued (a callback of it may wait
+        // on a sibling) comes first.
+        let earlier = self.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
         let mut batch = std::mem::take(&mut lock(&self.queue).held);
         if batch.is_empty() {
+            self.deliveries.wait_for_others();
             return Ok(0);
         }
         let ready = loop {
@@ -162,18 +209,15 @@ impl IO for DeferredIO {
             }
         };
         self.hold_again(batch);
+        let count = ready.len();
+        self.deliveries.push_all(ready.into_iter().map(|held| {
+            let outcome = held.inner.result().unwrap_or(Err(CompletionError::Stalled));
+            (held, outcome)
+        }));
         // No lock is held while delivering: callbacks may start operations,
         // which then wait for the next step.
-        let delivered = ready.len();
-        for held in ready {
-            let outcome = held.inner.result().unwrap_or(Err(CompletionError::Stalled));
-            let user = held.user.completion().clone();
-            // Released before the outcome is published, as a backend whose
-            // syscall returned would, so callbacks see `device_released()`.
-            drop(held.user);
-            user.finish(outcome);
-        }
-        Ok(delivered)
+        self.deliveries.run(finish);
+        Ok(count)
     }
 }
 
@@ -196,53 +240,74 @@ impl Drop for DeferredIO {
             queue.closed = true;
             std::mem::take(&mut queue.held)
         };
-        for held in held {
-            // The inner operation may still be in flight on an asynchronous
-            // backend; aborting asks it to stop, and its own hold on the
-            // buffer lasts until its device lets go.
+        // The inner operation may still be in flight on an asynchronous
+        // backend; aborting asks it to stop, and its own hold on the buffer
+        // lasts until its device lets go.
+        self.deliveries.push_all(held.into_iter().map(|held| {
             held.inner.abort();
-            let user = held.user.completion().clone();
-            drop(held.user);
-            user.abort();
-        }
+            (held, Err(CompletionError::Aborted))
+        }));
+        self.deliveries
+            .run_in_drop(|(held, outcome): (Held, Outcome)| held.deliver(outcome));
     }
 }
 
 /// An open file of [`DeferredIO`].
 struct DeferredFile {
     inner: Arc<dyn File>,
+    /// Checked here first, so a bad argument is refused before anything
+    /// else, in the order every backend checks.
+    mode: Mode,
     queue: Arc<Mutex<Queue>>,
 }
 
 impl DeferredFile {
     /// Starts an operation on the inner file with the private completion
-    /// `private`, and holds the caller's `c` until a step delivers it.
+    /// `private`, and holds the caller's `c` (and `writes`) until a step
+    /// delivers it. Refuses at the call what every backend refuses there: a
+    /// completion already in flight, a busy buffer.
     fn hold(
         &self,
         c: Completion,
+        check: Result<(), CompletionError>,
         private: Completion,
+        writes: &[Arc<Buffer>],
         start: impl FnOnce(Completion) -> Result<Completion, CompletionError>,
     ) -> Result<Completion, CompletionError> {
+        if let Err(err) = check {
+            return reject(c, err);
+        }
         if lock(&self.queue).closed {
             return reject(c, CompletionError::Aborted);
         }
         // Marked held before the inner backend sees the buffer, so that there
         // is no moment at which the device has it and the caller may reuse it.
-        let user = c.begin_io();
+        let (user, writes) = match validate::hold(&c, writes) {
+            Ok(held) => held,
+            Err(err) => return reject(c, err),
+        };
+        let read_into = private.read_buffer().cloned();
         match start(private) {
             Ok(inner) => {
                 let mut queue = lock(&self.queue);
+                let held = Held {
+                    inner,
+                    user,
+                    private: read_into,
+                    _writes: writes,
+                };
                 if queue.closed {
                     // The backend was dropped meanwhile: nobody will step.
                     drop(queue);
-                    inner.abort();
-                    drop(user);
-                    return reject(c, CompletionError::Aborted);
+                    held.inner.abort();
+                    held.deliver(Err(CompletionError::Aborted));
+                    return Err(CompletionError::Aborted);
                 }
-                queue.held.push(Held { inner, user });
+                queue.held.push(held);
                 Ok(c)
             }
             Err(err) => {
+                drop(writes);
                 drop(user);
                 reject(c, err)
             }
@@ -256,13 +321,32 @@ impl File for DeferredFile {
             Ok(buf) => buf,
             Err(err) => return reject(c, err),
         };
-        // The same `Arc<Buffer>`: the inner backend reads straight into the
-        // caller's buffer.
-        self.hold(c, Completion::read(buf), |p| self.inner.pread(pos, p))
+        if let Err(err) = validate::transfer(pos, &[&buf], self.mode, false) {
+            return reject(c, err);
+        }
+        // The same length and alignment, so the inner backend's checks
+        // (O_DIRECT) see what the caller's buffer would show them.
+        let align = if buf.is_aligned_to(DIRECT_IO_ALIGN) {
+            buf.alignment().max(DIRECT_IO_ALIGN)
+        } else {
+            buf.alignment()
+        };
+        let private = match Buffer::try_with_alignment(buf.len(), align) {
+            Ok(private) => Arc::new(private),
+            Err(err) => return reject(c, err),
+        };
+        let check = Ok(());
+        self.hold(c, check, Completion::read(private), &[], |p| {
+            self.inner.pread(pos, p)
+        })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        self.hold(c, Completion::write(), |p| self.inner.pwrite(pos, buf, p))
+        let check = validate::transfer(pos, &[&buf], self.mode, true).map(drop);
+        let writes = [buf.clone()];
+        self.hold(c, check, Completion::write(), &writes, |p| {
+            self.inner.pwrite(pos, buf, p)
+        })
     }
 
     fn pwritev(
@@ -271,7 +355,11 @@ impl File for DeferredFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        self.hold(c, Completion::write(), |p| self.inner.pwritev(pos, bufs, p))
+        let check = validate::write(pos, &bufs, self.mode).map(drop);
+        let writes = bufs.clone();
+        self.hold(c, check, Completion::write(), &writes, |p| {
+            self.inner.pwritev(pos, bufs, p)
+        })
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
@@ -279,11 +367,14 @@ impl File for DeferredFile {
             Some(SyncMode::Data) => Completion::sync_data(),
             Some(SyncMode::Full) | None => Completion::sync(),
         };
-        self.hold(c, private, |p| self.inner.sync(p))
+        self.hold(c, Ok(()), private, &[], |p| self.inner.sync(p))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        self.hold(c, Completion::truncate(), |p| self.inner.truncate(len, p))
+        let check = validate::truncate(len, self.mode);
+        self.hold(c, check, Completion::truncate(), &[], |p| {
+            self.inner.truncate(len, p)
+        })
     }
 
     fn size(&self) -> Result<u64, CompletionError> {

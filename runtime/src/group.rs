@@ -1,5 +1,7 @@
 //! `CompletionGroup`: one completion that finishes when all of its children have.
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+
 use crate::completion::{Completion, CompletionError, Kind, Outcome};
 use crate::sync::{Mutex, lock};
 
@@ -14,6 +16,10 @@ pub(crate) struct GroupState {
     /// Set when the group's outcome is handed out, so no later add or arrival
     /// can flip it back to unfinished.
     done: bool,
+    /// Set by `cancel`: a child added afterwards is aborted at once, so a
+    /// cancelled group never waits for work started after the cancel (by a
+    /// callback still running when it came, say).
+    cancelled: bool,
     first_error: Option<CompletionError>,
     /// Outstanding children, kept for `cancel`. A slot is emptied when its
     /// child arrives, which also drops the group's reference to it (and to
@@ -69,6 +75,7 @@ impl CompletionGroup {
             total: 0,
             built: false,
             done: false,
+            cancelled: false,
             first_error: None,
             children: Vec::new(),
         })
@@ -77,21 +84,29 @@ impl CompletionGroup {
     }
 
     /// Adds `child`; the group will not finish before it has. A child that has
-    /// already finished counts at once (its error too). Adding to a group whose
-    /// completion has already finished does nothing.
+    /// already finished counts at once (its error too). After
+    /// [`cancel`](Self::cancel), `child` is aborted at once. Adding to a group
+    /// whose completion has already finished does nothing else.
     pub fn add(&mut self, child: &Completion) {
-        let index = {
+        let (index, cancelled) = {
             let mut st = lock(state(&self.completion));
             if st.done {
+                let cancelled = st.cancelled;
+                drop(st);
+                if cancelled {
+                    child.abort();
+                }
                 return;
             }
             st.outstanding += 1;
             st.total += 1;
             st.children.push(Some(child.clone()));
-            st.children.len() - 1
+            (st.children.len() - 1, st.cancelled)
         };
         if let Some(outcome) = child.register_parent(&self.completion, index) {
             child_arrived(&self.completion, index, outcome);
+        } else if cancelled {
+            child.abort();
         }
     }
 
@@ -171,6 +186,7 @@ pub(crate) fn child_arrived(group: &Completion, index: usize, outcome: Outcome) 
 pub(crate) fn cancel(group: &Completion) {
     let (children, finished) = {
         let mut st = lock(state(group));
+        st.cancelled = true;
         if st.done {
             return;
         }
@@ -180,10 +196,20 @@ pub(crate) fn cancel(group: &Completion) {
         (children, st.take_outcome())
     };
     // No lock held: each abort may finish the child, which reports back here.
+    // A child's callback that panics must not spare the children after it:
+    // the first panic is resumed once every child has been aborted.
+    let mut panicked = None;
     for child in &children {
-        child.abort();
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| child.abort())) {
+            panicked.get_or_insert(payload);
+        }
     }
-    if let Some(outcome) = finished {
-        group.finish(outcome);
+    if let Some(outcome) = finished
+        && let Err(payload) = catch_unwind(AssertUnwindSafe(|| group.finish(outcome)))
+    {
+        panicked.get_or_insert(payload);
+    }
+    if let Some(payload) = panicked {
+        resume_unwind(payload);
     }
 }

@@ -14,24 +14,26 @@
 
 #![allow(unsafe_code)]
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use ::io_uring::{IoUring, Probe, opcode, squeue, types};
 
-use crate::blocking::{check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, total_len};
-use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
+use crate::buffer::{Access, Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
+use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
+use crate::validate::{self, Mode, reject};
 
 /// Submission-queue entries of a default ring. 256 lets a busy machine hand
 /// a whole batch to the kernel in one `io_uring_enter`, while the SQE array
@@ -39,10 +41,11 @@ use crate::io::{File, IO, OpenOptions};
 /// storage engines run, and cost memory that is pinned for the ring's life.
 const DEFAULT_ENTRIES: u32 = 256;
 
-/// Completion-queue entries per submission entry by default. In-flight
-/// operations are capped at the CQ size (so the CQ can never overflow), so a
-/// larger factor lets more operations run than one SQ batch holds; 4 gives
-/// 1024 operations in flight for 1024 × 16 bytes of CQ.
+/// Completion-queue entries per submission entry by default. Requests in
+/// the kernel are capped at the CQ size (so the CQ can never overflow), and
+/// operations at the CQ size less the SQ size (so async cancels always find
+/// room), so a larger factor lets more operations run than one SQ batch
+/// holds; 4 gives 768 operations in flight for 1024 × 16 bytes of CQ.
 const DEFAULT_CQ_FACTOR: u32 = 4;
 
 /// `user_data` of async-cancel requests. Their CQEs only say whether the
@@ -69,6 +72,13 @@ const OTHER_THREAD: &str = "this UringIO is bound to the first thread that stepp
 /// the release of an aborted operation that would never finish by at most
 /// this much.
 const ABORT_SCAN_AFTER: Duration = Duration::from_millis(10);
+
+/// How long dropping a [`UringIO`] waits for the kernel to let go of the
+/// operations it cancels. Operations that honour cancellation (reads of
+/// pipes and sockets, anything not yet started) end within milliseconds; one
+/// that does not end by then is leaked with its buffers, never freed while
+/// the kernel may write them.
+const DROP_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Resubmissions of one operation after `-EAGAIN`/`-EINTR` CQEs before it
 /// fails. Regular files never get there; the cap turns a device that keeps
@@ -123,8 +133,9 @@ impl UringOptions {
         }
     }
 
-    /// Completion-queue entries, which is also the cap on operations in
-    /// flight; at least twice the SQ entries (smaller values are raised).
+    /// Completion-queue entries; at least twice the SQ entries (smaller
+    /// values are raised). Operations in flight are capped at this less the
+    /// SQ entries, which leaves room for the cancels of all of them.
     #[must_use]
     pub fn cq_entries(self, cq_entries: u32) -> Self {
         UringOptions {
@@ -162,7 +173,9 @@ impl UringOptions {
     /// [`IO::step`]: operations may still be issued from any thread, but
     /// stepping from another thread fails with
     /// [`CompletionError::Unsupported`]. Switch it off to step one backend
-    /// from several threads.
+    /// from several threads. A stepping thread may then exit while
+    /// operations it submitted for others are in the kernel: the kernel
+    /// cancels them, and the backend submits them again.
     #[must_use]
     pub fn single_issuer(self, on: bool) -> Self {
         UringOptions {
@@ -341,16 +354,15 @@ pub struct UringIO {
 struct Shared {
     state: Mutex<State>,
     info: RingInfo,
-    /// Completions taken out of the ring by a `step` and not yet finished by
-    /// it. Another thread's `step` that finds nothing in flight must wait for
-    /// them, or it would report "nothing in flight" while the completion its
-    /// caller waits for is about to finish (and `wait` would say `Stalled`).
-    delivering: AtomicUsize,
-    /// Threads waiting for `delivering` to drain: a delivering step wakes
-    /// them only when there are any, since a `notify_all` is a syscall.
-    delivery_waiters: AtomicUsize,
-    delivered_lock: Mutex<()>,
-    delivered: Condvar,
+    /// Retired operations whose completions a step is finishing: every step
+    /// looks here first, so a callback may wait on a sibling of its batch,
+    /// and a step of another thread does not report "nothing in flight"
+    /// while a completion it waits for is being finished.
+    deliveries: Deliveries<(Op, Outcome)>,
+    /// The write order of each file (by device and inode) opened on this
+    /// ring: every handle of one file shares it, so a sync or truncate
+    /// through one handle waits for the writes issued before it through any.
+    orders: Mutex<HashMap<(u64, u64), Weak<WriteOrder>>>,
 }
 
 /// What one pass under the lock achieved.
@@ -367,15 +379,6 @@ enum Progress {
 thread_local! {
     /// This thread's id, without `thread::current()`'s reference counting.
     static THREAD_ID: ThreadId = std::thread::current().id();
-
-    /// The vector the last `step` of this thread delivered from, kept
-    /// (empty) for the next one.
-    static SPARE_REAPED: std::cell::Cell<Vec<(Op, Outcome)>> = const { std::cell::Cell::new(Vec::new()) };
-
-    /// How many `step`s of this thread are finishing completions right now
-    /// (a callback may step again): such a thread must not wait for
-    /// `Shared::delivering` to drain, its own deliveries are in it.
-    static DELIVERING_HERE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl Shared {
@@ -397,7 +400,8 @@ pub struct UringStats {
     /// Requests pushed to the ring whose CQE has not been reaped yet
     /// (cancel requests included); never more than `cq_entries`.
     pub in_kernel: usize,
-    /// Requests waiting in the local overflow queue for room in the ring.
+    /// Requests waiting in the local overflow queues for room in the ring
+    /// (cancel requests included).
     pub queued: usize,
     /// Operations not yet retired: in the kernel, queued, or syncs waiting
     /// for earlier writes.
@@ -426,21 +430,24 @@ impl UringIO {
                     slots: Vec::new(),
                     free: Vec::new(),
                     overflow: VecDeque::new(),
+                    cancels: VecDeque::new(),
                     parked: Vec::new(),
                     reaped: Vec::new(),
                     cqes: Vec::new(),
                     in_kernel: 0,
+                    cancels_in_kernel: 0,
                     live: 0,
                     cap: info.cq_entries as usize,
+                    op_cap: (info.cq_entries - info.sq_entries.min(info.cq_entries / 2)) as usize,
+                    closed: false,
+                    ftruncate: info.ftruncate,
                     issuer: None,
                     single_issuer: info.single_issuer,
                     ext_arg: info.ext_arg,
                 }),
                 info,
-                delivering: AtomicUsize::new(0),
-                delivery_waiters: AtomicUsize::new(0),
-                delivered_lock: Mutex::new(()),
-                delivered: Condvar::new(),
+                deliveries: Deliveries::default(),
+                orders: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -459,7 +466,7 @@ impl UringIO {
             sq_entries: self.shared.info.sq_entries,
             cq_entries: self.shared.info.cq_entries,
             in_kernel: st.in_kernel,
-            queued: st.overflow.len(),
+            queued: st.overflow.len() + st.cancels.len(),
             live: st.live,
         }
     }
@@ -541,13 +548,29 @@ impl IO for UringIO {
             open.custom_flags(libc::O_DIRECT);
         }
         let file = open.open(path)?;
+        let meta = file.metadata()?;
+        let order = {
+            let mut orders = self.shared.orders.lock().unwrap_or_else(|e| e.into_inner());
+            orders.retain(|_, order| order.strong_count() > 0);
+            let key = (meta.dev(), meta.ino());
+            match orders.get(&key).and_then(Weak::upgrade) {
+                Some(order) => order,
+                None => {
+                    let order = Arc::new(WriteOrder::default());
+                    orders.insert(key, Arc::downgrade(&order));
+                    order
+                }
+            }
+        };
         Ok(Arc::new(UringFile {
             shared: self.shared.clone(),
             handle: Arc::new(FileHandle {
                 file,
-                direct: options.direct,
-                writes_in_flight: AtomicUsize::new(0),
-                next_write: AtomicU64::new(0),
+                mode: Mode {
+                    read_only: options.read_only,
+                    direct: options.direct,
+                },
+                order,
             }),
         }))
     }
@@ -558,67 +581,82 @@ impl IO for UringIO {
 
     fn step(&self) -> Result<usize, CompletionError> {
         let shared = &*self.shared;
-        // With SINGLE_ISSUER only one thread can step, so no other step can
-        // be waiting for this one's deliveries: skip that bookkeeping.
-        let shared_steps = !shared.info.single_issuer;
-        let mut retired = loop {
+        // What a step still running has queued (a callback of it may wait
+        // on a sibling, or another thread is delivering) comes first.
+        let earlier = shared.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
+        let seen = shared.deliveries.finished();
+        // Deliveries made by other threads since this step began: a waiter
+        // must look at its completion again rather than be told that nothing
+        // is in flight, or wait on in the kernel for something else.
+        let others =
+            || usize::try_from(shared.deliveries.finished().wrapping_sub(seen)).unwrap_or(usize::MAX);
+        loop {
             let mut st = shared.lock();
             st.refuse_other_threads()?;
             match st.make_progress()? {
                 Progress::Retired => {
-                    // Swapped with this thread's spare (empty) vector, so
-                    // that steps do not allocate.
-                    let mut retired = SPARE_REAPED.with(std::cell::Cell::take);
-                    std::mem::swap(&mut st.reaped, &mut retired);
-                    if shared_steps {
-                        shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
+                    let retired = st.reaped.len();
+                    shared.deliveries.push_all(st.reaped.drain(..));
+                    drop(st);
+                    let n = shared.deliveries.run(finish);
+                    if n == 0 {
+                        // Another thread took them: this step's caller may
+                        // only look once they are finished.
+                        shared.deliveries.wait_for_others();
                     }
-                    break retired;
+                    return Ok(n.max(retired));
                 }
-                Progress::TimedOut => continue,
+                Progress::TimedOut => {
+                    drop(st);
+                    let n = shared.deliveries.run(finish);
+                    if n > 0 {
+                        return Ok(n);
+                    }
+                    match others() {
+                        0 => continue,
+                        n => return Ok(n),
+                    }
+                }
                 Progress::Idle => {
                     drop(st);
-                    if shared_steps
-                        && shared.delivering.load(Ordering::SeqCst) > 0
-                        && DELIVERING_HERE.get() == 0
-                    {
-                        let mut guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
-                        // Counted before the check below, both `SeqCst`: either
-                        // the deliverer sees this waiter, or this waiter sees
-                        // the deliveries done.
-                        shared.delivery_waiters.fetch_add(1, Ordering::SeqCst);
-                        while shared.delivering.load(Ordering::SeqCst) > 0 {
-                            guard = shared.delivered.wait(guard).unwrap_or_else(|e| e.into_inner());
-                        }
-                        shared.delivery_waiters.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    return Ok(0);
+                    shared.deliveries.wait_for_others();
+                    return Ok(others());
                 }
             }
+        }
+    }
+}
+
+/// Finishes a retired operation, with no lock held. The device has let go:
+/// the buffers, the descriptor and the in-flight mark are released before
+/// the callback runs, so the callback sees `device_released()` and may view
+/// or reuse the buffer at once.
+fn finish((op, outcome): (Op, Outcome)) {
+    let c = op.guard.completion().clone();
+    drop(op);
+    c.finish(outcome);
+}
+
+impl Drop for UringIO {
+    /// Cancels every operation in flight and waits, at most five seconds,
+    /// for the kernel to let go of each; every outstanding
+    /// completion ends [`CompletionError::Aborted`]. Files still open refuse
+    /// new operations with `Aborted`. An operation the kernel has not let go
+    /// of by the deadline (it ignored the cancel), or that this thread may
+    /// not wait for (a `SINGLE_ISSUER` ring bound to another thread), is
+    /// leaked with its buffers: they stay held, never freed while the kernel
+    /// may write them.
+    fn drop(&mut self) {
+        let shared = &*self.shared;
+        let aborted = {
+            let mut st = shared.lock();
+            st.shutdown()
         };
-        let n = retired.len();
-        DELIVERING_HERE.set(DELIVERING_HERE.get() + 1);
-        for (op, outcome) in retired.drain(..) {
-            // The device has let go: release the buffers, the descriptor and
-            // the in-flight mark before the callback runs, so the callback
-            // sees `device_released()` and may reuse the buffer at once.
-            let c = op.guard.completion().clone();
-            drop(op);
-            match outcome {
-                Ok(n) => c.complete(n),
-                Err(e) => c.error(e),
-            }
-        }
-        DELIVERING_HERE.set(DELIVERING_HERE.get() - 1);
-        if shared_steps
-            && shared.delivering.fetch_sub(n, Ordering::SeqCst) == n
-            && shared.delivery_waiters.load(Ordering::SeqCst) > 0
-        {
-            let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
-            shared.delivered.notify_all();
-        }
-        drop(SPARE_REAPED.with(|spare| spare.replace(retired)));
-        Ok(n)
+        shared.deliveries.push_all(aborted);
+        shared.deliveries.run_in_drop(finish);
     }
 }
 
@@ -633,34 +671,45 @@ struct UringFile {
 
 struct FileHandle {
     file: fs::File,
-    direct: bool,
-    /// Writes issued and not yet retired. A sync waits for those issued
-    /// before it: the kernel runs SQEs in any order, and "earlier writes"
-    /// must be on the device before a sync reports success. Changed only
-    /// under the ring's lock, like `next_write`.
-    writes_in_flight: AtomicUsize,
-    /// The number the next write gets, so that a sync can tell the writes
+    mode: Mode,
+    /// Shared by every handle of the same file on this ring.
+    order: Arc<WriteOrder>,
+}
+
+/// The order of the changes to one file (writes and truncates) issued on a
+/// ring. The kernel runs SQEs in any order, so a sync or truncate waits
+/// until the changes issued before it have retired: "earlier writes" must be
+/// on the device before a sync reports success, and a truncate must not be
+/// overtaken by a write issued before it. Changed only under the ring's lock.
+#[derive(Default)]
+struct WriteOrder {
+    /// Changes issued and not yet retired.
+    in_flight: AtomicUsize,
+    /// The number the next change gets, so that a sync can tell the changes
     /// issued before it (which it waits for) from later ones (which it does
     /// not: a steady stream of writes must not postpone it forever).
-    next_write: AtomicU64,
+    next: AtomicU64,
 }
 
 impl UringFile {
-    /// The checks [`crate::BlockingIO`] makes, with the same errors: a
-    /// refused operation finishes its completion with the error too.
-    fn check(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-        let len = total_len(bufs);
-        check_len(len)?;
-        offset_plus(pos, len)?;
-        if self.handle.direct {
-            check_direct_alignment(pos, bufs)?;
+    /// Takes the device's hold on `c` (refusing a completion already in
+    /// flight or a busy read buffer, at the call) and queues the operation.
+    fn issue(&self, c: Completion, kind: OpKind, pos: u64) -> Result<Completion, CompletionError> {
+        match validate::hold(&c, &[]) {
+            Ok((guard, _)) => self.issue_held(c, guard, kind, pos),
+            Err(err) => reject(c, err),
         }
-        Ok(())
     }
 
-    fn issue(&self, c: Completion, kind: OpKind, pos: u64) -> Result<Completion, CompletionError> {
-        let guard = c.begin_io();
-        let op = Op {
+    /// Queues an operation whose holds are taken.
+    fn issue_held(
+        &self,
+        c: Completion,
+        guard: InFlight,
+        kind: OpKind,
+        pos: u64,
+    ) -> Result<Completion, CompletionError> {
+        let mut op = Op {
             guard,
             file: self.handle.clone(),
             kind,
@@ -672,15 +721,22 @@ impl UringFile {
             order: 0,
             earlier_writes: 0,
         };
-        let mut op = op;
         let mut st = self.shared.lock();
-        let h = &self.handle;
-        if op.kind.is_write() {
-            op.order = h.next_write.fetch_add(1, Ordering::Relaxed);
-            h.writes_in_flight.fetch_add(1, Ordering::Relaxed);
-        } else if matches!(op.kind, OpKind::Sync(_)) {
-            op.order = h.next_write.load(Ordering::Relaxed);
-            op.earlier_writes = h.writes_in_flight.load(Ordering::Relaxed);
+        if st.closed {
+            drop(st);
+            drop(op);
+            return reject(c, CompletionError::Aborted);
+        }
+        let order = &self.handle.order;
+        let waits_for_earlier = matches!(op.kind, OpKind::Sync(_) | OpKind::Truncate(_));
+        if waits_for_earlier {
+            op.earlier_writes = order.in_flight.load(Ordering::Relaxed);
+        }
+        if op.kind.is_change() {
+            op.order = order.next.fetch_add(1, Ordering::Relaxed);
+            order.in_flight.fetch_add(1, Ordering::Relaxed);
+        } else {
+            op.order = order.next.load(Ordering::Relaxed);
         }
         let park = op.earlier_writes > 0;
         let ud = st.insert(op);
@@ -691,34 +747,64 @@ impl UringFile {
         }
         Ok(c)
     }
+
+    /// A write of `bufs`, holding each for the device to read.
+    fn issue_write(
+        &self,
+        pos: u64,
+        bufs: Vec<Arc<Buffer>>,
+        c: Completion,
+    ) -> Result<Completion, CompletionError> {
+        let total = match validate::write(pos, &bufs, self.handle.mode) {
+            Ok(total) => total,
+            Err(err) => return reject(c, err),
+        };
+        if total == 0 {
+            return finish_empty(c);
+        }
+        let (guard, mut holds) = match validate::hold(&c, &bufs) {
+            Ok(held) => held,
+            Err(err) => return reject(c, err),
+        };
+        let kind = if holds.len() == 1 {
+            OpKind::Write(holds.pop().unwrap_or_else(|| unreachable!("one hold")))
+        } else {
+            OpKind::Writev(Box::new(Vectored {
+                holds,
+                iov: IoVecs(Vec::new()),
+                total,
+            }))
+        };
+        self.issue_held(c, guard, kind, pos)
+    }
+}
+
+/// Finishes an empty transfer at the call, as an inline backend would:
+/// there is nothing for the kernel to do. A completion already in flight is
+/// still refused.
+fn finish_empty(c: Completion) -> Result<Completion, CompletionError> {
+    match c.begin_io() {
+        Ok(held) => {
+            drop(held);
+            c.complete(0);
+            Ok(c)
+        }
+        Err(err) => reject(c, err),
+    }
 }
 
 impl File for UringFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let checked = match c.read_buffer() {
-            Some(buf) => self.check(pos, &[buf]).map(|()| buf.is_empty()),
-            None => read_buffer_of(&c).map(|_| false),
-        };
-        let empty = match checked {
-            Ok(empty) => empty,
-            Err(err) => return reject(c, err),
-        };
-        if empty {
-            c.complete(0);
-            return Ok(c);
+        let checked = validate::read(pos, &c, self.handle.mode);
+        match checked {
+            Err(err) => reject(c, err),
+            Ok(0) => finish_empty(c),
+            Ok(_) => self.issue(c, OpKind::Read, pos),
         }
-        self.issue(c, OpKind::Read, pos)
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        if let Err(err) = self.check(pos, &[&buf]) {
-            return reject(c, err);
-        }
-        if buf.is_empty() {
-            c.complete(0);
-            return Ok(c);
-        }
-        self.issue(c, OpKind::Write(buf), pos)
+        self.issue_write(pos, vec![buf], c)
     }
 
     fn pwritev(
@@ -727,21 +813,7 @@ impl File for UringFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = self.check(pos, &refs) {
-            return reject(c, err);
-        }
-        let total = total_len(&refs);
-        if total == 0 {
-            c.complete(0);
-            return Ok(c);
-        }
-        let vectored = Vectored {
-            bufs,
-            iov: IoVecs(Vec::new()),
-            total,
-        };
-        self.issue(c, OpKind::Writev(Box::new(vectored)), pos)
+        self.issue_write(pos, bufs, c)
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
@@ -749,15 +821,14 @@ impl File for UringFile {
         self.issue(c, OpKind::Sync(mode), 0)
     }
 
+    /// Waits for the writes issued before it through any handle of the file,
+    /// like a sync; without `IORING_OP_FTRUNCATE` (Linux < 6.9) it is then
+    /// made as a syscall, in the same order.
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        if self.shared.info.ftruncate {
-            return self.issue(c, OpKind::Truncate(len), 0);
+        if let Err(err) = validate::truncate(len, self.handle.mode) {
+            return reject(c, err);
         }
-        match self.handle.file.set_len(len) {
-            Ok(()) => c.complete(0),
-            Err(e) => c.error(e.into()),
-        }
-        Ok(c)
+        self.issue(c, OpKind::Truncate(len), 0)
     }
 
     fn size(&self) -> Result<u64, CompletionError> {
@@ -799,14 +870,15 @@ struct IoVecs(Vec<libc::iovec>);
 // mutex.
 unsafe impl Send for IoVecs {}
 
-/// What an operation does, with the buffers it owns until its final CQE:
-/// the kernel reads from or writes into them, so they must outlive it even
-/// when the user has dropped every handle.
+/// What an operation does, with the holds on the buffers it owns until its
+/// final CQE: the kernel reads from or writes into them, so they must
+/// outlive it even when the user has dropped every handle, and no user view
+/// may conflict meanwhile (see `buffer.rs`).
 enum OpKind {
     /// Into the completion's own buffer (`Completion::read` owns it), which
     /// the slot holds through its `InFlight` guard: no second handle needed.
     Read,
-    Write(Arc<Buffer>),
+    Write(DeviceHold),
     /// Boxed, so that the common operations stay small to move around.
     Writev(Box<Vectored>),
     Sync(SyncMode),
@@ -814,7 +886,7 @@ enum OpKind {
 }
 
 struct Vectored {
-    bufs: Vec<Arc<Buffer>>,
+    holds: Vec<DeviceHold>,
     /// Rebuilt from `bufs` past `done` bytes at each submission. The kernel
     /// reads it during submission; it lives in the slot until the CQE all
     /// the same.
@@ -823,13 +895,14 @@ struct Vectored {
 }
 
 impl OpKind {
-    fn is_write(&self) -> bool {
-        matches!(self, OpKind::Write(_) | OpKind::Writev(_))
+    /// A change to the file that later syncs and truncates wait for.
+    fn is_change(&self) -> bool {
+        matches!(self, OpKind::Write(_) | OpKind::Writev(_) | OpKind::Truncate(_))
     }
 
     fn write_len(&self) -> usize {
         match self {
-            OpKind::Write(buf) => buf.len(),
+            OpKind::Write(hold) => hold.buffer().len(),
             OpKind::Writev(v) => v.total,
             _ => 0,
         }
@@ -844,41 +917,44 @@ impl Op {
         let pos = self.pos + self.done as u64;
         let entry = match &mut self.kind {
             OpKind::Read => {
-                let Some(buf) = self.guard.completion().read_buffer() else {
-                    // Unreachable: `pread` only issues read completions. A
-                    // no-op ends the read with what it has.
+                let Some((hold, ptr)) = self
+                    .guard
+                    .read_hold()
+                    .and_then(|hold| Some((hold, hold.fill_ptr()?)))
+                else {
+                    // Unreachable: `pread` only issues read completions, and
+                    // `begin_io` holds their buffer for filling. A no-op ends
+                    // the read with what it has.
                     return opcode::Nop::new().build().user_data(user_data);
                 };
-                let n = (buf.len() - self.done).min(MAX_TRANSFER);
-                opcode::Read::new(fd, buf.as_mut_ptr().wrapping_add(self.done), n as u32)
+                // `done < len` (a read continues only while short), and
+                // `len <= i32::MAX` (validated), so both fit.
+                let n = (hold.buffer().len() - self.done).min(MAX_TRANSFER);
+                opcode::Read::new(fd, ptr.wrapping_add(self.done), n as u32)
                     .offset(pos)
                     .build()
             }
-            OpKind::Write(buf) => {
-                let n = (buf.len() - self.done).min(MAX_TRANSFER);
-                opcode::Write::new(
-                    fd,
-                    buf.as_mut_ptr().wrapping_add(self.done).cast_const(),
-                    n as u32,
-                )
-                .offset(pos)
-                .build()
+            OpKind::Write(hold) => {
+                let n = (hold.buffer().len() - self.done).min(MAX_TRANSFER);
+                opcode::Write::new(fd, hold.drain_ptr().wrapping_add(self.done), n as u32)
+                    .offset(pos)
+                    .build()
             }
             OpKind::Writev(v) => {
-                let Vectored { bufs, iov, .. } = &mut **v;
+                let Vectored { holds, iov, .. } = &mut **v;
                 let iov = &mut iov.0;
                 iov.clear();
                 let mut skip = self.done;
                 let mut bytes = 0usize;
-                for buf in bufs.iter() {
-                    let len = buf.len();
+                for hold in holds.iter() {
+                    let len = hold.buffer().len();
                     if skip >= len {
                         skip -= len;
                         continue;
                     }
                     let take = (len - skip).min(MAX_TRANSFER - bytes);
                     iov.push(libc::iovec {
-                        iov_base: buf.as_mut_ptr().wrapping_add(skip).cast(),
+                        iov_base: hold.drain_ptr().wrapping_add(skip).cast_mut().cast(),
                         iov_len: take,
                     });
                     skip = 0;
@@ -898,6 +974,8 @@ impl Op {
                 };
                 opcode::Fsync::new(fd).flags(flags).build()
             }
+            // Only issued where the kernel has the opcode: elsewhere
+            // `try_push` makes the syscall instead.
             OpKind::Truncate(len) => opcode::Ftruncate::new(fd, *len).build(),
         };
         entry.user_data(user_data)
@@ -935,10 +1013,14 @@ struct State {
     ring: IoUring,
     slots: Vec<Slot>,
     free: Vec<usize>,
-    /// Requests that found the ring full (or the in-flight cap reached), in
-    /// issue order; nothing is pushed to the ring while it is non-empty, so
-    /// the order holds.
+    /// Operations that found the ring full (or the in-flight cap reached),
+    /// in issue order; no operation is pushed to the ring while it is
+    /// non-empty, so the order holds.
     overflow: VecDeque<Pending>,
+    /// Async cancels waiting for room: pushed before any operation, with a
+    /// cap of their own, so a ring full of operations that will never finish
+    /// by themselves can still be cancelled.
+    cancels: VecDeque<u64>,
     /// Syncs waiting for earlier writes to the same file to retire.
     parked: Vec<u64>,
     /// Retired operations whose completions the next `step` finishes
@@ -948,10 +1030,19 @@ struct State {
     cqes: Vec<(u64, i32)>,
     /// SQEs pushed whose CQE has not been reaped (cancels included).
     in_kernel: usize,
+    /// The cancels among them.
+    cancels_in_kernel: usize,
     /// Occupied slots.
     live: usize,
     /// The cap on `in_kernel`: the CQ size, so the CQ cannot overflow.
     cap: usize,
+    /// The cap on operations (not cancels) in the kernel: the CQ size less
+    /// the SQ size (at least half the CQ), so that cancels always have room.
+    op_cap: usize,
+    /// Set by `UringIO`'s drop: new operations are refused.
+    closed: bool,
+    /// `IORING_OP_FTRUNCATE` is available; else truncates are syscalls.
+    ftruncate: bool,
     /// The thread the ring was enabled for, with `SINGLE_ISSUER`.
     issuer: Option<ThreadId>,
     single_issuer: bool,
@@ -985,79 +1076,121 @@ impl State {
         slot.op.as_mut().map(|op| (index, op))
     }
 
-    /// Pushes `p` to the ring, or to the overflow queue behind earlier ones.
+    /// Pushes `p` to the ring, or to its overflow queue behind earlier ones.
+    /// Never enters the kernel: an issuing thread that is not the stepping
+    /// one must not (with `SINGLE_ISSUER` it would take the ring over), so a
+    /// full SQ waits for the next step.
     fn queue(&mut self, p: Pending) {
-        if !self.overflow.is_empty() || !self.try_push(p) {
-            self.overflow.push_back(p);
+        match p {
+            Pending::Cancel(ud) => {
+                if !self.cancels.is_empty() || !self.try_push(p, false) {
+                    self.cancels.push_back(ud);
+                }
+            }
+            Pending::Op(_) => {
+                if !self.overflow.is_empty() || !self.try_push(p, false) {
+                    self.overflow.push_back(p);
+                }
+            }
         }
     }
 
-    /// Moves queued requests to the ring while there is room.
+    /// Moves queued requests to the ring while there is room, cancels
+    /// first; called by a step, which may submit a full SQ to make room.
     fn flush_overflow(&mut self) {
+        while let Some(&ud) = self.cancels.front() {
+            if !self.try_push(Pending::Cancel(ud), true) {
+                break;
+            }
+            self.cancels.pop_front();
+        }
         while let Some(&p) = self.overflow.front() {
-            if !self.try_push(p) {
+            if !self.try_push(p, true) {
                 break;
             }
             self.overflow.pop_front();
         }
     }
 
-    /// Pushes one request if the in-flight cap and the SQ allow (submitting
-    /// the full SQ first). An operation aborted before it ever reached the
-    /// kernel is retired instead. Returns whether `p` is dealt with.
-    fn try_push(&mut self, p: Pending) -> bool {
-        if self.in_kernel >= self.cap {
-            return false;
-        }
+    /// Pushes one request if the caps and the SQ allow (submitting a full SQ
+    /// first when `may_submit`). An operation aborted before it ever reached
+    /// the kernel is retired instead, and a truncate on a kernel without
+    /// `IORING_OP_FTRUNCATE` is made as a syscall now, in its turn. Returns
+    /// whether `p` is dealt with.
+    fn try_push(&mut self, p: Pending, may_submit: bool) -> bool {
         let entry = match p {
-            Pending::Cancel(target) => opcode::AsyncCancel::new(target)
-                .build()
-                .user_data(CANCEL_USER_DATA),
-            Pending::Op(ud) => {
-                let Some((index, op)) = self.slot_of(ud) else {
-                    return true;
-                };
-                if abandoned(op.guard.completion()) {
-                    self.retire(index, Err(CompletionError::Aborted));
-                    return true;
+            Pending::Cancel(target) => {
+                if self.in_kernel >= self.cap {
+                    return false;
                 }
-                // Marked before the push, so the slot is looked up once; a
-                // failed push takes it back below.
-                op.in_kernel = true;
-                op.cancel_sent = false;
-                let entry = op.entry(ud);
-                if self.push_entry(&entry) {
-                    self.in_kernel += 1;
-                    return true;
+                let entry = opcode::AsyncCancel::new(target)
+                    .build()
+                    .user_data(CANCEL_USER_DATA);
+                if !self.push_entry(&entry, may_submit) {
+                    return false;
                 }
-                if let Some(op) = self.slots[index].op.as_mut() {
-                    op.in_kernel = false;
-                }
-                return false;
+                self.in_kernel += 1;
+                self.cancels_in_kernel += 1;
+                return true;
             }
+            Pending::Op(ud) => ud,
         };
-        if !self.push_entry(&entry) {
+        let ud = entry;
+        let ftruncate = self.ftruncate;
+        let Some((index, op)) = self.slot_of(ud) else {
+            return true;
+        };
+        if abandoned(op.guard.completion()) {
+            self.retire(index, Err(CompletionError::Aborted));
+            return true;
+        }
+        if let (OpKind::Truncate(len), false) = (&op.kind, ftruncate) {
+            let outcome = op
+                .file
+                .file
+                .set_len(*len)
+                .map(|()| 0)
+                .map_err(CompletionError::from);
+            self.retire(index, outcome);
+            return true;
+        }
+        if self.in_kernel >= self.cap || self.in_kernel - self.cancels_in_kernel >= self.op_cap {
             return false;
         }
-        self.in_kernel += 1;
-        true
+        let Some((index, op)) = self.slot_of(ud) else {
+            return true;
+        };
+        // Marked before the push, so the slot is looked up once; a failed
+        // push takes it back below.
+        op.in_kernel = true;
+        op.cancel_sent = false;
+        let entry = op.entry(ud);
+        if self.push_entry(&entry, may_submit) {
+            self.in_kernel += 1;
+            return true;
+        }
+        if let Some(op) = self.slots[index].op.as_mut() {
+            op.in_kernel = false;
+        }
+        false
     }
 
-    fn push_entry(&mut self, entry: &squeue::Entry) -> bool {
+    fn push_entry(&mut self, entry: &squeue::Entry, may_submit: bool) -> bool {
         // SAFETY: every address in `entry` (buffer, iovec array) points into
-        // memory owned by the operation's slot (`Arc<Buffer>`s whose storage
-        // never moves: a write's own, a read's through the completion that
-        // the slot's `InFlight` guard holds; the slot's own iovec `Vec`,
-        // which is not touched until the CQE), and its descriptor is kept open by the slot's
-        // `Arc<FileHandle>`. A slot is freed only when its CQE has been
-        // reaped (or, on drop, when the ring is drained or the slots leaked),
-        // so all of it outlives the kernel's use. Cancel entries carry no
-        // address.
+        // memory owned by the operation's slot: `Arc<Buffer>`s whose bytes
+        // never move, held by the slot's `DeviceHold`s (a write's own, a
+        // read's inside the `InFlight` guard) for the access the kernel makes
+        // (buffer.rs proves no Rust reference then conflicts with it), and
+        // the slot's own iovec `Vec`, which is not touched until the CQE; its
+        // descriptor is kept open by the slot's `Arc<FileHandle>`. A slot is
+        // freed only when its CQE has been reaped (or, on drop, when the ring
+        // is drained or the slots leaked), so all of it outlives the kernel's
+        // use. Cancel entries carry no address.
         if unsafe { self.ring.submission().push(entry) }.is_ok() {
             return true;
         }
         // The SQ is full: hand it to the kernel to make room, then retry.
-        if self.submit(0).is_err() {
+        if !may_submit || self.submit(0).is_err() {
             return false;
         }
         // SAFETY: as above.
@@ -1165,8 +1298,10 @@ impl State {
     fn on_cqe(&mut self, ud: u64, res: i32) {
         self.in_kernel -= 1;
         if ud == CANCEL_USER_DATA {
+            self.cancels_in_kernel -= 1;
             return;
         }
+        let closed = self.closed;
         let Some((index, op)) = self.slot_of(ud) else {
             return;
         };
@@ -1176,6 +1311,14 @@ impl State {
             let errno = -res;
             match errno {
                 libc::EAGAIN | libc::EINTR if !aborted && op.retries < MAX_RETRIES => {
+                    op.retries += 1;
+                    None
+                }
+                // Cancelled by nobody who wanted it: the kernel cancels the
+                // requests a thread submitted when that thread exits, and on
+                // a shared ring a step submits every thread's operations.
+                // Ours are cancelled only once aborted, or at shutdown.
+                libc::ECANCELED if !aborted && !closed && op.retries < MAX_RETRIES => {
                     op.retries += 1;
                     None
                 }
@@ -1198,7 +1341,7 @@ impl State {
                 OpKind::Read
                     if n == 0
                         || done >= op.guard.completion().read_buffer().map_or(0, |b| b.len())
-                        || (op.file.direct && done % DIRECT_IO_ALIGN != 0) =>
+                        || (op.file.mode.direct && done % DIRECT_IO_ALIGN != 0) =>
                 {
                     Some(Ok(done as i32))
                 }
@@ -1228,12 +1371,14 @@ impl State {
         slot.generation = slot.generation.wrapping_add(1).max(1);
         self.free.push(index);
         self.live -= 1;
-        if op.kind.is_write() {
-            op.file.writes_in_flight.fetch_sub(1, Ordering::Relaxed);
+        if op.kind.is_change() {
+            op.file.order.in_flight.fetch_sub(1, Ordering::Relaxed);
             if !self.parked.is_empty() {
                 let mut parked = std::mem::take(&mut self.parked);
                 parked.retain(|&ud| match self.slot_of(ud) {
-                    Some((_, sync)) if Arc::ptr_eq(&sync.file, &op.file) && op.order < sync.order => {
+                    Some((_, sync))
+                        if Arc::ptr_eq(&sync.file.order, &op.file.order) && op.order < sync.order =>
+                    {
                         sync.earlier_writes -= 1;
                         if sync.earlier_writes > 0 {
                             return true;
@@ -1315,53 +1460,83 @@ impl State {
     }
 }
 
-impl Drop for State {
-    /// Cancels and drains every operation still in the kernel, so no buffer
-    /// is freed while the kernel may write it. Where draining is impossible
-    /// (another thread owns a `SINGLE_ISSUER` ring, or the kernel refuses),
-    /// the slots are leaked instead: a leak is safe, a use after free is not.
-    fn drop(&mut self) {
-        // Never submitted: nothing to wait for.
-        self.overflow.retain(|p| matches!(p, Pending::Cancel(_)));
-        let mut sent = false;
-        while self.in_kernel > 0 {
-            if !sent {
-                sent = true;
+impl State {
+    /// Closes the ring for `UringIO`'s drop: refuses new operations, cancels
+    /// every operation in the kernel and reaps until the kernel has let go
+    /// of all of them or [`DROP_DEADLINE`] has passed, then hands back every
+    /// operation not yet delivered, to be finished `Aborted` (or with the
+    /// outcome it already had). What the kernel still holds is leaked.
+    fn shutdown(&mut self) -> Vec<(Op, Outcome)> {
+        self.closed = true;
+        let deadline = Instant::now() + DROP_DEADLINE;
+        let mut last_cancel: Option<Instant> = None;
+        while self.in_kernel > 0 && Instant::now() < deadline {
+            // Cancel everything in the kernel, again now and then: a cancel
+            // that came too early (the request not yet started) or too late
+            // (`-EALREADY`) does not end it.
+            if last_cancel.is_none_or(|t| t.elapsed() >= Duration::from_millis(100)) {
+                last_cancel = Some(Instant::now());
                 let targets: Vec<u64> = self
                     .slots
                     .iter()
                     .enumerate()
-                    .filter(|(_, s)| s.op.as_ref().is_some_and(|op| op.in_kernel && !op.cancel_sent))
+                    .filter(|(_, s)| s.op.as_ref().is_some_and(|op| op.in_kernel))
                     .map(|(i, s)| user_data(i, s.generation))
                     .collect();
                 for ud in targets {
                     self.send_cancel(ud);
                 }
             }
+            // Nothing more is submitted: queued operations are retired below.
+            self.overflow.clear();
             self.flush_overflow();
-            if self.ring.completion().is_empty() && self.submit(1).is_err() {
-                std::mem::forget(std::mem::take(&mut self.slots));
-                std::mem::forget(std::mem::take(&mut self.reaped));
-                return;
+            let waited = if self.ext_arg {
+                self.enter(1, Some(ABORT_SCAN_AFTER)).map(drop)
+            } else {
+                // Without timed waits, poll: a wait could outlast the
+                // deadline.
+                let r = self.submit(0);
+                if self.ring.completion().is_empty() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                r
+            };
+            if waited.is_err() {
+                // Another thread owns a `SINGLE_ISSUER` ring, or the kernel
+                // refuses: nothing can be waited for.
+                break;
             }
             self.reap();
         }
-        // `reaped` and the remaining slots drop here: their completions were
-        // never finished by a step, so tell their owners.
-        for (op, outcome) in self.reaped.drain(..) {
-            let c = op.guard.completion().clone();
-            drop(op);
-            match outcome {
-                Ok(n) => c.complete(n),
-                Err(e) => c.error(e),
-            }
-        }
-        for slot in &mut self.slots {
-            if let Some(op) = slot.op.take() {
+        let mut out: Vec<(Op, Outcome)> = std::mem::take(&mut self.reaped);
+        for index in 0..self.slots.len() {
+            let Some(op) = self.slots[index].op.take() else {
+                continue;
+            };
+            if op.in_kernel {
+                // The kernel may still write the buffers: never free them.
+                // The completion is told all the same.
                 let c = op.guard.completion().clone();
-                drop(op);
+                std::mem::forget(op);
                 c.abort();
+                continue;
             }
+            self.live -= 1;
+            out.push((op, Err(CompletionError::Aborted)));
+        }
+        self.overflow.clear();
+        self.parked.clear();
+        out
+    }
+}
+
+impl Drop for State {
+    /// `UringIO`'s drop has shut the ring down already; files dropped later
+    /// cannot issue. Anything the kernel might still hold is leaked, not
+    /// freed: a leak is safe, a use after free is not.
+    fn drop(&mut self) {
+        if self.in_kernel > 0 {
+            std::mem::forget(std::mem::take(&mut self.slots));
         }
     }
 }
@@ -1387,8 +1562,11 @@ pub fn bench_raw_random_reads(
         ring.submitter().register_enable_rings()?;
     }
     let qd = qd.clamp(1, info.sq_entries as usize);
-    let bufs: Vec<Buffer> = (0..qd).map(|_| Buffer::new_aligned(block)).collect();
-    let ptrs: Vec<*mut u8> = bufs.iter().map(Buffer::as_mut_ptr).collect();
+    let bufs: Vec<DeviceHold> = (0..qd)
+        .map(|_| DeviceHold::new(&Arc::new(Buffer::new_aligned(block)), Access::Fill))
+        .collect::<Result<_, _>>()
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let ptrs: Vec<*mut u8> = bufs.iter().filter_map(DeviceHold::fill_ptr).collect();
     let fd = types::Fd(file.as_raw_fd());
     let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
     let read = |i: usize, block_no: u64| {
@@ -1505,9 +1683,11 @@ mod tests {
                 .unwrap();
             Arc::new(FileHandle {
                 file,
-                direct: false,
-                writes_in_flight: AtomicUsize::new(0),
-                next_write: AtomicU64::new(0),
+                mode: Mode {
+                    read_only: false,
+                    direct: false,
+                },
+                order: Arc::new(WriteOrder::default()),
             })
         }
     }
@@ -1525,8 +1705,8 @@ mod tests {
     /// Plants `op` as if its SQE were in the kernel, then hands the state a
     /// CQE with `res` for it, as the kernel would.
     fn fake_cqe(io: &UringIO, op: Op, res: i32) {
-        if op.kind.is_write() {
-            op.file.writes_in_flight.fetch_add(1, Ordering::Relaxed);
+        if op.kind.is_change() {
+            op.file.order.in_flight.fetch_add(1, Ordering::Relaxed);
         }
         let mut st = io.shared.lock();
         let ud = st.insert(op);
@@ -1539,7 +1719,7 @@ mod tests {
 
     fn op(file: Arc<FileHandle>, c: &Completion, kind: OpKind, pos: u64) -> Op {
         Op {
-            guard: c.begin_io(),
+            guard: c.begin_io().unwrap(),
             file,
             kind,
             pos,
@@ -1549,6 +1729,45 @@ mod tests {
             cancel_sent: false,
             order: 0,
             earlier_writes: 0,
+        }
+    }
+
+    #[test]
+    fn a_sync_through_a_second_handle_waits_for_writes_on_the_first() {
+        let Ok(io) = UringIO::new() else {
+            eprintln!("skipped: io_uring unavailable");
+            return;
+        };
+        let f = TempFile::new("two-handles", &data(4096));
+        let a = io.open_file(&f.0, OpenOptions::existing()).unwrap();
+        let b = io.open_file(&f.0, OpenOptions::existing()).unwrap();
+        let w = a
+            .pwrite(0, Arc::new(Buffer::from_vec(vec![9; 4096])), Completion::write())
+            .unwrap();
+        let s = b.sync(Completion::sync()).unwrap();
+        assert_eq!(io.shared.lock().parked.len(), 1, "the sync waits for the write");
+        assert_eq!(io.wait(&s), Ok(0));
+        assert_eq!(w.result(), Some(Ok(4096)), "retired before the sync");
+    }
+
+    #[test]
+    fn a_truncate_waits_for_earlier_writes_even_as_a_syscall() {
+        let Ok(io) = UringIO::new() else {
+            eprintln!("skipped: io_uring unavailable");
+            return;
+        };
+        for ftruncate in [false, io.shared.info.ftruncate] {
+            // As on a kernel without IORING_OP_FTRUNCATE (before 6.9).
+            io.shared.lock().ftruncate = ftruncate;
+            let f = TempFile::new("truncate-order", &[]);
+            let file = io.open_file(&f.0, OpenOptions::existing()).unwrap();
+            let w = file
+                .pwrite(0, Arc::new(Buffer::new(8192)), Completion::write())
+                .unwrap();
+            let t = file.truncate(100, Completion::truncate()).unwrap();
+            assert_eq!(io.wait(&t), Ok(0));
+            assert_eq!(io.wait(&w), Ok(8192));
+            assert_eq!(file.size(), Ok(100), "ftruncate op: {ftruncate}");
         }
     }
 
@@ -1595,7 +1814,8 @@ mod tests {
         // follows, at the right offset, and the result is the whole length.
         let w = Arc::new(Buffer::from_vec(vec![0x11; 5_000]));
         let c = Completion::write();
-        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(w), 0), 1_000);
+        let hold = DeviceHold::new(&w, Access::Drain).unwrap();
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(hold), 0), 1_000);
         assert_eq!(io.wait(&c), Ok(5_000));
         let on_disk = fs::read(&f.0).unwrap();
         assert_eq!(
@@ -1608,7 +1828,8 @@ mod tests {
         // A write the device takes nothing of fails as a short write.
         let c = Completion::write();
         let w = Arc::new(Buffer::from_vec(vec![0x22; 10]));
-        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(w), 0), 0);
+        let hold = DeviceHold::new(&w, Access::Drain).unwrap();
+        fake_cqe(&io, op(f.handle(), &c, OpKind::Write(hold), 0), 0);
         assert_eq!(
             io.wait(&c),
             Err(CompletionError::ShortWrite {

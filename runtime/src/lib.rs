@@ -20,13 +20,78 @@
 //! assert_eq!(io.wait(&r), Ok(5));
 //! assert_eq!(buf.to_vec(), b"hello");
 //! ```
+//!
+//! # Buffers in flight
+//!
+//! A [`Buffer`] given to an operation belongs to the device until the
+//! operation's completion has its outcome. The rule is checked at run time
+//! on every backend, and nothing ever waits for it:
+//!
+//! | the buffer is... | `as_slice` | `as_mut_slice` | a read into it | a write of it |
+//! |---|---|---|---|---|
+//! | idle | yes | yes | yes | yes |
+//! | viewed (`as_slice`) | yes | refused | refused | yes |
+//! | viewed mutably | refused | refused | refused | refused |
+//! | read into (a read in flight: the device writes it) | refused | refused | refused | refused |
+//! | written (writes in flight: the device only reads it) | yes | refused | refused | yes |
+//!
+//! A refused view is [`CompletionError::Busy`] from [`Buffer::try_as_slice`]
+//! and [`Buffer::try_as_mut_slice`], and a panic with the same message from
+//! [`Buffer::as_slice`] and [`Buffer::as_mut_slice`]; a refused operation is
+//! refused at the call (below). So no safe code can see the kernel write a
+//! buffer, and no view can block a backend. Why this is sound for io_uring,
+//! which hands the kernel raw addresses, is argued in `buffer.rs`. A
+//! [`Completion`] serves one operation at a time: giving one that is still in
+//! flight to another operation is refused.
+//!
+//! # Where bad input is reported
+//!
+//! One set of checks (`validate.rs`) serves every backend, so the same input
+//! gets the same error in the same place everywhere:
+//!
+//! - **At the call**: what can be known without the device. The call returns
+//!   `Err(e)`, and the completion it was given is finished with `Err(e)` too
+//!   (unless that completion is in flight already: it belongs to its
+//!   operation). Offsets past `i64::MAX` or `pos + len` past it, lengths
+//!   whose sum overflows or exceeds `i32::MAX`, `O_DIRECT` misalignment, a
+//!   `pread` without a read completion, and a completion already in flight
+//!   are [`CompletionError::InvalidArgument`]; a write or truncate through a
+//!   read-only handle is `Io(ErrorKind::PermissionDenied)`; a buffer held in
+//!   a conflicting way is [`CompletionError::Busy`]. Impossible buffer sizes
+//!   are refused by [`Buffer::try_with_alignment`].
+//! - **In the completion**: what the file system or device decides, with the
+//!   `Io` kind the system reports: a file too large for the file system
+//!   (`FileTooLarge`; [`MemoryIO`] and [`SimIO`] hold files up to
+//!   [`SIMULATED_MAX_FILE_BYTES`]), a full disk, an I/O error.
+//!
+//! # A callback that panics
+//!
+//! Its completion is finished all the same, with its outcome, and its groups
+//! are told; the rest of the batch the same `step()` retired is still
+//! delivered; the backend's bookkeeping is restored; then the panic reaches
+//! the caller of `step()` (or of `wait`/`block`), with its original payload
+//! (the first one, if several callbacks of a batch panic). On [`BlockingIO`]
+//! and [`MemoryIO`], whose callbacks run inside the call that starts the
+//! operation, it reaches the caller of that call. A callback may `wait` on a
+//! completion retired by the same step: the nested step finishes it.
+//!
+//! # Dropping a backend
+//!
+//! Ends in bounded time with every outstanding completion finished
+//! [`CompletionError::Aborted`]; files still open then refuse new
+//! operations. [`UringIO`] cancels what the kernel holds and waits (at most
+//! a few seconds) for the kernel to let go; an operation that ignores the
+//! cancel is leaked with its buffers, never freed while the kernel may write
+//! them.
 
 mod buffer;
 mod completion;
+mod deliver;
 mod group;
 mod io;
 mod result;
 mod sync;
+mod validate;
 
 mod blocking;
 mod deferred;
@@ -60,6 +125,7 @@ pub use sim::{
     DEFAULT_SECTOR_BYTES, FaultKind, FaultProbabilities, Latency, OpKind, SimConfig, SimIO, TraceEvent,
 };
 pub use sim_drive::{CrashPoint, CrashRun};
+pub use validate::SIMULATED_MAX_FILE_BYTES;
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {

@@ -12,12 +12,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::blocking::{
-    byte_count, check_direct_alignment, check_len, offset_plus, read_buffer_of, reject, run_inline, total_len,
-};
-use crate::buffer::Buffer;
+use crate::blocking::run_inline;
+use crate::buffer::{Buffer, DeviceHold};
 use crate::completion::{Completion, CompletionError};
 use crate::io::{File, IO, OpenOptions};
+use crate::validate::{self, Mode, byte_count, offset_plus, reject};
 
 /// The bytes of one in-memory file, shared by every handle that opened it.
 type Contents = Arc<Mutex<Vec<u8>>>;
@@ -81,8 +80,10 @@ impl IO for MemoryIO {
         };
         Ok(Arc::new(MemoryFile {
             contents,
-            read_only: options.read_only,
-            direct: options.direct,
+            mode: Mode {
+                read_only: options.read_only,
+                direct: options.direct,
+            },
         }))
     }
 
@@ -103,44 +104,28 @@ impl IO for MemoryIO {
 #[derive(Debug)]
 struct MemoryFile {
     contents: Contents,
-    /// Writes fail as a descriptor opened read-only would make them fail.
-    read_only: bool,
-    /// Alignment is checked as for a real `O_DIRECT` file.
-    direct: bool,
+    /// Checked as a real descriptor's mode would be (`validate`).
+    mode: Mode,
 }
 
 impl MemoryFile {
-    fn check(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-        check_len(total_len(bufs))?;
-        if self.direct {
-            check_direct_alignment(pos, bufs)?;
-        }
-        Ok(())
-    }
-
-    fn check_writable(&self) -> Result<(), CompletionError> {
-        if self.read_only {
-            Err(CompletionError::Io(io::ErrorKind::PermissionDenied))
-        } else {
-            Ok(())
-        }
-    }
-
     /// Copies `bufs` back to back into the file at `pos`, growing it with
     /// zeros first when the write starts or ends past the current end.
-    fn write_at(&self, pos: u64, bufs: &[&Buffer]) -> Result<i32, CompletionError> {
-        self.check_writable()?;
-        let len = total_len(bufs);
-        let end = usize::try_from(offset_plus(pos, len)?)
-            .map_err(|_| CompletionError::Io(io::ErrorKind::OutOfMemory))?;
+    fn write_at(&self, pos: u64, holds: &[DeviceHold]) -> Result<i32, CompletionError> {
+        let len = validate::total_len(holds.iter().map(|h| &**h.buffer()))?;
+        if len == 0 {
+            // Nothing changes, so no limit applies, as with a real file.
+            return Ok(0);
+        }
+        let end = validate::simulated_end(offset_plus(pos, len)?)?;
         let mut data = lock(&self.contents);
         if end > data.len() {
             grow(&mut data, end)?;
         }
         // `end` fits in usize, so `pos` does too.
-        let mut at = pos as usize;
-        for buf in bufs {
-            let src = buf.as_slice();
+        let mut at = end - len;
+        for hold in holds {
+            let src = hold.bytes();
             data[at..at + src.len()].copy_from_slice(&src);
             at += src.len();
         }
@@ -159,29 +144,28 @@ fn grow(data: &mut Vec<u8>, len: usize) -> Result<(), CompletionError> {
 
 impl File for MemoryFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let buf = match read_buffer_of(&c) {
-            Ok(buf) => buf,
-            Err(err) => return reject(c, err),
-        };
-        if let Err(err) = self.check(pos, &[&buf]) {
+        if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
-        run_inline(c, || {
+        run_inline(c, &[], |held, _| {
+            let mut dst = held.read_buffer_mut().ok_or(validate::NOT_A_READ)?;
             let data = lock(&self.contents);
             let start = usize::try_from(pos).unwrap_or(usize::MAX).min(data.len());
-            let n = buf.len().min(data.len() - start);
+            let n = dst.len().min(data.len() - start);
             // Only the bytes that exist are copied: the tail of the buffer
             // past EOF keeps what the caller put there.
-            buf.as_mut_slice()[..n].copy_from_slice(&data[start..start + n]);
+            dst[..n].copy_from_slice(&data[start..start + n]);
             byte_count(n)
         })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        if let Err(err) = self.check(pos, &[&buf]) {
+        if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
-        run_inline(c, || self.write_at(pos, &[&buf]))
+        run_inline(c, std::slice::from_ref(&buf), |_, holds| {
+            self.write_at(pos, holds)
+        })
     }
 
     fn pwritev(
@@ -190,22 +174,23 @@ impl File for MemoryFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = self.check(pos, &refs) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
-        run_inline(c, || self.write_at(pos, &refs))
+        run_inline(c, &bufs, |_, holds| self.write_at(pos, holds))
     }
 
     /// Nothing to flush: memory is as durable as this backend gets.
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
-        c.complete(0);
-        Ok(c)
+        run_inline(c, &[], |_, _| Ok(0))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let outcome = self.check_writable().and_then(|()| {
-            let len = usize::try_from(len).map_err(|_| CompletionError::Io(io::ErrorKind::OutOfMemory))?;
+        if let Err(err) = validate::truncate(len, self.mode) {
+            return reject(c, err);
+        }
+        run_inline(c, &[], |_, _| {
+            let len = validate::simulated_end(len)?;
             let mut data = lock(&self.contents);
             if len > data.len() {
                 grow(&mut data, len)?;
@@ -213,9 +198,7 @@ impl File for MemoryFile {
                 data.truncate(len);
             }
             Ok(0)
-        });
-        c.finish(outcome);
-        Ok(c)
+        })
     }
 
     fn size(&self) -> Result<u64, CompletionError> {

@@ -8,27 +8,19 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::buffer::{Buffer, DIRECT_IO_ALIGN};
+use crate::buffer::{Buffer, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome};
+use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
+use crate::validate::{self, Mode, reject};
 
 /// The sector size of [`SimConfig::default`]: the smallest unit a disk writes
 /// atomically on the devices ratchet targets, so the granularity at which a
 /// crash or a torn write splits a write.
 pub const DEFAULT_SECTOR_BYTES: usize = 512;
 
-/// The largest file the simulation holds, since files live in memory. A write
-/// or truncate beyond it fails with `ErrorKind::FileTooLarge` (`EFBIG`), as
-/// on a file system with this limit. 1 GiB is far beyond what a simulated
-/// test writes, and keeps a stray offset from zero-filling gigabytes of a
-/// machine shared with other work.
-const MAX_FILE_BYTES: u64 = 1 << 30;
-
 /// `EIO` on the Unix systems ratchet runs on (Linux, the BSDs, macOS).
 const EIO: i32 = 5;
-
-/// `EBADF`: what the kernel reports for a write through a read-only descriptor.
-const EBADF: i32 = 9;
 
 /// How long an operation takes, in simulated nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -78,8 +70,9 @@ impl Latency {
 ///
 /// One uniform draw per operation picks at most one fault: a read checks
 /// `read_eio` then `short_read`; a write `write_eio`, `torn_write`,
-/// `short_write`, `no_space`; a sync `sync_eio`. So `1.0` for one kind makes
-/// every operation of its type fail that way.
+/// `short_write`, `no_space`; a sync `sync_eio` then `sync_drops_dirty`; a
+/// truncate `torn_truncate`. So `1.0` for one kind makes every operation of
+/// its type fail that way.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct FaultProbabilities {
     /// A read fails with `EIO`.
@@ -96,10 +89,15 @@ pub struct FaultProbabilities {
     pub torn_write: f64,
     /// A write finds the device full: [`FaultKind::NoSpace`].
     pub no_space: f64,
+    /// A sync fails and forgets what it covered:
+    /// [`FaultKind::SyncDropsDirty`].
+    pub sync_drops_dirty: f64,
+    /// A truncate stops part-way: [`FaultKind::TornTruncate`].
+    pub torn_truncate: f64,
 }
 
 impl FaultProbabilities {
-    fn all(&self) -> [f64; 7] {
+    fn all(&self) -> [f64; 9] {
         [
             self.read_eio,
             self.write_eio,
@@ -108,6 +106,8 @@ impl FaultProbabilities {
             self.short_write,
             self.torn_write,
             self.no_space,
+            self.sync_drops_dirty,
+            self.torn_truncate,
         ]
     }
 }
@@ -130,6 +130,17 @@ pub enum FaultKind {
     NoSpace,
     /// Fails with this error; nothing happens. Fits every operation.
     Error(CompletionError),
+    /// A sync fails with [`SimIO::eio`] and the changes it covered are
+    /// marked clean: some sectors of them reached the disk, the others are
+    /// forgotten. Reads still see them until a crash, and a later sync
+    /// succeeds without making them durable (Linux's behaviour after a
+    /// failed writeback, the PostgreSQL "fsyncgate" lesson: a retried fsync
+    /// proves nothing). Fits syncs.
+    SyncDropsDirty,
+    /// A truncate stops part-way: the length ends strictly between the old
+    /// and the new one, at a sector boundary (unchanged when there is none),
+    /// and it fails with [`SimIO::eio`]. Fits truncates.
+    TornTruncate,
 }
 
 impl FaultKind {
@@ -142,6 +153,8 @@ impl FaultKind {
             FaultKind::ShortRead => op == OpKind::Read,
             FaultKind::ShortWrite | FaultKind::TornWrite => op == OpKind::Write,
             FaultKind::NoSpace => op != OpKind::Read,
+            FaultKind::SyncDropsDirty => op == OpKind::Sync,
+            FaultKind::TornTruncate => op == OpKind::Truncate,
         };
         if fits { self } else { FaultKind::Eio }
     }
@@ -469,12 +482,17 @@ impl fmt::Display for TraceEvent {
 ///   and a durable image (what survives [`SimIO::crash`]). A successful `sync`
 ///   makes durable exactly the changes *delivered before the sync was
 ///   submitted*: POSIX promises no more for writes that finish while the
-///   `fsync` runs, so the simulation grants no more. A failed sync makes
-///   nothing durable; the changes stay volatile for a later sync to cover.
+///   `fsync` runs, so the simulation grants no more. A failed sync
+///   ([`FaultKind::Eio`]) makes nothing durable; the changes stay volatile
+///   for a later sync to cover. [`FaultKind::SyncDropsDirty`] is what Linux
+///   does instead: the changes are marked clean, some of their sectors on
+///   the disk and the rest forgotten, and a later sync succeeds without
+///   them.
 /// - **Crash.** [`SimIO::crash`] aborts every pending operation, keeps the
 ///   durable images, and (with [`SimConfig::crash_tearing`]) lets each sector
 ///   of each unsynced or in-flight write reach the durable image or not, at
-///   random. Handles opened before the crash are dead: their operations fail
+///   random, and each unsynced or in-flight truncate be lost, land, or stop
+///   part-way (a length between the old and the new, at a sector boundary). Handles opened before the crash are dead: their operations fail
 ///   with [`CompletionError::Aborted`]. Reopen the files through the same
 ///   `SimIO` to recover from the durable images.
 /// - **Namespace.** Creating and removing files is durable at once (as if
@@ -504,6 +522,13 @@ impl fmt::Display for TraceEvent {
 ///   `CompletionError::Io(ErrorKind::StorageFull)`.
 /// - [`FaultKind::Error`]: nothing happens; the operation fails with the
 ///   given error.
+/// - [`FaultKind::SyncDropsDirty`]: the sync fails with [`SimIO::eio`], and
+///   the changes it covered are marked clean: random sectors of them reach
+///   the durable image, the rest are lost at the next crash, though reads
+///   see them until then; a retried sync succeeds and proves nothing.
+/// - [`FaultKind::TornTruncate`]: the truncate fails with [`SimIO::eio`],
+///   leaving a length strictly between the old and the new one, at a sector
+///   boundary (unchanged when none lies between).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -527,16 +552,43 @@ impl fmt::Display for TraceEvent {
 #[derive(Clone)]
 pub struct SimIO {
     shared: Arc<Shared>,
+    _owner: Arc<Owner>,
 }
 
 struct Shared {
     config: SimConfig,
     state: Mutex<State>,
+    /// Delivered or aborted operations whose completions are being finished.
+    deliveries: Deliveries<(InFlight, Outcome)>,
+}
+
+/// Shared by the `SimIO` handles (not by files): when the last handle drops,
+/// the simulation closes.
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    /// Aborts every pending operation, so no completion is left waiting for
+    /// a step nobody can make; files still open then refuse new operations.
+    fn drop(&mut self) {
+        let pending = {
+            let mut st = lock(&self.0.state);
+            st.closed = true;
+            std::mem::take(&mut st.pending)
+        };
+        self.0.deliveries.push_all(
+            pending
+                .into_iter()
+                .map(|op| (op.held, Err(CompletionError::Aborted))),
+        );
+        self.0.deliveries.run_in_drop(finish);
+    }
 }
 
 /// Everything that changes, under one lock: the simulation is sequential by
 /// design, so finer locking would buy nothing but ways to be nondeterministic.
 struct State {
+    /// Every `SimIO` handle has been dropped.
+    closed: bool,
     now_ns: u64,
     /// Bumped by each crash; a handle from an older epoch is dead.
     epoch: u64,
@@ -611,24 +663,24 @@ struct PendingOp {
     fault: Option<FaultKind>,
     /// Random bits for the fault to use at delivery (how short, which sectors).
     fault_bits: u64,
-    /// An error decided at submission (a write through a read-only handle),
-    /// reported at delivery like the kernel's would be.
+    /// An error decided at submission (a write past the largest file the
+    /// simulation holds), reported at delivery like the kernel's would be.
     forced: Option<CompletionError>,
-    /// Keeps the completion (and so a read's buffer) alive and
+    /// Keeps the completion (and so a read's buffer) alive, unviewable and
     /// `device_released()` false until delivery, however the user aborts or
     /// drops their handles: the simulated device still owns the buffer.
     held: InFlight,
+    /// A write's buffers, held as a device sending them holds them; the data
+    /// is gathered from them at delivery, when the device would read it.
+    writes: Vec<DeviceHold>,
 }
 
 enum Pending {
-    /// The buffer the device fills at delivery; the completion owns it too,
-    /// this handle saves looking it up again.
+    /// `len` bytes into the completion's buffer, filled at delivery.
     Read {
         pos: u64,
-        buf: Arc<Buffer>,
+        len: usize,
     },
-    /// The data is gathered from the buffers at delivery, when the device
-    /// would read them.
     Write {
         pos: u64,
         bufs: Vec<Arc<Buffer>>,
@@ -682,6 +734,7 @@ impl SimIO {
         config.validate();
         let seed = config.seed;
         let state = State {
+            closed: false,
             now_ns: 0,
             epoch: 0,
             next_op: 0,
@@ -698,11 +751,14 @@ impl SimIO {
             spurious_rng: SimRng::new(seed, stream::SPURIOUS),
             crash_rng: SimRng::new(seed, stream::CRASH),
         };
+        let shared = Arc::new(Shared {
+            config,
+            state: Mutex::new(state),
+            deliveries: Deliveries::default(),
+        });
         SimIO {
-            shared: Arc::new(Shared {
-                config,
-                state: Mutex::new(state),
-            }),
+            _owner: Arc::new(Owner(shared.clone())),
+            shared,
         }
     }
 
@@ -775,8 +831,8 @@ impl SimIO {
     /// buffers are released. Each file's volatile image is replaced by its
     /// durable image; with [`SimConfig::crash_tearing`], each sector of each
     /// unsynced change (including writes in flight) first reaches the durable
-    /// image or not, at random from the crash stream, and an unsynced
-    /// truncate persists or not. Every handle opened before is dead; reopen
+    /// image or not, at random from the crash stream, and an unsynced or
+    /// in-flight truncate is lost, persists, or stops part-way. Every handle opened before is dead; reopen
     /// the files to recover. The clock and the operation count go on.
     pub fn crash(&self) {
         let mut guard = self.state();
@@ -790,16 +846,22 @@ impl SimIO {
                 .into_iter()
                 .map(|c| c.what)
                 .collect();
-            // Writes in flight may have reached the disk as well: the device
-            // got them, nobody was told.
+            // Writes and truncates in flight may have reached the disk as
+            // well: the device got them, nobody was told.
             for op in pending.iter().filter(|op| op.node == index) {
-                if let Pending::Write { pos, bufs } = &op.kind
+                if let Pending::Truncate { len } = &op.kind
+                    && let Ok(len) = usize::try_from(*len)
+                    && op.forced.is_none()
+                {
+                    changes.push(Mutation::Truncate { len });
+                }
+                if let Pending::Write { pos, .. } = &op.kind
                     && let Ok(pos) = usize::try_from(*pos)
                     && op.forced.is_none()
                 {
                     changes.push(Mutation::Write {
                         pos,
-                        data: gather(bufs),
+                        data: gather(&op.writes),
                     });
                 }
             }
@@ -816,9 +878,20 @@ impl SimIO {
                             }
                         }
                     }
-                    truncate @ Mutation::Truncate { .. } => {
-                        if tearing && st.crash_rng.chance(0.5) {
-                            truncate.apply(&mut node.durable);
+                    Mutation::Truncate { len } => {
+                        // Not applied, applied, or stopped part-way (a
+                        // length between the old and the new one).
+                        if tearing {
+                            let old = node.durable.len();
+                            match st.crash_rng.below(3) {
+                                0 => {}
+                                1 => node.durable.resize(len, 0),
+                                _ => {
+                                    let bits = st.crash_rng.next_u64();
+                                    let torn = torn_length(old, len, sector, bits).unwrap_or(len);
+                                    node.durable.resize(torn, 0);
+                                }
+                            }
                         }
                     }
                 }
@@ -841,14 +914,16 @@ impl SimIO {
                 outcome: Err(CompletionError::Aborted),
             });
         }
-        // Callbacks run unlocked: they may submit (to dead handles).
-        drop(guard);
-        finish_all(
+        // Queued under the lock, so a step cannot deliver anything before
+        // these aborts; finished unlocked: callbacks may submit (to dead
+        // handles).
+        self.shared.deliveries.push_all(
             pending
                 .into_iter()
-                .map(|op| (op.held, Err(CompletionError::Aborted)))
-                .collect(),
+                .map(|op| (op.held, Err(CompletionError::Aborted))),
         );
+        drop(guard);
+        self.shared.deliveries.run(finish);
     }
 
     /// The durable image of the file at `path`: what a crash now would leave
@@ -931,11 +1006,13 @@ impl IO for SimIO {
             created,
         });
         Ok(Arc::new(SimFile {
-            sim: self.clone(),
+            sim: self.shared.clone(),
             node,
             epoch: st.epoch,
-            read_only: options.read_only,
-            direct: options.direct,
+            mode: Mode {
+                read_only: options.read_only,
+                direct: options.direct,
+            },
         }))
     }
 
@@ -961,12 +1038,21 @@ impl IO for SimIO {
     /// simulation's lock is released, so they may submit more; what they
     /// submit waits for a later step.
     fn step(&self) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        // What a step still running has queued (a callback of it may wait
+        // on a sibling) comes first.
+        let earlier = shared.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
         let mut guard = self.state();
         let st = &mut *guard;
         if st.pending.is_empty() {
+            drop(guard);
+            shared.deliveries.wait_for_others();
             return Ok(0);
         }
-        let batch = st.pick_batch(self.shared.config.reorder_probability);
+        let batch = st.pick_batch(shared.config.reorder_probability);
         let mut slots: Vec<Option<PendingOp>> =
             std::mem::take(&mut st.pending).into_iter().map(Some).collect();
         let ops: Vec<PendingOp> = batch.iter().filter_map(|&i| slots[i].take()).collect();
@@ -974,34 +1060,32 @@ impl IO for SimIO {
         let mut delivered = Vec::with_capacity(ops.len());
         for op in ops {
             st.now_ns = st.now_ns.max(op.due_ns);
-            let outcome = st.deliver(&op, self.shared.config.sector_bytes);
+            let outcome = st.deliver(&op, shared.config.sector_bytes);
             st.trace.push(TraceEvent::Deliver {
                 time_ns: st.now_ns,
                 op: op.op,
                 outcome,
             });
+            // The device lets go of the write's buffers with the delivery.
+            drop(op.writes);
             delivered.push((op.held, outcome));
         }
         let count = delivered.len();
+        shared.deliveries.push_all(delivered);
         // Callbacks run unlocked: they may submit more.
         drop(guard);
-        finish_all(delivered);
+        shared.deliveries.run(finish);
         Ok(count)
     }
 }
 
-/// Finishes delivered or aborted operations, with no lock held: callbacks may
-/// submit more. The device lets go of each buffer before its completion
+/// Finishes a delivered or aborted operation, with no lock held: its callback
+/// may submit more. The device lets go of the buffer before the completion
 /// finishes, so a callback already sees `device_released()`.
-fn finish_all(done: Vec<(InFlight, Outcome)>) {
-    for (held, outcome) in done {
-        let c = held.completion().clone();
-        drop(held);
-        match outcome {
-            Ok(n) => c.complete(n),
-            Err(e) => c.error(e),
-        }
-    }
+fn finish((held, outcome): (InFlight, Outcome)) {
+    let c = held.completion().clone();
+    drop(held);
+    c.finish(outcome);
 }
 
 impl State {
@@ -1035,14 +1119,57 @@ impl State {
         }
         let node = &mut self.nodes[op.node];
         match &op.kind {
-            Pending::Read { pos, buf } => deliver_read(node, *pos, buf, op.fault, op.fault_bits),
-            Pending::Write { pos, bufs } => {
-                let data = gather(bufs);
+            Pending::Read { pos, .. } => match op.held.read_buffer_mut() {
+                Some(mut buf) => deliver_read(node, *pos, &mut buf, op.fault, op.fault_bits),
+                None => Err(validate::NOT_A_READ),
+            },
+            Pending::Write { pos, .. } => {
+                let data = gather(&op.writes);
                 // Checked at submission: the end is within MAX_FILE_BYTES.
                 let pos = usize::try_from(*pos).unwrap_or(usize::MAX);
                 deliver_write(node, pos, data, op.fault, op.fault_bits, sector)
             }
             Pending::Sync { upto } => match op.fault {
+                Some(FaultKind::SyncDropsDirty) => {
+                    // Linux after a failed writeback: the pages are marked
+                    // clean, so what did not reach the disk is forgotten;
+                    // reads still see it until a crash, and a later sync
+                    // succeeds without it.
+                    let split = node.unsynced.partition_point(|c| c.seq < *upto);
+                    let mut rng = SimRng::new(op.fault_bits, 0);
+                    let dropped: Vec<Change> = node.unsynced.drain(..split).collect();
+                    // Which sectors (and truncates) reached the disk before
+                    // the failure: at least one did not, or nothing failed.
+                    let pieces: usize = dropped
+                        .iter()
+                        .map(|c| match &c.what {
+                            Mutation::Write { pos, data } => sectors(*pos, data, sector).len(),
+                            Mutation::Truncate { .. } => 1,
+                        })
+                        .sum();
+                    let mut landed: Vec<bool> = (0..pieces).map(|_| rng.chance(0.5)).collect();
+                    if pieces > 0 && landed.iter().all(|&l| l) {
+                        landed[rng.below_usize(pieces)] = false;
+                    }
+                    let mut landed = landed.into_iter();
+                    for change in dropped {
+                        match change.what {
+                            Mutation::Write { pos, data } => {
+                                for (at, chunk) in sectors(pos, &data, sector) {
+                                    if landed.next() == Some(true) {
+                                        write_into(&mut node.durable, at, chunk);
+                                    }
+                                }
+                            }
+                            truncate @ Mutation::Truncate { .. } => {
+                                if landed.next() == Some(true) {
+                                    truncate.apply(&mut node.durable);
+                                }
+                            }
+                        }
+                    }
+                    Err(SimIO::eio())
+                }
                 Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
                 Some(FaultKind::Error(e)) => Err(e),
                 Some(_) => Err(SimIO::eio()),
@@ -1055,6 +1182,14 @@ impl State {
                 }
             },
             Pending::Truncate { len } => match op.fault {
+                Some(FaultKind::TornTruncate) => {
+                    let old = node.volatile.len();
+                    let new = usize::try_from(*len).unwrap_or(usize::MAX);
+                    if let Some(between) = torn_length(old, new, sector, op.fault_bits) {
+                        node.change(Mutation::Truncate { len: between });
+                    }
+                    Err(SimIO::eio())
+                }
                 Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
                 Some(FaultKind::Error(e)) => Err(e),
                 Some(_) => Err(SimIO::eio()),
@@ -1079,8 +1214,11 @@ impl State {
                 (p.short_write, FaultKind::ShortWrite),
                 (p.no_space, FaultKind::NoSpace),
             ],
-            OpKind::Sync => &[(p.sync_eio, FaultKind::Eio)],
-            OpKind::Truncate => &[],
+            OpKind::Sync => &[
+                (p.sync_eio, FaultKind::Eio),
+                (p.sync_drops_dirty, FaultKind::SyncDropsDirty),
+            ],
+            OpKind::Truncate => &[(p.torn_truncate, FaultKind::TornTruncate)],
         };
         let mut drawn = None;
         // No draw when no fault is possible, so a fault-free configuration
@@ -1100,17 +1238,17 @@ impl State {
     }
 }
 
-fn deliver_read(node: &Node, pos: u64, buf: &Buffer, fault: Option<FaultKind>, bits: u64) -> Outcome {
+fn deliver_read(node: &Node, pos: u64, buf: &mut [u8], fault: Option<FaultKind>, bits: u64) -> Outcome {
     let len = buf.len();
     let available = usize::try_from(pos)
         .ok()
         .map_or(0, |pos| node.volatile.len().saturating_sub(pos))
         .min(len);
-    let fill = |n: usize| {
+    let mut fill = |n: usize| {
         if n > 0 {
             // `available > 0` means `pos` is inside the image, so it fits.
             let pos = pos as usize;
-            buf.as_mut_slice()[..n].copy_from_slice(&node.volatile[pos..pos + n]);
+            buf[..n].copy_from_slice(&node.volatile[pos..pos + n]);
         }
     };
     match fault {
@@ -1183,7 +1321,9 @@ fn deliver_write(
         }
         Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
         Some(FaultKind::Error(e)) => Err(e),
-        Some(FaultKind::Eio | FaultKind::ShortRead) => Err(SimIO::eio()),
+        Some(FaultKind::Eio | FaultKind::ShortRead | FaultKind::SyncDropsDirty | FaultKind::TornTruncate) => {
+            Err(SimIO::eio())
+        }
         None => {
             if len > 0 {
                 node.change(Mutation::Write { pos, data });
@@ -1191,6 +1331,21 @@ fn deliver_write(
             count(len)
         }
     }
+}
+
+/// A length strictly between `old` and `new` at a multiple of `sector`,
+/// where there is one: how far a truncate got when it stopped part-way
+/// (file systems free or allocate the blocks of a length change one by
+/// one). Chosen from `bits`.
+fn torn_length(old: usize, new: usize, sector: usize, bits: u64) -> Option<usize> {
+    let (lo, hi) = (old.min(new), old.max(new));
+    let first = lo / sector + 1;
+    let last = hi.saturating_sub(1) / sector;
+    if first > last {
+        return None;
+    }
+    let span = (last - first + 1) as u64;
+    Some((first + (bits % span) as usize) * sector)
 }
 
 /// Writes `data` at `pos`, zero-filling any gap past the end.
@@ -1220,44 +1375,56 @@ fn sectors(pos: usize, data: &[u8], sector: usize) -> Vec<(usize, &[u8])> {
     pieces
 }
 
-/// The bytes of `bufs`, back to back.
-fn gather(bufs: &[Arc<Buffer>]) -> Vec<u8> {
-    let mut data = Vec::with_capacity(bufs.iter().map(|b| b.len()).sum());
-    for buf in bufs {
-        data.extend_from_slice(&buf.as_slice());
+/// The bytes of a write's buffers, back to back.
+fn gather(holds: &[DeviceHold]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(holds.iter().map(|h| h.buffer().len()).sum());
+    for hold in holds {
+        data.extend_from_slice(&hold.bytes());
     }
     data
 }
 
 /// A byte count as a completion result; lengths were checked at submission.
 fn count(n: usize) -> Outcome {
-    i32::try_from(n).map_err(|_| CompletionError::InvalidArgument("byte count does not fit in i32"))
+    validate::byte_count(n)
 }
 
 /// An open file of a [`SimIO`].
 struct SimFile {
-    sim: SimIO,
+    /// The simulation, without keeping it open: a file outliving every
+    /// `SimIO` handle refuses operations instead of stranding them.
+    sim: Arc<Shared>,
     node: usize,
     /// The crash epoch it was opened in: a handle does not survive a crash.
     epoch: u64,
-    read_only: bool,
-    /// Arguments are checked for `O_DIRECT` alignment, as `BlockingIO` does,
-    /// so code tested on the sim does not fail on a real disk.
-    direct: bool,
+    /// Checked by `validate`, as every backend does, so code tested on the
+    /// sim does not fail on a real disk.
+    mode: Mode,
 }
 
 impl SimFile {
     /// Queues an operation: draws its latency and fault and takes the
-    /// device's hold on its completion.
+    /// device's hold on its completion and buffers.
     fn submit(&self, c: Completion, mut kind: Pending) -> Result<Completion, CompletionError> {
-        let config = &self.sim.shared.config;
-        let mut guard = self.sim.state();
+        let config = &self.sim.config;
+        let mut guard = lock(&self.sim.state);
         let st = &mut *guard;
-        if st.epoch != self.epoch {
+        if st.epoch != self.epoch || st.closed {
             // The abort's callbacks run unlocked.
             drop(guard);
             return reject(c, CompletionError::Aborted);
         }
+        let sends: &[Arc<Buffer>] = match &kind {
+            Pending::Write { bufs, .. } => bufs,
+            _ => &[],
+        };
+        let (held, writes) = match validate::hold(&c, sends) {
+            Ok(held) => held,
+            Err(err) => {
+                drop(guard);
+                return reject(c, err);
+            }
+        };
         let op = st.next_op;
         st.next_op += 1;
         if let Pending::Sync { upto } = &mut kind {
@@ -1265,21 +1432,18 @@ impl SimFile {
         }
         let op_kind = kind.kind();
         let (pos, len, end) = match &kind {
-            Pending::Read { pos, buf } => (*pos, buf.len() as u64, 0),
+            Pending::Read { pos, len } => (*pos, *len as u64, 0),
+            // An empty write changes nothing, so no limit applies to it.
             Pending::Write { pos, bufs } => {
                 let len: u64 = bufs.iter().map(|b| b.len() as u64).sum();
-                (*pos, len, pos.saturating_add(len))
+                (*pos, len, if len == 0 { 0 } else { pos.saturating_add(len) })
             }
             Pending::Sync { .. } => (0, 0, 0),
             Pending::Truncate { len } => (*len, 0, *len),
         };
-        let forced = if self.read_only && matches!(op_kind, OpKind::Write | OpKind::Truncate) {
-            Some(CompletionError::Io(io::Error::from_raw_os_error(EBADF).kind()))
-        } else if end > MAX_FILE_BYTES {
-            Some(CompletionError::Io(io::ErrorKind::FileTooLarge))
-        } else {
-            None
-        };
+        // A storage limit, not an argument error: reported at delivery, in
+        // the completion, as the kernel's `EFBIG` would be.
+        let forced = validate::simulated_end(end).err();
         let mut latency = config.latency.sample(&mut st.latency_rng);
         if config.tail_latency_probability > 0.0 && st.latency_rng.chance(config.tail_latency_probability) {
             latency = latency.saturating_add(config.tail_latency.sample(&mut st.latency_rng));
@@ -1309,75 +1473,23 @@ impl SimFile {
             fault,
             fault_bits,
             forced,
-            held: c.begin_io(),
+            held,
+            writes,
         });
         Ok(c)
     }
-
-    fn check_transfer(&self, pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-        let len: usize = bufs.iter().map(|b| b.len()).sum();
-        if i32::try_from(len).is_err() {
-            return Err(CompletionError::InvalidArgument(
-                "a single operation may transfer at most i32::MAX bytes; split it",
-            ));
-        }
-        if pos
-            .checked_add(len as u64)
-            .is_none_or(|end| i64::try_from(end).is_err())
-        {
-            return Err(CompletionError::InvalidArgument(
-                "file offset beyond the largest the kernel accepts (i64::MAX)",
-            ));
-        }
-        if self.direct {
-            let align = DIRECT_IO_ALIGN as u64;
-            if !pos.is_multiple_of(align) {
-                return Err(CompletionError::InvalidArgument(
-                    "O_DIRECT needs the file offset to be a multiple of DIRECT_IO_ALIGN (4096)",
-                ));
-            }
-            for buf in bufs {
-                if !buf.is_aligned_to(DIRECT_IO_ALIGN) {
-                    return Err(CompletionError::InvalidArgument(
-                        "O_DIRECT needs aligned buffers: allocate them with `Buffer::new_aligned`",
-                    ));
-                }
-                if buf.len() % DIRECT_IO_ALIGN != 0 {
-                    return Err(CompletionError::InvalidArgument(
-                        "O_DIRECT needs buffer lengths that are multiples of DIRECT_IO_ALIGN (4096)",
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Refuses an operation before it starts, finishing `c` too so that nobody
-/// waiting on a clone of it is stranded.
-fn reject(c: Completion, err: CompletionError) -> Result<Completion, CompletionError> {
-    c.error(err);
-    Err(err)
 }
 
 impl File for SimFile {
     fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let Some(buf) = c.read_buffer().cloned() else {
-            return reject(
-                c,
-                CompletionError::InvalidArgument(
-                    "pread needs a read completion: create it with `Completion::read(buffer)`",
-                ),
-            );
-        };
-        if let Err(err) = self.check_transfer(pos, &[&buf]) {
-            return reject(c, err);
+        match validate::read(pos, &c, self.mode) {
+            Ok(len) => self.submit(c, Pending::Read { pos, len }),
+            Err(err) => reject(c, err),
         }
-        self.submit(c, Pending::Read { pos, buf })
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        if let Err(err) = self.check_transfer(pos, &[&buf]) {
+        if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
         self.submit(c, Pending::Write { pos, bufs: vec![buf] })
@@ -1389,8 +1501,7 @@ impl File for SimFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let refs: Vec<&Buffer> = bufs.iter().map(|b| &**b).collect();
-        if let Err(err) = self.check_transfer(pos, &refs) {
+        if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
         self.submit(c, Pending::Write { pos, bufs })
@@ -1405,13 +1516,8 @@ impl File for SimFile {
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        if i64::try_from(len).is_err() {
-            return reject(
-                c,
-                CompletionError::InvalidArgument(
-                    "file offset beyond the largest the kernel accepts (i64::MAX)",
-                ),
-            );
+        if let Err(err) = validate::truncate(len, self.mode) {
+            return reject(c, err);
         }
         self.submit(c, Pending::Truncate { len })
     }
@@ -1419,8 +1525,8 @@ impl File for SimFile {
     /// The length of the volatile image: changes delivered so far count,
     /// pending writes do not.
     fn size(&self) -> Result<u64, CompletionError> {
-        let st = self.sim.state();
-        if st.epoch != self.epoch {
+        let st = lock(&self.sim.state);
+        if st.epoch != self.epoch || st.closed {
             return Err(CompletionError::Aborted);
         }
         Ok(st.nodes[self.node].volatile.len() as u64)

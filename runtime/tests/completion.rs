@@ -170,7 +170,7 @@ fn result_decided_and_buffer_released_are_separate_facts() {
     let c = Completion::read(buf);
     assert!(c.device_released(), "not submitted yet");
     // What a backend keeps while the device owns the buffer.
-    let in_flight = c.begin_io();
+    let in_flight = c.begin_io().unwrap();
     assert!(!c.device_released());
 
     c.abort();
@@ -225,4 +225,21 @@ fn errors_are_copy_and_std_errors() {
         .to_string(),
         "short read: 10 bytes expected, 4 read"
     );
+}
+
+#[test]
+fn a_read_buffer_is_lent_to_its_device_once_at_a_time() {
+    let buf = Arc::new(Buffer::new(4));
+    let c = Completion::read(buf.clone());
+    let held = c.begin_io().unwrap();
+    let mut first = held.read_buffer_mut().expect("the device may fill it");
+    assert!(
+        held.read_buffer_mut().is_none(),
+        "a second borrow would alias the first"
+    );
+    first.copy_from_slice(b"data");
+    drop(first);
+    assert!(buf.try_as_slice().is_err(), "still the device's");
+    drop(held);
+    assert_eq!(buf.to_vec(), b"data");
 }

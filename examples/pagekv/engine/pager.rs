@@ -163,6 +163,12 @@ pub struct Pager {
     pub(super) durable_meta: Meta,
     /// Set by a failed write or sync: the disk may no longer match memory.
     pub(super) failed: Option<String>,
+    /// A deliberate bug, off by default: a group commit whose log sync fails
+    /// syncs again and, if that succeeds, acknowledges. Linux forgets dirty
+    /// pages whose writeback failed, so the retry proves nothing; the crash
+    /// test turns this on to show that it catches the loss.
+    #[doc(hidden)]
+    pub retry_failed_sync: bool,
     /// Log size in bytes that makes `sync` run a checkpoint afterwards.
     pub checkpoint_bytes: u64,
     /// Pages per write batch of a checkpoint.
@@ -214,6 +220,7 @@ impl Pager {
             sealed_meta: Meta::default(),
             durable_meta: Meta::default(),
             failed: None,
+            retry_failed_sync: false,
             checkpoint_bytes: options.checkpoint_bytes,
             checkpoint_batch: options.checkpoint_batch.max(1),
             stats: Stats::default(),
