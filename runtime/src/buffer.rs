@@ -269,7 +269,7 @@ impl Buffer {
     /// Whether the first byte sits at a multiple of `align` (a power of two).
     #[must_use]
     pub fn is_aligned_to(&self, align: usize) -> bool {
-        align != 0 && self.addr % align == 0
+        align != 0 && self.addr.is_multiple_of(align)
     }
 
     /// Shared access to the bytes.

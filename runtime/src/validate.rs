@@ -153,7 +153,7 @@ pub(crate) fn truncate(len: u64, mode: Mode) -> Result<(), CompletionError> {
 /// multiples of [`DIRECT_IO_ALIGN`]. Checked up front because the kernel's
 /// `EINVAL` does not say which of them was wrong.
 fn direct_alignment(pos: u64, bufs: &[&Buffer]) -> Result<(), CompletionError> {
-    if pos % DIRECT_IO_ALIGN as u64 != 0 {
+    if !pos.is_multiple_of(DIRECT_IO_ALIGN as u64) {
         return Err(DIRECT_OFFSET);
     }
     for buf in bufs {
