@@ -23,6 +23,7 @@
 
 mod buffer;
 mod completion;
+mod driver;
 mod group;
 mod io;
 mod result;
@@ -48,6 +49,7 @@ pub use blocking::BlockingIO;
 pub use buffer::{Buffer, BufferMut, BufferRef, DIRECT_IO_ALIGN};
 pub use completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
 pub use deferred::DeferredIO;
+pub use driver::{Driver, Machine};
 pub use group::CompletionGroup;
 pub use io::{BACKEND_ENV, BackendKind, File, IO, OpenOptions, default_io, io_for, parse_backend};
 pub use memory::MemoryIO;
