@@ -19,10 +19,11 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -248,6 +249,12 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
         if defer {
             builder.setup_defer_taskrun();
         }
+        if coop || defer {
+            // The kernel then raises IORING_SQ_TASKRUN while completions wait
+            // for this task to run them, so `try_step` enters the kernel
+            // only when there is something to collect.
+            builder.setup_taskrun_flag();
+        }
         if submit_all {
             builder.setup_submit_all();
         }
@@ -351,6 +358,9 @@ struct Shared {
     delivery_waiters: AtomicUsize,
     delivered_lock: Mutex<()>,
     delivered: Condvar,
+    /// The eventfd registered with the ring for [`IO::ready_fd`], made on
+    /// first use (`None` inside when the kernel refused it).
+    ready_fd: OnceLock<Option<OwnedFd>>,
 }
 
 /// What one pass under the lock achieved.
@@ -441,6 +451,7 @@ impl UringIO {
                 delivery_waiters: AtomicUsize::new(0),
                 delivered_lock: Mutex::new(()),
                 delivered: Condvar::new(),
+                ready_fd: OnceLock::new(),
             }),
         })
     }
@@ -561,20 +572,11 @@ impl IO for UringIO {
         // With SINGLE_ISSUER only one thread can step, so no other step can
         // be waiting for this one's deliveries: skip that bookkeeping.
         let shared_steps = !shared.info.single_issuer;
-        let mut retired = loop {
+        let retired = loop {
             let mut st = shared.lock();
             st.refuse_other_threads()?;
             match st.make_progress()? {
-                Progress::Retired => {
-                    // Swapped with this thread's spare (empty) vector, so
-                    // that steps do not allocate.
-                    let mut retired = SPARE_REAPED.with(std::cell::Cell::take);
-                    std::mem::swap(&mut st.reaped, &mut retired);
-                    if shared_steps {
-                        shared.delivering.fetch_add(retired.len(), Ordering::SeqCst);
-                    }
-                    break retired;
-                }
+                Progress::Retired => break shared.take_reaped(&mut st),
                 Progress::TimedOut => continue,
                 Progress::Idle => {
                     drop(st);
@@ -596,6 +598,64 @@ impl IO for UringIO {
                 }
             }
         };
+        Ok(shared.deliver(retired))
+    }
+
+    /// Submits what is queued and delivers what has finished, without
+    /// waiting; enters the kernel only when there is something to submit or
+    /// the kernel says completions wait to be run (`IORING_SQ_TASKRUN`).
+    fn try_step(&self) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        let mut st = shared.lock();
+        st.refuse_other_threads()?;
+        st.poll()?;
+        if st.reaped.is_empty() {
+            return Ok(0);
+        }
+        let retired = shared.take_reaped(&mut st);
+        drop(st);
+        Ok(shared.deliver(retired))
+    }
+
+    /// An eventfd registered with the ring (`IORING_REGISTER_EVENTFD`),
+    /// made on the first call: the kernel signals it as completions arrive,
+    /// `DEFER_TASKRUN` ones included (it then signals that there is work for
+    /// the issuer's next `try_step`). `None` when the kernel refuses it.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        let shared = &*self.shared;
+        shared
+            .ready_fd
+            .get_or_init(|| {
+                let fd = rustix::event::eventfd(
+                    0,
+                    rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+                )
+                .ok()?;
+                let st = shared.lock();
+                st.ring.submitter().register_eventfd(fd.as_raw_fd()).ok()?;
+                Some(fd)
+            })
+            .as_ref()
+            .map(AsFd::as_fd)
+    }
+}
+
+impl Shared {
+    /// Takes the retired operations for delivery outside the lock (swapped
+    /// with this thread's spare vector, so that steps do not allocate), and
+    /// counts them as being delivered for other threads' steps.
+    fn take_reaped(&self, st: &mut State) -> Vec<(Op, Outcome)> {
+        let mut retired = SPARE_REAPED.with(std::cell::Cell::take);
+        std::mem::swap(&mut st.reaped, &mut retired);
+        if !self.info.single_issuer {
+            self.delivering.fetch_add(retired.len(), Ordering::SeqCst);
+        }
+        retired
+    }
+
+    /// Finishes the completions of `retired`, with no lock held; returns how
+    /// many.
+    fn deliver(&self, mut retired: Vec<(Op, Outcome)>) -> usize {
         let n = retired.len();
         DELIVERING_HERE.set(DELIVERING_HERE.get() + 1);
         for (op, outcome) in retired.drain(..) {
@@ -610,15 +670,15 @@ impl IO for UringIO {
             }
         }
         DELIVERING_HERE.set(DELIVERING_HERE.get() - 1);
-        if shared_steps
-            && shared.delivering.fetch_sub(n, Ordering::SeqCst) == n
-            && shared.delivery_waiters.load(Ordering::SeqCst) > 0
+        if !self.info.single_issuer
+            && self.delivering.fetch_sub(n, Ordering::SeqCst) == n
+            && self.delivery_waiters.load(Ordering::SeqCst) > 0
         {
-            let _guard = shared.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
-            shared.delivered.notify_all();
+            let _guard = self.delivered_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.delivered.notify_all();
         }
         drop(SPARE_REAPED.with(|spare| spare.replace(retired)));
-        Ok(n)
+        n
     }
 }
 
@@ -1276,6 +1336,25 @@ impl State {
         for ud in targets {
             self.send_cancel(ud);
         }
+    }
+
+    /// `try_step`'s work under the lock: hands queued requests to the
+    /// kernel and reaps what has arrived, without waiting. With
+    /// `IORING_SETUP_TASKRUN_FLAG` the kernel raises `IORING_SQ_TASKRUN`
+    /// while finished operations wait for this task to post them (always
+    /// so with `DEFER_TASKRUN`); the submit then carries `GETEVENTS`.
+    fn poll(&mut self) -> Result<(), CompletionError> {
+        self.flush_overflow();
+        let sq = self.ring.submission();
+        let enter = !sq.is_empty() || sq.taskrun();
+        drop(sq);
+        if enter {
+            self.submit(0)?;
+        }
+        self.reap();
+        // Short transfers continued by the reap go out with the next step.
+        self.flush_overflow();
+        Ok(())
     }
 
     /// One `step`'s worth of work under the lock: submit, wait for at least
