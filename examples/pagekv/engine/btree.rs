@@ -7,6 +7,15 @@
 //! Deletes remove the entry from its leaf and never merge nodes: an emptied
 //! leaf stays in the tree, still correct for every operation, and its space
 //! is reused by later inserts into its key range.
+//!
+//! Readers interleave; writers are serialized. Gets and scans carry their
+//! own machine states ([`GetState`], [`ScanState`], owned by the caller), so
+//! any number of them can be suspended at once on one engine. Puts and
+//! deletes keep theirs in the engine: one writer at a time. A writer
+//! changes pages only between suspension points, all of a change at once,
+//! and bumps the pager's version; a reader that finds the version changed
+//! after waiting for I/O starts its descent (or scan) again from the root,
+//! so it never mixes pages from before and after a change.
 
 use std::sync::Arc;
 
@@ -14,6 +23,7 @@ use ratchet::{IOResult, call_io, io_state_machine, io_state_machines};
 
 use super::Engine;
 use super::format::{Error, MAX_KEY, MAX_VALUE, Node};
+use super::pager::ReadState;
 
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
@@ -135,48 +145,59 @@ impl Engine {
 
 #[io_state_machines]
 impl Engine {
-    /// The path from the root to the leaf that holds `key` (the tree must not
-    /// be empty).
-    #[io_state_machine(state = self.descend_state)]
-    pub(super) fn descend(&mut self, key: &[u8]) -> Result<IOResult<Path>, Error> {
-        let mut pages: Vec<(u64, usize)> = Vec::new();
-        let mut nodes: Vec<Arc<Node>> = Vec::new();
-        let mut no: u64 = self.pager.meta.root;
-        loop {
-            if pages.len() > MAX_DEPTH {
-                return Err(Error::Corrupt(format!(
-                    "{}: the tree is deeper than {MAX_DEPTH} levels (a cycle)",
-                    self.pager.data_path
-                )));
+    /// The path from the root to the leaf that holds `key` (empty when the
+    /// tree is). The pages are of one version of the tree: if it changes
+    /// while the descent waits for a page, the descent starts over.
+    #[io_state_machine(state = st)]
+    pub fn descend(&mut self, st: &mut DescendState, key: &[u8]) -> Result<IOResult<Path>, Error> {
+        let mut read: ReadState = ReadState::default();
+        'descend: loop {
+            let version: u64 = self.pager.version;
+            let mut pages: Vec<(u64, usize)> = Vec::new();
+            let mut nodes: Vec<Arc<Node>> = Vec::new();
+            let mut no: u64 = self.pager.meta.root;
+            if no == 0 {
+                return Ok(Path { pages, nodes });
             }
-            let node: Arc<Node> = call_io!(self.pager.read(no))?;
-            let next = match &*node {
-                Node::Leaf { .. } => None,
-                Node::Interior { keys, children } => Some(Node::child_for(keys, children, key)),
-            };
-            match next {
-                None => {
-                    pages.push((no, 0));
-                    nodes.push(node);
-                    return Ok(Path { pages, nodes });
+            loop {
+                if pages.len() > MAX_DEPTH {
+                    return Err(Error::Corrupt(format!(
+                        "{}: the tree is deeper than {MAX_DEPTH} levels (a cycle)",
+                        self.pager.data_path
+                    )));
                 }
-                Some((at, child)) => {
-                    pages.push((no, at));
-                    nodes.push(node);
-                    no = child;
+                let node: Arc<Node> = call_io!(self.pager.read(&mut read, no))?;
+                if self.pager.version != version {
+                    self.pager.stats.restarts += 1;
+                    continue 'descend;
+                }
+                let next = match &*node {
+                    Node::Leaf { .. } => None,
+                    Node::Interior { keys, children } => Some(Node::child_for(keys, children, key)),
+                };
+                match next {
+                    None => {
+                        pages.push((no, 0));
+                        nodes.push(node);
+                        return Ok(Path { pages, nodes });
+                    }
+                    Some((at, child)) => {
+                        pages.push((no, at));
+                        nodes.push(node);
+                        no = child;
+                    }
                 }
             }
         }
     }
 
-    /// The value stored under `key`.
-    #[io_state_machine(state = self.get_state)]
-    pub fn get(&mut self, key: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, Error> {
+    /// The value stored under `key`. `st` is the request's own: many gets
+    /// may be in flight on one engine, each with its state.
+    #[io_state_machine(state = st, name = GetState)]
+    pub fn get_with(&mut self, st: &mut GetState, key: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, Error> {
         self.pager.check_usable()?;
-        if self.pager.meta.root == 0 {
-            return Ok(None);
-        }
-        let path = call_io!(self.descend(key))?;
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
         match path.nodes.last().map(|n| &**n) {
             Some(Node::Leaf { keys, vals }) => Ok(keys
                 .binary_search_by(|k| k.as_slice().cmp(key))
@@ -203,7 +224,8 @@ impl Engine {
             self.pager.meta.root = no;
             return Ok(());
         }
-        let path = call_io!(self.descend(key))?;
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
         let mut leaf = path
             .nodes
             .last()
@@ -237,10 +259,8 @@ impl Engine {
     #[io_state_machine(state = self.delete_state)]
     pub fn delete(&mut self, key: &[u8]) -> Result<IOResult<bool>, Error> {
         self.pager.check_usable()?;
-        if self.pager.meta.root == 0 {
-            return Ok(false);
-        }
-        let path = call_io!(self.descend(key))?;
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
         let Some((no, _)) = path.pages.last().copied() else {
             return Ok(false);
         };
@@ -266,13 +286,17 @@ impl Engine {
         Ok(found)
     }
 
-    /// Every entry, in key order. Checks that the keys ascend and that no
-    /// page is visited twice.
-    #[io_state_machine(state = self.scan_state)]
-    pub fn scan(&mut self) -> Result<IOResult<Vec<Entry>>, Error> {
+    /// Every entry, in key order, of one version of the tree (a change
+    /// while the scan waits for a page starts it over). Checks that the
+    /// keys ascend and that no page is visited twice. `st` is the request's
+    /// own.
+    #[io_state_machine(state = st, name = ScanState)]
+    pub fn scan_with(&mut self, st: &mut ScanState) -> Result<IOResult<Vec<Entry>>, Error> {
         self.pager.check_usable()?;
+        let mut read: ReadState = ReadState::default();
         let mut out: Vec<Entry> = Vec::new();
         let mut stack: Vec<u64> = Vec::new();
+        let mut version: u64 = self.pager.version;
         if self.pager.meta.root != 0 {
             stack.push(self.pager.meta.root);
         }
@@ -290,7 +314,18 @@ impl Engine {
                     self.pager.data_path
                 )));
             }
-            let node: Arc<Node> = call_io!(self.pager.read(no))?;
+            let node: Arc<Node> = call_io!(self.pager.read(&mut read, no))?;
+            if self.pager.version != version {
+                self.pager.stats.restarts += 1;
+                version = self.pager.version;
+                out.clear();
+                stack.clear();
+                if self.pager.meta.root != 0 {
+                    stack.push(self.pager.meta.root);
+                }
+                visited = 0;
+                continue;
+            }
             match &*node {
                 Node::Leaf { keys, vals } => {
                     out.extend(keys.iter().cloned().zip(vals.iter().cloned()));

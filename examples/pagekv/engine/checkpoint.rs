@@ -124,6 +124,11 @@ impl Pager {
         self.generation = generation;
         self.wal_index.clear();
         self.wal_end = 0;
+        // Readers that started before may still be reading frames: the log
+        // is truncated (and later overwritten) only once they have their
+        // bytes. New readers go to the data file. Their failures are theirs.
+        let readers: Completion = self.log_reads_done();
+        let _: Result<i32, CompletionError> = yield_io!(readers);
         let truncated: Result<i32, CompletionError> = match self.wal.truncate(0, Completion::truncate()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),

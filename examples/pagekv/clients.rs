@@ -1,0 +1,169 @@
+//! Many clients at once: random gets, each a request with its own machine
+//! state, `clients` of them in flight on one engine through a
+//! [`ratchet::Driver`], on one thread.
+
+use std::time::{Duration, Instant};
+
+use ratchet::{Driver, IO, IOResult, Machine};
+
+use crate::engine::{Engine, Error, GetState, Stats};
+use crate::{Progress, deleted, key_of, value_of};
+
+/// One client's request: the item it asks for, its own machine state, and
+/// when it was started.
+struct Get {
+    item: u64,
+    key: Vec<u8>,
+    st: GetState,
+    started: Instant,
+}
+
+impl Machine<Engine> for Get {
+    type Output = Option<Vec<u8>>;
+    type Error = Error;
+
+    fn resume(&mut self, engine: &mut Engine) -> Result<IOResult<Option<Vec<u8>>>, Error> {
+        engine.get_with(&mut self.st, &self.key)
+    }
+}
+
+/// What a run of gets measured.
+pub struct Gets {
+    pub gets: u64,
+    pub time: Duration,
+    /// Latency of each get, sorted.
+    pub latencies: Vec<Duration>,
+    /// The engine's counters over the run.
+    pub stats: Stats,
+    /// On-CPU time of this thread over the run (user and kernel), where
+    /// the system says.
+    pub cpu: Option<Duration>,
+}
+
+impl Gets {
+    pub fn rate(&self) -> f64 {
+        self.gets as f64 / self.time.as_secs_f64().max(1e-9)
+    }
+
+    /// The share of one CPU this thread used over the run.
+    pub fn cpu_share(&self) -> Option<f64> {
+        Some(self.cpu?.as_secs_f64() / self.time.as_secs_f64().max(1e-9))
+    }
+
+    /// The latency below which a fraction `q` of the gets finished.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let at = ((self.latencies.len() - 1) as f64 * q).round() as usize;
+        self.latencies[at]
+    }
+
+    /// `p50 ... µs, p99 ... µs`.
+    pub fn latency_note(&self) -> String {
+        format!(
+            "p50 {:.0} µs, p99 {:.0} µs",
+            self.quantile(0.5).as_secs_f64() * 1e6,
+            self.quantile(0.99).as_secs_f64() * 1e6
+        )
+    }
+}
+
+/// How long a run of gets lasts.
+#[derive(Clone, Copy)]
+pub enum Until {
+    /// This many gets.
+    Count(u64),
+    /// Gets started until this much time has passed.
+    Time(Duration),
+}
+
+/// Random gets of items below `keys` (deleted ones, per [`deleted`], must be
+/// absent when `after_delete`), `clients` in flight at once, each checked
+/// against the value it must have. Shows progress when `progress` is given.
+pub fn run(
+    io: &dyn IO,
+    engine: &mut Engine,
+    clients: usize,
+    keys: u64,
+    after_delete: bool,
+    until: Until,
+    seed: u64,
+    mut progress: Option<&mut Progress>,
+) -> Result<Gets, String> {
+    let before = engine.stats();
+    let cpu_before = thread_cpu();
+    let mut driver: Driver<Engine, Get> = Driver::new(clients);
+    let mut rng = seed;
+    let start = Instant::now();
+    let mut started = 0u64;
+    let mut latencies = Vec::new();
+    let mut failure: Option<String> = None;
+    let requests = std::iter::from_fn(|| {
+        let more = match until {
+            Until::Count(n) => started < n,
+            // The clock is read only every 64 requests.
+            Until::Time(d) => started % 64 != 0 || start.elapsed() < d,
+        };
+        if !more {
+            return None;
+        }
+        started += 1;
+        rng = crate::mix(rng);
+        let item = rng % keys;
+        Some(Get {
+            item,
+            key: key_of(item),
+            st: GetState::default(),
+            started: Instant::now(),
+        })
+    });
+    driver
+        .run(io, engine, requests, |get, result| {
+            latencies.push(get.started.elapsed());
+            let want = (!(after_delete && deleted(get.item))).then(|| value_of(get.item));
+            match result {
+                Ok(got) if got == want => {}
+                Ok(got) => {
+                    failure.get_or_insert_with(|| {
+                        format!(
+                            "key {} has {}, expected {}",
+                            String::from_utf8_lossy(&get.key),
+                            crate::describe_value(got.as_deref()),
+                            crate::describe_value(want.as_deref())
+                        )
+                    });
+                }
+                Err(e) => {
+                    failure.get_or_insert_with(|| e.to_string());
+                }
+            }
+            if let Some(p) = progress.as_deref_mut() {
+                p.tick(latencies.len() as u64);
+            }
+        })
+        .map_err(|e| format!("driving {clients} clients: {e}"))?;
+    let time = start.elapsed();
+    let cpu = thread_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    latencies.sort_unstable();
+    Ok(Gets {
+        gets: latencies.len() as u64,
+        time,
+        latencies,
+        stats: crate::delta(before, engine.stats()),
+        cpu,
+    })
+}
+
+/// The calling thread's on-CPU time so far (Linux: the first field of
+/// `/proc/thread-self/schedstat`, in nanoseconds).
+fn thread_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
