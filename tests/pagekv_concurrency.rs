@@ -548,7 +548,7 @@ fn a_get_holding_a_page_from_before_a_split_descends_again() {
     let engine::format::Node::Leaf { keys, .. } = &*io.block(|| e.pager.read(&mut st, leaf)).unwrap() else {
         panic!("a tree of two levels");
     };
-    let (first, last) = (keys[0].clone(), keys[keys.len() - 1].clone());
+    let (first, last) = (keys[0].to_vec(), keys[keys.len() - 1].to_vec());
     drop(e);
     // Cold cache; then the leaf alone is read into it.
     let (mut e, _) = Engine::open_blocking(&io, Path::new(DIR), false, options()).unwrap();

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use ratchet::{IOResult, call_io, io_state_machine, io_state_machines};
 
 use super::Engine;
-use super::format::{Error, MAX_KEY, MAX_VALUE, Node};
+use super::format::{Bytes, Error, MAX_KEY, MAX_VALUE, Node};
 use super::pager::ReadState;
 
 /// A key and its value.
@@ -59,7 +59,7 @@ fn check_sizes(key: &[u8], value: &[u8]) -> Result<(), Error> {
 /// every other on the rightmost path, as in a load in key order) leaves the
 /// left node full and starts the right one with the last entry only, so
 /// such a load fills its pages instead of leaving them half empty.
-fn split(node: Node, append: bool) -> (Node, Vec<u8>, Node) {
+fn split(node: Node, append: bool) -> (Node, Bytes, Node) {
     match node {
         Node::Leaf { mut keys, mut vals } => {
             let total: usize = keys.iter().zip(&vals).map(|(k, v)| 4 + k.len() + v.len()).sum();
@@ -202,7 +202,7 @@ impl Engine {
             Some(Node::Leaf { keys, vals }) => Ok(keys
                 .binary_search_by(|k| k.as_slice().cmp(key))
                 .ok()
-                .map(|i| vals[i].clone())),
+                .map(|i| vals[i].to_vec())),
             _ => Ok(None),
         }
     }
@@ -217,8 +217,8 @@ impl Engine {
             self.pager.write(
                 no,
                 Node::Leaf {
-                    keys: vec![key.to_vec()],
-                    vals: vec![value.to_vec()],
+                    keys: vec![Bytes::from(key)],
+                    vals: vec![Bytes::from(value)],
                 },
             );
             self.pager.meta.root = no;
@@ -243,11 +243,11 @@ impl Engine {
         let mut append = false;
         if let Node::Leaf { keys, vals } = &mut leaf {
             match keys.binary_search_by(|k| k.as_slice().cmp(key)) {
-                Ok(i) => vals[i] = value.to_vec(),
+                Ok(i) => vals[i] = Bytes::from(value),
                 Err(i) => {
                     append = rightmost && i == keys.len() && i > 0;
-                    keys.insert(i, key.to_vec());
-                    vals.insert(i, value.to_vec());
+                    keys.insert(i, Bytes::from(key));
+                    vals.insert(i, Bytes::from(value));
                 }
             }
         }
@@ -328,7 +328,11 @@ impl Engine {
             }
             match &*node {
                 Node::Leaf { keys, vals } => {
-                    out.extend(keys.iter().cloned().zip(vals.iter().cloned()));
+                    out.extend(
+                        keys.iter()
+                            .map(|k| k.to_vec())
+                            .zip(vals.iter().map(|v| v.to_vec())),
+                    );
                 }
                 Node::Interior { children, .. } => stack.extend(children.iter().rev()),
             }

@@ -6,6 +6,7 @@
 //! never trusted.
 
 use std::fmt;
+use std::sync::Arc;
 
 use ratchet::CompletionError;
 
@@ -123,74 +124,27 @@ pub fn ctx<T>(r: Result<T, CompletionError>, context: &'static str) -> Result<T,
 // ---------------------------------------------------------------------------
 // CRC-32 (IEEE 802.3, reflected, as zlib computes it)
 
-/// Slicing-by-8 tables: `CRC_TABLES[0]` is the classic byte table, and
-/// `CRC_TABLES[k][b]` advances the CRC of byte `b` by `k` more zero bytes, so
-/// the loop folds eight bytes per step (pages are checksummed on every read
-/// and write).
-const CRC_TABLES: [[u32; 256]; 8] = {
-    let mut t = [[0u32; 256]; 8];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        t[0][i] = c;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 256 {
-        let mut k = 1;
-        while k < 8 {
-            let prev = t[k - 1][i];
-            t[k][i] = (prev >> 8) ^ t[0][(prev & 0xFF) as usize];
-            k += 1;
-        }
-        i += 1;
-    }
-    t
-};
-
-/// A running CRC-32.
-#[derive(Clone, Copy)]
-pub struct Crc(u32);
+/// A running CRC-32: crc32fast, which folds 64 bytes per step with the CPU's
+/// carry-less multiply where it has one (pages are checksummed on every
+/// read and write; a table-driven loop was most of a get's CPU time).
+#[derive(Clone)]
+pub struct Crc(crc32fast::Hasher);
 
 impl Crc {
     /// The CRC of nothing yet.
     pub fn new() -> Crc {
-        Crc(0xFFFF_FFFF)
+        Crc(crc32fast::Hasher::new())
     }
 
     /// Feeds `bytes`.
     pub fn update(mut self, bytes: &[u8]) -> Crc {
-        let t = &CRC_TABLES;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let lo = self.0 ^ u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-            self.0 = t[7][(lo & 0xFF) as usize]
-                ^ t[6][((lo >> 8) & 0xFF) as usize]
-                ^ t[5][((lo >> 16) & 0xFF) as usize]
-                ^ t[4][(lo >> 24) as usize]
-                ^ t[3][usize::from(c[4])]
-                ^ t[2][usize::from(c[5])]
-                ^ t[1][usize::from(c[6])]
-                ^ t[0][usize::from(c[7])];
-        }
-        for &b in chunks.remainder() {
-            self.0 = t[0][((self.0 ^ u32::from(b)) & 0xFF) as usize] ^ (self.0 >> 8);
-        }
+        self.0.update(bytes);
         self
     }
 
     /// The checksum.
     pub fn finish(self) -> u32 {
-        !self.0
+        self.0.finalize()
     }
 }
 
@@ -379,21 +333,78 @@ impl FrameHeader {
 // ---------------------------------------------------------------------------
 // Nodes
 
+/// A key or a value of a node: a range of a decoded page image, shared, or
+/// bytes of its own. Decoding a page copies it once and hands out ranges,
+/// instead of allocating (and later freeing) every key and value: that was
+/// most of the CPU time of a get that misses the page cache.
+#[derive(Clone)]
+pub struct Bytes {
+    buf: Arc<[u8]>,
+    start: u32,
+    len: u32,
+}
+
+impl Bytes {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start as usize..(self.start + self.len) as usize]
+    }
+}
+
+impl Default for Bytes {
+    /// No bytes.
+    fn default() -> Bytes {
+        Bytes::from(&[][..])
+    }
+}
+
+impl From<&[u8]> for Bytes {
+    fn from(b: &[u8]) -> Bytes {
+        Bytes {
+            buf: Arc::from(b),
+            start: 0,
+            len: u32::try_from(b.len()).expect("keys and values are far below 4 GiB"),
+        }
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Bytes {}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_slice()))
+    }
+}
+
 /// A decoded B+tree node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
     /// Sorted keys with their values.
     Leaf {
         /// Ascending, distinct.
-        keys: Vec<Vec<u8>>,
+        keys: Vec<Bytes>,
         /// `vals[i]` belongs to `keys[i]`.
-        vals: Vec<Vec<u8>>,
+        vals: Vec<Bytes>,
     },
     /// Separators and children: `children[i + 1]` holds the keys at or
     /// above `keys[i]`, `children[0]` those below `keys[0]`.
     Interior {
         /// Ascending, distinct.
-        keys: Vec<Vec<u8>>,
+        keys: Vec<Bytes>,
         /// One more than `keys`.
         children: Vec<u64>,
     },
@@ -422,7 +433,7 @@ impl Node {
     }
 
     /// The child of an interior node that holds `key`.
-    pub fn child_for(keys: &[Vec<u8>], children: &[u64], key: &[u8]) -> (usize, u64) {
+    pub fn child_for(keys: &[Bytes], children: &[u64], key: &[u8]) -> (usize, u64) {
         let i = keys.partition_point(|k| k.as_slice() <= key);
         (i, children[i])
     }
@@ -478,13 +489,22 @@ impl Node {
         }
         let n = usize::from(u16_at(b, 1));
         let end = PAGE_SIZE - 4;
+        let page: Arc<[u8]> = Arc::from(b);
         let mut at = NODE_HEADER_BYTES;
-        let mut take = |len: usize| -> Result<&[u8], Error> {
+        // Where the next `len` bytes start.
+        let mut take = |len: usize| -> Result<usize, Error> {
             if at + len > end {
                 return Err(corrupt("entry past the end of the page"));
             }
             at += len;
-            Ok(&b[at - len..at])
+            Ok(at - len)
+        };
+        // Keys and values share the page; lengths and children are read
+        // from it directly.
+        let range = |start: usize, len: usize| Bytes {
+            buf: page.clone(),
+            start: start as u32,
+            len: len as u32,
         };
         let mut keys = Vec::with_capacity(n);
         match b[0] {
@@ -492,19 +512,19 @@ impl Node {
                 let mut vals = Vec::with_capacity(n);
                 for _ in 0..n {
                     let lens = take(4)?;
-                    let (kl, vl) = (usize::from(u16_at(lens, 0)), usize::from(u16_at(lens, 2)));
-                    keys.push(take(kl)?.to_vec());
-                    vals.push(take(vl)?.to_vec());
+                    let (kl, vl) = (usize::from(u16_at(b, lens)), usize::from(u16_at(b, lens + 2)));
+                    keys.push(range(take(kl)?, kl));
+                    vals.push(range(take(vl)?, vl));
                 }
                 Ok(Node::Leaf { keys, vals })
             }
             2 => {
                 let mut children = Vec::with_capacity(n + 1);
-                children.push(u64_at(take(8)?, 0));
+                children.push(u64_at(b, take(8)?));
                 for _ in 0..n {
-                    let kl = usize::from(u16_at(take(2)?, 0));
-                    keys.push(take(kl)?.to_vec());
-                    children.push(u64_at(take(8)?, 0));
+                    let kl = usize::from(u16_at(b, take(2)?));
+                    keys.push(range(take(kl)?, kl));
+                    children.push(u64_at(b, take(8)?));
                 }
                 Ok(Node::Interior { keys, children })
             }
