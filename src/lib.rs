@@ -281,3 +281,6 @@
 
 pub use ratchet_macros::*;
 pub use ratchet_runtime::*;
+
+#[cfg(feature = "tokio")]
+pub mod tokio;

@@ -427,10 +427,8 @@ fn a_panicking_instance_frees_its_slot() {
 fn two_instances_waiting_on_one_completion_both_wake_once() {
     let io = MemoryIO::new();
     let shared = Completion::pending();
-    let mut driver: Driver<
-        Vec<u32>,
-        Box<dyn FnMut(&mut Vec<u32>) -> Result<IOResult<u32>, CompletionError>>,
-    > = Driver::new(4);
+    type Waiter = Box<dyn FnMut(&mut Vec<u32>) -> Result<IOResult<u32>, CompletionError>>;
+    let mut driver: Driver<Vec<u32>, Waiter> = Driver::new(4);
     for id in 0..2u32 {
         let c = shared.clone();
         let mut waited = false;

@@ -593,3 +593,58 @@ fn a_get_holding_a_page_from_before_a_split_descends_again() {
     assert!(v.is_some(), "the get missed a key that a split moved");
     assert!(e.stats().restarts > 0);
 }
+
+/// A device completion runs its callbacks in order: first the one that
+/// finishes a waiter's own completion, then later ones. A waiter resumed
+/// from a later callback (another thread's step, on a multi-thread runtime)
+/// finds its own completion finished while the device's is still running
+/// callbacks: it must take the outcome from its own completion. (Reading
+/// the device's gave `Stalled`, "reading a page: ..." in the tokio test on
+/// a multi-thread runtime.)
+#[test]
+fn a_waiter_resumed_while_the_read_runs_its_callbacks_gets_the_page() {
+    let io = Gated {
+        inner: MemoryIO::new(),
+        gate: Arc::default(),
+    };
+    let e = load(&io);
+    io.gate.lock().unwrap().closed = true;
+    let engine = Arc::new(Mutex::new(e));
+    let get = Arc::new(Mutex::new(GetState::default()));
+    let item = (0..KEYS)
+        .filter(|i| i % 5 != 3)
+        .find(|&i| {
+            *get.lock().unwrap() = GetState::default();
+            let mut e = engine.lock().unwrap();
+            !e.get_with(&mut get.lock().unwrap(), &key(i)).unwrap().is_done()
+        })
+        .expect("some leaf is only in the log");
+    io.gate.lock().unwrap().closed = false;
+    let (file, pos, device) = io.gate.lock().unwrap().held.pop().expect("one log read held");
+    // Resumes the get from a callback of the device's completion that runs
+    // after the waiter's own completion has finished.
+    let resumed = Arc::new(Mutex::new(None));
+    let (e2, get2, resumed2) = (engine.clone(), get.clone(), resumed.clone());
+    drop(device.clone().with_callback(move |_| {
+        let r = e2.lock().unwrap().get_with(&mut get2.lock().unwrap(), &key(item));
+        *resumed2.lock().unwrap() = Some(r.map(|r| r.is_done()));
+    }));
+    let inner = file
+        .pread(pos, Completion::read(device.read_buffer().unwrap().clone()))
+        .unwrap();
+    device.complete(io.inner.wait(&inner).unwrap());
+    let resumed = resumed.lock().unwrap().take().expect("the callback ran");
+    assert!(resumed.is_ok(), "the resumed get failed: {resumed:?}");
+    let mut e = engine.lock().unwrap();
+    let mut get = get.lock().unwrap();
+    let got = loop {
+        match e.get_with(&mut get, &key(item)).unwrap() {
+            IOResult::Done(v) => break v,
+            IOResult::IO(c) => {
+                io.release();
+                io.wait(c.completion()).unwrap();
+            }
+        }
+    };
+    assert_eq!(got, expected(item));
+}

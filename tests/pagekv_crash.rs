@@ -699,7 +699,9 @@ impl Batch {
         };
         let before = model.current.clone();
         let mut writer_outcome: Option<Result<Reply, Error>> = None;
-        let mut got: Vec<(Vec<u8>, Result<Option<Vec<u8>>, Error>)> = Vec::new();
+        // Each get's key and answer.
+        type Answer = Result<Option<Vec<u8>>, Error>;
+        let mut got: Vec<(Vec<u8>, Answer)> = Vec::new();
         let mut driver = Driver::new(requests.len());
         let driven = driver.run(&io, engine, requests, |request, reply| match (request, reply) {
             (Request::Get { key, .. }, Ok(Reply::Got(v))) => got.push((key, Ok(v))),

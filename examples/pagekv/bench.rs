@@ -304,24 +304,23 @@ impl Bench {
                 let (mut engine, _) = Engine::open_blocking(io, &self.dir, false, self.options)
                     .map_err(|e| format!("open: {e}"))?;
                 let seed = 0x5EED ^ (round as u64) << 8 ^ clients as u64;
-                let warm = Until::Time(dur.mul_f64(WARM_UP_FRACTION));
-                clients::run(&**io, &mut engine, clients, self.keys, false, warm, seed, None)?;
+                let mut workload = clients::Workload {
+                    clients,
+                    keys: self.keys,
+                    after_delete: false,
+                    until: Until::Time(dur.mul_f64(WARM_UP_FRACTION)),
+                    seed,
+                };
+                clients::run(&**io, &mut engine, &workload, None)?;
                 let name = match (backend, clients) {
                     (Backend::Uring, 1) => "uring c1",
                     (Backend::Uring, _) => "uring c32",
                     (Backend::Blocking, _) => "blocking",
                 };
+                workload.until = Until::Time(dur);
+                workload.seed = !seed;
                 let mut p = Progress::timed(name, dur);
-                let gets = clients::run(
-                    &**io,
-                    &mut engine,
-                    clients,
-                    self.keys,
-                    false,
-                    Until::Time(dur),
-                    !seed,
-                    Some(&mut p),
-                )?;
+                let gets = clients::run(&**io, &mut engine, &workload, Some(&mut p))?;
                 p.finish();
                 Ok(Measured::Gets(gets))
             }

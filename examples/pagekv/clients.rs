@@ -78,19 +78,35 @@ pub enum Until {
     Time(Duration),
 }
 
-/// Random gets of items below `keys` (deleted ones, per [`deleted`], must be
-/// absent when `after_delete`), `clients` in flight at once, each checked
-/// against the value it must have. Shows progress when `progress` is given.
+/// What a run of gets asks for.
+#[derive(Clone, Copy)]
+pub struct Workload {
+    /// Gets in flight at once.
+    pub clients: usize,
+    /// Items are drawn below this.
+    pub keys: u64,
+    /// Whether the items [`deleted`] says are deleted must be absent.
+    pub after_delete: bool,
+    pub until: Until,
+    /// Seeds the random items.
+    pub seed: u64,
+}
+
+/// Random gets as `w` says, each checked against the value it must have.
+/// Shows progress when `progress` is given.
 pub fn run(
     io: &dyn IO,
     engine: &mut Engine,
-    clients: usize,
-    keys: u64,
-    after_delete: bool,
-    until: Until,
-    seed: u64,
+    w: &Workload,
     mut progress: Option<&mut Progress>,
 ) -> Result<Gets, String> {
+    let Workload {
+        clients,
+        keys,
+        after_delete,
+        until,
+        seed,
+    } = *w;
     let before = engine.stats();
     let cpu_before = thread_cpu();
     let mut driver: Driver<Engine, Get> = Driver::new(clients);

@@ -500,17 +500,15 @@ fn run_phases(io: &Arc<dyn IO>, dir: &Path, keys: u64, fresh: bool, args: &Args)
     if let Some(clients) = args.clients {
         let count = (clients as u64 * CLIENT_GETS_PER_CLIENT).max(CLIENT_GETS_MIN);
         let mut p = Progress::new("clients", count);
-        let run = clients::run(
-            &**io,
-            &mut engine,
+        let workload = clients::Workload {
             clients,
             keys,
-            true,
-            clients::Until::Count(count),
-            4,
-            Some(&mut p),
-        )
-        .map_err(|e| format!("clients: {e}"))?;
+            after_delete: true,
+            until: clients::Until::Count(count),
+            seed: 4,
+        };
+        let run =
+            clients::run(&**io, &mut engine, &workload, Some(&mut p)).map_err(|e| format!("clients: {e}"))?;
         p.finish();
         let r = PhaseResult {
             name: "clients",

@@ -268,15 +268,16 @@ impl PageRead {
         mine
     }
 
-    /// The page as read, decoded once. The device's error, or a page that is
-    /// missing or fails its checks, is an error.
-    fn node(&self, data_path: &str) -> Result<Arc<Node>, Error> {
+    /// The page as read, decoded once. `outcome` is the device's, as the
+    /// waiter's own completion got it: on a backend that finishes
+    /// completions on another thread, the device's completion may still be
+    /// running its callbacks (so `finished()` is not yet true of it) when a
+    /// waiter resumes. The device's error, or a page that is missing or
+    /// fails its checks, is an error.
+    fn node(&self, outcome: Result<i32, CompletionError>, data_path: &str) -> Result<Arc<Node>, Error> {
         self.node
             .get_or_init(|| {
-                let n = ctx(
-                    self.device.result().unwrap_or(Err(CompletionError::Stalled)),
-                    "reading a page",
-                )?;
+                let n = ctx(outcome, "reading a page")?;
                 if n as usize != PAGE_SIZE {
                     return Err(Error::Corrupt(format!(
                         "{data_path}: page {} is missing ({n} bytes read{})",
@@ -543,15 +544,14 @@ impl Pager {
             }
             let read: Arc<PageRead> = self.page_read(no)?;
             let wait: Completion = read.follow();
-            // The outcome is the device's; `node` reads it from there.
-            let _: Result<i32, CompletionError> = yield_io!(wait);
+            let outcome: Result<i32, CompletionError> = yield_io!(wait);
             if read.stale.load(Ordering::Acquire) {
                 // A writer changed the page while it was read: its new image
                 // is in the cache (or, evicted since, in the log).
                 self.stats.stale_reads += 1;
                 continue;
             }
-            let node = read.node(&self.data_path);
+            let node = read.node(outcome, &self.data_path);
             self.retire_read(&read, node.as_ref().ok());
             return node;
         }
