@@ -143,6 +143,11 @@ impl TokioIO {
                 IOResult::Done(v) => return Ok(v),
                 IOResult::IO(io) => io.into_completion(),
             };
+            if c.is_yield() {
+                // An explicit cooperative yield: to tokio's scheduler.
+                ::tokio::task::yield_now().await;
+                continue;
+            }
             if self.reactor.is_some() {
                 // Hands the operations the call started to the device (and
                 // delivers what has already finished); the reactor's task

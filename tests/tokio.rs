@@ -197,3 +197,36 @@ fn tasks_get_over_blocking_io_on_a_current_thread_runtime() {
     let s = gets_from_tasks(current_thread(), io, &dir.0);
     assert!(s.page_reads > 0, "{s:?}");
 }
+
+/// A machine that yields (`Completion::yield_now`) hands the thread back to
+/// tokio's scheduler, so that other tasks run meanwhile even on a
+/// current-thread runtime.
+#[test]
+fn a_cooperative_yield_lets_other_tasks_run() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use ratchet::{Completion, CompletionError, IOResult, MemoryIO};
+
+    current_thread().block_on(async {
+        let io = Arc::new(TokioIO::new(Arc::new(MemoryIO::new())).unwrap());
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let seen = other_ran.clone();
+        let other = tokio::spawn(async move { seen.store(true, Ordering::SeqCst) });
+        let mut calls = 0u32;
+        let ran_meanwhile = ratchet::tokio::run(&io, || {
+            calls += 1;
+            if calls < 100 {
+                Ok::<_, CompletionError>(IOResult::IO(Completion::yield_now().into()))
+            } else {
+                Ok(IOResult::Done(other_ran.load(Ordering::SeqCst)))
+            }
+        })
+        .await
+        .unwrap();
+        assert!(
+            ran_meanwhile,
+            "the other task did not run while the machine yielded"
+        );
+        other.await.unwrap();
+    });
+}

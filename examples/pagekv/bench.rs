@@ -336,7 +336,7 @@ impl Bench {
 
 /// A temporary directory whose files accept `O_DIRECT` (tmpfs refuses it):
 /// the system's temporary directory, else `/var/tmp`.
-fn direct_capable_tempdir() -> Result<tempfile::TempDir, String> {
+pub fn direct_capable_tempdir() -> Result<tempfile::TempDir, String> {
     let mut why = String::new();
     for parent in [std::env::temp_dir(), PathBuf::from("/var/tmp")] {
         let t = match tempfile::Builder::new()

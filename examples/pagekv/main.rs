@@ -646,10 +646,14 @@ fn run(args: &Args) -> Result<(), String> {
         }
         None if memory => (PathBuf::from("/pagekv"), true),
         None => {
-            let t = tempfile::Builder::new()
-                .prefix("pagekv-")
-                .tempdir()
-                .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+            let t = if args.direct {
+                bench::direct_capable_tempdir()?
+            } else {
+                tempfile::Builder::new()
+                    .prefix("pagekv-")
+                    .tempdir()
+                    .map_err(|e| format!("cannot create a temporary directory: {e}"))?
+            };
             let path = t.path().to_owned();
             _temp = Some(t);
             (path, true)
