@@ -223,7 +223,7 @@ fn a_reset_reader_does_not_cancel_the_read_another_waits_on() {
         Ok(IOResult::IO(c)) => panic!("still waiting: {:?}", c.completion().result()),
         Err(err) => panic!("the other reader failed: {err}"),
     };
-    assert!(node.fits());
+    assert!(node.node().fits());
     assert_eq!(e.stats().page_reads, reads);
 }
 
@@ -540,12 +540,15 @@ fn a_get_holding_a_page_from_before_a_split_descends_again() {
     // The root, a leaf under it that is not the last, and that leaf's last key.
     let root = e.pager.meta.root;
     let mut st = ReadState::default();
-    let engine::format::Node::Interior { children, .. } = &*io.block(|| e.pager.read(&mut st, root)).unwrap()
+    let engine::format::Node::Interior { children, .. } =
+        io.block(|| e.pager.read(&mut st, root)).unwrap().node().clone()
     else {
         panic!("a tree of two levels");
     };
     let leaf = children[0];
-    let engine::format::Node::Leaf { keys, .. } = &*io.block(|| e.pager.read(&mut st, leaf)).unwrap() else {
+    let engine::format::Node::Leaf { keys, .. } =
+        io.block(|| e.pager.read(&mut st, leaf)).unwrap().node().clone()
+    else {
         panic!("a tree of two levels");
     };
     let (first, last) = (keys[0].to_vec(), keys[keys.len() - 1].to_vec());

@@ -339,10 +339,7 @@ impl Bench {
 pub fn direct_capable_tempdir() -> Result<tempfile::TempDir, String> {
     let mut why = String::new();
     for parent in [std::env::temp_dir(), PathBuf::from("/var/tmp")] {
-        let t = match tempfile::Builder::new()
-            .prefix("pagekv-")
-            .tempdir_in(&parent)
-        {
+        let t = match tempfile::Builder::new().prefix("pagekv-").tempdir_in(&parent) {
             Ok(t) => t,
             Err(e) => {
                 why = format!("{}: {e}", parent.display());

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use ratchet::{IOResult, call_io, io_state_machine, io_state_machines};
 
 use super::Engine;
-use super::format::{Bytes, Error, MAX_KEY, MAX_VALUE, Node};
+use super::format::{Bytes, Error, MAX_KEY, MAX_VALUE, Node, Page};
 use super::pager::ReadState;
 
 /// A key and its value.
@@ -35,7 +35,7 @@ const MAX_DEPTH: usize = 32;
 /// each interior page, and the nodes themselves.
 pub struct Path {
     pages: Vec<(u64, usize)>,
-    nodes: Vec<Arc<Node>>,
+    nodes: Vec<Arc<Page>>,
 }
 
 fn check_sizes(key: &[u8], value: &[u8]) -> Result<(), Error> {
@@ -118,7 +118,7 @@ impl Engine {
             self.pager.write(right_no, right);
             match (path.pages.pop(), path.nodes.pop()) {
                 (Some((parent_no, at)), Some(parent)) => {
-                    let mut parent = (*parent).clone();
+                    let mut parent = parent.node().clone();
                     if let Node::Interior { keys, children } = &mut parent {
                         keys.insert(at, sep);
                         children.insert(at + 1, right_no);
@@ -154,7 +154,7 @@ impl Engine {
         'descend: loop {
             let version: u64 = self.pager.version;
             let mut pages: Vec<(u64, usize)> = Vec::new();
-            let mut nodes: Vec<Arc<Node>> = Vec::new();
+            let mut nodes: Vec<Arc<Page>> = Vec::new();
             let mut no: u64 = self.pager.meta.root;
             if no == 0 {
                 return Ok(Path { pages, nodes });
@@ -166,15 +166,12 @@ impl Engine {
                         self.pager.data_path
                     )));
                 }
-                let node: Arc<Node> = call_io!(self.pager.read(&mut read, no))?;
+                let node: Arc<Page> = call_io!(self.pager.read(&mut read, no))?;
                 if self.pager.version != version {
                     self.pager.stats.restarts += 1;
                     continue 'descend;
                 }
-                let next = match &*node {
-                    Node::Leaf { .. } => None,
-                    Node::Interior { keys, children } => Some(Node::child_for(keys, children, key)),
-                };
+                let next = (!node.is_leaf()).then(|| node.child_for(key));
                 match next {
                     None => {
                         pages.push((no, 0));
@@ -198,11 +195,8 @@ impl Engine {
         self.pager.check_usable()?;
         let mut descend: DescendState = DescendState::default();
         let path = call_io!(self.descend(&mut descend, key))?;
-        match path.nodes.last().map(|n| &**n) {
-            Some(Node::Leaf { keys, vals }) => Ok(keys
-                .binary_search_by(|k| k.as_slice().cmp(key))
-                .ok()
-                .map(|i| vals[i].to_vec())),
+        match path.nodes.last() {
+            Some(leaf) if leaf.is_leaf() => Ok(leaf.lookup(key).map(<[u8]>::to_vec)),
             _ => Ok(None),
         }
     }
@@ -229,17 +223,14 @@ impl Engine {
         let mut leaf = path
             .nodes
             .last()
-            .map(|n| (**n).clone())
+            .map(|n| n.node().clone())
             .unwrap_or_else(Node::empty_leaf);
         // On the rightmost path every interior step took the last child.
         let rightmost = path
             .pages
             .iter()
             .zip(&path.nodes)
-            .all(|(&(_, at), node)| match &**node {
-                Node::Interior { keys, .. } => at == keys.len(),
-                Node::Leaf { .. } => true,
-            });
+            .all(|(&(_, at), page)| page.is_leaf() || at == page.len());
         let mut append = false;
         if let Node::Leaf { keys, vals } = &mut leaf {
             match keys.binary_search_by(|k| k.as_slice().cmp(key)) {
@@ -267,7 +258,7 @@ impl Engine {
         let mut leaf = path
             .nodes
             .last()
-            .map(|n| (**n).clone())
+            .map(|n| n.node().clone())
             .unwrap_or_else(Node::empty_leaf);
         let found = match &mut leaf {
             Node::Leaf { keys, vals } => match keys.binary_search_by(|k| k.as_slice().cmp(key)) {
@@ -314,7 +305,7 @@ impl Engine {
                     self.pager.data_path
                 )));
             }
-            let node: Arc<Node> = call_io!(self.pager.read(&mut read, no))?;
+            let page: Arc<Page> = call_io!(self.pager.read(&mut read, no))?;
             if self.pager.version != version {
                 self.pager.stats.restarts += 1;
                 version = self.pager.version;
@@ -326,7 +317,7 @@ impl Engine {
                 visited = 0;
                 continue;
             }
-            match &*node {
+            match page.node() {
                 Node::Leaf { keys, vals } => {
                     out.extend(
                         keys.iter()

@@ -23,7 +23,7 @@ use ratchet::{
     io_state_machines, yield_io,
 };
 
-use super::format::{Error, FRAME_HEADER_BYTES, HEADER_SLOT_BYTES, Header, Node, PAGE_SIZE, ctx};
+use super::format::{Error, FRAME_HEADER_BYTES, HEADER_SLOT_BYTES, Header, Node, PAGE_SIZE, Page, ctx};
 use super::pager::Pager;
 
 #[io_state_machines]
@@ -149,7 +149,7 @@ impl Pager {
 }
 
 impl Pager {
-    fn cache_peek(&self, no: u64) -> Option<Arc<Node>> {
+    fn cache_peek(&self, no: u64) -> Option<Arc<Page>> {
         self.cache.peek(no)
     }
 }

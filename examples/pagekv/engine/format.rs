@@ -6,7 +6,7 @@
 //! never trusted.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ratchet::CompletionError;
 
@@ -476,6 +476,96 @@ impl Node {
 
     /// Decodes the image of page `no`, checking its checksum and structure.
     pub fn decode(b: &[u8], no: u64) -> Result<Node, Error> {
+        Ok(Page::parse(b, no)?.node().clone())
+    }
+}
+
+/// A node page as the page cache holds it: the checked image of a page read
+/// from the disk, searched in place, or a node a writer built. A get that
+/// misses the cache reads one leaf and looks up one key in it: decoding
+/// every entry of the page for that (and freeing them at eviction) was most
+/// of its CPU time. The decoded [`Node`] is made the first time a writer or
+/// a scan asks for it.
+pub struct Page {
+    image: Option<Image>,
+    node: OnceLock<Node>,
+}
+
+/// A page image whose checksum and structure have been checked, and where
+/// each of its entries starts.
+struct Image {
+    bytes: Arc<[u8]>,
+    leaf: bool,
+    /// Offset of each entry's length field: a leaf entry is key length,
+    /// value length, key, value; an interior entry is key length, key, and
+    /// the child to its right (the leftmost child comes first).
+    entries: Vec<u16>,
+}
+
+/// Where an interior page's leftmost child is.
+const FIRST_CHILD: usize = NODE_HEADER_BYTES;
+
+impl Image {
+    fn key(&self, i: usize) -> &[u8] {
+        let at = usize::from(self.entries[i]);
+        let len = usize::from(u16_at(&self.bytes, at));
+        let start = at + if self.leaf { 4 } else { 2 };
+        &self.bytes[start..start + len]
+    }
+
+    fn value(&self, i: usize) -> &[u8] {
+        let at = usize::from(self.entries[i]);
+        let (kl, vl) = (
+            usize::from(u16_at(&self.bytes, at)),
+            usize::from(u16_at(&self.bytes, at + 2)),
+        );
+        &self.bytes[at + 4 + kl..at + 4 + kl + vl]
+    }
+
+    /// Child `i` of an interior page (`0..=entries.len()`).
+    fn child(&self, i: usize) -> u64 {
+        if i == 0 {
+            return u64_at(&self.bytes, FIRST_CHILD);
+        }
+        let at = usize::from(self.entries[i - 1]);
+        u64_at(&self.bytes, at + 2 + usize::from(u16_at(&self.bytes, at)))
+    }
+
+    /// A range of the image, sharing it.
+    fn shared(&self, part: &[u8]) -> Bytes {
+        let start = part.as_ptr() as usize - self.bytes.as_ptr() as usize;
+        Bytes {
+            buf: self.bytes.clone(),
+            start: start as u32,
+            len: part.len() as u32,
+        }
+    }
+
+    fn decode(&self) -> Node {
+        let n = self.entries.len();
+        let keys: Vec<Bytes> = (0..n).map(|i| self.shared(self.key(i))).collect();
+        if self.leaf {
+            let vals = (0..n).map(|i| self.shared(self.value(i))).collect();
+            Node::Leaf { keys, vals }
+        } else {
+            let children = (0..=n).map(|i| self.child(i)).collect();
+            Node::Interior { keys, children }
+        }
+    }
+}
+
+impl Page {
+    /// A node a writer built.
+    pub fn from_node(node: Node) -> Page {
+        Page {
+            image: None,
+            node: OnceLock::from(node),
+        }
+    }
+
+    /// The image of page `no` as read, after checking its checksum and
+    /// structure.
+    pub fn parse(b: &[u8], no: u64) -> Result<Page, Error> {
         let corrupt = |what: &str| Error::Corrupt(format!("page {no}: {what}"));
         if b.len() != PAGE_SIZE {
             return Err(corrupt("short page"));
@@ -489,53 +579,202 @@ impl Node {
         }
         let n = usize::from(u16_at(b, 1));
         let end = PAGE_SIZE - 4;
-        let page: Arc<[u8]> = Arc::from(b);
         let mut at = NODE_HEADER_BYTES;
-        // Where the next `len` bytes start.
-        let mut take = |len: usize| -> Result<usize, Error> {
+        let mut skip = |len: usize| -> Result<usize, Error> {
             if at + len > end {
                 return Err(corrupt("entry past the end of the page"));
             }
             at += len;
             Ok(at - len)
         };
-        // Keys and values share the page; lengths and children are read
-        // from it directly.
-        let range = |start: usize, len: usize| Bytes {
-            buf: page.clone(),
-            start: start as u32,
-            len: len as u32,
-        };
-        let mut keys = Vec::with_capacity(n);
-        match b[0] {
+        let mut entries = Vec::with_capacity(n);
+        let leaf = match b[0] {
             1 => {
-                let mut vals = Vec::with_capacity(n);
                 for _ in 0..n {
-                    let lens = take(4)?;
-                    let (kl, vl) = (usize::from(u16_at(b, lens)), usize::from(u16_at(b, lens + 2)));
-                    keys.push(range(take(kl)?, kl));
-                    vals.push(range(take(vl)?, vl));
+                    let lens = skip(4)?;
+                    entries.push(lens as u16);
+                    skip(usize::from(u16_at(b, lens)))?;
+                    skip(usize::from(u16_at(b, lens + 2)))?;
                 }
-                Ok(Node::Leaf { keys, vals })
+                true
             }
             2 => {
-                let mut children = Vec::with_capacity(n + 1);
-                children.push(u64_at(b, take(8)?));
+                skip(8)?;
                 for _ in 0..n {
-                    let kl = usize::from(u16_at(b, take(2)?));
-                    keys.push(range(take(kl)?, kl));
-                    children.push(u64_at(b, take(8)?));
+                    let len = skip(2)?;
+                    entries.push(len as u16);
+                    skip(usize::from(u16_at(b, len)))?;
+                    skip(8)?;
                 }
-                Ok(Node::Interior { keys, children })
+                false
             }
-            kind => Err(corrupt(&format!("unknown node kind {kind}"))),
+            kind => return Err(corrupt(&format!("unknown node kind {kind}"))),
+        };
+        Ok(Page {
+            image: Some(Image {
+                bytes: Arc::from(b),
+                leaf,
+                entries,
+            }),
+            node: OnceLock::new(),
+        })
+    }
+
+    /// Whether it is a leaf.
+    pub fn is_leaf(&self) -> bool {
+        match &self.image {
+            Some(image) => image.leaf,
+            None => matches!(self.node(), Node::Leaf { .. }),
         }
     }
+
+    /// How many keys it holds.
+    pub fn len(&self) -> usize {
+        match &self.image {
+            Some(image) => image.entries.len(),
+            None => match self.node() {
+                Node::Leaf { keys, .. } | Node::Interior { keys, .. } => keys.len(),
+            },
+        }
+    }
+
+    /// The decoded node, made on first use.
+    pub fn node(&self) -> &Node {
+        self.node.get_or_init(|| match &self.image {
+            Some(image) => image.decode(),
+            // A page without an image was made with its node.
+            None => Node::empty_leaf(),
+        })
+    }
+
+    /// Of an interior page: the child that holds `key`, and its index.
+    pub fn child_for(&self, key: &[u8]) -> (usize, u64) {
+        match &self.image {
+            Some(image) => {
+                let i = partition(image.entries.len(), |i| image.key(i) <= key);
+                (i, image.child(i))
+            }
+            None => match self.node() {
+                Node::Interior { keys, children } => Node::child_for(keys, children, key),
+                Node::Leaf { .. } => (0, 0),
+            },
+        }
+    }
+
+    /// Of a leaf: the value stored under `key`.
+    pub fn lookup(&self, key: &[u8]) -> Option<&[u8]> {
+        match &self.image {
+            Some(image) => {
+                let i = partition(image.entries.len(), |i| image.key(i) < key);
+                (i < image.entries.len() && image.key(i) == key).then(|| image.value(i))
+            }
+            None => match self.node() {
+                Node::Leaf { keys, vals } => keys
+                    .binary_search_by(|k| k.as_slice().cmp(key))
+                    .ok()
+                    .map(|i| vals[i].as_slice()),
+                Node::Interior { .. } => None,
+            },
+        }
+    }
+
+    /// The page image of page `no`: the image as read, or the node encoded.
+    pub fn encode(&self, no: u64) -> Vec<u8> {
+        match &self.image {
+            Some(image) => image.bytes.to_vec(),
+            None => self.node().encode(no),
+        }
+    }
+}
+
+/// The number of leading indices in `0..n` for which `below` holds (it holds
+/// for a prefix): a binary search.
+fn partition(n: usize, below: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page searched in place answers as its decoded node does, for keys
+    /// present, absent, below and above all of them.
+    #[test]
+    fn a_page_searched_in_place_agrees_with_its_node() {
+        let key = |i: u32| format!("k{:06}", i * 3).into_bytes();
+        let probes: Vec<Vec<u8>> = (0..200u32)
+            .map(|i| format!("k{:06}", i).into_bytes())
+            .chain([b"".to_vec(), b"a".to_vec(), b"z".to_vec()])
+            .collect();
+        for n in [0u32, 1, 2, 7, 40] {
+            let keys: Vec<Bytes> = (0..n).map(|i| Bytes::from(&key(i)[..])).collect();
+            let vals: Vec<Bytes> = (0..n).map(|i| Bytes::from(&vec![b'v'; i as usize][..])).collect();
+            let children: Vec<u64> = (0..=u64::from(n)).map(|c| 100 + c).collect();
+            for node in [
+                Node::Leaf {
+                    keys: keys.clone(),
+                    vals,
+                },
+                Node::Interior { keys, children },
+            ] {
+                let image = node.encode(9);
+                let page = Page::parse(&image, 9).unwrap();
+                assert_eq!(page.encode(9), image);
+                assert_eq!(page.len(), n as usize);
+                assert_eq!(page.is_leaf(), matches!(node, Node::Leaf { .. }));
+                for probe in &probes {
+                    match &node {
+                        Node::Leaf { keys, vals } => {
+                            let want = keys
+                                .binary_search_by(|k| k.as_slice().cmp(probe))
+                                .ok()
+                                .map(|i| vals[i].as_slice());
+                            assert_eq!(page.lookup(probe), want);
+                        }
+                        Node::Interior { keys, children } => {
+                            assert_eq!(page.child_for(probe), Node::child_for(keys, children, probe));
+                        }
+                    }
+                }
+                assert_eq!(page.node(), &node);
+                assert_eq!(Page::from_node(node.clone()).encode(9), image);
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_page_is_refused() {
+        let node = Node::Leaf {
+            keys: vec![Bytes::from(&b"key"[..])],
+            vals: vec![Bytes::from(&b"value"[..])],
+        };
+        let mut image = node.encode(3);
+        assert!(
+            Page::parse(&image, 4).is_err(),
+            "the page number is in the checksum"
+        );
+        image[10] ^= 1;
+        assert!(Page::parse(&image, 3).is_err());
+        // A length past the end, with a checksum that matches it.
+        let mut image = node.encode(3);
+        image[5..7].copy_from_slice(&5000u16.to_le_bytes());
+        let crc = Crc::new()
+            .update(&3u64.to_le_bytes())
+            .update(&image[..PAGE_SIZE - 4])
+            .finish();
+        image[PAGE_SIZE - 4..].copy_from_slice(&crc.to_le_bytes());
+        let err = Page::parse(&image, 3).err().expect("refused");
+        assert!(err.to_string().contains("past the end"), "{err}");
+    }
 
     #[test]
     fn crc_matches_the_reference() {

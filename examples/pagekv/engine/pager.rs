@@ -22,7 +22,7 @@ use ratchet::{
 };
 
 use super::checkpoint::CheckpointState;
-use super::format::{Error, FRAME_HEADER_BYTES, Meta, Node, PAGE_SIZE, ctx};
+use super::format::{Error, FRAME_HEADER_BYTES, Meta, Node, PAGE_SIZE, Page, ctx};
 use super::wal::{FlushState, RecoverState};
 
 /// Counters shown in the example's summary.
@@ -66,7 +66,7 @@ pub struct SealedTxn {
 }
 
 struct CacheEntry {
-    node: Arc<Node>,
+    node: Arc<Page>,
     /// Second-chance bit of the clock.
     referenced: bool,
     /// Whether the page is in the clock. A sweep takes pinned pages out, so
@@ -93,13 +93,13 @@ impl Cache {
         }
     }
 
-    fn get(&mut self, no: u64) -> Option<Arc<Node>> {
+    fn get(&mut self, no: u64) -> Option<Arc<Page>> {
         let e = self.entries.get_mut(&no)?;
         e.referenced = true;
         Some(e.node.clone())
     }
 
-    fn insert(&mut self, no: u64, node: Arc<Node>, pinned: &dyn Fn(u64) -> bool) {
+    fn insert(&mut self, no: u64, node: Arc<Page>, pinned: &dyn Fn(u64) -> bool) {
         match self.entries.get_mut(&no) {
             Some(e) => {
                 e.node = node;
@@ -153,7 +153,7 @@ impl Cache {
     }
 
     /// The cached node, without touching its reference bit.
-    pub fn peek(&self, no: u64) -> Option<Arc<Node>> {
+    pub fn peek(&self, no: u64) -> Option<Arc<Page>> {
         self.entries.get(&no).map(|e| e.node.clone())
     }
 }
@@ -247,7 +247,7 @@ pub struct PageRead {
     /// Set when a writer changed the page after the read began.
     stale: AtomicBool,
     /// The image decoded, once, by the first waiter to look.
-    node: OnceLock<Result<Arc<Node>, Error>>,
+    node: OnceLock<Result<Arc<Page>, Error>>,
 }
 
 impl PageRead {
@@ -274,7 +274,7 @@ impl PageRead {
     /// running its callbacks (so `finished()` is not yet true of it) when a
     /// waiter resumes. The device's error, or a page that is missing or
     /// fails its checks, is an error.
-    fn node(&self, outcome: Result<i32, CompletionError>, data_path: &str) -> Result<Arc<Node>, Error> {
+    fn node(&self, outcome: Result<i32, CompletionError>, data_path: &str) -> Result<Arc<Page>, Error> {
         self.node
             .get_or_init(|| {
                 let n = ctx(outcome, "reading a page")?;
@@ -285,7 +285,7 @@ impl PageRead {
                         if self.from_log { " from the log" } else { "" }
                     )));
                 }
-                Node::decode(&self.buf.as_slice(), self.no)
+                Page::parse(&self.buf.as_slice(), self.no)
                     .map(Arc::new)
                     .map_err(|e| Error::Corrupt(format!("{data_path}: {e}")))
             })
@@ -378,8 +378,9 @@ impl Pager {
         }
         self.dirty.insert(no);
         let (dirty, sealed) = (&self.dirty, &self.sealed_pages);
-        self.cache
-            .insert(no, Arc::new(node), &|p| Self::is_pinned(dirty, sealed, p));
+        self.cache.insert(no, Arc::new(Page::from_node(node)), &|p| {
+            Self::is_pinned(dirty, sealed, p)
+        });
     }
 
     /// A fresh page number for the open transaction.
@@ -446,7 +447,7 @@ impl Pager {
     }
 
     /// Caches a clean page image just read.
-    fn install_clean(&mut self, no: u64, node: Arc<Node>) {
+    fn install_clean(&mut self, no: u64, node: Arc<Page>) {
         let (dirty, sealed) = (&self.dirty, &self.sealed_pages);
         self.cache
             .insert(no, node, &|p| Self::is_pinned(dirty, sealed, p));
@@ -500,7 +501,7 @@ impl Pager {
     /// After a waiter of `read` resumed: the read leaves the pager (the
     /// first waiter to get here takes it) and its image goes into the cache
     /// unless a newer one is there.
-    fn retire_read(&mut self, read: &Arc<PageRead>, node: Option<&Arc<Node>>) {
+    fn retire_read(&mut self, read: &Arc<PageRead>, node: Option<&Arc<Page>>) {
         let no = read.no;
         if self.inflight.get(&no).is_some_and(|r| Arc::ptr_eq(r, read)) {
             self.inflight.remove(&no);
@@ -529,7 +530,7 @@ impl Pager {
     /// frame in the log, else the data file. `st` is the calling request's
     /// own: many reads may be in flight at once.
     #[io_state_machine(state = st)]
-    pub fn read(&mut self, st: &mut ReadState, no: u64) -> Result<IOResult<Arc<Node>>, Error> {
+    pub fn read(&mut self, st: &mut ReadState, no: u64) -> Result<IOResult<Arc<Page>>, Error> {
         loop {
             if let Some(node) = self.cache.get(no) {
                 self.stats.cache_hits += 1;
