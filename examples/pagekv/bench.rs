@@ -90,10 +90,15 @@ impl Measured {
         }
     }
 
-    fn cpu(&self) -> Option<f64> {
+    /// The share of a CPU it used, and (for ratchet's cases) the share of
+    /// the time it was ready to run but waited for a CPU.
+    fn cpu(&self) -> (Option<f64>, Option<f64>) {
         match self {
-            Measured::Gets(g) => g.cpu_share(),
-            Measured::Fio(f) => f.cpu,
+            Measured::Gets(g) => match g.cpu_share() {
+                Some((on, waiting)) => (Some(on), Some(waiting)),
+                None => (None, None),
+            },
+            Measured::Fio(f) => (f.cpu, None),
         }
     }
 }
@@ -185,10 +190,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
 
     say!(
-        "  {:<20} {:>10} {:>6} {:>9} {:>9} {:>10} {:>7}",
+        "  {:<20} {:>10} {:>6} {:>6} {:>9} {:>9} {:>10} {:>7}",
         "case",
         "ops/s",
         "cpu",
+        "runq",
         "p50 µs",
         "p99 µs",
         "reads/get",
@@ -198,17 +204,18 @@ pub fn run(args: &Args) -> Result<(), String> {
     for (case, mut ms) in cases.iter().zip(rounds) {
         ms.sort_by(|a, b| a.rate().total_cmp(&b.rate()));
         let median = ms.swap_remove(ms.len() / 2);
-        let cpu = median
-            .cpu()
-            .map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
+        let percent = |c: Option<f64>| c.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
+        let (cpu, runq) = median.cpu();
+        let (cpu, runq) = (percent(cpu), percent(runq));
         match &median {
             Measured::Gets(g) => {
                 let s = g.stats;
                 say!(
-                    "  {:<20} {:>10} {:>6} {:>9.0} {:>9.0} {:>10.2} {:>6.1}%",
+                    "  {:<20} {:>10} {:>6} {:>6} {:>9.0} {:>9.0} {:>10.2} {:>6.1}%",
                     case.name(),
                     group_digits(g.rate() as u64),
                     cpu,
+                    runq,
                     g.quantile(0.5).as_secs_f64() * 1e6,
                     g.quantile(0.99).as_secs_f64() * 1e6,
                     s.page_reads as f64 / g.gets.max(1) as f64,
@@ -231,6 +238,10 @@ pub fn run(args: &Args) -> Result<(), String> {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
     };
+    say!(
+        "  cpu: share of one CPU the thread used (fio: its usr+sys); runq: share of the time it was ready \
+         but waited for a CPU that other programs had"
+    );
     let c32 = format!("gets_uring_c{CLIENTS}");
     let vs_blocking = ratio(&c32, "gets_blocking_c1");
     let vs_uring = ratio(&c32, "gets_uring_c1");

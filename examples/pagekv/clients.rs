@@ -35,9 +35,10 @@ pub struct Gets {
     pub latencies: Vec<Duration>,
     /// The engine's counters over the run.
     pub stats: Stats,
-    /// On-CPU time of this thread over the run (user and kernel), where
-    /// the system says.
-    pub cpu: Option<Duration>,
+    /// On-CPU time of this thread over the run (user and kernel), and the
+    /// time it was runnable but waited for a CPU (other programs had
+    /// them), where the system says.
+    pub cpu: Option<(Duration, Duration)>,
 }
 
 impl Gets {
@@ -45,9 +46,12 @@ impl Gets {
         self.gets as f64 / self.time.as_secs_f64().max(1e-9)
     }
 
-    /// The share of one CPU this thread used over the run.
-    pub fn cpu_share(&self) -> Option<f64> {
-        Some(self.cpu?.as_secs_f64() / self.time.as_secs_f64().max(1e-9))
+    /// The share of the run this thread was on a CPU, and the share it was
+    /// ready to run but waited for one.
+    pub fn cpu_share(&self) -> Option<(f64, f64)> {
+        let (on, waiting) = self.cpu?;
+        let wall = self.time.as_secs_f64().max(1e-9);
+        Some((on.as_secs_f64() / wall, waiting.as_secs_f64() / wall))
     }
 
     /// The latency below which a fraction `q` of the gets finished.
@@ -162,7 +166,7 @@ pub fn run(
     let time = start.elapsed();
     let cpu = thread_cpu()
         .zip(cpu_before)
-        .map(|(after, before)| after.saturating_sub(before));
+        .map(|(after, before)| (after.0.saturating_sub(before.0), after.1.saturating_sub(before.1)));
     if let Some(f) = failure {
         return Err(f);
     }
@@ -176,10 +180,13 @@ pub fn run(
     })
 }
 
-/// The calling thread's on-CPU time so far (Linux: the first field of
+/// The calling thread's time on a CPU so far, and its time runnable but
+/// waiting for one (Linux: the first two fields of
 /// `/proc/thread-self/schedstat`, in nanoseconds).
-fn thread_cpu() -> Option<Duration> {
+fn thread_cpu() -> Option<(Duration, Duration)> {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+    let mut fields = s.split_whitespace().map(|f| f.parse::<u64>().ok());
+    let on = fields.next()??;
+    let waiting = fields.next()??;
+    Some((Duration::from_nanos(on), Duration::from_nanos(waiting)))
 }
