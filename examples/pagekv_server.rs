@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --features tokio --example pagekv_server -- [--quick] [--io uring|blocking]
-//!     [--runtime current|multi] [--connections N] [--requests N] [--keys N]
+//!     [--runtime current|multi] [--plain-ring] [--connections N] [--requests N] [--keys N]
 //! ```
 //!
 //! The server speaks a line protocol on localhost: `GET key` answers
@@ -22,7 +22,9 @@
 //! `--runtime current` (the default) runs everything on one thread, which
 //! owns the io_uring ring (`SINGLE_ISSUER`, `DEFER_TASKRUN`);
 //! `--runtime multi` runs a multi-thread runtime, with a ring any thread may
-//! enter (see `ratchet::tokio`).
+//! enter (see `ratchet::tokio`). `--plain-ring` builds that ring (without
+//! `SINGLE_ISSUER` and `DEFER_TASKRUN`) for a current-thread runtime too, to
+//! compare the set-ups alone.
 
 // The engine's API is shared with the tests and the pagekv example; this
 // program uses part of it.
@@ -42,11 +44,12 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 const USAGE: &str = "usage: pagekv_server [--quick] [--io uring|blocking] [--runtime current|multi] \
-                     [--connections N] [--requests N] [--keys N]";
+                     [--plain-ring] [--connections N] [--requests N] [--keys N]";
 
 struct Args {
     uring: bool,
     multi: bool,
+    plain_ring: bool,
     connections: usize,
     requests: u64,
     keys: u64,
@@ -56,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         uring: true,
         multi: false,
+        plain_ring: false,
         connections: 64,
         requests: 200_000,
         keys: 200_000,
@@ -86,6 +90,7 @@ fn parse_args() -> Result<Args, String> {
                 Some("multi") => args.multi = true,
                 other => return Err(format!("--runtime expects current or multi, got {other:?}")),
             },
+            "--plain-ring" => args.plain_ring = true,
             "--connections" => args.connections = number(&mut it, "--connections")?.min(4096) as usize,
             "--requests" => args.requests = number(&mut it, "--requests")?,
             "--keys" => args.keys = number(&mut it, "--keys")?,
@@ -307,7 +312,7 @@ fn main() -> ExitCode {
         {
             // A multi-thread runtime moves tasks between threads: its ring
             // must accept any of them.
-            let options = if args.multi {
+            let options = if args.multi || args.plain_ring {
                 ratchet::UringIO::builder()
                     .single_issuer(false)
                     .defer_taskrun(false)
