@@ -172,6 +172,70 @@
 //!   faults and crashes). [`default_io`] picks io_uring where the kernel allows
 //!   it, else blocking; `RATCHET_IO=blocking|uring|memory` overrides.
 //!
+//! # Many machines in flight
+//!
+//! A machine stores no borrow, so any number of instances can be suspended
+//! at once against one engine: each call re-borrows it. [`Driver`] runs them
+//! on one thread over one backend: it calls an instance again only when the
+//! completion it waits on has finished, runs the ready ones in the order they
+//! became ready, sleeps in [`IO::step`] when none is, hands each result back
+//! as it arrives and keeps at most `capacity` in flight. Each request owns
+//! its state (a generated `<Name>State`) and its arguments:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ratchet::{io_state_machine, yield_io, Buffer, Completion, CompletionError, DeferredIO, Driver,
+//!               File, IOResult, IO, OpenOptions};
+//!
+//! /// The engine every request shares.
+//! struct Store { file: Arc<dyn File>, reads: u64 }
+//!
+//! /// Reads page `no` (16 bytes) and returns its first byte.
+//! #[io_state_machine(state = st)]
+//! fn first_byte(st: &mut FirstByteState, store: &mut Store, no: u64)
+//!     -> Result<IOResult<u8>, CompletionError>
+//! {
+//!     store.reads += 1;
+//!     let buf: Arc<Buffer> = Arc::new(Buffer::new(16));
+//!     yield_io!(store.file.pread(no * 16, Completion::read(buf.clone()))?)?;
+//!     Ok(buf.to_vec()[0])
+//! }
+//!
+//! // DeferredIO holds every read until the next step, as a device would.
+//! let io = DeferredIO::memory();
+//! let file = io.open_file("/pages".as_ref(), OpenOptions::new()).unwrap();
+//! let pages: Vec<u8> = (0..8u8).flat_map(|p| [p * 10; 16]).collect();
+//! io.wait(&file.pwrite(0, Arc::new(Buffer::from_vec(pages)), Completion::write()).unwrap()).unwrap();
+//! let mut store = Store { file, reads: 0 };
+//!
+//! // Eight requests, four in flight at a time: each owns its state and its
+//! // page number, and is lent the store for each call.
+//! let requests = (0..8u64).map(|no| {
+//!     let mut st = FirstByteState::default();
+//!     move |store: &mut Store| first_byte(&mut st, store, no)
+//! });
+//! let mut driver = Driver::new(4);
+//! let mut bytes = Vec::new();
+//! driver.run(&io, &mut store, requests, |_, r| bytes.push(r.unwrap())).unwrap();
+//! bytes.sort();
+//! assert_eq!(bytes, [0, 10, 20, 30, 40, 50, 60, 70]);
+//! assert_eq!(store.reads, 8); // each statement before a suspension ran once
+//! ```
+//!
+//! [`Driver::next`] returns one finished request at a time, for callers that
+//! start requests as they arrive. A request type with several kinds of
+//! machine is an enum implementing [`Machine`]. The flagship example,
+//! `pagekv`, runs its gets this way (`--clients N`): two requests that miss
+//! on the same page share one read, and its `--concurrency-bench` compares
+//! 32 gets in flight over io_uring with one at a time.
+//!
+//! With the `tokio` feature, `ratchet::tokio::run` awaits a machine from a
+//! tokio task instead, holding an engine's lock only during each call; an
+//! io_uring ring is then driven by tokio's reactor through its eventfd
+//! ([`IO::ready_fd`], [`IO::try_step`]). See the module `ratchet::tokio`
+//! (documented when built with the feature) and
+//! `examples/pagekv_server.rs`.
+//!
 //! # Migrating a hand-written machine
 //!
 //! [`guide::migration`] turns a hand-written state enum into a generated one
@@ -249,6 +313,9 @@
 
 pub use ratchet_macros::*;
 pub use ratchet_runtime::*;
+
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub mod guide;
 

@@ -29,6 +29,7 @@ fn small() -> Options {
         cache_pages: 16,
         checkpoint_bytes: 40 * PAGE_SIZE as u64,
         checkpoint_batch: 5,
+        direct: false,
     }
 }
 

@@ -13,6 +13,12 @@
 //! transaction that is visible as a whole. Each seed runs three such
 //! rounds, each continuing from the recovered store.
 //!
+//! One operation in eleven is a concurrent batch instead: a writer (put,
+//! delete, group commit or checkpoint) and two to eight gets in flight at
+//! once on the engine through a `ratchet::Driver`, the crash budget counting
+//! the batch's steps: readers interleave with the writer and with each
+//! other, and see the state before or after the writer's change.
+//!
 //! `cargo test --test pagekv_crash` runs 50 seeds; `PAGEKV_CRASH_SEEDS=N`
 //! runs N; `PAGEKV_CRASH_SEED=s` runs seed `s` alone and prints its trace
 //! on failure.
@@ -24,10 +30,13 @@ mod engine;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
-use engine::{Engine, Error, Options};
-use ratchet::{CompletionError, FaultProbabilities, IO, IOResult, Latency, SimConfig, SimIO};
+use engine::{Engine, Error, GetState, Options};
+use ratchet::{
+    CompletionError, Driver, FaultProbabilities, IO, IOResult, Latency, Machine, SimConfig, SimIO,
+};
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -154,6 +163,11 @@ struct Tally {
     acked_txns: u64,
     lost_unacked: u64,
     checkpoints: u64,
+    /// Concurrent batches, the gets they ran, and crashes while one was
+    /// in flight.
+    batches: u64,
+    batch_gets: u64,
+    in_batch: u64,
 }
 
 impl Tally {
@@ -167,6 +181,9 @@ impl Tally {
         self.acked_txns += r.acked_txns;
         self.lost_unacked += r.lost_unacked;
         self.checkpoints += r.checkpoints;
+        self.batches += r.batches;
+        self.batch_gets += r.batch_gets;
+        self.in_batch += r.in_batch;
     }
 }
 
@@ -336,6 +353,7 @@ fn run_seed_with(seed: u64, retrying: bool) -> Tally {
         cache_pages: 8 + rng.below(40) as usize,
         checkpoint_bytes: (4 + rng.below(40)) * engine::PAGE_SIZE as u64,
         checkpoint_batch: 1 + rng.below(12) as usize,
+        direct: false,
     };
     let keys = 20 + rng.below(300);
     let mut tally = Tally::default();
@@ -381,7 +399,7 @@ fn run_seed_with(seed: u64, retrying: bool) -> Tally {
                 io.crash();
                 break true;
             }
-            let dice = rng.below(100);
+            let dice = rng.below(110);
             let outcome: Run<()> = if dice < 60 {
                 let k = key(rng.below(keys));
                 let v = value(seed, op, round, &mut rng);
@@ -441,7 +459,7 @@ fn run_seed_with(seed: u64, retrying: bool) -> Tally {
                     }
                     Run::Failed(e) => Run::Failed(e),
                 }
-            } else {
+            } else if dice < 100 {
                 match drive(&io, &mut budget, || engine.checkpoint()) {
                     Run::Done(()) => {
                         model.acked = engine.last_durable();
@@ -454,6 +472,15 @@ fn run_seed_with(seed: u64, retrying: bool) -> Tally {
                     }
                     Run::Failed(e) => Run::Failed(e),
                 }
+            } else {
+                let batch = Batch {
+                    seed,
+                    faulty,
+                    round,
+                    op,
+                    keys,
+                };
+                batch.run(&io, &mut engine, &mut model, &mut budget, &mut rng, &mut tally)
             };
             match outcome {
                 Run::Done(()) => {}
@@ -543,7 +570,7 @@ fn acknowledged_writes_survive_crashes() {
     println!(
         "pagekv crash test: {} seeds x {ROUNDS} rounds, {} crashes in workloads ({} during a group \
          commit, {} during a checkpoint), {} during recovery, {} injected I/O failures that stopped the store, {} read failures it survived, {} checkpoints, \
-         {} unacknowledged transactions lost, 0 failures, {:.1} s",
+         {} unacknowledged transactions lost, {} concurrent batches of {} gets with a writer ({} crashed during one), 0 failures, {:.1} s",
         seeds.len(),
         totals.crashes,
         totals.in_sync,
@@ -553,6 +580,9 @@ fn acknowledged_writes_survive_crashes() {
         totals.read_failures,
         totals.checkpoints,
         totals.lost_unacked,
+        totals.batches,
+        totals.batch_gets,
+        totals.in_batch,
         start.elapsed().as_secs_f64()
     );
     assert!(
@@ -564,6 +594,207 @@ fn acknowledged_writes_survive_crashes() {
             totals.in_sync > 0 && totals.in_checkpoint > 0 && totals.recovery_crashes > 0,
             "crashes must hit group commits, checkpoints and recovery: {totals:?}"
         );
+        assert!(
+            totals.batches > 0 && totals.batch_gets > totals.batches && totals.in_batch > 0,
+            "concurrent batches ran, and crashes hit some: {totals:?}"
+        );
+    }
+}
+
+/// One request of a concurrent batch.
+enum Request {
+    Get { key: Vec<u8>, st: GetState },
+    Put { key: Vec<u8>, value: Vec<u8> },
+    Delete { key: Vec<u8> },
+    Sync,
+    Checkpoint,
+}
+
+enum Reply {
+    Got(Option<Vec<u8>>),
+    Put,
+    Deleted(bool),
+    Synced(u64),
+    Checkpointed,
+}
+
+impl Machine<Engine> for Request {
+    type Output = Reply;
+    type Error = Error;
+
+    fn resume(&mut self, e: &mut Engine) -> Result<IOResult<Reply>, Error> {
+        Ok(match self {
+            Request::Get { key, st } => e.get_with(st, key)?.map(Reply::Got),
+            Request::Put { key, value } => e.put(key, value)?.map(|()| Reply::Put),
+            Request::Delete { key } => e.delete(key)?.map(Reply::Deleted),
+            Request::Sync => e.sync()?.map(Reply::Synced),
+            Request::Checkpoint => e.checkpoint()?.map(|()| Reply::Checkpointed),
+        })
+    }
+}
+
+/// A SimIO whose `step` uses up a budget and crashes the disk when it runs
+/// out, for the driver of a batch. The crash aborts everything in flight,
+/// which wakes every request of the batch with an error.
+struct Budgeted<'a> {
+    io: &'a SimIO,
+    budget: AtomicU64,
+    crashed: AtomicBool,
+}
+
+impl IO for Budgeted<'_> {
+    fn open_file(
+        &self,
+        path: &Path,
+        options: ratchet::OpenOptions,
+    ) -> std::io::Result<std::sync::Arc<dyn ratchet::File>> {
+        self.io.open_file(path, options)
+    }
+
+    fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+        self.io.remove_file(path)
+    }
+
+    fn step(&self) -> Result<usize, CompletionError> {
+        if self.crashed.load(Ordering::Relaxed) {
+            return self.io.step();
+        }
+        if self.budget.load(Ordering::Relaxed) == 0 {
+            self.crashed.store(true, Ordering::Relaxed);
+            let pending = self.io.pending();
+            self.io.crash();
+            return Ok(pending);
+        }
+        self.budget.fetch_sub(1, Ordering::Relaxed);
+        self.io.step()
+    }
+}
+
+/// A writer and a few gets in flight together.
+struct Batch {
+    seed: u64,
+    faulty: bool,
+    round: u32,
+    op: u64,
+    keys: u64,
+}
+
+impl Batch {
+    fn run(
+        &self,
+        io: &SimIO,
+        engine: &mut Engine,
+        model: &mut Model,
+        budget: &mut u64,
+        rng: &mut Rng,
+        tally: &mut Tally,
+    ) -> Run<()> {
+        let seed = self.seed;
+        let written = key(rng.below(self.keys));
+        let new_value = value(seed, self.op, self.round, rng);
+        let (writer, crashable) = match rng.below(4) {
+            0 => (
+                Request::Put {
+                    key: written.clone(),
+                    value: new_value.clone(),
+                },
+                false,
+            ),
+            1 => (Request::Delete { key: written.clone() }, false),
+            2 => (Request::Sync, true),
+            _ => (Request::Checkpoint, true),
+        };
+        let gets = 2 + rng.below(7) as usize;
+        let mut requests: Vec<Request> = (0..gets)
+            .map(|_| Request::Get {
+                key: key(rng.below(self.keys)),
+                st: GetState::default(),
+            })
+            .collect();
+        requests.insert(rng.below(gets as u64 + 1) as usize, writer);
+        // Only writers with unsynced writes in flight spend the budget, as
+        // in `drive`.
+        let io = Budgeted {
+            io,
+            budget: AtomicU64::new(if crashable { *budget } else { u64::MAX }),
+            crashed: AtomicBool::new(false),
+        };
+        let before = model.current.clone();
+        let mut writer_outcome: Option<Result<Reply, Error>> = None;
+        // Each get's key and answer.
+        type Answer = Result<Option<Vec<u8>>, Error>;
+        let mut got: Vec<(Vec<u8>, Answer)> = Vec::new();
+        let mut driver = Driver::new(requests.len());
+        let driven = driver.run(&io, engine, requests, |request, reply| match (request, reply) {
+            (Request::Get { key, .. }, Ok(Reply::Got(v))) => got.push((key, Ok(v))),
+            (Request::Get { key, .. }, Err(e)) => got.push((key, Err(e))),
+            (_, outcome) => writer_outcome = Some(outcome),
+        });
+        if crashable {
+            *budget = io.budget.load(Ordering::Relaxed);
+        }
+        let crashed = io.crashed.load(Ordering::Relaxed);
+        if let Err(e) = driven {
+            fail(seed, io.io, format!("driving a concurrent batch: {e}"));
+        }
+        tally.batches += 1;
+        tally.batch_gets += gets as u64;
+        tally.in_batch += u64::from(crashed);
+        // The writer's effect on the model, as for the same operation alone.
+        let result = match writer_outcome {
+            Some(Ok(Reply::Put)) => {
+                model.current.insert(written.clone(), new_value);
+                Ok(())
+            }
+            Some(Ok(Reply::Deleted(found))) => {
+                let had = model.current.remove(&written).is_some();
+                assert_eq!(found, had, "seed {seed}: delete found {found}, model {had}");
+                Ok(())
+            }
+            Some(Ok(Reply::Synced(d))) => {
+                assert!(
+                    d >= model.acked && d == model.sealed(),
+                    "seed {seed}: sync acknowledged {d}"
+                );
+                model.acked = d;
+                Ok(())
+            }
+            Some(Ok(Reply::Checkpointed)) => {
+                model.acked = engine.last_durable();
+                tally.checkpoints += 1;
+                Ok(())
+            }
+            Some(Ok(Reply::Got(_))) => unreachable!("the writer is not a get"),
+            Some(Err(e)) => Err(e),
+            None => unreachable!("the driver ran every request to its end"),
+        };
+        // Readers saw the state before or after the writer's change.
+        for (k, v) in got {
+            match v {
+                Ok(v) => {
+                    let (old, new) = (before.get(&k), model.current.get(&k));
+                    if v.as_ref() != old && v.as_ref() != new {
+                        fail(
+                            seed,
+                            io.io,
+                            format!(
+                                "a concurrent get of {} saw a value neither before nor after the batch's writer",
+                                String::from_utf8_lossy(&k)
+                            ),
+                        );
+                    }
+                }
+                // Injected read faults, a crash that aborted the read, or a
+                // store the writer stopped.
+                Err(_) if self.faulty || crashed => {}
+                Err(e) => fail(seed, io.io, format!("a concurrent get failed: {e}")),
+            }
+        }
+        match result {
+            _ if crashed => Run::Crashed,
+            Ok(()) => Run::Done(()),
+            Err(e) => Run::Failed(e),
+        }
     }
 }
 

@@ -3,16 +3,27 @@
 //!
 //! ```text
 //! cargo run --release --example pagekv -- [--keys N] [--io blocking|uring|memory] [--quick] [--dir PATH]
+//!                                          [--clients N] [--direct] [--concurrency-bench]
 //! ```
 //!
 //! It loads N keys in key order (transactions of [`TXN_OPS`] puts, group
 //! commits of [`GROUP_TXNS`] transactions), reads them back in random
 //! order, deletes a random tenth of them, closes and reopens the store
 //! (recovery), and verifies every key: present with its value, or deleted.
-//! Each phase shows a progress line on stderr and prints its throughput;
-//! a summary ends the run. Without `--dir` the store lives in a temporary
-//! directory, removed at exit; with it, in `PATH/pagekv.db` and
-//! `PATH/pagekv.wal`, which are kept (and reused by the next run).
+//! With `--clients N`, a phase after the reopen runs random gets with N of
+//! them in flight at once on the one engine and thread (a
+//! [`ratchet::Driver`]), and prints gets/s and the p50/p99 latency; with
+//! `--direct` pages are read from the data file with `O_DIRECT`, so that
+//! misses of the page cache reach the device. Each phase shows a progress
+//! line on stderr when it is a terminal and prints its throughput; a summary
+//! ends the run. Without `--dir` the store lives in a temporary directory,
+//! removed at exit; with it, in `PATH/pagekv.db` and `PATH/pagekv.wal`,
+//! which are kept (and reused by the next run).
+//!
+//! `--concurrency-bench` measures instead the same random gets, `O_DIRECT`,
+//! as io_uring with 32 clients, io_uring with 1 and blocking I/O with 1, on
+//! one store, interleaved, against fio's random reads of the data file at
+//! queue depth 32 and 1 (see `bench.rs`).
 //!
 //! The engine is `examples/pagekv/engine/`: fixed-size pages in one data
 //! file, a page cache, a B+tree with node splits, a write-ahead log with group
@@ -24,10 +35,13 @@
 /// on, and its exit code still says whether every key verified.
 macro_rules! say {
     ($($arg:tt)*) => {{
+        use std::io::Write as _;
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
 
+mod bench;
+mod clients;
 // The crash tests share the engine (`tests/pagekv_crash.rs`) and use parts
 // of its API this program does not.
 #[allow(dead_code)]
@@ -45,7 +59,7 @@ use ratchet::{BackendKind, IO, IOExt, choose_default_io, choose_io, parse_backen
 /// Puts (or deletes) per transaction: large enough that a transaction logs
 /// each page it touches once for many keys (random deletes touch most
 /// leaves), small enough to keep the pages it pins in the cache few.
-const TXN_OPS: u64 = 5000;
+pub(crate) const TXN_OPS: u64 = 5000;
 
 /// Transactions per group commit: their log writes go out together and share
 /// one sync.
@@ -61,7 +75,11 @@ const QUICK_KEYS: u64 = 20_000;
 /// values, so a typo cannot fill the disk.
 const MAX_KEYS: u64 = 10_000_000;
 
-const USAGE: &str = "usage: pagekv [--keys N] [--io blocking|uring|memory] [--quick] [--dir PATH]";
+const USAGE: &str = "usage: pagekv [--keys N] [--io blocking|uring|memory] [--quick] [--dir PATH] \
+                     [--clients N] [--direct] [--concurrency-bench]";
+
+/// The most `--clients` accepts.
+const MAX_CLIENTS: usize = 4096;
 
 /// Command-line options.
 struct Args {
@@ -69,6 +87,9 @@ struct Args {
     io: Option<BackendKind>,
     quick: bool,
     dir: Option<PathBuf>,
+    clients: Option<usize>,
+    direct: bool,
+    concurrency_bench: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -77,6 +98,9 @@ fn parse_args() -> Result<Args, String> {
         io: None,
         quick: false,
         dir: None,
+        clients: None,
+        direct: false,
+        concurrency_bench: false,
     };
     let mut it = std::env::args_os().skip(1);
     while let Some(flag) = it.next() {
@@ -100,9 +124,24 @@ fn parse_args() -> Result<Args, String> {
             }
             "--quick" => args.quick = true,
             "--dir" => args.dir = Some(PathBuf::from(value("--dir")?)),
+            "--clients" => {
+                let raw = value("--clients")?.to_string_lossy().into_owned();
+                let n: usize = raw
+                    .parse()
+                    .map_err(|_| format!("--clients expects a whole number, got `{raw}`"))?;
+                if n == 0 || n > MAX_CLIENTS {
+                    return Err(format!("--clients must be between 1 and {MAX_CLIENTS}, got {n}"));
+                }
+                args.clients = Some(n);
+            }
+            "--direct" => args.direct = true,
+            "--concurrency-bench" => args.concurrency_bench = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if args.direct && args.io == Some(BackendKind::Memory) {
+        return Err("--direct needs a backend with files (blocking or uring), not memory".to_owned());
     }
     Ok(args)
 }
@@ -155,6 +194,8 @@ fn deleted(i: u64) -> bool {
 struct Progress {
     name: &'static str,
     total: u64,
+    /// For a phase that runs for a time rather than a count: how long.
+    duration: Option<Duration>,
     start: Instant,
     last: Instant,
     live: bool,
@@ -166,12 +207,21 @@ impl Progress {
         let p = Progress {
             name,
             total,
+            duration: None,
             start: now,
             last: now,
             live: std::io::stderr().is_terminal(),
         };
         p.draw(0);
         p
+    }
+
+    /// A phase that runs for `duration`: the percentage is of the time.
+    fn timed(name: &'static str, duration: Duration) -> Progress {
+        Progress {
+            duration: Some(duration),
+            ..Progress::new(name, 0)
+        }
     }
 
     fn tick(&mut self, done: u64) {
@@ -185,10 +235,10 @@ impl Progress {
         if !self.live {
             return;
         }
-        let pct = if self.total == 0 {
-            100.0
-        } else {
-            done as f64 * 100.0 / self.total as f64
+        let pct = match self.duration {
+            Some(d) => (self.start.elapsed().as_secs_f64() * 100.0 / d.as_secs_f64().max(1e-9)).min(100.0),
+            None if self.total == 0 => 100.0,
+            None => done as f64 * 100.0 / self.total as f64,
         };
         let rate = done as f64 / self.start.elapsed().as_secs_f64().max(1e-9);
         let mut err = std::io::stderr().lock();
@@ -273,6 +323,10 @@ fn delta(a: Stats, b: Stats) -> Stats {
     Stats {
         cache_hits: b.cache_hits - a.cache_hits,
         cache_misses: b.cache_misses - a.cache_misses,
+        page_reads: b.page_reads - a.page_reads,
+        shared_reads: b.shared_reads - a.shared_reads,
+        stale_reads: b.stale_reads - a.stale_reads,
+        restarts: b.restarts - a.restarts,
         txns: b.txns - a.txns,
         group_commits: b.group_commits - a.group_commits,
         frames: b.frames - a.frames,
@@ -293,7 +347,7 @@ fn read_note(s: Stats) -> String {
     format!(
         "{:.1}% page-cache hits, {} page reads",
         s.cache_hits as f64 * 100.0 / total as f64,
-        s.cache_misses
+        s.page_reads
     )
 }
 
@@ -303,6 +357,12 @@ fn read_note(s: Stats) -> String {
 fn cache_pages(keys: u64) -> usize {
     (keys / 100).clamp(64, 4096) as usize
 }
+
+/// Gets each client phase runs per client (at least [`CLIENT_GETS_MIN`]).
+const CLIENT_GETS_PER_CLIENT: u64 = 2000;
+
+/// The fewest gets of a client phase.
+const CLIENT_GETS_MIN: u64 = 20_000;
 
 /// Commits after every `TXN_OPS` operations and group-commits every
 /// `GROUP_TXNS` transactions.
@@ -317,11 +377,12 @@ fn maybe_commit<I: IO>(io: &I, engine: &mut Engine, done: u64, phase: &'static s
 }
 
 /// Everything the run does, on `io`, in `dir`.
-fn run_phases<I: IO>(io: &I, dir: &Path, keys: u64, fresh: bool) -> Result<(), String> {
+fn run_phases(io: &Arc<dyn IO>, dir: &Path, keys: u64, fresh: bool, args: &Args) -> Result<(), String> {
     let options = Options {
         cache_pages: cache_pages(keys),
         checkpoint_bytes: 64 << 20,
         checkpoint_batch: 64,
+        direct: args.direct,
     };
     let run_start = Instant::now();
     let mut results: Vec<PhaseResult> = Vec::new();
@@ -432,6 +493,36 @@ fn run_phases<I: IO>(io: &I, dir: &Path, keys: u64, fresh: bool) -> Result<(), S
     r.print();
     results.push(r);
 
+    // Many clients at once, on the reopened store (its cache is cold).
+    if let Some(clients) = args.clients {
+        let count = (clients as u64 * CLIENT_GETS_PER_CLIENT).max(CLIENT_GETS_MIN);
+        let mut p = Progress::new("clients", count);
+        let workload = clients::Workload {
+            clients,
+            keys,
+            after_delete: true,
+            until: clients::Until::Count(count),
+            seed: 4,
+        };
+        let run =
+            clients::run(&**io, &mut engine, &workload, Some(&mut p)).map_err(|e| format!("clients: {e}"))?;
+        p.finish();
+        let r = PhaseResult {
+            name: "clients",
+            ops: run.gets,
+            what: "gets",
+            time: run.time,
+            note: format!(
+                "{clients} in flight; {}; {}, {} shared",
+                run.latency_note(),
+                read_note(run.stats),
+                run.stats.shared_reads
+            ),
+        };
+        r.print();
+        results.push(r);
+    }
+
     // Verify every key, in key order, then the whole tree by a scan.
     let mut p = Progress::new("verify", keys);
     let mut present = 0u64;
@@ -522,6 +613,9 @@ fn describe_open(what: &str, r: &RecoverReport) {
 }
 
 fn run(args: &Args) -> Result<(), String> {
+    if args.concurrency_bench {
+        return bench::run(args);
+    }
     let keys = args
         .keys
         .unwrap_or(if args.quick { QUICK_KEYS } else { DEFAULT_KEYS });
@@ -553,10 +647,14 @@ fn run(args: &Args) -> Result<(), String> {
         }
         None if memory => (PathBuf::from("/pagekv"), true),
         None => {
-            let t = tempfile::Builder::new()
-                .prefix("pagekv-")
-                .tempdir()
-                .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
+            let t = if args.direct {
+                bench::direct_capable_tempdir()?
+            } else {
+                tempfile::Builder::new()
+                    .prefix("pagekv-")
+                    .tempdir()
+                    .map_err(|e| format!("cannot create a temporary directory: {e}"))?
+            };
             let path = t.path().to_owned();
             _temp = Some(t);
             (path, true)
@@ -567,7 +665,7 @@ fn run(args: &Args) -> Result<(), String> {
         dir.display(),
         if fresh { "" } else { " (existing store)" }
     );
-    run_phases(&io, &dir, keys, fresh)
+    run_phases(&io, &dir, keys, fresh, args)
 }
 
 fn main() -> ExitCode {

@@ -114,6 +114,36 @@ pub trait IO: Send + Sync {
     /// many completions it finished; 0 means nothing was in flight.
     fn step(&self) -> Result<usize, CompletionError>;
 
+    /// Makes progress without waiting: hands queued operations to the device
+    /// and finishes the completions of those that have already finished
+    /// (running their callbacks). Returns how many it finished, which may be
+    /// 0 while operations are in flight. [`crate::Driver`] calls it between
+    /// rounds so that instances waiting for I/O are not starved by instances
+    /// that keep running, and an event loop calls it when
+    /// [`IO::ready_fd`] becomes readable.
+    ///
+    /// The default calls [`IO::step`], which is right for every backend whose
+    /// `step` never sleeps on a device: blocking and memory I/O finish
+    /// operations inline, [`crate::SimIO`] in simulated time, and
+    /// [`crate::DeferredIO`] over one of those at once. A backend whose
+    /// `step` sleeps overrides it.
+    fn try_step(&self) -> Result<usize, CompletionError> {
+        self.step()
+    }
+
+    /// A file descriptor that becomes readable when operations have finished
+    /// and [`IO::try_step`] has completions to deliver, for an event loop
+    /// (such as tokio's reactor) to wait on instead of sleeping in
+    /// [`IO::step`]. Reading it (8 bytes, an eventfd counter) clears it;
+    /// clear it before calling `try_step`, so that no finish is missed.
+    ///
+    /// `None` (the default) for backends with nothing to wait for: their
+    /// operations finish inline, so `try_step` never has to be woken.
+    #[cfg(unix)]
+    fn ready_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        None
+    }
+
     /// Steps until `c` has finished, and returns its outcome.
     /// [`CompletionError::Stalled`] means `c` is pending but nothing in this
     /// backend could ever finish it.
@@ -219,6 +249,15 @@ impl<I: IO + ?Sized> IO for Arc<I> {
 
     fn step(&self) -> Result<usize, CompletionError> {
         (**self).step()
+    }
+
+    fn try_step(&self) -> Result<usize, CompletionError> {
+        (**self).try_step()
+    }
+
+    #[cfg(unix)]
+    fn ready_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        (**self).ready_fd()
     }
 
     fn wait(&self, c: &Completion) -> Result<i32, CompletionError> {

@@ -19,11 +19,12 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -261,6 +262,12 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
         if defer {
             builder.setup_defer_taskrun();
         }
+        if coop || defer {
+            // The kernel then raises IORING_SQ_TASKRUN while completions wait
+            // for this task to run them, so `try_step` enters the kernel
+            // only when there is something to collect.
+            builder.setup_taskrun_flag();
+        }
         if submit_all {
             builder.setup_submit_all();
         }
@@ -363,6 +370,9 @@ struct Shared {
     /// ring: every handle of one file shares it, so a sync or truncate
     /// through one handle waits for the writes issued before it through any.
     orders: Mutex<HashMap<(u64, u64), Weak<WriteOrder>>>,
+    /// The eventfd registered with the ring for [`IO::ready_fd`], made on
+    /// first use (`None` inside when the kernel refused it).
+    ready_fd: OnceLock<Option<OwnedFd>>,
 }
 
 /// What one pass under the lock achieved.
@@ -448,6 +458,7 @@ impl UringIO {
                 info,
                 deliveries: Deliveries::default(),
                 orders: Mutex::new(HashMap::new()),
+                ready_fd: OnceLock::new(),
             }),
         })
     }
@@ -627,6 +638,48 @@ impl IO for UringIO {
                 }
             }
         }
+    }
+
+    /// Submits what is queued and delivers what has finished, without
+    /// waiting; enters the kernel only when there is something to submit or
+    /// the kernel says completions wait to be run (`IORING_SQ_TASKRUN`).
+    fn try_step(&self) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        let earlier = shared.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
+        let mut st = shared.lock();
+        st.refuse_other_threads()?;
+        st.poll()?;
+        if st.reaped.is_empty() {
+            return Ok(0);
+        }
+        shared.deliveries.push_all(st.reaped.drain(..));
+        drop(st);
+        Ok(shared.deliveries.run(finish))
+    }
+
+    /// An eventfd registered with the ring (`IORING_REGISTER_EVENTFD`),
+    /// made on the first call: the kernel signals it as completions arrive,
+    /// `DEFER_TASKRUN` ones included (it then signals that there is work for
+    /// the issuer's next `try_step`). `None` when the kernel refuses it.
+    fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
+        let shared = &*self.shared;
+        shared
+            .ready_fd
+            .get_or_init(|| {
+                let fd = rustix::event::eventfd(
+                    0,
+                    rustix::event::EventfdFlags::CLOEXEC | rustix::event::EventfdFlags::NONBLOCK,
+                )
+                .ok()?;
+                let st = shared.lock();
+                st.ring.submitter().register_eventfd(fd.as_raw_fd()).ok()?;
+                Some(fd)
+            })
+            .as_ref()
+            .map(AsFd::as_fd)
     }
 }
 
@@ -1421,6 +1474,25 @@ impl State {
         for ud in targets {
             self.send_cancel(ud);
         }
+    }
+
+    /// `try_step`'s work under the lock: hands queued requests to the
+    /// kernel and reaps what has arrived, without waiting. With
+    /// `IORING_SETUP_TASKRUN_FLAG` the kernel raises `IORING_SQ_TASKRUN`
+    /// while finished operations wait for this task to post them (always
+    /// so with `DEFER_TASKRUN`); the submit then carries `GETEVENTS`.
+    fn poll(&mut self) -> Result<(), CompletionError> {
+        self.flush_overflow();
+        let sq = self.ring.submission();
+        let enter = !sq.is_empty() || sq.taskrun();
+        drop(sq);
+        if enter {
+            self.submit(0)?;
+        }
+        self.reap();
+        // Short transfers continued by the reap go out with the next step.
+        self.flush_overflow();
+        Ok(())
     }
 
     /// One `step`'s worth of work under the lock: submit, wait for at least

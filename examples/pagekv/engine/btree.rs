@@ -7,13 +7,23 @@
 //! Deletes remove the entry from its leaf and never merge nodes: an emptied
 //! leaf stays in the tree, still correct for every operation, and its space
 //! is reused by later inserts into its key range.
+//!
+//! Readers interleave; writers are serialized. Gets and scans carry their
+//! own machine states ([`GetState`], [`ScanState`], owned by the caller), so
+//! any number of them can be suspended at once on one engine. Puts and
+//! deletes keep theirs in the engine: one writer at a time. A writer
+//! changes pages only between suspension points, all of a change at once,
+//! and bumps the pager's version; a reader that finds the version changed
+//! after waiting for I/O starts its descent (or scan) again from the root,
+//! so it never mixes pages from before and after a change.
 
 use std::sync::Arc;
 
 use ratchet::{IOResult, call_io, io_state_machine, io_state_machines};
 
 use super::Engine;
-use super::format::{Error, MAX_KEY, MAX_VALUE, Node};
+use super::format::{Bytes, Error, MAX_KEY, MAX_VALUE, Node, Page};
+use super::pager::ReadState;
 
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
@@ -25,7 +35,7 @@ const MAX_DEPTH: usize = 32;
 /// each interior page, and the nodes themselves.
 pub struct Path {
     pages: Vec<(u64, usize)>,
-    nodes: Vec<Arc<Node>>,
+    nodes: Vec<Arc<Page>>,
 }
 
 fn check_sizes(key: &[u8], value: &[u8]) -> Result<(), Error> {
@@ -49,7 +59,7 @@ fn check_sizes(key: &[u8], value: &[u8]) -> Result<(), Error> {
 /// every other on the rightmost path, as in a load in key order) leaves the
 /// left node full and starts the right one with the last entry only, so
 /// such a load fills its pages instead of leaving them half empty.
-fn split(node: Node, append: bool) -> (Node, Vec<u8>, Node) {
+fn split(node: Node, append: bool) -> (Node, Bytes, Node) {
     match node {
         Node::Leaf { mut keys, mut vals } => {
             let total: usize = keys.iter().zip(&vals).map(|(k, v)| 4 + k.len() + v.len()).sum();
@@ -108,7 +118,7 @@ impl Engine {
             self.pager.write(right_no, right);
             match (path.pages.pop(), path.nodes.pop()) {
                 (Some((parent_no, at)), Some(parent)) => {
-                    let mut parent = (*parent).clone();
+                    let mut parent = parent.node().clone();
                     if let Node::Interior { keys, children } = &mut parent {
                         keys.insert(at, sep);
                         children.insert(at + 1, right_no);
@@ -135,53 +145,58 @@ impl Engine {
 
 #[io_state_machines]
 impl Engine {
-    /// The path from the root to the leaf that holds `key` (the tree must not
-    /// be empty).
-    #[io_state_machine(state = self.descend_state)]
-    pub(super) fn descend(&mut self, key: &[u8]) -> Result<IOResult<Path>, Error> {
-        let mut pages: Vec<(u64, usize)> = Vec::new();
-        let mut nodes: Vec<Arc<Node>> = Vec::new();
-        let mut no: u64 = self.pager.meta.root;
-        loop {
-            if pages.len() > MAX_DEPTH {
-                return Err(Error::Corrupt(format!(
-                    "{}: the tree is deeper than {MAX_DEPTH} levels (a cycle)",
-                    self.pager.data_path
-                )));
+    /// The path from the root to the leaf that holds `key` (empty when the
+    /// tree is). The pages are of one version of the tree: if it changes
+    /// while the descent waits for a page, the descent starts over.
+    #[io_state_machine(state = st)]
+    pub fn descend(&mut self, st: &mut DescendState, key: &[u8]) -> Result<IOResult<Path>, Error> {
+        let mut read: ReadState = ReadState::default();
+        'descend: loop {
+            let version: u64 = self.pager.version;
+            let mut pages: Vec<(u64, usize)> = Vec::new();
+            let mut nodes: Vec<Arc<Page>> = Vec::new();
+            let mut no: u64 = self.pager.meta.root;
+            if no == 0 {
+                return Ok(Path { pages, nodes });
             }
-            let node: Arc<Node> = call_io!(self.pager.read(no))?;
-            let next = match &*node {
-                Node::Leaf { .. } => None,
-                Node::Interior { keys, children } => Some(Node::child_for(keys, children, key)),
-            };
-            match next {
-                None => {
-                    pages.push((no, 0));
-                    nodes.push(node);
-                    return Ok(Path { pages, nodes });
+            loop {
+                if pages.len() > MAX_DEPTH {
+                    return Err(Error::Corrupt(format!(
+                        "{}: the tree is deeper than {MAX_DEPTH} levels (a cycle)",
+                        self.pager.data_path
+                    )));
                 }
-                Some((at, child)) => {
-                    pages.push((no, at));
-                    nodes.push(node);
-                    no = child;
+                let node: Arc<Page> = call_io!(self.pager.read(&mut read, no))?;
+                if self.pager.version != version {
+                    self.pager.stats.restarts += 1;
+                    continue 'descend;
+                }
+                let next = (!node.is_leaf()).then(|| node.child_for(key));
+                match next {
+                    None => {
+                        pages.push((no, 0));
+                        nodes.push(node);
+                        return Ok(Path { pages, nodes });
+                    }
+                    Some((at, child)) => {
+                        pages.push((no, at));
+                        nodes.push(node);
+                        no = child;
+                    }
                 }
             }
         }
     }
 
-    /// The value stored under `key`.
-    #[io_state_machine(state = self.get_state)]
-    pub fn get(&mut self, key: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, Error> {
+    /// The value stored under `key`. `st` is the request's own: many gets
+    /// may be in flight on one engine, each with its state.
+    #[io_state_machine(state = st, name = GetState)]
+    pub fn get_with(&mut self, st: &mut GetState, key: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, Error> {
         self.pager.check_usable()?;
-        if self.pager.meta.root == 0 {
-            return Ok(None);
-        }
-        let path = call_io!(self.descend(key))?;
-        match path.nodes.last().map(|n| &**n) {
-            Some(Node::Leaf { keys, vals }) => Ok(keys
-                .binary_search_by(|k| k.as_slice().cmp(key))
-                .ok()
-                .map(|i| vals[i].clone())),
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
+        match path.nodes.last() {
+            Some(leaf) if leaf.is_leaf() => Ok(leaf.lookup(key).map(<[u8]>::to_vec)),
             _ => Ok(None),
         }
     }
@@ -196,36 +211,34 @@ impl Engine {
             self.pager.write(
                 no,
                 Node::Leaf {
-                    keys: vec![key.to_vec()],
-                    vals: vec![value.to_vec()],
+                    keys: vec![Bytes::from(key)],
+                    vals: vec![Bytes::from(value)],
                 },
             );
             self.pager.meta.root = no;
             return Ok(());
         }
-        let path = call_io!(self.descend(key))?;
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
         let mut leaf = path
             .nodes
             .last()
-            .map(|n| (**n).clone())
+            .map(|n| n.node().clone())
             .unwrap_or_else(Node::empty_leaf);
         // On the rightmost path every interior step took the last child.
         let rightmost = path
             .pages
             .iter()
             .zip(&path.nodes)
-            .all(|(&(_, at), node)| match &**node {
-                Node::Interior { keys, .. } => at == keys.len(),
-                Node::Leaf { .. } => true,
-            });
+            .all(|(&(_, at), page)| page.is_leaf() || at == page.len());
         let mut append = false;
         if let Node::Leaf { keys, vals } = &mut leaf {
             match keys.binary_search_by(|k| k.as_slice().cmp(key)) {
-                Ok(i) => vals[i] = value.to_vec(),
+                Ok(i) => vals[i] = Bytes::from(value),
                 Err(i) => {
                     append = rightmost && i == keys.len() && i > 0;
-                    keys.insert(i, key.to_vec());
-                    vals.insert(i, value.to_vec());
+                    keys.insert(i, Bytes::from(key));
+                    vals.insert(i, Bytes::from(value));
                 }
             }
         }
@@ -237,17 +250,15 @@ impl Engine {
     #[io_state_machine(state = self.delete_state)]
     pub fn delete(&mut self, key: &[u8]) -> Result<IOResult<bool>, Error> {
         self.pager.check_usable()?;
-        if self.pager.meta.root == 0 {
-            return Ok(false);
-        }
-        let path = call_io!(self.descend(key))?;
+        let mut descend: DescendState = DescendState::default();
+        let path = call_io!(self.descend(&mut descend, key))?;
         let Some((no, _)) = path.pages.last().copied() else {
             return Ok(false);
         };
         let mut leaf = path
             .nodes
             .last()
-            .map(|n| (**n).clone())
+            .map(|n| n.node().clone())
             .unwrap_or_else(Node::empty_leaf);
         let found = match &mut leaf {
             Node::Leaf { keys, vals } => match keys.binary_search_by(|k| k.as_slice().cmp(key)) {
@@ -266,13 +277,17 @@ impl Engine {
         Ok(found)
     }
 
-    /// Every entry, in key order. Checks that the keys ascend and that no
-    /// page is visited twice.
-    #[io_state_machine(state = self.scan_state)]
-    pub fn scan(&mut self) -> Result<IOResult<Vec<Entry>>, Error> {
+    /// Every entry, in key order, of one version of the tree (a change
+    /// while the scan waits for a page starts it over). Checks that the
+    /// keys ascend and that no page is visited twice. `st` is the request's
+    /// own.
+    #[io_state_machine(state = st, name = ScanState)]
+    pub fn scan_with(&mut self, st: &mut ScanState) -> Result<IOResult<Vec<Entry>>, Error> {
         self.pager.check_usable()?;
+        let mut read: ReadState = ReadState::default();
         let mut out: Vec<Entry> = Vec::new();
         let mut stack: Vec<u64> = Vec::new();
+        let mut version: u64 = self.pager.version;
         if self.pager.meta.root != 0 {
             stack.push(self.pager.meta.root);
         }
@@ -290,10 +305,25 @@ impl Engine {
                     self.pager.data_path
                 )));
             }
-            let node: Arc<Node> = call_io!(self.pager.read(no))?;
-            match &*node {
+            let page: Arc<Page> = call_io!(self.pager.read(&mut read, no))?;
+            if self.pager.version != version {
+                self.pager.stats.restarts += 1;
+                version = self.pager.version;
+                out.clear();
+                stack.clear();
+                if self.pager.meta.root != 0 {
+                    stack.push(self.pager.meta.root);
+                }
+                visited = 0;
+                continue;
+            }
+            match page.node() {
                 Node::Leaf { keys, vals } => {
-                    out.extend(keys.iter().cloned().zip(vals.iter().cloned()));
+                    out.extend(
+                        keys.iter()
+                            .map(|k| k.to_vec())
+                            .zip(vals.iter().map(|v| v.to_vec())),
+                    );
                 }
                 Node::Interior { children, .. } => stack.extend(children.iter().rev()),
             }

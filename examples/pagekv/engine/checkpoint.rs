@@ -23,7 +23,7 @@ use ratchet::{
     io_state_machines, yield_io,
 };
 
-use super::format::{Error, FRAME_HEADER_BYTES, HEADER_SLOT_BYTES, Header, Node, PAGE_SIZE, ctx};
+use super::format::{Error, FRAME_HEADER_BYTES, HEADER_SLOT_BYTES, Header, Node, PAGE_SIZE, Page, ctx};
 use super::pager::Pager;
 
 #[io_state_machines]
@@ -124,6 +124,11 @@ impl Pager {
         self.generation = generation;
         self.wal_index.clear();
         self.wal_end = 0;
+        // Readers that started before may still be reading frames: the log
+        // is truncated (and later overwritten) only once they have their
+        // bytes. New readers go to the data file. Their failures are theirs.
+        let readers: Completion = self.log_reads_done();
+        let _: Result<i32, CompletionError> = yield_io!(readers);
         let truncated: Result<i32, CompletionError> = match self.wal.truncate(0, Completion::truncate()) {
             Ok(c) => yield_io!(c),
             Err(e) => Err(e),
@@ -144,7 +149,7 @@ impl Pager {
 }
 
 impl Pager {
-    fn cache_peek(&self, no: u64) -> Option<Arc<Node>> {
+    fn cache_peek(&self, no: u64) -> Option<Arc<Page>> {
         self.cache.peek(no)
     }
 }

@@ -27,14 +27,16 @@ pub mod pager;
 pub mod wal;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use ratchet::{IO, IOExt, IOResult, OpenOptions, call_io, io_state_machine, io_state_machines};
+use ratchet::{File, IO, IOExt, IOResult, OpenOptions, call_io, io_state_machine, io_state_machines};
 
 pub use format::{Error, PAGE_SIZE};
 pub use pager::{Options, Pager, Stats};
 pub use wal::RecoverReport;
 
-use btree::{DeleteState, DescendState, GetState, PutState, ScanState};
+use btree::{DeleteState, PutState};
+pub use btree::{GetState, ScanState};
 
 /// The data file's name inside a store's directory.
 pub const DATA_FILE: &str = "pagekv.db";
@@ -46,7 +48,8 @@ pub const WAL_FILE: &str = "pagekv.wal";
 pub struct Engine {
     /// Pages, cache, log and checkpoint.
     pub pager: Pager,
-    descend_state: DescendState,
+    /// The state of [`Engine::get`] and [`Engine::scan`], the forms for one
+    /// request at a time.
     get_state: GetState,
     put_state: PutState,
     delete_state: DeleteState,
@@ -67,7 +70,7 @@ impl Engine {
         } else {
             OpenOptions::existing()
         };
-        let data = io.open_file(&data_path, how).map_err(|e| {
+        let data: Arc<dyn File> = io.open_file(&data_path, how).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound && !create {
                 Error::Open(format!(
                     "no pagekv store in {} ({} not found)",
@@ -82,9 +85,14 @@ impl Engine {
         let wal = io
             .open_file(&wal_path, OpenOptions::new())
             .map_err(|e| Error::Open(format!("cannot open {}: {e}", wal_path.display())))?;
+        let data_reads = if options.direct {
+            io.open_file(&data_path, OpenOptions::existing().direct(true))
+                .map_err(|e| Error::Open(format!("cannot open {} with O_DIRECT: {e}", data_path.display())))?
+        } else {
+            data.clone()
+        };
         Ok(Engine {
-            pager: Pager::new(data, wal, data_path.display().to_string(), options),
-            descend_state: DescendState::default(),
+            pager: Pager::new(data, data_reads, wal, data_path.display().to_string(), options),
             get_state: GetState::default(),
             put_state: PutState::default(),
             delete_state: DeleteState::default(),
@@ -127,6 +135,24 @@ impl Engine {
     /// Counters.
     pub fn stats(&self) -> Stats {
         self.pager.stats
+    }
+
+    /// [`Engine::get_with`] with a state the engine keeps, for callers that
+    /// run one request at a time (`io.block(|| engine.get(key))`).
+    pub fn get(&mut self, key: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, Error> {
+        let mut st = std::mem::take(&mut self.get_state);
+        let r = self.get_with(&mut st, key);
+        self.get_state = st;
+        r
+    }
+
+    /// [`Engine::scan_with`] with a state the engine keeps, for callers that
+    /// run one request at a time.
+    pub fn scan(&mut self) -> Result<IOResult<Vec<btree::Entry>>, Error> {
+        let mut st = std::mem::take(&mut self.scan_state);
+        let r = self.scan_with(&mut st);
+        self.scan_state = st;
+        r
     }
 }
 

@@ -1,14 +1,28 @@
 //! The pager: where each page's current image lives (page cache, write-ahead
 //! log or data file), the page cache itself, page allocation, and sealing
 //! a transaction's dirty pages into log frames.
+//!
+//! Many reads may be in flight at once, each driven by its own request's
+//! [`ReadState`]. A page has at most one device read in flight
+//! ([`PageRead`]): a second request that misses on it waits for the same
+//! read. Each waiter waits on a completion of its own that follows the
+//! device's, so one request's `reset()` aborts only its own wait, never the
+//! read the others wait on. A write of the page makes its read stale: the
+//! late image is neither cached nor returned (the reader looks again), so a
+//! read that lands after a writer changed the page never overwrites the
+//! newer one.
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
-use ratchet::{Buffer, Completion, File, IOResult, io_state_machine, io_state_machines, yield_io};
+use ratchet::{
+    Buffer, Completion, CompletionError, File, IOResult, Outcome, io_state_machine, io_state_machines,
+    yield_io,
+};
 
 use super::checkpoint::CheckpointState;
-use super::format::{Error, FRAME_HEADER_BYTES, Meta, Node, PAGE_SIZE, ctx};
+use super::format::{Error, FRAME_HEADER_BYTES, Meta, Node, PAGE_SIZE, Page, ctx};
 use super::wal::{FlushState, RecoverState};
 
 /// Counters shown in the example's summary.
@@ -16,8 +30,18 @@ use super::wal::{FlushState, RecoverState};
 pub struct Stats {
     /// Page lookups answered by the cache.
     pub cache_hits: u64,
-    /// Page lookups that read the log or the data file.
+    /// Page lookups the cache did not answer.
     pub cache_misses: u64,
+    /// Device reads of pages started (a miss on a page already being read
+    /// waits for that read instead).
+    pub page_reads: u64,
+    /// Misses that waited for a read another request had started.
+    pub shared_reads: u64,
+    /// Page reads whose image was stale when it arrived (a writer changed
+    /// the page meanwhile): the lookup looked again.
+    pub stale_reads: u64,
+    /// Descents of the tree begun again because it changed while they waited.
+    pub restarts: u64,
     /// Transactions sealed by `commit`.
     pub txns: u64,
     /// Group commits: log writes of one or more transactions and one sync.
@@ -42,7 +66,7 @@ pub struct SealedTxn {
 }
 
 struct CacheEntry {
-    node: Arc<Node>,
+    node: Arc<Page>,
     /// Second-chance bit of the clock.
     referenced: bool,
     /// Whether the page is in the clock. A sweep takes pinned pages out, so
@@ -69,13 +93,13 @@ impl Cache {
         }
     }
 
-    fn get(&mut self, no: u64) -> Option<Arc<Node>> {
+    fn get(&mut self, no: u64) -> Option<Arc<Page>> {
         let e = self.entries.get_mut(&no)?;
         e.referenced = true;
         Some(e.node.clone())
     }
 
-    fn insert(&mut self, no: u64, node: Arc<Node>, pinned: &dyn Fn(u64) -> bool) {
+    fn insert(&mut self, no: u64, node: Arc<Page>, pinned: &dyn Fn(u64) -> bool) {
         match self.entries.get_mut(&no) {
             Some(e) => {
                 e.node = node;
@@ -129,7 +153,7 @@ impl Cache {
     }
 
     /// The cached node, without touching its reference bit.
-    pub fn peek(&self, no: u64) -> Option<Arc<Node>> {
+    pub fn peek(&self, no: u64) -> Option<Arc<Page>> {
         self.entries.get(&no).map(|e| e.node.clone())
     }
 }
@@ -138,6 +162,9 @@ impl Cache {
 pub struct Pager {
     /// The data file: header page, then node pages at `no * PAGE_SIZE`.
     pub data: Arc<dyn File>,
+    /// The handle page reads of the data file go through: `data` itself, or
+    /// a second handle opened `O_DIRECT` ([`Options::direct`]).
+    pub data_reads: Arc<dyn File>,
     /// The write-ahead log: frames of page images.
     pub wal: Arc<dyn File>,
     /// The data file's name, for messages.
@@ -175,7 +202,15 @@ pub struct Pager {
     pub checkpoint_batch: usize,
     /// Counters.
     pub stats: Stats,
-    pub(super) read_state: ReadState,
+    /// The device read in flight (or finished and not yet taken) of each
+    /// page; a write of the page removes it and marks it stale.
+    pub(super) inflight: HashMap<u64, Arc<PageRead>>,
+    /// Device reads of the log that may still be in flight: a checkpoint
+    /// waits for them before it truncates the log under them.
+    pub(super) log_reads: Vec<Completion>,
+    /// Bumped by every change of a page in memory: a lookup that waited for
+    /// I/O and finds it changed descends again.
+    pub version: u64,
     pub(super) flush_state: FlushState,
     pub(super) recover_state: RecoverState,
     pub(super) checkpoint_state: CheckpointState,
@@ -190,6 +225,10 @@ pub struct Options {
     pub checkpoint_bytes: u64,
     /// Pages per checkpoint write batch.
     pub checkpoint_batch: usize,
+    /// Read pages of the data file with `O_DIRECT`, bypassing the
+    /// operating system's cache, so that a miss of the page cache reaches
+    /// the device (writes still go through the page cache).
+    pub direct: bool,
 }
 
 impl Default for Options {
@@ -198,15 +237,99 @@ impl Default for Options {
             cache_pages: 2048,
             checkpoint_bytes: 32 << 20,
             checkpoint_batch: 64,
+            direct: false,
         }
     }
 }
 
+/// One device read of a page, shared by every request that misses on the
+/// page while it is in flight.
+pub struct PageRead {
+    no: u64,
+    from_log: bool,
+    /// The device's completion; it owns the buffer.
+    device: Completion,
+    buf: Arc<Buffer>,
+    /// Set when a writer changed the page after the read began.
+    stale: AtomicBool,
+    /// The image decoded, once, by the first waiter to look.
+    node: OnceLock<Result<Arc<Page>, Error>>,
+}
+
+impl PageRead {
+    /// A completion that finishes with the device's outcome, for one waiter
+    /// to wait on: aborting it (a `reset()` of that waiter) leaves the
+    /// device read and the other waiters alone.
+    fn follow(&self) -> Completion {
+        if self.device.finished() {
+            // Finished: an abort of it is ignored, so it can be shared.
+            return self.device.clone();
+        }
+        let mine = Completion::pending();
+        let finish = mine.clone();
+        drop(self.device.clone().with_callback(move |o: Outcome| match o {
+            Ok(n) => finish.complete(n),
+            Err(e) => finish.error(e),
+        }));
+        mine
+    }
+
+    /// The page as read, decoded once. `outcome` is the device's, as the
+    /// waiter's own completion got it: on a backend that finishes
+    /// completions on another thread, the device's completion may still be
+    /// running its callbacks (so `finished()` is not yet true of it) when a
+    /// waiter resumes. The device's error, or a page that is missing or
+    /// fails its checks, is an error.
+    fn node(&self, outcome: Result<i32, CompletionError>, data_path: &str) -> Result<Arc<Page>, Error> {
+        self.node
+            .get_or_init(|| {
+                let n = ctx(outcome, "reading a page")?;
+                if n as usize != PAGE_SIZE {
+                    return Err(Error::Corrupt(format!(
+                        "{data_path}: page {} is missing ({n} bytes read{})",
+                        self.no,
+                        if self.from_log { " from the log" } else { "" }
+                    )));
+                }
+                Page::parse(&self.buf.as_slice(), self.no)
+                    .map(Arc::new)
+                    .map_err(|e| Error::Corrupt(format!("{data_path}: {e}")))
+            })
+            .clone()
+    }
+}
+
+/// A completion that finishes once every one of `cs` has, whatever their
+/// outcomes, and whose abort aborts none of them (unlike a group's).
+pub(super) fn after_all(cs: Vec<Completion>) -> Completion {
+    if cs.is_empty() {
+        return Completion::ready();
+    }
+    let all = Completion::pending();
+    let left = Arc::new(AtomicUsize::new(cs.len()));
+    for c in cs {
+        let (all, left) = (all.clone(), left.clone());
+        drop(c.with_callback(move |_| {
+            if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                all.complete(0);
+            }
+        }));
+    }
+    all
+}
+
 impl Pager {
     /// A pager over open files; nothing is read until `recover`.
-    pub fn new(data: Arc<dyn File>, wal: Arc<dyn File>, data_path: String, options: Options) -> Pager {
+    pub fn new(
+        data: Arc<dyn File>,
+        data_reads: Arc<dyn File>,
+        wal: Arc<dyn File>,
+        data_path: String,
+        options: Options,
+    ) -> Pager {
         Pager {
             data,
+            data_reads,
             wal,
             data_path,
             cache: Cache::new(options.cache_pages),
@@ -224,7 +347,9 @@ impl Pager {
             checkpoint_bytes: options.checkpoint_bytes,
             checkpoint_batch: options.checkpoint_batch.max(1),
             stats: Stats::default(),
-            read_state: ReadState::default(),
+            inflight: HashMap::new(),
+            log_reads: Vec::new(),
+            version: 0,
             flush_state: FlushState::default(),
             recover_state: RecoverState::default(),
             checkpoint_state: CheckpointState::default(),
@@ -254,10 +379,15 @@ impl Pager {
     /// Installs a new version of page `no` in the open transaction.
     pub fn write(&mut self, no: u64, node: Node) {
         debug_assert!(node.fits(), "a node that does not fit was written");
+        self.version += 1;
+        if let Some(read) = self.inflight.remove(&no) {
+            read.stale.store(true, Ordering::Release);
+        }
         self.dirty.insert(no);
         let (dirty, sealed) = (&self.dirty, &self.sealed_pages);
-        self.cache
-            .insert(no, Arc::new(node), &|p| Self::is_pinned(dirty, sealed, p));
+        self.cache.insert(no, Arc::new(Page::from_node(node)), &|p| {
+            Self::is_pinned(dirty, sealed, p)
+        });
     }
 
     /// A fresh page number for the open transaction.
@@ -324,60 +454,114 @@ impl Pager {
     }
 
     /// Caches a clean page image just read.
-    fn install_clean(&mut self, no: u64, node: Arc<Node>) {
+    fn install_clean(&mut self, no: u64, node: Arc<Page>) {
         let (dirty, sealed) = (&self.dirty, &self.sealed_pages);
         self.cache
             .insert(no, node, &|p| Self::is_pinned(dirty, sealed, p));
     }
 }
 
-#[io_state_machines]
 impl Pager {
-    /// The current version of page `no`: from the cache, else its latest
-    /// frame in the log, else the data file.
-    #[io_state_machine(state = self.read_state)]
-    pub fn read(&mut self, no: u64) -> Result<IOResult<Arc<Node>>, Error> {
-        if let Some(node) = self.cache.get(no) {
-            self.stats.cache_hits += 1;
-            return Ok(node);
+    /// The read of page `no` in flight, or a new one.
+    fn page_read(&mut self, no: u64) -> Result<Arc<PageRead>, Error> {
+        if let Some(read) = self.inflight.get(&no)
+            && !read.device.failed()
+        {
+            self.stats.shared_reads += 1;
+            return Ok(read.clone());
         }
-        self.stats.cache_misses += 1;
-        if no == 0 || no >= self.meta.page_count {
-            return Err(Error::Corrupt(format!(
-                "{}: reference to page {no}, beyond the {} pages in use",
-                self.data_path, self.meta.page_count
-            )));
-        }
-        let buf: Arc<Buffer> = Arc::new(Buffer::new(PAGE_SIZE));
-        let from_log: bool = self.wal_index.contains_key(&no);
-        let c: Completion = if let Some(&frame) = self.wal_index.get(&no) {
-            ctx(
+        let buf = Arc::new(Buffer::new_aligned(PAGE_SIZE));
+        let from_log = self.wal_index.contains_key(&no);
+        let device = if let Some(&frame) = self.wal_index.get(&no) {
+            let c = ctx(
                 self.wal
                     .pread(frame + FRAME_HEADER_BYTES as u64, Completion::read(buf.clone())),
                 "reading a page from the log",
-            )?
+            )?;
+            // Forget the log reads that have finished, now and then, so the
+            // list stays as short as the reads in flight.
+            if self.log_reads.len() >= 64 {
+                self.log_reads.retain(|c| !c.finished());
+            }
+            self.log_reads.push(c.clone());
+            c
         } else {
             ctx(
-                self.data
+                self.data_reads
                     .pread(no * PAGE_SIZE as u64, Completion::read(buf.clone())),
                 "reading a page from the data file",
             )?
         };
-        let r: Result<i32, ratchet::CompletionError> = yield_io!(c);
-        let n = ctx(r, "reading a page")?;
-        if n as usize != PAGE_SIZE {
-            return Err(Error::Corrupt(format!(
-                "{}: page {no} is missing ({} bytes read{})",
-                self.data_path,
-                n,
-                if from_log { " from the log" } else { "" }
-            )));
+        self.stats.page_reads += 1;
+        let read = Arc::new(PageRead {
+            no,
+            from_log,
+            device,
+            buf,
+            stale: AtomicBool::new(false),
+            node: OnceLock::new(),
+        });
+        self.inflight.insert(no, read.clone());
+        Ok(read)
+    }
+
+    /// After a waiter of `read` resumed: the read leaves the pager (the
+    /// first waiter to get here takes it) and its image goes into the cache
+    /// unless a newer one is there.
+    fn retire_read(&mut self, read: &Arc<PageRead>, node: Option<&Arc<Page>>) {
+        let no = read.no;
+        if self.inflight.get(&no).is_some_and(|r| Arc::ptr_eq(r, read)) {
+            self.inflight.remove(&no);
+            if let Some(node) = node
+                && self.cache.peek(no).is_none()
+            {
+                self.install_clean(no, node.clone());
+            }
         }
-        let node = Arc::new(
-            Node::decode(&buf.as_slice(), no)
-                .map_err(|e| Error::Corrupt(format!("{}: {e}", self.data_path)))?,
-        );
-        self.install_clean(no, node.clone());
-        Ok(node)
+    }
+
+    /// A completion that finishes once every read of the log that may be in
+    /// flight has finished.
+    pub(super) fn log_reads_done(&mut self) -> Completion {
+        let pending: Vec<Completion> = std::mem::take(&mut self.log_reads)
+            .into_iter()
+            .filter(|c| !c.finished())
+            .collect();
+        after_all(pending)
+    }
+}
+
+#[io_state_machines]
+impl Pager {
+    /// The current version of page `no`: from the cache, else its latest
+    /// frame in the log, else the data file. `st` is the calling request's
+    /// own: many reads may be in flight at once.
+    #[io_state_machine(state = st)]
+    pub fn read(&mut self, st: &mut ReadState, no: u64) -> Result<IOResult<Arc<Page>>, Error> {
+        loop {
+            if let Some(node) = self.cache.get(no) {
+                self.stats.cache_hits += 1;
+                return Ok(node);
+            }
+            self.stats.cache_misses += 1;
+            if no == 0 || no >= self.meta.page_count {
+                return Err(Error::Corrupt(format!(
+                    "{}: reference to page {no}, beyond the {} pages in use",
+                    self.data_path, self.meta.page_count
+                )));
+            }
+            let read: Arc<PageRead> = self.page_read(no)?;
+            let wait: Completion = read.follow();
+            let outcome: Result<i32, CompletionError> = yield_io!(wait);
+            if read.stale.load(Ordering::Acquire) {
+                // A writer changed the page while it was read: its new image
+                // is in the cache (or, evicted since, in the log).
+                self.stats.stale_reads += 1;
+                continue;
+            }
+            let node = read.node(outcome, &self.data_path);
+            self.retire_read(&read, node.as_ref().ok());
+            return node;
+        }
     }
 }

@@ -1,0 +1,422 @@
+//! `Driver`: many machine instances in flight on one thread, sharing one
+//! context (an engine) by `&mut` between calls.
+//!
+//! [`crate::IOExt::block`] runs one machine to the end. A server has many requests at
+//! once, each a machine waiting for its own I/O; because a machine stores no
+//! borrow, all of them can be suspended against the same engine, and each call
+//! re-borrows it. The driver is that loop: it calls an instance only when the
+//! completion it waits for has finished (a callback on the completion queues
+//! it), runs the queued instances in the order they became ready, hands each
+//! result back as it arrives, and sleeps in [`IO::step`] when none is ready.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::completion::{Completion, CompletionError};
+use crate::io::IO;
+use crate::result::IOResult;
+use crate::sync::{Arc, Mutex, lock};
+
+/// One instance of a machine, resumable against a context `C` it does not
+/// own: each call gets the context afresh.
+///
+/// Closures `FnMut(&mut C) -> Result<IOResult<T>, E>` are machines, so an
+/// instance is usually a closure that owns its request's state and
+/// arguments:
+///
+/// ```
+/// # use ratchet_runtime::{CompletionError, IOResult, Machine};
+/// # struct Engine;
+/// # impl Engine { fn get(&mut self, _st: &mut u8, _k: &[u8]) -> Result<IOResult<u32>, CompletionError> { Ok(IOResult::Done(1)) } }
+/// let key = b"k".to_vec();
+/// let mut st = 0u8; // the request's own machine state (a generated `GetState`)
+/// let mut request = move |e: &mut Engine| e.get(&mut st, &key);
+/// # assert!(matches!(Machine::resume(&mut request, &mut Engine), Ok(IOResult::Done(1))));
+/// ```
+///
+/// An enum of request kinds implements it by hand.
+pub trait Machine<C: ?Sized> {
+    /// The value of a finished run.
+    type Output;
+    /// The error of a failed run.
+    type Error: From<CompletionError>;
+
+    /// Runs the instance until it finishes or must wait: the calling
+    /// convention of `#[io_state_machine]` functions.
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<Self::Output>, Self::Error>;
+}
+
+impl<C, T, E, F> Machine<C> for F
+where
+    C: ?Sized,
+    E: From<CompletionError>,
+    F: FnMut(&mut C) -> Result<IOResult<T>, E>,
+{
+    type Output = T;
+    type Error = E;
+
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
+        self(cx)
+    }
+}
+
+/// A slot's index and the generation it had when a wake-up was queued for
+/// it: a wake-up for an instance that has finished since (its slot reused)
+/// is recognised and dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    index: u32,
+    generation: u32,
+}
+
+/// Wake-ups queued by completion callbacks. They run wherever the backend
+/// finishes completions (inside `step`, on this thread, for the backends of
+/// this crate), so the queue is shared and locked.
+type Woken = Arc<Mutex<Vec<Key>>>;
+
+struct Slot<M> {
+    generation: u32,
+    machine: Option<M>,
+    /// The completion the instance waits for, while it waits.
+    waiting: Option<Completion>,
+}
+
+/// Runs many instances of machines concurrently over one backend, on the
+/// calling thread, sharing one context `C` by `&mut`.
+///
+/// - **Each instance owns its state**; the context is lent to one call at a
+///   time and never stored.
+/// - **An instance is called again only once the completion it returned has
+///   finished**: a callback on that completion queues it. With nothing
+///   queued, [`next`](Self::next) sleeps in [`IO::step`] (no busy polling).
+/// - **Fairness**: queued instances run in rounds, in the order they became
+///   ready; an instance that yields (an already finished completion, such as
+///   [`Completion::yield_now`]) goes to the back of the next round. Between
+///   rounds the driver finishes I/O that has arrived without waiting
+///   ([`IO::try_step`]), so instances waiting for I/O are not starved by
+///   instances that keep yielding.
+/// - **Bounded**: at most `capacity` instances are in flight;
+///   [`start`](Self::start) refuses more.
+/// - **Results**: `next` returns each instance with its `Done` value or its
+///   `Err` as soon as it has one, and frees its slot for the next request.
+///
+/// An instance that panics is dropped (its slot freed) and the panic
+/// continues to the caller of `next`. Dropping the driver drops the
+/// instances still in flight.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ratchet_runtime::{Buffer, Completion, CompletionError, DeferredIO, Driver, File, IOResult, IO,
+///                       OpenOptions};
+///
+/// /// The context every request shares: a file, and a count of reads started.
+/// struct Store { file: Arc<dyn File>, reads: u32 }
+///
+/// /// A hand-written machine (an `#[io_state_machine]` is the same to the
+/// /// driver): reads the byte at `at`, then returns it.
+/// fn read_byte(at: u64) -> impl FnMut(&mut Store) -> Result<IOResult<u8>, CompletionError> {
+///     let mut waiting: Option<Completion> = None;
+///     move |store: &mut Store| {
+///         if let Some(c) = waiting.take() {
+///             c.result().unwrap_or(Err(CompletionError::Stalled))?;
+///             return Ok(IOResult::Done(c.read_buffer().unwrap().to_vec()[0]));
+///         }
+///         store.reads += 1;
+///         let c = store.file.pread(at, Completion::read(Arc::new(Buffer::new(1))))?;
+///         waiting = Some(c.clone());
+///         Ok(IOResult::IO(c.into()))
+///     }
+/// }
+///
+/// // DeferredIO holds every read until the next step: all eight requests
+/// // are suspended at once, four at a time, against the one `Store`.
+/// let io = DeferredIO::memory();
+/// let file = io.open_file("/data".as_ref(), OpenOptions::new()).unwrap();
+/// io.wait(&file.pwrite(0, Arc::new(Buffer::from_vec((10..18).collect())), Completion::write()).unwrap())
+///     .unwrap();
+/// let mut store = Store { file, reads: 0 };
+/// let mut driver = Driver::new(4);
+/// let mut bytes = Vec::new();
+/// driver.run(&io, &mut store, (0..8).map(read_byte), |_, r| bytes.push(r.unwrap())).unwrap();
+/// bytes.sort();
+/// assert_eq!(bytes, (10..18).collect::<Vec<u8>>());
+/// assert_eq!(store.reads, 8);
+/// ```
+pub struct Driver<C: ?Sized, M> {
+    slots: Vec<Slot<M>>,
+    free: Vec<u32>,
+    capacity: usize,
+    /// Instances in slots.
+    running: usize,
+    /// Instances waiting for a completion that has not finished.
+    waiting: usize,
+    /// Queued by callbacks, not yet taken into `ready`.
+    woken: Woken,
+    /// Instances to run, in order.
+    ready: VecDeque<Key>,
+    /// How many entries at the front of `ready` belong to the current round.
+    round_left: usize,
+    _cx: PhantomData<fn(&mut C)>,
+}
+
+impl<C: ?Sized, M> fmt::Debug for Driver<C, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("capacity", &self.capacity)
+            .field("running", &self.running)
+            .field("waiting", &self.waiting)
+            .field("ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Frees an instance's slot if its `resume` panics.
+struct Unwinding<'a, C: ?Sized, M> {
+    driver: &'a mut Driver<C, M>,
+    index: u32,
+}
+
+impl<C: ?Sized, M> Drop for Unwinding<'_, C, M> {
+    fn drop(&mut self) {
+        self.driver.release(self.index);
+    }
+}
+
+impl<C: ?Sized, M> Driver<C, M> {
+    /// Frees the slot of an instance that finished (or panicked).
+    fn release(&mut self, index: u32) {
+        let slot = &mut self.slots[index as usize];
+        slot.machine = None;
+        if slot.waiting.take().is_some() {
+            self.waiting -= 1;
+        }
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(index);
+        self.running -= 1;
+    }
+}
+
+impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
+    /// A driver that runs at most `capacity` instances at once (at least 1).
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.clamp(1, u32::MAX as usize);
+        Driver {
+            slots: Vec::new(),
+            free: Vec::new(),
+            capacity,
+            running: 0,
+            waiting: 0,
+            woken: Arc::new(Mutex::new(Vec::new())),
+            ready: VecDeque::new(),
+            round_left: 0,
+            _cx: PhantomData,
+        }
+    }
+
+    /// The most instances in flight at once.
+    #[must_use]
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Instances in flight (started and not yet returned by `next`).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.running
+    }
+
+    /// Whether no instance is in flight.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.running == 0
+    }
+
+    /// Whether [`start`](Self::start) would refuse another instance.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.running >= self.capacity
+    }
+
+    /// Adds an instance; it first runs in the next round of
+    /// [`next`](Self::next), after the instances already queued. Gives the
+    /// instance back when `capacity` instances are in flight.
+    pub fn start(&mut self, machine: M) -> Result<(), M> {
+        if self.is_full() {
+            return Err(machine);
+        }
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                self.slots.push(Slot {
+                    generation: 0,
+                    machine: None,
+                    waiting: None,
+                });
+                // `capacity` fits in u32, and there are never more slots.
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.machine = Some(machine);
+        self.running += 1;
+        self.ready.push_back(Key {
+            index,
+            generation: slot.generation,
+        });
+        Ok(())
+    }
+
+    /// Runs instances until one finishes, and returns it with its result.
+    /// `Ok(None)` when none is in flight.
+    ///
+    /// # Errors
+    ///
+    /// An error of the backend's `step`, or [`CompletionError::Stalled`] when
+    /// instances wait for completions that nothing in flight can finish. The
+    /// instances stay in the driver.
+    #[allow(clippy::type_complexity)]
+    pub fn next<I: IO + ?Sized>(
+        &mut self,
+        io: &I,
+        cx: &mut C,
+    ) -> Result<Option<(M, Result<M::Output, M::Error>)>, CompletionError> {
+        loop {
+            if self.round_left == 0 && !self.start_round(io)? {
+                return Ok(None);
+            }
+            self.round_left -= 1;
+            let Some(key) = self.ready.pop_front() else {
+                continue;
+            };
+            if let Some(done) = self.resume(key, cx) {
+                return Ok(Some(done));
+            }
+        }
+    }
+
+    /// Keeps the driver full from `requests` and hands every instance with
+    /// its result to `on_done`, until `requests` is exhausted and every
+    /// instance has finished.
+    ///
+    /// # Errors
+    ///
+    /// As [`next`](Self::next); the instances in flight stay in the driver.
+    pub fn run<I: IO + ?Sized>(
+        &mut self,
+        io: &I,
+        cx: &mut C,
+        requests: impl IntoIterator<Item = M>,
+        mut on_done: impl FnMut(M, Result<M::Output, M::Error>),
+    ) -> Result<(), CompletionError> {
+        let mut requests = requests.into_iter();
+        loop {
+            while !self.is_full() {
+                match requests.next() {
+                    Some(m) => {
+                        // Not full, so it is taken.
+                        let _ = self.start(m);
+                    }
+                    None => break,
+                }
+            }
+            match self.next(io, cx)? {
+                Some((m, result)) => on_done(m, result),
+                None => return Ok(()),
+            }
+        }
+    }
+
+    /// Begins a round: the instances that became ready since the last one, in
+    /// that order. Sleeps in `step` while none is ready. Returns false when
+    /// nothing is in flight.
+    fn start_round<I: IO + ?Sized>(&mut self, io: &I) -> Result<bool, CompletionError> {
+        self.take_woken();
+        if self.ready.is_empty() {
+            loop {
+                if self.running == 0 {
+                    return Ok(false);
+                }
+                let finished = io.step()?;
+                self.take_woken();
+                if !self.ready.is_empty() {
+                    break;
+                }
+                if finished == 0 {
+                    // Nothing in flight in the backend, and our instances
+                    // still wait: nothing will ever wake them.
+                    return Err(CompletionError::Stalled);
+                }
+            }
+        } else if self.waiting > 0 {
+            // Some instances are ready (yielded, or just started) while
+            // others wait for I/O: deliver what has arrived without waiting,
+            // so that the waiting ones join this round instead of starving.
+            io.try_step()?;
+            self.take_woken();
+        }
+        self.round_left = self.ready.len();
+        Ok(true)
+    }
+
+    /// Moves the wake-ups queued by callbacks into `ready`.
+    fn take_woken(&mut self) {
+        let mut woken = lock(&self.woken);
+        for key in woken.drain(..) {
+            let Some(slot) = self.slots.get_mut(key.index as usize) else {
+                continue;
+            };
+            // A stale wake-up (the instance finished or was dropped since) or
+            // a second one for the same wait is ignored.
+            if slot.generation == key.generation && slot.waiting.take().is_some() {
+                self.waiting -= 1;
+                self.ready.push_back(key);
+            }
+        }
+    }
+
+    /// Calls the instance of `key`; returns it with its result if it
+    /// finished.
+    #[allow(clippy::type_complexity)]
+    fn resume(&mut self, key: Key, cx: &mut C) -> Option<(M, Result<M::Output, M::Error>)> {
+        let slot = self.slots.get_mut(key.index as usize)?;
+        if slot.generation != key.generation || slot.waiting.is_some() {
+            return None;
+        }
+        let mut machine = slot.machine.take()?;
+        let guard = Unwinding {
+            driver: self,
+            index: key.index,
+        };
+        let outcome = machine.resume(cx);
+        std::mem::forget(guard);
+        match outcome {
+            Ok(IOResult::Done(v)) => {
+                self.release(key.index);
+                Some((machine, Ok(v)))
+            }
+            Err(e) => {
+                self.release(key.index);
+                Some((machine, Err(e)))
+            }
+            Ok(IOResult::IO(io)) => {
+                let c = io.into_completion();
+                let slot = &mut self.slots[key.index as usize];
+                slot.machine = Some(machine);
+                if c.finished() {
+                    // A yield (or force-suspend): to the back of the queue,
+                    // where it runs in the next round.
+                    self.ready.push_back(key);
+                } else {
+                    slot.waiting = Some(c.clone());
+                    self.waiting += 1;
+                    let woken = self.woken.clone();
+                    // The callback runs at once if `c` finished meanwhile.
+                    drop(c.with_callback(move |_| lock(&woken).push(key)));
+                }
+                None
+            }
+        }
+    }
+}

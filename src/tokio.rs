@@ -1,0 +1,275 @@
+//! Awaiting a machine from a tokio task (feature `tokio`).
+//!
+//! A machine holds no borrow between calls, so a tokio task can run one
+//! against a shared engine and hold the engine's lock only during each call,
+//! never across an `.await`: the pattern an `async fn` engine cannot have
+//! (its future borrows the engine until it is done).
+//!
+//! ```no_run
+//! # #[cfg(target_os = "linux")] {
+//! use std::sync::{Arc, Mutex};
+//! use ratchet::{IOResult, IO, CompletionError, UringIO};
+//! use ratchet::tokio::TokioIO;
+//!
+//! # struct Engine;
+//! # impl Engine { fn get(&mut self, _st: &mut u8, _k: &[u8]) -> Result<IOResult<Option<Vec<u8>>>, CompletionError> { Ok(IOResult::Done(None)) } }
+//! # async fn serve(engine: Arc<Mutex<Engine>>) -> Result<(), Box<dyn std::error::Error>> {
+//! let io = TokioIO::new(Arc::new(UringIO::new()?))?;
+//! let mut st = 0u8; // the request's own state (a generated `GetState`)
+//! let value = ratchet::tokio::run(&io, || engine.lock().unwrap().get(&mut st, b"key")).await?;
+//! # Ok(()) }
+//! # }
+//! ```
+//!
+//! How the I/O is waited for depends on the backend:
+//!
+//! - A backend with a readiness descriptor ([`IO::ready_fd`]; `UringIO`):
+//!   after each call that returns `IO`, [`run`] hands the new operations to
+//!   the kernel without waiting ([`IO::try_step`]) and the task sleeps until
+//!   its completion has finished. One task of [`TokioIO`]'s own waits for the
+//!   ring's eventfd through tokio's reactor (`AsyncFd`) and, when it becomes
+//!   readable, delivers what finished with `try_step`, which wakes the
+//!   tasks waiting on those completions. No thread per wait, no busy loop,
+//!   no worker thread blocked.
+//! - A backend without one (`BlockingIO`, `MemoryIO`): each call of the
+//!   machine performs its syscalls inline, so on a multi-thread runtime it
+//!   runs inside `tokio::task::block_in_place`, where tokio allows blocking;
+//!   on a current-thread runtime it runs inline (blocking that runtime's
+//!   thread, as any blocking call there does). Completions that are still
+//!   pending afterwards (`DeferredIO`, `SimIO`) are delivered with
+//!   `try_step`.
+//!
+//! # io_uring's SINGLE_ISSUER and DEFER_TASKRUN
+//!
+//! `UringIO`'s default ring is set up with `IORING_SETUP_SINGLE_ISSUER` and
+//! `IORING_SETUP_DEFER_TASKRUN`: only the first thread that steps it may
+//! enter it, and completions are posted only when that thread asks. Both
+//! uses are supported:
+//!
+//! - **One thread owns the ring**: a current-thread runtime (or a
+//!   `LocalSet`) runs every task that uses the backend, and the
+//!   eventfd task, on one thread. The default ring works, with its flags.
+//! - **A multi-thread runtime**: tasks move between worker threads, so the
+//!   ring must accept any thread: build it with
+//!   `UringIO::builder().single_issuer(false).defer_taskrun(false)`. With
+//!   the default ring, a step from a second thread fails with an error that
+//!   says so.
+//!
+//! `docs/BENCHMARKS.md` ("pagekv server") compares the two.
+
+use std::fs::File as StdFile;
+use std::future::Future;
+use std::io::{self, Read};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+
+use ::tokio::io::unix::AsyncFd;
+use ::tokio::runtime::{Handle, RuntimeFlavor};
+use ::tokio::task::JoinHandle;
+
+use crate::{Completion, CompletionError, IO, IOResult};
+
+/// A backend shared by tokio tasks: [`run`] awaits machines on it.
+///
+/// Made inside a tokio runtime (it registers the backend's readiness
+/// descriptor with the runtime's reactor and spawns the task that waits on
+/// it), and used from tasks of that runtime. Cheap to share by reference;
+/// dropping it stops its task.
+pub struct TokioIO {
+    io: Arc<dyn IO>,
+    /// The task that delivers completions when the backend's descriptor
+    /// becomes readable; `None` for backends without one.
+    reactor: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for TokioIO {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokioIO")
+            .field("reactor", &self.reactor.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TokioIO {
+    /// Shares `io` with the tasks of the current tokio runtime.
+    ///
+    /// # Errors
+    ///
+    /// Outside a tokio runtime, or when the reactor refuses the backend's
+    /// descriptor.
+    pub fn new(io: Arc<dyn IO>) -> io::Result<TokioIO> {
+        let handle = Handle::try_current().map_err(|e| io::Error::other(format!("ratchet::tokio: {e}")))?;
+        let reactor = match io.ready_fd() {
+            None => None,
+            Some(fd) => {
+                // tokio deprecates `new` because for an arbitrary `T` the
+                // descriptor could change or close while registered (its
+                // replacement, `register`, is `unsafe`). A `File` owns its
+                // descriptor: it stays open, and the same, until the
+                // `AsyncFd` drops it.
+                #[allow(deprecated)]
+                let fd = AsyncFd::new(StdFile::from(fd.try_clone_to_owned()?))?;
+                Some(handle.spawn(deliver_when_ready(io.clone(), fd)))
+            }
+        };
+        Ok(TokioIO { io, reactor })
+    }
+
+    /// The backend.
+    #[must_use]
+    pub fn io(&self) -> &Arc<dyn IO> {
+        &self.io
+    }
+
+    /// Runs `machine` to `Done`: see [`run`].
+    ///
+    /// # Errors
+    ///
+    /// The machine's error, or the backend's (as [`crate::IOExt::block`]).
+    pub async fn run<T, E>(&self, mut machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+    where
+        E: From<CompletionError>,
+    {
+        let blocking =
+            self.reactor.is_none() && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread;
+        loop {
+            let step = if blocking {
+                ::tokio::task::block_in_place(&mut machine)?
+            } else {
+                machine()?
+            };
+            let c = match step {
+                IOResult::Done(v) => return Ok(v),
+                IOResult::IO(io) => io.into_completion(),
+            };
+            if c.is_yield() {
+                // An explicit cooperative yield: to tokio's scheduler.
+                ::tokio::task::yield_now().await;
+                continue;
+            }
+            if self.reactor.is_some() {
+                // Hands the operations the call started to the device (and
+                // delivers what has already finished); the reactor's task
+                // delivers the rest.
+                if !c.finished() {
+                    self.io.try_step()?;
+                }
+            } else {
+                // Deferred and simulated backends finish completions in
+                // their steps, which never wait for a device.
+                while !c.finished() && self.io.try_step()? > 0 {}
+            }
+            Finished::new(&c).await;
+        }
+    }
+}
+
+impl Drop for TokioIO {
+    fn drop(&mut self) {
+        if let Some(task) = &self.reactor {
+            task.abort();
+        }
+    }
+}
+
+/// Runs `machine` to `Done` from a tokio task, calling it again each time
+/// the completion it returned has finished, and holding nothing of it
+/// across an `.await`: a closure that locks an engine for each call
+/// (`|| engine.lock().unwrap().get(&mut st, key)`) keeps the lock only
+/// during the call.
+///
+/// # Errors
+///
+/// The machine's error, or the backend's.
+pub async fn run<T, E>(io: &TokioIO, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
+where
+    E: From<CompletionError>,
+{
+    io.run(machine).await
+}
+
+/// The task behind a backend's descriptor: each time it becomes readable,
+/// clears it and delivers what has finished (whose callbacks wake the tasks
+/// waiting on them).
+async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>) {
+    let mut count = [0u8; 8];
+    loop {
+        let Ok(mut ready) = fd.readable().await else {
+            return;
+        };
+        // Cleared before the step: a finish after this point makes the
+        // descriptor readable again, so none is missed.
+        ready.clear_ready();
+        let mut counter: &StdFile = fd.get_ref();
+        while let Ok(8) = counter.read(&mut count) {}
+        if io.try_step().is_err() {
+            // The tasks waiting get the error from their own `try_step`
+            // calls; this task has nothing more to do.
+            return;
+        }
+    }
+}
+
+/// Resolves once a completion has finished (its callback has been called).
+struct Finished {
+    /// `None` until the first poll registers the callback.
+    slot: Option<Arc<Mutex<Slot>>>,
+    c: Completion,
+}
+
+struct Slot {
+    done: bool,
+    waker: Option<Waker>,
+}
+
+impl Finished {
+    fn new(c: &Completion) -> Finished {
+        Finished {
+            slot: None,
+            c: c.clone(),
+        }
+    }
+}
+
+impl Future for Finished {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.c.finished() {
+            return Poll::Ready(());
+        }
+        let slot = match &self.slot {
+            Some(slot) => slot.clone(),
+            None => {
+                let slot = Arc::new(Mutex::new(Slot {
+                    done: false,
+                    waker: Some(cx.waker().clone()),
+                }));
+                let wake = slot.clone();
+                // Runs at once if the completion finished meanwhile.
+                drop(self.c.clone().with_callback(move |_| {
+                    let waker = {
+                        let mut s = wake.lock().unwrap_or_else(PoisonError::into_inner);
+                        s.done = true;
+                        s.waker.take()
+                    };
+                    if let Some(w) = waker {
+                        w.wake();
+                    }
+                }));
+                self.slot = Some(slot.clone());
+                slot
+            }
+        };
+        let mut s = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if s.done {
+            return Poll::Ready(());
+        }
+        match &s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
