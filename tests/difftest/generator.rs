@@ -1370,26 +1370,10 @@ impl FnGen<'_> {
         let k = self.iterations();
         let lo = self.rng.range(-1, 1);
         let hi = lo + i64::from(k);
-        let i = self.fresh("i");
-        let label = self.label();
-        let lp = self.label_prefix(&label);
-        let (s1, s2) = (self.site(), self.site());
-        let body_budget = budget / k.max(1);
-        let prelude = vec![Var {
-            name: i.clone(),
-            ty: Ty::I64,
-            mutable: false,
-            frozen: true,
-        }];
-        let (b, ops) = self.in_loop(&label, false, |g| g.block(body_budget, 4, prelude));
-        let node = Node::Compound(vec![
-            same_text(format!(
-                "{lp}for {i} in (bnd(t, {s1}, {lo}) as i64)..(bnd(t, {s2}, {hi}) as i64) {{"
-            )),
-            Part::Block(b),
-            same_text("}"),
-        ]);
-        (vec![node], ops * k.max(1))
+        self.for_over(budget, k, |g| {
+            let (s1, s2) = (g.site(), g.site());
+            format!("(bnd(t, {s1}, {lo}) as i64)..(bnd(t, {s2}, {hi}) as i64)")
+        })
     }
 
     /// An item declared here, used by later expressions of this scope.
@@ -2263,14 +2247,20 @@ impl FnGen<'_> {
 
     fn for_stmt(&mut self, budget: u32) -> (Vec<Node>, u32) {
         let k = self.iterations();
-        let i = self.fresh("i");
-        let label = self.label();
-        let lp = self.label_prefix(&label);
-        let range = match self.rng.below(3) {
+        self.for_over(budget, k, |g| match g.rng.below(3) {
             0 => format!("0i64..{k}"),
             1 => format!("0..{k}i64"),
             _ => format!("1i64..={k}"),
-        };
+        })
+    }
+
+    /// `for i in <range> { .. }` over a range of `k` values, the range's
+    /// text made once the loop's names are.
+    fn for_over(&mut self, budget: u32, k: u32, range: impl FnOnce(&mut Self) -> String) -> (Vec<Node>, u32) {
+        let i = self.fresh("i");
+        let label = self.label();
+        let lp = self.label_prefix(&label);
+        let range = range(self);
         let body_budget = budget / k.max(1);
         let prelude = vec![Var {
             name: i.clone(),

@@ -1899,8 +1899,10 @@ fn e_span(e: &Expr) -> Span {
     syn::spanned::Spanned::span(e)
 }
 
-fn needs_semi(e: &Expr) -> bool {
-    !matches!(
+/// `if`, `match`, loops and blocks: statements without a `;`, and the
+/// constructs the lowering takes apart when they hold a suspension.
+fn block_like(e: &Expr) -> bool {
+    matches!(
         scan::strip(e),
         Expr::If(_)
             | Expr::Match(_)
@@ -1912,18 +1914,13 @@ fn needs_semi(e: &Expr) -> bool {
     )
 }
 
+fn needs_semi(e: &Expr) -> bool {
+    !block_like(e)
+}
+
 /// Constructs the lowering takes apart when they hold a suspension.
 fn is_lowerable(e: &Expr) -> bool {
-    matches!(
-        scan::strip(e),
-        Expr::If(_)
-            | Expr::Match(_)
-            | Expr::Loop(_)
-            | Expr::While(_)
-            | Expr::ForLoop(_)
-            | Expr::Block(_)
-            | Expr::Unsafe(_)
-    ) && scan::expr_suspends(e)
+    block_like(e) && scan::expr_suspends(e)
 }
 
 /// A place whose evaluation has no side effects (a local, a field, a

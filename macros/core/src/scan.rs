@@ -658,11 +658,8 @@ fn contains_break(b: &syn::Block) -> bool {
     v.0
 }
 
-/// std macros that expand to expressions or statements only, never to an
-/// item (a per-call-site `static`, a `thread_local!`): code invoking only
-/// these may be emitted twice. Also the placeholders and hooks the
-/// transform itself writes.
-const ITEM_FREE_MACROS: &[&str] = &[
+/// std macros whose string literals are format strings with captures.
+pub const FORMAT_MACROS: &[&str] = &[
     "format",
     "format_args",
     "print",
@@ -681,6 +678,13 @@ const ITEM_FREE_MACROS: &[&str] = &[
     "unreachable",
     "todo",
     "unimplemented",
+];
+
+/// std macros besides [`FORMAT_MACROS`] that expand to expressions or
+/// statements only, never to an item (a per-call-site `static`, a
+/// `thread_local!`): code invoking only these may be emitted twice. Also
+/// the placeholders the transform itself writes.
+const OTHER_ITEM_FREE_MACROS: &[&str] = &[
     "vec",
     "matches",
     "concat",
@@ -700,10 +704,12 @@ const ITEM_FREE_MACROS: &[&str] = &[
 /// Whether `name!` is one of std's macros that expand to no item (and no
 /// `break`, `continue` or `return` of the code around them).
 pub fn is_item_free_macro(name: &str) -> bool {
-    ITEM_FREE_MACROS.contains(&name) || name.starts_with("__ratchet_trace_")
+    FORMAT_MACROS.contains(&name)
+        || OTHER_ITEM_FREE_MACROS.contains(&name)
+        || name.starts_with("__ratchet_trace_")
 }
 
-/// Whether `tokens` invoke a macro outside [`ITEM_FREE_MACROS`] (and the
+/// Whether `tokens` invoke a macro outside [`is_item_free_macro`]'s (and the
 /// runtime's `__ratchet_trace_*` hooks), or define one.
 pub fn invokes_item_macro(tokens: &TokenStream) -> bool {
     let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
