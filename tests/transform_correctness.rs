@@ -187,8 +187,36 @@ fn cfgd(st: &mut CfgdState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
     Ok(3)
 }
 
+pub struct CfgMethod {
+    st: CountedState,
+    n: u32,
+}
+
+#[io_state_machines]
+impl CfgMethod {
+    // A method: its versions are methods of the impl, their states beside it.
+    #[io_state_machine(state = self.st)]
+    fn counted(&mut self, dev: &Dev) -> Res<u32> {
+        #[cfg(not(test))]
+        yield_io!(dev.op())?;
+        self.n += 1;
+        #[cfg(test)]
+        yield_io!(dev.op())?;
+        Ok(self.n)
+    }
+}
+
 #[test]
 fn cfg_on_a_statement_that_suspends_is_kept() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut m = CfgMethod {
+            st: CountedState::default(),
+            n: 0,
+        };
+        assert_eq!(run(&dev, || m.counted(&dev)), Ok(1), "{s:?}");
+        assert_eq!(dev.issued(), 1, "{s:?}");
+    }
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = CfgdState::default();

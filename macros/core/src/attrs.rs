@@ -113,7 +113,10 @@ fn cfg_predicate(a: &Attribute) -> Option<String> {
 
 /// The attributes of a taken-apart statement that each of its pieces
 /// carries: all but `cfg` (decided by the versions) and doc comments;
-/// `expect` becomes `allow`.
+/// `expect` becomes `allow`. An attribute of ratchet's own on a statement
+/// (such as a binding re-evaluated after every resume) is the transform's
+/// to consume before this point, like `cfg`, and is never copied.
+/// (Attributes of a statement kept whole stay on it as written.)
 pub fn carried(attrs: &[Attribute]) -> TokenStream {
     let mut out = TokenStream::new();
     for a in attrs {
