@@ -713,7 +713,9 @@ fn pub_machine_in_a_missing_docs_module() {
 // ---------------------------------------------------------------------------
 // Found by the generator's `macro_jumps`: the `else` block of a `let-else`
 // that suspends, ending with a macro that returns or a call returning `!`
-// (refused: the macro could not see that they diverge).
+// (refused: the macro could not see that they diverge); and a body ending
+// with such a macro (item 9: a second error, the body's end read as
+// `Ok(())`).
 
 macro_rules! bail {
     ($e:expr) => {
@@ -744,8 +746,32 @@ fn let_else_ends_in_macro(
     Ok(v + w)
 }
 
+#[io_state_machine(state = st)]
+// The value type spelled out: through an alias (`Res<u32>`) the macro
+// cannot see that it is not `()`, and a `()` body may end with a statement.
+fn body_ends_in_macro(
+    st: &mut BodyEndsInMacroState,
+    dev: &Dev,
+    fail: bool,
+) -> Result<IOResult<u32>, CompletionError> {
+    yield_io!(dev.op())?;
+    if !fail {
+        return Ok(7);
+    }
+    bail!(CompletionError::Aborted);
+}
+
 #[test]
 fn let_else_block_ending_in_a_macro_or_a_call_that_diverges() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = BodyEndsInMacroState::default();
+        assert_eq!(run(&dev, || body_ends_in_macro(&mut st, &dev, false)), Ok(7));
+        assert_eq!(
+            run(&dev, || body_ends_in_macro(&mut st, &dev, true)),
+            Err(CompletionError::Aborted)
+        );
+    }
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = LetElseEndsInMacroState::default();

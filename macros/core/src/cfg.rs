@@ -317,7 +317,21 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         b.push_piece(touch, Vec::new(), defs);
     }
     let body = model.input.block.clone();
-    b.lower_stmts(&body.stmts, Dest::Return);
+    // A body whose value is not `()` and that ends with a statement must
+    // end in one that diverges (`bail!(e);`, a call returning `!`), as in
+    // Rust; a `()` body may fall off its end (`Ok(())`).
+    let unit = matches!(model.ok_type(), Some(Type::Tuple(t)) if t.elems.is_empty());
+    let ends_with_stmt = match body.stmts.last() {
+        Some(Stmt::Expr(_, semi)) => semi.is_some(),
+        Some(Stmt::Macro(m)) => m.semi_token.is_some(),
+        _ => false,
+    };
+    let stmts = if model.ok_type().is_some() && !unit && ends_with_stmt {
+        diverging_last(&body.stmts)
+    } else {
+        body.stmts.clone()
+    };
+    b.lower_stmts(&stmts, Dest::Return);
     let mut g = b.g;
     hold_for_drop(&mut g);
     g
@@ -1847,12 +1861,13 @@ enum TySrc<'a> {
 
 // Input:  the statements of a `let-else`'s `else` block: `yield_io!(c)?; give_up();`
 // Output: `yield_io!(c)?; let never: Infallible = { give_up(); }; match never {}`
-/// The `else` block of a `let-else` must diverge. When it is taken apart
-/// (it suspends), the macro cannot see that a call returning `!` or another
-/// macro (`bail!(..)`) does: the last statement then gives its value to an
-/// `Infallible` binding, which only a diverging statement can (rustc
-/// refuses the rest, as it refuses such a `let-else`), and an empty `match`
-/// on it ends the block.
+/// Statements that must diverge: the `else` block of a `let-else`, and a
+/// body whose value is not `()` and that ends with a statement. The macro
+/// cannot see that a call returning `!` or another macro (`bail!(..)`)
+/// does: the last statement then gives its value to an `Infallible`
+/// binding, which only a diverging statement can (rustc refuses the rest,
+/// as it refuses such code in a plain function), and an empty `match` on
+/// it ends the block.
 fn diverging_last(stmts: &[Stmt]) -> Vec<Stmt> {
     let mut out = stmts.to_vec();
     let Some(last) = out.pop() else {

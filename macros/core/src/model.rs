@@ -122,6 +122,33 @@ impl Model {
         !names_any(&e.to_token_stream(), &params)
     }
 
+    /// The `T` of `Result<IOResult<T>, E>` where the signature spells it
+    /// (through an alias such as `Res<T>` it cannot be seen).
+    pub fn ok_type(&self) -> Option<&Type> {
+        fn find(t: &Type) -> Option<&Type> {
+            let Type::Path(tp) = t else { return None };
+            let last = tp.path.segments.last()?;
+            let PathArguments::AngleBracketed(ab) = &last.arguments else {
+                return None;
+            };
+            let first = ab.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })?;
+            if last.ident == "IOResult" {
+                Some(first)
+            } else if last.ident == "Result" {
+                find(first)
+            } else {
+                None
+            }
+        }
+        match &self.input.sig.output {
+            ReturnType::Type(_, t) => find(t),
+            ReturnType::Default => None,
+        }
+    }
+
     pub fn param_type(&self, name: &str) -> Option<&Type> {
         self.params.iter().find(|p| p.ident == name).map(|p| &p.ty)
     }
