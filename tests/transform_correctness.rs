@@ -494,8 +494,41 @@ fn macro_jumps(st: &mut MacroJumpsState, dev: &Dev, trace: &mut Vec<u32>) -> Res
     Ok(i * 10 + j)
 }
 
+macro_rules! plus_one {
+    ($e:expr) => {
+        $e + 1
+    };
+}
+
+// Found by the 10,000-program run: statements holding a foreign macro that
+// the jump-catching loop must leave alone, a first value of a `let x;`
+// and a `return`.
+#[io_state_machine(state = st)]
+fn macro_in_first_value_and_return(st: &mut MacroInFirstValueAndReturnState, dev: &Dev, n: u32) -> Res<u32> {
+    let mut i: u32 = 0;
+    while i < 5 {
+        i += 1;
+        let x;
+        yield_io!(dev.op())?;
+        x = plus_one!(i);
+        if x > n {
+            return Ok(plus_one!(x));
+        }
+    }
+    Ok(0)
+}
+
 #[test]
 fn break_and_continue_written_by_a_macro_in_a_suspending_loop() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MacroInFirstValueAndReturnState::default();
+        assert_eq!(
+            run(&dev, || macro_in_first_value_and_return(&mut st, &dev, 3)),
+            Ok(5),
+            "{s:?}"
+        );
+    }
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = MacroJumpsState::default();

@@ -1600,7 +1600,9 @@ impl FnGen<'_> {
             // Through a place with a side effect (kept whole: Rust's order).
             (Ty::Acc, 0) => {
                 let s = self.site();
-                let e = self.int(1, false);
+                // A literal: the place borrows `x` mutably while the right
+                // side is evaluated.
+                let e = self.lit(false);
                 format!("*slot(t, {s}, &mut {x}) += {e};")
             }
             (Ty::Acc, 1) => {

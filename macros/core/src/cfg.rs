@@ -249,8 +249,12 @@ struct Builder<'a> {
     /// its span, so that lints such as `unsafe_code` see the user's code.
     unsafe_span: Span,
     /// Whether the code last rewritten invokes a foreign macro outside
-    /// its own loops (see [`Rewriter::foreign_macro`]).
+    /// its own loops (see [`Rewriter::foreign_macro`]), and holds a
+    /// `return`.
     foreign_macro: bool,
+    has_return: bool,
+    /// See [`Rewriter::jump_free`].
+    jump_free: Vec<String>,
 }
 
 // Input:  `let a: u32 = 1; yield_io!(c)?; Ok(a)`
@@ -278,6 +282,8 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         unsafe_depth: 0,
         unsafe_span: Span::call_site(),
         foreign_macro: false,
+        has_return: false,
+        jump_free: jump_free_macros(&model.input.block),
     };
     let start = b.new_block("Start");
     b.enter(start);
@@ -582,9 +588,12 @@ impl Builder<'_> {
             model: self.model,
             made: Vec::new(),
             foreign_macro: false,
+            has_return: false,
+            jump_free: &self.jump_free,
         };
         visit(&mut rw, node);
         self.foreign_macro = rw.foreign_macro;
+        self.has_return = rw.has_return;
         let made = rw.made;
         let at = self.g.blocks[self.cur].pieces.len();
         for &j in &made {
@@ -618,7 +627,12 @@ impl Builder<'_> {
             }
             _ => {
                 let t = if needs_semi(e) { quote!(#tokens;) } else { tokens };
-                let t = self.catch_macro_jumps(t);
+                // The loop that catches a macro's jumps would hide from
+                // rustc that `x = m!(..)` gives a `let x;` its value.
+                let first_value = self
+                    .overwritten_binding(e)
+                    .is_some_and(|b| self.g.bindings[b].uninit);
+                let t = if first_value { t } else { self.catch_macro_jumps(t) };
                 match self.overwritten(e) {
                     Some((b, right_uses)) => {
                         self.push_piece(t, right_uses, Vec::new());
@@ -645,7 +659,9 @@ impl Builder<'_> {
     /// machine. (A `return` such a macro writes cannot be caught: see the
     /// crate docs.) Other statements are returned as they are.
     fn catch_macro_jumps(&mut self, tokens: TokenStream) -> TokenStream {
-        if !self.foreign_macro {
+        // A `return` inside the loop would move the machine's own values in
+        // a loop, for rustc: such code is left as it is.
+        if !self.foreign_macro || self.has_return {
             return tokens;
         }
         let Some(lp) = self.loops.iter().rev().find(|l| !l.is_block).cloned() else {
@@ -695,8 +711,8 @@ impl Builder<'_> {
         }
     }
 
-    /// `x = e` where `e` does not read `x`: the binding and what `e` reads.
-    fn overwritten(&mut self, e: &Expr) -> Option<(BindId, Vec<BindId>)> {
+    /// The binding `x = e` assigns whole, if `e` is that.
+    fn overwritten_binding(&self, e: &Expr) -> Option<BindId> {
         let Expr::Assign(a) = scan::strip(e) else {
             return None;
         };
@@ -704,7 +720,16 @@ impl Builder<'_> {
             return None;
         };
         let name = p.path.get_ident()?.to_string();
-        let &(_, b) = self.scope.iter().rev().find(|(n, _)| *n == name)?;
+        self.scope.iter().rev().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+
+    /// `x = e` where `e` does not read `x`: the binding and what `e` reads.
+    fn overwritten(&mut self, e: &Expr) -> Option<(BindId, Vec<BindId>)> {
+        let b = self.overwritten_binding(e)?;
+        let Expr::Assign(a) = scan::strip(e) else {
+            return None;
+        };
+        let name = self.g.bindings[b].ident.to_string();
         let right = scan::free_vars_expr(&a.right);
         if right.iter().any(|u| u.name == name) {
             return None;
@@ -1902,6 +1927,32 @@ fn diverging_last(stmts: &[Stmt]) -> Vec<Stmt> {
     out
 }
 
+/// The `macro_rules!` declared in the body whose definitions write no
+/// `break` or `continue`: their invocations cannot jump out of a loop.
+fn jump_free_macros(body: &syn::Block) -> Vec<String> {
+    struct V(Vec<String>);
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+            fn jumps(ts: &TokenStream) -> bool {
+                ts.clone().into_iter().any(|t| match t {
+                    proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue",
+                    proc_macro2::TokenTree::Group(g) => jumps(&g.stream()),
+                    _ => false,
+                })
+            }
+            if let Some(id) = &m.ident
+                && !jumps(&m.mac.tokens)
+            {
+                self.0.push(id.to_string());
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut v = V(Vec::new());
+    syn::visit::Visit::visit_block(&mut v, body);
+    v.0
+}
+
 /// `(e)` -> `e`, through any number of parentheses.
 fn strip_parens(e: &Expr) -> &Expr {
     match e {
@@ -2208,6 +2259,11 @@ struct Rewriter<'a> {
     /// The code invokes a macro that may expand to `break`/`continue`
     /// (one outside std's known ones) where no loop of its own encloses it.
     foreign_macro: bool,
+    /// The code holds a `return`.
+    has_return: bool,
+    /// `macro_rules!` of the body whose definitions write no `break` or
+    /// `continue`.
+    jump_free: &'a [String],
 }
 
 impl Rewriter<'_> {
@@ -2333,6 +2389,7 @@ impl VisitMut for Rewriter<'_> {
                 }
             }
             Expr::Return(r) => {
+                self.has_return = true;
                 if let Some(v) = &mut r.expr {
                     self.visit_expr_mut(v);
                     let span = r.return_token.span;
@@ -2366,7 +2423,10 @@ impl VisitMut for Rewriter<'_> {
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        if !scan::is_item_free_macro(&name) && self.kept.iter().all(|(_, is_block)| *is_block) {
+        if !scan::is_item_free_macro(&name)
+            && !self.jump_free.contains(&name)
+            && self.kept.iter().all(|(_, is_block)| *is_block)
+        {
             self.foreign_macro = true;
         }
     }
