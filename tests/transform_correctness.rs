@@ -518,8 +518,52 @@ fn macro_in_first_value_and_return(st: &mut MacroInFirstValueAndReturnState, dev
     Ok(0)
 }
 
+// A macro's `break` in a `match` arm kept whole that also returns (found by
+// the second 10,000-program run), and in a block's value.
+#[io_state_machine(state = st)]
+fn macro_break_in_a_block_value(
+    st: &mut MacroBreakInABlockValueState,
+    dev: &Dev,
+    trace: &mut Vec<u32>,
+) -> Res<u32> {
+    let mut i: u32 = 0;
+    loop {
+        i += 1;
+        let kept: u32 = {
+            if i > 8 {
+                return Ok(99);
+            }
+            if i == 6 {
+                stop!();
+            }
+            i
+        };
+        match kept % 2 {
+            0 => {
+                trace.push(i);
+                if i == 40 {
+                    return Ok(40);
+                }
+                if i == 4 {
+                    stop!();
+                }
+            }
+            _ => {
+                yield_io!(dev.op())?;
+            }
+        }
+    }
+    Ok(i)
+}
+
 #[test]
 fn break_and_continue_written_by_a_macro_in_a_suspending_loop() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MacroBreakInABlockValueState::default();
+        let (r, trace, _) = drive(&dev, |t| macro_break_in_a_block_value(&mut st, &dev, t));
+        assert_eq!((r, trace), (Ok(4), vec![2, 4]), "{s:?}");
+    }
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = MacroInFirstValueAndReturnState::default();

@@ -2407,6 +2407,12 @@ pub fn emit_machine(p: &Program) -> String {
     out
 }
 
+/// Jumps written by macros (feature `macro_jumps`): the machine sees only
+/// the invocation.
+const JUMP_MACROS: &str = "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
+     #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\
+     #[allow(unused_macros)]\nmacro_rules! gerr { ($k:expr) => { return Err(E::User($k)) }; }\n";
+
 /// The whole program as one module's source: imports, direct twins, then
 /// (with `machine`) the machines. Returns the text and the line where the
 /// machines start, so compile errors can be told apart.
@@ -2421,14 +2427,14 @@ pub fn emit_module(p: &Program, machine: bool) -> (String, usize) {
     }
     // Jumps written by macros (feature `macro_jumps`): the machine sees
     // only the invocation.
-    out.push_str(
-        "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
-         #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\
-         #[allow(unused_macros)]\nmacro_rules! gerr { ($k:expr) => { return Err(E::User($k)) }; }\n",
-    );
+    out.push_str(JUMP_MACROS);
     out.push_str(&emit_direct(p));
     let machine_line = out.lines().count() + 1;
     if machine {
+        // Again for the machines (a later `macro_rules!` shadows an
+        // earlier one): an error in an expansion of one of them is then
+        // located in the machines' part, never taken for the direct twin's.
+        out.push_str(JUMP_MACROS);
         out.push_str(&emit_machine(p));
     }
     (out, machine_line)

@@ -249,10 +249,8 @@ struct Builder<'a> {
     /// its span, so that lints such as `unsafe_code` see the user's code.
     unsafe_span: Span,
     /// Whether the code last rewritten invokes a foreign macro outside
-    /// its own loops (see [`Rewriter::foreign_macro`]), and holds a
-    /// `return`.
+    /// its own loops (see [`Rewriter::foreign_macro`]).
     foreign_macro: bool,
-    has_return: bool,
     /// See [`Rewriter::jump_free`].
     jump_free: Vec<String>,
 }
@@ -282,7 +280,6 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         unsafe_depth: 0,
         unsafe_span: Span::call_site(),
         foreign_macro: false,
-        has_return: false,
         jump_free: jump_free_macros(&model.input.block),
     };
     let start = b.new_block("Start");
@@ -588,12 +585,10 @@ impl Builder<'_> {
             model: self.model,
             made: Vec::new(),
             foreign_macro: false,
-            has_return: false,
             jump_free: &self.jump_free,
         };
         visit(&mut rw, node);
         self.foreign_macro = rw.foreign_macro;
-        self.has_return = rw.has_return;
         let made = rw.made;
         let at = self.g.blocks[self.cur].pieces.len();
         for &j in &made {
@@ -615,8 +610,8 @@ impl Builder<'_> {
         let div = scan::diverges(e);
         match dest {
             Dest::Value(v) if !div => {
-                let id = &self.g.bindings[v].ident;
-                let t = quote!(let #id = #tokens;);
+                let id = self.g.bindings[v].ident.clone();
+                let t = self.catch_macro_jumps_in_value(&id, tokens);
                 self.push_piece(t, uses, vec![v]);
             }
             Dest::Return if !div => {
@@ -632,7 +627,11 @@ impl Builder<'_> {
                 let first_value = self
                     .overwritten_binding(e)
                     .is_some_and(|b| self.g.bindings[b].uninit);
-                let t = if first_value { t } else { self.catch_macro_jumps(t) };
+                let t = if first_value {
+                    t
+                } else {
+                    self.catch_macro_jumps(t, div)
+                };
                 match self.overwritten(e) {
                     Some((b, right_uses)) => {
                         self.push_piece(t, right_uses, Vec::new());
@@ -658,17 +657,41 @@ impl Builder<'_> {
     /// loop of its own that catches them, and each becomes a jump of the
     /// machine. (A `return` such a macro writes cannot be caught: see the
     /// crate docs.) Other statements are returned as they are.
-    fn catch_macro_jumps(&mut self, tokens: TokenStream) -> TokenStream {
-        // A `return` inside the loop would move the machine's own values in
-        // a loop, for rustc: such code is left as it is.
-        if !self.foreign_macro || self.has_return {
-            return tokens;
+    fn catch_macro_jumps(&mut self, tokens: TokenStream, diverges: bool) -> TokenStream {
+        self.macro_jump_loop(tokens.clone(), diverges).unwrap_or(tokens)
+    }
+
+    // Input:  `v`, `if c { stop!(); }` (a block's value, in a loop taken apart)
+    // Output: `let mut slot = None; <the loop of catch_macro_jumps around
+    //         `slot = Some(if c { stop!(); });`> let v = slot.unwrap();`
+    /// [`Self::catch_macro_jumps`] for an expression whose value becomes the
+    /// binding `v`: the value leaves the catching loop through an `Option`
+    /// declared before it, which keeps it initialized for rustc (the jumps
+    /// leave before it is read).
+    fn catch_macro_jumps_in_value(&mut self, v: &Ident, tokens: TokenStream) -> TokenStream {
+        let slot = Ident::new("__ratchet_slot", Span::mixed_site());
+        match self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#tokens);), false) {
+            Some(caught) => quote! {
+                let mut #slot = ::core::option::Option::None;
+                #caught
+                let #v = ::core::option::Option::unwrap(#slot);
+            },
+            None => quote!(let #v = #tokens;),
         }
-        let Some(lp) = self.loops.iter().rev().find(|l| !l.is_block).cloned() else {
-            return tokens;
-        };
+    }
+
+    /// The statements `tokens` inside the loop that catches jumps, or
+    /// `None` where no catching is needed or possible. Code that
+    /// `diverges` (`return ..`) ends its block, so its path past the loop
+    /// must diverge too (it cannot be taken): otherwise rustc would see the
+    /// dispatch go on with the state it moved out.
+    fn macro_jump_loop(&mut self, tokens: TokenStream, diverges: bool) -> Option<TokenStream> {
+        if !self.foreign_macro {
+            return None;
+        }
+        let lp = self.loops.iter().rev().find(|l| !l.is_block).cloned()?;
         let (Some(continue_to), None) = (lp.continue_to, lp.value) else {
-            return tokens;
+            return None;
         };
         let at = self.g.blocks[self.cur].pieces.len();
         let placeholder = |target: BlockId, b: &mut Self| {
@@ -688,7 +711,8 @@ impl Builder<'_> {
         let brk = placeholder(lp.break_to, self);
         let cont = placeholder(continue_to, self);
         let flow = Ident::new("__ratchet_flow", Span::mixed_site());
-        quote! {
+        let unreachable = diverges.then(|| quote!(::core::unreachable!();));
+        Some(quote! {
             #[allow(unused_assignments, unreachable_code, clippy::never_loop)]
             {
                 let mut #flow: u8 = 0;
@@ -707,8 +731,9 @@ impl Builder<'_> {
                 } else if #flow == 2 {
                     #cont
                 }
+                #unreachable
             }
-        }
+        })
     }
 
     /// The binding `x = e` assigns whole, if `e` is that.
@@ -754,7 +779,7 @@ impl Builder<'_> {
             other => other.clone(),
         };
         let tokens = self.rewrite(&mut s2, |rw, s| rw.visit_stmt_mut(s));
-        let tokens = self.catch_macro_jumps(tokens);
+        let tokens = self.catch_macro_jumps(tokens, scan::stmt_diverges(s));
         self.push_piece(tokens, uses, Vec::new());
         if scan::stmt_diverges(s) && self.alive() {
             self.close(Term::Diverged);
@@ -2259,8 +2284,6 @@ struct Rewriter<'a> {
     /// The code invokes a macro that may expand to `break`/`continue`
     /// (one outside std's known ones) where no loop of its own encloses it.
     foreign_macro: bool,
-    /// The code holds a `return`.
-    has_return: bool,
     /// `macro_rules!` of the body whose definitions write no `break` or
     /// `continue`.
     jump_free: &'a [String],
@@ -2389,7 +2412,6 @@ impl VisitMut for Rewriter<'_> {
                 }
             }
             Expr::Return(r) => {
-                self.has_return = true;
                 if let Some(v) = &mut r.expr {
                     self.visit_expr_mut(v);
                     let span = r.return_token.span;
