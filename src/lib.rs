@@ -112,7 +112,11 @@
 //!    such predicates, at most four). A `break` or `continue` that another
 //!    macro writes works too; a `return Ok(v)` written by another macro does
 //!    not compile (the macro's `Ok` is the function's `Result<IOResult<T>,
-//!    E>`): return its value instead, `return Ok(m!(..))`.
+//!    E>`): return its value instead, `return Ok(m!(..))`. A compound
+//!    assignment whose right side suspends (`x += call_io!(..)?`) needs a
+//!    place without side effects (a local, a field, an index by a name): for
+//!    `*slot(..) += ..` Rust's order depends on the type, which the macro
+//!    cannot see, so it asks for `let r = ..;` first.
 //!
 //!    **Drops.** A local the body never reads, one kept for its `Drop`
 //!    (`let _g = pin(page);`), lives to the end of its scope on every path,
