@@ -98,13 +98,48 @@
 //!    suspension point, from inside a statement without one that itself
 //!    declares a name the jump must carry.
 //! 8. A local live across a suspension point is stored in the state, so its
-//!    type must be readable: annotate it (`let x: u64 = ..`) or derive it
-//!    from a suffixed literal, a cast, or a copy of a parameter or typed local.
+//!    type must be readable: annotate it (`let x: u64 = ..`, or `let x: u64;`
+//!    for one assigned later) or derive it from a suffixed literal, a cast,
+//!    or a copy of a parameter or typed local. The type must be complete (no
+//!    `_`, no `impl Trait`) and declared outside the function. A `let x;`
+//!    assigned after a suspension point needs no type. Items declared in the
+//!    body (`fn`, `const`, `struct`, `use`, `macro_rules!`) are visible in
+//!    the whole body. A `mut` parameter is a local, initialized from the
+//!    first call's argument and stored like any other. Attributes on a
+//!    statement that holds a suspension point stay on its code: lint
+//!    attributes cover every piece made from it, and `#[cfg]` decides
+//!    whether it exists (the function is expanded once per combination of
+//!    such predicates, at most four). A `break` or `continue` that another
+//!    macro writes works too; a `return Ok(v)` written by another macro does
+//!    not compile (the macro's `Ok` is the function's `Result<IOResult<T>,
+//!    E>`): return its value instead, `return Ok(m!(..))`. A compound
+//!    assignment whose right side suspends (`x += call_io!(..)?`) needs a
+//!    place without side effects (a local, a field, an index by a name): for
+//!    `*slot(..) += ..` Rust's order depends on the type, which the macro
+//!    cannot see, so it asks for `let r = ..;` first.
+//!
+//!    **Drops.** A local the body never reads, one kept for its `Drop`
+//!    (`let _g = pin(page);`), lives to the end of its scope on every path,
+//!    as in Rust: it is stored across every suspension point in that scope
+//!    (so its type must be readable too) and dropped where Rust drops it.
+//!    Every other local is dropped where Rust drops it, or earlier: once the
+//!    body no longer reads it, it is not carried into the next dispatch step,
+//!    so it is dropped when the step in which it was last read ends. A step
+//!    ends at a suspension point that really suspends (before its I/O
+//!    finishes); even when every completion is ready, one can also end where
+//!    control joins after a branch or a `match` that holds a suspension
+//!    point, at the head of a loop that holds one, and after a suspension
+//!    point (the fast path runs at most two in one step). It is never dropped
+//!    later than in Rust: where a block holding a suspension point ends, its
+//!    locals are dropped. To keep a value to the end of its scope, move it
+//!    into a binding the body does not read: `let _keep = page;`.
 //! 9. A stored local may not hold a borrow; borrows of arguments and of
 //!    `self` are re-created after a suspension.
 //! 10. The state type, `<CamelCaseName>State` (or `name = X`), implements
 //!     `Default` (idle), `Debug` (where it is suspended and what it stores),
-//!     `is_idle()` and `reset()`.
+//!     `is_idle()` and `reset()`. It is generic over the generics its stored
+//!     types use, with the bounds they need (`S: Store` for a stored
+//!     `S::Key`); `Self` in a method's stored type is spelled out.
 //! 11. After `Done`, after `Err` and after a panic, the state is idle.
 //!
 //! # The two attributes

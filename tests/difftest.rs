@@ -313,6 +313,8 @@ fn macro_available(root: &std::path::Path) -> bool {
             params: "a: i64".into(),
             ret: "i64".into(),
             body: generator::probe_body(),
+            generics: String::new(),
+            state_args: String::new(),
         }],
         args: "1".into(),
     };

@@ -108,6 +108,44 @@ pub const FEATURES: &[(&str, &str)] = &[
     ("loop", "`loop` with a counter"),
     ("block", "nested blocks (scopes for shadowing)"),
     ("match", "`match` on integers"),
+    (
+        "mut_param",
+        "`mut a: i64` parameters that the body assigns (a local from the first call's argument)",
+    ),
+    (
+        "drops",
+        "values with `Drop` whose drops are traced: held for their `Drop` (`let _gN: Dg`, `let _ = ..`, exact) and read (dropped no later than in Rust, after their last read)",
+    ),
+    (
+        "cfg_attr",
+        "`#[cfg(..)]` on statements (also ones that suspend), on `let`s and `match` arms; `#[allow(..)]` on blocks that suspend",
+    ),
+    (
+        "compound_assign",
+        "compound assignment with a suspending right side to a plain place (a non-primitive `Acc`, a field), and through a place with side effects",
+    ),
+    (
+        "range_bounds",
+        "`for` over a range whose bounds have side effects",
+    ),
+    (
+        "macro_jumps",
+        "`break`, `continue` and `return Err(..)` written by another macro",
+    ),
+    (
+        "items",
+        "items declared in the body (`const`, `fn`, `struct`, `use`, `macro_rules!`) used after suspensions",
+    ),
+    (
+        "generic_helper",
+        "`call_io!` into a generic helper machine `<S: Src>` that stores an `S::Item`",
+    ),
+    ("raw_ident", "raw identifiers (`r#x12`) as local names"),
+    (
+        "struct_lit",
+        "struct, generic struct and enum-variant literals (annotated where stored)",
+    ),
+    ("let_uninit", "`let x;` and `let x: T;` assigned later"),
 ];
 
 /// Which features are on.
@@ -242,6 +280,10 @@ pub struct Func {
     /// The value type `T` of `Result<IOResult<T>, E>`.
     pub ret: String,
     pub body: Vec<Node>,
+    /// Generic parameters with bounds (`<S: Src>`), or empty.
+    pub generics: String,
+    /// The arguments of its state type (`<S>`), or empty.
+    pub state_args: String,
 }
 
 impl Func {
@@ -291,6 +333,44 @@ enum Ty {
     Res,
     /// The state of function `funcs[i]` (a caller-owned sub-state).
     Sub(usize),
+    /// A value whose drop is traced (`dg(id)`), only read.
+    Dg,
+    /// A non-primitive accumulator (`Acc`).
+    Acc,
+    /// A struct (`Pt`).
+    Pt,
+    /// An enum (`Msg`), built from variant literals.
+    Msg,
+    /// A generic struct (`Wr<i64>`).
+    Wr,
+    /// An item declared in the body: a `const` of type `i64`.
+    ItemConst,
+    /// An item: `fn name(x: i64) -> i64`.
+    ItemFn,
+    /// An item: `macro_rules! name` taking an `i64` expression.
+    ItemMacro,
+    /// An item: `struct Name { v: i64 }`.
+    ItemStruct,
+    /// An item: `use std::fmt::Write as _;` (its pseudo-local is `Write`).
+    ItemUse,
+}
+
+impl Ty {
+    /// Declared items, not locals: never traced, assigned or shadowed.
+    fn is_item(self) -> bool {
+        matches!(
+            self,
+            Ty::ItemConst | Ty::ItemFn | Ty::ItemMacro | Ty::ItemStruct | Ty::ItemUse
+        )
+    }
+
+    /// Printed with `{:?}` in a format string.
+    fn debug_only(self) -> bool {
+        matches!(
+            self,
+            Ty::VecI | Ty::Res | Ty::Dg | Ty::Acc | Ty::Pt | Ty::Msg | Ty::Wr
+        )
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -334,10 +414,28 @@ struct FnGen<'a> {
     depth: u32,
     /// `p<index>`: the prefix of every function of this program.
     base: String,
+    /// Slot of the generic helper `p<i>gk`, and whether it is called.
+    gk: usize,
+    used_gk: bool,
 }
 
 const LT_OPS: u32 = 1;
 const NX_OPS: u32 = 1;
+const GK_OPS: u32 = 1;
+
+/// The parameter `a` of a generated function: `mut a` (a local the body may
+/// assign, rule 8) when `mut_param` picks it.
+fn param_a(rng: &mut Rng, f: &Features) -> (String, Var) {
+    let mutable = f.on("mut_param") && rng.chance(40);
+    let var = Var {
+        name: "a".into(),
+        ty: Ty::I64,
+        mutable,
+        frozen: !mutable,
+    };
+    let text = if mutable { "mut a: i64" } else { "a: i64" };
+    (text.to_string(), var)
+}
 
 /// Generates program `index` of a run seeded with `seed`.
 pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
@@ -346,24 +444,22 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     let mut counter = 0u32;
     let base = format!("p{index}");
     let n_helpers = if f.on("call") { rng.below(3) as usize } else { 0 };
-    // Function slots: helpers 0..n, then lt, nx, then top.
+    // Function slots: helpers 0..n, then lt, nx, gk, then top.
     let lt = n_helpers;
     let nx = n_helpers + 1;
-    let mut funcs: Vec<Option<Func>> = vec![None; n_helpers + 3];
+    let gk = n_helpers + 2;
+    let mut funcs: Vec<Option<Func>> = vec![None; n_helpers + 4];
     let mut callees: Vec<Callee> = Vec::new();
     let mut used_lt = false;
     let mut used_nx = false;
+    let mut used_gk = false;
     for (h, slot) in funcs.iter_mut().enumerate().take(n_helpers) {
         let name = format!("{base}{}", (b'a' + h as u8) as char);
+        let (param, a) = param_a(&mut rng, f);
         let mut g = FnGen {
             rng: &mut rng,
             f,
-            scopes: vec![vec![Var {
-                name: "a".into(),
-                ty: Ty::I64,
-                mutable: false,
-                frozen: true,
-            }]],
+            scopes: vec![vec![a]],
             loops: Vec::new(),
             counter: &mut counter,
             callees: callees.clone(),
@@ -374,27 +470,28 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             top: false,
             depth: 0,
             base: base.clone(),
+            gk,
+            used_gk: false,
         };
         let (body, ops) = g.body(6, 5);
         used_lt |= g.used_lt;
         used_nx |= g.used_nx;
+        used_gk |= g.used_gk;
         *slot = Some(Func {
             name: name.clone(),
-            params: "a: i64".into(),
+            params: param,
             ret: "i64".into(),
             body,
+            generics: String::new(),
+            state_args: String::new(),
         });
         callees.push(Callee { func: h, name, ops });
     }
+    let (param, a) = param_a(&mut rng, f);
     let mut g = FnGen {
         rng: &mut rng,
         f,
-        scopes: vec![vec![Var {
-            name: "a".into(),
-            ty: Ty::I64,
-            mutable: false,
-            frozen: true,
-        }]],
+        scopes: vec![vec![a]],
         loops: Vec::new(),
         counter: &mut counter,
         callees,
@@ -405,10 +502,13 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
         top: true,
         depth: 0,
         base: base.clone(),
+        gk,
+        used_gk: false,
     };
     let (body, _) = g.body(16, 8);
     used_lt |= g.used_lt;
     used_nx |= g.used_nx;
+    used_gk |= g.used_gk;
     let args = format!(
         "{}, \"{}\", &[{}]",
         rng.range(-3, 12),
@@ -418,17 +518,22 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    funcs[n_helpers + 2] = Some(Func {
+    funcs[n_helpers + 3] = Some(Func {
         name: base.clone(),
-        params: "a: i64, tag: &str, xs: &[i64]".into(),
+        params: format!("{param}, tag: &str, xs: &[i64]"),
         ret: "i64".into(),
         body,
+        generics: String::new(),
+        state_args: String::new(),
     });
     if used_lt {
         funcs[lt] = Some(lt_func(&base));
     }
     if used_nx {
         funcs[nx] = Some(nx_func(&base));
+    }
+    if used_gk {
+        funcs[gk] = Some(gk_func(&base));
     }
     Program {
         index,
@@ -438,16 +543,36 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     }
 }
 
+/// The generic helper: its stored local's type is an associated type of a
+/// bounded parameter, so its state is `P<i>gkState<S>` with `S: Src`.
+fn gk_func(base: &str) -> Func {
+    Func {
+        name: format!("{base}gk"),
+        params: "i: i64, s: &S".into(),
+        ret: "i64".into(),
+        body: vec![
+            Node::same("let k: S::Item = s.get(i);".into()),
+            Node::line("yield_io!(io.op())?;".into(), "io.wait_direct(io.op())?;".into()),
+            Node::same("tp(t, format!(\"gk{i}:{k:?}\"));".into()),
+            Node::fixed("Ok(k.into())".into(), "Ok(k.into())".into()),
+        ],
+        generics: "<S: Src>".into(),
+        state_args: "<S>".into(),
+    }
+}
+
 fn lt_func(base: &str) -> Func {
     Func {
         name: format!("{base}lt"),
         params: "i: i64, n: i64".into(),
         ret: "bool".into(),
         body: vec![
-            Node::same("t.push(format!(\"lt{i}<{n}\"));".into()),
+            Node::same("tp(t, format!(\"lt{i}<{n}\"));".into()),
             Node::line("yield_io!(io.op())?;".into(), "io.wait_direct(io.op())?;".into()),
             Node::fixed("Ok(i < n)".into(), "Ok(i < n)".into()),
         ],
+        generics: String::new(),
+        state_args: String::new(),
     }
 }
 
@@ -459,12 +584,14 @@ fn nx_func(base: &str) -> Func {
         body: vec![
             Node::same("if i >= n { return Ok(None); }".into()),
             Node::line("yield_io!(io.op())?;".into(), "io.wait_direct(io.op())?;".into()),
-            Node::same("t.push(format!(\"nx{i}\"));".into()),
+            Node::same("tp(t, format!(\"nx{i}\"));".into()),
             Node::fixed(
                 "Ok(Some(i.wrapping_mul(3)))".into(),
                 "Ok(Some(i.wrapping_mul(3)))".into(),
             ),
         ],
+        generics: String::new(),
+        state_args: String::new(),
     }
 }
 
@@ -543,7 +670,7 @@ impl FnGen<'_> {
     /// literals need a suffix and compound forms parentheses).
     fn int(&mut self, depth: u32, recv: bool) -> String {
         let deep = depth >= 2;
-        let e = match self.rng.below(if deep { 4 } else { 13 }) {
+        let e = match self.rng.below(if deep { 4 } else { 15 }) {
             0 | 1 => self.lit(recv),
             2 | 3 => self.pick_var(Ty::I64).unwrap_or_else(|| "a".into()),
             4 => {
@@ -587,12 +714,45 @@ impl FnGen<'_> {
                 }
                 None => self.lit(recv),
             },
+            13 if self.f.on("items") => self.item_expr(depth),
+            14 if self.f.on("compound_assign") || self.f.on("struct_lit") => match self.rng.below(4) {
+                0 => self.pick_var(Ty::Acc).map(|v| format!("{v}.0")),
+                1 => self.pick_var(Ty::Pt).map(|v| format!("{v}.x")),
+                2 => self.pick_var(Ty::Wr).map(|v| format!("{v}.v")),
+                _ => self.pick_var(Ty::Msg).map(|v| {
+                    format!(
+                        "(match &{v} {{ Msg::A {{ v }} => *v, Msg::B(v) => v.wrapping_add(1), Msg::C => 2 }})"
+                    )
+                }),
+            }
+            .unwrap_or_else(|| "a".into()),
             _ => self.pick_var(Ty::I64).unwrap_or_else(|| "a".into()),
         };
         if recv && e.starts_with('-') {
             format!("({e})")
         } else {
             e
+        }
+    }
+
+    /// An `i64` expression using an item declared in the body.
+    fn item_expr(&mut self, depth: u32) -> String {
+        let items: Vec<(String, Ty)> = self
+            .vars()
+            .into_iter()
+            .filter(|v| v.ty.is_item() && v.ty != Ty::ItemUse)
+            .map(|v| (v.name.clone(), v.ty))
+            .collect();
+        if items.is_empty() {
+            return self.pick_var(Ty::I64).unwrap_or_else(|| "a".into());
+        }
+        let (name, ty) = items[self.rng.below(items.len() as u64) as usize].clone();
+        let x = self.int(depth + 1, false);
+        match ty {
+            Ty::ItemConst => name,
+            Ty::ItemFn => format!("{name}({x})"),
+            Ty::ItemMacro => format!("{name}!({x})"),
+            _ => format!("({name} {{ v: {x} }}.v)"),
         }
     }
 
@@ -652,6 +812,8 @@ impl FnGen<'_> {
                 format!("format!(\"<{{}}>\", {x})")
             }
             _ => match self.pick_var(Ty::I64) {
+                // A format string cannot capture a raw identifier.
+                Some(v) if v.starts_with("r#") => format!("format!(\"{{}}.\", {v})"),
                 Some(v) => format!("format!(\"{{{v}}}.\")"),
                 None => "format!(\"{a}\")".into(),
             },
@@ -680,7 +842,35 @@ impl FnGen<'_> {
             Ty::Bool => self.boole(),
             Ty::Str => self.stre(),
             Ty::VecI => self.vece(),
-            Ty::Res | Ty::Sub(_) => unreachable!("no expressions of {ty:?}"),
+            Ty::Dg => {
+                let id = self.site();
+                format!("dg({id})")
+            }
+            Ty::Acc => {
+                let x = self.int(1, false);
+                format!("Acc({x})")
+            }
+            Ty::Pt => {
+                let x = self.int(1, false);
+                let y = self.int(1, false);
+                format!("Pt {{ x: {x}, y: {y} }}")
+            }
+            Ty::Msg => match self.rng.below(3) {
+                0 => {
+                    let x = self.int(1, false);
+                    format!("Msg::A {{ v: {x} }}")
+                }
+                1 => {
+                    let x = self.int(1, false);
+                    format!("Msg::B({x})")
+                }
+                _ => "Msg::C".into(),
+            },
+            Ty::Wr => {
+                let x = self.int(1, false);
+                format!("Wr {{ v: {x} }}")
+            }
+            _ => unreachable!("no expressions of {ty:?}"),
         }
     }
 
@@ -692,17 +882,37 @@ impl FnGen<'_> {
             Ty::Str => "String".into(),
             Ty::VecI => "Vec<i64>".into(),
             Ty::Res => "Result<i32, CompletionError>".into(),
-            Ty::Sub(_) => unreachable!(),
+            Ty::Dg => "Dg".into(),
+            Ty::Acc => "Acc".into(),
+            Ty::Pt => "Pt".into(),
+            Ty::Msg => "Msg".into(),
+            Ty::Wr => "Wr<i64>".into(),
+            _ => unreachable!("no type name for {ty:?}"),
         }
     }
 
     fn random_ty(&mut self) -> Ty {
         loop {
-            let t =
-                [Ty::I64, Ty::I64, Ty::I64, Ty::U32, Ty::Bool, Ty::Str, Ty::VecI][self.rng.below(7) as usize];
+            let t = [
+                Ty::I64,
+                Ty::I64,
+                Ty::I64,
+                Ty::U32,
+                Ty::Bool,
+                Ty::Str,
+                Ty::VecI,
+                Ty::Dg,
+                Ty::Acc,
+                Ty::Pt,
+                Ty::Msg,
+                Ty::Wr,
+            ][self.rng.below(12) as usize];
             match t {
                 Ty::Str if !self.f.on("string") => continue,
                 Ty::VecI if !self.f.on("vec") => continue,
+                Ty::Dg if !self.f.on("drops") => continue,
+                Ty::Acc if !self.f.on("compound_assign") => continue,
+                Ty::Pt | Ty::Msg | Ty::Wr if !self.f.on("struct_lit") => continue,
                 _ => return t,
             }
         }
@@ -746,11 +956,12 @@ impl FnGen<'_> {
         }
         let v = self.fresh("ss");
         let st = state_name(name);
+        let args = if func == self.gk { "<SrcI>" } else { "" };
         self.declare(&v, Ty::Sub(func), true, true);
         (
             v.clone(),
             Some(Node::line(
-                format!("let mut {v}: {st} = {st}::default();"),
+                format!("let mut {v}: {st}{args} = {st}::default();"),
                 String::new(),
             )),
         )
@@ -759,6 +970,18 @@ impl FnGen<'_> {
     /// `call_io!(h(&mut s, io, t, arg))` into a generated helper: (machine
     /// text, direct text, ops, declaration of a new sub-state).
     fn call(&mut self, budget: u32) -> Option<(String, String, u32, Option<Node>)> {
+        if self.f.on("generic_helper") && budget >= GK_OPS && self.rng.chance(20) {
+            self.used_gk = true;
+            let name = format!("{}gk", self.base);
+            let (s, decl) = self.sub_state(self.gk, &name);
+            let arg = self.int(1, false);
+            return Some((
+                format!("call_io!({name}(&mut {s}, io, t, {arg}, &SrcI))"),
+                format!("{name}_direct(io, t, {arg}, &SrcI)"),
+                GK_OPS,
+                decl,
+            ));
+        }
         if !self.f.on("call") {
             return None;
         }
@@ -915,6 +1138,30 @@ impl FnGen<'_> {
         if on(self, "user_err") {
             menu.push((23, 1));
         }
+        if on(self, "drops") {
+            menu.push((24, 2));
+        }
+        if on(self, "cfg_attr") {
+            menu.push((25, 1));
+        }
+        if on(self, "compound_assign") && (can_call || on(self, "generic_helper")) {
+            menu.push((26, 2));
+        }
+        if on(self, "range_bounds") && nested {
+            menu.push((27, 1));
+        }
+        if on(self, "items") {
+            menu.push((28, 1));
+            if !self.vars_of(Ty::ItemUse).is_empty() {
+                menu.push((29, 1));
+            }
+        }
+        if on(self, "let_uninit") {
+            menu.push((30, 1));
+        }
+        if on(self, "cfg_attr") && nested {
+            menu.push((31, 1));
+        }
         let total: u64 = menu.iter().map(|(_, w)| w).sum();
         let mut roll = self.rng.below(total);
         let mut kind = 0;
@@ -969,8 +1216,237 @@ impl FnGen<'_> {
                 )
             }
             22 => self.exit_if(budget),
+            24 if self.rng.chance(50) => self.scoped_drop(budget),
+            24 => (vec![self.drop_guard()], 0),
+            25 => self.cfg_stmt(budget),
+            26 => self.compound_susp(budget),
+            27 => self.range_for(budget),
+            28 => (vec![self.item_decl()], 0),
+            29 => (vec![self.use_write()], 0),
+            30 => self.let_uninit(budget),
+            31 => {
+                let (b, ops) = self.block(budget, 4, Vec::new());
+                (
+                    vec![Node::Compound(vec![
+                        same_text("#[allow(unused_mut, unused_variables)] {"),
+                        Part::Block(b),
+                        same_text("}"),
+                    ])],
+                    ops,
+                )
+            }
             _ => (vec![self.chk_stmt()], 0),
         }
+    }
+
+    /// A value held only for its `Drop`: `let _gN: Dg = dgx(N);` (to the
+    /// end of its scope, stored across suspensions), or `let _ = dgx(N);`
+    /// (dropped at once).
+    fn drop_guard(&mut self) -> Node {
+        let id = self.site();
+        if self.rng.chance(30) {
+            Node::same(format!("let _ = dgx({id});"))
+        } else {
+            Node::same(format!("let _g{id}: Dg = dgx({id});"))
+        }
+    }
+
+    /// A block holding a value the body reads, read before a suspension
+    /// and dead after it, then code after the block: Rust drops the value
+    /// at the block's end, and the machine may drop it earlier (at the
+    /// suspension) but never later (`compare`'s window).
+    fn scoped_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let id = self.site();
+        let d = self.fresh("dv");
+        let s = self.site();
+        self.scopes.push(Vec::new());
+        self.depth += 1;
+        let mut inner = vec![
+            Node::same(format!("let {d}: Dg = dg({id});")),
+            Node::same(format!("tr(t, {s}, &{d});")),
+        ];
+        let (ys, ops) = self.yield_stmt(budget);
+        inner.extend(ys);
+        let (more, more_ops) = self.stmts(budget - ops, 2);
+        inner.extend(more);
+        self.depth -= 1;
+        self.scopes.pop();
+        let after = self.trace();
+        (
+            vec![
+                Node::Compound(vec![same_text("{"), Part::Block(inner), same_text("}")]),
+                after,
+            ],
+            ops + more_ops,
+        )
+    }
+
+    /// Statements under `#[cfg(any())]` (gone: they run nothing and bind
+    /// nothing) or `#[cfg(all())]` (kept), the statement itself suspending
+    /// or not; a `let` that is cfg'd out with a cfg'd-out use after a
+    /// suspension; or `#[cfg]` on a single suspending statement.
+    fn cfg_stmt(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        match self.rng.below(4) {
+            0 | 1 => {
+                let on = self.rng.chance(50);
+                let saved = self.scopes.clone();
+                let (nodes, ops) = self.stmt(budget);
+                // A block: what the statement binds stays inside it.
+                self.scopes = saved;
+                let cfg = if on { "all()" } else { "any()" };
+                (
+                    vec![Node::Compound(vec![
+                        same_text(format!("#[cfg({cfg})] {{")),
+                        Part::Block(nodes),
+                        same_text("}"),
+                    ])],
+                    if on { ops } else { 0 },
+                )
+            }
+            2 => {
+                let g = self.fresh("x");
+                let e = self.int(1, false);
+                let mut out = vec![Node::same(format!("#[cfg(any())] let {g}: i64 = {e};"))];
+                let (ys, ops) = self.yield_stmt(budget);
+                out.extend(ys);
+                let s = self.site();
+                out.push(Node::same(format!("#[cfg(any())] tr(t, {s}, &{g});")));
+                (out, ops)
+            }
+            _ => {
+                let Some((src, ops)) = self.source(budget) else {
+                    return (vec![self.trace()], 0);
+                };
+                let on = self.rng.chance(50);
+                let cfg = if on { "all()" } else { "any()" };
+                (
+                    vec![Node::line(
+                        format!("#[cfg({cfg})] yield_io!({src})?;"),
+                        format!("#[cfg({cfg})] io.wait_direct({src})?;"),
+                    )],
+                    if on { ops } else { 0 },
+                )
+            }
+        }
+    }
+
+    /// `x += call_io!(..)?` to a plain place: an `i64` local, a
+    /// non-primitive `Acc` (Rust evaluates the place first: it has no side
+    /// effects, so the order cannot show), or a field.
+    fn compound_susp(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let Some((m, d, ops, decl)) = self.call(budget) else {
+            return (vec![self.trace()], 0);
+        };
+        // (place, whether it is an `i64` place, which also takes `-=`)
+        let mut places: Vec<(String, bool)> =
+            self.assignable(Ty::I64).into_iter().map(|p| (p, true)).collect();
+        places.extend(self.assignable(Ty::Acc).into_iter().map(|p| (p, false)));
+        places.extend(
+            self.assignable(Ty::Pt)
+                .into_iter()
+                .map(|p| (format!("{p}.x"), true)),
+        );
+        let mut out: Vec<Node> = decl.into_iter().collect();
+        if places.is_empty() {
+            let x = self.fresh("acc");
+            out.push(Node::same(format!("let mut {x}: Acc = Acc(0);")));
+            self.declare(&x, Ty::Acc, true, false);
+            places.push((x, false));
+        }
+        let (place, int) = places[self.rng.below(places.len() as u64) as usize].clone();
+        // `-=` can overflow where `+=` of small values cannot; `i64` places
+        // take it with wrapping.
+        // The values stay small: `+=` and `-=` cannot overflow.
+        let op = if int && self.rng.chance(30) { "-=" } else { "+=" };
+        let (m, d) = (format!("{place} {op} {m}?;"), format!("{place} {op} {d}?;"));
+        out.push(Node::line(m, d));
+        self.maybe_trace(&mut out);
+        (out, ops)
+    }
+
+    /// `for i in (bnd(t, s, lo) as i64)..(bnd(t, s2, hi) as i64) { .. }`:
+    /// the bounds trace, so their order shows.
+    fn range_for(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let k = self.iterations();
+        let lo = self.rng.range(-1, 1);
+        let hi = lo + i64::from(k);
+        self.for_over(budget, k, |g| {
+            let (s1, s2) = (g.site(), g.site());
+            format!("(bnd(t, {s1}, {lo}) as i64)..(bnd(t, {s2}, {hi}) as i64)")
+        })
+    }
+
+    /// An item declared here, used by later expressions of this scope.
+    fn item_decl(&mut self) -> Node {
+        let n = self.site();
+        let (name, ty, text) = match self.rng.below(5) {
+            0 => {
+                let v = self.rng.range(-3, 30);
+                (format!("K{n}"), Ty::ItemConst, format!("const K{n}: i64 = {v};"))
+            }
+            1 => (
+                format!("h{n}"),
+                Ty::ItemFn,
+                format!("fn h{n}(x: i64) -> i64 {{ x.wrapping_mul(3).wrapping_add({n}) }}"),
+            ),
+            2 => (
+                format!("m{n}"),
+                Ty::ItemMacro,
+                format!(
+                    "#[allow(unused_macros)] macro_rules! m{n} {{ ($e:expr) => {{ i64::wrapping_sub($e, {n}) }}; }}"
+                ),
+            ),
+            3 => (
+                format!("S{n}"),
+                Ty::ItemStruct,
+                format!("#[derive(Debug)] struct S{n} {{ v: i64 }}"),
+            ),
+            _ => (
+                "Write".to_string(),
+                Ty::ItemUse,
+                "#[allow(unused_imports)] use std::fmt::Write as _;".to_string(),
+            ),
+        };
+        self.declare(&name, ty, false, true);
+        Node::same(text)
+    }
+
+    /// A use of `use std::fmt::Write as _;` declared before.
+    fn use_write(&mut self) -> Node {
+        let s = self.site();
+        let e = self.int(1, false);
+        Node::same(format!(
+            "{{ let mut w = String::new(); let _ = write!(w, \"s{s}:{{}}\", {e}); tp(t, w); }}"
+        ))
+    }
+
+    /// `let x: i64;` (or `let x;`) given its value later, maybe after a
+    /// suspension point.
+    fn let_uninit(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let x = self.fresh("x");
+        let typed = self.rng.chance(60);
+        let mut out = vec![Node::same(if typed {
+            format!("let {x}: i64;")
+        } else {
+            format!("let {x};")
+        })];
+        let mut ops = 0;
+        if self.rng.chance(60) {
+            let (ys, o) = self.yield_stmt(budget);
+            out.extend(ys);
+            ops = o;
+        }
+        let e = self.int(1, false);
+        out.push(Node::same(format!("{x} = {e};")));
+        if typed {
+            // Typed, it may be stored across later suspension points.
+            self.declare(&x, Ty::I64, false, false);
+        } else {
+            // Untyped, it must not be: one use right away.
+            let s = self.site();
+            out.push(Node::same(format!("tr(t, {s}, &{x});")));
+        }
+        (out, ops)
     }
 
     fn trace(&mut self) -> Node {
@@ -978,7 +1454,7 @@ impl FnGen<'_> {
         let vars: Vec<(String, Ty)> = self
             .vars()
             .into_iter()
-            .filter(|v| !matches!(v.ty, Ty::Sub(_)))
+            .filter(|v| !matches!(v.ty, Ty::Sub(_)) && !v.ty.is_item())
             .map(|v| (v.name.clone(), v.ty))
             .collect();
         // Mostly a plain call (cheap to type-check once the macro has
@@ -987,22 +1463,23 @@ impl FnGen<'_> {
         let fmt = self.rng.chance(25);
         let pick = self.rng.below(5);
         let line = match pick {
-            0 if fmt => format!("t.push(format!(\"s{s}\"));"),
+            0 if fmt => format!("tp(t, format!(\"s{s}\"));"),
             0 => format!("tr(t, {s}, &());"),
             1 | 2 if !vars.is_empty() => {
                 let (v, ty) = &vars[self.rng.below(vars.len() as u64) as usize];
                 match ty {
-                    _ if !fmt => format!("tr(t, {s}, &{v});"),
-                    Ty::VecI | Ty::Res => format!("t.push(format!(\"s{s}:{{{v}:?}}\"));"),
-                    _ => format!("t.push(format!(\"s{s}:{{{v}}}\"));"),
+                    // A format string cannot capture a raw identifier.
+                    _ if !fmt || v.starts_with("r#") => format!("tr(t, {s}, &{v});"),
+                    t if t.debug_only() => format!("tp(t, format!(\"s{s}:{{{v}:?}}\"));"),
+                    _ => format!("tp(t, format!(\"s{s}:{{{v}}}\"));"),
                 }
             }
-            3 if self.top && fmt => format!("t.push(format!(\"s{s}:{{tag}}:{{xs:?}}\"));"),
+            3 if self.top && fmt => format!("tp(t, format!(\"s{s}:{{tag}}:{{xs:?}}\"));"),
             3 if self.top => format!("tr(t, {s}, &(tag, xs));"),
             _ => {
                 let e = self.int(0, false);
                 if fmt {
-                    format!("t.push(format!(\"s{s}:{{}}\", {e}));")
+                    format!("tp(t, format!(\"s{s}:{{}}\", {e}));")
                 } else {
                     format!("tr(t, {s}, &({e}));")
                 }
@@ -1027,6 +1504,12 @@ impl FnGen<'_> {
             Ty::VecI => "v",
             Ty::Res => "r",
             Ty::Sub(_) => "ss",
+            Ty::Dg => "dv",
+            Ty::Acc => "acc",
+            Ty::Pt => "pt",
+            Ty::Msg => "msg",
+            Ty::Wr => "wr",
+            _ => "it",
         }
     }
 
@@ -1046,14 +1529,21 @@ impl FnGen<'_> {
                 .into_iter()
                 .filter(|v| nested || current.contains(&v.name))
                 // `a` stays an i64: expressions fall back to it.
-                .filter(|v| !matches!(v.ty, Ty::Sub(_)) && (v.name != "a" || ty == Ty::I64))
+                .filter(|v| {
+                    !matches!(v.ty, Ty::Sub(_)) && !v.ty.is_item() && (v.name != "a" || ty == Ty::I64)
+                })
                 .map(|v| v.name.clone())
                 .collect();
             if !names.is_empty() {
                 return names[self.rng.below(names.len() as u64) as usize].clone();
             }
         }
-        self.fresh(Self::prefix(ty))
+        let name = self.fresh(Self::prefix(ty));
+        if self.f.on("raw_ident") && self.rng.chance(10) {
+            format!("r#{name}")
+        } else {
+            name
+        }
     }
 
     fn let_stmt(&mut self) -> Node {
@@ -1081,7 +1571,8 @@ impl FnGen<'_> {
                 format!("let {mt}{name}: {} = {e};", self.ty_name(ty))
             }
         };
-        self.declare(&name, ty, mutable, false);
+        // A traced value is only read: never assigned, moved or copied.
+        self.declare(&name, ty, mutable, ty == Ty::Dg);
         Node::same(line)
     }
 
@@ -1105,6 +1596,22 @@ impl FnGen<'_> {
             (Ty::VecI, 0 | 1) => {
                 let e = self.int(1, false);
                 format!("{x}.push({e});")
+            }
+            // Through a place with a side effect (kept whole: Rust's order).
+            (Ty::Acc, 0) => {
+                let s = self.site();
+                // A literal: the place borrows `x` mutably while the right
+                // side is evaluated.
+                let e = self.lit(false);
+                format!("*slot(t, {s}, &mut {x}) += {e};")
+            }
+            (Ty::Acc, 1) => {
+                let e = self.int(1, false);
+                format!("{x} += {e};")
+            }
+            (Ty::Pt, 0) => {
+                let e = self.int(1, false);
+                format!("{x}.x = {e};")
             }
             _ => {
                 let e = self.expr(ty);
@@ -1260,13 +1767,13 @@ impl FnGen<'_> {
             }
             1 => {
                 let k = self.rng.range(0, 99);
-                (
-                    Node::fixed(
-                        format!("return Err(E::User({k}));"),
-                        format!("return Err(E::User({k}));"),
-                    ),
-                    0,
-                )
+                // Written by a macro: the machine cannot see the `return`.
+                let line = if self.f.on("macro_jumps") && self.rng.chance(30) {
+                    format!("gerr!({k});")
+                } else {
+                    format!("return Err(E::User({k}));")
+                };
+                (Node::fixed(line.clone(), line), 0)
             }
             2 => {
                 // The sub-state must be declared outside the block, so use a
@@ -1294,13 +1801,25 @@ impl FnGen<'_> {
                 } else {
                     String::new()
                 };
+                // Written by a macro (unlabeled, no value): the machine
+                // cannot see the jump. Not in a `let-else`'s `else`, which
+                // cannot be wrapped to catch it.
+                let by_macro = self.f.on("macro_jumps")
+                    && label.is_empty()
+                    && !target.value
+                    && !in_let_else
+                    && self.rng.chance(35);
                 let line = if k == 3 {
                     if target.value {
                         let e = self.int(1, false);
                         format!("break{label} {e};")
+                    } else if by_macro {
+                        "gbrk!();".to_string()
                     } else {
                         format!("break{label};")
                     }
+                } else if by_macro {
+                    "gcnt!();".to_string()
                 } else {
                     format!("continue{label};")
                 };
@@ -1448,10 +1967,10 @@ impl FnGen<'_> {
                     let s = self.site();
                     (
                         format!(
-                            "if let Err({v0}) = yield_io!({src}) {{ t.push(format!(\"s{s}:{{{v0}:?}}\"));"
+                            "if let Err({v0}) = yield_io!({src}) {{ tp(t, format!(\"s{s}:{{{v0}:?}}\"));"
                         ),
                         format!(
-                            "if let Err({v0}) = io.wait_direct({src}) {{ t.push(format!(\"s{s}:{{{v0}:?}}\"));"
+                            "if let Err({v0}) = io.wait_direct({src}) {{ tp(t, format!(\"s{s}:{{{v0}:?}}\"));"
                         ),
                         ops,
                         false,
@@ -1497,6 +2016,13 @@ impl FnGen<'_> {
             parts.push(same_text(format!("{pat} => {{")));
             let (b, o) = self.block(rest, 3, Vec::new());
             ops = ops.max(o);
+            parts.push(Part::Block(b));
+            parts.push(same_text("}"));
+        }
+        if self.f.on("cfg_attr") && self.rng.chance(20) {
+            // An arm that does not exist (it would match 5 before `_`).
+            parts.push(same_text("#[cfg(any())] 5 => {"));
+            let (b, _) = self.block(rest, 3, Vec::new());
             parts.push(Part::Block(b));
             parts.push(same_text("}"));
         }
@@ -1553,14 +2079,14 @@ impl FnGen<'_> {
             let n0 = self.fresh("n");
             let s0 = self.site();
             parts.push(same_text(format!(
-                "Ok({n0}) => {{ t.push(format!(\"s{s0}:ok{{{n0}}}\"));"
+                "Ok({n0}) => {{ tp(t, format!(\"s{s0}:ok{{{n0}}}\"));"
             )));
             let (b, o1) = self.block(rest, 3, Vec::new());
             parts.push(Part::Block(b));
             let e0 = self.fresh("e");
             let s = self.site();
             parts.push(same_text(format!(
-                "}} Err({e0}) => {{ t.push(format!(\"s{s}:{{{e0}:?}}\"));"
+                "}} Err({e0}) => {{ tp(t, format!(\"s{s}:{{{e0}:?}}\"));"
             )));
             let (b, o2) = self.block(rest, 3, Vec::new());
             parts.push(Part::Block(b));
@@ -1723,14 +2249,20 @@ impl FnGen<'_> {
 
     fn for_stmt(&mut self, budget: u32) -> (Vec<Node>, u32) {
         let k = self.iterations();
-        let i = self.fresh("i");
-        let label = self.label();
-        let lp = self.label_prefix(&label);
-        let range = match self.rng.below(3) {
+        self.for_over(budget, k, |g| match g.rng.below(3) {
             0 => format!("0i64..{k}"),
             1 => format!("0..{k}i64"),
             _ => format!("1i64..={k}"),
-        };
+        })
+    }
+
+    /// `for i in <range> { .. }` over a range of `k` values, the range's
+    /// text made once the loop's names are.
+    fn for_over(&mut self, budget: u32, k: u32, range: impl FnOnce(&mut Self) -> String) -> (Vec<Node>, u32) {
+        let i = self.fresh("i");
+        let label = self.label();
+        let lp = self.label_prefix(&label);
+        let range = range(self);
         let body_budget = budget / k.max(1);
         let prelude = vec![Var {
             name: i.clone(),
@@ -1814,17 +2346,19 @@ pub fn emit_func(f: &Func, machine: bool) -> String {
         let _ = writeln!(out, "#[io_state_machine(state = st)]");
         let _ = writeln!(
             out,
-            "pub fn {}(st: &mut {}, io: &Sched, t: &mut Vec<String>, {}) -> Result<IOResult<{}>, E> {{",
+            "pub fn {}{}(st: &mut {}{}, io: &Sched, t: &mut Vec<String>, {}) -> Result<IOResult<{}>, E> {{",
             f.name,
+            f.generics,
             f.state(),
+            f.state_args,
             f.params,
             f.ret
         );
     } else {
         let _ = writeln!(
             out,
-            "pub fn {}_direct(io: &Sched, t: &mut Vec<String>, {}) -> Result<{}, E> {{",
-            f.name, f.params, f.ret
+            "pub fn {}_direct{}(io: &Sched, t: &mut Vec<String>, {}) -> Result<{}, E> {{",
+            f.name, f.generics, f.params, f.ret
         );
     }
     emit_nodes(&mut out, &f.body, machine, 1);
@@ -1873,6 +2407,12 @@ pub fn emit_machine(p: &Program) -> String {
     out
 }
 
+/// Jumps written by macros (feature `macro_jumps`): the machine sees only
+/// the invocation.
+const JUMP_MACROS: &str = "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
+     #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\
+     #[allow(unused_macros)]\nmacro_rules! gerr { ($k:expr) => { return Err(E::User($k)) }; }\n";
+
 /// The whole program as one module's source: imports, direct twins, then
 /// (with `machine`) the machines. Returns the text and the line where the
 /// machines start, so compile errors can be told apart.
@@ -1885,9 +2425,16 @@ pub fn emit_module(p: &Program, machine: bool) -> (String, usize) {
     if machine {
         out.push_str("#[allow(unused_imports)]\nuse ratchet::{call_io, io_state_machine, yield_io};\n");
     }
+    // Jumps written by macros (feature `macro_jumps`): the machine sees
+    // only the invocation.
+    out.push_str(JUMP_MACROS);
     out.push_str(&emit_direct(p));
     let machine_line = out.lines().count() + 1;
     if machine {
+        // Again for the machines (a later `macro_rules!` shadows an
+        // earlier one): an error in an expansion of one of them is then
+        // located in the machines' part, never taken for the direct twin's.
+        out.push_str(JUMP_MACROS);
         out.push_str(&emit_machine(p));
     }
     (out, machine_line)
@@ -1907,7 +2454,7 @@ pub fn show(p: &Program, machine: bool) -> String {
 pub fn probe_body() -> Vec<Node> {
     vec![
         Node::line("yield_io!(io.op())?;".into(), "io.wait_direct(io.op())?;".into()),
-        Node::same("t.push(format!(\"{a}\"));".into()),
+        Node::same("tp(t, format!(\"{a}\"));".into()),
         Node::fixed("Ok(a)".into(), "Ok(a)".into()),
     ]
 }

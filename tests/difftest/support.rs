@@ -60,9 +60,141 @@ impl<S> Subject for Bound<'_, S> {
     }
 }
 
-/// Records `v` at trace site `site`.
+/// Records `v` at trace site `site` (after the drops since the last entry).
 pub fn tr(t: &mut Vec<String>, site: u32, v: &dyn fmt::Debug) {
+    flush_drops(t);
     t.push(format!("s{site}:{v:?}"));
+}
+
+/// Records a formatted entry (after the drops since the last entry).
+pub fn tp(t: &mut Vec<String>, entry: String) {
+    flush_drops(t);
+    t.push(entry);
+}
+
+thread_local! {
+    /// Drops of [`Dg`] values since the last trace entry.
+    static DROPS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Moves the drops recorded since the last trace entry into the trace, in
+/// a fixed order: several values dropped at one point of the code (at a
+/// `return`, at the end of a block) may drop in any order.
+pub fn flush_drops(t: &mut Vec<String>) {
+    let mut batch = DROPS.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    batch.sort();
+    t.extend(batch);
+}
+
+fn clear_drops() {
+    DROPS.with(|d| d.borrow_mut().clear());
+}
+
+/// A value whose drop is traced. One the body never reads (`dgx`, the
+/// `let _g = ..` idiom, and `let _ = ..`) is dropped exactly where Rust
+/// drops it on every schedule: its drop is the entry `~g<id>`. One the body
+/// reads (`dg`) may be dropped earlier, once no longer read (the rule in the
+/// crate docs, rule 8): its entry `~d<id>` is checked against that window
+/// by [`compare`].
+pub struct Dg(u32, bool);
+
+impl fmt::Debug for Dg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Dg({})", self.0)
+    }
+}
+
+impl Drop for Dg {
+    fn drop(&mut self) {
+        let entry = if self.1 {
+            format!("~g{}", self.0)
+        } else {
+            format!("~d{}", self.0)
+        };
+        DROPS.with(|d| d.borrow_mut().push(entry));
+    }
+}
+
+/// A traced value the body reads.
+pub fn dg(id: u32) -> Dg {
+    Dg(id, false)
+}
+
+/// A traced value held only for its `Drop`.
+pub fn dgx(id: u32) -> Dg {
+    Dg(id, true)
+}
+
+/// A non-primitive accumulator: `acc += call_io!(..)?` follows Rust's order
+/// for non-primitive compound assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acc(pub i64);
+
+impl std::ops::AddAssign<i64> for Acc {
+    fn add_assign(&mut self, rhs: i64) {
+        self.0 = self.0.wrapping_add(rhs);
+    }
+}
+
+/// A place with a side effect: traces `slot<site>` and gives `acc`.
+pub fn slot<'a>(t: &mut Vec<String>, site: u32, acc: &'a mut Acc) -> &'a mut Acc {
+    tp(t, format!("slot{site}"));
+    acc
+}
+
+/// A bound with a side effect: traces `b<site>` and gives `v`.
+pub fn bnd(t: &mut Vec<String>, site: u32, v: i64) -> i64 {
+    tp(t, format!("b{site}"));
+    v
+}
+
+/// A struct for literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pt {
+    /// First.
+    pub x: i64,
+    /// Second.
+    pub y: i64,
+}
+
+/// An enum for variant literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    /// A struct variant.
+    A {
+        /// Its value.
+        v: i64,
+    },
+    /// A tuple variant.
+    B(i64),
+    /// A unit variant.
+    C,
+}
+
+/// A generic struct for literals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wr<T> {
+    /// The value.
+    pub v: T,
+}
+
+/// A source with an associated type, for generic helpers whose stored
+/// locals name it (`S::Item`).
+pub trait Src {
+    /// What it gives.
+    type Item: Copy + Into<i64> + fmt::Debug;
+    /// The item for `k`.
+    fn get(&self, k: i64) -> Self::Item;
+}
+
+/// The source the generated programs use.
+pub struct SrcI;
+
+impl Src for SrcI {
+    type Item = i32;
+    fn get(&self, k: i64) -> i32 {
+        i32::try_from(k.rem_euclid(1000)).unwrap_or(0)
+    }
 }
 
 /// A fallible helper for `?` outside suspension points: fails for some values.
@@ -325,7 +457,9 @@ pub fn run_direct(schedule: Schedule, direct: &Direct) -> Observed {
     let prev = ratchet::set_force_suspend(schedule.force);
     let sched = Sched::new(schedule);
     let mut trace = Vec::new();
+    clear_drops();
     let result = catch_unwind(AssertUnwindSafe(|| direct(&sched, &mut trace))).map_err(panic_text);
+    flush_drops(&mut trace);
     ratchet::set_force_suspend(prev);
     Observed {
         result,
@@ -350,10 +484,12 @@ pub fn run_subject(schedule: Schedule, subject: &mut dyn Subject) -> (Observed, 
     let sched = Sched::new(schedule);
     let mut trace = Vec::new();
     let mut violations = Vec::new();
+    clear_drops();
     let result = catch_unwind(AssertUnwindSafe(|| {
         drive(&sched, subject, &mut trace, &mut violations)
     }))
     .map_err(panic_text);
+    flush_drops(&mut trace);
     ratchet::set_force_suspend(prev);
     let result = match result {
         Ok(Some(r)) => Ok(r),
@@ -540,6 +676,68 @@ fn check_subject(seed: u64, direct: &Direct, subject: &mut dyn Subject) -> Verdi
     }
 }
 
+/// A trace without the drops of values the body reads (`~d<id>`), and
+/// those drops with the number of other entries before each.
+fn split_drops(trace: &[String]) -> (Vec<String>, Vec<(String, usize)>) {
+    let mut fixed = Vec::new();
+    let mut floating = Vec::new();
+    for e in trace {
+        if e.starts_with("~d") {
+            floating.push((e.clone(), fixed.len()));
+        } else {
+            fixed.push(e.clone());
+        }
+    }
+    (fixed, floating)
+}
+
+// Input:  direct `[s1:Dg(4), s2, ~d4, s3]`, machine `[s1:Dg(4), ~d4, s2, s3]`
+// Output: no difference (dropped after its last read, not later than in Rust)
+/// The drops of values the body reads, checked against the rule: each
+/// happens exactly as often as in the direct twin, after the value's last
+/// read (an entry showing `Dg(<id>)`) before the direct twin's drop, and
+/// not after the direct twin's drop.
+fn compare_floating_drops(
+    fixed: &[String],
+    direct: &[(String, usize)],
+    machine: &[(String, usize)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
+    for (id, _) in direct {
+        if seen.contains(&id.as_str()) {
+            continue;
+        }
+        seen.push(id);
+        let d: Vec<usize> = direct.iter().filter(|(e, _)| e == id).map(|(_, p)| *p).collect();
+        let m: Vec<usize> = machine.iter().filter(|(e, _)| e == id).map(|(_, p)| *p).collect();
+        if d.len() != m.len() {
+            out.push(format!(
+                "drop {id}: {} times in the direct twin, {} in the machine",
+                d.len(),
+                m.len()
+            ));
+            continue;
+        }
+        let read = format!("Dg({})", &id[2..]);
+        for (k, (&pd, &pm)) in d.iter().zip(&m).enumerate() {
+            let last_read = fixed[..pd]
+                .iter()
+                .rposition(|e| e.contains(&read))
+                .map_or(0, |r| r + 1);
+            if pm > pd || pm < last_read {
+                out.push(format!(
+                    "drop {id} (#{k}) after {pm} trace entries in the machine: allowed from {last_read} (its last read) to {pd} (where the direct twin drops it)"
+                ));
+            }
+        }
+    }
+    if machine.iter().any(|(e, _)| !seen.contains(&e.as_str())) {
+        out.push("the machine drops a value the direct twin never drops".to_string());
+    }
+    out
+}
+
 fn compare(reference: &Observed, got: &Observed) -> Vec<String> {
     let mut out = Vec::new();
     if reference.result != got.result {
@@ -548,17 +746,21 @@ fn compare(reference: &Observed, got: &Observed) -> Vec<String> {
             reference.result, got.result
         ));
     }
-    if reference.trace != got.trace {
-        let first = reference
-            .trace
+    let (ref_fixed, ref_floating) = split_drops(&reference.trace);
+    let (got_fixed, got_floating) = split_drops(&got.trace);
+    if ref_fixed == got_fixed {
+        out.extend(compare_floating_drops(&ref_fixed, &ref_floating, &got_floating));
+    }
+    if ref_fixed != got_fixed {
+        let first = ref_fixed
             .iter()
-            .zip(&got.trace)
+            .zip(&got_fixed)
             .position(|(a, b)| a != b)
-            .unwrap_or(reference.trace.len().min(got.trace.len()));
+            .unwrap_or(ref_fixed.len().min(got_fixed.len()));
         out.push(format!(
-            "trace differs at entry {first}: direct {:?}, machine {:?}",
-            reference.trace.get(first),
-            got.trace.get(first)
+            "trace differs at entry {first} (drops of values the body reads aside): direct {:?}, machine {:?}",
+            ref_fixed.get(first),
+            got_fixed.get(first)
         ));
         out.push(format!("direct trace:  {:?}", reference.trace));
         out.push(format!("machine trace: {:?}", got.trace));

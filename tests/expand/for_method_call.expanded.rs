@@ -277,15 +277,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::Ready { __completion, .. } = self {
-                __completion.abort();
+            if let Self::Ready { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -296,6 +292,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Ready[\"Ready: yield_io!(Completion::ready())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Ready\n    v_Ready --> Err\n    v_Ready -->|\"return\"| Done\n    v_Ready --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("Ready", ::core::mem::size_of::<(::ratchet::__private::Completion,)>())]
@@ -393,10 +393,6 @@ const _: () = {
         pub fn reset(&mut self) {
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -407,6 +403,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_FreePage[\"FreePage: call_io!(self.free_page(i))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop For, if i < __ratchet_end0\"| v_FreePage\n    Idle -->|\"loop For, else of i < __ratchet_end0, return\"| Done\n    Idle -->|\"loop For, else of i < __ratchet_end0\"| Done\n    v_FreePage --> Err\n    v_FreePage -->|\"loop ForNext, loop For, if i < __ratchet_end0\"| v_FreePage\n    v_FreePage -->|\"loop ForNext, loop For, else of i < __ratchet_end0, return\"| Done\n    v_FreePage -->|\"loop ForNext, loop For, else of i < __ratchet_end0\"| Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("FreePage", ::core::mem::size_of::<(u64, u64)>())]

@@ -94,15 +94,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::All { __completion, .. } = self {
-                __completion.abort();
+            if let Self::All { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -113,6 +109,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_All[\"All: yield_io!(all.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop While, if b < batches\"| v_All\n    Idle -->|\"loop While, else of b < batches, return\"| Done\n    Idle -->|\"loop While, else of b < batches\"| Done\n    v_All -->|\"if let Err(e) = __ratchet_r3, return\"| Done\n    v_All -->|\"else of let Err(e) = __ratchet_r3, loop While, if b < batches\"| v_All\n    v_All -->|\"else of let Err(e) = __ratchet_r3, loop While, else of b < batches, return\"| Done\n    v_All -->|\"else of let Err(e) = __ratchet_r3, loop While, else of b < batches\"| Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [

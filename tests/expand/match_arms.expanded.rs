@@ -75,15 +75,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::C { __completion, .. } = self {
-                __completion.abort();
+            if let Self::C { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -94,6 +90,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C --> Err\n    v_C -->|\"return\"| Done\n    v_C --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("C", ::core::mem::size_of::<(::ratchet::__private::Completion,)>())]
@@ -294,15 +294,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::C { __completion, .. } = self {
-                __completion.abort();
+            if let Self::C { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -313,6 +309,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Kind[\"Kind: call_io!(kind(&mut sub, c))\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_Kind2[\"Kind2: call_io!(kind(&mut sub, c))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Kind\n    v_Kind -->|\"__ratchet_r2? matches 0\"| v_C\n    v_Kind -->|\"__ratchet_r2? matches 1\"| v_Kind2\n    v_Kind -->|\"__ratchet_r2? matches n, return\"| Done\n    v_Kind -->|\"__ratchet_r2? matches n\"| Done\n    v_C --> Err\n    v_C -->|\"return\"| Done\n    v_C --> Done\n    v_Kind2 --> Err\n    v_Kind2 -->|\"return\"| Done\n    v_Kind2 --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 3usize] {
             [
@@ -332,8 +332,9 @@ pub fn classify(
         Start {},
         CallKind { sub: T0 },
         CallKind2 { sub: T0 },
-        AfterC { __ratchet_r4: T1 },
-        EndMatch { __ratchet_v1: T2 },
+        EndBlock2 { __ratchet_v1: T1 },
+        AfterC { __ratchet_r4: T2 },
+        EndMatch { __ratchet_v1: T1 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
@@ -451,7 +452,7 @@ pub fn classify(
                         );
                         let k = __ratchet_r5?;
                         let __ratchet_v1 = u32::from(k) + 20;
-                        __ratchet_pc = __RatchetPc::EndMatch {
+                        __ratchet_pc = __RatchetPc::EndBlock2 {
                             __ratchet_v1,
                         };
                     }
@@ -540,7 +541,7 @@ pub fn classify(
                         );
                         let k = __ratchet_r5?;
                         let __ratchet_v1 = u32::from(k) + 20;
-                        __ratchet_pc = __RatchetPc::EndMatch {
+                        __ratchet_pc = __RatchetPc::EndBlock2 {
                             __ratchet_v1,
                         };
                     }
@@ -577,6 +578,11 @@ pub fn classify(
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind2");
                 let k = __ratchet_r5?;
                 let __ratchet_v1 = u32::from(k) + 20;
+                __ratchet_pc = __RatchetPc::EndBlock2 {
+                    __ratchet_v1,
+                };
+            }
+            __RatchetPc::EndBlock2 { __ratchet_v1 } => {
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
                 };

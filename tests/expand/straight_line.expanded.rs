@@ -53,10 +53,6 @@ const _: () = {
         pub fn reset(&mut self) {
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -67,6 +63,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"return\"| Done\n    Idle --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 0usize] {
             []

@@ -75,15 +75,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::C { __completion, .. } = self {
-                __completion.abort();
+            if let Self::C { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -94,6 +90,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C --> Err\n    v_C -->|\"return\"| Done\n    v_C --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("C", ::core::mem::size_of::<(::ratchet::__private::Completion,)>())]
@@ -287,10 +287,6 @@ const _: () = {
         pub fn reset(&mut self) {
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -301,6 +297,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Fill[\"Fill: call_io!(fill(&mut sub, c, 1))\"]\n    v_Fill2[\"Fill2: call_io!(fill(&mut sub, c, 2))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Fill\n    v_Fill --> Err\n    v_Fill --> v_Fill2\n    v_Fill2 --> Err\n    v_Fill2 -->|\"return\"| Done\n    v_Fill2 --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 2usize] {
             [

@@ -164,15 +164,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::Ready { __completion, .. } = self {
-                __completion.abort();
+            if let Self::Ready { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -183,6 +179,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Ready[\"Ready: yield_io!(Completion::ready())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"return\"| Done\n    Idle --> v_Ready\n    v_Ready --> Err\n    v_Ready -->|\"return\"| Done\n    v_Ready --> Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("Ready", ::core::mem::size_of::<(::ratchet::__private::Completion,)>())]
@@ -272,10 +272,6 @@ const _: () = {
         pub fn reset(&mut self) {
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -286,6 +282,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Next[\"Next: call_io!(cursor.next())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop While\"| v_Next\n    v_Next -->|\"if let Some(row) = __ratchet_r1?, loop While\"| v_Next\n    v_Next -->|\"else of let Some(row) = __ratchet_r1?, return\"| Done\n    v_Next -->|\"else of let Some(row) = __ratchet_r1?\"| Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [("Next", ::core::mem::size_of::<(u32,)>())]

@@ -119,15 +119,12 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::Read { __completion, .. } | Self::Write { __completion, .. } = self {
-                __completion.abort();
+            if let Self::Read { __completion: __ratchet_c, .. }
+            | Self::Write { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -138,6 +135,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_Read[\"Read: yield_io!(disk.read(i))\"]\n    v_Write[\"Write: yield_io!(disk.write(i))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop While, if i < n\"| v_Read\n    Idle -->|\"loop While, else of i < n, return\"| Done\n    Idle -->|\"loop While, else of i < n\"| Done\n    v_Read --> Err\n    v_Read --> v_Write\n    v_Write --> Err\n    v_Write -->|\"loop While, if i < n\"| v_Read\n    v_Write -->|\"loop While, else of i < n, return\"| Done\n    v_Write -->|\"loop While, else of i < n\"| Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 2usize] {
             [

@@ -85,15 +85,11 @@ const _: () = {
         /// Aborts the completion the machine waits on, drops its stored
         /// locals and makes it idle.
         pub fn reset(&mut self) {
-            if let Self::YieldNow { __completion, .. } = self {
-                __completion.abort();
+            if let Self::YieldNow { __completion: __ratchet_c, .. } = self {
+                __ratchet_c.abort();
             }
             *self = Self::Idle;
         }
-        /// Each suspension point's variant with the bytes its stored
-        /// locals (and the awaited completion) take, in source order;
-        /// the state itself takes `size_of::<Self>()`: the largest of
-        /// these plus the discriminant and padding.
         /// The state diagram shown in this type's documentation, as a
         /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
         /// suspension point and `Done`; edges are labelled with the
@@ -104,6 +100,10 @@ const _: () = {
         /// Mermaid `graph TD` source.
         #[allow(clippy::redundant_static_lifetimes)]
         pub const STATE_DIAGRAM_MERMAID: &'static str = "graph TD\n    Idle[\"Idle\"]\n    v_YieldNow[\"YieldNow: yield_io!(Completion::yield_now())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop While, if n < rounds\"| v_YieldNow\n    Idle -->|\"loop While, else of n < rounds, return\"| Done\n    Idle -->|\"loop While, else of n < rounds\"| Done\n    v_YieldNow --> Err\n    v_YieldNow -->|\"loop While, if n < rounds\"| v_YieldNow\n    v_YieldNow -->|\"loop While, else of n < rounds, return\"| Done\n    v_YieldNow -->|\"loop While, else of n < rounds\"| Done\n";
+        /// Each suspension point's variant with the bytes its stored
+        /// locals (and the awaited completion) take, in source order;
+        /// the state itself takes `size_of::<Self>()`: the largest of
+        /// these plus the discriminant and padding.
         #[must_use]
         pub const fn size_report() -> [(&'static str, usize); 1usize] {
             [

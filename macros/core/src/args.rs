@@ -36,12 +36,16 @@ const VALID: &str = "`state = param` or `state = self.field` (required), `name =
 /// Parses the arguments, reporting every problem into `cx`.
 pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
     let mut args = Args::default();
+    // `state =` written but not usable: one error says so, not a second one
+    // saying it is missing.
+    let mut state_written = false;
     let parser = |input: ParseStream| -> syn::Result<()> {
         while !input.is_empty() {
             let key = Ident::parse_any(input)?;
             input.parse::<Token![=]>()?;
             match key.to_string().as_str() {
                 "state" => {
+                    state_written = true;
                     let expr: Expr = input.parse()?;
                     match state_target(&expr) {
                         Some(t) => args.state = Some((t, key.span())),
@@ -88,7 +92,7 @@ pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
         );
         return args;
     }
-    if args.state.is_none() {
+    if args.state.is_none() && !state_written {
         cx.error(
             attr_span,
             "#[io_state_machine] needs to know where the state lives: write `#[io_state_machine(state = st)]` for a `st: &mut FooState` parameter, or `state = self.field` in an impl",

@@ -41,6 +41,12 @@ pub struct Binding {
     /// Bound by a pattern of an arm, `if let`, `while let` or `for`, where no
     /// type can be written: the fix for a missing type is a typed rebinding.
     pub in_pattern: bool,
+    /// Bound by a `let` with a value: if the body never reads it, it is
+    /// held for its `Drop` (`let _g = lock();`, see `drop_only`).
+    pub drop_candidate: bool,
+    /// Never read: it lives to the end of its scope on every path, as in
+    /// Rust, so it is stored across every suspension point in that scope.
+    pub drop_only: bool,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -58,6 +64,14 @@ pub struct Piece {
     /// any `: Type`) and `INIT`, so that the emitter can move aside a
     /// binding the `let` hides after `INIT` has read it.
     pub split_let: Option<SplitLet>,
+    /// The attributes of the taken-apart statements around it
+    /// (`#[allow(..)] { .. }`), which it carries (see [`crate::attrs`]).
+    pub attrs: TokenStream,
+    /// A `let x;` without a value: emitted only where its own block also
+    /// gives it one (elsewhere the block that assigns it declares it).
+    pub uninit_decl: bool,
+    /// The bindings that may be held for their `Drop` in scope here.
+    pub open: Vec<BindId>,
 }
 
 /// The parts of a kept `let PAT = INIT;` (see [`Piece::split_let`]).
@@ -120,6 +134,11 @@ pub struct BasicBlock {
     /// The names in the user's scope where the block's code starts: which
     /// of two carried bindings of one name its code means by that name.
     pub scope_in: Vec<(String, BindId)>,
+    /// The attributes the terminator's code carries (see [`Piece::attrs`]).
+    pub term_attrs: TokenStream,
+    /// The bindings that may be held for their `Drop` in scope at the
+    /// terminator.
+    pub term_open: Vec<BindId>,
 }
 
 pub struct Suspension {
@@ -137,6 +156,14 @@ pub struct Suspension {
 pub struct Graph {
     /// The macro paths of the suspension points as the user spelled them.
     pub macro_paths: Vec<syn::Path>,
+    /// Items declared among the statements taken apart (`fn`, `const`,
+    /// `struct`, `use`, `macro_rules!`, ..): visible in the whole block in
+    /// Rust, so emitted once at the top of the function, where every state's
+    /// code sees them.
+    pub items: Vec<TokenStream>,
+    /// The types among them (`struct P`, `enum E`, `type T`, `trait Tr`),
+    /// which the state enum outside the function cannot name.
+    pub body_types: Vec<(String, Span)>,
     pub blocks: Vec<BasicBlock>,
     pub bindings: Vec<Binding>,
     pub jumps: Vec<Jump>,
@@ -144,6 +171,24 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Whether one block's own code (pieces, terminator, suspension
+    /// arguments) invokes a macro that may expand to an item, such as a
+    /// per-call-site `static`: code that must not exist twice.
+    pub fn block_has_item_macro(&self, b: BlockId) -> bool {
+        let block = &self.blocks[b];
+        let mut code: Vec<&TokenStream> = block.pieces.iter().map(|p| &p.tokens).collect();
+        match &block.term {
+            Term::If { cond, .. } => code.push(cond),
+            Term::Match { scrut, arms } => {
+                code.push(scrut);
+                code.extend(arms.iter().map(|(p, _)| p));
+            }
+            _ => {}
+        }
+        code.extend(self.susps.iter().filter(|s| s.block == b).map(|s| &s.arg));
+        code.into_iter().any(scan::invokes_item_macro)
+    }
+
     /// The identifiers of one block's own code (pieces, terminator, the
     /// arguments of its suspension points), format-string captures
     /// included: what that code could mean by a name.
@@ -194,6 +239,20 @@ struct Builder<'a> {
     scope: Vec<(String, BindId)>,
     loops: Vec<LoopCtx>,
     names: Vec<String>,
+    /// Attributes of the taken-apart statements being lowered, which every
+    /// piece made from them carries.
+    attrs: TokenStream,
+    /// Inside how many taken-apart `unsafe` blocks: user code made from
+    /// them is wrapped in `unsafe { .. }` again.
+    unsafe_depth: u32,
+    /// The user's `unsafe` keyword of the innermost one: the copies carry
+    /// its span, so that lints such as `unsafe_code` see the user's code.
+    unsafe_span: Span,
+    /// Whether the code last rewritten invokes a foreign macro outside
+    /// its own loops (see [`Rewriter::foreign_macro`]).
+    foreign_macro: bool,
+    /// See [`Rewriter::jump_free`].
+    jump_free: Vec<String>,
 }
 
 // Input:  `let a: u32 = 1; yield_io!(c)?; Ok(a)`
@@ -206,6 +265,8 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         private: model.private(),
         g: Graph {
             macro_paths: Vec::new(),
+            items: Vec::new(),
+            body_types: Vec::new(),
             blocks: Vec::new(),
             bindings: Vec::new(),
             jumps: Vec::new(),
@@ -215,12 +276,91 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         scope: Vec::new(),
         loops: Vec::new(),
         names: Vec::new(),
+        attrs: TokenStream::new(),
+        unsafe_depth: 0,
+        unsafe_span: Span::call_site(),
+        foreign_macro: false,
+        jump_free: jump_free_macros(&model.input.block),
     };
     let start = b.new_block("Start");
     b.enter(start);
+    // `mut n: T`: a local initialized from the first call's argument (rule
+    // 8); the start block's code uses the parameter itself, later blocks the
+    // stored local of that name.
+    let mut_params: Vec<(Ident, Type)> = model
+        .params
+        .iter()
+        .filter(|p| p.mutable)
+        .map(|p| (p.ident.clone(), p.ty.clone()))
+        .collect();
+    let mut defs = Vec::new();
+    let mut touch = TokenStream::new();
+    for (ident, ty) in mut_params {
+        let borrow = type_borrows(&ty);
+        // The start block may only pass the parameter on: this marks its
+        // `mut` used (rustc's `unused_mut`) without changing it.
+        touch.extend(quote!(let _ = &mut #ident;));
+        let id = b.declare(Binding {
+            decl_span: ident.span(),
+            ident,
+            mutable: true,
+            ty: Some(ty),
+            reborrow: None,
+            borrow,
+            uninit: false,
+            for_iter: false,
+            in_pattern: false,
+            drop_candidate: false,
+            drop_only: false,
+            uses: Vec::new(),
+        });
+        defs.push(id);
+    }
+    if !defs.is_empty() {
+        b.push_piece(touch, Vec::new(), defs);
+    }
     let body = model.input.block.clone();
-    b.lower_stmts(&body.stmts, Dest::Return);
-    b.g
+    // A body whose value is not `()` and that ends with a statement must
+    // end in one that diverges (`bail!(e);`, a call returning `!`), as in
+    // Rust; a `()` body may fall off its end (`Ok(())`).
+    let unit = matches!(model.ok_type(), Some(Type::Tuple(t)) if t.elems.is_empty());
+    let ends_with_stmt = match body.stmts.last() {
+        Some(Stmt::Expr(_, semi)) => semi.is_some(),
+        Some(Stmt::Macro(m)) => m.semi_token.is_some(),
+        _ => false,
+    };
+    let stmts = if model.ok_type().is_some() && !unit && ends_with_stmt {
+        diverging_last(&body.stmts)
+    } else {
+        body.stmts.clone()
+    };
+    b.lower_stmts(&stmts, Dest::Return);
+    let mut g = b.g;
+    hold_for_drop(&mut g);
+    g
+}
+
+// Input:  `let _g = lock();` (never read), then pieces and terminators in its scope
+// Output: `_g` among the uses of each of them, so liveness keeps it to the end of its scope
+/// A binding held only for its `Drop` is live wherever it is in scope, as
+/// rustc keeps a value that needs dropping: across every suspension point
+/// of its scope it is stored, and it is dropped where Rust drops it.
+fn hold_for_drop(g: &mut Graph) {
+    let held: Vec<bool> = g.bindings.iter().map(|b| b.drop_only).collect();
+    for blk in &mut g.blocks {
+        for p in &mut blk.pieces {
+            for &b in &p.open {
+                if held[b] && !p.defs.contains(&b) && !p.uses.contains(&b) {
+                    p.uses.push(b);
+                }
+            }
+        }
+        for &b in &blk.term_open {
+            if held[b] && !blk.term_uses.contains(&b) {
+                blk.term_uses.push(b);
+            }
+        }
+    }
 }
 
 impl Builder<'_> {
@@ -243,6 +383,8 @@ impl Builder<'_> {
             jumps: Vec::new(),
             ret_expr: None,
             scope_in: Vec::new(),
+            term_attrs: TokenStream::new(),
+            term_open: Vec::new(),
         });
         self.g.blocks.len() - 1
     }
@@ -267,7 +409,71 @@ impl Builder<'_> {
     }
 
     fn close(&mut self, term: Term) {
-        self.g.blocks[self.cur].term = term;
+        let open = self.open_candidates();
+        let blk = &mut self.g.blocks[self.cur];
+        blk.term = term;
+        blk.term_attrs = self.attrs.clone();
+        blk.term_open = open;
+    }
+
+    /// The bindings in scope that may be held for their `Drop`.
+    fn open_candidates(&self) -> Vec<BindId> {
+        self.scope
+            .iter()
+            .map(|&(_, b)| b)
+            .filter(|&b| self.g.bindings[b].drop_candidate)
+            .collect()
+    }
+
+    /// Lowers with `attrs` carried by every piece made meanwhile.
+    fn with_attrs(&mut self, attrs: TokenStream, f: impl FnOnce(&mut Self)) {
+        if attrs.is_empty() {
+            f(self);
+            return;
+        }
+        let saved = self.attrs.clone();
+        self.attrs.extend(attrs);
+        f(self);
+        self.attrs = saved;
+    }
+
+    /// `unsafe { e }` inside a taken-apart `unsafe` block.
+    fn in_unsafe(&self, e: Expr) -> Expr {
+        if self.unsafe_depth == 0 {
+            return e;
+        }
+        Expr::Unsafe(syn::ExprUnsafe {
+            attrs: Vec::new(),
+            unsafe_token: syn::Token![unsafe](self.unsafe_span),
+            block: syn::Block {
+                brace_token: Default::default(),
+                stmts: vec![Stmt::Expr(e, None)],
+            },
+        })
+    }
+
+    /// A condition inside a taken-apart `unsafe` block: each `let`'s
+    /// scrutinee and each other operand of a let chain is wrapped.
+    fn cond_in_unsafe(&self, e: Expr) -> Expr {
+        if self.unsafe_depth == 0 {
+            return e;
+        }
+        match e {
+            Expr::Let(mut l) => {
+                l.expr = Box::new(self.in_unsafe(*l.expr));
+                Expr::Let(l)
+            }
+            Expr::Binary(mut b) if matches!(b.op, syn::BinOp::And(_)) => {
+                b.left = Box::new(self.cond_in_unsafe(*b.left));
+                b.right = Box::new(self.cond_in_unsafe(*b.right));
+                Expr::Binary(b)
+            }
+            Expr::Paren(mut p) => {
+                p.expr = Box::new(self.cond_in_unsafe(*p.expr));
+                Expr::Paren(p)
+            }
+            other => self.in_unsafe(other),
+        }
     }
 
     fn jump(
@@ -312,12 +518,17 @@ impl Builder<'_> {
     }
 
     fn push_piece(&mut self, tokens: TokenStream, uses: Vec<BindId>, defs: Vec<BindId>) {
+        let attrs = self.attrs.clone();
+        let open = self.open_candidates();
         self.g.blocks[self.cur].pieces.push(Piece {
+            open,
             tokens,
             uses,
             defs,
             assigns: Vec::new(),
             split_let: None,
+            attrs,
+            uninit_decl: false,
         });
     }
 
@@ -341,6 +552,8 @@ impl Builder<'_> {
             uninit: false,
             for_iter: false,
             in_pattern: false,
+            drop_candidate: false,
+            drop_only: false,
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -371,8 +584,11 @@ impl Builder<'_> {
             bound: Vec::new(),
             model: self.model,
             made: Vec::new(),
+            foreign_macro: false,
+            jump_free: &self.jump_free,
         };
         visit(&mut rw, node);
+        self.foreign_macro = rw.foreign_macro;
         let made = rw.made;
         let at = self.g.blocks[self.cur].pieces.len();
         for &j in &made {
@@ -389,13 +605,13 @@ impl Builder<'_> {
         scan::reject_expr(self.cx, e);
         let uses = scan::free_vars_expr(e);
         let uses = self.resolve(uses);
-        let mut e2 = e.clone();
+        let mut e2 = self.in_unsafe(e.clone());
         let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let div = scan::diverges(e);
         match dest {
             Dest::Value(v) if !div => {
-                let id = &self.g.bindings[v].ident;
-                let t = quote!(let #id = #tokens;);
+                let id = self.g.bindings[v].ident.clone();
+                let t = self.catch_macro_jumps_in_value(&id, tokens);
                 self.push_piece(t, uses, vec![v]);
             }
             Dest::Return if !div => {
@@ -406,6 +622,16 @@ impl Builder<'_> {
             }
             _ => {
                 let t = if needs_semi(e) { quote!(#tokens;) } else { tokens };
+                // The loop that catches a macro's jumps would hide from
+                // rustc that `x = m!(..)` gives a `let x;` its value.
+                let first_value = self
+                    .overwritten_binding(e)
+                    .is_some_and(|b| self.g.bindings[b].uninit);
+                let t = if first_value {
+                    t
+                } else {
+                    self.catch_macro_jumps(t, div)
+                };
                 match self.overwritten(e) {
                     Some((b, right_uses)) => {
                         self.push_piece(t, right_uses, Vec::new());
@@ -422,8 +648,96 @@ impl Builder<'_> {
         }
     }
 
-    /// `x = e` where `e` does not read `x`: the binding and what `e` reads.
-    fn overwritten(&mut self, e: &Expr) -> Option<(BindId, Vec<BindId>)> {
+    // Input:  `stop!();` (a macro expanding to `break`) in a loop taken apart
+    // Output: `{ let mut flow = 0; loop { if flow != 0 { flow = 2; break; } flow = 1;
+    //         stop!(); flow = 3; break; } if flow == 1 { <break> } else if flow == 2 { <continue> } }`
+    /// A statement (kept code just rewritten) that invokes a macro which may
+    /// expand to `break` or `continue` of the loop taken apart around it,
+    /// which no longer exists as a Rust loop: the statement runs inside a
+    /// loop of its own that catches them, and each becomes a jump of the
+    /// machine. (A `return` such a macro writes cannot be caught: see the
+    /// crate docs.) Other statements are returned as they are.
+    fn catch_macro_jumps(&mut self, tokens: TokenStream, diverges: bool) -> TokenStream {
+        self.macro_jump_loop(tokens.clone(), diverges).unwrap_or(tokens)
+    }
+
+    // Input:  `v`, `if c { stop!(); }` (a block's value, in a loop taken apart)
+    // Output: `let mut slot = None; <the loop of catch_macro_jumps around
+    //         `slot = Some(if c { stop!(); });`> let v = slot.unwrap();`
+    /// [`Self::catch_macro_jumps`] for an expression whose value becomes the
+    /// binding `v`: the value leaves the catching loop through an `Option`
+    /// declared before it, which keeps it initialized for rustc (the jumps
+    /// leave before it is read).
+    fn catch_macro_jumps_in_value(&mut self, v: &Ident, tokens: TokenStream) -> TokenStream {
+        let slot = Ident::new("__ratchet_slot", Span::mixed_site());
+        match self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#tokens);), false) {
+            Some(caught) => quote! {
+                let mut #slot = ::core::option::Option::None;
+                #caught
+                let #v = ::core::option::Option::unwrap(#slot);
+            },
+            None => quote!(let #v = #tokens;),
+        }
+    }
+
+    /// The statements `tokens` inside the loop that catches jumps, or
+    /// `None` where no catching is needed or possible. Code that
+    /// `diverges` (`return ..`) ends its block, so its path past the loop
+    /// must diverge too (it cannot be taken): otherwise rustc would see the
+    /// dispatch go on with the state it moved out.
+    fn macro_jump_loop(&mut self, tokens: TokenStream, diverges: bool) -> Option<TokenStream> {
+        if !self.foreign_macro {
+            return None;
+        }
+        let lp = self.loops.iter().rev().find(|l| !l.is_block).cloned()?;
+        let (Some(continue_to), None) = (lp.continue_to, lp.value) else {
+            return None;
+        };
+        let at = self.g.blocks[self.cur].pieces.len();
+        let placeholder = |target: BlockId, b: &mut Self| {
+            b.g.jumps.push(Jump {
+                piece: Some(at),
+                target,
+                value: None,
+                scope: b.scope.clone(),
+                shadowed: Vec::new(),
+                tail: false,
+            });
+            let id = b.g.jumps.len() - 1;
+            b.g.blocks[b.cur].jumps.push(id);
+            let n = proc_macro2::Literal::usize_unsuffixed(id);
+            quote!(__ratchet_jump!(#n))
+        };
+        let brk = placeholder(lp.break_to, self);
+        let cont = placeholder(continue_to, self);
+        let flow = Ident::new("__ratchet_flow", Span::mixed_site());
+        let unreachable = diverges.then(|| quote!(::core::unreachable!();));
+        Some(quote! {
+            #[allow(unused_assignments, unreachable_code, clippy::never_loop)]
+            {
+                let mut #flow: u8 = 0;
+                loop {
+                    if #flow != 0 {
+                        #flow = 2;
+                        break;
+                    }
+                    #flow = 1;
+                    #tokens
+                    #flow = 3;
+                    break;
+                }
+                if #flow == 1 {
+                    #brk
+                } else if #flow == 2 {
+                    #cont
+                }
+                #unreachable
+            }
+        })
+    }
+
+    /// The binding `x = e` assigns whole, if `e` is that.
+    fn overwritten_binding(&self, e: &Expr) -> Option<BindId> {
         let Expr::Assign(a) = scan::strip(e) else {
             return None;
         };
@@ -431,7 +745,16 @@ impl Builder<'_> {
             return None;
         };
         let name = p.path.get_ident()?.to_string();
-        let &(_, b) = self.scope.iter().rev().find(|(n, _)| *n == name)?;
+        self.scope.iter().rev().find(|(n, _)| *n == name).map(|&(_, b)| b)
+    }
+
+    /// `x = e` where `e` does not read `x`: the binding and what `e` reads.
+    fn overwritten(&mut self, e: &Expr) -> Option<(BindId, Vec<BindId>)> {
+        let b = self.overwritten_binding(e)?;
+        let Expr::Assign(a) = scan::strip(e) else {
+            return None;
+        };
+        let name = self.g.bindings[b].ident.to_string();
         let right = scan::free_vars_expr(&a.right);
         if right.iter().any(|u| u.name == name) {
             return None;
@@ -444,8 +767,19 @@ impl Builder<'_> {
         scan::reject_stmt(self.cx, s);
         let uses = scan::free_vars_stmt(s);
         let uses = self.resolve(uses);
-        let mut s2 = s.clone();
+        let mut s2 = match s {
+            Stmt::Expr(e, semi) if self.unsafe_depth > 0 => Stmt::Expr(self.in_unsafe(e.clone()), *semi),
+            Stmt::Macro(m) if self.unsafe_depth > 0 => {
+                let e = Expr::Macro(syn::ExprMacro {
+                    attrs: m.attrs.clone(),
+                    mac: m.mac.clone(),
+                });
+                Stmt::Expr(self.in_unsafe(e), m.semi_token)
+            }
+            other => other.clone(),
+        };
         let tokens = self.rewrite(&mut s2, |rw, s| rw.visit_stmt_mut(s));
+        let tokens = self.catch_macro_jumps(tokens, scan::stmt_diverges(s));
         self.push_piece(tokens, uses, Vec::new());
         if scan::stmt_diverges(s) && self.alive() {
             self.close(Term::Diverged);
@@ -460,6 +794,23 @@ impl Builder<'_> {
         let uses = scan::free_vars_stmt(&s);
         let uses = self.resolve(uses);
         let mut l2 = local.clone();
+        if self.unsafe_depth > 0
+            && let Some(init) = &mut l2.init
+        {
+            *init.expr = self.in_unsafe((*init.expr).clone());
+            if let Some((_, els)) = &mut init.diverge {
+                // `else` takes a block, not an `unsafe` block.
+                let wrapped = self.in_unsafe((**els).clone());
+                **els = Expr::Block(syn::ExprBlock {
+                    attrs: Vec::new(),
+                    label: None,
+                    block: syn::Block {
+                        brace_token: Default::default(),
+                        stmts: vec![Stmt::Expr(wrapped, None)],
+                    },
+                });
+            }
+        }
         let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l));
         let split = l2.init.as_ref().filter(|i| i.diverge.is_none()).map(|i| {
             let attrs = &l2.attrs;
@@ -497,11 +848,12 @@ impl Builder<'_> {
                     TySrc::Expr(e) => self.derive(e),
                     TySrc::YieldResult { question } => {
                         let p = &self.private;
+                        // Rule 4: the completion's result.
                         if question {
-                            (syn::parse2(quote!(())).ok(), None, false)
+                            (syn::parse2(quote!(i32)).ok(), None, false)
                         } else {
                             (
-                                syn::parse2(quote!(#p::Result<(), #p::CompletionError>)).ok(),
+                                syn::parse2(quote!(#p::Result<i32, #p::CompletionError>)).ok(),
                                 None,
                                 false,
                             )
@@ -511,11 +863,13 @@ impl Builder<'_> {
                 }
             };
             let id = self.declare_binder(&b, ty, reborrow, borrow, local.init.is_none());
+            self.g.bindings[id].drop_candidate = local.init.is_some();
             defs.push(id);
         }
         self.push_piece(tokens, uses, defs);
         if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
             p.split_let = split;
+            p.uninit_decl = local.init.is_none();
         }
     }
 
@@ -536,6 +890,8 @@ impl Builder<'_> {
             uninit,
             for_iter: false,
             in_pattern: false,
+            drop_candidate: false,
+            drop_only: false,
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -570,15 +926,17 @@ impl Builder<'_> {
                 _ => (None, None, false),
             },
             Expr::Cast(c) => ((*c.ty).clone().into(), None, type_borrows(&c.ty)),
-            Expr::Struct(s) if s.qself.is_none() => (
-                Some(Type::Path(syn::TypePath {
-                    attrs: Vec::new(),
-                    qself: None,
-                    path: s.path.clone(),
-                })),
-                None,
-                false,
-            ),
+            // A struct or variant literal names its type without generic
+            // arguments (`Wrapper { v: 5u32 }` may be a `Wrapper<u32>`), and
+            // `a::B { .. }` may be a struct or an enum's variant: only
+            // `Self { .. }` and `Self::V { .. }` say which type they build.
+            Expr::Struct(s)
+                if s.qself.is_none()
+                    && s.path.segments.first().is_some_and(|f| f.ident == "Self")
+                    && s.path.segments.len() <= 2 =>
+            {
+                (syn::parse2(quote!(Self)).ok(), None, false)
+            }
             Expr::Path(p) if p.qself.is_none() => {
                 let Some(id) = p.path.get_ident() else {
                     return (None, None, false);
@@ -652,40 +1010,103 @@ impl Builder<'_> {
     // ---- lowering ----
 
     fn lower_stmts(&mut self, stmts: &[Stmt], dest: Dest) {
+        let mark = self.scope.len();
         let mut tail_done = false;
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
-            match stmt {
-                Stmt::Local(l) => self.lower_local(l),
+            // A statement taken apart: its attributes go with its pieces.
+            // (A block's own attributes are taken where it is lowered.)
+            let block = matches!(stmt, Stmt::Expr(e, _) if matches!(e, Expr::Block(_) | Expr::Unsafe(_)));
+            let attrs = if crate::attrs::stmt_suspends(stmt) && !block {
+                crate::attrs::carried(crate::attrs::stmt_attrs(stmt))
+            } else {
+                TokenStream::new()
+            };
+            self.with_attrs(attrs, |b| match stmt {
+                Stmt::Local(l) => b.lower_local(l),
                 Stmt::Expr(e, None) if last => {
-                    self.lower_expr(e, dest);
+                    b.lower_expr(e, dest);
                     tail_done = true;
                 }
-                Stmt::Expr(e, _) => self.lower_expr(e, Dest::Discard),
+                Stmt::Expr(e, _) => b.lower_expr(e, Dest::Discard),
                 Stmt::Macro(m) => match scan::macro_kind(&m.mac) {
                     Some(kind) => {
-                        self.ensure_alive();
+                        b.ensure_alive();
                         let site = SiteRef {
                             kind,
                             mac: &m.mac,
                             question: None,
                         };
-                        let r = self.lower_site(&site);
+                        let r = b.lower_site(&site);
                         if last && m.semi_token.is_none() {
-                            self.keep_expr(&r, dest);
+                            b.keep_expr(&r, dest);
                             tail_done = true;
                         } else {
-                            self.keep_discard_result(&r);
+                            b.keep_discard_result(&r);
                         }
                     }
-                    None => self.keep_stmt(stmt),
+                    None => b.keep_stmt(stmt),
                 },
-                Stmt::Item(_) => self.keep_stmt(stmt),
-            }
+                Stmt::Item(item) => b.hoist(item),
+            });
         }
         if !tail_done {
             self.finish_unit(dest);
         }
+        self.end_scope(mark);
+    }
+
+    // Input:  `{ let _g: Guard = lock(); yield_io!(c)?; }` at the `}`
+    // Output: a piece `drop(_g);` (and `_g` marked as held for its `Drop`)
+    /// The end of a block's scope, where it falls through: its bindings
+    /// held only for their `Drop` (never read) are dropped here, in reverse
+    /// order, as Rust drops them, even where the code after the block runs
+    /// in the same dispatch step. (Where it returns or jumps out, they drop
+    /// with the step.) Shadowed ones cannot be named: they drop with the
+    /// step too, no earlier.
+    fn end_scope(&mut self, mark: usize) {
+        let declared: Vec<(String, BindId)> = self.scope.get(mark..).unwrap_or_default().to_vec();
+        let mut drops = Vec::new();
+        for (i, (name, b)) in declared.iter().enumerate().rev() {
+            let binding = &mut self.g.bindings[*b];
+            if !binding.drop_candidate || !binding.uses.is_empty() {
+                continue;
+            }
+            binding.drop_only = true;
+            let visible = !declared[i + 1..].iter().any(|(n, _)| n == name);
+            if visible {
+                drops.push(*b);
+            }
+        }
+        if !self.alive() {
+            return;
+        }
+        for b in drops {
+            let id = self.g.bindings[b].ident.clone();
+            self.push_piece(
+                quote!(#[allow(dropping_copy_types, dropping_references, clippy::drop_non_drop)] ::core::mem::drop(#id);),
+                vec![b],
+                Vec::new(),
+            );
+        }
+    }
+
+    /// An item of a block taken apart: emitted at the top of the function.
+    fn hoist(&mut self, item: &syn::Item) {
+        scan::reject_stmt(self.cx, &Stmt::Item(item.clone()));
+        let ident = match item {
+            syn::Item::Struct(i) => Some(&i.ident),
+            syn::Item::Enum(i) => Some(&i.ident),
+            syn::Item::Union(i) => Some(&i.ident),
+            syn::Item::Type(i) => Some(&i.ident),
+            syn::Item::Trait(i) => Some(&i.ident),
+            _ => None,
+        };
+        if let Some(id) = ident {
+            self.g.body_types.push((id.to_string(), id.span()));
+        }
+        let attrs = &self.attrs;
+        self.g.items.push(quote!(#attrs #item));
     }
 
     /// `yield_io!(c);`: the result is dropped on purpose.
@@ -777,7 +1198,7 @@ impl Builder<'_> {
         scan::reject_pat(self.cx, &l.pat);
         let uses = scan::free_vars_expr(&scrut);
         let uses = self.resolve(uses);
-        let mut s2 = scrut.clone();
+        let mut s2 = self.in_unsafe(scrut.clone());
         let mut scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         // A type cannot stand in an arm's pattern: it goes on the scrutinee.
         let mut arm_pat = strip_pat_type(&l.pat).clone();
@@ -820,16 +1241,18 @@ impl Builder<'_> {
         let bound = self.scope.split_off(mark);
         self.enter(else_b);
         match scan::strip(els) {
-            Expr::Block(b) => self.lower_stmts(&b.block.stmts, Dest::Discard),
+            Expr::Block(b) => {
+                let stmts = diverging_last(&b.block.stmts);
+                self.lower_stmts(&stmts, Dest::Discard);
+            }
             other => self.lower_expr(other, Dest::Discard),
         }
         if self.alive() && self.reachable(self.cur, else_b) {
             self.cx.error(
                 else_span(els),
                 "the `else` block of this `let-else` holds a suspension point, so \
-                 #[io_state_machine] makes it a branch of its own and must see that it \
-                 diverges, which it cannot for calls that return `!`: end the block with \
-                 `return`, `break`, `continue` or `panic!(..)`",
+                 #[io_state_machine] makes it a branch of its own, and it must diverge: end it \
+                 with `return`, `break`, `continue`, or a call or macro that does not return",
             );
         }
         if self.alive() {
@@ -870,7 +1293,28 @@ impl Builder<'_> {
             Expr::Loop(l) => self.lower_loop(l, dest),
             Expr::While(w) => self.lower_while(w, dest),
             Expr::ForLoop(f) => self.lower_for(f, dest),
-            Expr::Block(b) if b.attrs.is_empty() => self.lower_block_expr(b, dest),
+            // Attributes of a block taken apart go with its pieces (those of
+            // a statement are on its expression: `lower_stmts` took them).
+            Expr::Block(b) => {
+                let attrs = crate::attrs::carried(&b.attrs);
+                self.with_attrs(attrs, |s| s.lower_block_expr(b, dest));
+            }
+            Expr::Unsafe(u) => {
+                let attrs = crate::attrs::carried(&u.attrs);
+                let allow = quote!(#[allow(unused_unsafe)]);
+                self.with_attrs(quote!(#attrs #allow), |s| {
+                    let outer = std::mem::replace(&mut s.unsafe_span, u.unsafe_token.span);
+                    s.unsafe_depth += 1;
+                    let b = syn::ExprBlock {
+                        attrs: Vec::new(),
+                        label: None,
+                        block: u.block.clone(),
+                    };
+                    s.lower_block_expr(&b, dest);
+                    s.unsafe_depth -= 1;
+                    s.unsafe_span = outer;
+                });
+            }
             Expr::Return(r) if r.expr.is_some() => {
                 if let Some(inner) = &r.expr {
                     self.lower_expr(inner, Dest::Return);
@@ -883,6 +1327,21 @@ impl Builder<'_> {
                 self.keep_expr(&Expr::Assign(a2), dest);
             }
             Expr::Binary(b) if is_compound_assign(&b.op) && !scan::expr_suspends(&b.left) => {
+                if !is_plain_place(&b.left) {
+                    let op = b.op.to_token_stream();
+                    let text = |e: &Expr| {
+                        let t = scan::tidy(&e.to_token_stream().to_string());
+                        t.strip_prefix("* ")
+                            .map_or_else(|| t.clone(), |r| format!("*{r}"))
+                    };
+                    let (place, right) = (text(&b.left), text(&b.right));
+                    self.cx.spanned(
+                        &b.left,
+                        format!(
+                            "the place `{place}` of this `{op}` has side effects and the right side is a suspension point: Rust evaluates the place first when the type is not a primitive and the right side first when it is, and #[io_state_machine] cannot keep a place across a suspension point; write the order you mean, e.g. `let r = {right}; {place} {op} r;`"
+                        ),
+                    );
+                }
                 let rhs = self.lower_operand(&b.right);
                 let mut b2 = b.clone();
                 b2.right = Box::new(rhs);
@@ -949,10 +1408,10 @@ impl Builder<'_> {
         }
         let uses = scan::free_vars_expr(&arg);
         let name = variant_name(site.kind, &arg);
-        let mut arg2 = arg.clone();
+        let mut arg2 = self.in_unsafe(arg.clone());
         let p = self.private.clone();
         let ty = match site.kind {
-            SiteKind::Yield => syn::parse2(quote!(#p::Result<(), #p::CompletionError>)).ok(),
+            SiteKind::Yield => syn::parse2(quote!(#p::Result<i32, #p::CompletionError>)).ok(),
             SiteKind::Call => None,
         };
         match site.kind {
@@ -1044,7 +1503,7 @@ impl Builder<'_> {
         scan::reject_expr(self.cx, cond);
         let uses = scan::free_vars_expr(cond);
         let uses = self.resolve(uses);
-        let mut c2 = cond.clone();
+        let mut c2 = self.cond_in_unsafe(cond.clone());
         let cond_tokens = self.rewrite(&mut c2, |rw, e| rw.visit_expr_mut(e));
         let j_else = self.jump(els, None, true, Span::call_site());
         let mut defs = Vec::new();
@@ -1095,7 +1554,7 @@ impl Builder<'_> {
         scan::reject_expr(self.cx, &scrut);
         let uses = scan::free_vars_expr(&scrut);
         let uses = self.resolve(uses);
-        let mut s2 = scrut.clone();
+        let mut s2 = self.in_unsafe(scrut.clone());
         let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         let join = self.new_block("EndMatch");
         let from = self.cur;
@@ -1129,7 +1588,12 @@ impl Builder<'_> {
             let b = self.new_block("Arm");
             let j = self.jump(b, None, true, Span::call_site());
             let mut pat = arm.pat.clone();
+            if let Pat::Guard(g) = &mut pat {
+                *g.guard = self.in_unsafe((*g.guard).clone());
+            }
             let pat_tokens = self.rewrite(&mut pat, |rw, p| rw.visit_pat_mut(p));
+            let arm_attrs = crate::attrs::carried(&arm.attrs);
+            let pat_tokens = quote!(#arm_attrs #pat_tokens);
             arms.push((pat_tokens, j));
             targets.push((b, self.scope.clone()));
             self.scope.truncate(mark);
@@ -1296,7 +1760,7 @@ impl Builder<'_> {
         self.g.bindings[it].decl_span = f.for_token.span;
         let uses = scan::free_vars_expr(&f.expr);
         let uses = self.resolve(uses);
-        let mut e2 = (*f.expr).clone();
+        let mut e2 = self.in_unsafe((*f.expr).clone());
         let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let itid = self.g.bindings[it].ident.clone();
         self.push_piece(
@@ -1360,17 +1824,39 @@ impl Builder<'_> {
         dest: Dest,
     ) {
         let mark = self.scope.len();
+        // The bounds run in source order, each once: a start with side
+        // effects is evaluated first, into a binding of its own. The
+        // parentheses of `0..(n as u32)` would be unnecessary around a
+        // `let`'s value.
+        let start = strip_parens(start);
+        let early_start = if matches!(scan::strip(start), Expr::Lit(_) | Expr::Path(_)) {
+            None
+        } else {
+            let start_b = self.synth("start", Some(elem.clone()));
+            let start_id = self.g.bindings[start_b].ident.clone();
+            let uses = scan::free_vars_expr(start);
+            let uses = self.resolve(uses);
+            let mut s2 = self.in_unsafe(start.clone());
+            let stoks = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
+            self.push_piece(quote!(let #start_id: #elem = #stoks;), uses, vec![start_b]);
+            Some((start_b, start_id))
+        };
         let end_b = self.synth("end", Some(elem.clone()));
         let end_id = self.g.bindings[end_b].ident.clone();
         let uses = scan::free_vars_expr(end);
         let uses = self.resolve(uses);
-        let mut e2 = end.clone();
+        let mut e2 = self.in_unsafe(strip_parens(end).clone());
         let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         self.push_piece(quote!(let #end_id: #elem = #etoks;), uses, vec![end_b]);
-        let uses = scan::free_vars_expr(start);
-        let uses = self.resolve(uses);
-        let mut s2 = start.clone();
-        let stoks = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
+        let (uses, stoks) = match &early_start {
+            Some((b, id)) => (vec![*b], id.to_token_stream()),
+            None => {
+                let uses = scan::free_vars_expr(start);
+                let uses = self.resolve(uses);
+                let mut s2 = self.in_unsafe(start.clone());
+                (uses, self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e)))
+            }
+        };
         let cursor = Binder {
             ident: i.clone(),
             mutable: true,
@@ -1424,23 +1910,125 @@ enum TySrc<'a> {
     None,
 }
 
+// Input:  the statements of a `let-else`'s `else` block: `yield_io!(c)?; give_up();`
+// Output: `yield_io!(c)?; let never: Infallible = { give_up(); }; match never {}`
+/// Statements that must diverge: the `else` block of a `let-else`, and a
+/// body whose value is not `()` and that ends with a statement. The macro
+/// cannot see that a call returning `!` or another macro (`bail!(..)`)
+/// does: the last statement then gives its value to an `Infallible`
+/// binding, which only a diverging statement can (rustc refuses the rest,
+/// as it refuses such code in a plain function), and an empty `match` on
+/// it ends the block.
+fn diverging_last(stmts: &[Stmt]) -> Vec<Stmt> {
+    let mut out = stmts.to_vec();
+    let Some(last) = out.pop() else {
+        return out;
+    };
+    let plain = match &last {
+        Stmt::Expr(e, _) => !scan::expr_suspends(e) && !scan::diverges(e),
+        Stmt::Macro(m) => scan::macro_kind(&m.mac).is_none() && !scan::stmt_diverges(&last),
+        Stmt::Local(_) | Stmt::Item(_) => false,
+    };
+    if !plain {
+        out.push(last);
+        return out;
+    }
+    let span = syn::spanned::Spanned::span(&last);
+    let never = Ident::new("__ratchet_never", Span::mixed_site());
+    let checked: Vec<Stmt> = syn::parse::Parser::parse2(
+        syn::Block::parse_within,
+        quote_spanned! {span=>
+            #[allow(unreachable_code, clippy::diverging_sub_expression)]
+            let #never: ::core::convert::Infallible = { #last };
+            #[allow(unreachable_code)]
+            match #never {}
+        },
+    )
+    .unwrap_or_default();
+    if checked.is_empty() {
+        out.push(last);
+    } else {
+        out.extend(checked);
+    }
+    out
+}
+
+/// The `macro_rules!` declared in the body whose definitions write no
+/// `break` or `continue`: their invocations cannot jump out of a loop.
+fn jump_free_macros(body: &syn::Block) -> Vec<String> {
+    struct V(Vec<String>);
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+            fn jumps(ts: &TokenStream) -> bool {
+                ts.clone().into_iter().any(|t| match t {
+                    proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue",
+                    proc_macro2::TokenTree::Group(g) => jumps(&g.stream()),
+                    _ => false,
+                })
+            }
+            if let Some(id) = &m.ident
+                && !jumps(&m.mac.tokens)
+            {
+                self.0.push(id.to_string());
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    let mut v = V(Vec::new());
+    syn::visit::Visit::visit_block(&mut v, body);
+    v.0
+}
+
+/// `(e)` -> `e`, through any number of parentheses.
+fn strip_parens(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_parens(&p.expr),
+        other => other,
+    }
+}
+
 fn e_span(e: &Expr) -> Span {
     syn::spanned::Spanned::span(e)
 }
 
-fn needs_semi(e: &Expr) -> bool {
-    !matches!(
+/// `if`, `match`, loops and blocks: statements without a `;`, and the
+/// constructs the lowering takes apart when they hold a suspension.
+fn block_like(e: &Expr) -> bool {
+    matches!(
         scan::strip(e),
-        Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Block(_)
+        Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Block(_)
+            | Expr::Unsafe(_)
     )
+}
+
+fn needs_semi(e: &Expr) -> bool {
+    !block_like(e)
 }
 
 /// Constructs the lowering takes apart when they hold a suspension.
 fn is_lowerable(e: &Expr) -> bool {
-    matches!(
-        scan::strip(e),
-        Expr::If(_) | Expr::Match(_) | Expr::Loop(_) | Expr::While(_) | Expr::ForLoop(_) | Expr::Block(_)
-    ) && scan::expr_suspends(e)
+    block_like(e) && scan::expr_suspends(e)
+}
+
+/// A place whose evaluation has no side effects (a local, a field, a
+/// dereference or an index by a name or literal of such a place), so that
+/// whether it is evaluated before or after the right side of a compound
+/// assignment cannot be told.
+fn is_plain_place(e: &Expr) -> bool {
+    match scan::strip(e) {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_plain_place(&f.base),
+        Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => is_plain_place(&u.expr),
+        Expr::Index(i) => {
+            is_plain_place(&i.expr) && matches!(scan::strip(&i.index), Expr::Path(_) | Expr::Lit(_))
+        }
+        _ => false,
+    }
 }
 
 fn is_compound_assign(op: &syn::BinOp) -> bool {
@@ -1561,6 +2149,89 @@ pub fn type_borrows(t: &Type) -> bool {
     }
     let mut v = V(false);
     syn::visit::Visit::visit_type(&mut v, t);
+    v.0 || holds_elided_lifetime(t)
+}
+
+/// std types with a lifetime parameter, written without it
+/// (`std::slice::Iter<u32>`, `Ref<T>`): each is a borrow. Names common
+/// enough to be a user's own type (`Iter`, `Drain`) count only under a std
+/// module path; the others count as written.
+fn holds_elided_lifetime(t: &Type) -> bool {
+    const STD_ONLY: &[&str] = &[
+        "Ref",
+        "RefMut",
+        "MutexGuard",
+        "RwLockReadGuard",
+        "RwLockWriteGuard",
+        "Cow",
+        "Chars",
+        "CharIndices",
+        "SplitWhitespace",
+        "Formatter",
+        "Arguments",
+    ];
+    const UNDER_STD: &[&str] = &[
+        "Iter",
+        "IterMut",
+        "Drain",
+        "Keys",
+        "Values",
+        "ValuesMut",
+        "Bytes",
+        "Lines",
+        "Split",
+        "SplitN",
+        "Windows",
+        "Chunks",
+        "ChunksExact",
+        "ChunksMut",
+        "Entry",
+        "Components",
+        "Display",
+    ];
+    const STD_PATHS: &[&str] = &[
+        "std",
+        "core",
+        "alloc",
+        "slice",
+        "str",
+        "vec",
+        "collections",
+        "hash_map",
+        "hash_set",
+        "btree_map",
+        "btree_set",
+        "vec_deque",
+        "binary_heap",
+        "cell",
+        "sync",
+        "borrow",
+        "fmt",
+        "path",
+    ];
+    struct V(bool);
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_type_path(&mut self, tp: &'ast syn::TypePath) {
+            let segs = &tp.path.segments;
+            if let Some(last) = segs.last() {
+                let name = last.ident.to_string();
+                let lifetime_given = matches!(&last.arguments, syn::PathArguments::AngleBracketed(ab)
+                    if ab.args.iter().any(|a| matches!(a, syn::GenericArgument::Lifetime(_))));
+                let std_path = segs
+                    .iter()
+                    .take(segs.len() - 1)
+                    .any(|s| STD_PATHS.contains(&s.ident.to_string().as_str()));
+                let known =
+                    STD_ONLY.contains(&name.as_str()) || (std_path && UNDER_STD.contains(&name.as_str()));
+                if known && !lifetime_given {
+                    self.0 = true;
+                }
+            }
+            syn::visit::visit_type_path(self, tp);
+        }
+    }
+    let mut v = V(false);
+    syn::visit::Visit::visit_type(&mut v, t);
     v.0
 }
 
@@ -1611,6 +2282,12 @@ struct Rewriter<'a> {
     bound: Vec<String>,
     model: &'a Model,
     made: Vec<JumpId>,
+    /// The code invokes a macro that may expand to `break`/`continue`
+    /// (one outside std's known ones) where no loop of its own encloses it.
+    foreign_macro: bool,
+    /// `macro_rules!` of the body whose definitions write no `break` or
+    /// `continue`.
+    jump_free: &'a [String],
 }
 
 impl Rewriter<'_> {
@@ -1762,4 +2439,18 @@ impl VisitMut for Rewriter<'_> {
         self.binding(&[&pat], |v| v.visit_expr_mut(&mut a.body));
     }
     fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        if !scan::is_item_free_macro(&name)
+            && !self.jump_free.contains(&name)
+            && self.kept.iter().all(|(_, is_block)| *is_block)
+        {
+            self.foreign_macro = true;
+        }
+    }
 }

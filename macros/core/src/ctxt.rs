@@ -32,6 +32,11 @@ impl Ctxt {
         !self.errors.borrow().is_empty()
     }
 
+    /// Every error, in the order they were found, leaving none behind.
+    pub fn take_errors(&self) -> Vec<syn::Error> {
+        std::mem::take(&mut *self.errors.borrow_mut())
+    }
+
     /// The `compile_error!`s of every error, in the order they were found.
     pub fn to_compile_errors(&self) -> TokenStream {
         self.errors

@@ -208,7 +208,7 @@ impl Emitter<'_> {
             .clone()
             .unwrap_or_else(|| Type::Verbatim(quote!(())));
         if let Some(ic) = &self.model.impl_ctx {
-            ReplaceSelf(&ic.self_ty).visit_type_mut(&mut ty);
+            ReplaceSelf(ic).visit_type_mut(&mut ty);
         }
         ty
     }
@@ -264,7 +264,8 @@ impl Emitter<'_> {
                 quote!(#[doc = #fdoc] #id: #ty)
             });
             let completion = (s.kind == SiteKind::Yield).then(|| {
-                quote!(#[doc = " The completion this suspension point waits for."] __completion: #p::Completion)
+                let cf = &self.plan.completion;
+                quote!(#[doc = " The completion this suspension point waits for."] #cf: #p::Completion)
             });
             let sep = (!st.fields.is_empty() && completion.is_some()).then(|| quote!(,));
             variants.push(quote!(#[doc = #vdoc] #v { #(#fields),* #sep #completion }));
@@ -318,7 +319,8 @@ impl Emitter<'_> {
                 )
             });
             if s.kind == SiteKind::Yield {
-                waits.push(quote!(Self::#v { __completion, .. }));
+                let cf = &self.plan.completion;
+                waits.push(quote!(Self::#v { #cf: __ratchet_c, .. }));
             }
         }
         let reset_abort = if waits.is_empty() {
@@ -326,7 +328,7 @@ impl Emitter<'_> {
         } else {
             quote! {
                 if let #(#waits)|* = self {
-                    __completion.abort();
+                    __ratchet_c.abort();
                 }
             }
         };
@@ -424,10 +426,6 @@ impl Emitter<'_> {
                         #reset_abort
                         *self = Self::Idle;
                     }
-                    /// Each suspension point's variant with the bytes its stored
-                    /// locals (and the awaited completion) take, in source order;
-                    /// the state itself takes `size_of::<Self>()`: the largest of
-                    /// these plus the discriminant and padding.
                     /// The state diagram shown in this type's documentation, as a
                     /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
                     /// suspension point and `Done`; edges are labelled with the
@@ -438,6 +436,10 @@ impl Emitter<'_> {
                     /// Mermaid `graph TD` source.
                     #[allow(clippy::redundant_static_lifetimes)]
                     pub const STATE_DIAGRAM_MERMAID: &'static str = #mermaid_src;
+                    /// Each suspension point's variant with the bytes its stored
+                    /// locals (and the awaited completion) take, in source order;
+                    /// the state itself takes `size_of::<Self>()`: the largest of
+                    /// these plus the discriminant and padding.
                     #[must_use]
                     pub const fn size_report() -> [(&'static str, usize); #nsizes] {
                         [#(#sizes),*]
@@ -487,6 +489,7 @@ impl Emitter<'_> {
                 && let Some((src, j)) = entered_by[b]
                 && self.g.jumps[j].tail
                 && src != b
+                && !self.leaves_scope(j)
             {
                 let top = self.top_names(b);
                 let captured: BTreeSet<String> = scope_at[src]
@@ -510,6 +513,37 @@ impl Emitter<'_> {
             scope_at[b] = base;
         }
         (inline, scope_at)
+    }
+
+    /// Whether a block's code, or that of a block emitted inside it, invokes
+    /// a macro that may expand to an item (see [`Graph::block_has_item_macro`]).
+    fn code_has_item_macro(&self, b: BlockId, depth: usize) -> bool {
+        if self.g.block_has_item_macro(b) {
+            return true;
+        }
+        depth < 64
+            && self.g.blocks[b].jumps.iter().any(|&j| {
+                let t = self.g.jumps[j].target;
+                t != b
+                    && self.inline.get(t).copied().unwrap_or(false)
+                    && self.code_has_item_macro(t, depth + 1)
+            })
+    }
+
+    /// Whether jump `j` leaves the scope of a local of the body (the end of
+    /// a block taken apart, a `match` arm's bindings): then it is a
+    /// transition of the dispatch, never code run in place, so that the
+    /// locals of that scope are dropped there, where Rust drops them, and
+    /// not when the dispatch step ends later (a lock guard or a `RefCell`
+    /// borrow held past its scope could block or panic the code after it).
+    fn leaves_scope(&self, j: JumpId) -> bool {
+        let jump = &self.g.jumps[j];
+        let target = &self.g.blocks[jump.target].scope_in;
+        jump.scope.iter().any(|(name, b)| {
+            !name.starts_with("__ratchet_")
+                && !target.iter().any(|(_, t)| t == b)
+                && !self.g.bindings[*b].ty.as_ref().is_some_and(nothing_to_drop)
+        })
     }
 
     /// The identifiers of a block's code and of the blocks emitted inside it.
@@ -536,7 +570,12 @@ impl Emitter<'_> {
     fn may_duplicate(&self, a: BlockId, cont: BlockId) -> bool {
         /// Continuations run in place per fast path, at most.
         const MAX_DUPLICATION_DEPTH: u32 = 2;
-        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH || self.plan.tainted[cont] {
+        // A macro with a per-call-site `static` (a log-once, `tracing`'s
+        // events) would exist twice and fire twice.
+        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH
+            || self.plan.tainted[cont]
+            || self.code_has_item_macro(cont, 0)
+        {
             return false;
         }
         let live: BTreeSet<String> = self.live.live_in[cont]
@@ -607,7 +646,8 @@ impl Emitter<'_> {
             .map(|e| quote_spanned!(syn::spanned::Spanned::span(e)=> #p::assert_error_type::<#e>();));
         let reachable: Vec<BlockId> = self.live.order.clone();
         let paths = &self.g.macro_paths;
-        let assert_err = quote!(#assert_err #(#paths!(__ratchet_seen);)*);
+        let items = &self.g.items;
+        let assert_err = quote!(#(#items)* #assert_err #(#paths!(__ratchet_seen);)*);
         if self.g.susps.iter().all(|s| !self.live.reachable[s.block]) && reachable == [0] {
             let b = &self.g.blocks[0];
             let n = b.pieces.len();
@@ -698,15 +738,14 @@ impl Emitter<'_> {
                 .collect();
             match s.kind {
                 SiteKind::Yield => {
-                    waits.push(quote!(#name::#v { __completion: #c, .. }));
+                    let cf = &self.plan.completion;
+                    waits.push(quote!(#name::#v { #cf: #c, .. }));
                     let cpat = if self.live.live_in[target].contains(&s.result) {
                         quote!(#c)
                     } else {
                         quote!(_)
                     };
-                    resumes.push(
-                        quote!(#name::#v { #(#fields,)* __completion: #cpat } => #pce::#tv { #(#inits),* }),
-                    );
+                    resumes.push(quote!(#name::#v { #(#fields,)* #cf: #cpat } => #pce::#tv { #(#inits),* }));
                 }
                 SiteKind::Call => {
                     resumes.push(quote!(#name::#v { #(#fields),* } => #pce::#tv { #(#inits),* }));
@@ -834,9 +873,12 @@ impl Emitter<'_> {
                 self.arm_mut.set(true);
                 quote!(mut)
             });
+            // Declared here because the block gives it its value: the
+            // declaration may stand right before that assignment.
+            let allow = quote!(#[allow(clippy::needless_late_init)]);
             match &binding.ty {
-                Some(ty) => quote!(let #m #id: #ty;),
-                None => quote!(let #m #id;),
+                Some(ty) => quote!(#allow let #m #id: #ty;),
+                None => quote!(#allow let #m #id;),
             }
         });
         let decls: Vec<TokenStream> = decls.collect();
@@ -855,7 +897,9 @@ impl Emitter<'_> {
                 .iter()
                 .map(|&(b, by)| {
                     let h = Plan::hidden_ident(self.g, b);
-                    let id = Ident::new(&self.ident(b).to_string(), self.g.bindings[by].decl_span);
+                    // A clone keeps a raw identifier (`r#type`) raw.
+                    let mut id = self.ident(b).clone();
+                    id.set_span(self.g.bindings[by].decl_span);
                     if renamed && self.g.bindings[b].mutable {
                         quote!(#[allow(unused_mut)] let mut #h = #id;)
                     } else {
@@ -884,6 +928,7 @@ impl Emitter<'_> {
             .map(|(k, pc)| {
                 let (pre, post) = (pre_save(k), restore(k));
                 let saves = save(k);
+                let carried = &pc.attrs;
                 match &pc.split_let {
                     // `let x = f(&x);` hiding an `x` still needed: `f(&x)`
                     // runs first, then the old `x` moves aside.
@@ -892,11 +937,12 @@ impl Emitter<'_> {
                         let (attrs, pat) = (&split.attrs, &split.pat);
                         let ty = split.ty.as_ref().map(|t| quote!(: #t));
                         let value = self.subst(&split.init);
-                        quote!(#pre let #init #ty = #value; #saves #attrs let #pat = #init; #post)
+                        quote!(#pre #carried let #init #ty = #value; #saves #carried #attrs let #pat = #init; #post)
                     }
+                    _ if pc.uninit_decl && !self.assigned_later(block, k) => quote!(#pre #saves #post),
                     _ => {
                         let code = self.plan.renamed.get(&(block, k)).unwrap_or(&pc.tokens);
-                        let code = self.subst(code);
+                        let code = with_attrs(carried, self.subst(code));
                         quote!(#pre #saves #code #post)
                     }
                 }
@@ -906,6 +952,9 @@ impl Emitter<'_> {
             let (pre, saves) = (pre_save(blk.pieces.len()), save(blk.pieces.len()));
             quote!(#pre #saves)
         };
+        // The attributes of a taken-apart statement (`#[allow(..)] if ..`)
+        // stay on its terminator's code.
+        let attrs = &blk.term_attrs;
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
             Term::Goto(j) => self.jump(*j),
@@ -913,7 +962,7 @@ impl Emitter<'_> {
                 let cond = self.subst(cond);
                 let t = self.jump(*then);
                 let e = self.jump(*els);
-                quote!(if #cond { #t } else { #e })
+                with_attrs(attrs, quote!(if #cond { #t } else { #e }))
             }
             Term::Match { scrut, arms } => {
                 let scrut = self.subst(scrut);
@@ -922,11 +971,28 @@ impl Emitter<'_> {
                     let j = self.jump(*j);
                     quote!(#pat => { #j })
                 });
-                quote!(match #scrut { #(#arms)* })
+                with_attrs(attrs, quote!(match #scrut { #(#arms)* }))
             }
-            Term::Yield { susp, jump } => self.yield_term(*susp, *jump),
+            Term::Yield { susp, jump } => {
+                let code = self.yield_term(*susp, *jump);
+                quote!(#attrs #code)
+            }
         };
         quote!(#(#decls)* #(#pieces)* #before_term #term)
+    }
+
+    /// Whether the bindings of the uninitialized `let` at piece `k` of a
+    /// block get a value in that block's own code, which then declares
+    /// them there (elsewhere, the block assigning one declares it).
+    fn assigned_later(&self, block: BlockId, k: usize) -> bool {
+        let blk = &self.g.blocks[block];
+        let Some(decl) = blk.pieces.get(k) else {
+            return false;
+        };
+        let later = &blk.pieces[k + 1..];
+        decl.defs.iter().any(|d| {
+            later.iter().any(|p| p.uses.contains(d) || p.assigns.contains(d)) || blk.term_uses.contains(d)
+        })
     }
 
     fn jump(&self, j: JumpId) -> TokenStream {
@@ -1018,6 +1084,7 @@ impl Emitter<'_> {
         let v = &self.plan.state_variants[susp];
         let place = self.model.place();
         let c = &self.c;
+        let cf = &self.plan.completion;
         let arg = self.subst(&s.arg);
         let fields = st
             .fields
@@ -1053,7 +1120,7 @@ impl Emitter<'_> {
             #decl
             if #p::must_suspend(&#c) {
                 #p::__ratchet_trace_suspend!(#from, #vname, &#c);
-                #place = #name::#v { #(#fields,)* __completion: #p::Clone::clone(&#c) };
+                #place = #name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) };
                 return #p::Ok(#p::IOResult::IO(#p::IOCompletions::from(#c)));
             }
             #p::__ratchet_trace_pass!(#from, #vname);
@@ -1140,34 +1207,67 @@ impl Emitter<'_> {
     }
 }
 
-/// The generics of the state enum: those of the function (and impl) that
-/// the stored types name, without bounds.
+/// The generics of the state enum (rule 10): those of the function (and
+/// impl) that the stored types name, with the bounds they need. A type
+/// that projects out of a parameter (`S::Key`, `<Page<T> as Tr>::Out`)
+/// needs that parameter's bounds (`S: Store`) to name anything; otherwise
+/// the parameters carry no bounds, as on std's own types, so a struct that
+/// holds the state need not repeat the function's bounds.
 pub fn state_generics(model: &Model, types: &[Type]) -> Generics {
     let mut idents: BTreeSet<String> = BTreeSet::new();
+    let mut projected: BTreeSet<String> = BTreeSet::new();
     for t in types {
         collect_idents(&t.to_token_stream(), &mut idents);
+        collect_projected(t, &mut projected);
     }
     let mut all: Vec<GenericParam> = Vec::new();
+    let mut preds: Vec<syn::WherePredicate> = Vec::new();
+    let mut generics: Vec<&Generics> = Vec::new();
     if let Some(ic) = &model.impl_ctx {
-        all.extend(ic.generics.params.iter().cloned());
+        generics.push(&ic.generics);
     }
-    all.extend(model.input.sig.generics.params.iter().cloned());
+    generics.push(&model.input.sig.generics);
+    for g in generics {
+        all.extend(g.params.iter().cloned());
+        if let Some(wc) = &g.where_clause {
+            preds.extend(wc.predicates.iter().cloned());
+        }
+    }
+    let name_of = |p: &GenericParam| match p {
+        GenericParam::Type(t) => t.ident.to_string(),
+        GenericParam::Const(c) => c.ident.to_string(),
+        GenericParam::Lifetime(l) => l.lifetime.to_string(),
+    };
+    let params: BTreeSet<String> = all.iter().map(name_of).collect();
+    let kept_names: BTreeSet<String> = params.intersection(&idents).cloned().collect();
+    // A bound is kept when its parameter is projected out of and every
+    // parameter it names is a parameter of the state too.
+    let fits = |tokens: &TokenStream| {
+        let mut named = BTreeSet::new();
+        collect_idents(tokens, &mut named);
+        named.intersection(&params).all(|n| kept_names.contains(n))
+    };
     let kept: Vec<GenericParam> = all
         .into_iter()
-        .filter(|p| match p {
-            GenericParam::Type(t) => idents.contains(&t.ident.to_string()),
-            GenericParam::Const(c) => idents.contains(&c.ident.to_string()),
-            GenericParam::Lifetime(l) => idents.contains(&l.lifetime.to_string()),
-        })
-        // No bounds, as on std's own types: the struct holding the state
-        // declares its parameters without the impl's bounds, and the
-        // enum's impls need none.
+        .filter(|p| kept_names.contains(&name_of(p)))
         .map(|mut p| {
+            let keep_bounds = projected.contains(&name_of(&p));
             match &mut p {
                 GenericParam::Type(t) => {
                     t.default = None;
-                    t.bounds.clear();
-                    t.colon_token = None;
+                    if keep_bounds {
+                        t.bounds = t
+                            .bounds
+                            .iter()
+                            .filter(|b| fits(&b.to_token_stream()))
+                            .cloned()
+                            .collect();
+                    } else {
+                        t.bounds.clear();
+                    }
+                    if t.bounds.is_empty() {
+                        t.colon_token = None;
+                    }
                 }
                 GenericParam::Lifetime(l) => {
                     l.bounds.clear();
@@ -1178,27 +1278,122 @@ pub fn state_generics(model: &Model, types: &[Type]) -> Generics {
             p
         })
         .collect();
+    let kept_preds: Vec<syn::WherePredicate> = preds
+        .into_iter()
+        .filter(|wp| match wp {
+            syn::WherePredicate::Type(pt) => {
+                let mut bounded = BTreeSet::new();
+                collect_idents(&pt.bounded_ty.to_token_stream(), &mut bounded);
+                bounded.iter().any(|n| projected.contains(n)) && fits(&wp.to_token_stream())
+            }
+            _ => false,
+        })
+        .collect();
     let mut g = Generics::default();
     if !kept.is_empty() {
         g.lt_token = Some(Default::default());
         g.gt_token = Some(Default::default());
         g.params = kept.into_iter().collect();
     }
+    if !kept_preds.is_empty() {
+        g.where_clause = Some(syn::WhereClause {
+            where_token: Default::default(),
+            predicates: kept_preds.into_iter().collect(),
+        });
+    }
     g
 }
 
-struct ReplaceSelf<'a>(&'a Type);
+/// The names a type projects associated items out of: `S` in `S::Key`,
+/// every name inside `Page<T>` of `<Page<T> as Tr>::Out`.
+fn collect_projected(t: &Type, out: &mut BTreeSet<String>) {
+    struct V<'a>(&'a mut BTreeSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for V<'_> {
+        fn visit_qself(&mut self, q: &'ast syn::QSelf) {
+            collect_idents(&q.ty.to_token_stream(), self.0);
+            syn::visit::visit_qself(self, q);
+        }
+        fn visit_path(&mut self, p: &'ast syn::Path) {
+            if p.segments.len() >= 2
+                && p.leading_colon.is_none()
+                && let Some(first) = p.segments.first()
+                && first.arguments.is_none()
+            {
+                self.0.insert(first.ident.to_string());
+            }
+            syn::visit::visit_path(self, p);
+        }
+    }
+    syn::visit::Visit::visit_type(&mut V(out), t);
+}
+
+/// `Self` spelled out for code outside the impl: `Self` is the impl's self
+/// type, and `Self::X` (a type, or a constant in an array length) is
+/// `<SelfTy as Trait>::X` in a trait impl and `<SelfTy>::X` otherwise.
+struct ReplaceSelf<'a>(&'a crate::model::ImplCtx);
+
+impl ReplaceSelf<'_> {
+    /// `Self::X..` -> the qualified path, or `None` if `path` is not one.
+    fn qualify(&self, qself: &Option<syn::QSelf>, path: &syn::Path) -> Option<(syn::QSelf, syn::Path)> {
+        if qself.is_some() || path.leading_colon.is_some() || path.segments.len() < 2 {
+            return None;
+        }
+        let first = path.segments.first()?;
+        if first.ident != "Self" || !first.arguments.is_none() {
+            return None;
+        }
+        let rest = path.segments.iter().skip(1).cloned();
+        let (position, as_token, segments) = match &self.0.trait_ {
+            Some(tr) => (
+                tr.segments.len(),
+                Some(Default::default()),
+                tr.segments.iter().cloned().chain(rest).collect(),
+            ),
+            None => (0, None, rest.collect()),
+        };
+        let qself = syn::QSelf {
+            lt_token: Default::default(),
+            ty: Box::new(self.0.self_ty.clone()),
+            position,
+            as_token,
+            gt_token: Default::default(),
+        };
+        let leading_colon = match &self.0.trait_ {
+            Some(tr) => tr.leading_colon,
+            None => Some(Default::default()),
+        };
+        Some((
+            qself,
+            syn::Path {
+                leading_colon,
+                segments,
+            },
+        ))
+    }
+}
 
 impl VisitMut for ReplaceSelf<'_> {
     fn visit_type_mut(&mut self, t: &mut Type) {
-        if let Type::Path(p) = t
-            && p.qself.is_none()
-            && p.path.is_ident("Self")
-        {
-            *t = self.0.clone();
-            return;
+        if let Type::Path(p) = t {
+            if p.qself.is_none() && p.path.is_ident("Self") {
+                *t = self.0.self_ty.clone();
+                return;
+            }
+            if let Some((qself, path)) = self.qualify(&p.qself, &p.path) {
+                p.qself = Some(qself);
+                p.path = path;
+                return;
+            }
         }
         syn::visit_mut::visit_type_mut(self, t);
+    }
+    fn visit_expr_path_mut(&mut self, e: &mut syn::ExprPath) {
+        if let Some((qself, path)) = self.qualify(&e.qself, &e.path) {
+            e.qself = Some(qself);
+            e.path = path;
+            return;
+        }
+        syn::visit_mut::visit_expr_path_mut(self, e);
     }
 }
 
@@ -1276,6 +1471,61 @@ pub fn fallback(
     Output {
         func: quote!(#errors #func),
         state,
+    }
+}
+
+// Input:  `#[allow(x)]`, `if c { .. } else { .. }`
+// Output: `#[allow(x)] { if c { .. } else { .. } }`
+/// Statements with the attributes of the taken-apart statement they come
+/// from: a `let` (or an item, or code already ending in `;` as one
+/// statement) takes them directly; an expression, which may be an `if`
+/// (where attributes are not allowed) or the tail of a block (where
+/// expressions take none), goes into a block that takes them.
+fn with_attrs(attrs: &TokenStream, code: TokenStream) -> TokenStream {
+    if attrs.is_empty() {
+        return code;
+    }
+    let first = code.clone().into_iter().next();
+    let is_let = matches!(&first, Some(TokenTree::Ident(i)) if i == "let");
+    let is_attr = matches!(&first, Some(TokenTree::Punct(p)) if p.as_char() == '#');
+    if is_let || is_attr {
+        quote!(#attrs #code)
+    } else {
+        quote!(#attrs { #code })
+    }
+}
+
+/// Whether dropping a value of type `t` does nothing (a primitive, a shared
+/// reference, a tuple or array of those): where such a local goes out of
+/// scope cannot be observed.
+fn nothing_to_drop(t: &Type) -> bool {
+    match t {
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
+            matches!(
+                id.to_string().as_str(),
+                "u8" | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "bool"
+                    | "char"
+            )
+        }),
+        Type::Reference(r) => r.mutability.is_none(),
+        Type::Tuple(t) => t.elems.iter().all(nothing_to_drop),
+        Type::Array(a) => nothing_to_drop(&a.elem),
+        Type::Paren(p) => nothing_to_drop(&p.elem),
+        Type::Ptr(_) | Type::Never(_) => true,
+        _ => false,
     }
 }
 

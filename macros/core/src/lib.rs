@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod attrs;
 mod cfg;
 mod ctxt;
 mod emit;
@@ -96,23 +97,158 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// Runs the pipeline on one function.
+/// Runs the pipeline on one function: once, or once per combination of the
+/// `#[cfg]` predicates on code it takes apart (see [`attrs`]), each version
+/// under its `#[cfg(all(..))]`. Errors of every version are reported once.
 fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Output {
-    let cx = Ctxt::new();
-    let args = args::parse(&cx, attr, Span::call_site());
-    let attrs = input.attrs.clone();
-    let vis = input.vis.clone();
-    let sig = input.sig.clone();
-    let body = input.block.clone();
-    let fallback_name = args.name.clone().unwrap_or_else(|| {
-        quote::format_ident!(
-            "{}State",
-            model::camel(&sig.ident.to_string()),
-            span = sig.ident.span()
+    let preds = attrs::predicates(&input.block);
+    if preds.is_empty() {
+        return match expand_version(attr, input, impl_ctx) {
+            Ok(out) => out,
+            Err(failed) => failed.fallback(),
+        };
+    }
+    if preds.len() > attrs::MAX_CFG_PREDICATES {
+        let cx = Ctxt::new();
+        cx.error(
+            input.sig.ident.span(),
+            format!(
+                "#[io_state_machine] expands a function once per combination of the `#[cfg]` predicates on statements that hold a suspension point (or declare a local), and this one has {} (at most {} are supported); move some of that code into functions of its own",
+                preds.len(),
+                attrs::MAX_CFG_PREDICATES
+            ),
+        );
+        let failed = Failed::new(&attr, &input, impl_ctx.is_some(), cx.take_errors(), None);
+        return failed.fallback();
+    }
+    let mut func = TokenStream::new();
+    let mut state = TokenStream::new();
+    let mut first_failure: Option<Box<Failed>> = None;
+    let mut seen: Vec<String> = Vec::new();
+    for mask in 0..(1usize << preds.len()) {
+        let version = FnInput {
+            attrs: input.attrs.clone(),
+            vis: input.vis.clone(),
+            sig: input.sig.clone(),
+            block: attrs::select(&input.block, &preds, mask),
+        };
+        let cfg = attrs::version_attr(&preds, mask);
+        match expand_version(attr.clone(), version, impl_ctx.clone()) {
+            Ok(out) => {
+                func.extend(quote!(#cfg));
+                func.extend(out.func);
+                state.extend(with_attr(&cfg, out.state));
+            }
+            Err(failed) => match &mut first_failure {
+                None => {
+                    seen.extend(failed.errors.iter().map(error_key));
+                    first_failure = Some(failed);
+                }
+                Some(first) => {
+                    for e in failed.errors {
+                        let key = error_key(&e);
+                        if !seen.contains(&key) {
+                            seen.push(key);
+                            first.errors.push(e);
+                        }
+                    }
+                }
+            },
+        }
+    }
+    match first_failure {
+        Some(failed) => failed.fallback(),
+        None => Output { func, state },
+    }
+}
+
+/// An error's identity across versions: the same error at the same place.
+fn error_key(e: &syn::Error) -> String {
+    let start = e.span().start();
+    format!("{}:{}:{e}", start.line, start.column)
+}
+
+/// `attr` put on every item of `items`.
+fn with_attr(attr: &TokenStream, items: TokenStream) -> TokenStream {
+    match syn::parse2::<syn::File>(items.clone()) {
+        Ok(file) => file.items.iter().map(|i| quote!(#attr #i)).collect(),
+        Err(_) => quote!(#attr const _: () = (); #items),
+    }
+}
+
+/// A function whose expansion failed: what its fallback needs.
+struct Failed {
+    errors: Vec<syn::Error>,
+    attrs: Vec<syn::Attribute>,
+    vis: syn::Visibility,
+    sig: syn::Signature,
+    body: syn::Block,
+    name: syn::Ident,
+    generics: Generics,
+}
+
+impl Failed {
+    fn new(
+        attr: &TokenStream,
+        input: &FnInput,
+        in_impl: bool,
+        errors: Vec<syn::Error>,
+        method_generics: Option<Generics>,
+    ) -> Self {
+        let args = args::parse(&Ctxt::new(), attr.clone(), Span::call_site());
+        let name = args.name.clone().unwrap_or_else(|| {
+            quote::format_ident!(
+                "{}State",
+                model::camel(&input.sig.ident.to_string()),
+                span = input.sig.ident.span()
+            )
+        });
+        // A free function's state parameter spells the generics; for a
+        // method, take those of the stored types that could be read.
+        let generics = match method_generics {
+            Some(g) => g,
+            None if in_impl => Generics::default(),
+            None => fallback_generics(&args, &input.sig),
+        };
+        Failed {
+            errors,
+            attrs: input.attrs.clone(),
+            vis: input.vis.clone(),
+            sig: input.sig.clone(),
+            body: input.block.clone(),
+            name,
+            generics,
+        }
+    }
+
+    fn fallback(self) -> Output {
+        let errors: TokenStream = self.errors.iter().map(syn::Error::to_compile_error).collect();
+        emit::fallback(
+            errors,
+            &self.attrs,
+            &self.vis,
+            &self.sig,
+            &self.body,
+            Some((&self.name, self.generics)),
         )
-    });
-    let fallback_generics = fallback_generics(&args, &sig);
+    }
+}
+
+/// Runs the pipeline on one version of a function.
+fn expand_version(
+    attr: TokenStream,
+    input: FnInput,
+    impl_ctx: Option<ImplCtx>,
+) -> Result<Output, Box<Failed>> {
+    let cx = Ctxt::new();
+    let args = args::parse(&cx, attr.clone(), Span::call_site());
     let in_impl = impl_ctx.is_some();
+    let original = FnInput {
+        attrs: input.attrs.clone(),
+        vis: input.vis.clone(),
+        sig: input.sig.clone(),
+        block: input.block.clone(),
+    };
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
@@ -123,32 +259,27 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
     });
     match result {
         Some((model, g, live, stored, plan)) if !cx.has_errors() => {
-            emit::emit(&model, &g, &live, &stored, &plan)
+            Ok(emit::emit(&model, &g, &live, &stored, &plan))
         }
         result => {
-            let errors = cx.to_compile_errors();
-            // A free function's state parameter spells the generics; for a
-            // method, take those of the stored types that could be read.
-            let generics = match result {
+            let method_generics = match result {
                 Some((model, g, _, stored, _)) if in_impl => {
                     let types: Vec<syn::Type> = stored
                         .iter()
                         .flat_map(|st| st.fields.iter())
                         .filter_map(|&b| g.bindings.get(b).and_then(|b| b.ty.clone()))
                         .collect();
-                    emit::state_generics(&model, &types)
+                    Some(emit::state_generics(&model, &types))
                 }
-                _ if in_impl => Generics::default(),
-                _ => fallback_generics,
+                _ => None,
             };
-            emit::fallback(
-                errors,
-                &attrs,
-                &vis,
-                &sig,
-                &body,
-                Some((&fallback_name, generics)),
-            )
+            Err(Box::new(Failed::new(
+                &attr,
+                &original,
+                in_impl,
+                cx.take_errors(),
+                method_generics,
+            )))
         }
     }
 }
@@ -180,18 +311,36 @@ fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
         .iter()
         .filter_map(|a| match a {
             GenericArgument::Type(Type::Path(t)) => t.path.get_ident().map(ToString::to_string),
+            GenericArgument::Lifetime(l) => Some(l.to_string()),
+            GenericArgument::Const(syn::Expr::Path(e)) => e.path.get_ident().map(ToString::to_string),
             _ => None,
         })
         .collect();
+    // Type, const and lifetime parameters, in the function's order.
     let params: Vec<syn::GenericParam> = sig
         .generics
-        .type_params()
-        .filter(|t| names.contains(&t.ident.to_string()))
-        .map(|t| {
-            let mut t = t.clone();
-            t.bounds.clear();
-            t.default = None;
-            syn::GenericParam::Type(t)
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) if names.contains(&t.ident.to_string()) => {
+                let mut t = t.clone();
+                t.bounds.clear();
+                t.colon_token = None;
+                t.default = None;
+                Some(syn::GenericParam::Type(t))
+            }
+            syn::GenericParam::Const(c) if names.contains(&c.ident.to_string()) => {
+                let mut c = c.clone();
+                c.default = None;
+                Some(syn::GenericParam::Const(c))
+            }
+            syn::GenericParam::Lifetime(l) if names.contains(&l.lifetime.to_string()) => {
+                let mut l = l.clone();
+                l.bounds.clear();
+                l.colon_token = None;
+                Some(syn::GenericParam::Lifetime(l))
+            }
+            _ => None,
         })
         .collect();
     if !params.is_empty() {
@@ -218,6 +367,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     let impl_ctx = ImplCtx {
         generics: imp.generics.clone(),
         self_ty: (*imp.self_ty).clone(),
+        trait_: imp.trait_.as_ref().map(|(path, _)| path.clone()),
     };
     let mut items = Vec::new();
     let mut states = Vec::new();

@@ -56,6 +56,10 @@ pub struct Plan {
     pub hidden_jump: BTreeSet<(JumpId, BindId)>,
     /// Stored bindings a suspension point reads from their hidden name.
     pub hidden_susp: BTreeSet<(usize, BindId)>,
+    /// The field of a yield's variant that holds the awaited completion:
+    /// `__completion`, unless a stored local has that name (fields, unlike
+    /// bindings, cannot be hidden from user code).
+    pub completion: Ident,
 }
 
 impl Plan {
@@ -91,6 +95,14 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
     let block_variants = g.blocks.iter().map(|b| format_ident!("{}", b.name)).collect();
     let conflicted = conflicted_names(g, live);
     let fields = field_names(g, &conflicted);
+    let taken: BTreeSet<String> = fields.iter().map(ToString::to_string).collect();
+    let mut completion = "__completion".to_owned();
+    let mut n = 2;
+    while taken.contains(&completion) {
+        completion = format!("__completion_{n}");
+        n += 1;
+    }
+    let completion = format_ident!("{}", completion);
     let mut plan = Plan {
         state_variants,
         block_variants,
@@ -104,6 +116,7 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
         renamed_values: BTreeMap::new(),
         hidden_jump: BTreeSet::new(),
         hidden_susp: BTreeSet::new(),
+        completion,
     };
     if conflicted.is_empty() {
         return plan;

@@ -20,6 +20,9 @@ use crate::ctxt::Ctxt;
 pub struct ImplCtx {
     pub generics: Generics,
     pub self_ty: Type,
+    /// The trait of a trait impl: `Self::Out` in a stored type is
+    /// `<SelfTy as Trait>::Out` outside it.
+    pub trait_: Option<syn::Path>,
 }
 
 /// A function as the attribute received it.
@@ -35,6 +38,9 @@ pub struct FnInput {
 pub struct Param {
     pub ident: Ident,
     pub ty: Type,
+    /// `mut x: T`: the body may change it, so it is a local initialized
+    /// from the first call's argument (rule 8), not re-read on resume.
+    pub mutable: bool,
 }
 
 pub struct Model {
@@ -116,6 +122,33 @@ impl Model {
         !names_any(&e.to_token_stream(), &params)
     }
 
+    /// The `T` of `Result<IOResult<T>, E>` where the signature spells it
+    /// (through an alias such as `Res<T>` it cannot be seen).
+    pub fn ok_type(&self) -> Option<&Type> {
+        fn find(t: &Type) -> Option<&Type> {
+            let Type::Path(tp) = t else { return None };
+            let last = tp.path.segments.last()?;
+            let PathArguments::AngleBracketed(ab) = &last.arguments else {
+                return None;
+            };
+            let first = ab.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })?;
+            if last.ident == "IOResult" {
+                Some(first)
+            } else if last.ident == "Result" {
+                find(first)
+            } else {
+                None
+            }
+        }
+        match &self.input.sig.output {
+            ReturnType::Type(_, t) => find(t),
+            ReturnType::Default => None,
+        }
+    }
+
     pub fn param_type(&self, name: &str) -> Option<&Type> {
         self.params.iter().find(|p| p.ident == name).map(|p| &p.ty)
     }
@@ -169,6 +202,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                     params.push(Param {
                         ident: pi.ident.clone(),
                         ty: (*pt.ty).clone(),
+                        mutable: pi.mutability.is_some() && pi.by_ref.is_none(),
                     });
                 }
             }
@@ -177,7 +211,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
     if receiver.is_some() && impl_ctx.is_none() {
         cx.spanned(
             &sig.ident,
-            "a method with #[io_state_machine] needs #[io_state_machines] on its impl block, which emits the state enums beside the impl; add `#[io_state_machines]` above `impl`",
+            "a method with #[io_state_machine] needs #[io_state_machines] on its impl block, which emits the state enums beside the impl; add `#[io_state_machines]` above `impl` (a trait's default method cannot be a machine: a trait has no fields to hold the state and no place for its enum; write the machine as a free function with `state = st`, or in an impl, and call it from the trait method)",
         );
     }
     let err_ty = check_return(cx, sig);

@@ -25,27 +25,7 @@ use syn::{Expr, Pat, Stmt};
 use crate::cfg::collect_lets;
 use crate::scan;
 
-/// std macros whose string literals are format strings with captures.
-const FORMAT_MACROS: &[&str] = &[
-    "format",
-    "format_args",
-    "print",
-    "println",
-    "eprint",
-    "eprintln",
-    "write",
-    "writeln",
-    "panic",
-    "assert",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "unreachable",
-    "todo",
-    "unimplemented",
-];
+use crate::scan::FORMAT_MACROS;
 
 /// `tokens` (statements) with every free `name` renamed to `to`, or `None`
 /// when a reference cannot be renamed with certainty.

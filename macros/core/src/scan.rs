@@ -338,7 +338,25 @@ pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
             t.elems.iter().for_each(|p| binders(p, inner, out));
         }
         Pat::Struct(s) => s.fields.iter().for_each(|f| binders(&f.pat, None, out)),
-        Pat::Slice(s) => s.elems.iter().for_each(|p| binders(p, None, out)),
+        Pat::Slice(s) => {
+            // `[a, b]: [u32; 2]` gives each element pattern `u32`; the
+            // binding of a rest pattern (`tail @ ..`) gets no type.
+            let elem = match ty {
+                Some(Type::Array(a)) => Some(&*a.elem),
+                _ => None,
+            };
+            for p in &s.elems {
+                let rest = match p {
+                    Pat::Rest(_) => true,
+                    Pat::Ident(pi) => pi
+                        .subpat
+                        .as_ref()
+                        .is_some_and(|(_, sub)| matches!(**sub, Pat::Rest(_))),
+                    _ => false,
+                };
+                binders(p, if rest { None } else { elem }, out);
+            }
+        }
         Pat::Reference(r) => binders(&r.pat, None, out),
         Pat::Paren(p) => binders(&p.pat, ty, out),
         Pat::Guard(g) => binders(&g.pat, ty, out),
@@ -606,7 +624,8 @@ pub fn diverges(e: &Expr) -> bool {
             i.then_branch.stmts.last().is_some_and(stmt_diverges)
                 && i.else_branch.as_ref().is_some_and(|(_, e)| diverges(e))
         }
-        Expr::Match(m) => !m.arms.is_empty() && m.arms.iter().all(|a| diverges(&a.body)),
+        // No arms: the scrutinee is uninhabited, the `match` has type `!`.
+        Expr::Match(m) => m.arms.iter().all(|a| diverges(&a.body)),
         Expr::Loop(l) => !contains_break(&l.body),
         _ => false,
     }
@@ -637,6 +656,82 @@ fn contains_break(b: &syn::Block) -> bool {
     let mut v = B(false);
     v.visit_block(b);
     v.0
+}
+
+/// std macros whose string literals are format strings with captures.
+pub const FORMAT_MACROS: &[&str] = &[
+    "format",
+    "format_args",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "unreachable",
+    "todo",
+    "unimplemented",
+];
+
+/// std macros besides [`FORMAT_MACROS`] that expand to expressions or
+/// statements only, never to an item (a per-call-site `static`, a
+/// `thread_local!`): code invoking only these may be emitted twice. Also
+/// the placeholders the transform itself writes.
+const OTHER_ITEM_FREE_MACROS: &[&str] = &[
+    "vec",
+    "matches",
+    "concat",
+    "stringify",
+    "line",
+    "column",
+    "file",
+    "module_path",
+    "cfg",
+    "env",
+    "option_env",
+    "dbg",
+    "__ratchet_jump",
+    "__ratchet_susp",
+];
+
+/// Whether `name!` is one of std's macros that expand to no item (and no
+/// `break`, `continue` or `return` of the code around them).
+pub fn is_item_free_macro(name: &str) -> bool {
+    FORMAT_MACROS.contains(&name)
+        || OTHER_ITEM_FREE_MACROS.contains(&name)
+        || name.starts_with("__ratchet_trace_")
+}
+
+/// Whether `tokens` invoke a macro outside [`is_item_free_macro`]'s (and the
+/// runtime's `__ratchet_trace_*` hooks), or define one.
+pub fn invokes_item_macro(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().any(|(i, tt)| match tt {
+        TokenTree::Ident(id) => {
+            let name = id.to_string();
+            let bang = matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!' && p.spacing() == proc_macro2::Spacing::Alone);
+            // `if !(x)` and `return !x` are operators, not invocations.
+            let keyword = matches!(
+                name.as_str(),
+                "if" | "while" | "match" | "return" | "in" | "break" | "else" | "let" | "as" | "mut" | "move" | "yield"
+            );
+            let called = match trees.get(i + 2) {
+                Some(TokenTree::Group(_)) => true,
+                Some(TokenTree::Ident(_)) => name == "macro_rules",
+                _ => false,
+            };
+            bang && called && !keyword && !is_item_free_macro(&name)
+        }
+        TokenTree::Group(g) => invokes_item_macro(&g.stream()),
+        _ => false,
+    })
 }
 
 /// Readable text of a suspension point for `Debug` and messages.

@@ -27,6 +27,47 @@ pub struct Stored {
     pub resume: usize,
 }
 
+/// Why a stored local's type cannot be a field of the state enum, if it
+/// cannot: it holds `_` (rustc would infer it inside the function only) or
+/// `impl Trait` (a type without a name).
+fn incomplete(t: &syn::Type) -> Option<&'static str> {
+    struct V {
+        infer: bool,
+        opaque: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_type_infer(&mut self, _: &'ast syn::TypeInfer) {
+            self.infer = true;
+        }
+        fn visit_type_impl_trait(&mut self, _: &'ast syn::TypeImplTrait) {
+            self.opaque = true;
+        }
+    }
+    let mut v = V {
+        infer: false,
+        opaque: false,
+    };
+    syn::visit::Visit::visit_type(&mut v, t);
+    if v.opaque {
+        Some(
+            "is an `impl Trait`, which has no name the state enum could use for its field; store a `Box<dyn Trait>` (`let g: Box<dyn Fn() -> u32> = Box::new(f);`), or make the function generic over the type (`fn f<F: Fn() -> u32>(.., f: F)`) so that the state is generic over it",
+        )
+    } else if v.infer {
+        Some(
+            "is not complete: the state enum is a type outside the function and needs every part of it spelled out, where `_` is left to inference; write the whole type (`Vec<u32>`, not `Vec<_>`)",
+        )
+    } else {
+        None
+    }
+}
+
+/// A type declared in the body that `t` names, if any.
+fn names_body_type<'g>(g: &'g Graph, t: &syn::Type) -> Option<&'g (String, Span)> {
+    let mut idents = BTreeSet::new();
+    crate::emit::collect_idents(&quote::ToTokens::to_token_stream(t), &mut idents);
+    g.body_types.iter().find(|(n, _)| idents.contains(n))
+}
+
 fn line(span: Span) -> usize {
     span.start().line
 }
@@ -82,11 +123,24 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                 .map_or_else(String::new, |(_, sp)| {
                     format!(" and used after it on line {}", line(*sp))
                 });
-            if binding.uninit {
+            // A `let x;` live across a suspension point has a value there on
+            // every path (rustc's definite initialization), so it is stored
+            // like any other local once its type is known.
+            if binding.uninit && binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
                 cx.error(
                     binding.decl_span,
-                    format!("`{name}` is declared without a value and is stored across the suspension point {at}{later}; #[io_state_machine] cannot store a variable that may be uninitialized: give it a value where it is declared, `let {name}: Type = ..;`"),
+                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type;`"),
+                );
+            } else if let Some(why) = binding.ty.as_ref().and_then(incomplete) {
+                reported.insert(b);
+                let ty = crate::scan::tidy(&quote::ToTokens::to_token_stream(&binding.ty).to_string());
+                cx.error(binding.decl_span, format!("`{name}` is stored across the suspension point {at}{later}, but its type `{ty}` {why}"));
+            } else if let Some((declared, _)) = binding.ty.as_ref().and_then(|t| names_body_type(g, t)) {
+                reported.insert(b);
+                cx.error(
+                    binding.decl_span,
+                    format!("`{name}` is stored across the suspension point {at}{later}, but its type names `{declared}`, which is declared inside the function: the state enum lives outside the function and cannot name it; move the declaration of `{declared}` out of the function"),
                 );
             } else if binding.for_iter && binding.ty.is_none() {
                 reported.insert(b);
@@ -99,6 +153,12 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                 cx.error(
                     binding.decl_span,
                     format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
+                );
+            } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
+                reported.insert(b);
+                cx.error(
+                    binding.decl_span,
+                    format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
                 );
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);

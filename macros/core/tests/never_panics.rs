@@ -1,8 +1,15 @@
 //! The expansion entry points never panic, whatever they are given: every
-//! fixture of the workspace (snapshots inputs and compile-fail fixtures) is
-//! fed to them whole and after thousands of seeded token mutations. A panic
-//! inside would surface as the "internal error" fallback, which this test
-//! refuses.
+//! fixture of the workspace (snapshots inputs, compile-fail fixtures and the
+//! machines of `tests/transform_correctness.rs`) is fed to them whole and
+//! after thousands of seeded token mutations. A panic inside would surface
+//! as the "internal error" fallback, which this test refuses.
+//!
+//! The mutations draw tokens from the fixtures and from [`CLASSES`]: the
+//! shapes the difftest generator could not produce until issue 13 (raw
+//! identifiers, `#[cfg]`/`#[allow]` on statements, `unsafe` blocks, items
+//! in the body, `mut` parameters, `let x;`, compound assignment through
+//! places, macros that `break`, projections such as `S::Key` and
+//! `Self::Out`), and one mutation turns an identifier into a raw one.
 
 use std::path::{Path, PathBuf};
 
@@ -37,7 +44,69 @@ fn fixtures() -> Vec<PathBuf> {
         }
     }
     out.sort();
+    out.push(root.join("transform_correctness.rs"));
     out
+}
+
+/// Tokens of the shapes issue 13 found outside the difftest generator's
+/// reach, for insertions and replacements.
+const CLASSES: &str = r#"
+    let r#type: u32 = 1; let r#match = r#type; fn r#fn() {}
+    #[cfg(any())] yield_io!(c)?; #[cfg(all())] { call_io!(f(&mut s))?; }
+    #[cfg(any())] let started: u32 = 5; #[allow(unused_mut)] { let mut x = 1; }
+    #[expect(unused)] let _g = lock(); let _ = lock(); unsafe { yield_io!(c)?; }
+    const K: u32 = 7; fn helper(x: u32) -> u32 { x } struct P { v: u32 }
+    use std::fmt::Write as _; macro_rules! stop { () => { break }; } stop!();
+    let x; let y: u32; x = 1; *slot(v) += call_io!(one(&mut s))?;
+    for i in (a() as u32)..(b() as u32) {} let m = Msg::Write { page: 3 };
+    let w = Wrapper { v: 5u32 }; let [a, b]: [u32; 2] = v; let k: S::Key = s.key();
+    let o: Self::Out = 5; let seen: [bool; Self::PAGES] = [false; Self::PAGES];
+    let v: Vec<_> = Vec::new(); let it: std::slice::Iter<u32> = xs.iter();
+    let g = f; let __completion: u32 = 4; mut n: u32
+"#;
+
+/// The machines of `file`, with their `#[io_state_machine(..)]` arguments,
+/// in inline modules too.
+fn machines_of(items: Vec<syn::Item>, out: &mut Vec<(TokenStream, TokenStream)>) {
+    for item in items {
+        let mut item = item;
+        if let syn::Item::Mod(m) = &mut item
+            && let Some((_, inner)) = m.content.take()
+        {
+            machines_of(inner, out);
+            continue;
+        }
+        let mut attr = TokenStream::new();
+        let attrs = match &mut item {
+            syn::Item::Fn(f) => Some(&mut f.attrs),
+            syn::Item::Impl(i) => Some(&mut i.attrs),
+            _ => None,
+        };
+        if let Some(attrs) = attrs
+            && let Some(pos) = attrs.iter().position(|a| {
+                a.path()
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident.to_string().starts_with("io_state_machine"))
+            })
+        {
+            let a = attrs.remove(pos);
+            if let syn::Meta::List(l) = &a.meta {
+                attr = l.tokens.clone();
+            }
+            out.push((attr, quote::ToTokens::to_token_stream(&item)));
+        }
+    }
+}
+
+/// `r#name` for an identifier that can be raw (not `self`, `Self`,
+/// `super`, `crate`, `_`).
+fn raw(id: &proc_macro2::Ident) -> Option<TokenTree> {
+    let name = id.to_string();
+    if name.starts_with("r#") || matches!(name.as_str(), "self" | "Self" | "super" | "crate" | "_") {
+        return None;
+    }
+    Some(TokenTree::Ident(proc_macro2::Ident::new_raw(&name, id.span())))
 }
 
 /// Flattens a token stream into a list of trees, recursing into groups, so
@@ -58,10 +127,18 @@ fn mutate(ts: &TokenStream, rng: &mut Rng, pool: &[TokenTree]) -> TokenStream {
         trees[i] = TokenTree::Group(ng);
         return trees.into_iter().collect();
     }
-    match rng.below(5) {
+    match rng.below(6) {
         0 => {
             trees.remove(i);
         }
+        5 => match &trees[i] {
+            TokenTree::Ident(id) => {
+                if let Some(r) = raw(id) {
+                    trees[i] = r;
+                }
+            }
+            _ => trees.insert(i, pool[rng.below(pool.len())].clone()),
+        },
         1 => {
             let t = pool[rng.below(pool.len())].clone();
             trees.insert(i, t);
@@ -139,35 +216,19 @@ fn mutated_fixtures_never_panic() {
     for f in fixtures() {
         let src = std::fs::read_to_string(&f).unwrap();
         let Ok(file) = syn::parse_file(&src) else { continue };
-        for item in file.items {
-            let mut attr = TokenStream::new();
-            let mut item = item;
-            let attrs = match &mut item {
-                syn::Item::Fn(f) => Some(&mut f.attrs),
-                syn::Item::Impl(i) => Some(&mut i.attrs),
-                _ => None,
-            };
-            if let Some(attrs) = attrs
-                && let Some(pos) = attrs.iter().position(|a| {
-                    a.path()
-                        .segments
-                        .last()
-                        .is_some_and(|s| s.ident.to_string().starts_with("io_state_machine"))
-                })
-            {
-                let a = attrs.remove(pos);
-                if let syn::Meta::List(l) = &a.meta {
-                    attr = l.tokens.clone();
-                }
-                items.push((attr, quote::ToTokens::to_token_stream(&item)));
-            }
-        }
+        machines_of(file.items, &mut items);
     }
     assert!(items.len() > 40, "found {} machines", items.len());
     let mut pool = Vec::new();
     for (a, i) in &items {
         pool_of(a, &mut pool);
         pool_of(i, &mut pool);
+    }
+    let classes: TokenStream = CLASSES.parse().expect("the class tokens lex");
+    // Weighted like a fixture's worth of tokens, so the classes' shapes are
+    // drawn often.
+    for _ in 0..4 {
+        pool_of(&classes, &mut pool);
     }
     let mut signatures = 0usize;
     for (a, i) in &items {
