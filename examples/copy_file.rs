@@ -14,9 +14,10 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use ratchet::backend::{BACKEND_ENV, io_for, parse_backend};
 use ratchet::{
-    BACKEND_ENV, Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, default_io, io_for,
-    io_yield_one, parse_backend, return_if_io,
+    Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, default_io, io_yield_one,
+    return_if_io,
 };
 
 /// The unit of copying. 4 KiB matches the page size of most storage engines.

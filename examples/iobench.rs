@@ -29,9 +29,9 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratchet::{
-    BlockingIO, Buffer, Completion, File, IO, OpenOptions, UringIO, UringOptions, bench_raw_random_reads,
-};
+use ratchet::uring::UringOptions;
+use ratchet::uring::bench_raw_random_reads;
+use ratchet::{BlockingIO, Buffer, Completion, File, IO, OpenOptions, UringIO};
 
 /// Bytes per random read.
 const BLOCK: usize = 4096;

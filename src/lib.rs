@@ -205,7 +205,37 @@
 //!   [`MemoryIO`], [`DeferredIO`] (holds every completion until the next step,
 //!   so every resume path runs) and [`SimIO`] (seeded latency, reordering,
 //!   faults and crashes). [`default_io`] picks io_uring where the kernel allows
-//!   it, else blocking; `RATCHET_IO=blocking|uring|memory` overrides.
+//!   it, else blocking; `RATCHET_IO=blocking|uring|memory` overrides, and
+//!   [`choose_default_io`] also says which it picked and why.
+//!
+//! Three rules hold on every backend:
+//!
+//! - **A buffer in flight belongs to the device.** While a read into it is
+//!   in flight no view of it can exist or be created; while a write of it is,
+//!   shared views are fine and mutable ones are refused. A refusal never
+//!   blocks: `try_as_slice` returns [`CompletionError::Busy`], `as_slice`
+//!   panics with the same message, and an operation on a buffer with a
+//!   conflicting view is refused at its call. The [`buffer`] module's docs
+//!   argue why this is sound for io_uring, which hands the kernel raw
+//!   addresses.
+//! - **Bad input is reported in one place.** Arguments and the handle's mode
+//!   are refused at the call (the call returns the error and the completion
+//!   is finished with it): offsets or lengths out of range, `O_DIRECT`
+//!   misalignment, a completion already in flight, a write through a
+//!   read-only handle. What the file system decides arrives in the
+//!   completion. The same input gives the same error on every backend.
+//! - **A panicking callback loses nothing.** Its completion is finished with
+//!   its outcome, the rest of the batch is delivered, and the panic reaches
+//!   the caller of `step()` (or `wait`, `block`) afterwards. Dropping a
+//!   backend ends in bounded time with every outstanding completion
+//!   `Aborted`.
+//!
+//! Beyond the everyday names at the root: [`backend`] (choosing a backend),
+//! [`buffer`] (views of a buffer), [`completion`] (outcomes, sync modes, the
+//! in-flight handle for custom backends), [`sim`] (the simulator's
+//! configuration, faults, events and crash driver), `uring` (io_uring's
+//! options and statistics, Linux), [`testing`] (force-suspend) and [`guide`]
+//! (chapters with worked examples).
 //!
 //! # Many machines in flight
 //!
@@ -294,8 +324,8 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use ratchet::{io_state_machine, yield_io, Buffer, Completion, CompletionError, CrashPoint,
-//!               CrashRun, File, IOResult, OpenOptions, SimConfig, SimIO, IO};
+//! use ratchet::{io_state_machine, yield_io, Buffer, Completion, CompletionError, File, IOResult, OpenOptions, SimIO, IO};
+//! use ratchet::sim::{CrashPoint, CrashRun, SimConfig};
 //!
 //! /// Appends `n` records of 512 bytes, each synced before the next.
 //! #[io_state_machine(state = st)]
@@ -346,8 +376,38 @@
 //! `suspend`, `done` and `error` (a panic records nothing). Without the
 //! feature the generated hooks expand to nothing, so it costs nothing.
 
-pub use ratchet_macros::*;
-pub use ratchet_runtime::*;
+// What a machine author writes every day: the attributes and suspension
+// macros, the calling convention, completions, buffers, files and backends.
+pub use ratchet_macros::{call_io, io_state_machine, io_state_machines, yield_io};
+#[cfg(target_os = "linux")]
+pub use ratchet_runtime::UringIO;
+pub use ratchet_runtime::{
+    BlockingIO, Buffer, Completion, CompletionError, CompletionGroup, DIRECT_IO_ALIGN, DeferredIO, Driver,
+    File, IO, IOCompletions, IOExt, IOResult, Machine, MemoryIO, OpenOptions, SimIO, choose_default_io,
+    default_io, io_yield_one, return_if_io, set_force_suspend,
+};
+
+// The rest, by concept.
+#[cfg(target_os = "linux")]
+pub use ratchet_runtime::uring;
+pub use ratchet_runtime::{backend, buffer, completion, sim, testing};
+
+/// Generated code reaches the runtime through here (`::ratchet::__private`).
+#[doc(hidden)]
+pub use ratchet_runtime::__private;
+
+// The old flat paths, deprecated: each says where its item moved.
+#[doc(hidden)]
+#[allow(deprecated)]
+pub use ratchet_runtime::{
+    BACKEND_ENV, BackendKind, BufferMut, BufferRef, ChosenIO, CrashPoint, CrashRun, DEFAULT_SECTOR_BYTES,
+    FaultKind, FaultProbabilities, InFlight, Latency, OpKind, Outcome, SIMULATED_MAX_FILE_BYTES, SimConfig,
+    SyncMode, TraceEvent, choose_io, force_suspend, io_for, parse_backend,
+};
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+#[allow(deprecated)]
+pub use ratchet_runtime::{UringOptions, UringStats};
 
 #[cfg(feature = "tokio")]
 pub mod tokio;

@@ -36,7 +36,10 @@ fn ready_and_yield_completions_allocate_nothing() {
             // What a machine does at a suspension point on the fast path:
             // ask whether to suspend, and wrap the completion for `IO`.
             // (Unless force-suspend is on, which suspends at every point.)
-            assert_eq!(ratchet::__private::must_suspend(&ready), ratchet::force_suspend());
+            assert_eq!(
+                ratchet::__private::must_suspend(&ready),
+                ratchet::testing::force_suspend()
+            );
             assert!(ratchet::__private::must_suspend(&yielded));
             let io: IOResult<()> = IOResult::IO(IOCompletions::from(yielded.clone()));
             drop((black_box(io), ready, yielded, r2, y2, default));

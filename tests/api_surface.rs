@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use ratchet::{BackendKind, Completion, CompletionError, IO, IOExt, IOResult, MemoryIO, choose_io};
+use ratchet::backend::{BackendKind, choose_io};
+use ratchet::{Completion, CompletionError, IO, IOExt, IOResult, MemoryIO};
 
 /// A machine that suspends twice on ready completions, then finishes.
 fn twice() -> impl FnMut() -> Result<IOResult<u32>, CompletionError> {
@@ -79,4 +80,40 @@ fn choose_io_says_what_it_chose_and_why() {
     let _ = best
         .io
         .remove_file(&std::env::temp_dir().join(format!("ratchet-choose-{}", std::process::id())));
+}
+
+/// The root holds what a machine author uses every day; the simulator, the
+/// io_uring options, backend choice and buffer views live in modules.
+#[test]
+fn concepts_live_in_their_modules() {
+    use ratchet::backend::{BACKEND_ENV, BackendKind, parse_backend};
+    use ratchet::sim::{CrashPoint, FaultKind, SimConfig, SimEvent};
+    assert_eq!(BACKEND_ENV, "RATCHET_IO");
+    assert_eq!(parse_backend("memory").unwrap(), BackendKind::Memory);
+    let sim = ratchet::SimIO::new(SimConfig::with_seed(1).fault_at(0, FaultKind::Eio));
+    let f = sim.open_file("/x".as_ref(), ratchet::OpenOptions::new()).unwrap();
+    assert!(matches!(sim.trace().first(), Some(SimEvent::Open { .. })));
+    drop(f);
+    assert_eq!(CrashPoint::before_step(3).step, 3);
+    let was = ratchet::testing::set_force_suspend(true);
+    assert!(ratchet::testing::force_suspend());
+    ratchet::set_force_suspend(was);
+    let _: ratchet::buffer::BufferRef<'_> = ratchet::Buffer::new(1).as_slice();
+    #[cfg(target_os = "linux")]
+    let _ = ratchet::uring::UringOptions::new();
+}
+
+/// Code written against the old flat paths still compiles (with a
+/// deprecation warning that names the new path).
+#[test]
+#[allow(deprecated)]
+fn the_old_flat_paths_still_work() {
+    let _: ratchet::SimConfig = ratchet::SimConfig::with_seed(1);
+    let _: Option<ratchet::TraceEvent> = None;
+    assert_eq!(
+        ratchet::parse_backend("blocking").unwrap(),
+        ratchet::BackendKind::Blocking
+    );
+    assert_eq!(ratchet::DEFAULT_SECTOR_BYTES, ratchet::sim::DEFAULT_SECTOR_BYTES);
+    assert!(!ratchet::force_suspend() || cfg!(feature = "force-suspend"));
 }

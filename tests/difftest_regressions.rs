@@ -212,7 +212,7 @@ fn hand_machine(st: &mut HandState, io: &Sched, t: &mut Vec<String>, bug: bool) 
         None => {
             t.push("start".to_string());
             let c = io.op();
-            if !c.finished() || ratchet::force_suspend() {
+            if !c.finished() || ratchet::testing::force_suspend() {
                 st.waiting = Some(c.clone());
                 return Ok(IOResult::IO(c.into()));
             }

@@ -14,9 +14,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use ratchet::sim::{Latency, SimConfig};
 use ratchet::{
-    Buffer, Completion, CompletionError, DeferredIO, Driver, File, IO, IOResult, Latency, Machine, MemoryIO,
-    OpenOptions, SimConfig, SimIO, call_io, io_state_machine, yield_io,
+    Buffer, Completion, CompletionError, DeferredIO, Driver, File, IO, IOResult, Machine, MemoryIO,
+    OpenOptions, SimIO, call_io, io_state_machine, yield_io,
 };
 
 /// Pages in the shared file; each holds its own number in every byte (mod 256).

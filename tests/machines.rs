@@ -505,7 +505,7 @@ fn yield_now_suspends_once_and_ready_does_not() {
     assert!(!st.is_idle());
     let mut t = Vec::new();
     let r = yields(&mut st, &mut t).unwrap();
-    match (r, ratchet::force_suspend()) {
+    match (r, ratchet::testing::force_suspend()) {
         (IOResult::Done(3), false) => assert_eq!(t, [2, 3]),
         (IOResult::IO(_), true) => assert_eq!(t, [2]),
         _ => panic!("unexpected"),
@@ -526,7 +526,7 @@ fn force_suspend_switch_walks_every_resume_path() {
     let (r, _, calls) = drive(&dev, |t| chain_walk(&mut st, &dev, &[3, u64::MAX, 0, 1], 0, t));
     assert_eq!(r, Ok(2));
     // With the `force-suspend` feature the switch cannot turn it off.
-    let expected = if ratchet::force_suspend() { 8 } else { 1 };
+    let expected = if ratchet::testing::force_suspend() { 8 } else { 1 };
     assert_eq!(calls, expected, "the fast path runs to the end in one call");
     ratchet::set_force_suspend(was);
 }

@@ -17,10 +17,8 @@ use std::sync::Arc;
 
 use engine::format::{HEADER_SLOT_BYTES, crc32};
 use engine::{DATA_FILE, Engine, Error, Options, PAGE_SIZE};
-use ratchet::{
-    Buffer, Completion, CompletionError, DeferredIO, FaultKind, IO, IOExt, MemoryIO, OpenOptions, SimConfig,
-    SimIO,
-};
+use ratchet::sim::{FaultKind, SimConfig};
+use ratchet::{Buffer, Completion, CompletionError, DeferredIO, IO, IOExt, MemoryIO, OpenOptions, SimIO};
 
 const DIR: &str = "/kv";
 

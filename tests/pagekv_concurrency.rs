@@ -20,9 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use engine::pager::ReadState;
 use engine::{Engine, Error, GetState, Options, WAL_FILE};
+use ratchet::sim::{Latency, SimConfig};
 use ratchet::{
-    Completion, CompletionError, DeferredIO, Driver, File, IO, IOExt, IOResult, Latency, Machine, MemoryIO,
-    OpenOptions, SimConfig, SimIO,
+    Completion, CompletionError, DeferredIO, Driver, File, IO, IOExt, IOResult, Machine, MemoryIO,
+    OpenOptions, SimIO,
 };
 
 const DIR: &str = "/kv";

@@ -34,9 +34,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use engine::{Engine, Error, GetState, Options};
-use ratchet::{
-    CompletionError, Driver, FaultProbabilities, IO, IOResult, Latency, Machine, SimConfig, SimIO,
-};
+use ratchet::sim::{FaultProbabilities, Latency, SimConfig};
+use ratchet::{CompletionError, Driver, IO, IOResult, Machine, SimIO};
 
 type State = BTreeMap<Vec<u8>, Vec<u8>>;
 

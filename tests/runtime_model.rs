@@ -46,7 +46,8 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use program::{Rng, Run, Shared};
-use ratchet::{BlockingIO, DeferredIO, IO, Latency, MemoryIO, SimConfig, SimIO};
+use ratchet::sim::{Latency, SimConfig};
+use ratchet::{BlockingIO, DeferredIO, IO, MemoryIO, SimIO};
 
 /// Programs `cargo test` runs: a slice of seconds.
 const DEFAULT_PROGRAMS: u64 = 24;
@@ -67,7 +68,7 @@ struct BackendKind {
 
 #[cfg(target_os = "linux")]
 fn uring(single_issuer: bool) -> Option<Arc<dyn IO>> {
-    ratchet::UringOptions::new()
+    ratchet::uring::UringOptions::new()
         .single_issuer(single_issuer)
         .build()
         .ok()

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
+use ratchet::sim::SimConfig;
 use ratchet::{
-    Buffer, Completion, CompletionError, CompletionGroup, DIRECT_IO_ALIGN, File, IO, OpenOptions, SimConfig,
-    SimIO,
+    Buffer, Completion, CompletionError, CompletionGroup, DIRECT_IO_ALIGN, File, IO, OpenOptions, SimIO,
 };
 use support_backends::{Backend, backends, each, scratch_root};
 
@@ -50,7 +50,7 @@ fn scratch(name: &str) -> tempfile::TempDir {
 }
 
 #[cfg(target_os = "linux")]
-fn uring(options: ratchet::UringOptions) -> Option<ratchet::UringIO> {
+fn uring(options: ratchet::uring::UringOptions) -> Option<ratchet::UringIO> {
     match options.build() {
         Ok(io) => Some(io),
         Err(e) => {
@@ -172,7 +172,7 @@ fn pwrite_of_a_buffer_being_read_does_not_deadlock() {
 #[test]
 fn cancel_of_1024_pending_reads_ends() {
     within("cancel_of_1024_pending_reads_ends", 60, || {
-        let Some(io) = uring(ratchet::UringOptions::new()) else {
+        let Some(io) = uring(ratchet::uring::UringOptions::new()) else {
             return;
         };
         let dir = scratch("cancel1024");
@@ -222,7 +222,7 @@ fn cancel_of_1024_pending_reads_ends() {
 #[test]
 fn a_thread_that_only_issues_never_takes_the_ring() {
     within("a_thread_that_only_issues_never_takes_the_ring", 60, || {
-        let Some(io) = uring(ratchet::UringOptions::new()) else {
+        let Some(io) = uring(ratchet::uring::UringOptions::new()) else {
             return;
         };
         let io = Arc::new(io);
@@ -310,7 +310,7 @@ fn a_panicking_callback_loses_no_completion() {
 #[test]
 fn a_panicking_callback_leaves_no_delivery_counted_on_a_shared_ring() {
     within("a_panicking_callback_leaves_no_delivery_counted", 30, || {
-        let Some(io) = uring(ratchet::UringOptions::new().single_issuer(false)) else {
+        let Some(io) = uring(ratchet::uring::UringOptions::new().single_issuer(false)) else {
             return;
         };
         let io = Arc::new(io);
@@ -621,7 +621,7 @@ fn wait_inside_a_callback_on_a_sibling_works() {
     list.push(Backend {
         name: "sim(fixed latency)",
         io: Arc::new(SimIO::new(
-            SimConfig::with_seed(3).latency(ratchet::Latency::Fixed(1000)),
+            SimConfig::with_seed(3).latency(ratchet::sim::Latency::Fixed(1000)),
         )),
         dir: sim_dir,
         always_defers: true,
@@ -653,7 +653,7 @@ fn wait_inside_a_callback_on_a_sibling_works() {
 #[test]
 fn two_threads_stepping_one_ring_miss_no_wakeup() {
     within("two_threads_stepping_one_ring_miss_no_wakeup", 60, || {
-        let Some(io) = uring(ratchet::UringOptions::new().single_issuer(false)) else {
+        let Some(io) = uring(ratchet::uring::UringOptions::new().single_issuer(false)) else {
             return;
         };
         let io = Arc::new(io);
@@ -689,7 +689,7 @@ fn two_threads_stepping_one_ring_miss_no_wakeup() {
 #[test]
 fn an_operation_outlives_the_thread_that_submitted_it() {
     within("an_operation_outlives_the_thread_that_submitted_it", 60, || {
-        let Some(io) = uring(ratchet::UringOptions::new().single_issuer(false)) else {
+        let Some(io) = uring(ratchet::uring::UringOptions::new().single_issuer(false)) else {
             return;
         };
         let io = Arc::new(io);

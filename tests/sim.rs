@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use ratchet::sim::{FaultKind, FaultProbabilities, Latency, OpKind, SimConfig, SimEvent};
 use ratchet::{
-    Buffer, Completion, CompletionError, FaultKind, FaultProbabilities, File, IO, IOResult, Latency, OpKind,
-    OpenOptions, SimConfig, SimIO, TraceEvent, io_yield_one, return_if_io,
+    Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, SimIO, io_yield_one, return_if_io,
 };
 
 const SECTOR: usize = 512;
@@ -55,22 +55,22 @@ fn read(
 }
 
 /// `(op, time_ns)` of every delivery in the trace, in delivery order.
-fn deliveries(trace: &[TraceEvent]) -> Vec<(u64, u64)> {
+fn deliveries(trace: &[SimEvent]) -> Vec<(u64, u64)> {
     trace
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Deliver { op, time_ns, .. } => Some((*op, *time_ns)),
+            SimEvent::Deliver { op, time_ns, .. } => Some((*op, *time_ns)),
             _ => None,
         })
         .collect()
 }
 
 /// The due time of each submitted operation, by index.
-fn due_times(trace: &[TraceEvent]) -> Vec<u64> {
+fn due_times(trace: &[SimEvent]) -> Vec<u64> {
     trace
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Submit { due_ns, .. } => Some(*due_ns),
+            SimEvent::Submit { due_ns, .. } => Some(*due_ns),
             _ => None,
         })
         .collect()
@@ -82,7 +82,7 @@ fn due_times(trace: &[TraceEvent]) -> Vec<u64> {
 /// A workload touching every source of randomness: latency with a tail,
 /// reordering, random faults, spurious wake-ups, a crash with tearing, and
 /// recovery. Returns the trace and what the file holds at the end.
-fn busy_run(seed: u64) -> (Vec<TraceEvent>, Vec<u8>) {
+fn busy_run(seed: u64) -> (Vec<SimEvent>, Vec<u8>) {
     let config = SimConfig::with_seed(seed)
         .latency(Latency::Exponential { mean_ns: 50_000 })
         .tail_latency(0.05, Latency::Fixed(5_000_000))
@@ -137,16 +137,16 @@ fn the_same_seed_gives_the_same_trace_and_data() {
         assert_eq!(data_a, data_b, "seed {seed}: contents differ");
         // The run really exercised what it claims to.
         assert!(
-            a.iter().any(|e| matches!(e, TraceEvent::Spurious { .. })),
+            a.iter().any(|e| matches!(e, SimEvent::Spurious { .. })),
             "seed {seed}"
         );
         assert!(
             a.iter()
-                .any(|e| matches!(e, TraceEvent::Submit { fault: Some(_), .. })),
+                .any(|e| matches!(e, SimEvent::Submit { fault: Some(_), .. })),
             "seed {seed}"
         );
         assert!(
-            a.iter().any(|e| matches!(e, TraceEvent::Crash { .. })),
+            a.iter().any(|e| matches!(e, SimEvent::Crash { .. })),
             "seed {seed}"
         );
     }
@@ -168,7 +168,7 @@ fn every_submitted_operation_is_delivered_exactly_once() {
     let submitted: Vec<u64> = trace
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Submit { op, .. } => Some(*op),
+            SimEvent::Submit { op, .. } => Some(*op),
             _ => None,
         })
         .collect();
@@ -648,7 +648,7 @@ fn a_fault_at_an_index_hits_that_operation_only() {
             .trace()
             .iter()
             .filter_map(|e| match e {
-                TraceEvent::Submit {
+                SimEvent::Submit {
                     op, fault: Some(_), ..
                 } => Some(*op),
                 _ => None,
@@ -728,8 +728,8 @@ fn without_faults_nothing_fails() {
         (io.trace(), ())
     };
     assert!(trace.iter().all(|e| match e {
-        TraceEvent::Deliver { outcome, .. } => outcome.is_ok(),
-        TraceEvent::Submit { fault, .. } => fault.is_none(),
+        SimEvent::Deliver { outcome, .. } => outcome.is_ok(),
+        SimEvent::Submit { fault, .. } => fault.is_none(),
         _ => true,
     }));
 }
@@ -995,14 +995,14 @@ fn crash_tearing_keeps_whole_sectors_of_unsynced_writes() {
         if landed.iter().any(|&l| l) && !landed.iter().all(|&l| l) {
             mixed += 1;
         }
-        let Some(TraceEvent::Crash {
+        let Some(SimEvent::Crash {
             sectors_kept,
             sectors_lost,
             ..
         }) = io
             .trace()
             .into_iter()
-            .rfind(|e| matches!(e, TraceEvent::Crash { .. }))
+            .rfind(|e| matches!(e, SimEvent::Crash { .. }))
         else {
             panic!("no crash in the trace");
         };
@@ -1099,7 +1099,7 @@ fn a_crash_aborts_pending_operations_and_kills_old_handles() {
         .filter(|e| {
             matches!(
                 e,
-                TraceEvent::Deliver {
+                SimEvent::Deliver {
                     outcome: Err(CompletionError::Aborted),
                     ..
                 }
@@ -1145,10 +1145,10 @@ fn an_aborted_and_dropped_read_keeps_its_buffer_until_delivery() {
     let delivered = io
         .trace()
         .into_iter()
-        .rfind(|e| matches!(e, TraceEvent::Deliver { .. }))
+        .rfind(|e| matches!(e, SimEvent::Deliver { .. }))
         .unwrap();
     assert!(
-        matches!(delivered, TraceEvent::Deliver { outcome: Ok(64), .. }),
+        matches!(delivered, SimEvent::Deliver { outcome: Ok(64), .. }),
         "the device still did the read"
     );
 }
@@ -1200,7 +1200,7 @@ fn spurious_wakeups_follow_their_probability_and_are_traced() {
     let traced = half
         .trace()
         .iter()
-        .filter(|e| matches!(e, TraceEvent::Spurious { .. }))
+        .filter(|e| matches!(e, SimEvent::Spurious { .. }))
         .count();
     assert_eq!(traced, yes);
 }
@@ -1311,7 +1311,7 @@ fn a_hand_written_machine_reaches_done_through_spurious_reentries() {
         let spurious = io
             .trace()
             .iter()
-            .filter(|e| matches!(e, TraceEvent::Spurious { .. }))
+            .filter(|e| matches!(e, SimEvent::Spurious { .. }))
             .count();
         assert_eq!(
             m.pending_reentries, spurious,
@@ -1440,11 +1440,7 @@ fn block_through_dyn_io_has_no_spurious_wakeups() {
     let file = open(&io, "db");
     let mut calls = 0;
     assert_eq!(dyn_io.block(|| forgetful(&*file, &mut calls)), Ok(()));
-    assert!(
-        io.trace()
-            .iter()
-            .all(|e| !matches!(e, TraceEvent::Spurious { .. }))
-    );
+    assert!(io.trace().iter().all(|e| !matches!(e, SimEvent::Spurious { .. })));
 }
 
 // ---------------------------------------------------------------------------
@@ -1492,7 +1488,7 @@ fn the_sim_behaves_like_a_file_system_for_open_and_remove() {
         .trace()
         .iter()
         .filter_map(|e| match e {
-            TraceEvent::Submit { kind, .. } => Some(*kind),
+            SimEvent::Submit { kind, .. } => Some(*kind),
             _ => None,
         })
         .collect();

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use ratchet::sim::{CrashPoint, CrashRun, SimConfig};
 use ratchet::{
-    Buffer, Completion, CompletionError, CrashPoint, CrashRun, File, IO, IOResult, OpenOptions, SimConfig,
-    SimIO, io_state_machine, yield_io,
+    Buffer, Completion, CompletionError, File, IO, IOResult, OpenOptions, SimIO, io_state_machine, yield_io,
 };
 
 /// Appends `n` records of 512 bytes (record `i` filled with `i + 1`), syncing

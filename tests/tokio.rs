@@ -138,7 +138,7 @@ fn multi_thread() -> tokio::runtime::Runtime {
 }
 
 #[cfg(target_os = "linux")]
-fn uring(options: ratchet::UringOptions) -> Option<Arc<dyn IO>> {
+fn uring(options: ratchet::uring::UringOptions) -> Option<Arc<dyn IO>> {
     match options.build() {
         Ok(io) => Some(Arc::new(io)),
         Err(e) => {
@@ -153,7 +153,7 @@ fn uring(options: ratchet::UringOptions) -> Option<Arc<dyn IO>> {
 #[cfg(target_os = "linux")]
 #[test]
 fn tasks_get_over_uring_on_a_current_thread_runtime() {
-    let Some(io) = uring(ratchet::UringOptions::new()) else {
+    let Some(io) = uring(ratchet::uring::UringOptions::new()) else {
         return;
     };
     let dir = Scratch::new("uring-current");
@@ -168,7 +168,7 @@ fn tasks_get_over_uring_on_a_current_thread_runtime() {
 #[test]
 fn tasks_get_over_uring_on_a_multi_thread_runtime() {
     let Some(io) = uring(
-        ratchet::UringOptions::new()
+        ratchet::uring::UringOptions::new()
             .single_issuer(false)
             .defer_taskrun(false),
     ) else {

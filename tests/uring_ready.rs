@@ -12,7 +12,8 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratchet::{Buffer, Completion, IO, OpenOptions, UringIO, UringOptions};
+use ratchet::uring::UringOptions;
+use ratchet::{Buffer, Completion, IO, OpenOptions, UringIO};
 
 fn scratch_file(name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))

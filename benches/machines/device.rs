@@ -8,7 +8,8 @@
 
 use std::cell::{Cell, RefCell};
 
-use ratchet::{Completion, CompletionError, Outcome};
+use ratchet::completion::Outcome;
+use ratchet::{Completion, CompletionError};
 
 /// Bytes per page: small, so copying one costs little next to the machinery.
 pub const PAGE_SIZE: usize = 64;

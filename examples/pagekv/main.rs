@@ -54,7 +54,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use engine::{Engine, Error, Options, RecoverReport, Stats};
-use ratchet::{BackendKind, IO, IOExt, choose_default_io, choose_io, parse_backend};
+use ratchet::backend::{BackendKind, choose_io, parse_backend};
+use ratchet::{IO, IOExt, choose_default_io};
 
 /// Puts (or deletes) per transaction: large enough that a transaction logs
 /// each page it touches once for many keys (random deletes touch most

@@ -19,8 +19,6 @@ pub use core::result::Result::{self, Err, Ok};
 pub use std::string::String;
 pub use std::vec::Vec;
 
-use std::cell::Cell;
-
 /// A stored local as the state's `Debug` prints it: through its own `Debug`
 /// where its type implements it, as `..` otherwise. Called as
 /// `(&&DebugValue(x)).__ratchet_dyn()` (or `.__ratchet_debug(f)`) with both
@@ -112,25 +110,7 @@ pub fn debug_state(
     f.write_str("]")
 }
 
-thread_local! {
-    static FORCE_SUSPEND: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether suspension points must return `IO` even for finished completions.
-/// On for the whole program with the `force-suspend` feature, or for one
-/// thread through [`set_force_suspend`].
-#[inline]
-#[must_use]
-pub fn force_suspend() -> bool {
-    cfg!(feature = "force-suspend") || FORCE_SUSPEND.with(Cell::get)
-}
-
-/// Switches force-suspend on or off for the current thread; returns the
-/// previous setting. Test harnesses use it to walk every resume path of the
-/// same machine without rebuilding.
-pub fn set_force_suspend(on: bool) -> bool {
-    FORCE_SUSPEND.with(|f| f.replace(on))
-}
+pub use crate::testing::{force_suspend, set_force_suspend};
 
 /// How a suspension point proceeds with completion `c`: `true` to suspend (return
 /// `IO`), `false` to continue at once (the fast path).
@@ -221,8 +201,8 @@ pub use crate::{
 /// which records `error`.
 #[cfg(feature = "tracing")]
 pub struct TraceCall<F: Fn(&'static str)> {
-    at: Cell<&'static str>,
-    settled: Cell<bool>,
+    at: std::cell::Cell<&'static str>,
+    settled: std::cell::Cell<bool>,
     on_error: F,
 }
 
@@ -231,8 +211,8 @@ impl<F: Fn(&'static str)> TraceCall<F> {
     /// A call starting in state `from`.
     pub fn new(from: &'static str, on_error: F) -> Self {
         Self {
-            at: Cell::new(from),
-            settled: Cell::new(false),
+            at: std::cell::Cell::new(from),
+            settled: std::cell::Cell::new(false),
             on_error,
         }
     }

@@ -34,7 +34,7 @@
 //! 1. **The bytes never move or die while an operation holds them.** They
 //!    live in a `Box<[u8]>` allocated once, in [`Buffer::with_alignment`],
 //!    and never reallocated (nothing hands out the box itself, only slices of
-//!    it). Every device hold ([`DeviceHold`]) owns an `Arc<Buffer>`, so the
+//!    it). Every device hold (`DeviceHold`) owns an `Arc<Buffer>`, so the
 //!    allocation outlives the hold. io_uring keeps each hold in the slot of
 //!    its operation until the operation's final CQE has been reaped, or leaks
 //!    the slot when it cannot learn that (see `UringIO`'s `Drop`).

@@ -386,7 +386,7 @@ impl std::fmt::Debug for ChosenIO {
 /// it, else blocking syscalls), with which one it is and why.
 ///
 /// ```
-/// use ratchet_runtime::{BackendKind, choose_io};
+/// use ratchet_runtime::backend::{BackendKind, choose_io};
 /// let chosen = choose_io(Some(BackendKind::Memory)).unwrap();
 /// assert_eq!(chosen.kind, BackendKind::Memory);
 /// assert_eq!(chosen.reason, "memory (asked for)");

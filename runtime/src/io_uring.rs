@@ -89,7 +89,8 @@ const MAX_RETRIES: u32 = 1000;
 /// How a ring is set up: what [`UringIO`] asks of the kernel.
 ///
 /// ```no_run
-/// use ratchet_runtime::{UringIO, UringOptions};
+/// use ratchet_runtime::{UringIO};
+/// use ratchet_runtime::uring::UringOptions;
 /// let io: UringIO = UringOptions::new().entries(512).build()?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -633,6 +634,15 @@ impl IO for UringIO {
                 }
                 Progress::Idle => {
                     drop(st);
+                    // Nothing is in the kernel, but another step may have
+                    // reaped this caller's operation and queued it without
+                    // having taken it yet: finish what is queued before
+                    // saying that nothing is in flight (a waiter would be
+                    // told `Stalled` about a completion a moment from done).
+                    let n = shared.deliveries.run(finish);
+                    if n > 0 {
+                        return Ok(n);
+                    }
                     shared.deliveries.wait_for_others();
                     return Ok(others());
                 }

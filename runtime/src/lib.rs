@@ -64,7 +64,7 @@
 //! - **In the completion**: what the file system or device decides, with the
 //!   `Io` kind the system reports: a file too large for the file system
 //!   (`FileTooLarge`; [`MemoryIO`] and [`SimIO`] hold files up to
-//!   [`SIMULATED_MAX_FILE_BYTES`]), a full disk, an I/O error.
+//!   [`sim::SIMULATED_MAX_FILE_BYTES`]), a full disk, an I/O error.
 //!
 //! # A callback that panics
 //!
@@ -86,14 +86,15 @@
 //! cancel is leaked with its buffers, never freed while the kernel may write
 //! them.
 
-mod buffer;
-mod completion;
+pub mod buffer;
+pub mod completion;
 mod deliver;
 mod driver;
 mod group;
 mod io;
 mod result;
 mod sync;
+pub mod testing;
 mod validate;
 
 mod blocking;
@@ -101,35 +102,138 @@ mod deferred;
 #[cfg(target_os = "linux")]
 mod io_uring;
 mod memory;
-mod sim;
+pub mod sim;
 mod sim_drive;
 
 #[doc(hidden)]
 pub mod __private;
 
+// What a machine author uses every day sits at the root; the rest is
+// grouped by concept in the modules below.
 #[cfg(target_os = "linux")]
-#[doc(hidden)]
-pub use self::io_uring::bench_raw_random_reads;
-#[cfg(target_os = "linux")]
-pub use self::io_uring::{UringIO, UringOptions, UringStats};
-pub use __private::{force_suspend, set_force_suspend};
+pub use self::io_uring::UringIO;
 pub use blocking::BlockingIO;
-pub use buffer::{Buffer, BufferMut, BufferRef, DIRECT_IO_ALIGN};
-pub use completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
+pub use buffer::{Buffer, DIRECT_IO_ALIGN};
+pub use completion::{Completion, CompletionError};
 pub use deferred::DeferredIO;
 pub use driver::{Driver, Machine};
 pub use group::CompletionGroup;
-pub use io::{
-    BACKEND_ENV, BackendKind, ChosenIO, File, IO, IOExt, OpenOptions, choose_default_io, choose_io,
-    default_io, io_for, parse_backend,
-};
+pub use io::{File, IO, IOExt, OpenOptions, choose_default_io, default_io};
 pub use memory::MemoryIO;
 pub use result::{IOCompletions, IOResult};
-pub use sim::{
-    DEFAULT_SECTOR_BYTES, FaultKind, FaultProbabilities, Latency, OpKind, SimConfig, SimIO, TraceEvent,
-};
-pub use sim_drive::{CrashPoint, CrashRun};
-pub use validate::SIMULATED_MAX_FILE_BYTES;
+pub use sim::SimIO;
+pub use testing::set_force_suspend;
+
+/// Choosing a backend: which kinds exist, what `RATCHET_IO` asks for, and
+/// what was chosen and why.
+pub mod backend {
+    pub use crate::io::{
+        BACKEND_ENV, BackendKind, ChosenIO, choose_default_io, choose_io, default_io, io_for, parse_backend,
+    };
+}
+
+/// The io_uring backend and its options (Linux).
+#[cfg(target_os = "linux")]
+pub mod uring {
+    pub use crate::io_uring::{UringIO, UringOptions, UringStats};
+
+    #[doc(hidden)]
+    pub use crate::io_uring::bench_raw_random_reads;
+}
+
+// The old flat paths, kept for code written against them; hidden from the
+// docs so the front page shows the crate's shape.
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::buffer::BufferMut`")]
+pub type BufferMut<'a> = buffer::BufferMut<'a>;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::buffer::BufferRef`")]
+pub type BufferRef<'a> = buffer::BufferRef<'a>;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::completion::InFlight`")]
+pub type InFlight = completion::InFlight;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::completion::Outcome`")]
+pub type Outcome = completion::Outcome;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::completion::SyncMode`")]
+pub type SyncMode = completion::SyncMode;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::BackendKind`")]
+pub type BackendKind = io::BackendKind;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::ChosenIO`")]
+pub type ChosenIO = io::ChosenIO;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::BACKEND_ENV`")]
+pub const BACKEND_ENV: &str = io::BACKEND_ENV;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::SimConfig`")]
+pub type SimConfig = sim::SimConfig;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::FaultKind`")]
+pub type FaultKind = sim::FaultKind;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::FaultProbabilities`")]
+pub type FaultProbabilities = sim::FaultProbabilities;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::Latency`")]
+pub type Latency = sim::Latency;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::OpKind`")]
+pub type OpKind = sim::OpKind;
+#[doc(hidden)]
+#[deprecated(note = "renamed `ratchet::sim::SimEvent`: simulator events, unrelated to the `tracing` feature")]
+pub type TraceEvent = sim::SimEvent;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::DEFAULT_SECTOR_BYTES`")]
+pub const DEFAULT_SECTOR_BYTES: usize = sim::DEFAULT_SECTOR_BYTES;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::SIMULATED_MAX_FILE_BYTES`")]
+pub const SIMULATED_MAX_FILE_BYTES: u64 = sim::SIMULATED_MAX_FILE_BYTES;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::CrashPoint`")]
+pub type CrashPoint = sim::CrashPoint;
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::sim::CrashRun`")]
+pub type CrashRun<T, E> = sim::CrashRun<T, E>;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::uring::UringOptions`")]
+pub type UringOptions = uring::UringOptions;
+#[cfg(target_os = "linux")]
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::uring::UringStats`")]
+pub type UringStats = uring::UringStats;
+
+/// Moved to [`backend::choose_io`].
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::choose_io`")]
+pub fn choose_io(kind: Option<io::BackendKind>) -> std::io::Result<io::ChosenIO> {
+    io::choose_io(kind)
+}
+
+/// Moved to [`backend::io_for`].
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::io_for`")]
+pub fn io_for(kind: Option<io::BackendKind>) -> std::io::Result<std::sync::Arc<dyn IO>> {
+    io::io_for(kind)
+}
+
+/// Moved to [`backend::parse_backend`].
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::backend::parse_backend`")]
+pub fn parse_backend(name: &str) -> std::io::Result<io::BackendKind> {
+    io::parse_backend(name)
+}
+
+/// Moved to [`testing::force_suspend`].
+#[doc(hidden)]
+#[deprecated(note = "moved to `ratchet::testing::force_suspend`")]
+#[must_use]
+pub fn force_suspend() -> bool {
+    testing::force_suspend()
+}
 
 /// The io_uring backend, or why this machine cannot have it.
 fn uring_or_reason() -> std::io::Result<std::sync::Arc<dyn IO>> {

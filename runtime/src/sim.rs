@@ -1,6 +1,11 @@
-//! `SimIO`: a seeded simulation backend with latency, reordering, faults
-//! and a crash model. The model is documented on [`SimIO`], where the public
-//! documentation shows it.
+//! The simulator: [`SimIO`], a seeded backend with latency, reordering,
+//! faults and a crash model, with its configuration ([`SimConfig`],
+//! [`FaultKind`], [`Latency`]), its event log ([`SimEvent`]) and the driver
+//! that crashes it in the middle of a machine ([`SimIO::run_until_crash`]).
+//! The model is documented on [`SimIO`].
+
+pub use crate::sim_drive::{CrashPoint, CrashRun};
+pub use crate::validate::SIMULATED_MAX_FILE_BYTES;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -186,7 +191,7 @@ pub struct SimConfig {
     pub faults: FaultProbabilities,
     /// Faults injected at chosen operations: `(index, kind)` fails the
     /// operation with that index (0 for the first submitted; the `op` of
-    /// [`TraceEvent::Submit`]). Takes precedence over random faults.
+    /// [`SimEvent::Submit`]). Takes precedence over random faults.
     pub faults_at: Vec<(u64, FaultKind)>,
     /// Whether a crash lets some sectors of unsynced writes reach the durable
     /// image; without it a crash drops every unsynced write whole.
@@ -330,7 +335,7 @@ pub enum OpKind {
 /// Two runs with the same seed and the same calls produce equal traces;
 /// `Display` prints one line per event for a failing test to show.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TraceEvent {
+pub enum SimEvent {
     /// A file was opened; later events name it by `file`.
     Open {
         /// The simulated time.
@@ -398,10 +403,10 @@ pub enum TraceEvent {
     },
 }
 
-impl fmt::Display for TraceEvent {
+impl fmt::Display for SimEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TraceEvent::Open {
+            SimEvent::Open {
                 time_ns,
                 path,
                 file,
@@ -410,10 +415,10 @@ impl fmt::Display for TraceEvent {
                 let how = if *created { "create" } else { "open" };
                 write!(f, "{time_ns:>12}ns {how} {} as file {file}", path.display())
             }
-            TraceEvent::Remove { time_ns, path } => {
+            SimEvent::Remove { time_ns, path } => {
                 write!(f, "{time_ns:>12}ns remove {}", path.display())
             }
-            TraceEvent::Submit {
+            SimEvent::Submit {
                 time_ns,
                 op,
                 file,
@@ -432,11 +437,11 @@ impl fmt::Display for TraceEvent {
                     None => Ok(()),
                 }
             }
-            TraceEvent::Deliver { time_ns, op, outcome } => {
+            SimEvent::Deliver { time_ns, op, outcome } => {
                 write!(f, "{time_ns:>12}ns deliver #{op} {outcome:?}")
             }
-            TraceEvent::Spurious { time_ns } => write!(f, "{time_ns:>12}ns spurious wake-up"),
-            TraceEvent::Crash {
+            SimEvent::Spurious { time_ns } => write!(f, "{time_ns:>12}ns spurious wake-up"),
+            SimEvent::Crash {
                 time_ns,
                 aborted,
                 unsynced,
@@ -532,7 +537,8 @@ impl fmt::Display for TraceEvent {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, FaultKind, IO, OpenOptions, SimConfig, SimIO};
+/// use ratchet_runtime::{Buffer, Completion, IO, OpenOptions, SimIO};
+/// use ratchet_runtime::sim::{FaultKind, SimConfig};
 ///
 /// let config = SimConfig::with_seed(7).fault_at(1, FaultKind::Eio).crash_tearing(false);
 /// let io = SimIO::new(config);
@@ -600,7 +606,7 @@ struct State {
     nodes: Vec<Node>,
     /// Submitted and not yet delivered, in submission order.
     pending: Vec<PendingOp>,
-    trace: Vec<TraceEvent>,
+    trace: Vec<SimEvent>,
     faults_at: BTreeMap<u64, FaultKind>,
     latency_rng: SimRng,
     order_rng: SimRng,
@@ -795,7 +801,7 @@ impl SimIO {
 
     /// A copy of everything recorded so far.
     #[must_use]
-    pub fn trace(&self) -> Vec<TraceEvent> {
+    pub fn trace(&self) -> Vec<SimEvent> {
         self.state().trace.clone()
     }
 
@@ -819,7 +825,7 @@ impl SimIO {
         let yes = st.spurious_rng.chance(p);
         if yes {
             let time_ns = st.now_ns;
-            st.trace.push(TraceEvent::Spurious { time_ns });
+            st.trace.push(SimEvent::Spurious { time_ns });
         }
         yes
     }
@@ -900,7 +906,7 @@ impl SimIO {
         }
         st.epoch += 1;
         let time_ns = st.now_ns;
-        st.trace.push(TraceEvent::Crash {
+        st.trace.push(SimEvent::Crash {
             time_ns,
             aborted: pending.len(),
             unsynced,
@@ -908,7 +914,7 @@ impl SimIO {
             sectors_lost: lost,
         });
         for op in &pending {
-            st.trace.push(TraceEvent::Deliver {
+            st.trace.push(SimEvent::Deliver {
                 time_ns,
                 op: op.op,
                 outcome: Err(CompletionError::Aborted),
@@ -999,7 +1005,7 @@ impl IO for SimIO {
                 ));
             }
         };
-        st.trace.push(TraceEvent::Open {
+        st.trace.push(SimEvent::Open {
             time_ns: st.now_ns,
             path: path.to_owned(),
             file: node as u64,
@@ -1025,7 +1031,7 @@ impl IO for SimIO {
             ));
         }
         let time_ns = st.now_ns;
-        st.trace.push(TraceEvent::Remove {
+        st.trace.push(SimEvent::Remove {
             time_ns,
             path: path.to_owned(),
         });
@@ -1061,7 +1067,7 @@ impl IO for SimIO {
         for op in ops {
             st.now_ns = st.now_ns.max(op.due_ns);
             let outcome = st.deliver(&op, shared.config.sector_bytes);
-            st.trace.push(TraceEvent::Deliver {
+            st.trace.push(SimEvent::Deliver {
                 time_ns: st.now_ns,
                 op: op.op,
                 outcome,
@@ -1455,7 +1461,7 @@ impl SimFile {
         } else {
             0
         };
-        st.trace.push(TraceEvent::Submit {
+        st.trace.push(SimEvent::Submit {
             time_ns: st.now_ns,
             op,
             file: self.node as u64,

@@ -113,8 +113,8 @@ impl SimIO {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use ratchet_runtime::{Buffer, Completion, CompletionError, CrashPoint, CrashRun, File,
-    ///                       IOResult, IO, OpenOptions, SimConfig, SimIO};
+    /// use ratchet_runtime::{Buffer, Completion, CompletionError, File, IOResult, IO, OpenOptions, SimIO};
+    /// use ratchet_runtime::sim::{CrashPoint, CrashRun, SimConfig};
     ///
     /// // A machine written by hand: write a page, then sync it.
     /// fn write_and_sync(step: &mut u8, file: &dyn File) -> Result<IOResult<()>, CompletionError> {

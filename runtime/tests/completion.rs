@@ -199,11 +199,11 @@ fn read_completion_owns_its_buffer() {
     assert!(Completion::write().read_buffer().is_none());
     assert_eq!(
         Completion::sync_data().sync_mode(),
-        Some(ratchet_runtime::SyncMode::Data)
+        Some(ratchet_runtime::completion::SyncMode::Data)
     );
     assert_eq!(
         Completion::sync().sync_mode(),
-        Some(ratchet_runtime::SyncMode::Full)
+        Some(ratchet_runtime::completion::SyncMode::Full)
     );
 }
 

@@ -15,7 +15,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use ratchet::{Buffer, Completion, CompletionError, CompletionGroup, File, IO, OpenOptions, Outcome};
+use ratchet::completion::Outcome;
+use ratchet::{Buffer, Completion, CompletionError, CompletionGroup, File, IO, OpenOptions};
 
 use super::model::{FileModel, Landing, SPAN};
 

@@ -9,10 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Once, OnceLock};
 
-use ratchet::{
-    BackendKind, BlockingIO, Buffer, Completion, CompletionError, DeferredIO, File, IO, MemoryIO,
-    OpenOptions, io_for,
-};
+use ratchet::backend::{BackendKind, io_for};
+use ratchet::{BlockingIO, Buffer, Completion, CompletionError, DeferredIO, File, IO, MemoryIO, OpenOptions};
 use tempfile::TempDir;
 
 /// One backend under test.

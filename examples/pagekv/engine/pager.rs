@@ -16,9 +16,9 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use ratchet::completion::Outcome;
 use ratchet::{
-    Buffer, Completion, CompletionError, File, IOResult, Outcome, io_state_machine, io_state_machines,
-    yield_io,
+    Buffer, Completion, CompletionError, File, IOResult, io_state_machine, io_state_machines, yield_io,
 };
 
 use super::checkpoint::CheckpointState;
