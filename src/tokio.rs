@@ -56,12 +56,32 @@
 //!   says so.
 //!
 //! `docs/BENCHMARKS.md` ("pagekv server") compares the two.
+//!
+//! # When the reactor's task cannot go on
+//!
+//! - A callback that panics while the reactor's task delivers: the rest of
+//!   the batch is delivered (see the runtime's rule for panicking
+//!   callbacks), the task keeps serving, and the panic is resumed, with its
+//!   payload, in the next [`run`] of this `TokioIO` that looks (every `run`
+//!   looks after each call of its machine and each wait): a panic never
+//!   disappears, and no later machine hangs because of it.
+//! - A step that fails (the default ring stepped from a thread that does
+//!   not own it, on a multi-thread runtime): no completion could be
+//!   delivered any more, so the failure is sticky. Every `run` waiting and
+//!   every later one returns that error (for the default ring,
+//!   [`CompletionError::Unsupported`], saying to build the ring with
+//!   `single_issuer(false)`), instead of waiting for a wake-up that cannot
+//!   come.
 
+use std::any::Any;
+use std::collections::BTreeMap;
 use std::fs::File as StdFile;
 use std::future::Future;
 use std::io::{self, Read};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
 use ::tokio::io::unix::AsyncFd;
@@ -81,6 +101,68 @@ pub struct TokioIO {
     /// The task that delivers completions when the backend's descriptor
     /// becomes readable; `None` for backends without one.
     reactor: Option<JoinHandle<()>>,
+    /// What the reactor's task hands to the `run`s: a panic, a failure.
+    news: Arc<News>,
+}
+
+/// What the reactor's task could not handle itself (see "When the
+/// reactor's task cannot go on" in the module documentation).
+#[derive(Default)]
+struct News {
+    /// Set when `state` holds a panic or a failure, so that `run` looks at
+    /// the lock only then.
+    any: AtomicBool,
+    state: Mutex<NewsState>,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct NewsState {
+    /// A callback's panic caught in the reactor's task, for the next `run`.
+    panic: Option<Box<dyn Any + Send>>,
+    /// The step failure that stopped the reactor's task, for every `run`.
+    failed: Option<CompletionError>,
+    /// The `run`s waiting for a completion, woken when the task stops.
+    waiting: BTreeMap<u64, Waker>,
+}
+
+impl News {
+    fn lock(&self) -> MutexGuard<'_, NewsState> {
+        // A panic while this lock is held leaves a consistent map behind.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Resumes a held panic, or returns the sticky failure.
+    fn check(&self) -> Result<(), CompletionError> {
+        if !self.any.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let mut st = self.lock();
+        if let Some(payload) = st.panic.take() {
+            drop(st);
+            resume_unwind(payload);
+        }
+        st.failed.map_or(Ok(()), Err)
+    }
+
+    fn panicked(&self, payload: Box<dyn Any + Send>) {
+        let mut st = self.lock();
+        st.panic.get_or_insert(payload);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// The reactor's task stops: every waiting `run` is woken to see why.
+    fn failed(&self, err: CompletionError) {
+        let waiting = {
+            let mut st = self.lock();
+            st.failed.get_or_insert(err);
+            self.any.store(true, Ordering::Release);
+            std::mem::take(&mut st.waiting)
+        };
+        for waker in waiting.into_values() {
+            waker.wake();
+        }
+    }
 }
 
 impl std::fmt::Debug for TokioIO {
@@ -100,6 +182,7 @@ impl TokioIO {
     /// descriptor.
     pub fn new(io: Arc<dyn IO>) -> io::Result<TokioIO> {
         let handle = Handle::try_current().map_err(|e| io::Error::other(format!("ratchet::tokio: {e}")))?;
+        let news = Arc::new(News::default());
         let reactor = match io.ready_fd() {
             None => None,
             Some(fd) => {
@@ -110,10 +193,10 @@ impl TokioIO {
                 // `AsyncFd` drops it.
                 #[allow(deprecated)]
                 let fd = AsyncFd::new(StdFile::from(fd.try_clone_to_owned()?))?;
-                Some(handle.spawn(deliver_when_ready(io.clone(), fd)))
+                Some(handle.spawn(deliver_when_ready(io.clone(), fd, news.clone())))
             }
         };
-        Ok(TokioIO { io, reactor })
+        Ok(TokioIO { io, reactor, news })
     }
 
     /// The backend.
@@ -126,7 +209,12 @@ impl TokioIO {
     ///
     /// # Errors
     ///
-    /// The machine's error, or the backend's (as [`crate::IOExt::block`]).
+    /// The machine's error, or the backend's (as [`crate::IOExt::block`]),
+    /// the reactor's task's included.
+    ///
+    /// # Panics
+    ///
+    /// Resumes a callback's panic caught by the reactor's task.
     pub async fn run<T, E>(&self, mut machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
     where
         E: From<CompletionError>,
@@ -134,6 +222,7 @@ impl TokioIO {
         let blocking =
             self.reactor.is_none() && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread;
         loop {
+            self.news.check()?;
             let step = if blocking {
                 ::tokio::task::block_in_place(&mut machine)?
             } else {
@@ -160,7 +249,7 @@ impl TokioIO {
                 // their steps, which never wait for a device.
                 while !c.finished() && self.io.try_step()? > 0 {}
             }
-            Finished::new(&c).await;
+            Finished::new(&c, &self.news).await;
         }
     }
 }
@@ -182,6 +271,11 @@ impl Drop for TokioIO {
 /// # Errors
 ///
 /// The machine's error, or the backend's.
+///
+/// # Panics
+///
+/// Resumes a callback's panic caught by the reactor's task (see the module
+/// documentation).
 pub async fn run<T, E>(io: &TokioIO, machine: impl FnMut() -> Result<IOResult<T>, E>) -> Result<T, E>
 where
     E: From<CompletionError>,
@@ -192,30 +286,47 @@ where
 /// The task behind a backend's descriptor: each time it becomes readable,
 /// clears it and delivers what has finished (whose callbacks wake the tasks
 /// waiting on them).
-async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>) {
+async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>, news: Arc<News>) {
     let mut count = [0u8; 8];
     loop {
-        let Ok(mut ready) = fd.readable().await else {
-            return;
+        let mut ready = match fd.readable().await {
+            Ok(ready) => ready,
+            Err(e) => {
+                news.failed(CompletionError::Io(e.kind()));
+                return;
+            }
         };
         // Cleared before the step: a finish after this point makes the
         // descriptor readable again, so none is missed.
         ready.clear_ready();
         let mut counter: &StdFile = fd.get_ref();
         while let Ok(8) = counter.read(&mut count) {}
-        if io.try_step().is_err() {
-            // The tasks waiting get the error from their own `try_step`
-            // calls; this task has nothing more to do.
-            return;
+        // A callback's panic must not end this task: every later machine
+        // would wait for a delivery that never comes. The batch was
+        // delivered all the same; the panic goes to the next `run`.
+        match catch_unwind(AssertUnwindSafe(|| io.try_step())) {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                // Nothing can be delivered from here any more: the waiting
+                // runs, and all later ones, get the error instead of a
+                // wake-up that cannot come.
+                news.failed(err);
+                return;
+            }
+            Err(payload) => news.panicked(payload),
         }
     }
 }
 
-/// Resolves once a completion has finished (its callback has been called).
+/// Resolves once a completion has finished (its callback has been called),
+/// or the reactor's task has stopped (which `run` then reports).
 struct Finished {
     /// `None` until the first poll registers the callback.
     slot: Option<Arc<Mutex<Slot>>>,
     c: Completion,
+    news: Arc<News>,
+    /// The key of this wait among `news`'s waiting ones.
+    id: u64,
 }
 
 struct Slot {
@@ -224,10 +335,36 @@ struct Slot {
 }
 
 impl Finished {
-    fn new(c: &Completion) -> Finished {
+    fn new(c: &Completion, news: &Arc<News>) -> Finished {
         Finished {
             slot: None,
             c: c.clone(),
+            news: news.clone(),
+            id: news.next_id.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Whether the reactor's task has stopped; otherwise registers to be
+    /// woken if it does.
+    fn reactor_stopped(&self, cx: &Context<'_>) -> bool {
+        let mut st = self.news.lock();
+        if st.failed.is_some() {
+            return true;
+        }
+        match st.waiting.get(&self.id) {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => {
+                st.waiting.insert(self.id, cx.waker().clone());
+            }
+        }
+        false
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if self.slot.is_some() {
+            self.news.lock().waiting.remove(&self.id);
         }
     }
 }
@@ -262,13 +399,18 @@ impl Future for Finished {
                 slot
             }
         };
-        let mut s = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        if s.done {
-            return Poll::Ready(());
+        {
+            let mut s = slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if s.done {
+                return Poll::Ready(());
+            }
+            match &s.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => s.waker = Some(cx.waker().clone()),
+            }
         }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
+        if self.reactor_stopped(cx) {
+            return Poll::Ready(());
         }
         Poll::Pending
     }

@@ -415,8 +415,10 @@ fn a_group_of_reads_finishes_after_all_of_them() {
         if b.always_defers {
             assert!(!all.finished(), "{}: group finished before its reads", b.name);
         }
-        assert_eq!(b.io.wait(&all), Ok(6), "{}", b.name);
-        assert_eq!(*group_outcome.lock().unwrap(), Some(Ok(6)), "{}", b.name);
+        // DESIGN rule 4: a built group's result is 0.
+        assert_eq!(b.io.wait(&all), Ok(0), "{}", b.name);
+        assert_eq!(group.len(), 6, "{}", b.name);
+        assert_eq!(*group_outcome.lock().unwrap(), Some(Ok(0)), "{}", b.name);
         for (i, (c, buf)) in reads.iter().enumerate() {
             assert_eq!(c.result(), Some(Ok(512)), "{}: child {i}", b.name);
             assert_eq!(

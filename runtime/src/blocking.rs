@@ -113,6 +113,9 @@ impl File for BlockingFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
@@ -127,6 +130,9 @@ impl File for BlockingFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
@@ -134,6 +140,9 @@ impl File for BlockingFile {
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Sync) {
+            return reject(c, err);
+        }
         let mode = c.sync_mode();
         run_inline(c, &[], |_, _| {
             let result = match mode {
@@ -148,6 +157,9 @@ impl File for BlockingFile {
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Truncate) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::truncate(len, self.mode) {
             return reject(c, err);
         }

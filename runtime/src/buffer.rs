@@ -241,7 +241,7 @@ impl Buffer {
             .checked_add(align - 1)
             .filter(|&t| isize::try_from(t).is_ok())
             .ok_or(TOO_LARGE)?;
-        let bytes = vec![0u8; total].into_boxed_slice();
+        let bytes = zeroed(total)?;
         // `align_offset` on a `u8` pointer always succeeds for a power of
         // two, and is below `align`, so `offset + len <= total`.
         let offset = bytes.as_ptr().align_offset(align);
@@ -398,6 +398,18 @@ impl fmt::Debug for Buffer {
     }
 }
 
+/// `total` zeroed bytes, or an error where the allocator has none to give:
+/// `vec![0; n]` would abort the process there (`handle_alloc_error`), and
+/// `try_with_alignment` promises an error.
+fn zeroed(total: usize) -> Result<Box<[u8]>, CompletionError> {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(total).map_err(|_| {
+        CompletionError::InvalidArgument("the allocator has no room for a buffer this large")
+    })?;
+    bytes.resize(total, 0);
+    Ok(bytes.into_boxed_slice())
+}
+
 /// Bits of a buffer's state word, released on drop.
 struct Gate<'a> {
     buf: &'a Buffer,
@@ -435,7 +447,7 @@ impl fmt::Debug for BufferRef<'_> {
 pub struct BufferMut<'a> {
     // Dropped before the gate: soundness point 4.
     bytes: AtomicRefMut<'a, [u8]>,
-    /// `None` for a device's own access under its hold.
+    /// `Some` always: the mutable-view bit, for a user or a device view alike.
     _gate: Option<Gate<'a>>,
 }
 
@@ -516,15 +528,25 @@ impl DeviceHold {
     /// which may not, and while the device has them borrowed already (a
     /// custom backend calling `InFlight::read_buffer_mut` twice: refused, as
     /// the cell refuses every aliasing borrow).
+    ///
+    /// The view also takes the mutable-view bit of the state word, so that
+    /// one leaked with `mem::forget` (its cell borrow never ends) leaves the
+    /// buffer refused as busy once the hold is gone, as a leaked
+    /// `as_mut_slice` view does, instead of letting a later view find the
+    /// cell borrowed.
     pub(crate) fn bytes_mut(&self) -> Option<BufferMut<'_>> {
         if self.access != Access::Fill {
             return None;
         }
+        let gate = self
+            .buf
+            .acquire(|s| s & (FILL | VIEW_MUT) == FILL, VIEW_MUT, "view")
+            .ok()?;
         let range = self.buf.range();
         let bytes = self.buf.bytes.try_borrow_mut().ok()?;
         Some(BufferMut {
             bytes: AtomicRefMut::map(bytes, |b| &mut b[range]),
-            _gate: None,
+            _gate: Some(gate),
         })
     }
 

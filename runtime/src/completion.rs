@@ -194,6 +194,19 @@ fn value_bits(value: i32) -> u64 {
     u64::from(value as u32)
 }
 
+/// `first` then `second`, each exactly once: a panic of `first` is held
+/// until `second` has run, then resumed (the first panic wins if both do),
+/// so a panicking callback never costs the callbacks chained after it.
+fn chain(first: Callback, second: Callback) -> Callback {
+    Box::new(move |o| {
+        let panicked = catch_unwind(AssertUnwindSafe(|| first(o))).err();
+        let second = catch_unwind(AssertUnwindSafe(|| second(o))).err();
+        if let Some(payload) = panicked.or(second) {
+            resume_unwind(payload);
+        }
+    })
+}
+
 impl Completion {
     fn with_kind(kind: Kind) -> Self {
         Completion {
@@ -309,10 +322,7 @@ impl Completion {
                 {
                     slot.callback = Some(match slot.callback.take() {
                         None => Box::new(callback),
-                        Some(first) => Box::new(move |o| {
-                            first(o);
-                            callback(o);
-                        }),
+                        Some(first) => chain(first, Box::new(callback)),
                     });
                 }
                 decided
@@ -454,6 +464,14 @@ impl Completion {
         }
     }
 
+    /// Whether the outcome is decided (the callback may still be running).
+    pub(crate) fn decided(&self) -> bool {
+        match &self.repr {
+            Repr::Ready | Repr::Yield => true,
+            Repr::Shared(inner) => inner.state.load(Ordering::Acquire) & DECIDED != 0,
+        }
+    }
+
     /// Whether the outcome is decided and the callback has run.
     #[inline]
     #[must_use]
@@ -549,18 +567,25 @@ impl Completion {
     /// beside the in-flight operation.
     ///
     /// Refuses, changing nothing, a completion that is already in flight
-    /// (a completion serves one operation at a time;
-    /// [`CompletionError::InvalidArgument`]) and a read whose buffer is viewed
-    /// or held by another operation ([`CompletionError::Busy`]).
+    /// (a completion serves one operation at a time), one whose outcome is
+    /// already decided (finished, aborted, [`Completion::ready`],
+    /// [`Completion::yield_now`]) and a group's completion (all
+    /// [`CompletionError::InvalidArgument`]), and a read whose buffer is
+    /// viewed or held by another operation ([`CompletionError::Busy`]).
     pub fn begin_io(&self) -> Result<InFlight, CompletionError> {
         let Repr::Shared(inner) = &self.repr else {
-            return Ok(InFlight {
-                hold: None,
-                completion: self.clone(),
-            });
+            return Err(ALREADY_DECIDED);
         };
-        if inner.state.fetch_or(DEVICE, Ordering::AcqRel) & DEVICE != 0 {
+        if let Kind::Group(_) = inner.kind {
+            return Err(A_GROUP);
+        }
+        let before = inner.state.fetch_or(DEVICE, Ordering::AcqRel);
+        if before & DEVICE != 0 {
             return Err(ALREADY_IN_FLIGHT);
+        }
+        if before & DECIDED != 0 {
+            inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+            return Err(ALREADY_DECIDED);
         }
         let hold = match &inner.kind {
             Kind::Read(buf) => match DeviceHold::new(buf, Access::Fill) {
@@ -615,6 +640,19 @@ impl fmt::Debug for Completion {
             .finish()
     }
 }
+
+/// The error of [`Completion::begin_io`] for a completion whose outcome is
+/// already decided: an operation run for it could report nothing, and a
+/// waiter would see it finished while the device still held its buffer.
+pub(crate) const ALREADY_DECIDED: CompletionError = CompletionError::InvalidArgument(
+    "this completion already has its outcome (finished, aborted, `ready()` or `yield_now()`): give each operation a new one",
+);
+
+/// The error of [`Completion::begin_io`] for a group's completion, which
+/// finishes when its children do and so cannot stand for one operation.
+pub(crate) const A_GROUP: CompletionError = CompletionError::InvalidArgument(
+    "a group's completion finishes when its children do: give the operation a completion of its own kind and add that to the group",
+);
 
 /// The error of [`Completion::begin_io`] for a completion already in flight.
 pub(crate) const ALREADY_IN_FLIGHT: CompletionError = CompletionError::InvalidArgument(

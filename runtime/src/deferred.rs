@@ -175,6 +175,31 @@ impl IO for DeferredIO {
     /// stepping the inner backend until at least one has; returns how many
     /// it delivered, 0 when none was held.
     fn step(&self) -> Result<usize, CompletionError> {
+        self.deliver(true)
+    }
+
+    /// Delivers every held operation whose inner completion has finished,
+    /// giving the inner backend one [`IO::try_step`] (which never waits for
+    /// its device) when none has; may return `Ok(0)` while operations are
+    /// in flight on an asynchronous inner backend.
+    fn try_step(&self) -> Result<usize, CompletionError> {
+        self.deliver(false)
+    }
+
+    /// The inner backend's: what finishes a held operation is its inner
+    /// completion finishing, which the inner backend signals there. An
+    /// inline inner backend has none, and needs none: its completions have
+    /// finished before the operation is held, so `try_step` delivers them.
+    #[cfg(unix)]
+    fn ready_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.inner.ready_fd()
+    }
+}
+
+impl DeferredIO {
+    /// [`IO::step`] (`wait`: step the inner backend until something is
+    /// delivered) and [`IO::try_step`] (one non-waiting inner step).
+    fn deliver(&self, wait: bool) -> Result<usize, CompletionError> {
         let finish = |(held, outcome): (Held, Outcome)| held.deliver(outcome);
         // What a step still running has queued (a callback of it may wait
         // on a sibling) comes first.
@@ -196,7 +221,24 @@ impl IO for DeferredIO {
             }
             // Only an asynchronous inner backend gets here: inline ones have
             // finished every private completion before the start returned.
-            match self.inner.step() {
+            let stepped = if wait {
+                self.inner.step()
+            } else {
+                self.inner.try_step()
+            };
+            match stepped {
+                Ok(_) if !wait => {
+                    // One look, never a wait: what is still in flight waits
+                    // for the next try_step.
+                    let (ready, waiting): (Vec<Held>, Vec<Held>) =
+                        batch.into_iter().partition(|h| h.inner.finished());
+                    batch = waiting;
+                    if ready.is_empty() {
+                        self.hold_again(batch);
+                        return Ok(0);
+                    }
+                    break ready;
+                }
                 Ok(0) => {
                     self.hold_again(batch);
                     return Err(CompletionError::Stalled);
@@ -342,7 +384,8 @@ impl File for DeferredFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
-        let check = validate::transfer(pos, &[&buf], self.mode, true).map(drop);
+        let check = validate::completion_for(&c, validate::Op::Write)
+            .and_then(|()| validate::transfer(pos, &[&buf], self.mode, true).map(drop));
         let writes = [buf.clone()];
         self.hold(c, check, Completion::write(), &writes, |p| {
             self.inner.pwrite(pos, buf, p)
@@ -355,7 +398,8 @@ impl File for DeferredFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
-        let check = validate::write(pos, &bufs, self.mode).map(drop);
+        let check = validate::completion_for(&c, validate::Op::Write)
+            .and_then(|()| validate::write(pos, &bufs, self.mode).map(drop));
         let writes = bufs.clone();
         self.hold(c, check, Completion::write(), &writes, |p| {
             self.inner.pwritev(pos, bufs, p)
@@ -367,11 +411,13 @@ impl File for DeferredFile {
             Some(SyncMode::Data) => Completion::sync_data(),
             Some(SyncMode::Full) | None => Completion::sync(),
         };
-        self.hold(c, Ok(()), private, &[], |p| self.inner.sync(p))
+        let check = validate::completion_for(&c, validate::Op::Sync);
+        self.hold(c, check, private, &[], |p| self.inner.sync(p))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
-        let check = validate::truncate(len, self.mode);
+        let check = validate::completion_for(&c, validate::Op::Truncate)
+            .and_then(|()| validate::truncate(len, self.mode));
         self.hold(c, check, Completion::truncate(), &[], |p| {
             self.inner.truncate(len, p)
         })

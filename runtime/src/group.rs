@@ -36,7 +36,10 @@ impl GroupState {
         self.done = true;
         Some(match self.first_error {
             Some(err) => Err(err),
-            None => Ok(i32::try_from(self.total).unwrap_or(i32::MAX)),
+            // DESIGN rule 4: a built group's result is 0. The children's
+            // counts differ in meaning (bytes, nothing), so no sum or count
+            // of them would be one number a machine could use.
+            None => Ok(0),
         })
     }
 }
@@ -46,7 +49,8 @@ impl GroupState {
 /// Add children, then [`build`](CompletionGroup::build) the completion a
 /// machine waits on. It finishes when every child has arrived (never earlier,
 /// however they interleave with `add` and `build`), with the first error any
-/// child reported, or with the number of children on success. Groups nest; an
+/// child reported, or with `Ok(0)` on success (the children's own results
+/// are on the children). Groups nest; an
 /// empty group is finished as soon as it is built.
 ///
 /// ```
@@ -59,7 +63,7 @@ impl GroupState {
 /// a.complete(1);
 /// assert!(!all.finished());
 /// b.complete(1);
-/// assert_eq!(all.result(), Some(Ok(2)));
+/// assert_eq!(all.result(), Some(Ok(0)));
 /// ```
 #[derive(Debug)]
 pub struct CompletionGroup {

@@ -49,6 +49,12 @@ const DEFAULT_ENTRIES: u32 = 256;
 /// holds; 4 gives 768 operations in flight for 1024 × 16 bytes of CQ.
 const DEFAULT_CQ_FACTOR: u32 = 4;
 
+/// The kernel's limits (`IORING_MAX_ENTRIES`, `IORING_MAX_CQ_ENTRIES`):
+/// more SQ entries are refused with `EINVAL`, so they are refused up front
+/// with a message; a derived CQ size is kept within the CQ limit.
+const MAX_SQ_ENTRIES: u32 = 32_768;
+const MAX_CQ_ENTRIES: u32 = 2 * MAX_SQ_ENTRIES;
+
 /// `user_data` of async-cancel requests. Their CQEs only say whether the
 /// cancel found its target; the target's own CQE does the bookkeeping.
 const CANCEL_USER_DATA: u64 = u64::MAX;
@@ -126,7 +132,9 @@ impl UringOptions {
         Self::default()
     }
 
-    /// Submission-queue entries (the kernel rounds up to a power of two).
+    /// Submission-queue entries (the kernel rounds up to a power of two); at
+    /// most 32768, the kernel's limit: [`UringOptions::build`] refuses more
+    /// with `ErrorKind::InvalidInput`.
     #[must_use]
     pub fn entries(self, entries: u32) -> Self {
         UringOptions {
@@ -206,9 +214,9 @@ impl UringOptions {
     }
 
     fn cq_size(&self) -> u32 {
-        let sq = self.entries.next_power_of_two();
+        let sq = self.entries.checked_next_power_of_two().unwrap_or(u32::MAX);
         self.cq_entries
-            .unwrap_or(sq.saturating_mul(DEFAULT_CQ_FACTOR))
+            .unwrap_or_else(|| sq.saturating_mul(DEFAULT_CQ_FACTOR).min(MAX_CQ_ENTRIES))
             .max(sq.saturating_mul(2))
     }
 }
@@ -233,6 +241,12 @@ struct RingInfo {
 /// and `SUBMIT_ALL` one after another while the kernel refuses them
 /// (`EINVAL` from an older kernel), and checks the opcodes ratchet needs.
 fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
+    if opts.entries > MAX_SQ_ENTRIES {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "io_uring takes at most 32768 submission-queue entries (UringOptions::entries)",
+        ));
+    }
     // DEFER_TASKRUN needs SINGLE_ISSUER and refuses SQPOLL.
     let defer = opts.defer_taskrun && opts.single_issuer && opts.sqpoll_idle.is_none();
     let wants = [
@@ -671,7 +685,8 @@ impl IO for UringIO {
     }
 
     /// An eventfd registered with the ring (`IORING_REGISTER_EVENTFD`),
-    /// made on the first call: the kernel signals it as completions arrive,
+    /// made on the first call and readable at once (completions that
+    /// arrived earlier were never signalled): the kernel signals it as completions arrive,
     /// `DEFER_TASKRUN` ones included (it then signals that there is work for
     /// the issuer's next `try_step`). `None` when the kernel refuses it.
     fn ready_fd(&self) -> Option<BorrowedFd<'_>> {
@@ -686,6 +701,10 @@ impl IO for UringIO {
                 .ok()?;
                 let st = shared.lock();
                 st.ring.submitter().register_eventfd(fd.as_raw_fd()).ok()?;
+                // Readable from the start: whatever finished before this
+                // call was never signalled, and a spurious wake-up costs
+                // one `try_step` that finds nothing.
+                rustix::io::write(&fd, &1u64.to_ne_bytes()).ok()?;
                 Some(fd)
             })
             .as_ref()
@@ -818,6 +837,9 @@ impl UringFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         let total = match validate::write(pos, &bufs, self.handle.mode) {
             Ok(total) => total,
             Err(err) => return reject(c, err),
@@ -880,6 +902,9 @@ impl File for UringFile {
     }
 
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Sync) {
+            return reject(c, err);
+        }
         let mode = c.sync_mode().unwrap_or(SyncMode::Full);
         self.issue(c, OpKind::Sync(mode), 0)
     }
@@ -888,6 +913,9 @@ impl File for UringFile {
     /// like a sync; without `IORING_OP_FTRUNCATE` (Linux < 6.9) it is then
     /// made as a syscall, in the same order.
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Truncate) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::truncate(len, self.handle.mode) {
             return reject(c, err);
         }

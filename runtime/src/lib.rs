@@ -81,7 +81,11 @@
 //!
 //! Ends in bounded time with every outstanding completion finished
 //! [`CompletionError::Aborted`]; files still open then refuse new
-//! operations. [`UringIO`] cancels what the kernel holds and waits (at most
+//! operations (with `Aborted`, after their arguments are checked).
+//! [`BlockingIO`] is the exception: it holds no state and is `Copy`, so
+//! there is no one backend whose drop could be told, and its files are
+//! plain descriptors that work until they are dropped themselves.
+//! [`UringIO`] cancels what the kernel holds and waits (at most
 //! a few seconds) for the kernel to let go; an operation that ignores the
 //! cancel is leaked with its buffers, never freed while the kernel may write
 //! them.

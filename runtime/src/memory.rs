@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::blocking::run_inline;
@@ -41,6 +42,15 @@ type Contents = Arc<Mutex<Vec<u8>>>;
 #[derive(Debug, Default)]
 pub struct MemoryIO {
     files: Mutex<HashMap<PathBuf, Contents>>,
+    /// Set when the backend is dropped, so that files still open refuse new
+    /// operations (`Aborted`), as on every backend that has a drop to tell.
+    closed: Arc<AtomicBool>,
+}
+
+impl Drop for MemoryIO {
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Release);
+    }
 }
 
 impl MemoryIO {
@@ -80,6 +90,7 @@ impl IO for MemoryIO {
         };
         Ok(Arc::new(MemoryFile {
             contents,
+            closed: self.closed.clone(),
             mode: Mode {
                 read_only: options.read_only,
                 direct: options.direct,
@@ -104,11 +115,22 @@ impl IO for MemoryIO {
 #[derive(Debug)]
 struct MemoryFile {
     contents: Contents,
+    /// The backend's: set once it is dropped.
+    closed: Arc<AtomicBool>,
     /// Checked as a real descriptor's mode would be (`validate`).
     mode: Mode,
 }
 
 impl MemoryFile {
+    /// `Aborted` once the backend is dropped. Checked after the arguments,
+    /// as the other backends do.
+    fn live(&self) -> Result<(), CompletionError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(CompletionError::Aborted);
+        }
+        Ok(())
+    }
+
     /// Copies `bufs` back to back into the file at `pos`, growing it with
     /// zeros first when the write starts or ends past the current end.
     fn write_at(&self, pos: u64, holds: &[DeviceHold]) -> Result<i32, CompletionError> {
@@ -147,6 +169,9 @@ impl File for MemoryFile {
         if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
+        if let Err(err) = self.live() {
+            return reject(c, err);
+        }
         run_inline(c, &[], |held, _| {
             let mut dst = held.read_buffer_mut().ok_or(validate::NOT_A_READ)?;
             let data = lock(&self.contents);
@@ -160,7 +185,13 @@ impl File for MemoryFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
+            return reject(c, err);
+        }
+        if let Err(err) = self.live() {
             return reject(c, err);
         }
         run_inline(c, std::slice::from_ref(&buf), |_, holds| {
@@ -174,7 +205,13 @@ impl File for MemoryFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::write(pos, &bufs, self.mode) {
+            return reject(c, err);
+        }
+        if let Err(err) = self.live() {
             return reject(c, err);
         }
         run_inline(c, &bufs, |_, holds| self.write_at(pos, holds))
@@ -182,11 +219,23 @@ impl File for MemoryFile {
 
     /// Nothing to flush: memory is as durable as this backend gets.
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Sync) {
+            return reject(c, err);
+        }
+        if let Err(err) = self.live() {
+            return reject(c, err);
+        }
         run_inline(c, &[], |_, _| Ok(0))
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Truncate) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::truncate(len, self.mode) {
+            return reject(c, err);
+        }
+        if let Err(err) = self.live() {
             return reject(c, err);
         }
         run_inline(c, &[], |_, _| {
@@ -202,6 +251,7 @@ impl File for MemoryFile {
     }
 
     fn size(&self) -> Result<u64, CompletionError> {
+        self.live()?;
         Ok(lock(&self.contents).len() as u64)
     }
 }

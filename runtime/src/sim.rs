@@ -1495,6 +1495,9 @@ impl File for SimFile {
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::transfer(pos, &[&buf], self.mode, true) {
             return reject(c, err);
         }
@@ -1507,6 +1510,9 @@ impl File for SimFile {
         bufs: Vec<Arc<Buffer>>,
         c: Completion,
     ) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Write) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::write(pos, &bufs, self.mode) {
             return reject(c, err);
         }
@@ -1516,12 +1522,18 @@ impl File for SimFile {
     /// Both sync modes make the same changes durable: the simulation keeps no
     /// metadata apart from the length, which both cover.
     fn sync(&self, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Sync) {
+            return reject(c, err);
+        }
         // `submit` fills in `upto` under the lock that orders it after every
         // change delivered so far.
         self.submit(c, Pending::Sync { upto: 0 })
     }
 
     fn truncate(&self, len: u64, c: Completion) -> Result<Completion, CompletionError> {
+        if let Err(err) = validate::completion_for(&c, validate::Op::Truncate) {
+            return reject(c, err);
+        }
         if let Err(err) = validate::truncate(len, self.mode) {
             return reject(c, err);
         }

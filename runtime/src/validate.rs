@@ -8,11 +8,19 @@
 //! finished with the same `Err(e)`, so a group or a waiter holding a clone is
 //! never left pending. That covers:
 //!
+//! - the completion, first: each operation takes a completion of its own
+//!   kind (`pread` a [`Completion::read`], `pwrite`/`pwritev` a
+//!   [`Completion::write`], `sync` a [`Completion::sync`] or
+//!   [`Completion::sync_data`], `truncate` a [`Completion::truncate`]); a
+//!   [`Completion::pending`], a group's built completion and a completion
+//!   whose outcome is already decided (finished, aborted,
+//!   [`Completion::ready`], [`Completion::yield_now`]) stand for no operation
+//!   and are refused ([`CompletionError::InvalidArgument`]). A refused
+//!   group's completion is left alone: it finishes when its children do;
 //! - the arguments: offsets past `i64::MAX` (the largest the kernel takes),
 //!   `pos + len` past it, lengths whose sum overflows or exceeds `i32::MAX`
 //!   (a completion's result is an `i32`), misaligned offsets, buffers and
-//!   lengths for `O_DIRECT`, a `pread` given a completion that is not a read
-//!   ([`CompletionError::InvalidArgument`]);
+//!   lengths for `O_DIRECT` ([`CompletionError::InvalidArgument`]);
 //! - the handle's mode: a write or truncate through a handle opened
 //!   read-only (`CompletionError::Io(ErrorKind::PermissionDenied)`);
 //! - the buffers: a buffer that a user's view or another operation holds in
@@ -34,7 +42,7 @@ use std::io;
 use std::sync::Arc;
 
 use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
-use crate::completion::{Completion, CompletionError, InFlight, Outcome};
+use crate::completion::{A_GROUP, ALREADY_DECIDED, Completion, CompletionError, InFlight, Kind, Outcome};
 
 /// The largest file `MemoryIO` and `SimIO` hold, since their files live in
 /// memory: a write or truncate past it fails with
@@ -74,9 +82,62 @@ pub(crate) struct Mode {
     pub(crate) direct: bool,
 }
 
+pub(crate) const NOT_A_WRITE: CompletionError = CompletionError::InvalidArgument(
+    "pwrite and pwritev need a write completion: create it with `Completion::write()`",
+);
+pub(crate) const NOT_A_SYNC: CompletionError = CompletionError::InvalidArgument(
+    "sync needs a sync completion: create it with `Completion::sync()` or `Completion::sync_data()`",
+);
+pub(crate) const NOT_A_TRUNCATE: CompletionError = CompletionError::InvalidArgument(
+    "truncate needs a truncate completion: create it with `Completion::truncate()`",
+);
+
+/// An operation other than a read, for [`completion_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Write,
+    Sync,
+    Truncate,
+}
+
+/// Checks, first of all, that `c` can stand for an `op`: a completion of
+/// that kind (a [`Completion::pending`] has nothing behind it and is refused
+/// like any other kind), not a group's, not one already finished. A read's
+/// kind is checked by [`read_buffer_of`].
+pub(crate) fn completion_for(c: &Completion, op: Op) -> Result<(), CompletionError> {
+    let fits = match (c.kind(), op) {
+        (None, _) => return Err(ALREADY_DECIDED),
+        (Some(Kind::Group(_)), _) => return Err(A_GROUP),
+        (Some(Kind::Write), Op::Write)
+        | (Some(Kind::Sync(_)), Op::Sync)
+        | (Some(Kind::Truncate), Op::Truncate) => true,
+        _ => false,
+    };
+    if fits {
+        return undecided(c);
+    }
+    Err(match op {
+        Op::Write => NOT_A_WRITE,
+        Op::Sync => NOT_A_SYNC,
+        Op::Truncate => NOT_A_TRUNCATE,
+    })
+}
+
 /// The buffer a `pread` fills: only a [`Completion::read`] carries one.
 pub(crate) fn read_buffer_of(c: &Completion) -> Result<Arc<Buffer>, CompletionError> {
-    c.read_buffer().cloned().ok_or(NOT_A_READ)
+    let buf = c.read_buffer().cloned().ok_or(NOT_A_READ)?;
+    undecided(c)?;
+    Ok(buf)
+}
+
+/// Refuses a completion whose outcome is decided, before the arguments are
+/// looked at ([`Completion::begin_io`] refuses it again, atomically, for a
+/// completion decided in between).
+fn undecided(c: &Completion) -> Result<(), CompletionError> {
+    if c.decided() {
+        return Err(ALREADY_DECIDED);
+    }
+    Ok(())
 }
 
 /// Checks a `pread` through a handle of `mode` into `c`'s buffer at `pos`:
@@ -195,7 +256,9 @@ pub(crate) fn byte_count(n: usize) -> Outcome {
 /// flight already is left alone: its outcome belongs to the operation that
 /// has it.
 pub(crate) fn reject(c: Completion, err: CompletionError) -> Result<Completion, CompletionError> {
-    if c.device_released() {
+    // A group's completion is never an operation's: it finishes when its
+    // children do, not because it was misused.
+    if c.device_released() && !matches!(c.kind(), Some(Kind::Group(_))) {
         c.error(err);
     }
     Err(err)

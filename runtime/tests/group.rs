@@ -29,8 +29,10 @@ fn group_finishes_only_after_every_child_has_arrived() {
         assert!(!all.finished(), "finished after {i} of 5 children");
         c.complete(4096);
     }
-    assert_eq!(all.result(), Some(Ok(5)));
-    assert_eq!(*seen.lock().unwrap(), vec![Ok(5)], "group callback runs once");
+    // DESIGN rule 4: a built group's result is 0.
+    assert_eq!(all.result(), Some(Ok(0)));
+    assert_eq!(group.len(), 5);
+    assert_eq!(*seen.lock().unwrap(), vec![Ok(0)], "group callback runs once");
 }
 
 #[test]
@@ -43,13 +45,13 @@ fn group_count_is_exact_and_never_flips_back_to_unfinished() {
     // A second outcome for the same child must not count again ...
     a.complete(1);
     a.abort();
-    assert_eq!(all.result(), Some(Ok(1)));
+    assert_eq!(all.result(), Some(Ok(0)));
     // ... and a child added after the group finished cannot reopen it.
     let late = Completion::pending();
     group.add(&late);
     assert!(all.finished());
     late.error(CompletionError::Io(ErrorKind::Other));
-    assert_eq!(all.result(), Some(Ok(1)));
+    assert_eq!(all.result(), Some(Ok(0)));
     assert_eq!(seen.lock().unwrap().len(), 1);
 }
 
@@ -96,7 +98,7 @@ fn groups_nest() {
     assert!(!outer_done.finished());
     leaves[1].complete(0);
     assert!(inner_done.succeeded());
-    assert_eq!(outer_done.result(), Some(Ok(3)));
+    assert_eq!(outer_done.result(), Some(Ok(0)));
 }
 
 #[test]
@@ -172,7 +174,8 @@ fn child_finishing_while_build_is_running_is_counted_exactly_once() {
         barrier.wait();
         let all = group.build();
         finisher.join().unwrap();
-        assert_eq!(all.result(), Some(Ok(8)), "round {round}");
+        assert_eq!(all.result(), Some(Ok(0)), "round {round}");
+        assert_eq!(group.len(), 8, "round {round}");
         assert_eq!(seen.lock().unwrap().len(), 1, "round {round}: callback once");
     }
 }
@@ -201,7 +204,7 @@ fn ready_children_count_immediately() {
     group.add(&Completion::ready());
     group.add(&Completion::yield_now());
     assert_eq!(group.len(), 2);
-    assert_eq!(group.build().result(), Some(Ok(2)));
+    assert_eq!(group.build().result(), Some(Ok(0)));
 }
 
 #[test]
@@ -209,7 +212,8 @@ fn concurrent_children_and_adds_from_many_threads() {
     let total = Arc::new(AtomicUsize::new(0));
     let t = total.clone();
     let mut group = CompletionGroup::new(move |o| {
-        t.fetch_add(usize::try_from(o.unwrap()).unwrap(), Ordering::SeqCst);
+        assert_eq!(o, Ok(0));
+        t.fetch_add(1, Ordering::SeqCst);
     });
     let children: Vec<Completion> = (0..64).map(|_| Completion::pending()).collect();
     let handles: Vec<_> = children
@@ -227,5 +231,6 @@ fn concurrent_children_and_adds_from_many_threads() {
         h.join().unwrap();
     }
     assert!(all.succeeded());
-    assert_eq!(total.load(Ordering::SeqCst), 64);
+    assert_eq!(group.len(), 64);
+    assert_eq!(total.load(Ordering::SeqCst), 1, "the group's callback runs once");
 }

@@ -20,6 +20,13 @@ use ratchet::{Buffer, Completion, CompletionError, CompletionGroup, File, IO, Op
 
 use super::model::{FileModel, Landing, SPAN};
 
+const ALREADY_DECIDED: CompletionError = CompletionError::InvalidArgument(
+    "this completion already has its outcome (finished, aborted, `ready()` or `yield_now()`): give each operation a new one",
+);
+const A_GROUP: CompletionError = CompletionError::InvalidArgument(
+    "a group's completion finishes when its children do: give the operation a completion of its own kind and add that to the group",
+);
+
 /// The payload of a callback's planned panic, told apart from a real one.
 pub const PLANNED: &str = "runtime model: planned panic of a callback";
 
@@ -297,10 +304,10 @@ impl<'a> Run<'a> {
             Cb::Panic => {
                 self.panic_open = true;
                 let r = record.clone();
-                c.with_callback(move |o| {
-                    r.lock().unwrap().push(o);
-                    std::panic::panic_any(PLANNED);
-                })
+                // The recorder is chained after the callback that panics:
+                // it must run all the same, once (round 2, finding 1).
+                c.with_callback(move |_| std::panic::panic_any(PLANNED))
+                    .with_callback(move |o| r.lock().unwrap().push(o))
             }
             Cb::Issue => {
                 let r = record.clone();
@@ -734,7 +741,7 @@ impl<'a> Run<'a> {
         };
         let (file, ro, fh) = (self.handles[h].0, self.handles[h].1, self.handles[h].2.clone());
         let _ = file;
-        let kind = self.rng.below(4);
+        let kind = self.rng.below(8);
         let _ = writeln!(self.log, "bad input {kind} on h{h}");
         let past =
             CompletionError::InvalidArgument("file offset beyond the largest the kernel accepts (i64::MAX)");
@@ -767,6 +774,58 @@ impl<'a> Run<'a> {
                     ),
                     r,
                 )
+            }
+            // Completions that stand for no operation (round 2, findings
+            // 4, 5 and 15), checked before the arguments and the handle's
+            // mode.
+            4 | 5 => {
+                let c = if kind == 4 {
+                    let c = Completion::write();
+                    c.abort();
+                    c
+                } else {
+                    Completion::ready()
+                };
+                let r = fh.pwrite(0, Arc::new(Buffer::new(4)), c.clone());
+                return match r {
+                    // Refused; it keeps the outcome it had.
+                    Err(e) if e == ALREADY_DECIDED && c.result() == Some(if kind == 4 { Err(CompletionError::Aborted) } else { Ok(0) }) => Ok(()),
+                    other => Err(format!("bad input {kind}: {other:?}, completion {:?}", c.result())),
+                };
+            }
+            6 => {
+                let c = Completion::write();
+                let r = fh.sync(c.clone());
+                (
+                    c,
+                    CompletionError::InvalidArgument(
+                        "sync needs a sync completion: create it with `Completion::sync()` or `Completion::sync_data()`",
+                    ),
+                    r,
+                )
+            }
+            7 => {
+                // An open group's completion: refused, and left to finish
+                // when its children do (its settling checks that).
+                let groups: Vec<usize> = self
+                    .open
+                    .iter()
+                    .filter(|(_, o)| matches!(o.what, Op::Group))
+                    .map(|(&id, _)| id)
+                    .collect();
+                let Some(g) = self.rng.pick(&groups) else {
+                    return Ok(());
+                };
+                let c = self.open[&g].c.clone();
+                let r = if self.rng.chance(50) {
+                    fh.truncate(0, c)
+                } else {
+                    fh.pwrite(0, Arc::new(Buffer::new(4)), c)
+                };
+                return match r {
+                    Err(e) if e == A_GROUP => Ok(()),
+                    other => Err(format!("bad input {kind} (group #{g}): {other:?}")),
+                };
             }
             _ => {
                 let c = Completion::write();
@@ -921,7 +980,8 @@ impl<'a> Run<'a> {
                 other => return Err(format!("#{id} (truncate): {other:?}")),
             },
             Op::Group => match outcome {
-                Ok(n) if n as usize == o.children.len() => {}
+                // DESIGN rule 4: a built group's result is 0.
+                Ok(0) => {}
                 Err(CompletionError::Aborted) => {}
                 other => return Err(format!("#{id} (group of {}): {other:?}", o.children.len())),
             },
