@@ -320,7 +320,7 @@ fn a_panicking_callback_leaves_no_delivery_counted_on_a_shared_ring() {
             .pwrite(
                 0,
                 Arc::new(Buffer::new(8)),
-                Completion::new(|_| panic!("callback panics")),
+                Completion::write().with_callback(|_| panic!("callback panics")),
             )
             .unwrap();
         assert!(catch_unwind(AssertUnwindSafe(|| io.wait(&c))).is_err());
@@ -634,7 +634,7 @@ fn wait_inside_a_callback_on_a_sibling_works() {
             let second = Completion::write();
             let seen = Arc::new(Mutex::new(None));
             let (io, s2, out) = (b.io.clone(), second.clone(), seen.clone());
-            let first = Completion::new(move |_| {
+            let first = Completion::write().with_callback(move |_| {
                 *out.lock().unwrap() = Some(io.wait(&s2));
             });
             file.pwrite(0, buf(4), first.clone()).unwrap();

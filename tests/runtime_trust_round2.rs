@@ -577,3 +577,78 @@ mod tokio_round2 {
         });
     }
 }
+
+// ---------------------------------------------------------------------------
+// 6. open_file options and paths validated differently per backend
+
+#[test]
+fn open_file_options_get_one_answer_on_every_backend() {
+    use std::io::ErrorKind;
+    each(|b| {
+        drop(b.create("exists"));
+        let ro = OpenOptions::read_only();
+        let cases = [
+            ("read_only+create, existing", b.path("exists"), OpenOptions { create: true, ..ro }, ErrorKind::InvalidInput),
+            ("read_only+create, missing", b.path("missing"), OpenOptions { create: true, ..ro }, ErrorKind::InvalidInput),
+            (
+                "read_only+create+create_new, existing",
+                b.path("exists"),
+                OpenOptions {
+                    create: true,
+                    create_new: true,
+                    ..ro
+                },
+                ErrorKind::InvalidInput,
+            ),
+            (
+                "create+create_new, existing",
+                b.path("exists"),
+                OpenOptions {
+                    create_new: true,
+                    ..OpenOptions::new()
+                },
+                ErrorKind::AlreadyExists,
+            ),
+            (
+                "create_new without create, existing",
+                b.path("exists"),
+                OpenOptions {
+                    create: false,
+                    create_new: true,
+                    ..OpenOptions::new()
+                },
+                ErrorKind::AlreadyExists,
+            ),
+            ("the empty path", PathBuf::new(), OpenOptions::new(), ErrorKind::NotFound),
+            ("a NUL in the path", b.path("nul\0byte"), OpenOptions::new(), ErrorKind::InvalidInput),
+            ("a trailing slash", b.path("dir/"), OpenOptions::new(), ErrorKind::IsADirectory),
+        ];
+        for (what, path, options, kind) in cases {
+            let r = b.io.open_file(&path, options).map(drop);
+            assert_eq!(r.map_err(|e| e.kind()), Err(kind), "{}: {what}", b.name);
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------
+// 8. SimIO's NoSpace wrote nothing where a real ENOSPC lands a prefix
+
+#[test]
+fn sim_no_space_lands_a_prefix_then_fails_as_a_full_disk_does() {
+    use ratchet::sim::{FaultKind, SimConfig};
+    let mut prefixes = std::collections::BTreeSet::new();
+    for seed in 0..64 {
+        let io = ratchet::SimIO::new(SimConfig::with_seed(seed).fault_at(0, FaultKind::NoSpace));
+        let file = io.open_file("/f".as_ref(), OpenOptions::new()).unwrap();
+        let data: Vec<u8> = (1..=100u8).collect();
+        let c = file
+            .pwrite(0, Arc::new(Buffer::from_vec(data.clone())), Completion::write())
+            .unwrap();
+        assert_eq!(io.wait(&c), Err(CompletionError::Io(std::io::ErrorKind::StorageFull)));
+        let landed = io.volatile_contents("/f".as_ref()).unwrap();
+        assert!(landed.len() < data.len(), "a strict prefix: {}", landed.len());
+        assert_eq!(landed[..], data[..landed.len()], "the prefix, in place");
+        prefixes.insert(landed.len());
+    }
+    assert!(prefixes.len() > 1 && prefixes.iter().any(|&n| n > 0), "{prefixes:?}");
+}

@@ -59,6 +59,7 @@ impl BlockingIO {
 
 impl IO for BlockingIO {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        validate::open_options(path, options, false)?;
         let mut std_options = fs::OpenOptions::new();
         std_options
             .read(true)

@@ -565,11 +565,12 @@ impl fmt::Debug for UringIO {
 
 impl IO for UringIO {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        validate::open_options(path, options, false)?;
         let mut open = fs::OpenOptions::new();
-        open.read(true).write(!options.read_only);
-        if !options.read_only {
-            open.create(options.create).create_new(options.create_new);
-        }
+        open.read(true)
+            .write(!options.read_only)
+            .create(options.create)
+            .create_new(options.create_new);
         if options.direct {
             open.custom_flags(libc::O_DIRECT);
         }

@@ -70,13 +70,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl IO for MemoryIO {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
-        if options.read_only && (options.create || options.create_new) {
-            // What std's `OpenOptions` says for create without write access.
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "creating a file needs write access: drop `read_only` or `create`",
-            ));
-        }
+        validate::open_options(path, options, true)?;
         let mut files = lock(&self.files);
         let contents = match files.get(path) {
             Some(_) if options.create_new => {

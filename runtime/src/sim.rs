@@ -131,7 +131,8 @@ pub enum FaultKind {
     ShortWrite,
     /// A write lands some of its sectors and fails with [`SimIO::eio`].
     TornWrite,
-    /// Fails with `Io(ErrorKind::StorageFull)`; nothing is written.
+    /// Fails with `Io(ErrorKind::StorageFull)`; a write lands a strict
+    /// prefix of its data first (possibly none), as a real `ENOSPC` does.
     NoSpace,
     /// Fails with this error; nothing happens. Fits every operation.
     Error(CompletionError),
@@ -518,13 +519,19 @@ impl fmt::Display for SimEvent {
 ///   short reads, so a shortfall it reports is an error, never a smaller
 ///   count: a smaller count means EOF.)
 /// - [`FaultKind::ShortWrite`]: a strict prefix of the data lands; the write
-///   fails with [`CompletionError::ShortWrite`], exactly as `BlockingIO` does
-///   when the device stops accepting bytes.
+///   fails with [`CompletionError::ShortWrite`], as `BlockingIO` and
+///   `UringIO` report a device whose `write` returns 0. Real file systems
+///   rarely do that: a write they cannot finish lands a prefix and then
+///   fails with an error, which [`FaultKind::NoSpace`] models.
 /// - [`FaultKind::TornWrite`]: some sectors of the write land and others do
 ///   not (a non-empty strict subset when the write spans two sectors or more;
 ///   a one-sector write lands whole); the write fails with [`SimIO::eio`].
-/// - [`FaultKind::NoSpace`]: nothing is written; the operation fails with
-///   `CompletionError::Io(ErrorKind::StorageFull)`.
+/// - [`FaultKind::NoSpace`]: a write lands a strict prefix of its data
+///   (possibly none), then fails with
+///   `CompletionError::Io(ErrorKind::StorageFull)`, as a real `ENOSPC` does
+///   after the file system took what fit (measured: 64 KiB of a 100 KiB
+///   write on a full tmpfs); a sync or truncate changes nothing and fails
+///   with it.
 /// - [`FaultKind::Error`]: nothing happens; the operation fails with the
 ///   given error.
 /// - [`FaultKind::SyncDropsDirty`]: the sync fails with [`SimIO::eio`], and
@@ -974,10 +981,11 @@ impl fmt::Debug for SimIO {
 
 impl IO for SimIO {
     fn open_file(&self, path: &Path, options: OpenOptions) -> io::Result<Arc<dyn File>> {
+        validate::open_options(path, options, true)?;
         let mut st = self.state();
         let st = &mut *st;
         let (node, created) = match st.names.get(path) {
-            Some(_) if options.create && options.create_new => {
+            Some(_) if options.create_new => {
                 return Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!("{}: file exists", path.display()),
@@ -1325,7 +1333,19 @@ fn deliver_write(
             }
             Err(SimIO::eio())
         }
-        Some(FaultKind::NoSpace) => Err(CompletionError::Io(io::ErrorKind::StorageFull)),
+        Some(FaultKind::NoSpace) => {
+            // As on a real disk: the file system takes what fits (here any
+            // prefix, possibly none, possibly all but the last byte), and
+            // the write that finds no room fails with ENOSPC.
+            let landed = (bits % len.max(1) as u64) as usize;
+            if landed > 0 {
+                node.change(Mutation::Write {
+                    pos,
+                    data: data[..landed].to_vec(),
+                });
+            }
+            Err(CompletionError::Io(io::ErrorKind::StorageFull))
+        }
         Some(FaultKind::Error(e)) => Err(e),
         Some(FaultKind::Eio | FaultKind::ShortRead | FaultKind::SyncDropsDirty | FaultKind::TornTruncate) => {
             Err(SimIO::eio())

@@ -75,6 +75,48 @@ pub(crate) const READ_ONLY: CompletionError = CompletionError::Io(io::ErrorKind:
 /// A write or truncate past [`SIMULATED_MAX_FILE_BYTES`].
 pub(crate) const FILE_TOO_LARGE: CompletionError = CompletionError::Io(io::ErrorKind::FileTooLarge);
 
+/// Checks `open_file`'s options (and, for a backend whose files live in
+/// memory, the path) before any backend looks at the file system, so that
+/// every backend refuses the same request the same way:
+///
+/// - `read_only` with `create` or `create_new`: creating needs write
+///   access (`ErrorKind::InvalidInput`, as std and the kernel say);
+/// - `create_new` implies `create`, as in std: an existing file is refused
+///   with `AlreadyExists` whether `create` is set or not (the backends see
+///   to that);
+/// - in memory (`MemoryIO`, `SimIO`), a path no file system accepts: empty
+///   (`NotFound`, as `ENOENT`), with a NUL byte (`InvalidInput`, as std
+///   says), or naming a directory by a trailing `/` (`IsADirectory`). Their
+///   namespace is flat: directories, and so missing parents, are not
+///   modelled.
+pub(crate) fn open_options(path: &std::path::Path, options: crate::io::OpenOptions, in_memory: bool) -> io::Result<()> {
+    if options.read_only && (options.create || options.create_new) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "creating a file needs write access: drop `read_only`, or `create` and `create_new`",
+        ));
+    }
+    if in_memory {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        if bytes.is_empty() {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "the empty path names no file"));
+        }
+        if bytes.contains(&0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "file name contained an unexpected NUL byte",
+            ));
+        }
+        if bytes.ends_with(b"/") {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "a path ending in '/' names a directory, not a file",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What a file handle was opened for, as far as the checks care.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mode {
