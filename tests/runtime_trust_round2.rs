@@ -652,3 +652,35 @@ fn sim_no_space_lands_a_prefix_then_fails_as_a_full_disk_does() {
     }
     assert!(prefixes.len() > 1 && prefixes.iter().any(|&n| n > 0), "{prefixes:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Minor findings: a negative count, backend names, a reversed latency range
+
+#[test]
+fn complete_of_a_negative_count_is_an_error_not_a_negative_success() {
+    let c = Completion::pending();
+    c.complete(-2); // -ENOENT, as a CQE carries it
+    assert_eq!(c.result(), Some(Err(CompletionError::Io(std::io::ErrorKind::NotFound))));
+    let c = Completion::pending();
+    c.complete(i32::MIN);
+    assert!(c.failed(), "{:?}", c.result());
+}
+
+#[test]
+fn backend_names_are_not_case_sensitive() {
+    use ratchet::backend::{BackendKind, parse_backend};
+    assert_eq!(parse_backend("Uring").unwrap(), BackendKind::Uring);
+    assert_eq!(parse_backend(" BLOCKING ").unwrap(), BackendKind::Blocking);
+    assert_eq!(parse_backend("Memory").unwrap(), BackendKind::Memory);
+    assert!(parse_backend("tape").is_err());
+}
+
+#[test]
+fn a_reversed_uniform_latency_is_refused_by_name() {
+    use ratchet::sim::{Latency, SimConfig};
+    let r = catch_unwind(|| {
+        ratchet::SimIO::new(SimConfig::with_seed(1).latency(Latency::Uniform { min_ns: 9, max_ns: 5 }))
+    });
+    let msg = r.err().and_then(|p| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+    assert!(msg.contains("min_ns <= max_ns"), "{msg:?}");
+}

@@ -334,8 +334,16 @@ impl Completion {
         self
     }
 
-    /// Finishes successfully with `result` (bytes transferred, or 0).
+    /// Finishes successfully with `result` (bytes transferred, or 0). An
+    /// outcome is never a negative count: a negative `result` is read as the
+    /// kernel's convention, `-errno` (as in an io_uring CQE), and finishes
+    /// with that error, `complete(-5)` as `Io` of `EIO`'s kind.
     pub fn complete(&self, result: i32) {
+        if result < 0 {
+            let errno = std::io::Error::from_raw_os_error(result.wrapping_neg());
+            self.finish(Err(CompletionError::Io(errno.kind())));
+            return;
+        }
         self.finish(Ok(result));
     }
 

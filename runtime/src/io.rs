@@ -335,7 +335,8 @@ fn backend_from_env() -> io::Result<Option<BackendKind>> {
 
 /// Parses a backend name as `RATCHET_IO` spells it.
 pub fn parse_backend(name: &str) -> io::Result<BackendKind> {
-    match name.trim() {
+    // `RATCHET_IO=Uring` means what it says: the names are not case-sensitive.
+    match name.trim().to_ascii_lowercase().as_str() {
         "blocking" => Ok(BackendKind::Blocking),
         "uring" | "io_uring" => Ok(BackendKind::Uring),
         "memory" => Ok(BackendKind::Memory),

@@ -315,6 +315,14 @@ impl SimConfig {
             self.sector_bytes > 0,
             "SimConfig::sector_bytes must be at least 1"
         );
+        for (name, latency) in [("latency", self.latency), ("tail_latency", self.tail_latency)] {
+            if let Latency::Uniform { min_ns, max_ns } = latency {
+                assert!(
+                    min_ns <= max_ns,
+                    "SimConfig::{name}: Latency::Uniform needs min_ns <= max_ns, not {min_ns} > {max_ns}"
+                );
+            }
+        }
     }
 }
 
