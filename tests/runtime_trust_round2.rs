@@ -93,8 +93,15 @@ fn a_panicking_callback_keeps_the_callbacks_chained_after_it() {
         assert_eq!(o, Ok(2));
         h.fetch_add(1, Ordering::SeqCst);
     });
-    assert!(catch_unwind(AssertUnwindSafe(|| c.complete(2))).is_err(), "the panic is resumed");
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "complete(): the chained callback ran once");
+    assert!(
+        catch_unwind(AssertUnwindSafe(|| c.complete(2))).is_err(),
+        "the panic is resumed"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "complete(): the chained callback ran once"
+    );
     assert_eq!(c.result(), Some(Ok(2)));
 
     // Delivered by every backend.
@@ -108,10 +115,19 @@ fn a_panicking_callback_keeps_the_callbacks_chained_after_it() {
                 h.fetch_add(1, Ordering::SeqCst);
             });
         let started = catch_unwind(AssertUnwindSafe(|| file.pwrite(0, buf(4), c.clone())));
-        assert!(started.is_err() || started.as_ref().is_ok_and(Result::is_ok), "{}", b.name);
+        assert!(
+            started.is_err() || started.as_ref().is_ok_and(Result::is_ok),
+            "{}",
+            b.name
+        );
         settle(b, &c);
         assert_eq!(c.result(), Some(Ok(4)), "{}", b.name);
-        assert_eq!(hits.load(Ordering::SeqCst), 1, "{}: the chained callback ran once", b.name);
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "{}: the chained callback ran once",
+            b.name
+        );
     });
 
     // A waiter chained on a group whose own callback panics.
@@ -126,7 +142,11 @@ fn a_panicking_callback_keeps_the_callbacks_chained_after_it() {
     });
     assert!(catch_unwind(AssertUnwindSafe(|| child.complete(1))).is_err());
     assert!(all.finished());
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "the group's chained waiter ran once");
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        1,
+        "the group's chained waiter ran once"
+    );
 }
 
 type Machine = Box<dyn FnMut(&mut Arc<dyn File>) -> Result<IOResult<u32>, CompletionError> + Send>;
@@ -245,9 +265,18 @@ fn a_completion_with_its_outcome_is_refused_by_every_operation() {
         let read = Completion::read(target.clone());
         read.abort();
         let r = file.pread(0, read.clone());
-        assert!(matches!(r, Err(CompletionError::InvalidArgument(_))), "{}: {r:?}", b.name);
+        assert!(
+            matches!(r, Err(CompletionError::InvalidArgument(_))),
+            "{}: {r:?}",
+            b.name
+        );
         let _ = b.io.step();
-        assert_eq!(target.to_vec(), vec![1; 8], "{}: the refused read changed nothing", b.name);
+        assert_eq!(
+            target.to_vec(),
+            vec![1; 8],
+            "{}: the refused read changed nothing",
+            b.name
+        );
         assert_eq!(read.result(), Some(Err(CompletionError::Aborted)), "{}", b.name);
         assert_eq!(file.size(), Ok(8), "{}: no refused write landed", b.name);
     });
@@ -261,18 +290,50 @@ fn operations_refuse_completions_of_another_kind() {
     each(|b| {
         let file = b.create("kind");
         let read = || Completion::read(buf(4));
-        let cases: Vec<(&str, Completion, Box<dyn Fn(Completion) -> Result<Completion, CompletionError>>)> = vec![
+        let cases: Vec<(&str, Completion, StartWith<'_>)> = vec![
             ("pwrite/read", read(), Box::new(|c| file.pwrite(0, buf(4), c))),
-            ("pwrite/sync", Completion::sync(), Box::new(|c| file.pwrite(0, buf(4), c))),
-            ("pwrite/truncate", Completion::truncate(), Box::new(|c| file.pwrite(0, buf(4), c))),
-            ("pwrite/pending", Completion::pending(), Box::new(|c| file.pwrite(0, buf(4), c))),
-            ("pwritev/read", read(), Box::new(|c| file.pwritev(0, vec![buf(4)], c))),
+            (
+                "pwrite/sync",
+                Completion::sync(),
+                Box::new(|c| file.pwrite(0, buf(4), c)),
+            ),
+            (
+                "pwrite/truncate",
+                Completion::truncate(),
+                Box::new(|c| file.pwrite(0, buf(4), c)),
+            ),
+            (
+                "pwrite/pending",
+                Completion::pending(),
+                Box::new(|c| file.pwrite(0, buf(4), c)),
+            ),
+            (
+                "pwritev/read",
+                read(),
+                Box::new(|c| file.pwritev(0, vec![buf(4)], c)),
+            ),
             ("sync/write", Completion::write(), Box::new(|c| file.sync(c))),
-            ("sync/truncate", Completion::truncate(), Box::new(|c| file.sync(c))),
+            (
+                "sync/truncate",
+                Completion::truncate(),
+                Box::new(|c| file.sync(c)),
+            ),
             ("sync/pending", Completion::pending(), Box::new(|c| file.sync(c))),
-            ("truncate/write", Completion::write(), Box::new(|c| file.truncate(4, c))),
-            ("truncate/sync", Completion::sync_data(), Box::new(|c| file.truncate(4, c))),
-            ("truncate/pending", Completion::pending(), Box::new(|c| file.truncate(4, c))),
+            (
+                "truncate/write",
+                Completion::write(),
+                Box::new(|c| file.truncate(4, c)),
+            ),
+            (
+                "truncate/sync",
+                Completion::sync_data(),
+                Box::new(|c| file.truncate(4, c)),
+            ),
+            (
+                "truncate/pending",
+                Completion::pending(),
+                Box::new(|c| file.truncate(4, c)),
+            ),
         ];
         for (what, c, op) in cases {
             let probe = c.clone();
@@ -289,6 +350,9 @@ fn operations_refuse_completions_of_another_kind() {
         assert_eq!(file.size(), Ok(0), "{}: nothing ran", b.name);
     });
 }
+
+/// Starts an operation with the completion given.
+type StartWith<'a> = Box<dyn Fn(Completion) -> Result<Completion, CompletionError> + 'a>;
 
 // ---------------------------------------------------------------------------
 // 16. A built group's result
@@ -330,11 +394,19 @@ fn a_forgotten_device_view_leaves_the_buffer_busy_not_poisoned() {
         let w = catch_unwind(AssertUnwindSafe(|| {
             file.pwrite(0, target.clone(), Completion::write()).err()
         }));
-        assert!(matches!(w, Ok(Some(CompletionError::Busy(_)))), "{}: pwrite: {w:?}", b.name);
+        assert!(
+            matches!(w, Ok(Some(CompletionError::Busy(_)))),
+            "{}: pwrite: {w:?}",
+            b.name
+        );
         let r = catch_unwind(AssertUnwindSafe(|| {
             file.pread(0, Completion::read(target.clone())).err()
         }));
-        assert!(matches!(r, Ok(Some(CompletionError::Busy(_)))), "{}: pread: {r:?}", b.name);
+        assert!(
+            matches!(r, Ok(Some(CompletionError::Busy(_)))),
+            "{}: pread: {r:?}",
+            b.name
+        );
     });
 }
 
@@ -346,14 +418,22 @@ fn try_with_alignment_refuses_what_no_allocator_can_give() {
     // Below isize::MAX, so it passes the size checks, and far beyond any
     // machine's memory: the allocator says no, and the call must say so.
     let r = Buffer::try_with_alignment(isize::MAX as usize - 4096, 1);
-    assert!(matches!(r, Err(CompletionError::InvalidArgument(_))), "{:?}", r.map(|b| b.len()));
+    assert!(
+        matches!(r, Err(CompletionError::InvalidArgument(_))),
+        "{:?}",
+        r.map(|b| b.len())
+    );
     let overcommit = std::fs::read_to_string("/proc/sys/vm/overcommit_memory").unwrap_or_default();
     if overcommit.trim() != "1" {
         // 1 TiB: refused by the kernel's heuristic overcommit on any
         // machine this runs on (with "always overcommit" it would be
         // granted, and zeroing it would exhaust the machine).
         let r = Buffer::try_with_alignment(1 << 40, 4096);
-        assert!(matches!(r, Err(CompletionError::InvalidArgument(_))), "{:?}", r.map(|b| b.len()));
+        assert!(
+            matches!(r, Err(CompletionError::InvalidArgument(_))),
+            "{:?}",
+            r.map(|b| b.len())
+        );
     }
 }
 
@@ -440,7 +520,10 @@ fn uring_ready_fd_signals_what_finished_before_it_was_made() {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(readable, "an event loop waiting on the descriptor would sleep forever");
+        assert!(
+            readable,
+            "an event loop waiting on the descriptor would sleep forever"
+        );
         let mut delivered = 0;
         for _ in 0..100 {
             delivered += io.try_step().unwrap();
@@ -509,11 +592,17 @@ mod tokio_round2 {
             let Some(uring) = uring(ratchet::uring::UringOptions::new()) else {
                 return;
             };
-            let rt = ::tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = ::tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 let io = Arc::new(TokioIO::new(Arc::new(uring)).unwrap());
                 let dir = scratch("tokio-panic");
-                let file = io.io().open_file(&dir.path().join("f"), OpenOptions::new()).unwrap();
+                let file = io
+                    .io()
+                    .open_file(&dir.path().join("f"), OpenOptions::new())
+                    .unwrap();
                 let (io2, file2) = (io.clone(), file.clone());
                 let first = ::tokio::spawn(async move {
                     write_once(&io2, &file2, 0, |_| panic!("callback panics")).await
@@ -524,7 +613,9 @@ mod tokio_round2 {
                     "the callback's panic reaches the run that waited: {joined:?}"
                 );
                 for i in 1..20u64 {
-                    let r = ::tokio::time::timeout(Duration::from_secs(5), write_once(&io, &file, i * 8, |_| {})).await;
+                    let r =
+                        ::tokio::time::timeout(Duration::from_secs(5), write_once(&io, &file, i * 8, |_| {}))
+                            .await;
                     assert_eq!(r.ok(), Some(Ok(Some(Ok(8)))), "machine {i} after the panic");
                 }
             });
@@ -549,11 +640,17 @@ mod tokio_round2 {
                 for t in 0..16u64 {
                     let (io, dir) = (io.clone(), dir.clone());
                     tasks.push(::tokio::spawn(async move {
-                        let file = io.io().open_file(&dir.path().join(format!("f{t}")), OpenOptions::new()).unwrap();
+                        let file = io
+                            .io()
+                            .open_file(&dir.path().join(format!("f{t}")), OpenOptions::new())
+                            .unwrap();
                         let mut hung = 0;
                         for i in 0..20u64 {
-                            let r = ::tokio::time::timeout(Duration::from_secs(5), write_once(&io, &file, i * 8, |_| {}))
-                                .await;
+                            let r = ::tokio::time::timeout(
+                                Duration::from_secs(5),
+                                write_once(&io, &file, i * 8, |_| {}),
+                            )
+                            .await;
                             match r {
                                 Err(_) => {
                                     hung += 1;
@@ -588,8 +685,18 @@ fn open_file_options_get_one_answer_on_every_backend() {
         drop(b.create("exists"));
         let ro = OpenOptions::read_only();
         let cases = [
-            ("read_only+create, existing", b.path("exists"), OpenOptions { create: true, ..ro }, ErrorKind::InvalidInput),
-            ("read_only+create, missing", b.path("missing"), OpenOptions { create: true, ..ro }, ErrorKind::InvalidInput),
+            (
+                "read_only+create, existing",
+                b.path("exists"),
+                OpenOptions { create: true, ..ro },
+                ErrorKind::InvalidInput,
+            ),
+            (
+                "read_only+create, missing",
+                b.path("missing"),
+                OpenOptions { create: true, ..ro },
+                ErrorKind::InvalidInput,
+            ),
             (
                 "read_only+create+create_new, existing",
                 b.path("exists"),
@@ -619,9 +726,24 @@ fn open_file_options_get_one_answer_on_every_backend() {
                 },
                 ErrorKind::AlreadyExists,
             ),
-            ("the empty path", PathBuf::new(), OpenOptions::new(), ErrorKind::NotFound),
-            ("a NUL in the path", b.path("nul\0byte"), OpenOptions::new(), ErrorKind::InvalidInput),
-            ("a trailing slash", b.path("dir/"), OpenOptions::new(), ErrorKind::IsADirectory),
+            (
+                "the empty path",
+                PathBuf::new(),
+                OpenOptions::new(),
+                ErrorKind::NotFound,
+            ),
+            (
+                "a NUL in the path",
+                b.path("nul\0byte"),
+                OpenOptions::new(),
+                ErrorKind::InvalidInput,
+            ),
+            (
+                "a trailing slash",
+                b.path("dir/"),
+                OpenOptions::new(),
+                ErrorKind::IsADirectory,
+            ),
         ];
         for (what, path, options, kind) in cases {
             let r = b.io.open_file(&path, options).map(drop);
@@ -644,13 +766,19 @@ fn sim_no_space_lands_a_prefix_then_fails_as_a_full_disk_does() {
         let c = file
             .pwrite(0, Arc::new(Buffer::from_vec(data.clone())), Completion::write())
             .unwrap();
-        assert_eq!(io.wait(&c), Err(CompletionError::Io(std::io::ErrorKind::StorageFull)));
+        assert_eq!(
+            io.wait(&c),
+            Err(CompletionError::Io(std::io::ErrorKind::StorageFull))
+        );
         let landed = io.volatile_contents("/f".as_ref()).unwrap();
         assert!(landed.len() < data.len(), "a strict prefix: {}", landed.len());
         assert_eq!(landed[..], data[..landed.len()], "the prefix, in place");
         prefixes.insert(landed.len());
     }
-    assert!(prefixes.len() > 1 && prefixes.iter().any(|&n| n > 0), "{prefixes:?}");
+    assert!(
+        prefixes.len() > 1 && prefixes.iter().any(|&n| n > 0),
+        "{prefixes:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -660,7 +788,10 @@ fn sim_no_space_lands_a_prefix_then_fails_as_a_full_disk_does() {
 fn complete_of_a_negative_count_is_an_error_not_a_negative_success() {
     let c = Completion::pending();
     c.complete(-2); // -ENOENT, as a CQE carries it
-    assert_eq!(c.result(), Some(Err(CompletionError::Io(std::io::ErrorKind::NotFound))));
+    assert_eq!(
+        c.result(),
+        Some(Err(CompletionError::Io(std::io::ErrorKind::NotFound)))
+    );
     let c = Completion::pending();
     c.complete(i32::MIN);
     assert!(c.failed(), "{:?}", c.result());
@@ -681,6 +812,9 @@ fn a_reversed_uniform_latency_is_refused_by_name() {
     let r = catch_unwind(|| {
         ratchet::SimIO::new(SimConfig::with_seed(1).latency(Latency::Uniform { min_ns: 9, max_ns: 5 }))
     });
-    let msg = r.err().and_then(|p| p.downcast_ref::<String>().cloned()).unwrap_or_default();
+    let msg = r
+        .err()
+        .and_then(|p| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
     assert!(msg.contains("min_ns <= max_ns"), "{msg:?}");
 }

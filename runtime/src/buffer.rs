@@ -403,9 +403,9 @@ impl fmt::Debug for Buffer {
 /// `try_with_alignment` promises an error.
 fn zeroed(total: usize) -> Result<Box<[u8]>, CompletionError> {
     let mut bytes = Vec::new();
-    bytes.try_reserve_exact(total).map_err(|_| {
-        CompletionError::InvalidArgument("the allocator has no room for a buffer this large")
-    })?;
+    bytes
+        .try_reserve_exact(total)
+        .map_err(|_| CompletionError::InvalidArgument("the allocator has no room for a buffer this large"))?;
     bytes.resize(total, 0);
     Ok(bytes.into_boxed_slice())
 }

@@ -224,13 +224,17 @@ impl Completion {
     }
 
     /// A pending completion with nothing behind it: something else (a test, a
-    /// custom event source) finishes it.
+    /// custom event source) finishes it. File operations refuse it: each
+    /// takes a completion of its own kind ([`Completion::write`] and the
+    /// others), to which a callback is added with
+    /// [`Completion::with_callback`].
     #[must_use]
     pub fn pending() -> Self {
         Self::with_kind(Kind::Generic)
     }
 
-    /// A pending completion that runs `callback` with the outcome once.
+    /// A pending completion that runs `callback` with the outcome once:
+    /// [`Completion::pending`] with a callback (so not for file operations).
     #[must_use]
     pub fn new(callback: impl FnOnce(Outcome) + Send + 'static) -> Self {
         Self::pending().with_callback(callback)
@@ -308,7 +312,8 @@ impl Completion {
     }
 
     /// Adds `callback`, run once with the outcome. Runs it at once if the
-    /// outcome is already decided; chains after an existing callback.
+    /// outcome is already decided; chains after an existing callback, and
+    /// runs even if that one panics (the panic is resumed after it).
     #[must_use]
     pub fn with_callback(self, callback: impl FnOnce(Outcome) + Send + 'static) -> Self {
         let mut callback = Some(callback);

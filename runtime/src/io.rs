@@ -15,6 +15,14 @@ use crate::result::IOResult;
 /// operation could not even be started; failures of the operation itself
 /// arrive through the completion. Backends that finish inline (blocking,
 /// memory) have finished the completion by the time the call returns.
+///
+/// Positions are file offsets, defined for regular files and block
+/// devices. On a file without them (a FIFO, a socket) the backends do what
+/// their system call does and differ: `BlockingIO` fails with
+/// `Io(ErrorKind::NotSeekable)` (`ESPIPE` from `pread`), `UringIO` reads
+/// and writes the stream, ignoring the offset (the kernel's io_uring
+/// behaviour, which its cancellation tests rely on: a read of an empty FIFO
+/// is the operation that never finishes by itself).
 pub trait File: Send + Sync {
     /// Reads `c.read_buffer().len()` bytes at `pos` into the completion's
     /// buffer. Short reads are continued until the buffer is full or the file

@@ -54,13 +54,23 @@
 //! - **At the call**: what can be known without the device. The call returns
 //!   `Err(e)`, and the completion it was given is finished with `Err(e)` too
 //!   (unless that completion is in flight already: it belongs to its
-//!   operation). Offsets past `i64::MAX` or `pos + len` past it, lengths
-//!   whose sum overflows or exceeds `i32::MAX`, `O_DIRECT` misalignment, a
-//!   `pread` without a read completion, and a completion already in flight
-//!   are [`CompletionError::InvalidArgument`]; a write or truncate through a
+//!   operation, or is a group's: a group finishes when its children do).
+//!   The completion is checked first: each operation takes one of its own
+//!   kind ([`Completion::read`] for `pread`, [`Completion::write`] for
+//!   `pwrite`/`pwritev`, [`Completion::sync`] or [`Completion::sync_data`]
+//!   for `sync`, [`Completion::truncate`] for `truncate`); a
+//!   [`Completion::pending`], a group's built completion, a completion whose
+//!   outcome is already decided (finished, aborted, [`Completion::ready`],
+//!   [`Completion::yield_now`]) and one already in flight stand for no new
+//!   operation. These, offsets past `i64::MAX` or `pos + len` past it,
+//!   lengths whose sum overflows or exceeds `i32::MAX` and `O_DIRECT`
+//!   misalignment are [`CompletionError::InvalidArgument`]; a write or truncate through a
 //!   read-only handle is `Io(ErrorKind::PermissionDenied)`; a buffer held in
 //!   a conflicting way is [`CompletionError::Busy`]. Impossible buffer sizes
-//!   are refused by [`Buffer::try_with_alignment`].
+//!   are refused by [`Buffer::try_with_alignment`]. [`IO::open_file`]'s
+//!   options are checked once for every backend too: `read_only` with
+//!   `create` or `create_new` is `InvalidInput`, and `create_new` implies
+//!   `create` (an existing file is `AlreadyExists`), as in std.
 //! - **In the completion**: what the file system or device decides, with the
 //!   `Io` kind the system reports: a file too large for the file system
 //!   (`FileTooLarge`; [`MemoryIO`] and [`SimIO`] hold files up to
@@ -69,13 +79,16 @@
 //! # A callback that panics
 //!
 //! Its completion is finished all the same, with its outcome, and its groups
-//! are told; the rest of the batch the same `step()` retired is still
+//! are told; the callbacks chained after it ([`Completion::with_callback`],
+//! such as a [`Driver`]'s or a waiter's) still run, once each; the rest of the batch the same `step()` retired is still
 //! delivered; the backend's bookkeeping is restored; then the panic reaches
 //! the caller of `step()` (or of `wait`/`block`), with its original payload
 //! (the first one, if several callbacks of a batch panic). On [`BlockingIO`]
 //! and [`MemoryIO`], whose callbacks run inside the call that starts the
 //! operation, it reaches the caller of that call. A callback may `wait` on a
-//! completion retired by the same step: the nested step finishes it.
+//! completion retired by the same step: the nested step finishes it. Under
+//! `ratchet::tokio`, a panic in the task that delivers for tokio's reactor
+//! is resumed in the next `run` (see that module).
 //!
 //! # Dropping a backend
 //!

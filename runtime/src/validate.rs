@@ -89,7 +89,11 @@ pub(crate) const FILE_TOO_LARGE: CompletionError = CompletionError::Io(io::Error
 ///   says), or naming a directory by a trailing `/` (`IsADirectory`). Their
 ///   namespace is flat: directories, and so missing parents, are not
 ///   modelled.
-pub(crate) fn open_options(path: &std::path::Path, options: crate::io::OpenOptions, in_memory: bool) -> io::Result<()> {
+pub(crate) fn open_options(
+    path: &std::path::Path,
+    options: crate::io::OpenOptions,
+    in_memory: bool,
+) -> io::Result<()> {
     if options.read_only && (options.create || options.create_new) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -99,7 +103,10 @@ pub(crate) fn open_options(path: &std::path::Path, options: crate::io::OpenOptio
     if in_memory {
         let bytes = path.as_os_str().as_encoded_bytes();
         if bytes.is_empty() {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "the empty path names no file"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "the empty path names no file",
+            ));
         }
         if bytes.contains(&0) {
             return Err(io::Error::new(

@@ -57,7 +57,11 @@ fn complete_races_build_with_child_added_first() {
         };
         let all = group.build();
         finisher.join().unwrap();
-        assert_eq!(all.result(), Some(Ok(1)));
+        assert_eq!(
+            all.result(),
+            Some(Ok(0)),
+            "DESIGN rule 4: a built group's result is 0"
+        );
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     });
 }

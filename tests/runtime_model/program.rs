@@ -789,8 +789,21 @@ impl<'a> Run<'a> {
                 let r = fh.pwrite(0, Arc::new(Buffer::new(4)), c.clone());
                 return match r {
                     // Refused; it keeps the outcome it had.
-                    Err(e) if e == ALREADY_DECIDED && c.result() == Some(if kind == 4 { Err(CompletionError::Aborted) } else { Ok(0) }) => Ok(()),
-                    other => Err(format!("bad input {kind}: {other:?}, completion {:?}", c.result())),
+                    Err(e)
+                        if e == ALREADY_DECIDED
+                            && c.result()
+                                == Some(if kind == 4 {
+                                    Err(CompletionError::Aborted)
+                                } else {
+                                    Ok(0)
+                                }) =>
+                    {
+                        Ok(())
+                    }
+                    other => Err(format!(
+                        "bad input {kind}: {other:?}, completion {:?}",
+                        c.result()
+                    )),
                 };
             }
             6 => {
