@@ -198,7 +198,9 @@ impl<C: ?Sized, M> Driver<C, M> {
 }
 
 impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
-    /// A driver that runs at most `capacity` instances at once (at least 1).
+    /// A driver that runs at most `capacity` instances at once: at least 1,
+    /// and at most `u32::MAX` (slots are indexed by `u32`), so
+    /// [`capacity`](Self::capacity) returns the value clamped to that range.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, u32::MAX as usize);
@@ -412,8 +414,10 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
                     slot.waiting = Some(c.clone());
                     self.waiting += 1;
                     let woken = self.woken.clone();
-                    // The callback runs at once if `c` finished meanwhile.
-                    drop(c.with_callback(move |_| lock(&woken).push(key)));
+                    // Queued only once `c` has finished (every callback
+                    // returned, the result visible), whichever thread
+                    // finishes it; at once if it finished meanwhile.
+                    c.on_finished(move || lock(&woken).push(key));
                 }
                 None
             }
