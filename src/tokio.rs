@@ -249,7 +249,7 @@ impl TokioIO {
                 // their steps, which never wait for a device.
                 while !c.finished() && self.io.try_step()? > 0 {}
             }
-            Finished::new(&c, &self.news).await;
+            finished_or_yield(&c, &self.news).await;
         }
     }
 }
@@ -318,7 +318,19 @@ async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>, news: Arc<New
     }
 }
 
-/// Resolves once a completion has finished (its callback has been called),
+/// Waits for `c`; when it has finished already (a ready completion, or one
+/// this task's own `try_step` delivered), yields to tokio's scheduler
+/// instead, as the runtime's `Driver` treats it: a machine that keeps
+/// returning finished completions must not starve the other tasks.
+async fn finished_or_yield(c: &Completion, news: &Arc<News>) {
+    if c.finished() {
+        ::tokio::task::yield_now().await;
+    } else {
+        Finished::new(c, news).await;
+    }
+}
+
+/// Resolves once a completion has finished (its callbacks have returned),
 /// or the reactor's task has stopped (which `run` then reports).
 struct Finished {
     /// `None` until the first poll registers the callback.
@@ -384,8 +396,10 @@ impl Future for Finished {
                     waker: Some(cx.waker().clone()),
                 }));
                 let wake = slot.clone();
-                // Runs at once if the completion finished meanwhile.
-                drop(self.c.clone().with_callback(move |_| {
+                // Woken only once the completion has finished (every
+                // callback returned, the result visible on every thread);
+                // at once if it finished meanwhile.
+                self.c.on_finished(move || {
                     let waker = {
                         let mut s = wake.lock().unwrap_or_else(PoisonError::into_inner);
                         s.done = true;
@@ -394,7 +408,7 @@ impl Future for Finished {
                     if let Some(w) = waker {
                         w.wake();
                     }
-                }));
+                });
                 self.slot = Some(slot.clone());
                 slot
             }

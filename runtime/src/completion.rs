@@ -103,9 +103,12 @@ pub(crate) enum Kind {
 /// A handle on the outcome of one operation (or group of operations).
 ///
 /// Clones share the outcome. The first of `complete`, `error` and `abort` wins
-/// and later ones are ignored; the callback, if any, runs exactly once, with no
-/// lock held, so it may create, add to or finish other completions.
-/// `finished()` turns true only after the callback has returned.
+/// and later ones are ignored; each callback runs exactly once, with no lock
+/// held, so it may create, add to or finish other completions.
+/// `finished()` turns true only after every callback has returned (one added
+/// while the others run joins them), and only then are waiters told
+/// ([`Completion::on_finished`]): a waiter never sees its completion still
+/// pending.
 ///
 /// ```
 /// use ratchet_runtime::Completion;
@@ -160,18 +163,49 @@ pub(crate) struct Inner {
 struct Slot {
     error: Option<CompletionError>,
     callback: Option<Callback>,
-    /// The group waiting for this completion, with this child's index in it.
-    /// Almost every child has at most one, kept inline to save an allocation.
-    parent: Option<ParentLink>,
-    more_parents: Vec<ParentLink>,
+    /// Callbacks added after the first, run in order after it. A list, not
+    /// closures nested in closures, so that any number of them runs (and is
+    /// dropped unrun) without recursion: no stack overflow at 300,000.
+    more_callbacks: Vec<Callback>,
+    /// Who waits for this completion to finish: a group, or a notification.
+    /// Almost every completion has at most one, kept inline to save an
+    /// allocation.
+    parent: Option<Waiter>,
+    more_parents: Vec<Waiter>,
 }
 
-/// A group waiting for a completion, and the completion's index in it.
-type ParentLink = (Completion, usize);
+/// Told once a completion has finished, after every callback has returned.
+enum Waiter {
+    /// A group, and the completion's index in it.
+    Group(Completion, usize),
+    /// [`Completion::on_finished`].
+    Notify(Box<dyn FnOnce() + Send>),
+}
 
 impl Slot {
-    fn take_parents(&mut self) -> (Option<ParentLink>, Vec<ParentLink>) {
+    fn take_parents(&mut self) -> (Option<Waiter>, Vec<Waiter>) {
         (self.parent.take(), std::mem::take(&mut self.more_parents))
+    }
+
+    fn add_waiter(&mut self, waiter: Waiter) {
+        if self.parent.is_none() {
+            self.parent = Some(waiter);
+        } else {
+            self.more_parents.push(waiter);
+        }
+    }
+
+    fn add_callback(&mut self, callback: Callback) {
+        if self.callback.is_none() {
+            self.callback = Some(callback);
+        } else {
+            self.more_callbacks.push(callback);
+        }
+    }
+
+    fn take_callbacks(&mut self) -> Option<impl Iterator<Item = Callback> + use<>> {
+        let first = self.callback.take()?;
+        Some(std::iter::once(first).chain(std::mem::take(&mut self.more_callbacks)))
     }
 }
 
@@ -194,19 +228,6 @@ fn value_bits(value: i32) -> u64 {
     u64::from(value as u32)
 }
 
-/// `first` then `second`, each exactly once: a panic of `first` is held
-/// until `second` has run, then resumed (the first panic wins if both do),
-/// so a panicking callback never costs the callbacks chained after it.
-fn chain(first: Callback, second: Callback) -> Callback {
-    Box::new(move |o| {
-        let panicked = catch_unwind(AssertUnwindSafe(|| first(o))).err();
-        let second = catch_unwind(AssertUnwindSafe(|| second(o))).err();
-        if let Some(payload) = panicked.or(second) {
-            resume_unwind(payload);
-        }
-    })
-}
-
 impl Completion {
     fn with_kind(kind: Kind) -> Self {
         Completion {
@@ -215,6 +236,7 @@ impl Completion {
                 slot: Mutex::new(Slot {
                     error: None,
                     callback: None,
+                    more_callbacks: Vec::new(),
                     parent: None,
                     more_parents: Vec::new(),
                 }),
@@ -311,32 +333,55 @@ impl Completion {
         }
     }
 
-    /// Adds `callback`, run once with the outcome. Runs it at once if the
-    /// outcome is already decided; chains after an existing callback, and
-    /// runs even if that one panics (the panic is resumed after it).
+    /// Adds `callback`, run once with the outcome, after the callbacks added
+    /// before it. Runs it at once if the completion has already finished; one
+    /// added while the completion's callbacks run (on another thread, or by
+    /// one of them) runs with them, before `finished()` turns true. A
+    /// callback that panics does not keep the ones after it from running;
+    /// the panic reaches whoever finished the completion once they have.
     #[must_use]
     pub fn with_callback(self, callback: impl FnOnce(Outcome) + Send + 'static) -> Self {
         let mut callback = Some(callback);
-        let decided = match &self.repr {
+        let finished = match &self.repr {
             Repr::Ready | Repr::Yield => Some(Ok(0)),
             Repr::Shared(inner) => {
                 let mut slot = lock(&inner.slot);
-                let decided = Self::mark_waiters(inner, &slot).map(|(outcome, _)| outcome);
-                if decided.is_none()
-                    && let Some(callback) = callback.take()
-                {
-                    slot.callback = Some(match slot.callback.take() {
-                        None => Box::new(callback),
-                        Some(first) => chain(first, Box::new(callback)),
-                    });
+                match Self::mark_waiters(inner, &slot) {
+                    Some((outcome, true)) => Some(outcome),
+                    _ => {
+                        if let Some(callback) = callback.take() {
+                            slot.add_callback(Box::new(callback));
+                        }
+                        None
+                    }
                 }
-                decided
             }
         };
-        if let (Some(outcome), Some(callback)) = (decided, callback) {
+        if let (Some(outcome), Some(callback)) = (finished, callback) {
             callback(outcome);
         }
         self
+    }
+
+    /// Runs `notify` once the completion has finished: after every callback
+    /// has returned, when [`finished`](Self::finished) and
+    /// [`result`](Self::result) say so on every thread. At once, on this
+    /// thread, if it has finished already; otherwise on the thread that
+    /// finishes it. This is how a waiter is woken (a driver's queue, a
+    /// task's waker): a waiter woken by a callback could look at its
+    /// completion while other callbacks still run, and find it pending.
+    /// Notifications run in the order they were added, without recursion
+    /// however many there are; one that panics does not keep the others
+    /// from running (the panic reaches whoever finished the completion).
+    pub fn on_finished(&self, notify: impl FnOnce() + Send + 'static) {
+        if let Repr::Shared(inner) = &self.repr {
+            let mut slot = lock(&inner.slot);
+            if !matches!(Self::mark_waiters(inner, &slot), Some((_, true))) {
+                slot.add_waiter(Waiter::Notify(Box::new(notify)));
+                return;
+            }
+        }
+        notify();
     }
 
     /// Finishes successfully with `result` (bytes transferred, or 0). An
@@ -422,29 +467,33 @@ impl Completion {
             slot.error = Some(err);
         }
         let mut panicked = None;
-        let (first, more) = match slot.callback.take() {
-            None => {
-                inner.state.fetch_or(FINISHED, Ordering::AcqRel);
-                slot.take_parents()
+        // Callbacks run with no lock held. One added meanwhile (by another
+        // thread, or by a callback) joins the batch, so `FINISHED` is set,
+        // under the lock, only once no callback is left. A panicking callback
+        // must not leave the completion decided but never finished, nor cost
+        // the callbacks and waiters after it: the first panic is held until
+        // the bookkeeping is done, then resumed.
+        while let Some(callbacks) = slot.take_callbacks() {
+            drop(slot);
+            for callback in callbacks {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
+                    panicked.get_or_insert(payload);
+                }
             }
-            Some(callback) => {
-                drop(slot);
-                // A panicking callback must not leave the completion decided
-                // but never finished, nor its groups waiting: the panic is
-                // held until the bookkeeping is done, then resumed.
-                panicked = catch_unwind(AssertUnwindSafe(|| callback(outcome))).err();
-                // Parents are taken only after the callback: a group added
-                // meanwhile registered itself and must be told as well.
-                let mut slot = lock(&inner.slot);
-                inner.state.fetch_or(FINISHED, Ordering::AcqRel);
-                slot.take_parents()
-            }
-        };
-        for (parent, index) in first.into_iter().chain(more) {
-            // Every group is told, even when one's callback panics.
-            if let Err(payload) = catch_unwind(AssertUnwindSafe(|| {
-                crate::group::child_arrived(&parent, index, outcome)
-            })) {
+            slot = lock(&inner.slot);
+        }
+        inner.state.fetch_or(FINISHED, Ordering::AcqRel);
+        // Waiters are taken only after the callbacks: one added meanwhile
+        // registered itself and must be told as well.
+        let (first, more) = slot.take_parents();
+        drop(slot);
+        for waiter in first.into_iter().chain(more) {
+            // Every waiter is told, even when one panics.
+            let told = catch_unwind(AssertUnwindSafe(|| match waiter {
+                Waiter::Group(parent, index) => crate::group::child_arrived(&parent, index, outcome),
+                Waiter::Notify(notify) => notify(),
+            }));
+            if let Err(payload) = told {
                 panicked.get_or_insert(payload);
             }
         }
@@ -466,12 +515,7 @@ impl Completion {
                 if let Some((outcome, true)) = Self::mark_waiters(inner, &slot) {
                     return Some(outcome);
                 }
-                let entry = (parent.clone(), index);
-                if slot.parent.is_none() {
-                    slot.parent = Some(entry);
-                } else {
-                    slot.more_parents.push(entry);
-                }
+                slot.add_waiter(Waiter::Group(parent.clone(), index));
                 None
             }
         }

@@ -101,6 +101,18 @@ struct Slot<M> {
 /// - **Results**: `next` returns each instance with its `Done` value or its
 ///   `Err` as soon as it has one, and frees its slot for the next request.
 ///
+/// - **Completions finished on another thread** (a custom event source's
+///   [`Completion::pending`]): the instance is queued at once, once the
+///   completion has finished, but a driver asleep in [`IO::step`] notices
+///   only when that step returns. `UringIO`'s step sleeps in the kernel
+///   until one of the ring's own operations completes, and the other
+///   backends' steps, with nothing of theirs in flight, return 0, which the
+///   driver reports as [`CompletionError::Stalled`]. No backend can be woken
+///   from another thread, so finish such completions on the driver's thread
+///   (between calls of `next`), or deliver the event through the backend (a
+///   read of a pipe, whose completion ends the step), or await the machines
+///   from tokio tasks (`ratchet::tokio`), whose wake-ups work from any thread.
+///
 /// An instance that panics is dropped (its slot freed) and the panic
 /// continues to the caller of `next`. Dropping the driver drops the
 /// instances still in flight.
@@ -198,7 +210,9 @@ impl<C: ?Sized, M> Driver<C, M> {
 }
 
 impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
-    /// A driver that runs at most `capacity` instances at once (at least 1).
+    /// A driver that runs at most `capacity` instances at once: at least 1,
+    /// and at most `u32::MAX` (slots are indexed by `u32`), so
+    /// [`capacity`](Self::capacity) returns the value clamped to that range.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, u32::MAX as usize);
@@ -412,8 +426,10 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
                     slot.waiting = Some(c.clone());
                     self.waiting += 1;
                     let woken = self.woken.clone();
-                    // The callback runs at once if `c` finished meanwhile.
-                    drop(c.with_callback(move |_| lock(&woken).push(key)));
+                    // Queued only once `c` has finished (every callback
+                    // returned, the result visible), whichever thread
+                    // finishes it; at once if it finished meanwhile.
+                    c.on_finished(move || lock(&woken).push(key));
                 }
                 None
             }
