@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use ::io_uring::{IoUring, Probe, opcode, squeue, types};
 
-use crate::buffer::{Access, Buffer, DIRECT_IO_ALIGN, DeviceHold};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
 use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
@@ -1623,105 +1623,10 @@ impl Drop for State {
     }
 }
 
-/// Runs random reads of `block` bytes on `file`, `qd` at a time, with a bare
-/// io_uring loop set up exactly like a [`UringIO`] built from `options`,
-/// until `duration` has passed; returns the reads done and the time taken.
-/// `next_block` gives the index of the block each read fetches.
-///
-/// Not a public API: the reference loop of `examples/iobench.rs`, kept here
-/// because all of ratchet's `unsafe` lives in this module.
-#[doc(hidden)]
-pub fn bench_raw_random_reads(
-    file: &fs::File,
-    block: usize,
-    qd: usize,
-    options: &UringOptions,
-    duration: Duration,
-    next_block: &mut dyn FnMut() -> u64,
-) -> io::Result<(u64, Duration)> {
-    let (mut ring, info) = setup_ring(options)?;
-    if info.single_issuer {
-        ring.submitter().register_enable_rings()?;
-    }
-    let qd = qd.clamp(1, info.sq_entries as usize);
-    let bufs: Vec<DeviceHold> = (0..qd)
-        .map(|_| DeviceHold::new(&Arc::new(Buffer::new_aligned(block)), Access::Fill))
-        .collect::<Result<_, _>>()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let ptrs: Vec<*mut u8> = bufs.iter().filter_map(DeviceHold::fill_ptr).collect();
-    let fd = types::Fd(file.as_raw_fd());
-    let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
-    let read = |i: usize, block_no: u64| {
-        opcode::Read::new(fd, ptrs[i], block_u32)
-            .offset(block_no * block as u64)
-            .build()
-            .user_data(i as u64)
-    };
-    let mut in_flight = 0usize;
-    let mut ops = 0u64;
-    let start = Instant::now();
-    let result = (|| {
-        let (submitter, mut sq, mut cq) = ring.split();
-        for i in 0..qd {
-            // SAFETY: the entry points into `bufs[i]`, which is only dropped
-            // after every read has completed (or is leaked, below), and at
-            // most one read per buffer is in flight; `fd` is borrowed from
-            // `file`, which outlives this call.
-            unsafe { sq.push(&read(i, next_block())) }.map_err(|_| io::Error::other("SQ full"))?;
-            in_flight += 1;
-        }
-        sq.sync();
-        let mut stopping = false;
-        let mut next_clock = 64;
-        let mut failed = None;
-        while in_flight > 0 {
-            match submitter.submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-                Err(e) => return Err(e),
-            }
-            cq.sync();
-            for cqe in &mut cq {
-                in_flight -= 1;
-                if cqe.result() != block as i32 {
-                    failed.get_or_insert(cqe.result());
-                    stopping = true;
-                    continue;
-                }
-                ops += 1;
-                if !stopping {
-                    // SAFETY: as above; buffer `user_data` is free again, its
-                    // CQE has just arrived.
-                    unsafe { sq.push(&read(cqe.user_data() as usize, next_block())) }
-                        .map_err(|_| io::Error::other("SQ full"))?;
-                    in_flight += 1;
-                }
-            }
-            sq.sync();
-            // The clock is read every 64 reads, as in iobench's own loops.
-            if !stopping && ops >= next_clock {
-                next_clock = ops + 64;
-                stopping = start.elapsed() >= duration;
-            }
-        }
-        match failed {
-            Some(res) if res < 0 => Err(io::Error::from_raw_os_error(-res)),
-            Some(res) => Err(io::Error::other(format!("short read of {res} bytes"))),
-            None => Ok(()),
-        }
-    })();
-    let elapsed = start.elapsed();
-    if in_flight > 0 {
-        // Left the loop on an error with reads in flight: the kernel may
-        // still write into the buffers, so they must never be freed.
-        std::mem::forget(bufs);
-    }
-    result.map(|()| (ops, elapsed))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buffer::Access;
 
     #[test]
     fn reasons_name_the_cause() {
