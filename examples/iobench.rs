@@ -18,17 +18,21 @@
 //! between runs, so only the ratios within one run mean much.
 //!
 //! The last line, for other programs to read, is
-//! `summary: uring_qd32/fio=R blocking/raw_pread=R uring_qd32/raw_uring=R direct_qd32/blocking_qd1=R`.
+//! `summary: uring_qd32/fio=R blocking/raw_pread=R uring_qd32/raw_uring=R direct_uring_qd32/fio=R`,
+//! the last being `O_DIRECT` io_uring at queue depth 32 over fio's `O_DIRECT`
+//! io_uring at the same depth.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ratchet::uring::UringOptions;
 use ratchet::{BlockingIO, Buffer, Completion, File, IO, OpenOptions, UringIO};
 
 /// Bytes per random read.
@@ -157,6 +161,8 @@ enum Kind {
 enum Backend {
     Blocking,
     Uring,
+    /// `UringIO` with `UringOptions::registered_buffers`: `READ_FIXED`.
+    UringFixed,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -201,10 +207,11 @@ fn case(group: Group, kind: Kind) -> Case {
         Kind::RawUring(qd) => format!("raw_uring_qd{qd}"),
         Kind::Ratchet(Backend::Blocking, qd) => format!("blocking_qd{qd}"),
         Kind::Ratchet(Backend::Uring, qd) => format!("uring_qd{qd}"),
+        Kind::Ratchet(Backend::UringFixed, qd) => format!("uring_fixed_qd{qd}"),
         Kind::Fio(engine, qd) => format!("fio_{engine}_qd{qd}"),
         Kind::Write(Writer::Raw) => "raw_pwrite".to_string(),
         Kind::Write(Writer::Ratchet(Backend::Blocking)) => "blocking".to_string(),
-        Kind::Write(Writer::Ratchet(Backend::Uring)) => "uring_qd32".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Uring | Backend::UringFixed)) => "uring_qd32".to_string(),
         Kind::Write(Writer::Fio(engine)) => format!("fio_{engine}"),
     };
     Case {
@@ -235,6 +242,9 @@ fn plan(args: &Args, have_uring: bool, have_fio: bool) -> Vec<Case> {
             }
             if have_fio {
                 cases.push(case(group, Kind::Fio("io_uring", qd)));
+            }
+            if have_uring && group == Group::Direct && qd == 32 {
+                cases.push(case(group, Kind::Ratchet(Backend::UringFixed, qd)));
             }
             if qd > 1 {
                 cases.push(case(group, Kind::Ratchet(Backend::Blocking, qd)));
@@ -284,6 +294,9 @@ struct Env {
     /// `--ops`: a fixed number of operations per case instead of a time.
     ops: Option<u64>,
     uring: Option<UringIO>,
+    /// `UringIO` with registered buffers, for the `O_DIRECT` case that
+    /// measures them.
+    uring_fixed: Option<UringIO>,
     blocking: BlockingIO,
     fio: Option<String>,
     /// The CPU share fio reported for its last job.
@@ -352,6 +365,9 @@ fn run(args: &Args) -> Result<(), String> {
         dir,
         seconds: args.seconds,
         ops: args.ops,
+        uring_fixed: uring
+            .as_ref()
+            .and_then(|_| UringOptions::new().registered_buffers(256).build().ok()),
         uring,
         blocking: BlockingIO::new(),
         fio,
@@ -373,6 +389,21 @@ fn run(args: &Args) -> Result<(), String> {
     let mut results: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let mut residency: Option<f64> = None;
+    // Drawn on stderr only when it is a terminal (indicatif hides it
+    // otherwise); each finished case is also logged as a line.
+    let progress = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    progress.set_style(
+        ProgressStyle::with_template("[{bar:32}] {pos}/{len} {msg} ({elapsed}, about {eta} left)")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let log = |line: String| {
+        if progress.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            progress.println(line);
+        }
+    };
     let mut n = 0;
     for round in 1..=args.rounds {
         for c in &cases {
@@ -381,27 +412,30 @@ fn run(args: &Args) -> Result<(), String> {
                 let r = ensure_resident(&env)?;
                 residency = Some(residency.map_or(r, |m: f64| m.min(r)));
             }
-            eprint!("\r[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
-            let _ = io::stderr().flush();
-            let sample = match measure(&env, c) {
+            progress.set_message(format!("round {round}/{}: {}", args.rounds, c.name));
+            let head = format!("[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
+            let sample = measure(&env, c);
+            progress.inc(1);
+            let sample = match sample {
                 Ok(s) => s,
                 Err(e) => {
                     // One failing case (fio without io_uring, say) must not
                     // cost the rest of the run.
                     let e = e.lines().last().unwrap_or_default().to_string();
-                    eprintln!(" failed: {e}");
+                    log(format!("{head} failed: {e}"));
                     failures.entry(c.name.clone()).or_insert(e);
                     continue;
                 }
             };
-            eprintln!(
-                " {:>12}  cpu {}",
+            log(format!(
+                "{head} {:>12}  cpu {}",
                 human(sample.ops_per_s),
                 sample.cpu.map_or("-".into(), |c| format!("{:.0}%", 100.0 * c))
-            );
+            ));
             results.entry(c.name.clone()).or_default().push(sample);
         }
     }
+    progress.finish_and_clear();
     let medians: BTreeMap<String, Sample> = results
         .into_iter()
         .map(|(k, v)| {
@@ -578,6 +612,7 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
             let io: &dyn IO = match backend {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
             };
             let file = io
                 .open_file(&env.read_path, OpenOptions::read_only().direct(direct))
@@ -597,6 +632,7 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
             let io: &dyn IO = match backend {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
             };
             ratchet_writes(env, io)?
         }
@@ -971,6 +1007,9 @@ fn report(env: &Env, args: &Args, cases: &[Case], m: &BTreeMap<String, Sample>, 
             .as_ref()
             .map_or("unavailable".to_string(), UringIO::describe)
     );
+    if let Some(fixed) = &env.uring_fixed {
+        println!("UringIO for uring_fixed: {}", fixed.describe());
+    }
     println!(
         "fio: {}",
         env.fio
@@ -1046,11 +1085,16 @@ fn report(env: &Env, args: &Args, cases: &[Case], m: &BTreeMap<String, Sample>, 
         _ => "n/a".to_string(),
     };
     println!(
-        "summary: uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={} direct_qd32/blocking_qd1={}",
+        "O_DIRECT QD 32, registered buffers: direct_uring_fixed_qd32/direct_uring_qd32={} direct_uring_fixed_qd32/fio={}",
+        ratio("direct_uring_fixed_qd32", "direct_uring_qd32"),
+        ratio("direct_uring_fixed_qd32", "direct_fio_io_uring_qd32"),
+    );
+    println!(
+        "summary: uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={} direct_uring_qd32/fio={}",
         ratio("uring_qd32", "fio_io_uring_qd32"),
         ratio("blocking_qd1", "raw_pread"),
         ratio("uring_qd32", "raw_uring_qd32"),
-        ratio("direct_uring_qd32", "direct_blocking_qd1"),
+        ratio("direct_uring_qd32", "direct_fio_io_uring_qd32"),
     );
 }
 
