@@ -117,9 +117,7 @@ impl Args {
                     args.rounds = value("--rounds")?.parse().map_err(|e| format!("--rounds: {e}"))?
                 }
                 "--only" => args.only = Some(value("--only")?),
-                "--ops" => {
-                    args.ops = Some(value("--ops")?.parse().map_err(|e| format!("--ops: {e}"))?)
-                }
+                "--ops" => args.ops = Some(value("--ops")?.parse().map_err(|e| format!("--ops: {e}"))?),
                 "--help" | "-h" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -1119,7 +1117,12 @@ mod raw_uring {
     /// in the same order as `UringIO` drops them where the kernel refuses.
     fn ring() -> io::Result<(IoUring, bool)> {
         let mut last = None;
-        for (coop, single, defer) in [(true, true, true), (true, true, false), (true, false, false), (false, false, false)] {
+        for (coop, single, defer) in [
+            (true, true, true),
+            (true, true, false),
+            (true, false, false),
+            (false, false, false),
+        ] {
             let mut b = IoUring::builder();
             b.setup_cqsize(1024);
             if coop {

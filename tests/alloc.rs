@@ -105,6 +105,10 @@ fn a_dropped_completion_is_reused_without_allocating() {
         }
     });
     assert_eq!(info.count_total, 0, "completions came from the pool: {info:?}");
-    assert_eq!(std::sync::Arc::strong_count(&buf), 1, "the pool keeps no buffer alive");
+    assert_eq!(
+        std::sync::Arc::strong_count(&buf),
+        1,
+        "the pool keeps no buffer alive"
+    );
     assert!(Completion::release_pooled() >= 2);
 }

@@ -106,17 +106,11 @@ impl File for BlockingFile {
             return reject(c, err);
         }
         // The kernel touches the bytes only until the syscall returns. The
-        // common case, without `run_inline`'s list of write holds.
-        let held = match c.begin_io() {
-            Ok(held) => held,
-            Err(err) => return reject(c, err),
-        };
-        let outcome = match held.read_buffer_mut() {
-            Some(mut dst) => self.read_fully(pos, &mut dst),
-            None => Err(validate::NOT_A_READ),
-        };
-        held.finish(outcome);
-        Ok(c)
+        // common case, without `run_inline`'s guard and list of write holds.
+        match c.read_inline(|dst| self.read_fully(pos, dst)) {
+            Ok(()) => Ok(c),
+            Err(err) => reject(c, err),
+        }
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
@@ -172,7 +166,23 @@ impl BlockingFile {
     /// Reads until `dst` is full or the file ends. Bytes past EOF are never
     /// written, so they keep whatever the caller put there.
     fn read_fully(&self, pos: u64, dst: &mut [u8]) -> Result<i32, CompletionError> {
-        let mut done = 0;
+        // The common case first: one `pread` fills the buffer (`validate`
+        // has checked that `pos + len` is a valid offset and fits an `i32`).
+        let first = self.file.read_at(dst, pos);
+        if let Ok(n) = first
+            && n == dst.len()
+        {
+            return byte_count(n);
+        }
+        let mut done = match first {
+            Ok(0) => return Ok(0),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if self.mode.direct && done % DIRECT_IO_ALIGN != 0 {
+            return byte_count(done);
+        }
         while done < dst.len() {
             let at = offset_plus(pos, done)?;
             match self.file.read_at(&mut dst[done..], at) {

@@ -232,10 +232,7 @@ impl Completion {
     /// thread that is done with I/O for a while, and for tests that count
     /// allocations. Returns how many were freed.
     pub fn release_pooled() -> usize {
-        #[cfg(not(loom))]
-        return pool::release();
-        #[cfg(loom)]
-        0
+        pool::release()
     }
 
     /// A pending completion with nothing behind it: something else (a test, a
@@ -526,12 +523,14 @@ impl Completion {
     }
 
     /// Whether it finished successfully.
+    #[inline]
     #[must_use]
     pub fn succeeded(&self) -> bool {
         matches!(self.result(), Some(Ok(_)))
     }
 
     /// Whether it finished with an error (aborts included).
+    #[inline]
     #[must_use]
     pub fn failed(&self) -> bool {
         matches!(self.result(), Some(Err(_)))
@@ -544,6 +543,7 @@ impl Completion {
     }
 
     /// The outcome, once finished.
+    #[inline]
     #[must_use]
     pub fn result(&self) -> Option<Outcome> {
         match &self.repr {
@@ -555,10 +555,16 @@ impl Completion {
                 } else if s & ERR == 0 {
                     Some(Ok(value_of(s)))
                 } else {
-                    Some(outcome_of(s, &lock(&inner.slot)))
+                    Some(Self::stored_error(inner, s))
                 }
             }
         }
+    }
+
+    /// An error outcome, which lives under the lock.
+    #[cold]
+    fn stored_error(inner: &Inner, s: u64) -> Outcome {
+        outcome_of(s, &lock(&inner.slot))
     }
 
     /// Whether this is [`Completion::yield_now`].
@@ -569,6 +575,7 @@ impl Completion {
     }
 
     /// The buffer of a read completion.
+    #[inline]
     #[must_use]
     pub fn read_buffer(&self) -> Option<&std::sync::Arc<Buffer>> {
         match self.kind()? {
@@ -641,6 +648,53 @@ impl Completion {
         })
     }
 
+    /// Runs a read that ends inside this call (an inline backend's), the
+    /// way [`Completion::begin_io`] and [`InFlight::finish`] would but
+    /// without the guard's own handle: takes the device mark and the
+    /// buffer's hold (refusing as `begin_io` does), hands `read` the bytes,
+    /// then lets both go and finishes with what `read` returned.
+    pub(crate) fn read_inline(&self, read: impl FnOnce(&mut [u8]) -> Outcome) -> Result<(), CompletionError> {
+        /// Lets go of the mark and the hold if `read` panics.
+        struct Held<'a> {
+            inner: &'a Inner,
+            buf: &'a Buffer,
+            held: bool,
+        }
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                if self.held {
+                    self.buf.release_fill();
+                    self.inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+                }
+            }
+        }
+        let (Repr::Shared(inner), Some(buf)) = (&self.repr, self.read_buffer()) else {
+            return Err(crate::validate::NOT_A_READ);
+        };
+        if inner.state.fetch_or(DEVICE, Ordering::AcqRel) & DEVICE != 0 {
+            return Err(ALREADY_IN_FLIGHT);
+        }
+        if let Err(err) = buf.take_fill() {
+            inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+            return Err(err);
+        }
+        let mut held = Held {
+            inner,
+            buf,
+            held: true,
+        };
+        let outcome = match buf.filled_bytes() {
+            Some(mut dst) => read(&mut dst),
+            None => Err(crate::validate::NOT_A_READ),
+        };
+        held.held = false;
+        buf.release_fill();
+        if !self.finish_released(outcome) {
+            self.finish(outcome);
+        }
+        Ok(())
+    }
+
     /// Whether no device holds the operation's buffer any more. True for
     /// operations never submitted. Independent of [`Completion::finished`]: an
     /// aborted read is finished at once but released only when the device is.
@@ -676,6 +730,15 @@ impl Drop for Completion {
     }
 }
 
+/// Under loom nothing is pooled (its model checker wants every allocation
+/// to end where the code says), so there is nothing to release.
+#[cfg(loom)]
+mod pool {
+    pub(super) fn release() -> usize {
+        0
+    }
+}
+
 /// Recycled completions, per thread: the state of a completion is one
 /// allocation, and a storage engine makes one per operation, so the
 /// allocation of the last one dropped on a thread serves the next one made
@@ -704,10 +767,7 @@ mod pool {
         if !pooled {
             return None;
         }
-        let inner = POOL
-            .try_with(|p| p.try_borrow_mut().ok()?.pop())
-            .ok()
-            .flatten()?;
+        let inner = POOL.try_with(|p| p.try_borrow_mut().ok()?.pop()).ok().flatten()?;
         Some(Repr::Shared(inner))
     }
 
@@ -727,7 +787,10 @@ mod pool {
         if matches!(state.kind, Kind::Group(_)) {
             return;
         }
-        let slot = state.slot.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = state
+            .slot
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if slot.callback.is_some() || slot.parent.is_some() || slot.more_parents.capacity() != 0 {
             return;
         }
@@ -846,6 +909,19 @@ impl InFlight {
             }
         }
         self.completion.finish(outcome);
+    }
+
+    /// [`InFlight::finish_quiet`] without giving the guard up: `true` when
+    /// the completion is finished (the guard then only holds a handle), and
+    /// `false`, with only the buffer's hold let go, when it must be finished
+    /// where user code may run.
+    pub(crate) fn finish_quiet_here(&mut self, outcome: Outcome) -> bool {
+        self.release_fill();
+        if outcome.is_ok() && !self.released && self.completion.finish_released_quiet(outcome) {
+            self.released = true;
+            return true;
+        }
+        false
     }
 
     /// [`InFlight::finish`] for a success that runs no user code: when no

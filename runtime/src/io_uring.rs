@@ -846,7 +846,11 @@ impl UringFile {
         }
         if st.fixed.is_some() && self.handle.mode.direct {
             op.fixed = match &op.kind {
-                OpKind::Read => op.guard.completion().read_buffer().and_then(|b| st.fixed_index(b)),
+                OpKind::Read => op
+                    .guard
+                    .completion()
+                    .read_buffer()
+                    .and_then(|b| st.fixed_index(b)),
                 OpKind::Write(hold) => st.fixed_index(hold.buffer()),
                 _ => None,
             };
@@ -1244,7 +1248,12 @@ impl State {
         // with it: `State`'s drop). The kernel touches registered memory only
         // for the `READ_FIXED`/`WRITE_FIXED` operations that name the entry,
         // which hold the buffer as any other read or write does.
-        unsafe { self.ring.submitter().register_buffers_update(u32::from(index), &[iov], None) }.ok()?;
+        unsafe {
+            self.ring
+                .submitter()
+                .register_buffers_update(u32::from(index), &[iov], None)
+        }
+        .ok()?;
         if i < fixed.entries.len() {
             let old = std::mem::replace(&mut fixed.entries[i], buf.clone());
             fixed.index.remove(&Arc::as_ptr(&old).addr());
@@ -1602,6 +1611,25 @@ impl State {
     /// finished by `step`. Unparks syncs waiting for this write.
     fn retire(&mut self, index: usize, outcome: Outcome) {
         let slot = &mut self.slots[index];
+        let Some(op) = slot.op.as_mut() else {
+            return;
+        };
+        if !op.kind.is_change() {
+            // The common case (a read): finished in its slot, no write
+            // order to keep, and the record dropped where it lies. A read's
+            // only hold, its buffer's, is let go before the outcome.
+            let done = op.guard.finish_quiet_here(outcome);
+            slot.generation = slot.generation.wrapping_add(1).max(1);
+            if done {
+                slot.op = None;
+                self.finished_here += 1;
+            } else if let Some(op) = slot.op.take() {
+                self.reaped.push((op.guard, outcome));
+            }
+            self.free.push(index);
+            self.live -= 1;
+            return;
+        }
         let Some(op) = slot.op.take() else {
             return;
         };
@@ -1959,7 +1987,11 @@ mod tests {
             eprintln!("skipped: no sparse buffer tables on this kernel");
             return;
         }
-        assert!(io.describe().contains("2 registered buffers"), "{}", io.describe());
+        assert!(
+            io.describe().contains("2 registered buffers"),
+            "{}",
+            io.describe()
+        );
         let f = TempFile::new("fixed", &data(4 * 4096));
         let Ok(file) = io.open_file(&f.0, OpenOptions::existing().direct(true)) else {
             eprintln!("skipped: the temp dir refuses O_DIRECT");
@@ -1970,7 +2002,9 @@ mod tests {
         let a = Arc::new(Buffer::new_aligned(4096));
         let b = Arc::new(Buffer::new_aligned(4096));
         for (i, buf) in [&a, &b].into_iter().enumerate() {
-            let c = file.pread(i as u64 * 4096, Completion::read((*buf).clone())).unwrap();
+            let c = file
+                .pread(i as u64 * 4096, Completion::read((*buf).clone()))
+                .unwrap();
             assert_eq!(io.wait(&c), Ok(4096));
             assert_eq!(buf.to_vec(), data(4 * 4096)[i * 4096..(i + 1) * 4096]);
         }
@@ -1990,7 +2024,10 @@ mod tests {
         {
             let st = io.shared.lock();
             let fixed = st.fixed.as_ref().unwrap();
-            assert!(fixed.index.contains_key(&Arc::as_ptr(&c).addr()), "took the dropped buffer's entry");
+            assert!(
+                fixed.index.contains_key(&Arc::as_ptr(&c).addr()),
+                "took the dropped buffer's entry"
+            );
             assert!(fixed.index.contains_key(&Arc::as_ptr(&b).addr()));
         }
         // A write of a registered buffer (WRITE_FIXED) lands on disk.
