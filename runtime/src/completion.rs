@@ -717,7 +717,7 @@ fn kind_ref(kind: &Kind) -> bool {
 #[cfg(not(loom))]
 impl Drop for Completion {
     /// The last handle of a completion gives its allocation to this thread's
-    /// pool (see [`pool`]) instead of freeing it.
+    /// pool (see [`Completion::release_pooled`]) instead of freeing it.
     fn drop(&mut self) {
         if let Repr::Shared(inner) = &mut self.repr
             && Arc::is_unique(inner)
