@@ -4,6 +4,7 @@
 # load of a shared machine (docs/BENCHMARKS.md, "Lowering redesign: before").
 #
 #   bash benches/callgrind.sh [MACHINE] [MODE]    # default: chain pending
+#   bash benches/callgrind.sh io [CASE...]        # iobench's read cases
 #
 # Runs the bench binary under `valgrind --tool=callgrind` with
 # `--filter MACHINE/MODE/WAY --runs N` for N = 1000 and 11000; per run is the
@@ -13,6 +14,58 @@
 # device, the completions and the allocator, the same code for every way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# `io`: user-space instructions per 4 KiB cached random read of iobench's
+# cases (ratchet's and the raw loops beside them), from runs of 2,048 and
+# 22,528 reads (`--ops`): per read is the difference over 20,480, so the
+# set-up (ring, file, buffers, page-cache check) cancels. Then, per ratchet
+# case, the functions that take the most of it (self instructions per read,
+# from the same difference). The kernel's work is not counted: callgrind
+# sees user space only, which is what ratchet adds.
+if [ "${1:-}" = io ]; then
+  shift
+  command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+  cases=("$@")
+  [ ${#cases[@]} -gt 0 ] || cases=(raw_pread blocking_qd1 raw_uring_qd1 uring_qd1 raw_uring_qd32 uring_qd32)
+  cargo build --release --example iobench >/dev/null 2>&1
+  bin=target/release/examples/iobench
+  dir=${IOBENCH_CG_DIR:-${TMPDIR:-/tmp}/ratchet-iobench-callgrind}
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  n1=2048
+  n2=22528
+  diff=$((n2 - n1))
+  run() { # case ops
+    valgrind --tool=callgrind --callgrind-out-file="$out/$1.$2" "$bin" --quick --dir "$dir" \
+      --size-mib 64 --only "$1" --ops "$2" >/dev/null 2>&1
+    callgrind_annotate --threshold=100 "$out/$1.$2" >"$out/$1.$2.txt"
+  }
+  total() { awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }' "$1"; }
+  echo "callgrind: user-space instructions per read ((ops=$n2 - ops=$n1) / $diff)"
+  declare -A per
+  for c in "${cases[@]}"; do
+    run "$c" "$n1"
+    run "$c" "$n2"
+    per[$c]=$(( ($(total "$out/$c.$n2.txt") - $(total "$out/$c.$n1.txt")) / diff ))
+    printf '  %-16s %6d\n' "$c" "${per[$c]}"
+  done
+  for c in "${cases[@]}"; do
+    case $c in raw_*) continue ;; esac
+    echo
+    echo "$c: self instructions per read, by function (>= 2)"
+    awk -v d="$diff" '
+      FNR == 1 { f++ }
+      /\(.*%\)/ && NF >= 3 {
+        v = $1; gsub(",", "", v)
+        name = $0; sub(/^ *[0-9,]+ +\([^)]*\) +/, "", name); sub(/ \[[^]]*\]$/, "", name)
+        if (f == 1) a[name] += v; else b[name] += v
+      }
+      END {
+        for (k in b) { x = (b[k] - a[k]) / d; if (x >= 2) printf "  %7.1f  %s\n", x, k }
+      }' "$out/$c.$n1.txt" "$out/$c.$n2.txt" | sort -rn | head -40
+  done
+  exit 0
+fi
 
 machine=${1:-chain}
 mode=${2:-pending}

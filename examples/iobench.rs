@@ -18,19 +18,21 @@
 //! between runs, so only the ratios within one run mean much.
 //!
 //! The last line, for other programs to read, is
-//! `summary: uring_qd32/fio=R blocking/raw_pread=R uring_qd32/raw_uring=R direct_qd32/blocking_qd1=R`.
+//! `summary: uring_qd32/fio=R blocking/raw_pread=R uring_qd32/raw_uring=R direct_uring_qd32/fio=R`,
+//! the last being `O_DIRECT` io_uring at queue depth 32 over fio's `O_DIRECT`
+//! io_uring at the same depth.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ratchet::uring::UringOptions;
-use ratchet::uring::bench_raw_random_reads;
 use ratchet::{BlockingIO, Buffer, Completion, File, IO, OpenOptions, UringIO};
 
 /// Bytes per random read.
@@ -70,7 +72,9 @@ const USAGE: &str =
   --size-mib N   size of the random-read file (default 1024)
   --seconds S    seconds per case (default 4, or 1 with --quick)
   --rounds N     rounds over all cases; each case reports its median (default 3, or 1 with --quick)
-  --only A,B     run only the cases with these names, e.g. uring_qd32,raw_uring_qd32 (for profiling)";
+  --only A,B     run only the cases with these names, e.g. uring_qd32,raw_uring_qd32 (for profiling)
+  --ops N        run each case for N operations instead of --seconds (for counting instructions:
+                 benches/callgrind.sh io)";
 
 struct Args {
     quick: bool,
@@ -79,6 +83,7 @@ struct Args {
     seconds: f64,
     rounds: usize,
     only: Option<String>,
+    ops: Option<u64>,
 }
 
 impl Args {
@@ -90,6 +95,7 @@ impl Args {
             seconds: 0.0,
             rounds: 0,
             only: None,
+            ops: None,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
@@ -111,6 +117,7 @@ impl Args {
                     args.rounds = value("--rounds")?.parse().map_err(|e| format!("--rounds: {e}"))?
                 }
                 "--only" => args.only = Some(value("--only")?),
+                "--ops" => args.ops = Some(value("--ops")?.parse().map_err(|e| format!("--ops: {e}"))?),
                 "--help" | "-h" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -152,6 +159,8 @@ enum Kind {
 enum Backend {
     Blocking,
     Uring,
+    /// `UringIO` with `UringOptions::registered_buffers`: `READ_FIXED`.
+    UringFixed,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -196,10 +205,11 @@ fn case(group: Group, kind: Kind) -> Case {
         Kind::RawUring(qd) => format!("raw_uring_qd{qd}"),
         Kind::Ratchet(Backend::Blocking, qd) => format!("blocking_qd{qd}"),
         Kind::Ratchet(Backend::Uring, qd) => format!("uring_qd{qd}"),
+        Kind::Ratchet(Backend::UringFixed, qd) => format!("uring_fixed_qd{qd}"),
         Kind::Fio(engine, qd) => format!("fio_{engine}_qd{qd}"),
         Kind::Write(Writer::Raw) => "raw_pwrite".to_string(),
         Kind::Write(Writer::Ratchet(Backend::Blocking)) => "blocking".to_string(),
-        Kind::Write(Writer::Ratchet(Backend::Uring)) => "uring_qd32".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Uring | Backend::UringFixed)) => "uring_qd32".to_string(),
         Kind::Write(Writer::Fio(engine)) => format!("fio_{engine}"),
     };
     Case {
@@ -230,6 +240,9 @@ fn plan(args: &Args, have_uring: bool, have_fio: bool) -> Vec<Case> {
             }
             if have_fio {
                 cases.push(case(group, Kind::Fio("io_uring", qd)));
+            }
+            if have_uring && group == Group::Direct && qd == 32 {
+                cases.push(case(group, Kind::Ratchet(Backend::UringFixed, qd)));
             }
             if qd > 1 {
                 cases.push(case(group, Kind::Ratchet(Backend::Blocking, qd)));
@@ -276,7 +289,12 @@ struct Env {
     read_bytes: u64,
     write_bytes: u64,
     seconds: f64,
+    /// `--ops`: a fixed number of operations per case instead of a time.
+    ops: Option<u64>,
     uring: Option<UringIO>,
+    /// `UringIO` with registered buffers, for the `O_DIRECT` case that
+    /// measures them.
+    uring_fixed: Option<UringIO>,
     blocking: BlockingIO,
     fio: Option<String>,
     /// The CPU share fio reported for its last job.
@@ -289,8 +307,28 @@ impl Env {
         self.read_bytes / BLOCK as u64
     }
 
-    fn duration(&self) -> Duration {
-        Duration::from_secs_f64(self.seconds)
+    fn stop(&self) -> Stop {
+        Stop {
+            dur: Duration::from_secs_f64(self.seconds),
+            ops: self.ops,
+        }
+    }
+}
+
+/// When a case's loop ends: after its time, or after `--ops` operations.
+/// Looked at every [`CLOCK_EVERY`] operations in every loop alike.
+#[derive(Clone, Copy, Debug)]
+struct Stop {
+    dur: Duration,
+    ops: Option<u64>,
+}
+
+impl Stop {
+    fn reached(&self, ops: u64, start: Instant) -> bool {
+        match self.ops {
+            Some(n) => ops >= n,
+            None => start.elapsed() >= self.dur,
+        }
     }
 }
 
@@ -324,6 +362,10 @@ fn run(args: &Args) -> Result<(), String> {
         write_bytes: if args.quick { 128 << 20 } else { 256 << 20 },
         dir,
         seconds: args.seconds,
+        ops: args.ops,
+        uring_fixed: uring
+            .as_ref()
+            .and_then(|_| UringOptions::new().registered_buffers(256).build().ok()),
         uring,
         blocking: BlockingIO::new(),
         fio,
@@ -345,6 +387,21 @@ fn run(args: &Args) -> Result<(), String> {
     let mut results: BTreeMap<String, Vec<Sample>> = BTreeMap::new();
     let mut failures: BTreeMap<String, String> = BTreeMap::new();
     let mut residency: Option<f64> = None;
+    // Drawn on stderr only when it is a terminal (indicatif hides it
+    // otherwise); each finished case is also logged as a line.
+    let progress = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+    progress.set_style(
+        ProgressStyle::with_template("[{bar:32}] {pos}/{len} {msg} ({elapsed}, about {eta} left)")
+            .map_err(|e| e.to_string())?
+            .progress_chars("=> "),
+    );
+    let log = |line: String| {
+        if progress.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            progress.println(line);
+        }
+    };
     let mut n = 0;
     for round in 1..=args.rounds {
         for c in &cases {
@@ -353,27 +410,30 @@ fn run(args: &Args) -> Result<(), String> {
                 let r = ensure_resident(&env)?;
                 residency = Some(residency.map_or(r, |m: f64| m.min(r)));
             }
-            eprint!("\r[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
-            let _ = io::stderr().flush();
-            let sample = match measure(&env, c) {
+            progress.set_message(format!("round {round}/{}: {}", args.rounds, c.name));
+            let head = format!("[{n:>3}/{total}] round {round}/{}  {:<28}", args.rounds, c.name);
+            let sample = measure(&env, c);
+            progress.inc(1);
+            let sample = match sample {
                 Ok(s) => s,
                 Err(e) => {
                     // One failing case (fio without io_uring, say) must not
                     // cost the rest of the run.
                     let e = e.lines().last().unwrap_or_default().to_string();
-                    eprintln!(" failed: {e}");
+                    log(format!("{head} failed: {e}"));
                     failures.entry(c.name.clone()).or_insert(e);
                     continue;
                 }
             };
-            eprintln!(
-                " {:>12}  cpu {}",
+            log(format!(
+                "{head} {:>12}  cpu {}",
                 human(sample.ops_per_s),
                 sample.cpu.map_or("-".into(), |c| format!("{:.0}%", 100.0 * c))
-            );
+            ));
             results.entry(c.name.clone()).or_default().push(sample);
         }
     }
+    progress.finish_and_clear();
     let medians: BTreeMap<String, Sample> = results
         .into_iter()
         .map(|(k, v)| {
@@ -536,27 +596,26 @@ fn thread_cpu() -> Option<f64> {
 
 fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
     let direct = c.group == Group::Direct;
-    let dur = env.duration();
+    let stop = env.stop();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32);
     let (ops, elapsed) = match &c.kind {
         Kind::RawPread => raw_pread(env, direct, &mut rng)?,
         Kind::RawUring(qd) => {
             let f = open_std(&env.read_path, direct, false)?;
             let blocks = env.blocks();
-            bench_raw_random_reads(&f, BLOCK, *qd, &UringOptions::new(), dur, &mut || {
-                rng.block(blocks)
-            })
-            .map_err(|e| e.to_string())?
+            raw_uring::random_reads(&f, BLOCK, *qd, false, stop, &mut || rng.block(blocks))
+                .map_err(|e| e.to_string())?
         }
         Kind::Ratchet(backend, qd) => {
             let io: &dyn IO = match backend {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
             };
             let file = io
                 .open_file(&env.read_path, OpenOptions::read_only().direct(direct))
                 .map_err(|e| e.to_string())?;
-            ratchet_reads(io, &file, *qd, env.blocks(), dur, &mut rng)?
+            ratchet_reads(io, &file, *qd, env.blocks(), stop, &mut rng)?
         }
         Kind::Fio(engine, qd) => {
             let iops = fio(env, &fio_read_args(env, engine, *qd, direct))?;
@@ -571,6 +630,7 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
             let io: &dyn IO = match backend {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
             };
             ratchet_writes(env, io)?
         }
@@ -593,7 +653,7 @@ fn raw_pread(env: &Env, direct: bool, rng: &mut Rng) -> Result<(u64, Duration), 
     let buf = Buffer::new_aligned(BLOCK);
     let mut bytes = buf.as_mut_slice();
     let blocks = env.blocks();
-    let dur = env.duration();
+    let stop = env.stop();
     let start = Instant::now();
     let mut ops = 0u64;
     loop {
@@ -604,7 +664,7 @@ fn raw_pread(env: &Env, direct: bool, rng: &mut Rng) -> Result<(u64, Duration), 
             return Err(format!("short read: {n}"));
         }
         ops += 1;
-        if ops.is_multiple_of(CLOCK_EVERY) && start.elapsed() >= dur {
+        if ops.is_multiple_of(CLOCK_EVERY) && stop.reached(ops, start) {
             return Ok((ops, start.elapsed()));
         }
     }
@@ -618,7 +678,7 @@ fn ratchet_reads(
     file: &Arc<dyn File>,
     qd: usize,
     blocks: u64,
-    dur: Duration,
+    stop: Stop,
     rng: &mut Rng,
 ) -> Result<(u64, Duration), String> {
     let err = |e: ratchet::CompletionError| e.to_string();
@@ -665,7 +725,7 @@ fn ratchet_reads(
         }
         if !stopping && ops >= next_clock {
             next_clock = ops + CLOCK_EVERY;
-            stopping = start.elapsed() >= dur;
+            stopping = stop.reached(ops, start);
         }
     }
     Ok((ops, start.elapsed()))
@@ -686,7 +746,7 @@ fn raw_writes(env: &Env) -> Result<(u64, Duration), String> {
     let buf = write_buffer();
     let data = buf.as_slice();
     let slots = env.write_bytes / WRITE_BLOCK as u64;
-    let dur = env.duration();
+    let stop = env.stop();
     let start = Instant::now();
     let mut ops = 0u64;
     loop {
@@ -696,7 +756,7 @@ fn raw_writes(env: &Env) -> Result<(u64, Duration), String> {
             ops += 1;
         }
         f.sync_all().map_err(|e| e.to_string())?;
-        if start.elapsed() >= dur {
+        if stop.reached(ops, start) {
             return Ok((ops, start.elapsed()));
         }
     }
@@ -713,7 +773,7 @@ fn ratchet_writes(env: &Env, io: &dyn IO) -> Result<(u64, Duration), String> {
         .map_err(|e| e.to_string())?;
     let buf = write_buffer();
     let slots = env.write_bytes / WRITE_BLOCK as u64;
-    let dur = env.duration();
+    let stop = env.stop();
     let start = Instant::now();
     let mut issued = 0u64;
     let mut done = 0u64;
@@ -744,7 +804,7 @@ fn ratchet_writes(env: &Env, io: &dyn IO) -> Result<(u64, Duration), String> {
             }
         }
         done += writes.len() as u64;
-        stopping = start.elapsed() >= dur;
+        stopping = stop.reached(done, start);
     }
     Ok((done, start.elapsed()))
 }
@@ -945,6 +1005,9 @@ fn report(env: &Env, args: &Args, cases: &[Case], m: &BTreeMap<String, Sample>, 
             .as_ref()
             .map_or("unavailable".to_string(), UringIO::describe)
     );
+    if let Some(fixed) = &env.uring_fixed {
+        println!("UringIO for uring_fixed: {}", fixed.describe());
+    }
     println!(
         "fio: {}",
         env.fio
@@ -1020,10 +1083,198 @@ fn report(env: &Env, args: &Args, cases: &[Case], m: &BTreeMap<String, Sample>, 
         _ => "n/a".to_string(),
     };
     println!(
-        "summary: uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={} direct_qd32/blocking_qd1={}",
+        "O_DIRECT QD 32, registered buffers: direct_uring_fixed_qd32/direct_uring_qd32={} direct_uring_fixed_qd32/fio={}",
+        ratio("direct_uring_fixed_qd32", "direct_uring_qd32"),
+        ratio("direct_uring_fixed_qd32", "direct_fio_io_uring_qd32"),
+    );
+    println!(
+        "summary: uring_qd32/fio={} blocking/raw_pread={} uring_qd32/raw_uring={} direct_uring_qd32/fio={}",
         ratio("uring_qd32", "fio_io_uring_qd32"),
         ratio("blocking_qd1", "raw_pread"),
         ratio("uring_qd32", "raw_uring_qd32"),
-        ratio("direct_uring_qd32", "direct_blocking_qd1"),
+        ratio("direct_uring_qd32", "direct_fio_io_uring_qd32"),
     );
+}
+
+/// The raw io_uring reference: a bare loop on the `io-uring` crate, its ring
+/// set up with the flags `UringIO` asks for by default, and nothing else.
+/// Benchmark code, not ratchet's: its `unsafe` says why each use is sound.
+#[allow(unsafe_code)]
+mod raw_uring {
+    use std::alloc::{Layout, alloc_zeroed, dealloc};
+    use std::fs;
+    use std::io;
+    use std::os::fd::AsRawFd;
+    use std::time::{Duration, Instant};
+
+    use io_uring::{IoUring, opcode, types};
+
+    use super::{CLOCK_EVERY, Stop};
+
+    /// `UringIO`'s default set-up: 256 SQ entries, a CQ of 1,024,
+    /// `COOP_TASKRUN`, `SINGLE_ISSUER` (enabled by the first submitting
+    /// thread), `DEFER_TASKRUN`, `TASKRUN_FLAG` and `SUBMIT_ALL`, each dropped
+    /// in the same order as `UringIO` drops them where the kernel refuses.
+    fn ring() -> io::Result<(IoUring, bool)> {
+        let mut last = None;
+        for (coop, single, defer) in [
+            (true, true, true),
+            (true, true, false),
+            (true, false, false),
+            (false, false, false),
+        ] {
+            let mut b = IoUring::builder();
+            b.setup_cqsize(1024);
+            if coop {
+                b.setup_coop_taskrun();
+            }
+            if single {
+                b.setup_single_issuer().setup_r_disabled();
+            }
+            if defer {
+                b.setup_defer_taskrun();
+            }
+            if coop || defer {
+                b.setup_taskrun_flag();
+            }
+            b.setup_submit_all();
+            match b.build(256) {
+                Ok(ring) => return Ok((ring, single)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::other("io_uring_setup failed")))
+    }
+
+    /// A zeroed, page-aligned allocation, as `Buffer::new_aligned` makes.
+    struct Aligned {
+        ptr: *mut u8,
+        layout: Layout,
+    }
+
+    impl Aligned {
+        fn new(len: usize) -> Aligned {
+            let layout = Layout::from_size_align(len.max(1), 4096).expect("a valid layout");
+            // SAFETY: the layout has a non-zero size.
+            let ptr = unsafe { alloc_zeroed(layout) };
+            assert!(!ptr.is_null(), "out of memory");
+            Aligned { ptr, layout }
+        }
+    }
+
+    impl Drop for Aligned {
+        fn drop(&mut self) {
+            // SAFETY: allocated in `new` with this layout, freed once.
+            unsafe { dealloc(self.ptr, self.layout) }
+        }
+    }
+
+    /// Random reads of `block` bytes, `qd` at a time, until `stop`; returns
+    /// the reads done and the time taken. `fixed` registers the buffers
+    /// (`IORING_REGISTER_BUFFERS`) and reads with `READ_FIXED`.
+    pub(super) fn random_reads(
+        file: &fs::File,
+        block: usize,
+        qd: usize,
+        fixed: bool,
+        stop: Stop,
+        next_block: &mut dyn FnMut() -> u64,
+    ) -> io::Result<(u64, Duration)> {
+        let (mut ring, single) = ring()?;
+        if single {
+            ring.submitter().register_enable_rings()?;
+        }
+        let qd = qd.clamp(1, 256);
+        let bufs: Vec<Aligned> = (0..qd).map(|_| Aligned::new(block)).collect();
+        if fixed {
+            let iov: Vec<libc::iovec> = bufs
+                .iter()
+                .map(|b| libc::iovec {
+                    iov_base: b.ptr.cast(),
+                    iov_len: block,
+                })
+                .collect();
+            // SAFETY: each iovec covers one allocation of `bufs`, which
+            // outlives the registration: the ring is dropped (unregistering
+            // them) before `bufs` at the end of this function, and both are
+            // leaked there if reads are still in flight.
+            unsafe { ring.submitter().register_buffers(&iov) }?;
+        }
+        let fd = types::Fd(file.as_raw_fd());
+        let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
+        let read = |i: usize, block_no: u64| {
+            let at = block_no * block as u64;
+            let entry = if fixed {
+                opcode::ReadFixed::new(fd, bufs[i].ptr, block_u32, i as u16)
+                    .offset(at)
+                    .build()
+            } else {
+                opcode::Read::new(fd, bufs[i].ptr, block_u32).offset(at).build()
+            };
+            entry.user_data(i as u64)
+        };
+        let mut in_flight = 0usize;
+        let mut ops = 0u64;
+        let start = Instant::now();
+        let result = (|| {
+            let (submitter, mut sq, mut cq) = ring.split();
+            for i in 0..qd {
+                // SAFETY: the entry points into `bufs[i]`, which is freed
+                // only after every read has completed (or leaked, below), and
+                // at most one read per buffer is in flight; `fd` is borrowed
+                // from `file`, which outlives this call.
+                unsafe { sq.push(&read(i, next_block())) }.map_err(|_| io::Error::other("SQ full"))?;
+                in_flight += 1;
+            }
+            sq.sync();
+            let mut stopping = false;
+            let mut next_clock = CLOCK_EVERY;
+            let mut failed = None;
+            while in_flight > 0 {
+                match submitter.submit_and_wait(1) {
+                    Ok(_) => {}
+                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+                    Err(e) => return Err(e),
+                }
+                cq.sync();
+                for cqe in &mut cq {
+                    in_flight -= 1;
+                    if cqe.result() != block as i32 {
+                        failed.get_or_insert(cqe.result());
+                        stopping = true;
+                        continue;
+                    }
+                    ops += 1;
+                    if !stopping {
+                        // SAFETY: as above; buffer `user_data` is free
+                        // again, its CQE has just arrived.
+                        unsafe { sq.push(&read(cqe.user_data() as usize, next_block())) }
+                            .map_err(|_| io::Error::other("SQ full"))?;
+                        in_flight += 1;
+                    }
+                }
+                sq.sync();
+                if !stopping && ops >= next_clock {
+                    next_clock = ops + CLOCK_EVERY;
+                    stopping = stop.reached(ops, start);
+                }
+            }
+            match failed {
+                Some(res) if res < 0 => Err(io::Error::from_raw_os_error(-res)),
+                Some(res) => Err(io::Error::other(format!("short read of {res} bytes"))),
+                None => Ok(()),
+            }
+        })();
+        let elapsed = start.elapsed();
+        if in_flight > 0 {
+            // Left on an error with reads in flight: the kernel may still
+            // write into the buffers, so they must never be freed.
+            std::mem::forget(bufs);
+            std::mem::forget(ring);
+        } else {
+            drop(ring);
+            drop(bufs);
+        }
+        result.map(|()| (ops, elapsed))
+    }
 }

@@ -11,9 +11,15 @@ use std::hint::black_box;
 #[test]
 fn ready_and_yield_completions_allocate_nothing() {
     // The counter works: a pending completion is one allocation (and is
-    // freed again), so a zero below means something.
+    // freed again), so a zero below means something. (The first completion
+    // dropped on a thread also makes room in its pool: done here first.)
+    drop(Completion::pending());
+    Completion::release_pooled();
     let pending = allocation_counter::measure(|| {
         black_box(Completion::pending());
+        // A dropped completion's allocation is kept for reuse by this
+        // thread; freeing the pool makes a leak visible.
+        assert_eq!(Completion::release_pooled(), 1, "the allocation was pooled");
     });
     assert_eq!(
         pending.count_total, 1,
@@ -51,6 +57,11 @@ fn ready_and_yield_completions_allocate_nothing() {
 #[test]
 fn a_group_of_32_allocates_once_per_child_plus_its_bookkeeping() {
     use ratchet::CompletionGroup;
+    // Dropped completions go to this thread's pool, which grows as they
+    // come: grown here first, so that only the group's own allocations are
+    // counted.
+    drop((0..40).map(|_| Completion::pending()).collect::<Vec<_>>());
+    Completion::release_pooled();
     let info = allocation_counter::measure(|| {
         let children: Vec<Completion> = (0..32).map(|_| Completion::pending()).collect();
         let mut group = CompletionGroup::default();
@@ -62,6 +73,8 @@ fn a_group_of_32_allocates_once_per_child_plus_its_bookkeeping() {
             c.complete(0);
         }
         assert!(black_box(&all).succeeded());
+        drop((children, all));
+        Completion::release_pooled();
     });
     // 32 children, the `children` Vec above, the group's completion and its
     // boxed bookkeeping, and the growth of the group's child list: no
@@ -69,4 +82,33 @@ fn a_group_of_32_allocates_once_per_child_plus_its_bookkeeping() {
     println!("group of 32: {} allocations", info.count_total);
     assert!(info.count_total <= 32 + 12, "{} allocations", info.count_total);
     assert_eq!(info.count_current, 0, "the group leaked");
+}
+
+#[test]
+fn a_dropped_completion_is_reused_without_allocating() {
+    Completion::release_pooled();
+    let warm: Vec<Completion> = (0..8).map(|_| Completion::pending()).collect();
+    for c in &warm {
+        c.complete(0);
+    }
+    drop(warm);
+    let buf = std::sync::Arc::new(ratchet::Buffer::new(16));
+    let info = allocation_counter::measure(|| {
+        for _ in 0..1000 {
+            let c = black_box(Completion::read(buf.clone()));
+            c.complete(16);
+            assert_eq!(c.result(), Some(Ok(16)));
+            let w = black_box(Completion::write());
+            assert!(!w.finished(), "a reused completion starts pending");
+            w.error(ratchet::CompletionError::Aborted);
+            assert_eq!(w.result(), Some(Err(ratchet::CompletionError::Aborted)));
+        }
+    });
+    assert_eq!(info.count_total, 0, "completions came from the pool: {info:?}");
+    assert_eq!(
+        std::sync::Arc::strong_count(&buf),
+        1,
+        "the pool keeps no buffer alive"
+    );
+    assert!(Completion::release_pooled() >= 2);
 }

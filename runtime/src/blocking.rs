@@ -106,11 +106,12 @@ impl File for BlockingFile {
         if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
-        // The kernel touches the bytes only until the syscall returns.
-        run_inline(c, &[], |held, _| {
-            let mut dst = held.read_buffer_mut().ok_or(validate::NOT_A_READ)?;
-            self.read_fully(pos, &mut dst)
-        })
+        // The kernel touches the bytes only until the syscall returns. The
+        // common case, without `run_inline`'s guard and list of write holds.
+        match c.read_inline(|dst| self.read_fully(pos, dst)) {
+            Ok(()) => Ok(c),
+            Err(err) => reject(c, err),
+        }
     }
 
     fn pwrite(&self, pos: u64, buf: Arc<Buffer>, c: Completion) -> Result<Completion, CompletionError> {
@@ -178,7 +179,23 @@ impl BlockingFile {
     /// Reads until `dst` is full or the file ends. Bytes past EOF are never
     /// written, so they keep whatever the caller put there.
     fn read_fully(&self, pos: u64, dst: &mut [u8]) -> Result<i32, CompletionError> {
-        let mut done = 0;
+        // The common case first: one `pread` fills the buffer (`validate`
+        // has checked that `pos + len` is a valid offset and fits an `i32`).
+        let first = self.file.read_at(dst, pos);
+        if let Ok(n) = first
+            && n == dst.len()
+        {
+            return byte_count(n);
+        }
+        let mut done = match first {
+            Ok(0) => return Ok(0),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => 0,
+            Err(e) => return Err(e.into()),
+        };
+        if self.mode.direct && done % DIRECT_IO_ALIGN != 0 {
+            return byte_count(done);
+        }
         while done < dst.len() {
             let at = offset_plus(pos, done)?;
             match self.file.read_at(&mut dst[done..], at) {
@@ -281,7 +298,9 @@ pub(crate) fn run_inline(
     };
     let outcome = op(&held, &holds);
     drop(holds);
-    drop(held);
-    c.finish(outcome);
+    // Releases the read's buffer and the device mark, and decides a success
+    // nobody waits for, in that order (one compare-and-swap for the last
+    // two).
+    held.finish(outcome);
     Ok(c)
 }

@@ -34,8 +34,10 @@
 //! 1. **The bytes never move or die while an operation holds them.** They
 //!    live in a `Box<[u8]>` allocated once, in [`Buffer::with_alignment`],
 //!    and never reallocated (nothing hands out the box itself, only slices of
-//!    it). Every device hold (`DeviceHold`) owns an `Arc<Buffer>`, so the
-//!    allocation outlives the hold. io_uring keeps each hold in the slot of
+//!    it). Every device hold owns an `Arc<Buffer>` (a write's `DeviceHold`
+//!    directly, a read's through the [`crate::Completion`] that owns its
+//!    buffer, kept by the operation's `InFlight` guard), so the allocation
+//!    outlives the hold. io_uring keeps each hold in the slot of
 //!    its operation until the operation's final CQE has been reaped, or leaks
 //!    the slot when it cannot learn that (see `UringIO`'s `Drop`).
 //! 2. **Every access from Rust goes through an `AtomicRefCell` borrow**, so
@@ -55,13 +57,15 @@
 //!    [`BufferRef`] and [`BufferMut`]). So while a device holds the buffer for
 //!    writing, no Rust reference to the bytes exists at all, and while devices
 //!    hold it for reading, only shared references exist.
-//! 5. **The kernel's address is taken under the hold, from a borrow that has
-//!    ended**: a read's address comes from a mutable borrow made while the
-//!    device already holds the buffer exclusively (no other borrow can
-//!    exist, by 3 and 4), a write's from a shared borrow. The kernel then
-//!    writes only while the exclusive hold lasts, when by 4 no reference
-//!    exists, and reads only while the shared holds last, when by 3 no
-//!    mutable view can be created.
+//! 5. **The kernel gets the address only under the hold.** The address
+//!    is taken once, when the buffer is made, from the owning `Box` (a
+//!    mutable pointer whose provenance is exposed, so the compiler must
+//!    assume that an opaque system call may write through it); it is handed
+//!    to the kernel only by an operation that holds the buffer: for writing
+//!    (a read) exclusively, for reading (a write) shared. The kernel then
+//!    writes only while the exclusive hold lasts, when by 4 no Rust
+//!    reference to the bytes exists, and reads only while the shared holds
+//!    last, when by 3 no mutable view can be created.
 //! 6. **Happens-before.** A hold is released (with `Release` ordering) only
 //!    after the thread that reaped the CQE has seen it (the io-uring crate
 //!    reads the CQ tail with `Acquire`), and a view acquires the word with
@@ -162,7 +166,8 @@ pub struct Buffer {
     len: usize,
     align: usize,
     /// The address of the first usable byte, for alignment checks that need
-    /// no borrow.
+    /// no borrow and for the kernel (soundness point 5); its provenance is
+    /// exposed.
     addr: usize,
 }
 
@@ -185,8 +190,8 @@ impl Buffer {
     }
 
     /// Wraps an allocation whose usable bytes are `offset..offset + len`.
-    fn from_box(bytes: Box<[u8]>, offset: usize, len: usize, align: usize) -> Self {
-        let addr = bytes.as_ptr().addr().wrapping_add(offset);
+    fn from_box(mut bytes: Box<[u8]>, offset: usize, len: usize, align: usize) -> Self {
+        let addr = bytes.as_mut_ptr().expose_provenance().wrapping_add(offset);
         Self {
             bytes: AtomicRefCell::new(bytes),
             state: AtomicU64::new(0),
@@ -344,6 +349,49 @@ impl Buffer {
         self.offset..self.offset + self.len
     }
 
+    /// Takes the device's exclusive hold for a read into the buffer, with no
+    /// guard object: the read's `InFlight` releases it
+    /// ([`Buffer::release_fill`]) and keeps the buffer alive meanwhile.
+    pub(crate) fn take_fill(&self) -> Result<(), CompletionError> {
+        let gate = self.acquire(|s| s == 0, FILL, "read")?;
+        std::mem::forget(gate);
+        Ok(())
+    }
+
+    /// Lets go of a hold taken by [`Buffer::take_fill`].
+    pub(crate) fn release_fill(&self) {
+        self.state.fetch_sub(FILL, Ordering::Release);
+    }
+
+    /// The bytes, for the device holding the buffer by
+    /// [`Buffer::take_fill`]; `None` while the device has them borrowed
+    /// already (the cell refuses every aliasing borrow).
+    ///
+    /// The view also takes the mutable-view bit of the state word, so that
+    /// one leaked with `mem::forget` (its cell borrow never ends) leaves the
+    /// buffer refused as busy once the hold is gone, as a leaked
+    /// `as_mut_slice` view does, instead of letting a later view find the
+    /// cell borrowed.
+    pub(crate) fn filled_bytes(&self) -> Option<BufferMut<'_>> {
+        let gate = self
+            .acquire(|s| s & (FILL | VIEW_MUT) == FILL, VIEW_MUT, "view")
+            .ok()?;
+        let range = self.range();
+        let bytes = self.bytes.try_borrow_mut().ok()?;
+        Some(BufferMut {
+            bytes: AtomicRefMut::map(bytes, |b| &mut b[range]),
+            _gate: Some(gate),
+        })
+    }
+
+    /// The exposed address of the first usable byte, for a device that
+    /// holds the buffer and hands the address to the kernel (soundness
+    /// point 5).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn device_addr(&self) -> usize {
+        self.addr
+    }
+
     /// Takes `bits` in the state word if `allowed` says the current word
     /// permits it. Never waits.
     fn acquire(
@@ -473,7 +521,10 @@ impl fmt::Debug for BufferMut<'_> {
 /// What a device does with a buffer it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Access {
-    /// Writes the bytes: a read in flight. Exclusive.
+    /// Writes the bytes: a read in flight. Exclusive. Reads take this hold
+    /// through `Buffer::take_fill` (their completion owns the buffer), so
+    /// only the tests of the table above make it as a `DeviceHold`.
+    #[cfg_attr(not(test), allow(dead_code))]
     Fill,
     /// Reads the bytes: a write in flight. Shared with views and other
     /// writes.
@@ -529,11 +580,9 @@ impl DeviceHold {
     /// custom backend calling `InFlight::read_buffer_mut` twice: refused, as
     /// the cell refuses every aliasing borrow).
     ///
-    /// The view also takes the mutable-view bit of the state word, so that
-    /// one leaked with `mem::forget` (its cell borrow never ends) leaves the
-    /// buffer refused as busy once the hold is gone, as a leaked
-    /// `as_mut_slice` view does, instead of letting a later view find the
-    /// cell borrowed.
+    /// The view also takes the mutable-view bit of the state word, as
+    /// [`Buffer::filled_bytes`] does.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn bytes_mut(&self) -> Option<BufferMut<'_>> {
         if self.access != Access::Fill {
             return None;
@@ -550,25 +599,12 @@ impl DeviceHold {
         })
     }
 
-    /// The address of the first usable byte, for a device that writes the
-    /// bytes after this call returns (io_uring). Taken from a mutable borrow
-    /// that ends here, while the hold rules out every other borrow
-    /// (soundness point 5); `None` for a drain hold.
+    /// The exposed address of the first usable byte, for a device that
+    /// hands it to the kernel while this hold lasts (io_uring; soundness
+    /// point 5).
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) fn fill_ptr(&self) -> Option<*mut u8> {
-        if self.access != Access::Fill {
-            return None;
-        }
-        let offset = self.buf.offset;
-        Some(self.buf.cell_mut().as_mut_ptr().wrapping_add(offset))
-    }
-
-    /// The address of the first usable byte, for a device that reads the
-    /// bytes after this call returns (io_uring).
-    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) fn drain_ptr(&self) -> *const u8 {
-        let offset = self.buf.offset;
-        self.buf.cell_ref().as_ptr().wrapping_add(offset)
+    pub(crate) fn addr(&self) -> usize {
+        self.buf.addr
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::buffer::{Access, Buffer, BufferMut, DeviceHold};
+use crate::buffer::{Buffer, BufferMut};
 use crate::group::GroupState;
 use crate::sync::{Arc, AtomicU64, Mutex, Ordering, lock};
 
@@ -230,6 +230,21 @@ fn value_bits(value: i32) -> u64 {
 
 impl Completion {
     fn with_kind(kind: Kind) -> Self {
+        #[cfg(not(loom))]
+        if let Some(repr) = pool::reuse(kind_ref(&kind)) {
+            let mut c = Completion { repr };
+            if let Repr::Shared(inner) = &mut c.repr
+                && let Some(inner) = Arc::get_mut(inner)
+            {
+                // A pooled allocation's kind is `Generic`, which owns
+                // nothing: no drop to run.
+                let old = std::mem::replace(&mut inner.kind, kind);
+                if matches!(old, Kind::Generic) {
+                    std::mem::forget(old);
+                }
+                return c;
+            }
+        }
         Completion {
             repr: Repr::Shared(Arc::new(Inner {
                 state: AtomicU64::new(0),
@@ -243,6 +258,16 @@ impl Completion {
                 kind,
             })),
         }
+    }
+
+    /// Frees the allocations of dropped completions that this thread keeps
+    /// for reuse (at most 256, about 40 KiB: the last handle of a finished
+    /// completion gives its allocation to its thread's pool, and the next
+    /// completion made on that thread takes it instead of allocating). For a
+    /// thread that is done with I/O for a while, and for tests that count
+    /// allocations. Returns how many were freed.
+    pub fn release_pooled() -> usize {
+        pool::release()
     }
 
     /// A pending completion with nothing behind it: something else (a test, a
@@ -441,6 +466,39 @@ impl Completion {
         self.finish_locked(inner, outcome);
     }
 
+    /// Clears the device mark and, for a success nobody waits for, decides
+    /// the outcome in the same compare-and-swap; returns whether it did.
+    /// Otherwise the mark is cleared alone and the caller finishes.
+    fn finish_released(&self, outcome: Outcome) -> bool {
+        if self.finish_released_quiet(outcome) {
+            return true;
+        }
+        if let Repr::Shared(inner) = &self.repr {
+            inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+        }
+        false
+    }
+
+    /// The one-CAS path of [`Completion::finish_released`]: only for a
+    /// success with no waiters; changes nothing and returns false otherwise.
+    fn finish_released_quiet(&self, outcome: Outcome) -> bool {
+        let (Repr::Shared(inner), Ok(value)) = (&self.repr, outcome) else {
+            return false;
+        };
+        let mut s = inner.state.load(Ordering::Acquire);
+        while s & (WAITERS | DECIDED) == 0 {
+            let done = (s & !DEVICE) | DECIDED | FINISHED | value_bits(value);
+            match inner
+                .state
+                .compare_exchange_weak(s, done, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(actual) => s = actual,
+            }
+        }
+        false
+    }
+
     /// Finishing with an error, or with waiters to hand the outcome to.
     fn finish_locked(&self, inner: &Inner, outcome: Outcome) {
         let mut slot = lock(&inner.slot);
@@ -540,12 +598,14 @@ impl Completion {
     }
 
     /// Whether it finished successfully.
+    #[inline]
     #[must_use]
     pub fn succeeded(&self) -> bool {
         matches!(self.result(), Some(Ok(_)))
     }
 
     /// Whether it finished with an error (aborts included).
+    #[inline]
     #[must_use]
     pub fn failed(&self) -> bool {
         matches!(self.result(), Some(Err(_)))
@@ -558,6 +618,7 @@ impl Completion {
     }
 
     /// The outcome, once finished.
+    #[inline]
     #[must_use]
     pub fn result(&self) -> Option<Outcome> {
         match &self.repr {
@@ -569,10 +630,16 @@ impl Completion {
                 } else if s & ERR == 0 {
                     Some(Ok(value_of(s)))
                 } else {
-                    Some(outcome_of(s, &lock(&inner.slot)))
+                    Some(Self::stored_error(inner, s))
                 }
             }
         }
+    }
+
+    /// An error outcome, which lives under the lock.
+    #[cold]
+    fn stored_error(inner: &Inner, s: u64) -> Outcome {
+        outcome_of(s, &lock(&inner.slot))
     }
 
     /// Whether this is [`Completion::yield_now`].
@@ -583,6 +650,7 @@ impl Completion {
     }
 
     /// The buffer of a read completion.
+    #[inline]
     #[must_use]
     pub fn read_buffer(&self) -> Option<&std::sync::Arc<Buffer>> {
         match self.kind()? {
@@ -636,6 +704,27 @@ impl Completion {
         if let Kind::Group(_) = inner.kind {
             return Err(A_GROUP);
         }
+        Self::mark_device(inner)?;
+        let fill = match &inner.kind {
+            Kind::Read(buf) => match buf.take_fill() {
+                Ok(()) => true,
+                Err(err) => {
+                    inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+                    return Err(err);
+                }
+            },
+            _ => false,
+        };
+        Ok(InFlight {
+            fill,
+            released: false,
+            completion: self.clone(),
+        })
+    }
+
+    /// Marks the completion as the device's for one operation; refuses one
+    /// already in flight or already decided, leaving the mark as it was.
+    fn mark_device(inner: &Inner) -> Result<(), CompletionError> {
         let before = inner.state.fetch_or(DEVICE, Ordering::AcqRel);
         if before & DEVICE != 0 {
             return Err(ALREADY_IN_FLIGHT);
@@ -644,20 +733,52 @@ impl Completion {
             inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
             return Err(ALREADY_DECIDED);
         }
-        let hold = match &inner.kind {
-            Kind::Read(buf) => match DeviceHold::new(buf, Access::Fill) {
-                Ok(hold) => Some(hold),
-                Err(err) => {
-                    inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
-                    return Err(err);
+        Ok(())
+    }
+
+    /// Runs a read that ends inside this call (an inline backend's), the
+    /// way [`Completion::begin_io`] and [`InFlight::finish`] would but
+    /// without the guard's own handle: takes the device mark and the
+    /// buffer's hold (refusing as `begin_io` does), hands `read` the bytes,
+    /// then lets both go and finishes with what `read` returned.
+    pub(crate) fn read_inline(&self, read: impl FnOnce(&mut [u8]) -> Outcome) -> Result<(), CompletionError> {
+        /// Lets go of the mark and the hold if `read` panics.
+        struct Held<'a> {
+            inner: &'a Inner,
+            buf: &'a Buffer,
+            held: bool,
+        }
+        impl Drop for Held<'_> {
+            fn drop(&mut self) {
+                if self.held {
+                    self.buf.release_fill();
+                    self.inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
                 }
-            },
-            _ => None,
+            }
+        }
+        let (Repr::Shared(inner), Some(buf)) = (&self.repr, self.read_buffer()) else {
+            return Err(crate::validate::NOT_A_READ);
         };
-        Ok(InFlight {
-            hold,
-            completion: self.clone(),
-        })
+        Self::mark_device(inner)?;
+        if let Err(err) = buf.take_fill() {
+            inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
+            return Err(err);
+        }
+        let mut held = Held {
+            inner,
+            buf,
+            held: true,
+        };
+        let outcome = match buf.filled_bytes() {
+            Some(mut dst) => read(&mut dst),
+            None => Err(crate::validate::NOT_A_READ),
+        };
+        held.held = false;
+        buf.release_fill();
+        if !self.finish_released(outcome) {
+            self.finish(outcome);
+        }
+        Ok(())
     }
 
     /// Whether no device holds the operation's buffer any more. True for
@@ -669,6 +790,115 @@ impl Completion {
             Repr::Ready | Repr::Yield => true,
             Repr::Shared(inner) => inner.state.load(Ordering::Acquire) & DEVICE == 0,
         }
+    }
+}
+
+/// The kind a recycled completion will get, for the pool's choice (groups
+/// are never pooled: their state is boxed and rare).
+#[cfg(not(loom))]
+fn kind_ref(kind: &Kind) -> bool {
+    !matches!(kind, Kind::Group(_))
+}
+
+#[cfg(not(loom))]
+impl Drop for Completion {
+    /// The last handle of a completion gives its allocation to this thread's
+    /// pool (see [`Completion::release_pooled`]) instead of freeing it.
+    fn drop(&mut self) {
+        if let Repr::Shared(inner) = &mut self.repr
+            && Arc::is_unique(inner)
+        {
+            let Repr::Shared(inner) = std::mem::replace(&mut self.repr, Repr::Ready) else {
+                return;
+            };
+            pool::recycle(inner);
+        }
+    }
+}
+
+/// Under loom nothing is pooled (its model checker wants every allocation
+/// to end where the code says), so there is nothing to release.
+#[cfg(loom)]
+mod pool {
+    pub(super) fn release() -> usize {
+        0
+    }
+}
+
+/// Recycled completions, per thread: the state of a completion is one
+/// allocation, and a storage engine makes one per operation, so the
+/// allocation of the last one dropped on a thread serves the next one made
+/// there. Without weak references (`triomphe::Arc`), a handle that is the
+/// only one left cannot be cloned by anybody else, so its allocation can be
+/// reset and reused; only a pristine one is kept (no callback, parents or
+/// stored error left: the common case of a finished operation), at most
+/// [`pool::MAX`] per thread.
+#[cfg(not(loom))]
+mod pool {
+    use std::cell::RefCell;
+
+    use super::{Arc, Inner, Kind, Repr};
+
+    /// Allocations kept per thread: enough for a queue depth of a few
+    /// hundred operations without going back to the allocator; about 40 KiB.
+    pub(super) const MAX: usize = 256;
+
+    thread_local! {
+        static POOL: RefCell<Vec<Arc<Inner>>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A recycled allocation, reset, for a completion of a pooled kind.
+    #[inline]
+    pub(super) fn reuse(pooled: bool) -> Option<Repr> {
+        if !pooled {
+            return None;
+        }
+        let inner = POOL.try_with(|p| p.try_borrow_mut().ok()?.pop()).ok().flatten()?;
+        Some(Repr::Shared(inner))
+    }
+
+    /// Frees every kept allocation of this thread.
+    pub(super) fn release() -> usize {
+        POOL.try_with(|p| p.try_borrow_mut().map(|mut p| p.drain(..).count()).unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// Keeps `inner`, the last handle of a completion, for [`reuse`] when it
+    /// is pristine and the pool has room; frees it otherwise.
+    #[inline]
+    pub(super) fn recycle(mut inner: Arc<Inner>) {
+        let Some(state) = Arc::get_mut(&mut inner) else {
+            return;
+        };
+        if matches!(state.kind, Kind::Group(_)) {
+            return;
+        }
+        let slot = state
+            .slot
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.callback.is_some()
+            || slot.more_callbacks.capacity() != 0
+            || slot.parent.is_some()
+            || slot.more_parents.capacity() != 0
+        {
+            return;
+        }
+        slot.error = None;
+        *state.state.get_mut() = 0;
+        // Drops the read's buffer handle now, not when the allocation is
+        // reused.
+        match std::mem::replace(&mut state.kind, Kind::Generic) {
+            Kind::Read(buf) => drop(buf),
+            other => drop(other),
+        }
+        let _ = POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut()
+                && p.len() < MAX
+            {
+                p.push(inner);
+            }
+        });
     }
 }
 
@@ -724,10 +954,13 @@ pub(crate) const ALREADY_IN_FLIGHT: CompletionError = CompletionError::InvalidAr
 /// when the device has let go of the buffer: after the syscall returned, or
 /// when the io_uring CQE arrived.
 pub struct InFlight {
-    /// A read's buffer, held for the device to fill. Dropped before the
-    /// device mark is cleared, so that `device_released()` true means the
-    /// buffer can be viewed.
-    hold: Option<DeviceHold>,
+    /// Holds a read's buffer for the device to fill (`Buffer::take_fill`),
+    /// released before the device mark is cleared, so that
+    /// `device_released()` true means the buffer can be viewed. The buffer
+    /// itself is kept alive by `completion`, which owns it.
+    fill: bool,
+    /// The device mark is cleared already (by [`InFlight::finish`]).
+    released: bool,
     completion: Completion,
 }
 
@@ -742,20 +975,79 @@ impl InFlight {
     /// write them while the read is in flight. `None` for other operations,
     /// and while an earlier result of this call is still alive.
     pub fn read_buffer_mut(&self) -> Option<BufferMut<'_>> {
-        self.hold.as_ref().and_then(DeviceHold::bytes_mut)
+        if !self.fill {
+            return None;
+        }
+        self.completion.read_buffer()?.filled_bytes()
     }
 
-    /// The hold on a read's buffer, for backends that need its address.
+    /// A read's buffer while this guard holds it for the device to fill,
+    /// for backends that hand its address to the kernel.
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-    pub(crate) fn read_hold(&self) -> Option<&DeviceHold> {
-        self.hold.as_ref()
+    pub(crate) fn filling(&self) -> Option<&Buffer> {
+        if !self.fill {
+            return None;
+        }
+        self.completion.read_buffer().map(|b| &**b)
+    }
+
+    fn release_fill(&mut self) {
+        if self.fill {
+            self.fill = false;
+            if let Some(buf) = self.completion.read_buffer() {
+                buf.release_fill();
+            }
+        }
+    }
+
+    /// The device has let go: releases the buffer and the device mark and
+    /// finishes the completion with `outcome`, running its callback and
+    /// telling its groups.
+    pub(crate) fn finish(mut self, outcome: Outcome) {
+        self.release_fill();
+        if !self.released {
+            self.released = true;
+            if self.completion.finish_released(outcome) {
+                return;
+            }
+        }
+        self.completion.finish(outcome);
+    }
+
+    /// [`InFlight::finish_quiet`] without giving the guard up: `true` when
+    /// the completion is finished (the guard then only holds a handle), and
+    /// `false`, with only the buffer's hold let go, when it must be finished
+    /// where user code may run.
+    pub(crate) fn finish_quiet_here(&mut self, outcome: Outcome) -> bool {
+        self.release_fill();
+        if outcome.is_ok() && !self.released && self.completion.finish_released_quiet(outcome) {
+            self.released = true;
+            return true;
+        }
+        false
+    }
+
+    /// [`InFlight::finish`] for a success that runs no user code: when no
+    /// callback or group waits for the completion, clears the device mark
+    /// and decides the outcome in one atomic step and returns `Ok`;
+    /// otherwise (or for an error) changes nothing but the buffer's hold and
+    /// hands the guard back, to be finished where user code may run.
+    pub(crate) fn finish_quiet(mut self, outcome: Outcome) -> Result<(), (InFlight, Outcome)> {
+        self.release_fill();
+        if outcome.is_ok() && !self.released && self.completion.finish_released_quiet(outcome) {
+            self.released = true;
+            return Ok(());
+        }
+        Err((self, outcome))
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        drop(self.hold.take());
-        if let Repr::Shared(inner) = &self.completion.repr {
+        self.release_fill();
+        if !self.released
+            && let Repr::Shared(inner) = &self.completion.repr
+        {
             inner.state.fetch_and(!DEVICE, Ordering::AcqRel);
         }
     }

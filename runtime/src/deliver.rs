@@ -34,6 +34,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 thread_local! {
@@ -48,6 +49,13 @@ thread_local! {
 pub(crate) struct Deliveries<T> {
     queue: Mutex<Queue<T>>,
     idle: Condvar,
+    /// `items.len()`, kept beside the queue so that a step with nothing
+    /// queued (the common case: most completions are finished where they
+    /// are reaped, see `UringIO`) looks without taking the lock.
+    queued: AtomicUsize,
+    /// Items finished so far, by every step, and completions their
+    /// backend finished without queueing them ([`Deliveries::count`]).
+    finished: AtomicU64,
 }
 
 struct Queue<T> {
@@ -56,8 +64,6 @@ struct Queue<T> {
     in_hand: usize,
     /// Threads waiting for `in_hand` to reach 0.
     waiters: usize,
-    /// Items finished so far, by every step.
-    finished: u64,
 }
 
 /// Restores `DELIVERING_HERE` however a delivery ends.
@@ -83,9 +89,10 @@ impl<T> Default for Deliveries<T> {
                 items: VecDeque::new(),
                 in_hand: 0,
                 waiters: 0,
-                finished: 0,
             }),
             idle: Condvar::new(),
+            queued: AtomicUsize::new(0),
+            finished: AtomicU64::new(0),
         }
     }
 }
@@ -101,12 +108,24 @@ impl<T> Deliveries<T> {
 
     /// Queues retired operations behind those already queued.
     pub(crate) fn push_all(&self, items: impl IntoIterator<Item = T>) {
-        self.lock().items.extend(items);
+        let mut q = self.lock();
+        q.items.extend(items);
+        self.queued.store(q.items.len(), Ordering::Release);
     }
 
-    /// How many items all steps have finished so far.
+    /// How many items all steps have finished so far, and completions
+    /// counted by [`Deliveries::count`].
     pub(crate) fn finished(&self) -> u64 {
-        self.lock().finished
+        self.finished.load(Ordering::Acquire)
+    }
+
+    /// Counts `n` completions the backend finished itself, without queueing
+    /// them (they ran no user code), so that a step of another thread sees
+    /// that something was delivered.
+    pub(crate) fn count(&self, n: usize) {
+        if n > 0 {
+            self.finished.fetch_add(n as u64, Ordering::AcqRel);
+        }
     }
 
     /// Finishes queued items, in order, with `finish`, until none is left;
@@ -114,12 +133,16 @@ impl<T> Deliveries<T> {
     /// until the queue is empty and then resumed (see the module
     /// documentation).
     pub(crate) fn run(&self, mut finish: impl FnMut(T)) -> usize {
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
         let _depth = Depth::enter();
         let mut count = 0;
         let mut panicked = None;
         let mut q = self.lock();
         while let Some(item) = q.items.pop_front() {
             q.in_hand += 1;
+            self.queued.store(q.items.len(), Ordering::Release);
             drop(q);
             if let Err(payload) = catch_unwind(AssertUnwindSafe(|| finish(item))) {
                 panicked.get_or_insert(payload);
@@ -127,7 +150,7 @@ impl<T> Deliveries<T> {
             count += 1;
             q = self.lock();
             q.in_hand -= 1;
-            q.finished += 1;
+            self.finished.fetch_add(1, Ordering::AcqRel);
             if q.in_hand == 0 && q.waiters > 0 {
                 self.idle.notify_all();
             }

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use ::io_uring::{IoUring, Probe, opcode, squeue, types};
 
-use crate::buffer::{Access, Buffer, DIRECT_IO_ALIGN, DeviceHold};
+use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
 use crate::deliver::Deliveries;
 use crate::io::{File, IO, OpenOptions};
@@ -87,6 +87,9 @@ const ABORT_SCAN_AFTER: Duration = Duration::from_millis(10);
 /// the kernel may write them.
 const DROP_DEADLINE: Duration = Duration::from_secs(5);
 
+/// The kernel's cap on registered buffers (`IORING_MAX_REG_BUFFERS`).
+const MAX_REGISTERED_BUFFERS: u32 = 1 << 14;
+
 /// Resubmissions of one operation after `-EAGAIN`/`-EINTR` CQEs before it
 /// fails. Regular files never get there; the cap turns a device that keeps
 /// answering "try again" into an error instead of a busy loop.
@@ -108,6 +111,7 @@ pub struct UringOptions {
     coop_taskrun: bool,
     single_issuer: bool,
     defer_taskrun: bool,
+    registered_buffers: u32,
 }
 
 impl Default for UringOptions {
@@ -119,6 +123,7 @@ impl Default for UringOptions {
             coop_taskrun: true,
             single_issuer: true,
             defer_taskrun: true,
+            registered_buffers: 0,
         }
     }
 }
@@ -208,6 +213,29 @@ impl UringOptions {
         }
     }
 
+    /// Registers the buffers of `O_DIRECT` reads and writes with the kernel
+    /// (`IORING_REGISTER_BUFFERS`), up to `count` at a time, and issues those
+    /// operations as `READ_FIXED`/`WRITE_FIXED`: the kernel then maps each
+    /// buffer's pages once instead of pinning them for every operation. Off
+    /// (0) by default; the measured effect is in docs/BENCHMARKS.md.
+    ///
+    /// A buffer is registered the first time an `O_DIRECT` operation on this
+    /// ring uses it (from the thread that steps the ring; operations issued
+    /// elsewhere before that go unregistered), and the ring keeps a handle
+    /// of it while it is registered: its memory is freed only when another
+    /// buffer takes its place in a full table (when nothing but the table
+    /// holds it any more) or when the ring is dropped. So up to `count`
+    /// buffers a program has dropped may stay allocated. Where the kernel
+    /// lacks sparse buffer tables (before Linux 5.19) the option is dropped
+    /// silently ([`UringIO::describe`] says whether it is on). At most 16,384.
+    #[must_use]
+    pub fn registered_buffers(self, count: u32) -> Self {
+        UringOptions {
+            registered_buffers: count.min(MAX_REGISTERED_BUFFERS),
+            ..self
+        }
+    }
+
     /// Sets up the ring. Fails with the reason when io_uring is unavailable.
     pub fn build(self) -> io::Result<UringIO> {
         UringIO::with_options(self)
@@ -235,6 +263,8 @@ struct RingInfo {
     ftruncate: bool,
     /// `IORING_FEAT_EXT_ARG` (Linux 5.11): waits with a timeout.
     ext_arg: bool,
+    /// Entries of the sparse registered-buffer table (0: none).
+    fixed_buffers: u32,
 }
 
 /// Creates a ring as `opts` asks, dropping `COOP_TASKRUN`, `SINGLE_ISSUER`
@@ -317,6 +347,12 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
                     sqpoll: params.is_setup_sqpoll(),
                     ftruncate: probe.is_supported(opcode::Ftruncate::CODE),
                     ext_arg: params.is_feature_ext_arg(),
+                    // An empty table now, filled as buffers are first used;
+                    // refused by kernels before 5.19, which then go without.
+                    fixed_buffers: match opts.registered_buffers {
+                        0 => 0,
+                        n => ring.submitter().register_buffers_sparse(n).map_or(0, |()| n),
+                    },
                 };
                 return Ok((ring, info));
             }
@@ -380,7 +416,7 @@ struct Shared {
     /// looks here first, so a callback may wait on a sibling of its batch,
     /// and a step of another thread does not report "nothing in flight"
     /// while a completion it waits for is being finished.
-    deliveries: Deliveries<(Op, Outcome)>,
+    deliveries: Deliveries<(InFlight, Outcome)>,
     /// The write order of each file (by device and inode) opened on this
     /// ring: every handle of one file shares it, so a sync or truncate
     /// through one handle waits for the writes issued before it through any.
@@ -392,7 +428,8 @@ struct Shared {
 
 /// What one pass under the lock achieved.
 enum Progress {
-    /// Operations retired: their completions are in `State::reaped`.
+    /// Operations retired: their completions are finished
+    /// (`State::finished_here`) or in `State::reaped`.
     Retired,
     /// Nothing in flight.
     Idle,
@@ -458,6 +495,7 @@ impl UringIO {
                     cancels: VecDeque::new(),
                     parked: Vec::new(),
                     reaped: Vec::new(),
+                    finished_here: 0,
                     cqes: Vec::new(),
                     in_kernel: 0,
                     cancels_in_kernel: 0,
@@ -469,6 +507,11 @@ impl UringIO {
                     issuer: None,
                     single_issuer: info.single_issuer,
                     ext_arg: info.ext_arg,
+                    fixed: (info.fixed_buffers > 0).then(|| Fixed {
+                        entries: Vec::new(),
+                        size: info.fixed_buffers as usize,
+                        index: HashMap::new(),
+                    }),
                 }),
                 info,
                 deliveries: Deliveries::default(),
@@ -537,6 +580,10 @@ fn describe(info: &RingInfo) -> String {
     }
     if info.sqpoll {
         flags.push("SQPOLL");
+    }
+    let fixed = format!("{} registered buffers", info.fixed_buffers);
+    if info.fixed_buffers > 0 {
+        flags.push(&fixed);
     }
     if flags.is_empty() {
         flags.push("no set-up flags");
@@ -625,7 +672,12 @@ impl IO for UringIO {
             st.refuse_other_threads()?;
             match st.make_progress()? {
                 Progress::Retired => {
+                    let here = std::mem::take(&mut st.finished_here);
+                    shared.deliveries.count(here);
                     let retired = st.reaped.len();
+                    if retired == 0 {
+                        return Ok(here);
+                    }
                     shared.deliveries.push_all(st.reaped.drain(..));
                     drop(st);
                     let n = shared.deliveries.run(finish);
@@ -634,7 +686,7 @@ impl IO for UringIO {
                         // only look once they are finished.
                         shared.deliveries.wait_for_others();
                     }
-                    return Ok(n.max(retired));
+                    return Ok(here + n.max(retired));
                 }
                 Progress::TimedOut => {
                     drop(st);
@@ -677,12 +729,14 @@ impl IO for UringIO {
         let mut st = shared.lock();
         st.refuse_other_threads()?;
         st.poll()?;
+        let here = std::mem::take(&mut st.finished_here);
+        shared.deliveries.count(here);
         if st.reaped.is_empty() {
-            return Ok(0);
+            return Ok(here);
         }
         shared.deliveries.push_all(st.reaped.drain(..));
         drop(st);
-        Ok(shared.deliveries.run(finish))
+        Ok(here + shared.deliveries.run(finish))
     }
 
     /// An eventfd registered with the ring (`IORING_REGISTER_EVENTFD`),
@@ -713,14 +767,13 @@ impl IO for UringIO {
     }
 }
 
-/// Finishes a retired operation, with no lock held. The device has let go:
-/// the buffers, the descriptor and the in-flight mark are released before
-/// the callback runs, so the callback sees `device_released()` and may view
-/// or reuse the buffer at once.
-fn finish((op, outcome): (Op, Outcome)) {
-    let c = op.guard.completion().clone();
-    drop(op);
-    c.finish(outcome);
+/// Finishes a retired operation whose completion has a callback or a group
+/// waiting (or an error to store), with no lock held. The device has let
+/// go: the buffers and the descriptor were released when it retired, and
+/// the in-flight mark is cleared before the callback runs, so the callback
+/// sees `device_released()` and may view or reuse the buffer at once.
+fn finish((guard, outcome): (InFlight, Outcome)) {
+    guard.finish(outcome);
 }
 
 impl Drop for UringIO {
@@ -778,8 +831,8 @@ impl UringFile {
     /// Takes the device's hold on `c` (refusing a completion already in
     /// flight or a busy read buffer, at the call) and queues the operation.
     fn issue(&self, c: Completion, kind: OpKind, pos: u64) -> Result<Completion, CompletionError> {
-        match validate::hold(&c, &[]) {
-            Ok((guard, _)) => self.issue_held(c, guard, kind, pos),
+        match c.begin_io() {
+            Ok(guard) => self.issue_held(c, guard, kind, pos),
             Err(err) => reject(c, err),
         }
     }
@@ -803,12 +856,24 @@ impl UringFile {
             cancel_sent: false,
             order: 0,
             earlier_writes: 0,
+            fixed: None,
         };
         let mut st = self.shared.lock();
         if st.closed {
             drop(st);
             drop(op);
             return reject(c, CompletionError::Aborted);
+        }
+        if st.fixed.is_some() && self.handle.mode.direct {
+            op.fixed = match &op.kind {
+                OpKind::Read => op
+                    .guard
+                    .completion()
+                    .read_buffer()
+                    .and_then(|b| st.fixed_index(b)),
+                OpKind::Write(hold) => st.fixed_index(hold.buffer()),
+                _ => None,
+            };
         }
         let order = &self.handle.order;
         let waits_for_earlier = matches!(op.kind, OpKind::Sync(_) | OpKind::Truncate(_));
@@ -825,7 +890,7 @@ impl UringFile {
         let ud = st.insert(op);
         if park {
             st.parked.push(ud);
-        } else {
+        } else if !st.push_now(ud) {
             st.queue(Pending::Op(ud));
         }
         Ok(c)
@@ -951,6 +1016,10 @@ struct Op {
     /// A sync: earlier writes to its file not yet retired. It is submitted
     /// when they are.
     earlier_writes: usize,
+    /// The registered-buffer table entry of its buffer
+    /// ([`UringOptions::registered_buffers`]): issued as `READ_FIXED` /
+    /// `WRITE_FIXED`.
+    fixed: Option<u16>,
 }
 
 /// The iovec array of a `Writev`'s current submission.
@@ -1009,28 +1078,36 @@ impl Op {
         let pos = self.pos + self.done as u64;
         let entry = match &mut self.kind {
             OpKind::Read => {
-                let Some((hold, ptr)) = self
-                    .guard
-                    .read_hold()
-                    .and_then(|hold| Some((hold, hold.fill_ptr()?)))
-                else {
+                let Some(buf) = self.guard.filling() else {
                     // Unreachable: `pread` only issues read completions, and
                     // `begin_io` holds their buffer for filling. A no-op ends
                     // the read with what it has.
                     return opcode::Nop::new().build().user_data(user_data);
                 };
+                let ptr = std::ptr::with_exposed_provenance_mut::<u8>(buf.device_addr());
                 // `done < len` (a read continues only while short), and
                 // `len <= i32::MAX` (validated), so both fit.
-                let n = (hold.buffer().len() - self.done).min(MAX_TRANSFER);
-                opcode::Read::new(fd, ptr.wrapping_add(self.done), n as u32)
-                    .offset(pos)
-                    .build()
+                let n = (buf.len() - self.done).min(MAX_TRANSFER);
+                match self.fixed {
+                    Some(i) => opcode::ReadFixed::new(fd, ptr.wrapping_add(self.done), n as u32, i)
+                        .offset(pos)
+                        .build(),
+                    None => opcode::Read::new(fd, ptr.wrapping_add(self.done), n as u32)
+                        .offset(pos)
+                        .build(),
+                }
             }
             OpKind::Write(hold) => {
+                let ptr = std::ptr::with_exposed_provenance::<u8>(hold.addr());
                 let n = (hold.buffer().len() - self.done).min(MAX_TRANSFER);
-                opcode::Write::new(fd, hold.drain_ptr().wrapping_add(self.done), n as u32)
-                    .offset(pos)
-                    .build()
+                match self.fixed {
+                    Some(i) => opcode::WriteFixed::new(fd, ptr.wrapping_add(self.done), n as u32, i)
+                        .offset(pos)
+                        .build(),
+                    None => opcode::Write::new(fd, ptr.wrapping_add(self.done), n as u32)
+                        .offset(pos)
+                        .build(),
+                }
             }
             OpKind::Writev(v) => {
                 let Vectored { holds, iov, .. } = &mut **v;
@@ -1045,8 +1122,9 @@ impl Op {
                         continue;
                     }
                     let take = (len - skip).min(MAX_TRANSFER - bytes);
+                    let ptr = std::ptr::with_exposed_provenance_mut::<u8>(hold.addr());
                     iov.push(libc::iovec {
-                        iov_base: hold.drain_ptr().wrapping_add(skip).cast_mut().cast(),
+                        iov_base: ptr.wrapping_add(skip).cast(),
                         iov_len: take,
                     });
                     skip = 0;
@@ -1116,8 +1194,13 @@ struct State {
     /// Syncs waiting for earlier writes to the same file to retire.
     parked: Vec<u64>,
     /// Retired operations whose completions the next `step` finishes
-    /// (outside the lock).
-    reaped: Vec<(Op, Outcome)>,
+    /// (outside the lock): those with a callback or a group waiting, or an
+    /// error to store.
+    reaped: Vec<(InFlight, Outcome)>,
+    /// Completions finished as their operations retired, under the lock:
+    /// successes with nobody waiting, whose finishing runs no user code (one
+    /// compare-and-swap). Counted for `step`'s answer.
+    finished_here: usize,
     /// Scratch space for CQEs, reused.
     cqes: Vec<(u64, i32)>,
     /// SQEs pushed whose CQE has not been reaped (cancels included).
@@ -1140,9 +1223,76 @@ struct State {
     single_issuer: bool,
     /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
     ext_arg: bool,
+    /// The registered-buffer table, with
+    /// [`UringOptions::registered_buffers`].
+    fixed: Option<Fixed>,
+}
+
+/// The buffers registered with the kernel, and where.
+struct Fixed {
+    /// The buffer of each table entry in use. Its handle keeps it alive, so
+    /// the memory the kernel has registered is never freed or reused while
+    /// the registration stands.
+    entries: Vec<Arc<Buffer>>,
+    /// Entries of the kernel's table.
+    size: usize,
+    /// The entry of each registered buffer, by the address of its `Buffer`
+    /// (which cannot be reused by another while `entries` holds it).
+    index: HashMap<usize, u16>,
 }
 
 impl State {
+    /// The registered-buffer table entry of `buf`, registering it first if
+    /// it has none: in a free entry, or in place of a buffer that nothing
+    /// but the table holds any more (no operation can be using it). `None`
+    /// when the table is full of buffers in use, or when this thread may not
+    /// register (a `SINGLE_ISSUER` ring belongs to its stepping thread).
+    fn fixed_index(&mut self, buf: &Arc<Buffer>) -> Option<u16> {
+        let fixed = self.fixed.as_mut()?;
+        let key = Arc::as_ptr(buf).addr();
+        if let Some(&i) = fixed.index.get(&key) {
+            return Some(i);
+        }
+        if self.single_issuer
+            && let Some(t) = self.issuer
+            && t != THREAD_ID.with(|id| *id)
+        {
+            return None;
+        }
+        let i = if fixed.entries.len() < fixed.size {
+            fixed.entries.len()
+        } else {
+            fixed.entries.iter().position(|b| Arc::strong_count(b) == 1)?
+        };
+        let iov = libc::iovec {
+            iov_base: std::ptr::with_exposed_provenance_mut::<libc::c_void>(buf.device_addr()),
+            iov_len: buf.len(),
+        };
+        let index = u16::try_from(i).ok()?;
+        // SAFETY: the iovec covers the usable bytes of `buf`, whose
+        // allocation never moves (buffer.rs, soundness point 1) and which
+        // `entries` keeps alive for as long as this registration stands: it
+        // is replaced only here, for a buffer nothing else holds (so no
+        // operation uses it), and the table outlives the ring (or is leaked
+        // with it: `State`'s drop). The kernel touches registered memory only
+        // for the `READ_FIXED`/`WRITE_FIXED` operations that name the entry,
+        // which hold the buffer as any other read or write does.
+        unsafe {
+            self.ring
+                .submitter()
+                .register_buffers_update(u32::from(index), &[iov], None)
+        }
+        .ok()?;
+        if i < fixed.entries.len() {
+            let old = std::mem::replace(&mut fixed.entries[i], buf.clone());
+            fixed.index.remove(&Arc::as_ptr(&old).addr());
+        } else {
+            fixed.entries.push(buf.clone());
+        }
+        fixed.index.insert(key, index);
+        Some(index)
+    }
+
     fn insert(&mut self, op: Op) -> u64 {
         self.live += 1;
         if let Some(i) = self.free.pop() {
@@ -1258,6 +1408,39 @@ impl State {
         op.cancel_sent = false;
         let entry = op.entry(ud);
         if self.push_entry(&entry, may_submit) {
+            self.in_kernel += 1;
+            return true;
+        }
+        if let Some(op) = self.slots[index].op.as_mut() {
+            op.in_kernel = false;
+        }
+        false
+    }
+
+    /// The common case of issuing, without the general path's checks: an
+    /// operation just inserted is pushed to the ring at once when nothing
+    /// waits before it and the caps allow. Returns false, changing nothing,
+    /// when it must go the general way ([`State::queue`]).
+    #[inline]
+    fn push_now(&mut self, ud: u64) -> bool {
+        if !self.overflow.is_empty()
+            || self.in_kernel >= self.cap
+            || self.in_kernel - self.cancels_in_kernel >= self.op_cap
+        {
+            return false;
+        }
+        let ftruncate = self.ftruncate;
+        let index = (ud & 0xffff_ffff) as usize;
+        let Some(op) = self.slots.get_mut(index).and_then(|s| s.op.as_mut()) else {
+            return false;
+        };
+        if matches!(op.kind, OpKind::Truncate(_)) && !ftruncate {
+            return false;
+        }
+        let entry = op.entry(ud);
+        op.in_kernel = true;
+        op.cancel_sent = false;
+        if self.push_entry(&entry, false) {
             self.in_kernel += 1;
             return true;
         }
@@ -1457,6 +1640,25 @@ impl State {
     /// finished by `step`. Unparks syncs waiting for this write.
     fn retire(&mut self, index: usize, outcome: Outcome) {
         let slot = &mut self.slots[index];
+        let Some(op) = slot.op.as_mut() else {
+            return;
+        };
+        if !op.kind.is_change() {
+            // The common case (a read): finished in its slot, no write
+            // order to keep, and the record dropped where it lies. A read's
+            // only hold, its buffer's, is let go before the outcome.
+            let done = op.guard.finish_quiet_here(outcome);
+            slot.generation = slot.generation.wrapping_add(1).max(1);
+            if done {
+                slot.op = None;
+                self.finished_here += 1;
+            } else if let Some(op) = slot.op.take() {
+                self.reaped.push((op.guard, outcome));
+            }
+            self.free.push(index);
+            self.live -= 1;
+            return;
+        }
         let Some(op) = slot.op.take() else {
             return;
         };
@@ -1485,7 +1687,19 @@ impl State {
                 self.parked = parked;
             }
         }
-        self.reaped.push((op, outcome));
+        // The device has let go: the buffers and the descriptor go first
+        // (dropping them runs no user code), then the completion is finished
+        // here if that runs no user code either; otherwise `step` finishes it
+        // once the lock is released.
+        let Op {
+            guard, kind, file, ..
+        } = op;
+        drop(kind);
+        drop(file);
+        match guard.finish_quiet(outcome) {
+            Ok(()) => self.finished_here += 1,
+            Err(rest) => self.reaped.push(rest),
+        }
     }
 
     fn send_cancel(&mut self, ud: u64) {
@@ -1540,7 +1754,7 @@ impl State {
     fn make_progress(&mut self) -> Result<Progress, CompletionError> {
         loop {
             self.flush_overflow();
-            if !self.reaped.is_empty() {
+            if !self.reaped.is_empty() || self.finished_here > 0 {
                 // Retired on issue (aborted before submission) or by a reap
                 // during a submission: deliver those first, but hand the
                 // kernel what is queued.
@@ -1577,7 +1791,7 @@ impl State {
     /// of all of them or [`DROP_DEADLINE`] has passed, then hands back every
     /// operation not yet delivered, to be finished `Aborted` (or with the
     /// outcome it already had). What the kernel still holds is leaked.
-    fn shutdown(&mut self) -> Vec<(Op, Outcome)> {
+    fn shutdown(&mut self) -> Vec<(InFlight, Outcome)> {
         self.closed = true;
         let deadline = Instant::now() + DROP_DEADLINE;
         let mut last_cancel: Option<Instant> = None;
@@ -1619,7 +1833,7 @@ impl State {
             }
             self.reap();
         }
-        let mut out: Vec<(Op, Outcome)> = std::mem::take(&mut self.reaped);
+        let mut out: Vec<(InFlight, Outcome)> = std::mem::take(&mut self.reaped);
         for index in 0..self.slots.len() {
             let Some(op) = self.slots[index].op.take() else {
                 continue;
@@ -1633,7 +1847,8 @@ impl State {
                 continue;
             }
             self.live -= 1;
-            out.push((op, Err(CompletionError::Aborted)));
+            let Op { guard, .. } = op;
+            out.push((guard, Err(CompletionError::Aborted)));
         }
         self.overflow.clear();
         self.parked.clear();
@@ -1648,109 +1863,17 @@ impl Drop for State {
     fn drop(&mut self) {
         if self.in_kernel > 0 {
             std::mem::forget(std::mem::take(&mut self.slots));
+            // Registered buffers too: an operation still in the kernel may
+            // be using one.
+            std::mem::forget(self.fixed.take());
         }
     }
-}
-
-/// Runs random reads of `block` bytes on `file`, `qd` at a time, with a bare
-/// io_uring loop set up exactly like a [`UringIO`] built from `options`,
-/// until `duration` has passed; returns the reads done and the time taken.
-/// `next_block` gives the index of the block each read fetches.
-///
-/// Not a public API: the reference loop of `examples/iobench.rs`, kept here
-/// because all of ratchet's `unsafe` lives in this module.
-#[doc(hidden)]
-pub fn bench_raw_random_reads(
-    file: &fs::File,
-    block: usize,
-    qd: usize,
-    options: &UringOptions,
-    duration: Duration,
-    next_block: &mut dyn FnMut() -> u64,
-) -> io::Result<(u64, Duration)> {
-    let (mut ring, info) = setup_ring(options)?;
-    if info.single_issuer {
-        ring.submitter().register_enable_rings()?;
-    }
-    let qd = qd.clamp(1, info.sq_entries as usize);
-    let bufs: Vec<DeviceHold> = (0..qd)
-        .map(|_| DeviceHold::new(&Arc::new(Buffer::new_aligned(block)), Access::Fill))
-        .collect::<Result<_, _>>()
-        .map_err(|e| io::Error::other(e.to_string()))?;
-    let ptrs: Vec<*mut u8> = bufs.iter().filter_map(DeviceHold::fill_ptr).collect();
-    let fd = types::Fd(file.as_raw_fd());
-    let block_u32 = u32::try_from(block).map_err(|_| io::Error::other("block too large"))?;
-    let read = |i: usize, block_no: u64| {
-        opcode::Read::new(fd, ptrs[i], block_u32)
-            .offset(block_no * block as u64)
-            .build()
-            .user_data(i as u64)
-    };
-    let mut in_flight = 0usize;
-    let mut ops = 0u64;
-    let start = Instant::now();
-    let result = (|| {
-        let (submitter, mut sq, mut cq) = ring.split();
-        for i in 0..qd {
-            // SAFETY: the entry points into `bufs[i]`, which is only dropped
-            // after every read has completed (or is leaked, below), and at
-            // most one read per buffer is in flight; `fd` is borrowed from
-            // `file`, which outlives this call.
-            unsafe { sq.push(&read(i, next_block())) }.map_err(|_| io::Error::other("SQ full"))?;
-            in_flight += 1;
-        }
-        sq.sync();
-        let mut stopping = false;
-        let mut next_clock = 64;
-        let mut failed = None;
-        while in_flight > 0 {
-            match submitter.submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
-                Err(e) => return Err(e),
-            }
-            cq.sync();
-            for cqe in &mut cq {
-                in_flight -= 1;
-                if cqe.result() != block as i32 {
-                    failed.get_or_insert(cqe.result());
-                    stopping = true;
-                    continue;
-                }
-                ops += 1;
-                if !stopping {
-                    // SAFETY: as above; buffer `user_data` is free again, its
-                    // CQE has just arrived.
-                    unsafe { sq.push(&read(cqe.user_data() as usize, next_block())) }
-                        .map_err(|_| io::Error::other("SQ full"))?;
-                    in_flight += 1;
-                }
-            }
-            sq.sync();
-            // The clock is read every 64 reads, as in iobench's own loops.
-            if !stopping && ops >= next_clock {
-                next_clock = ops + 64;
-                stopping = start.elapsed() >= duration;
-            }
-        }
-        match failed {
-            Some(res) if res < 0 => Err(io::Error::from_raw_os_error(-res)),
-            Some(res) => Err(io::Error::other(format!("short read of {res} bytes"))),
-            None => Ok(()),
-        }
-    })();
-    let elapsed = start.elapsed();
-    if in_flight > 0 {
-        // Left the loop on an error with reads in flight: the kernel may
-        // still write into the buffers, so they must never be freed.
-        std::mem::forget(bufs);
-    }
-    result.map(|()| (ops, elapsed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::buffer::Access;
 
     #[test]
     fn reasons_name_the_cause() {
@@ -1840,6 +1963,7 @@ mod tests {
             cancel_sent: false,
             order: 0,
             earlier_writes: 0,
+            fixed: None,
         }
     }
 
@@ -1880,6 +2004,68 @@ mod tests {
             assert_eq!(io.wait(&w), Ok(8192));
             assert_eq!(file.size(), Ok(100), "ftruncate op: {ftruncate}");
         }
+    }
+
+    #[test]
+    fn registered_buffers_read_and_write_through_the_table() {
+        let Ok(io) = UringOptions::new().registered_buffers(2).build() else {
+            eprintln!("skipped: io_uring unavailable");
+            return;
+        };
+        if io.shared.info.fixed_buffers == 0 {
+            eprintln!("skipped: no sparse buffer tables on this kernel");
+            return;
+        }
+        assert!(
+            io.describe().contains("2 registered buffers"),
+            "{}",
+            io.describe()
+        );
+        let f = TempFile::new("fixed", &data(4 * 4096));
+        let Ok(file) = io.open_file(&f.0, OpenOptions::existing().direct(true)) else {
+            eprintln!("skipped: the temp dir refuses O_DIRECT");
+            return;
+        };
+        // Three buffers through a table of two: the third takes the place
+        // of one that nothing holds any more, never of one in use.
+        let a = Arc::new(Buffer::new_aligned(4096));
+        let b = Arc::new(Buffer::new_aligned(4096));
+        for (i, buf) in [&a, &b].into_iter().enumerate() {
+            let c = file
+                .pread(i as u64 * 4096, Completion::read((*buf).clone()))
+                .unwrap();
+            assert_eq!(io.wait(&c), Ok(4096));
+            assert_eq!(buf.to_vec(), data(4 * 4096)[i * 4096..(i + 1) * 4096]);
+        }
+        assert_eq!(io.shared.lock().fixed.as_ref().unwrap().index.len(), 2);
+        let c = Arc::new(Buffer::new_aligned(4096));
+        let r = file.pread(2 * 4096, Completion::read(c.clone())).unwrap();
+        assert_eq!(io.wait(&r), Ok(4096));
+        assert_eq!(
+            io.shared.lock().fixed.as_ref().unwrap().index.len(),
+            2,
+            "a full table of buffers in use is not touched: the read went unregistered"
+        );
+        assert_eq!(c.to_vec(), data(4 * 4096)[2 * 4096..3 * 4096]);
+        drop(a);
+        let r = file.pread(2 * 4096, Completion::read(c.clone())).unwrap();
+        assert_eq!(io.wait(&r), Ok(4096));
+        {
+            let st = io.shared.lock();
+            let fixed = st.fixed.as_ref().unwrap();
+            assert!(
+                fixed.index.contains_key(&Arc::as_ptr(&c).addr()),
+                "took the dropped buffer's entry"
+            );
+            assert!(fixed.index.contains_key(&Arc::as_ptr(&b).addr()));
+        }
+        // A write of a registered buffer (WRITE_FIXED) lands on disk.
+        c.as_mut_slice().fill(0x5A);
+        let w = file.pwrite(4096, c.clone(), Completion::write()).unwrap();
+        assert_eq!(io.wait(&w), Ok(4096));
+        let on_disk = fs::read(&f.0).unwrap();
+        assert!(on_disk[4096..8192].iter().all(|&x| x == 0x5A));
+        assert_eq!(&on_disk[..4096], &data(4 * 4096)[..4096]);
     }
 
     #[test]

@@ -153,9 +153,6 @@ pub mod backend {
 #[cfg(target_os = "linux")]
 pub mod uring {
     pub use crate::io_uring::{UringIO, UringOptions, UringStats};
-
-    #[doc(hidden)]
-    pub use crate::io_uring::bench_raw_random_reads;
 }
 
 // The old flat paths, kept for code written against them; hidden from the

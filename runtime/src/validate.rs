@@ -192,8 +192,8 @@ fn undecided(c: &Completion) -> Result<(), CompletionError> {
 /// Checks a `pread` through a handle of `mode` into `c`'s buffer at `pos`:
 /// the read's length.
 pub(crate) fn read(pos: u64, c: &Completion, mode: Mode) -> Result<usize, CompletionError> {
-    let buf = read_buffer_of(c)?;
-    transfer(pos, &[&buf], mode, false)
+    let buf = c.read_buffer().ok_or(NOT_A_READ)?;
+    transfer(pos, &[&**buf], mode, false)
 }
 
 /// Checks a write of `bufs`, back to back, at `pos` through a handle of
@@ -211,6 +211,9 @@ pub(crate) fn hold(
     writes: &[Arc<Buffer>],
 ) -> Result<(InFlight, Vec<DeviceHold>), CompletionError> {
     let held = c.begin_io()?;
+    if writes.is_empty() {
+        return Ok((held, Vec::new()));
+    }
     // On an error `held` drops here, letting the completion go again.
     let holds = DeviceHold::drain_all(writes)?;
     Ok((held, holds))
