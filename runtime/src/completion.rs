@@ -108,7 +108,8 @@ pub(crate) enum Kind {
 /// `finished()` turns true only after the callback has returned.
 ///
 /// ```
-/// use ratchet_runtime::Completion;
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::Completion;
 /// let c = Completion::pending();
 /// let seen = c.clone();
 /// assert!(!seen.finished());

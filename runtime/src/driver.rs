@@ -26,7 +26,8 @@ use crate::sync::{Arc, Mutex, lock};
 /// arguments:
 ///
 /// ```
-/// # use ratchet_runtime::{CompletionError, IOResult, Machine};
+/// # extern crate ratchet_runtime as ratchet;
+/// # use ratchet::{CompletionError, IOResult, Machine};
 /// # struct Engine;
 /// # impl Engine { fn get(&mut self, _st: &mut u8, _k: &[u8]) -> Result<IOResult<u32>, CompletionError> { Ok(IOResult::Done(1)) } }
 /// let key = b"k".to_vec();
@@ -106,8 +107,9 @@ struct Slot<M> {
 /// instances still in flight.
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, CompletionError, DeferredIO, Driver, File, IOResult, IO,
+/// use ratchet::{Buffer, Completion, CompletionError, DeferredIO, Driver, File, IOResult, IO,
 ///                       OpenOptions};
 ///
 /// /// The context every request shares: a file, and a count of reads started.

@@ -64,7 +64,8 @@ impl From<Completion> for IOCompletions {
 /// `#[io_state_machine]` writes the state enum that makes it safe.
 ///
 /// ```
-/// use ratchet_runtime::{return_if_io, Completion, CompletionError, IOResult};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{return_if_io, Completion, CompletionError, IOResult};
 /// fn inner(c: &Completion) -> Result<IOResult<u32>, CompletionError> {
 ///     if c.finished() { Ok(IOResult::Done(7)) } else { Ok(IOResult::IO(c.clone().into())) }
 /// }
@@ -91,7 +92,8 @@ macro_rules! return_if_io {
 /// completion.
 ///
 /// ```
-/// use ratchet_runtime::{io_yield_one, Completion, CompletionError, IOResult};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{io_yield_one, Completion, CompletionError, IOResult};
 /// fn wait(c: Completion) -> Result<IOResult<()>, CompletionError> {
 ///     io_yield_one!(c);
 /// }
