@@ -88,8 +88,9 @@ macro_rules! return_if_io {
     };
 }
 
-/// In a hand-written machine: returns `Ok(IOResult::IO(..))` waiting for one
-/// completion.
+/// For hand-written machines, without the attribute: `return`s
+/// `Ok(IOResult::IO(..))` from the enclosing function, waiting for one
+/// completion (inside an `#[io_state_machine]` function, write `yield_io!`).
 ///
 /// ```
 /// # extern crate ratchet_runtime as ratchet;

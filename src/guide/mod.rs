@@ -55,6 +55,51 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 100, "only {checked} doc example lines found in {}", dir.display());
+        assert!(
+            checked > 100,
+            "only {checked} doc example lines found in {}",
+            dir.display()
+        );
+    }
+
+    /// The crate docs are the contract: every rule is in them, and they
+    /// send the reader to no file that does not ship with the crate.
+    #[test]
+    fn the_crate_docs_state_every_rule() {
+        let lib = include_str!("../lib.rs");
+        let docs: String = lib
+            .lines()
+            .filter_map(|l| l.strip_prefix("//!"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            !docs.contains("DESIGN.md"),
+            "the crate docs point to DESIGN.md, which does not ship"
+        );
+        let titles = [
+            "Signature.",
+            "Calling convention.",
+            "Exactly once.",
+            "`yield_io!(expr)`",
+            "`call_io!(expr)`",
+            "Where a suspension point may stand:",
+            "Control flow across suspension points:",
+            "Stored locals.",
+            "Borrows.",
+            "The state type",
+            "Errors and panics.",
+            "Force-suspend.",
+            "Diagnostics.",
+            "Hygiene.",
+            "Outside a machine",
+        ];
+        for (i, title) in titles.iter().enumerate() {
+            let item = format!("{}. **{title}", i + 1);
+            assert!(
+                docs.contains(&item),
+                "rule {} is missing from the crate docs: `{item}`",
+                i + 1
+            );
+        }
     }
 }
