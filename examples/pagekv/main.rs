@@ -249,7 +249,8 @@ impl Progress {
         } else if self.last.elapsed() >= Duration::from_millis(100) {
             self.last = Instant::now();
             let elapsed = self.start.elapsed();
-            bar.set_position(elapsed.as_millis() as u64);
+            // The last requests may finish after the time is up.
+            bar.set_position((elapsed.as_millis() as u64).min(bar.length().unwrap_or(0)));
             let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
             bar.set_message(format!("{done:>10} ops {:>12} ops/s", group_digits(rate as u64)));
         }
