@@ -14,6 +14,10 @@
 //! - [`yield_io!`]`(completion)` waits for a completion;
 //! - [`call_io!`]`(machine(..))` calls another `IOResult` function until it is done.
 //!
+//! (Not [`io_yield_one!`] and [`return_if_io!`]: those are the `return`
+//! lines of a machine written by hand, without the attribute; see
+//! [below](#yield_io-or-io_yield_one).)
+//!
 //! Everything before a suspension point runs exactly once per run of the
 //! machine. Only the locals live across a suspension point are stored.
 //! Arguments, `&mut self` included, are passed afresh on every call, so the
@@ -60,63 +64,94 @@
 //!
 //! # The rules
 //!
-//! The contract in full is the project's `DESIGN.md`; in short:
+//! These rules are the contract: code written against them keeps working.
 //!
-//! 1. The function returns `Result<IOResult<T>, E>` with
-//!    `E: From<CompletionError>`; the body is written as if it returned
-//!    `Result<T, E>`, and `?` works anywhere.
-//! 2. Each call resumes at the last suspension point with the arguments of
-//!    *that* call. Pass equivalent arguments until `Done`.
-//! 3. Every statement before a suspension point runs exactly once per run,
-//!    however often the function is re-entered. Re-entered while its
-//!    completion is still pending, it returns `IO` again and runs nothing.
-//! 4. `yield_io!(expr)` evaluates `expr` once, to a [`Completion`] (a built
-//!    [`CompletionGroup`] is one). If it has already finished the machine
-//!    goes on without returning (the fast path), except at
-//!    [`Completion::yield_now`], which hands control back once. It evaluates
-//!    to `Result<i32, CompletionError>`, the completion's result: the bytes
-//!    moved by a read or a write, 0 for a sync, a truncate or a built group.
-//!    Write `yield_io!(c)?;`, `let n = yield_io!(c)?;`, or match on it to
-//!    retry. A read that reaches the end of the file is short, not an error:
-//!    `n` is then less than the buffer's length, and the bytes past `n` keep
-//!    what the buffer held.
-//! 5. `call_io!(expr)` calls another `IOResult` function, re-evaluating `expr`
-//!    on every resume until it gives `Done(v)` or `Err`; it evaluates to
-//!    `Result<V, E2>`.
-//! 6. A suspension point is a whole statement, `let` initializer, assignment
-//!    right side, `return` value, tail expression, `match` scrutinee, or
-//!    `if`/`while` (`let`) condition, optionally under `?`. Inside a larger
-//!    expression, a closure or another macro's arguments it is refused, with
-//!    the `let` to write instead.
-//! 7. Any control flow works across suspension points: `if`, `match`, `loop`,
-//!    `while`, `while let`, `for`, labeled `break`/`continue`, `break` with a
-//!    value, early `return`, `let`-`else` (a suspension in its `else` block
-//!    too), shadowing (also of a local still needed after the shadowing
-//!    scope: the state then stores both, as `x` and `x_2`). The dispatch is
-//!    one flat loop: no recursion, no stack growth. One shape is refused with
+//! 1. **Signature.** The annotated function keeps its signature, which
+//!    returns `Result<IOResult<T>, E>` with `E: From<CompletionError>`. The
+//!    body is written as if the function returned `Result<T, E>`: `Ok(v)`
+//!    becomes `Ok(IOResult::Done(v))`, and `?` works anywhere.
+//! 2. **Calling convention.** Each call resumes at the last suspension point,
+//!    with the arguments of *that* call. Arguments and `self` are never
+//!    stored, so the state holds no borrow, has no lifetime parameter and
+//!    needs no `Pin`. Pass equivalent arguments until you get `Done`.
+//! 3. **Exactly once.** Every statement before a suspension point runs
+//!    exactly once per run of the machine, however often the function is
+//!    called again. A call made while the awaited completion is still
+//!    pending returns `IO` again and runs nothing.
+//! 4. **`yield_io!(expr)`** evaluates `expr` exactly once, to a
+//!    [`Completion`] (a built [`CompletionGroup`] is one). If it has already
+//!    finished, the machine goes on without returning (the fast path),
+//!    unless force-suspend is on (rule 12); otherwise it stores it and returns
+//!    `Ok(IOResult::IO(..))`. The one exception to the fast path is
+//!    [`Completion::yield_now`], an explicit cooperative yield: finished, yet
+//!    the machine returns `IO` at it once, so the caller gets control back.
+//!    `yield_io!` evaluates to `Result<i32, CompletionError>`, the
+//!    completion's result: the bytes moved by a read or a write, 0 for a
+//!    sync, a truncate or a built group, and `Err` when it failed or was
+//!    aborted. Write `yield_io!(c)?;`, `let n = yield_io!(c)?;`, or match on
+//!    it to retry. A read that reaches the end of the file is short, not an
+//!    error: `n` is then less than the buffer's length, and the bytes past
+//!    `n` keep what the buffer held.
+//! 5. **`call_io!(expr)`** calls another `IOResult` function: `expr` is a
+//!    `Result<IOResult<U>, E2>`. It is evaluated when first reached and
+//!    again on every resume at this point, until it gives `Done(u)` or an
+//!    `Err`; it evaluates to `Result<U, E2>`. The locals `expr` reads are
+//!    kept across its own suspension point, since every resume reads them.
+//! 6. **Where a suspension point may stand:** a statement; a `let`
+//!    initializer (`let`-`else` too); the right side of an assignment;
+//!    `return`; the tail expression; a `match` scrutinee; an `if` / `if let`
+//!    condition; a `while` / `while let` condition, evaluated again as its
+//!    own state on every iteration
+//!    (`while let Some(row) = call_io!(cursor.next(pager))? { .. }`). In each
+//!    of these the suspension point is the whole expression, optionally
+//!    under `?`. Anywhere else it is a compile error that says why: inside a
+//!    larger expression (`a + yield_io!(c)?`, `x && call_io!(f())?`), a call
+//!    argument, a method receiver, a closure, a nested `fn`, an `async`
+//!    block, another macro's arguments or a match guard, moving it out would
+//!    reorder the code around it or evaluate an operand that `&&`/`||` would
+//!    have skipped. The error shows a rewrite: a `let` before the
+//!    expression where the order stays the same, a nested `if` or a `match`
+//!    for a short-circuit operand.
+//! 7. **Control flow across suspension points:** `if` / `else if` / `else`,
+//!    `if let`, `match` (any arm may suspend), `loop`, `while`, `while let`,
+//!    `for`, labeled `break` / `continue`, `break` with a value, early
+//!    `return`, `?`, blocks, `let`-`else` (a suspension point in its `else`
+//!    block too), and shadowing (also of a local still needed after the
+//!    shadowing scope: the state then stores both, as `x` and `x_2`). The
+//!    dispatch is one flat `loop { match .. }`: no recursion, so no stack
+//!    growth however many times a loop suspends. One shape is refused with
 //!    an error: a `break`, `continue` or `return` out of a loop holding a
 //!    suspension point, from inside a statement without one that itself
 //!    declares a name the jump must carry.
-//! 8. A local live across a suspension point is stored in the state, so its
-//!    type must be readable: annotate it (`let x: u64 = ..`, or `let x: u64;`
-//!    for one assigned later) or derive it from a suffixed literal, a cast,
-//!    or a copy of a parameter or typed local. The type must be complete (no
-//!    `_`, no `impl Trait`) and declared outside the function. A `let x;`
-//!    assigned after a suspension point needs no type. Items declared in the
-//!    body (`fn`, `const`, `struct`, `use`, `macro_rules!`) are visible in
-//!    the whole body. A `mut` parameter is a local, initialized from the
-//!    first call's argument and stored like any other. Attributes on a
-//!    statement that holds a suspension point stay on its code: lint
-//!    attributes cover every piece made from it, and `#[cfg]` decides
-//!    whether it exists (the function is expanded once per combination of
-//!    such predicates, at most four). A `break` or `continue` that another
-//!    macro writes works too; a `return Ok(v)` written by another macro does
-//!    not compile (the macro's `Ok` is the function's `Result<IOResult<T>,
-//!    E>`): return its value instead, `return Ok(m!(..))`. A compound
-//!    assignment whose right side suspends (`x += call_io!(..)?`) needs a
-//!    place without side effects (a local, a field, an index by a name): for
-//!    `*slot(..) += ..` Rust's order depends on the type, which the macro
-//!    cannot see, so it asks for `let r = ..;` first.
+//! 8. **Stored locals.** Liveness analysis decides what each state stores:
+//!    only the locals still needed after that suspension point. Uses inside
+//!    macro calls count, inline format captures (`format!("{x}")`) included.
+//!    A stored local needs a type the attribute can read: an annotation
+//!    (`let x: u64 = ..`, or `let x: u64;` for one assigned later), or one it
+//!    derives from the syntax: a suffixed literal, a cast, a copy of a
+//!    parameter or of a typed local (`let mut n = start;`), a typed range for
+//!    `for`. The type must be complete (no `_`, no `impl Trait`) and declared
+//!    outside the function. Otherwise you get one error, at the binding,
+//!    naming the suspension point that carries the local and the later use,
+//!    with the fix: [`guide::annotations`] goes through the usual cases. A
+//!    `let x;` assigned after a suspension point needs no type. Items
+//!    declared in the body (`fn`, `const`, `struct`, `use`,
+//!    `macro_rules!`) are visible in the whole body, as in Rust. A `mut`
+//!    parameter the body assigns is a local, initialized from the first
+//!    call's argument and stored like any other.
+//!
+//!    Attributes on a statement that holds a suspension point stay on its
+//!    code: lint attributes cover every piece made from it, and `#[cfg]`
+//!    decides whether it exists (the function is expanded once per
+//!    combination of such predicates, at most four). A `break` or `continue`
+//!    that another macro writes works too; a `return Ok(v)` written by
+//!    another macro does not compile (the macro's `Ok` is the function's
+//!    `Result<IOResult<T>, E>`): return its value instead,
+//!    `return Ok(m!(..))`. A compound assignment whose right side suspends
+//!    (`x += call_io!(..)?`) needs a place without side effects (a local, a
+//!    field, an index by a name): for `*slot(..) += ..` Rust's order depends
+//!    on the type, which the attribute cannot see, so it asks for
+//!    `let r = ..;` first.
 //!
 //!    **Drops.** A local the body never reads, one kept for its `Drop`
 //!    (`let _g = pin(page);`), lives to the end of its scope on every path,
@@ -133,24 +168,57 @@
 //!    later than in Rust: where a block holding a suspension point ends, its
 //!    locals are dropped. To keep a value to the end of its scope, move it
 //!    into a binding the body does not read: `let _keep = page;`.
-//! 9. A stored local may not hold a borrow; borrows of arguments and of
-//!    `self` are re-created after a suspension.
-//! 10. The state type, `<CamelCaseName>State` (or `name = X`), implements
-//!     `Default` (idle), `Debug` (where it is suspended and what it stores),
-//!     `is_idle()` and `reset()`. It is generic over the generics its stored
-//!     types use, with the bounds they need (`S: Store` for a stored
-//!     `S::Key`); `Self` in a method's stored type is spelled out.
-//! 11. After `Done`, after `Err` and after a panic, the state is idle.
+//! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
+//!    argument or of `self` that crosses a suspension point is made again
+//!    after it when it is a plain path or a field access (`&self.pages`);
+//!    otherwise the error says to store an owned value or an index, and
+//!    borrow again after the suspension point.
+//! 10. **The state type** is emitted beside the function (a free function)
+//!     or beside the `impl` (methods), named `<CamelCaseFnName>State` unless
+//!     `name = X` is given, with the function's visibility. It is generic over
+//!     the generics its stored types use, with the bounds they need
+//!     (`S: Store` for a stored `S::Key`); `Self` in a method's stored type
+//!     is spelled out. It implements `Default` (idle), `Debug` (where it is
+//!     suspended, as `file:line` and the source of its `yield_io!` /
+//!     `call_io!`, and the names of the stored locals), and has
+//!     `is_idle(&self)` and `reset(&mut self)`, which aborts the completion
+//!     it waits for, drops the stored locals and returns to idle. Its
+//!     `size_report()` gives the bytes each suspension point stores, and
+//!     `max_size = N` asserts a bound at compile time.
+//! 11. **Errors and panics.** After `Done`, after any `Err` and after a panic
+//!     in the body, the state is idle: the next call starts over.
+//! 12. **Force-suspend.** The `force-suspend` cargo feature, or
+//!     [`set_force_suspend`]`(true)` on a thread, makes every suspension
+//!     point return `IO` even when its completion has already finished, so
+//!     that ordinary tests walk every resume path (see "Testing every resume
+//!     path" below).
+//! 13. **Diagnostics.** All errors of one function are reported together,
+//!     each at the smallest span of your code (never at generated code), in
+//!     one lowercase sentence: what is wrong, why, and the fix. On an error
+//!     the attribute still emits the function with its original signature,
+//!     so rust-analyzer keeps working and no second wave of errors follows.
+//!     The attribute never panics.
+//! 14. **Hygiene.** Generated code names everything by absolute path
+//!     through `::ratchet::__private` (`crate = path` points it elsewhere,
+//!     for a crate that renames or re-exports ratchet), your code cannot
+//!     name its bindings, and it compiles without warnings under
+//!     `#![deny(warnings)]` and `clippy::pedantic`.
+//! 15. **Outside a machine**, `yield_io!` and `call_io!` fail to compile
+//!     with a message that points to `#[io_state_machine]`.
 //!
 //! # The two attributes
 //!
 //! - `#[io_state_machine(state = st)]` on a free function keeps its state in
-//!   the parameter `st: &mut <Name>State`. Options: `name = X` names the state
-//!   type; `crate = path` is where generated code finds ratchet.
-//! - `#[io_state_machine(state = self.field)]` on a method keeps the state in a
-//!   field of `self`; the `impl` block carries `#[io_state_machines]`, which
-//!   emits the state enums beside it (generic over the impl's parameters its
-//!   stored locals use).
+//!   the parameter `st: &mut <Name>State`.
+//! - `#[io_state_machine(state = self.field)]` on a method keeps the state in
+//!   a field of `self`; the `impl` block carries `#[io_state_machines]`,
+//!   which emits the state enums beside it (generic over the impl's
+//!   parameters its stored locals use).
+//!
+//! Options besides `state`: `name = X` names the state type, `crate = path`
+//! is where generated code finds ratchet, and `max_size = N` (bytes) makes
+//! a state larger than `N` a compile error that lists what each suspension
+//! point stores.
 //!
 //! ```
 //! use ratchet::{call_io, io_state_machines, io_state_machine, yield_io, Completion,
@@ -189,35 +257,72 @@
 //!
 //! # The runtime
 //!
-//! - [`Completion`]: a cheap, `Send + Sync` handle on one operation's outcome.
-//!   The first of `complete`, `error` and `abort` wins; the callback runs once,
-//!   with no lock held. [`Completion::ready`] and [`Completion::yield_now`]
-//!   allocate nothing.
-//! - [`CompletionGroup`]: many completions waited on as one; first error wins,
-//!   groups nest, `cancel()` aborts every outstanding child.
-//! - [`Buffer`]: the bytes an operation reads into or writes from, page-aligned
-//!   for `O_DIRECT` with [`Buffer::new_aligned`]. A read's buffer stays owned by
-//!   the in-flight operation until the device has let go of it, even if the
-//!   completion was aborted and every user handle dropped.
-//! - [`File`] and [`IO`]: `pread`, `pwrite`, `pwritev`, `sync`, `truncate`,
-//!   `size`; `open_file`, `step`, `wait`, `block`.
-//! - Backends: [`BlockingIO`] (syscalls inline), `UringIO` (io_uring, Linux),
-//!   [`MemoryIO`], [`DeferredIO`] (holds every completion until the next step,
-//!   so every resume path runs) and [`SimIO`] (seeded latency, reordering,
-//!   faults and crashes). [`default_io`] picks io_uring where the kernel allows
-//!   it, else blocking; `RATCHET_IO=blocking|uring|memory` overrides, and
+//! - [`IOResult<T>`](IOResult) is `Done(T)` or `IO(IOCompletions)`, and
+//!   `#[must_use]`. [`IOCompletions::completion`] is what the machine waits
+//!   for; a [`Completion`] converts into one (`c.into()`).
+//! - [`Completion`]: a cheap `Clone`, `Send + Sync` handle on one operation's
+//!   outcome. [`Completion::pending`] has nothing behind it (for tests and
+//!   custom sources of events); [`Completion::ready`] is already finished
+//!   and [`Completion::yield_now`] is finished too and marks a cooperative
+//!   yield (rule 4), both without allocating; [`Completion::read`] owns the
+//!   [`Buffer`] it reads into, and [`Completion::write`],
+//!   [`Completion::sync`] and [`Completion::truncate`] are the other typed
+//!   constructors. `complete(n)`, `error(e)` and `abort()` decide the
+//!   outcome: the first one wins and later ones are ignored; `finished()`,
+//!   `succeeded()`, `failed()`, `get_error()` and `result()` read it. Each
+//!   callback runs exactly once, with no lock held. "The outcome is decided"
+//!   and "the device has let go of the buffer" are separate events: a
+//!   buffer is never reused while the kernel may still write it, even after
+//!   an abort.
+//! - [`CompletionGroup`]: `new(callback)`, `add(&c)`, `build()` gives one
+//!   completion that finishes when every child has; the first error wins;
+//!   groups nest; `cancel()` aborts every outstanding child, nested groups
+//!   included; an empty group is finished at once.
+//! - [`Buffer`]: the bytes an operation reads into or writes from,
+//!   page-aligned for `O_DIRECT` with [`Buffer::new_aligned`]. All size and
+//!   offset arithmetic is checked.
+//! - [`CompletionError`]: `Copy`, a `std::error::Error`; `Aborted`,
+//!   `Io(std::io::ErrorKind)`, `ShortRead` / `ShortWrite`, `Busy` (a view
+//!   refused, below), `InvalidArgument`, `Unsupported`, and `Stalled` (a
+//!   wait for a completion that nothing in flight can finish).
+//! - [`File`]: `pread(pos, c)`, `pwrite(pos, buf, c)`, `pwritev(pos, bufs,
+//!   c)`, `sync(c)`, `truncate(len, c)`, each returning the completion, and
+//!   `size()`.
+//! - [`IO`]: `open_file(path, options)`, `remove_file`, `step()` (submit,
+//!   wait until something has finished if anything is in flight, run the
+//!   callbacks), `wait(&c)`, and, through [`IOExt`], `block(|| machine(..))`,
+//!   which drives one machine to `Done` on any handle (`&dyn IO`,
+//!   `Arc<dyn IO>`, a concrete backend).
+//! - Backends: [`BlockingIO`] (syscalls inline; it loops over short
+//!   transfers and retries `EINTR`), `UringIO` (io_uring on Linux: batched
+//!   submission, `EAGAIN`/`EINTR` resubmitted, cancellation that never frees
+//!   a buffer the kernel holds), [`MemoryIO`], [`DeferredIO`] (holds every
+//!   completion until the next step, so every resume path runs) and
+//!   [`SimIO`] (seeded latency, reordering, faults and a crash model).
+//!   [`default_io`] picks io_uring where the kernel allows it, else
+//!   blocking; `RATCHET_IO=blocking|uring|memory` overrides, and
 //!   [`choose_default_io`] also says which it picked and why.
+//! - Hand-written machines: [`return_if_io!`] and [`io_yield_one!`] are the
+//!   two lines a hand-written state machine is built from; they need no
+//!   attribute (see below).
+//! - Drivers: [`IOExt::block`] runs one machine; [`Driver`] runs many
+//!   instances in flight on one thread ("Many machines in flight" below);
+//!   with the `tokio` feature, `ratchet::tokio::run` awaits one from a tokio
+//!   task.
 //!
 //! Three rules hold on every backend:
 //!
 //! - **A buffer in flight belongs to the device.** While a read into it is
 //!   in flight no view of it can exist or be created; while a write of it is,
-//!   shared views are fine and mutable ones are refused. A refusal never
-//!   blocks: `try_as_slice` returns [`CompletionError::Busy`], `as_slice`
-//!   panics with the same message, and an operation on a buffer with a
-//!   conflicting view is refused at its call. The [`buffer`] module's docs
-//!   argue why this is sound for io_uring, which hands the kernel raw
-//!   addresses.
+//!   shared views are fine and mutable ones are refused. No safe code can
+//!   observe the kernel writing, and no view can block a backend: a refusal
+//!   never blocks: `try_as_slice` returns [`CompletionError::Busy`],
+//!   `as_slice` panics with the same message, and an operation on a buffer
+//!   with a conflicting view is refused at its call. A read's buffer stays
+//!   owned by the operation until the device has let go of it, even if the
+//!   completion was aborted and every user handle dropped. The [`buffer`]
+//!   module's docs argue why this is sound for io_uring, which hands the
+//!   kernel raw addresses.
 //! - **Bad input is reported in one place.** Arguments and the handle's mode
 //!   are refused at the call (the call returns the error and the completion
 //!   is finished with it): offsets or lengths out of range, `O_DIRECT`
@@ -236,6 +341,21 @@
 //! configuration, faults, events and crash driver), `uring` (io_uring's
 //! options and statistics, Linux), [`testing`] (force-suspend) and [`guide`]
 //! (chapters with worked examples).
+//!
+//! # `yield_io!` or `io_yield_one!`?
+//!
+//! Two macros with similar names do different jobs:
+//!
+//! | | [`yield_io!`] | [`io_yield_one!`] |
+//! | --- | --- | --- |
+//! | where | inside an `#[io_state_machine]` function | in a hand-written machine, without the attribute |
+//! | what it does | waits for a completion; the machine resumes after it | `return`s `Ok(IOResult::IO(..))` from the function |
+//! | its value | `Result<i32, CompletionError>`: `let n = yield_io!(c)?;` | none: the code after it never runs |
+//! | re-entry | handled: the generated state resumes after it | yours: your own state enum must say where to go on |
+//!
+//! Likewise [`call_io!`] (generated machines) and [`return_if_io!`]
+//! (hand-written ones) for calling another machine. [`guide::migration`]
+//! turns the second kind into the first.
 //!
 //! # Many machines in flight
 //!

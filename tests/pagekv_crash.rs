@@ -29,11 +29,13 @@
 mod engine;
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use engine::{Engine, Error, GetState, Options};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ratchet::sim::{FaultProbabilities, Latency, SimConfig};
 use ratchet::{CompletionError, Driver, IO, IOResult, Machine, SimIO};
 
@@ -547,6 +549,16 @@ fn acknowledged_writes_survive_crashes() {
     let seeds = seeds();
     let start = Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    // A bar on stderr, drawn only when stderr is a terminal.
+    let progress = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::with_draw_target(Some(seeds.len() as u64), ProgressDrawTarget::stderr());
+        let style =
+            ProgressStyle::with_template("pagekv crash test: {bar:30} {pos}/{len} seeds, {elapsed_precise}")
+                .expect("progress template");
+        bar.set_style(style);
+        bar
+    });
+    let progress = &progress;
     let totals = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -555,6 +567,9 @@ fn acknowledged_writes_survive_crashes() {
                     let mut sum = Tally::default();
                     for seed in mine {
                         sum.add(run_seed(seed));
+                        if let Some(bar) = progress {
+                            bar.inc(1);
+                        }
                     }
                     sum
                 })
@@ -566,6 +581,9 @@ fn acknowledged_writes_survive_crashes() {
         }
         sum
     });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     println!(
         "pagekv crash test: {} seeds x {ROUNDS} rounds, {} crashes in workloads ({} during a group \
          commit, {} during a checkpoint), {} during recovery, {} injected I/O failures that stopped the store, {} read failures it survived, {} checkpoints, \

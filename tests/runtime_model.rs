@@ -40,11 +40,12 @@ mod program;
 #[path = "support/backends.rs"]
 mod support_backends;
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use program::{Rng, Run, Shared};
 use ratchet::sim::{Latency, SimConfig};
 use ratchet::{BlockingIO, DeferredIO, IO, MemoryIO, SimIO};
@@ -305,7 +306,17 @@ fn runtime_model() {
         None => (0..programs).collect(),
     };
     let start = Instant::now();
-    let progress = std::io::stderr().is_terminal() && indices.len() >= 1000;
+    // A bar on stderr for a long run, drawn only when stderr is a terminal.
+    let progress = (std::io::stderr().is_terminal() && indices.len() >= 1000).then(|| {
+        let bar = ProgressBar::with_draw_target(Some(indices.len() as u64), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template(
+            "runtime_model: {bar:30} {human_pos}/{human_len} programs, {msg} divergences, {elapsed_precise}",
+        )
+        .expect("progress template");
+        bar.set_style(style);
+        bar.set_message("0");
+        bar
+    });
     let done = AtomicU64::new(0);
     let runs = AtomicU64::new(0);
     let threaded = AtomicU64::new(0);
@@ -323,8 +334,8 @@ fn runtime_model() {
     );
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (indices, kinds, done, runs, threaded, failures, hangs, start) = (
-                &indices, &kinds, &done, &runs, &threaded, &failures, &hangs, &start,
+            let (indices, kinds, done, runs, threaded, failures, hangs, start, progress) = (
+                &indices, &kinds, &done, &runs, &threaded, &failures, &hangs, &start, &progress,
             );
             s.spawn(move || {
                 for &i in indices.iter().skip(w).step_by(workers) {
@@ -351,6 +362,12 @@ fn runtime_model() {
                         }
                     }
                     let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if let Some(bar) = progress {
+                        bar.inc(1);
+                        if now % 64 == 0 {
+                            bar.set_message(failures.lock().unwrap().len().to_string());
+                        }
+                    }
                     // A line per 10,000 programs, for the log of a long run.
                     if now % 10_000 == 0 {
                         println!(
@@ -362,23 +379,10 @@ fn runtime_model() {
                 }
             });
         }
-        if progress {
-            s.spawn(|| {
-                while done.load(Ordering::Relaxed) < indices.len() as u64 {
-                    std::thread::sleep(Duration::from_secs(1));
-                    let _ = write!(
-                        std::io::stderr(),
-                        "\rruntime_model: {}/{} programs, {} divergences, {:.0} s ",
-                        done.load(Ordering::Relaxed),
-                        indices.len(),
-                        failures.lock().unwrap().len(),
-                        start.elapsed().as_secs_f64()
-                    );
-                }
-                let _ = writeln!(std::io::stderr());
-            });
-        }
     });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     let failures = failures.into_inner().unwrap();
     for f in failures.iter().take(3) {
         eprintln!("{f}\n");

@@ -17,11 +17,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratchet::{BlockingIO, IO, OpenOptions};
 
-use crate::clients::{self, Gets, Until};
+use crate::clients::{self, Depth, Gets, Probe, Until, Waits};
 use crate::engine::{self, Engine, Options};
 use crate::{Args, Progress, TXN_OPS, group_digits, key_of, value_of};
 
@@ -69,10 +70,11 @@ impl Case {
     }
 }
 
-/// One round of one case.
+/// One round of one case, with the device's mean reads in flight over it
+/// where the system shows them.
 enum Measured {
-    Gets(Gets),
-    Fio(Fio),
+    Gets(Gets, Depth, Waits, Option<f64>),
+    Fio(Fio, Option<f64>),
 }
 
 /// What fio reported.
@@ -85,8 +87,8 @@ struct Fio {
 impl Measured {
     fn rate(&self) -> f64 {
         match self {
-            Measured::Gets(g) => g.rate(),
-            Measured::Fio(f) => f.iops,
+            Measured::Gets(g, ..) => g.rate(),
+            Measured::Fio(f, _) => f.iops,
         }
     }
 
@@ -94,11 +96,11 @@ impl Measured {
     /// the time it was ready to run but waited for a CPU.
     fn cpu(&self) -> (Option<f64>, Option<f64>) {
         match self {
-            Measured::Gets(g) => match g.cpu_share() {
+            Measured::Gets(g, ..) => match g.cpu_share() {
                 Some((on, waiting)) => (Some(on), Some(waiting)),
                 None => (None, None),
             },
-            Measured::Fio(f) => (f.cpu, None),
+            Measured::Fio(f, _) => (f.cpu, None),
         }
     }
 }
@@ -109,6 +111,8 @@ struct Bench {
     options: Options,
     seconds: f64,
     uring: Option<Arc<dyn IO>>,
+    /// The same ring, for its queue counts.
+    uring_stats: Option<Arc<ratchet::UringIO>>,
     blocking: Arc<dyn IO>,
 }
 
@@ -127,16 +131,17 @@ pub fn run(args: &Args) -> Result<(), String> {
             path
         }
     };
-    let uring = match ratchet::UringIO::new() {
+    let uring_stats = match ratchet::UringIO::new() {
         Ok(io) => {
             say!("  UringIO: {}", io.describe());
-            Some(Arc::new(io) as Arc<dyn IO>)
+            Some(Arc::new(io))
         }
         Err(e) => {
             say!("pagekv bench: io_uring is unavailable ({e}); its cases are skipped");
             None
         }
     };
+    let uring = uring_stats.clone().map(|io| io as Arc<dyn IO>);
     let fio = fio_version();
     if fio.is_none() {
         say!(
@@ -150,6 +155,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         options: Options::default(),
         seconds,
         uring,
+        uring_stats,
         blocking: Arc::new(BlockingIO::new()),
     };
     let pages = bench.build()?;
@@ -190,7 +196,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
 
     say!(
-        "  {:<20} {:>10} {:>6} {:>6} {:>9} {:>9} {:>10} {:>7}",
+        "  {:<20} {:>10} {:>6} {:>6} {:>9} {:>9} {:>10} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6}",
         "case",
         "ops/s",
         "cpu",
@@ -198,7 +204,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         "p50 µs",
         "p99 µs",
         "reads/get",
-        "hits"
+        "hits",
+        "ring",
+        "batch",
+        "run µs",
+        "sub µs",
+        "dev"
     );
     let mut medians = Vec::new();
     for (case, mut ms) in cases.iter().zip(rounds) {
@@ -207,11 +218,19 @@ pub fn run(args: &Args) -> Result<(), String> {
         let percent = |c: Option<f64>| c.map_or_else(|| "-".to_owned(), |c| format!("{:.0}%", c * 100.0));
         let (cpu, runq) = median.cpu();
         let (cpu, runq) = (percent(cpu), percent(runq));
+        let dev = |d: &Option<f64>| d.map_or_else(|| "-".to_owned(), |d| format!("{d:.1}"));
         match &median {
-            Measured::Gets(g) => {
+            Measured::Gets(g, depth, waits, device) => {
                 let s = g.stats;
+                let ring = |v: f64| {
+                    if matches!(case, Case::Gets(Backend::Uring, _)) {
+                        format!("{v:.1}")
+                    } else {
+                        "-".to_owned()
+                    }
+                };
                 say!(
-                    "  {:<20} {:>10} {:>6} {:>6} {:>9.0} {:>9.0} {:>10.2} {:>6.1}%",
+                    "  {:<20} {:>10} {:>6} {:>6} {:>9.0} {:>9.0} {:>10.2} {:>6.1}% {:>6} {:>6} {:>6} {:>6} {:>6}",
                     case.name(),
                     group_digits(g.rate() as u64),
                     cpu,
@@ -219,15 +238,30 @@ pub fn run(args: &Args) -> Result<(), String> {
                     g.quantile(0.5).as_secs_f64() * 1e6,
                     g.quantile(0.99).as_secs_f64() * 1e6,
                     s.page_reads as f64 / g.gets.max(1) as f64,
-                    s.cache_hits as f64 * 100.0 / (s.cache_hits + s.cache_misses).max(1) as f64
+                    s.cache_hits as f64 * 100.0 / (s.cache_hits + s.cache_misses).max(1) as f64,
+                    ring(depth.at_sleep()),
+                    ring(depth.batch()),
+                    ring(waits.to_resume.as_secs_f64() * 1e6),
+                    ring(waits.to_submit.as_secs_f64() * 1e6),
+                    dev(device)
                 );
             }
-            Measured::Fio(f) => {
+            Measured::Fio(f, device) => {
                 say!(
-                    "  {:<20} {:>10} {:>6}",
+                    "  {:<20} {:>10} {:>6} {:>6} {:>9} {:>9} {:>10} {:>7} {:>6} {:>6} {:>6} {:>6} {:>6}",
                     case.name(),
                     group_digits(f.iops as u64),
-                    cpu
+                    cpu,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    dev(device)
                 );
             }
         }
@@ -241,6 +275,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     say!(
         "  cpu: share of one CPU the thread used (fio: its usr+sys); runq: share of the time it was ready \
          but waited for a CPU that other programs had"
+    );
+    say!(
+        "  ring: reads at the ring (pushed, not yet reaped) when the driver sleeps in step, mean; batch: \
+         completions per sleep; run: µs from a completion's finish to its request's resume; sub: µs from a \
+         read's start to its entry into the kernel; dev: the device's reads in flight, sampled every ms"
     );
     let c32 = format!("gets_uring_c{CLIENTS}");
     let vs_blocking = ratio(&c32, "gets_blocking_c1");
@@ -322,7 +361,7 @@ impl Bench {
                     until: Until::Time(dur.mul_f64(WARM_UP_FRACTION)),
                     seed,
                 };
-                clients::run(&**io, &mut engine, &workload, None)?;
+                clients::run(&**io, &mut engine, &workload, None, None)?;
                 let name = match (backend, clients) {
                     (Backend::Uring, 1) => "uring c1",
                     (Backend::Uring, _) => "uring c32",
@@ -331,15 +370,22 @@ impl Bench {
                 workload.until = Until::Time(dur);
                 workload.seed = !seed;
                 let mut p = Progress::timed(name, dur);
-                let gets = clients::run(&**io, &mut engine, &workload, Some(&mut p))?;
+                let ring = self.uring_stats.as_ref().filter(|_| backend == Backend::Uring);
+                let in_flight = move || ring.map_or(0, |u| u.stats().in_kernel);
+                let probe = Probe::new(&**io, &in_flight);
+                let device = DeviceDepth::start(data);
+                let gets = clients::run(&probe, &mut engine, &workload, Some(&probe.timing), Some(&mut p))?;
+                let device = device.and_then(DeviceDepth::finish);
                 p.finish();
-                Ok(Measured::Gets(gets))
+                Ok(Measured::Gets(gets, probe.depth(), probe.timing.waits(), device))
             }
             Case::Fio(engine, qd) => {
                 let p = Progress::timed(if qd == 1 { "fio qd1" } else { "fio qd32" }, dur);
+                let device = DeviceDepth::start(data);
                 let f = fio(data, engine, qd, dur)?;
+                let device = device.and_then(DeviceDepth::finish);
                 p.finish();
-                Ok(Measured::Fio(f))
+                Ok(Measured::Fio(f, device))
             }
         }
     }
@@ -417,4 +463,50 @@ fn fio(file: &Path, engine: &str, qd: usize, dur: Duration) -> Result<Fio, Strin
     let iops = number(7).ok_or_else(|| format!("cannot read the IOPS in fio's line `{line}`"))?;
     let cpu = number(87).zip(number(88)).map(|(usr, sys)| (usr + sys) / 100.0);
     Ok(Fio { iops, cpu })
+}
+
+/// The reads in flight at the block device that holds a file, sampled
+/// every millisecond by a thread of its own until [`DeviceDepth::finish`]:
+/// what the device itself is asked to do at once, whoever asks.
+struct DeviceDepth {
+    stop: Arc<AtomicBool>,
+    sampler: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl DeviceDepth {
+    /// `None` where the system does not show the device's counts.
+    fn start(file: &Path) -> Option<DeviceDepth> {
+        use std::os::unix::fs::MetadataExt;
+        let dev = std::fs::metadata(file).ok()?.dev();
+        // Linux's encoding of a device number (glibc's `major`/`minor`).
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+        let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+        let path = PathBuf::from(format!("/sys/dev/block/{major}:{minor}/inflight"));
+        let reads = move || -> Option<u64> {
+            let text = std::fs::read_to_string(&path).ok()?;
+            text.split_whitespace().next()?.parse().ok()
+        };
+        reads()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let sampler = std::thread::spawn(move || {
+            let (mut sum, mut samples) = (0, 0);
+            while !stopped.load(Ordering::Relaxed) {
+                if let Some(n) = reads() {
+                    sum += n;
+                    samples += 1;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (sum, samples)
+        });
+        Some(DeviceDepth { stop, sampler })
+    }
+
+    /// The mean of the samples.
+    fn finish(self) -> Option<f64> {
+        self.stop.store(true, Ordering::Relaxed);
+        let (sum, samples) = self.sampler.join().ok()?;
+        (samples > 0).then(|| sum as f64 / samples as f64)
+    }
 }

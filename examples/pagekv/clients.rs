@@ -2,6 +2,7 @@
 //! state, `clients` of them in flight on one engine through a
 //! [`ratchet::Driver`], on one thread.
 
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ratchet::{Driver, IO, IOResult, Machine};
@@ -16,6 +17,10 @@ struct Get {
     key: Vec<u8>,
     st: GetState,
     started: Instant,
+    /// Where the bench's probe keeps its times, when it runs.
+    timing: Option<Arc<Timing>>,
+    /// When the completion it waits for finished, once it has.
+    finished_at: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Machine<Engine> for Get {
@@ -23,7 +28,27 @@ impl Machine<Engine> for Get {
     type Error = Error;
 
     fn resume(&mut self, engine: &mut Engine) -> Result<IOResult<Option<Vec<u8>>>, Error> {
-        engine.get_with(&mut self.st, &self.key)
+        let Some(timing) = &self.timing else {
+            return engine.get_with(&mut self.st, &self.key);
+        };
+        let now = Instant::now();
+        if let Some(at) = lock(&self.finished_at).take() {
+            let mut t = lock(&timing.state);
+            t.to_resume += now - at;
+            t.resumed += 1;
+        }
+        let r = engine.get_with(&mut self.st, &self.key);
+        if let Ok(IOResult::IO(io)) = &r {
+            // Nearly always one device read just queued (a miss that joins
+            // a read in flight is rare): it reaches the kernel at the next
+            // step, which the probe times.
+            lock(&timing.state).queued.push(Instant::now());
+            let at = self.finished_at.clone();
+            drop(io.completion().clone().with_callback(move |_| {
+                *lock(&at) = Some(Instant::now());
+            }));
+        }
+        r
     }
 }
 
@@ -102,6 +127,7 @@ pub fn run(
     io: &dyn IO,
     engine: &mut Engine,
     w: &Workload,
+    timing: Option<&Arc<Timing>>,
     mut progress: Option<&mut Progress>,
 ) -> Result<Gets, String> {
     let Workload {
@@ -136,6 +162,8 @@ pub fn run(
             key: key_of(item),
             st: GetState::default(),
             started: Instant::now(),
+            timing: timing.cloned(),
+            finished_at: Arc::default(),
         })
     });
     driver
@@ -189,4 +217,149 @@ fn thread_cpu() -> Option<(Duration, Duration)> {
     let on = fields.next()??;
     let waiting = fields.next()??;
     Some((Duration::from_nanos(on), Duration::from_nanos(waiting)))
+}
+
+/// What [`Probe`] saw of the backend over a run.
+#[derive(Clone, Copy, Default)]
+pub struct Depth {
+    /// Sleeping steps (`IO::step`): the driver had nothing to run.
+    pub steps: u64,
+    /// Operations at the ring (pushed and not yet reaped) when a sleeping
+    /// step began, summed over the steps: what the wait ran with.
+    pub depth_at_sleep: u64,
+    /// Completions the sleeping steps finished.
+    pub finished: u64,
+}
+
+impl Depth {
+    /// Mean operations in flight at the ring when the driver went to sleep.
+    pub fn at_sleep(&self) -> f64 {
+        self.depth_at_sleep as f64 / self.steps.max(1) as f64
+    }
+
+    /// Mean completions a sleeping step finished.
+    pub fn batch(&self) -> f64 {
+        self.finished as f64 / self.steps.max(1) as f64
+    }
+}
+
+/// How long, on average, requests waited on the driver rather than on the
+/// device.
+#[derive(Clone, Copy, Default)]
+pub struct Waits {
+    /// From a completion's finish (its callback, inside a step) to the
+    /// resume of the request waiting on it.
+    pub to_resume: Duration,
+    /// From a read's start (its machine returned `IO`) to the step that
+    /// handed it to the kernel.
+    pub to_submit: Duration,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// How long requests wait on the driver, for [`Probe`]: shared by it and
+/// the requests.
+#[derive(Default)]
+pub struct Timing {
+    state: Mutex<TimingState>,
+}
+
+#[derive(Default)]
+struct TimingState {
+    /// When each read queued since the last step was queued.
+    queued: Vec<Instant>,
+    /// Reads handed to the kernel, and their summed wait in the queue.
+    submitted: u64,
+    to_submit: Duration,
+    /// Requests resumed after their completion finished, and their summed
+    /// wait from the finish to the resume.
+    resumed: u64,
+    to_resume: Duration,
+}
+
+impl Timing {
+    /// The mean waits so far.
+    pub fn waits(&self) -> Waits {
+        let t = lock(&self.state);
+        let mean = |sum: Duration, n: u64| sum / u32::try_from(n.max(1)).unwrap_or(u32::MAX);
+        Waits {
+            to_resume: mean(t.to_resume, t.resumed),
+            to_submit: mean(t.to_submit, t.submitted),
+        }
+    }
+
+    /// Called as a step enters the kernel.
+    fn entering(&self) {
+        let now = Instant::now();
+        let mut t = lock(&self.state);
+        let TimingState {
+            queued,
+            submitted,
+            to_submit,
+            ..
+        } = &mut *t;
+        for at in queued.drain(..) {
+            *to_submit += now - at;
+            *submitted += 1;
+        }
+    }
+}
+
+/// A backend wrapper that counts, at each sleeping step, the operations in
+/// flight at the ring (`in_flight`, for io_uring its
+/// [`ratchet::uring::UringStats`]'s `in_kernel`) and the completions it
+/// finishes, and tells [`Timing`] when reads enter the kernel.
+pub struct Probe<'a> {
+    io: &'a dyn IO,
+    in_flight: &'a (dyn Fn() -> usize + Sync),
+    pub timing: Arc<Timing>,
+    depth: Mutex<Depth>,
+}
+
+impl<'a> Probe<'a> {
+    pub fn new(io: &'a dyn IO, in_flight: &'a (dyn Fn() -> usize + Sync)) -> Probe<'a> {
+        Probe {
+            io,
+            in_flight,
+            timing: Arc::default(),
+            depth: Mutex::default(),
+        }
+    }
+
+    /// The figures so far.
+    pub fn depth(&self) -> Depth {
+        *lock(&self.depth)
+    }
+}
+
+impl IO for Probe<'_> {
+    fn open_file(
+        &self,
+        path: &std::path::Path,
+        options: ratchet::OpenOptions,
+    ) -> std::io::Result<std::sync::Arc<dyn ratchet::File>> {
+        self.io.open_file(path, options)
+    }
+
+    fn remove_file(&self, path: &std::path::Path) -> std::io::Result<()> {
+        self.io.remove_file(path)
+    }
+
+    fn step(&self) -> Result<usize, ratchet::CompletionError> {
+        let before = (self.in_flight)();
+        self.timing.entering();
+        let r = self.io.step();
+        let mut d = lock(&self.depth);
+        d.steps += 1;
+        d.depth_at_sleep += before as u64;
+        d.finished += *r.as_ref().unwrap_or(&0) as u64;
+        r
+    }
+
+    fn try_step(&self) -> Result<usize, ratchet::CompletionError> {
+        self.timing.entering();
+        self.io.try_step()
+    }
 }

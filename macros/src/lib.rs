@@ -60,7 +60,8 @@ pub fn io_state_machines(attr: TokenStream, item: TokenStream) -> TokenStream {
     ratchet_macros_core::expand_io_state_machines(attr.into(), item.into()).into()
 }
 
-/// Waits for a completion inside an `#[io_state_machine]` function.
+/// Inside an `#[io_state_machine]` function: waits for a completion and
+/// gives its result (a hand-written machine uses `io_yield_one!` instead).
 ///
 /// `yield_io!(c)` evaluates `c` once, to a `Completion`, and suspends the
 /// machine until it has finished (or goes on at once if it already has). Its

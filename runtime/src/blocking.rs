@@ -34,8 +34,9 @@ const IOV_MAX_COUNT: usize = 1024;
 /// backend was given reports [`CompletionError::Stalled`] instead of hanging.
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{BlockingIO, Buffer, Completion, IO, OpenOptions};
+/// use ratchet::{BlockingIO, Buffer, Completion, IO, OpenOptions};
 ///
 /// let dir = std::env::temp_dir().join(format!("ratchet-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();

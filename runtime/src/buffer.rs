@@ -146,7 +146,8 @@ fn busy(state: u64, wanted: &str) -> CompletionError {
 /// nothing while a read is in flight, and only look while a write is.
 ///
 /// ```
-/// use ratchet_runtime::Buffer;
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::Buffer;
 /// let buf = Buffer::from_vec(b"page".to_vec());
 /// buf.as_mut_slice()[0] = b'P';
 /// assert_eq!(&*buf.as_slice(), b"Page");

@@ -111,7 +111,8 @@ pub(crate) enum Kind {
 /// pending.
 ///
 /// ```
-/// use ratchet_runtime::Completion;
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::Completion;
 /// let c = Completion::pending();
 /// let seen = c.clone();
 /// assert!(!seen.finished());

@@ -35,8 +35,9 @@ use crate::validate::{self, Mode, read_buffer_of, reject};
 /// backend aborts every held completion, so no group or waiter is stranded.
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, DeferredIO, IO, OpenOptions};
+/// use ratchet::{Buffer, Completion, DeferredIO, IO, OpenOptions};
 ///
 /// let io = DeferredIO::memory();
 /// let file = io.open_file("/db".as_ref(), OpenOptions::new()).unwrap();

@@ -26,7 +26,8 @@ use crate::sync::{Arc, Mutex, lock};
 /// arguments:
 ///
 /// ```
-/// # use ratchet_runtime::{CompletionError, IOResult, Machine};
+/// # extern crate ratchet_runtime as ratchet;
+/// # use ratchet::{CompletionError, IOResult, Machine};
 /// # struct Engine;
 /// # impl Engine { fn get(&mut self, _st: &mut u8, _k: &[u8]) -> Result<IOResult<u32>, CompletionError> { Ok(IOResult::Done(1)) } }
 /// let key = b"k".to_vec();
@@ -70,6 +71,14 @@ struct Key {
     generation: u32,
 }
 
+/// Within a round, the driver hands the I/O queued so far to the backend
+/// ([`IO::try_step`]) after this many instances have started waiting, when
+/// the round has more instances to run. Otherwise the reads of a round of 32
+/// wait for the end of the round (about 35 µs on average in pagekv's bench)
+/// while the device has nothing new to do. 4 keeps the extra entries into
+/// the kernel to one per four reads; a round of one never makes one.
+const SUBMIT_EVERY: usize = 4;
+
 /// Wake-ups queued by completion callbacks. They run wherever the backend
 /// finishes completions (inside `step`, on this thread, for the backends of
 /// this crate), so the queue is shared and locked.
@@ -96,6 +105,10 @@ struct Slot<M> {
 ///   rounds the driver finishes I/O that has arrived without waiting
 ///   ([`IO::try_step`]), so instances waiting for I/O are not starved by
 ///   instances that keep yielding.
+/// - **Prompt submission**: within a long round, the driver also hands the
+///   I/O queued so far to the backend after every few instances that
+///   started waiting, so that a device is not left idle while the rest of
+///   the round runs.
 /// - **Bounded**: at most `capacity` instances are in flight;
 ///   [`start`](Self::start) refuses more.
 /// - **Results**: `next` returns each instance with its `Done` value or its
@@ -118,8 +131,9 @@ struct Slot<M> {
 /// instances still in flight.
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, CompletionError, DeferredIO, Driver, File, IOResult, IO,
+/// use ratchet::{Buffer, Completion, CompletionError, DeferredIO, Driver, File, IOResult, IO,
 ///                       OpenOptions};
 ///
 /// /// The context every request shares: a file, and a count of reads started.
@@ -169,6 +183,9 @@ pub struct Driver<C: ?Sized, M> {
     ready: VecDeque<Key>,
     /// How many entries at the front of `ready` belong to the current round.
     round_left: usize,
+    /// Instances that started waiting since the backend was last stepped:
+    /// their I/O may still be queued in it, not yet on the device.
+    unsubmitted: usize,
     _cx: PhantomData<fn(&mut C)>,
 }
 
@@ -225,6 +242,7 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
             woken: Arc::new(Mutex::new(Vec::new())),
             ready: VecDeque::new(),
             round_left: 0,
+            unsubmitted: 0,
             _cx: PhantomData,
         }
     }
@@ -307,6 +325,13 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
             if let Some(done) = self.resume(key, cx) {
                 return Ok(Some(done));
             }
+            if self.unsubmitted >= SUBMIT_EVERY && self.round_left > 0 {
+                // Completions this delivers wake their instances for the next
+                // round, as between rounds.
+                self.unsubmitted = 0;
+                io.try_step()?;
+                self.take_woken();
+            }
         }
     }
 
@@ -346,6 +371,8 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
     /// that order. Sleeps in `step` while none is ready. Returns false when
     /// nothing is in flight.
     fn start_round<I: IO + ?Sized>(&mut self, io: &I) -> Result<bool, CompletionError> {
+        // Every path below steps the backend, or finds nothing in flight.
+        self.unsubmitted = 0;
         self.take_woken();
         if self.ready.is_empty() {
             loop {
@@ -425,6 +452,7 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
                 } else {
                     slot.waiting = Some(c.clone());
                     self.waiting += 1;
+                    self.unsubmitted += 1;
                     let woken = self.woken.clone();
                     // Queued only once `c` has finished (every callback
                     // returned, the result visible), whichever thread
@@ -434,5 +462,98 @@ impl<C: ?Sized, M: Machine<C>> Driver<C, M> {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::{Buffer, DeferredIO, File, OpenOptions};
+
+    /// A backend that counts the reads started since it was last stepped,
+    /// and keeps the most it ever saw at a step: the longest a device could
+    /// have waited for reads that a driver had already started.
+    struct Counting {
+        io: DeferredIO,
+        started: Arc<AtomicUsize>,
+        most_at_a_step: AtomicUsize,
+    }
+
+    impl Counting {
+        fn stepping(&self) {
+            let n = self.started.swap(0, Ordering::Relaxed);
+            self.most_at_a_step.fetch_max(n, Ordering::Relaxed);
+        }
+    }
+
+    impl IO for Counting {
+        fn open_file(&self, path: &Path, options: OpenOptions) -> std::io::Result<Arc<dyn File>> {
+            self.io.open_file(path, options)
+        }
+        fn remove_file(&self, path: &Path) -> std::io::Result<()> {
+            self.io.remove_file(path)
+        }
+        fn step(&self) -> Result<usize, CompletionError> {
+            self.stepping();
+            self.io.step()
+        }
+        fn try_step(&self) -> Result<usize, CompletionError> {
+            self.stepping();
+            self.io.try_step()
+        }
+    }
+
+    #[test]
+    fn a_long_round_hands_its_reads_to_the_backend_as_it_goes() {
+        let io = Counting {
+            io: DeferredIO::memory(),
+            started: Arc::new(AtomicUsize::new(0)),
+            most_at_a_step: AtomicUsize::new(0),
+        };
+        let file = io.open_file("/f".as_ref(), OpenOptions::new()).unwrap();
+        io.wait(
+            &file
+                .pwrite(0, Arc::new(Buffer::from_vec(vec![1; 64])), Completion::write())
+                .unwrap(),
+        )
+        .unwrap();
+        io.stepping();
+        io.most_at_a_step.store(0, Ordering::Relaxed);
+        let started = io.started.clone();
+        // 64 one-read requests, 32 in flight: every round runs up to 32
+        // instances, each starting a read.
+        let requests = (0..64u64).map(|i| {
+            let mut waiting: Option<Completion> = None;
+            let started = started.clone();
+            move |f: &mut Arc<dyn File>| -> Result<IOResult<u64>, CompletionError> {
+                if let Some(c) = waiting.take() {
+                    return c
+                        .result()
+                        .unwrap_or(Err(CompletionError::Stalled))
+                        .map(|_| IOResult::Done(i));
+                }
+                started.fetch_add(1, Ordering::Relaxed);
+                let c = f.pread(i, Completion::read(Arc::new(Buffer::new(1))))?;
+                waiting = Some(c.clone());
+                Ok(IOResult::IO(c.into()))
+            }
+        });
+        let mut file = file;
+        let mut done = Vec::new();
+        Driver::new(32)
+            .run(&io, &mut file, requests, |_, r| done.push(r.unwrap()))
+            .unwrap();
+        done.sort_unstable();
+        assert_eq!(done, (0..64).collect::<Vec<u64>>());
+        let most = io.most_at_a_step.load(Ordering::Relaxed);
+        // Without the mid-round steps a round's 32 reads all wait for its end.
+        assert!(
+            most <= 4,
+            "{most} reads were started before the backend was stepped (at most 4 expected)"
+        );
     }
 }

@@ -54,7 +54,8 @@ impl GroupState {
 /// empty group is finished as soon as it is built.
 ///
 /// ```
-/// use ratchet_runtime::{Completion, CompletionGroup};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{Completion, CompletionGroup};
 /// let (a, b) = (Completion::pending(), Completion::pending());
 /// let mut group = CompletionGroup::new(|_| {});
 /// group.add(&a);

@@ -172,7 +172,8 @@ pub trait IO: Send + Sync {
 /// trait.
 ///
 /// ```
-/// use ratchet_runtime::{Completion, CompletionError, IOResult, MemoryIO, IO};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{Completion, CompletionError, IOResult, MemoryIO, IO};
 /// let io = MemoryIO::new();
 /// let mut calls = 0;
 /// let v = io
@@ -395,7 +396,8 @@ impl std::fmt::Debug for ChosenIO {
 /// it, else blocking syscalls), with which one it is and why.
 ///
 /// ```
-/// use ratchet_runtime::backend::{BackendKind, choose_io};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::backend::{BackendKind, choose_io};
 /// let chosen = choose_io(Some(BackendKind::Memory)).unwrap();
 /// assert_eq!(chosen.kind, BackendKind::Memory);
 /// assert_eq!(chosen.reason, "memory (asked for)");

@@ -98,8 +98,9 @@ const MAX_RETRIES: u32 = 1000;
 /// How a ring is set up: what [`UringIO`] asks of the kernel.
 ///
 /// ```no_run
-/// use ratchet_runtime::{UringIO};
-/// use ratchet_runtime::uring::UringOptions;
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{UringIO};
+/// use ratchet::uring::UringOptions;
 /// let io: UringIO = UringOptions::new().entries(512).build()?;
 /// # Ok::<(), std::io::Error>(())
 /// ```

@@ -9,8 +9,9 @@
 //! thread, sharing one context by `&mut` between calls.
 //!
 //! ```
+//! # extern crate ratchet_runtime as ratchet;
 //! use std::sync::Arc;
-//! use ratchet_runtime::{Buffer, Completion, IO, MemoryIO, OpenOptions};
+//! use ratchet::{Buffer, Completion, IO, MemoryIO, OpenOptions};
 //!
 //! let io = MemoryIO::new();
 //! let file = io.open_file("/db".as_ref(), OpenOptions::new()).unwrap();

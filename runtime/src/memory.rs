@@ -30,8 +30,9 @@ type Contents = Arc<Mutex<Vec<u8>>>;
 /// finds it. Every operation finishes inline, so [`IO::step`] returns `Ok(0)`.
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, IO, MemoryIO, OpenOptions};
+/// use ratchet::{Buffer, Completion, IO, MemoryIO, OpenOptions};
 ///
 /// let io = MemoryIO::new();
 /// let a = io.open_file("/db".as_ref(), OpenOptions::new()).unwrap();

@@ -64,7 +64,8 @@ impl From<Completion> for IOCompletions {
 /// `#[io_state_machine]` writes the state enum that makes it safe.
 ///
 /// ```
-/// use ratchet_runtime::{return_if_io, Completion, CompletionError, IOResult};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{return_if_io, Completion, CompletionError, IOResult};
 /// fn inner(c: &Completion) -> Result<IOResult<u32>, CompletionError> {
 ///     if c.finished() { Ok(IOResult::Done(7)) } else { Ok(IOResult::IO(c.clone().into())) }
 /// }
@@ -87,11 +88,13 @@ macro_rules! return_if_io {
     };
 }
 
-/// In a hand-written machine: returns `Ok(IOResult::IO(..))` waiting for one
-/// completion.
+/// For hand-written machines, without the attribute: `return`s
+/// `Ok(IOResult::IO(..))` from the enclosing function, waiting for one
+/// completion (inside an `#[io_state_machine]` function, write `yield_io!`).
 ///
 /// ```
-/// use ratchet_runtime::{io_yield_one, Completion, CompletionError, IOResult};
+/// # extern crate ratchet_runtime as ratchet;
+/// use ratchet::{io_yield_one, Completion, CompletionError, IOResult};
 /// fn wait(c: Completion) -> Result<IOResult<()>, CompletionError> {
 ///     io_yield_one!(c);
 /// }

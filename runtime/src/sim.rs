@@ -551,9 +551,10 @@ impl fmt::Display for SimEvent {
 ///   boundary (unchanged when none lies between).
 ///
 /// ```
+/// # extern crate ratchet_runtime as ratchet;
 /// use std::sync::Arc;
-/// use ratchet_runtime::{Buffer, Completion, IO, OpenOptions, SimIO};
-/// use ratchet_runtime::sim::{FaultKind, SimConfig};
+/// use ratchet::{Buffer, Completion, IO, OpenOptions, SimIO};
+/// use ratchet::sim::{FaultKind, SimConfig};
 ///
 /// let config = SimConfig::with_seed(7).fault_at(1, FaultKind::Eio).crash_tearing(false);
 /// let io = SimIO::new(config);

@@ -112,9 +112,10 @@ impl SimIO {
     /// returns first, the power is cut right after.
     ///
     /// ```
+    /// # extern crate ratchet_runtime as ratchet;
     /// use std::sync::Arc;
-    /// use ratchet_runtime::{Buffer, Completion, CompletionError, File, IOResult, IO, OpenOptions, SimIO};
-    /// use ratchet_runtime::sim::{CrashPoint, CrashRun, SimConfig};
+    /// use ratchet::{Buffer, Completion, CompletionError, File, IOResult, IO, OpenOptions, SimIO};
+    /// use ratchet::sim::{CrashPoint, CrashRun, SimConfig};
     ///
     /// // A machine written by hand: write a page, then sync it.
     /// fn write_and_sync(step: &mut u8, file: &dyn File) -> Result<IOResult<()>, CompletionError> {
