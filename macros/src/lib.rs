@@ -31,18 +31,26 @@ use proc_macro::TokenStream;
 /// `call_io!`), with the arguments of that call; the statements before it
 /// never run twice.
 ///
-/// Options: `state = param` (a `&mut` parameter) or `state = self.field` (a
-/// method inside `#[io_state_machines] impl`), `name = StateType` (default:
-/// the function's name in CamelCase + `State`), `crate = path` (default
-/// `::ratchet`).
+/// Options:
+/// - `state = param` (a `&mut` parameter) or `state = self.field` (a method
+///   inside `#[io_state_machines] impl`): where the state lives. Required.
+/// - `name = StateType`: the state enum's name (default: the function's name
+///   in CamelCase + `State`).
+/// - `crate = path`: where the runtime is (default `::ratchet`).
+/// - `max_size = bytes`: a compile-time bound on `size_of` of the state. A
+///   state over it fails to compile with its actual size and what each
+///   suspension point keeps (`StateType::size_report()` gives each
+///   variant's bytes). Only for a state without generic parameters.
 ///
 /// Beside the function it emits the state enum: `Idle` (its `Default`) and,
-/// per suspension point, a variant named after the awaited call holding only
-/// the locals live there (each needs a type the macro can read: an
-/// annotation, a suffixed literal, a cast, or a copy of a typed parameter or
-/// local). It implements `Debug` (where it waits, as `file:line` and source,
-/// and what it stores), `is_idle()` and `reset()`. After `Done`, an `Err` or
-/// a panic the state is idle.
+/// per suspension point, a variant named after the awaited call (or the name
+/// given as `yield_io!(name = ReadHeader, c)`) holding only the locals live
+/// there (each needs a type the macro can read: an annotation, a suffixed
+/// literal, a cast, or a copy of a typed parameter or local). It implements
+/// `Debug` (where it waits, as `file:line:column` and source, and what it
+/// stores), `is_idle()`, `reset()`, `size_report()`, and the state diagram
+/// its documentation shows, as `STATE_DIAGRAM_MERMAID` and
+/// `STATE_DIAGRAM_DOT`. After `Done`, an `Err` or a panic the state is idle.
 ///
 /// A suspension point stands as a whole statement, `let` initializer,
 /// assignment right side, `return` value, tail, `match` scrutinee, or `if` /
@@ -74,6 +82,12 @@ pub fn io_state_machines(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// let page = &buf.as_slice()[..n as usize];
 /// ```
 ///
+/// `yield_io!(name = ReadHeader, c)` names the suspension point: its variant
+/// of the state enum is `ReadHeader` (instead of one derived from the awaited
+/// call, such as `Pread2`), and `Debug`, tracing events and the state diagram
+/// say `ReadHeader`. `call_io!(name = Descend, ..)` does the same. Each name
+/// is used once per machine, and not `Idle`.
+///
 /// Not to be confused with `io_yield_one!`, which is for hand-written
 /// machines: it returns `IO` from the enclosing function and needs no
 /// attribute.
@@ -86,6 +100,9 @@ pub fn yield_io(input: TokenStream) -> TokenStream {
 }
 
 /// Calls another `IOResult` function inside an `#[io_state_machine]` function.
+///
+/// `call_io!(name = Descend, self.descend(key))` names the suspension point,
+/// as `yield_io!(name = .., c)` does.
 ///
 /// Outside such a function it is a compile error.
 #[proc_macro]

@@ -8,6 +8,7 @@
 pub use crate::completion::{Completion, CompletionError};
 pub use crate::result::{IOCompletions, IOResult};
 pub use core::clone::Clone;
+pub use core::convert::From;
 pub use core::default::Default;
 pub use core::fmt;
 pub use core::iter::{IntoIterator, Iterator};
@@ -108,6 +109,170 @@ pub fn debug_state(
         value.fmt(f)?;
     }
     f.write_str("]")
+}
+
+/// The impls every state enum has, written once here instead of in full by
+/// the macro for each state: `#[io_state_machine]` emits the enum itself
+/// (its shape is the documented contract) and one call of this. Expanded by
+/// rustc's `macro_rules!` engine, which is cheaper than the attribute
+/// writing the same tokens, and keeps the expansion readable.
+///
+/// Input: the impl generics, the type, the where clause (each a bracketed
+/// token list, possibly empty), the two diagram strings, then per reachable
+/// suspension point: its variant, where it is for `Debug` (`":6:5
+/// `yield_io!(..)`"`: `file!()` here is the user's file, the outermost
+/// expansion's, but the line is the attribute's, so the macro gives it), its
+/// stored fields as `field: Type = "label"`, and `[__completion]` for a
+/// `yield_io!` point.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_state {
+    (
+        [$($ig:tt)*] [$($st:tt)*] [$($wc:tt)*]
+        dot $dot:literal mermaid $mermaid:literal
+        $( $v:ident $pos:expr, { $($f:ident : $ty:ty = $label:literal),* } $([$cf:ident])? ; )*
+    ) => {
+        const _: () = {
+            #[automatically_derived]
+            impl $($ig)* $crate::__private::Default for $($st)* $($wc)* {
+                #[inline]
+                fn default() -> Self {
+                    Self::Idle
+                }
+            }
+            #[automatically_derived]
+            impl $($ig)* $crate::__private::fmt::Debug for $($st)* $($wc)* {
+                fn fmt(&self, f: &mut $crate::__private::fmt::Formatter<'_>) -> $crate::__private::fmt::Result {
+                    #[allow(unused_imports)]
+                    use $crate::__private::{DebugViaDebug as _, DebugViaNone as _};
+                    match self {
+                        Self::Idle => f.write_str("Idle"),
+                        $(Self::$v { $($f,)* .. } => $crate::__private::debug_state(
+                            f,
+                            ::core::concat!(::core::stringify!($v), " at ", ::core::file!(), $pos, ", storing ["),
+                            &[$(($label, (&&$crate::__private::DebugValue($f)).__ratchet_dyn())),*],
+                        ),)*
+                    }
+                }
+            }
+            // Not every machine calls these; they exist for its users.
+            #[allow(dead_code)]
+            impl $($ig)* $($st)* $($wc)* {
+                /// Whether the machine is idle: the next call starts at the top.
+                #[must_use]
+                #[inline]
+                pub fn is_idle(&self) -> bool {
+                    ::core::matches!(self, Self::Idle)
+                }
+
+                /// Aborts the completion the machine waits on, drops its stored
+                /// locals and makes it idle.
+                pub fn reset(&mut self) {
+                    match self {
+                        $($(Self::$v { $cf: c, .. } => c.abort(),)?)*
+                        _ => {}
+                    }
+                    *self = Self::Idle;
+                }
+
+                /// The state diagram shown in this type's documentation, as a
+                /// Graphviz DOT `digraph` (`dot -Tsvg`): nodes are `Idle`, each
+                /// suspension point and `Done`; edges are labelled with the
+                /// branch conditions taken between them.
+                pub const STATE_DIAGRAM_DOT: &str = $dot;
+
+                /// The state diagram shown in this type's documentation, as
+                /// Mermaid `graph TD` source.
+                pub const STATE_DIAGRAM_MERMAID: &str = $mermaid;
+
+                /// Each suspension point's variant with the bytes its stored
+                /// locals (and the awaited completion) take, in source order;
+                /// the state itself takes `size_of::<Self>()`: the largest of
+                /// these plus the discriminant and padding.
+                #[must_use]
+                pub const fn size_report() -> [(&'static str, usize); $crate::__ratchet_count!($($v)*)] {
+                    [$((
+                        ::core::stringify!($v),
+                        ::core::mem::size_of::<($($ty,)* $($crate::__ratchet_completion_type!($cf),)?)>(),
+                    )),*]
+                }
+            }
+        };
+    };
+}
+
+/// How many identifiers it is given, as a `usize` constant expression.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_count {
+    () => { 0usize };
+    ($head:ident $($tail:ident)*) => { 1usize + $crate::__ratchet_count!($($tail)*) };
+}
+
+/// `Completion`, for a variant that stores one (its argument only selects
+/// the repetition).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __ratchet_completion_type {
+    ($cf:ident) => {
+        $crate::__private::Completion
+    };
+}
+
+/// The message of a `max_size` bound a state exceeds, with its actual size:
+/// `head`, the size in decimal, `tail`, in a buffer a `const` can hold
+/// (a `const` panic formats only a `&str`). Cut short past 4,096 bytes.
+#[must_use]
+pub const fn size_message(head: &str, size: usize, tail: &str) -> SizeMessage {
+    let mut m = SizeMessage {
+        buf: [0; 4096],
+        len: 0,
+    };
+    m = m.push(head.as_bytes());
+    let mut digits = [0u8; 20];
+    let mut n = size;
+    let mut k = digits.len();
+    loop {
+        k -= 1;
+        digits[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    m = m.push(digits.split_at(k).1);
+    m.push(tail.as_bytes())
+}
+
+/// See [`size_message`].
+pub struct SizeMessage {
+    buf: [u8; 4096],
+    len: usize,
+}
+
+impl SizeMessage {
+    const fn push(mut self, bytes: &[u8]) -> Self {
+        let mut i = 0;
+        while i < bytes.len() && self.len < self.buf.len() {
+            self.buf[self.len] = bytes[i];
+            self.len += 1;
+            i += 1;
+        }
+        self
+    }
+
+    /// The message (up to the last whole character if it was cut short).
+    #[must_use]
+    pub const fn as_str(&self) -> &str {
+        let bytes = self.buf.split_at(self.len).0;
+        match core::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => match core::str::from_utf8(bytes.split_at(e.valid_up_to()).0) {
+                Ok(s) => s,
+                Err(_) => "",
+            },
+        }
+    }
 }
 
 pub use crate::testing::{force_suspend, set_force_suspend};
@@ -280,10 +445,10 @@ macro_rules! __ratchet_trace_span {
     ($at:ident, $machine:literal, $from:expr) => {
         let __ratchet_from: &'static str = $from;
         let __ratchet_span =
-            $crate::__private::tracing::trace_span!("ratchet", machine = $machine, from = __ratchet_from)
+            $crate::__private::tracing::trace_span!(target: ::core::module_path!(), "ratchet", machine = $machine, from = __ratchet_from)
                 .entered();
         let $at = &$crate::__private::TraceCall::new(__ratchet_from, |__ratchet_from: &'static str| {
-            $crate::__private::tracing::trace!(from = __ratchet_from, to = "Err", "error");
+            $crate::__private::tracing::trace!(target: ::core::module_path!(), from = __ratchet_from, to = "Err", "error");
         });
     };
 }
@@ -299,13 +464,14 @@ macro_rules! __ratchet_trace_resume {
         let __ratchet_w: $crate::__private::Option<&$crate::__private::Completion> = $waited;
         match __ratchet_w {
             $crate::__private::Some(__ratchet_c) => $crate::__private::tracing::trace!(
+                target: ::core::module_path!(),
                 from = $at.at(),
                 outcome = ?$crate::__private::outcome(__ratchet_c),
                 "resume"
             ),
             $crate::__private::None => {
                 if $at.at() != "Idle" {
-                    $crate::__private::tracing::trace!(from = $at.at(), "resume");
+                    $crate::__private::tracing::trace!(target: ::core::module_path!(), from = $at.at(), "resume");
                 }
             }
         }
@@ -319,7 +485,7 @@ macro_rules! __ratchet_trace_resume {
 #[doc(hidden)]
 macro_rules! __ratchet_trace_pass {
     ($at:ident, $to:literal) => {
-        $crate::__private::tracing::trace!(from = $at.at(), to = $to, "pass");
+        $crate::__private::tracing::trace!(target: ::core::module_path!(), from = $at.at(), to = $to, "pass");
         $at.pass($to);
     };
 }
@@ -333,6 +499,7 @@ macro_rules! __ratchet_trace_pass {
 macro_rules! __ratchet_trace_suspend {
     ($at:ident, $to:literal, $io:expr) => {
         $crate::__private::tracing::trace!(
+            target: ::core::module_path!(),
             from = $at.at(),
             to = $to,
             completion = ?$io,
@@ -342,6 +509,7 @@ macro_rules! __ratchet_trace_suspend {
     };
     ($at:ident, $io:expr) => {
         $crate::__private::tracing::trace!(
+            target: ::core::module_path!(),
             from = $at.at(),
             to = $at.at(),
             completion = ?$io,
@@ -362,10 +530,10 @@ macro_rules! __ratchet_trace_done {
         let __ratchet_r = $crate::__private::done($value);
         match &__ratchet_r {
             $crate::__private::Ok(_) => {
-                $crate::__private::tracing::trace!(from = $at.at(), to = "Done", "done");
+                $crate::__private::tracing::trace!(target: ::core::module_path!(), from = $at.at(), to = "Done", "done");
             }
             $crate::__private::Err(_) => {
-                $crate::__private::tracing::trace!(from = $at.at(), to = "Err", "error");
+                $crate::__private::tracing::trace!(target: ::core::module_path!(), from = $at.at(), to = "Err", "error");
             }
         }
         $at.settle();
@@ -375,12 +543,13 @@ macro_rules! __ratchet_trace_done {
         let __ratchet_r = $crate::__private::done($value);
         match &__ratchet_r {
             $crate::__private::Ok(_) => {
-                $crate::__private::tracing::trace!(from = $at.at(), to = "Done", "done");
+                $crate::__private::tracing::trace!(target: ::core::module_path!(), from = $at.at(), to = "Done", "done");
             }
             $crate::__private::Err(__ratchet_e) => {
                 #[allow(unused_imports)]
                 use $crate::__private::{DebugViaDebug as _, DebugViaNone as _};
                 $crate::__private::tracing::trace!(
+                    target: ::core::module_path!(),
                     from = $at.at(),
                     to = "Err",
                     error = ?$crate::__private::debug_with(|f| {
@@ -400,6 +569,8 @@ pub use crate::{
     __ratchet_trace_done, __ratchet_trace_pass, __ratchet_trace_resume, __ratchet_trace_span,
     __ratchet_trace_suspend,
 };
+
+pub use crate::{__ratchet_completion_type, __ratchet_count, __ratchet_state};
 
 /// Without the `tracing` feature: nothing.
 #[cfg(not(feature = "tracing"))]

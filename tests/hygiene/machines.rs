@@ -109,3 +109,76 @@ fn hygienic_machines_run() {
     ));
     ::std::assert!(!::std::format!("{:?}", machine.step_state).is_empty());
 }
+
+// Issue 14's emitter defects, each held here (both crates, and with the
+// `tracing` feature by `.ci/run`'s clippy): a module without the prelude
+// (the completion is turned into `IOCompletions` by a fully qualified call,
+// the tracing hooks name `::core::module_path!`), a user trait whose `from`
+// would make `IOCompletions::from` ambiguous, and a `let _g = ..;` guard
+// stored across a suspension point (no `clippy::used_underscore_binding`
+// from the code that stores and restores it).
+mod no_prelude {
+    #![no_implicit_prelude]
+    use ::ratchet::{Completion, CompletionError, IOResult, io_state_machine, yield_io};
+
+    pub struct Guard;
+
+    impl ::core::ops::Drop for Guard {
+        fn drop(&mut self) {}
+    }
+
+    #[io_state_machine(state = st)]
+    pub fn guarded(st: &mut GuardedState, c: &Completion) -> ::core::result::Result<IOResult<u8>, CompletionError> {
+        let _g: Guard = Guard;
+        yield_io!(::core::clone::Clone::clone(c))?;
+        ::core::result::Result::Ok(7)
+    }
+}
+
+mod user_from {
+    use ratchet::{Completion, CompletionError, IOCompletions, IOResult, io_state_machine, yield_io};
+
+    /// A user trait with a `from` for `IOCompletions`: with it and the
+    /// prelude's `From` in scope, `IOCompletions::from(c)` is ambiguous.
+    pub trait MyFrom<T> {
+        fn from(t: T) -> Self;
+    }
+
+    impl MyFrom<Completion> for IOCompletions {
+        fn from(c: Completion) -> Self {
+            <IOCompletions as ::core::convert::From<Completion>>::from(c)
+        }
+    }
+
+    #[io_state_machine(state = st)]
+    pub fn waits(st: &mut WaitsState, c: &Completion) -> ::core::result::Result<IOResult<u8>, CompletionError> {
+        yield_io!(c.clone())?;
+        ::core::result::Result::Ok(8)
+    }
+}
+
+#[test]
+fn emitter_defects_stay_fixed() {
+    let pending = Completion::pending();
+    let mut st = no_prelude::GuardedState::default();
+    ::std::assert!(::std::matches!(
+        no_prelude::guarded(&mut st, &pending),
+        ::std::result::Result::Ok(IOResult::IO(_))
+    ));
+    pending.complete(0);
+    ::std::assert!(::std::matches!(
+        no_prelude::guarded(&mut st, &pending),
+        ::std::result::Result::Ok(IOResult::Done(7))
+    ));
+    let pending = Completion::pending();
+    let mut st = user_from::WaitsState::default();
+    ::std::assert!(::std::matches!(
+        user_from::waits(&mut st, &pending),
+        ::std::result::Result::Ok(IOResult::IO(_))
+    ));
+    pending.complete(0);
+    ::std::assert!(::std::matches!(
+        user_from::waits(&mut st, &pending),
+        ::std::result::Result::Ok(IOResult::Done(8))
+    ));
+}

@@ -151,6 +151,9 @@ pub struct Suspension {
     pub block: BlockId,
     pub result: BindId,
     pub name: String,
+    /// The name the user gave it (`yield_io!(name = ReadHeader, ..)`): its
+    /// variant's, exactly.
+    pub user_name: Option<Ident>,
 }
 
 pub struct Graph {
@@ -168,6 +171,11 @@ pub struct Graph {
     pub bindings: Vec<Binding>,
     pub jumps: Vec<Jump>,
     pub susps: Vec<Suspension>,
+    /// The loops' heads as written (`while i < n`, `'scan: loop`, `for x in
+    /// xs`), by the blocks a `continue` enters (true) or a `break` leaves to
+    /// (false), and whether that block branches on the loop's condition (a
+    /// `while`'s or `for`'s head): what the state diagram labels edges with.
+    pub loop_heads: std::collections::BTreeMap<BlockId, (String, bool, bool)>,
 }
 
 impl Graph {
@@ -267,6 +275,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             macro_paths: Vec::new(),
             items: Vec::new(),
             body_types: Vec::new(),
+            loop_heads: std::collections::BTreeMap::new(),
             blocks: Vec::new(),
             bindings: Vec::new(),
             jumps: Vec::new(),
@@ -364,6 +373,19 @@ fn hold_for_drop(g: &mut Graph) {
 }
 
 impl Builder<'_> {
+    // Input:  `'scan: while i < n`, its head and continue blocks, its end block
+    // Output: `loop_heads[head] = ("'scan: while i < n", true)`, `loop_heads[end] = (.., false)`
+    /// Records a loop's head text for the diagram (see [`Graph::loop_heads`]).
+    fn mark_loop(&mut self, label: Option<&syn::Label>, head: String, entered: &[BlockId], end: BlockId) {
+        let label = label.map(|l| format!("{}: ", l.name)).unwrap_or_default();
+        let text = scan::one_line(&format!("{label}{head}"));
+        for &b in entered {
+            let branches = head != "loop";
+            self.g.loop_heads.insert(b, (text.clone(), true, branches));
+        }
+        self.g.loop_heads.insert(end, (text, false, false));
+    }
+
     fn new_block(&mut self, name: &str) -> BlockId {
         let mut name = name.to_owned();
         if self.names.contains(&name) {
@@ -1385,7 +1407,8 @@ impl Builder<'_> {
             .segments
             .last()
             .map_or_else(Span::call_site, |s| s.ident.span());
-        let arg: Expr = match syn::parse2(site.mac.tokens.clone()) {
+        let (user_name, arg_tokens) = scan::site_parts(&site.mac.tokens);
+        let arg: Expr = match syn::parse2(arg_tokens) {
             Ok(e) => e,
             Err(err) => {
                 self.cx.error(
@@ -1407,7 +1430,10 @@ impl Builder<'_> {
             self.g.macro_paths.push(site.mac.path.clone());
         }
         let uses = scan::free_vars_expr(&arg);
-        let name = variant_name(site.kind, &arg);
+        let name = match &user_name {
+            Some(n) => n.to_string(),
+            None => variant_name(site.kind, &arg),
+        };
         let mut arg2 = self.in_unsafe(arg.clone());
         let p = self.private.clone();
         let ty = match site.kind {
@@ -1428,7 +1454,8 @@ impl Builder<'_> {
                     text,
                     block: self.cur,
                     result: r,
-                    name,
+                    name: name.clone(),
+                    user_name: user_name.clone(),
                 });
                 let c = Ident::new("__ratchet_c", Span::mixed_site());
                 let value = quote!(#p::yield_result(&#c));
@@ -1455,7 +1482,8 @@ impl Builder<'_> {
                     text,
                     block: k,
                     result: r,
-                    name,
+                    name: name.clone(),
+                    user_name: user_name.clone(),
                 });
                 let n = proc_macro2::Literal::usize_unsuffixed(susp);
                 self.push_piece(quote!(__ratchet_susp!(#n)), uses, vec![r]);
@@ -1643,6 +1671,7 @@ impl Builder<'_> {
         let (value, returns) = self.value_dest(dest);
         let head = self.new_block("Loop");
         let after = self.new_block("EndLoop");
+        self.mark_loop(l.label.as_ref(), "loop".to_owned(), &[head], after);
         self.goto(head);
         self.enter(head);
         self.loops.push(LoopCtx {
@@ -1696,6 +1725,13 @@ impl Builder<'_> {
         let head = self.new_block("While");
         let body = self.new_block("WhileBody");
         let after = self.new_block("EndWhile");
+        let cond = &w.cond;
+        self.mark_loop(
+            w.label.as_ref(),
+            format!("while {}", quote!(#cond)),
+            &[head],
+            after,
+        );
         self.goto(head);
         self.enter(head);
         let cond = self.lower_cond(&w.cond);
@@ -1771,6 +1807,13 @@ impl Builder<'_> {
         let head = self.new_block("For");
         let body = self.new_block("ForBody");
         let after = self.new_block("EndFor");
+        let (pat, expr) = (&f.pat, &f.expr);
+        self.mark_loop(
+            f.label.as_ref(),
+            format!("for {} in {}", quote!(#pat), quote!(#expr)),
+            &[head],
+            after,
+        );
         self.goto(head);
         self.enter(head);
         let mark = self.scope.len();
@@ -1869,6 +1912,13 @@ impl Builder<'_> {
         let body = self.new_block("ForBody");
         let next = self.new_block("ForNext");
         let after = self.new_block("EndFor");
+        let (pat, expr) = (&f.pat, &f.expr);
+        self.mark_loop(
+            f.label.as_ref(),
+            format!("for {} in {}", quote!(#pat), quote!(#expr)),
+            &[head, next],
+            after,
+        );
         self.goto(head);
         self.enter(head);
         let j_then = self.jump(body, None, true, Span::call_site());

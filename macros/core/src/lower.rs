@@ -79,12 +79,34 @@ impl Plan {
 // Output: state variants `Read`, `Read2`; for a shadowed `x` still needed, where it is set aside
 pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
     let mut used: Vec<String> = vec!["Idle".to_owned()];
+    // Names the user gave are kept as written; the others make way.
+    let mut given: Vec<String> = Vec::new();
+    for s in &g.susps {
+        if let Some(n) = &s.user_name {
+            let text = n.to_string();
+            if text == "Idle" || given.contains(&text) {
+                cx.error(
+                    n.span(),
+                    format!(
+                        "the suspension point name `{text}` is {}: each names its own variant of the state enum beside `Idle`; choose another name",
+                        if text == "Idle" { "the idle state's" } else { "given twice" }
+                    ),
+                );
+            }
+            given.push(text);
+        }
+    }
     let mut state_variants = Vec::new();
     for s in &g.susps {
+        if let Some(n) = &s.user_name {
+            used.push(n.to_string());
+            state_variants.push(n.clone());
+            continue;
+        }
         let mut name = s.name.clone();
-        if used.contains(&name) {
+        if used.contains(&name) || given.contains(&name) {
             let mut n = 2;
-            while used.contains(&format!("{name}{n}")) {
+            while used.contains(&format!("{name}{n}")) || given.contains(&format!("{name}{n}")) {
                 n += 1;
             }
             name = format!("{name}{n}");

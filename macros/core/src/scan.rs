@@ -39,6 +39,29 @@ pub fn macro_kind(mac: &Macro) -> Option<SiteKind> {
     }
 }
 
+// Input:  the tokens of `yield_io!(name = ReadHeader, f.pread(0, c)?)`
+// Output: `(Some(ReadHeader), f.pread(0, c)?)`; without the prefix, `(None, tokens)`
+/// A suspension point's own name, if the user gave one (`name = Ident,`
+/// before the awaited expression, which cannot start that way), and the
+/// expression.
+pub fn site_parts(tokens: &TokenStream) -> (Option<proc_macro2::Ident>, TokenStream) {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    if let [
+        TokenTree::Ident(key),
+        TokenTree::Punct(eq),
+        TokenTree::Ident(name),
+        TokenTree::Punct(comma),
+        rest @ ..,
+    ] = trees.as_slice()
+        && key == "name"
+        && eq.as_char() == '='
+        && comma.as_char() == ','
+    {
+        return (Some(name.clone()), rest.iter().cloned().collect());
+    }
+    (None, tokens.clone())
+}
+
 pub fn strip(e: &Expr) -> &Expr {
     match e {
         Expr::Paren(p) => strip(&p.expr),
@@ -489,7 +512,11 @@ impl<'ast> Visit<'ast> for FreeVars {
         }
     }
     fn visit_macro(&mut self, m: &'ast Macro) {
-        self.tokens(&m.tokens);
+        if macro_kind(m).is_some() {
+            self.tokens(&site_parts(&m.tokens).1);
+        } else {
+            self.tokens(&m.tokens);
+        }
     }
     fn visit_block(&mut self, b: &'ast syn::Block) {
         let mark = self.bound.len();
@@ -734,12 +761,30 @@ pub fn invokes_item_macro(tokens: &TokenStream) -> bool {
     })
 }
 
-/// Readable text of a suspension point for `Debug` and messages.
+// Input:  `yield_io!(\n    self.file.pwrite(pos, buf, Completion::write())?\n)` as written
+// Output: `yield_io!(self.file.pwrite(pos, buf, Completion::write())?)`
+/// Readable text of a suspension point for `Debug`, diagrams and messages:
+/// on one line (the compiler's token printer wraps long calls), elided in
+/// the middle past [`TEXT_MAX`] characters.
 pub fn source_text(mac: &Macro) -> String {
-    let span = mac.path.segments.first().map(|s| s.ident.span());
-    let _ = span;
-    let raw = quote::quote!(#mac).to_string();
-    tidy(&raw)
+    one_line(&quote::quote!(#mac).to_string())
+}
+
+/// How long a suspension point's text may be before it is elided.
+pub const TEXT_MAX: usize = 72;
+
+/// `s` with every run of whitespace one space, elided with `…` in the
+/// middle past [`TEXT_MAX`] characters.
+pub fn one_line(s: &str) -> String {
+    let out = tidy(&s.split_whitespace().collect::<Vec<_>>().join(" "));
+    let chars: Vec<char> = out.chars().collect();
+    if chars.len() <= TEXT_MAX {
+        return out;
+    }
+    let keep = TEXT_MAX.saturating_sub(1) / 2;
+    let head: String = chars.iter().take(keep).collect();
+    let tail: String = chars.iter().skip(chars.len() - keep).collect();
+    format!("{head}…{tail}")
 }
 
 /// `yield_io ! (src . pread (i , c) ?)` -> `yield_io!(src.pread(i, c)?)`.
@@ -825,7 +870,7 @@ fn bare_macro_idents(ts: &TokenStream, out: &mut Vec<syn::Ident>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_captures, tidy};
+    use super::{TEXT_MAX, format_captures, one_line, tidy};
 
     #[test]
     fn captures() {
@@ -851,5 +896,18 @@ mod tests {
             "call_io!(self.free_page(dev, i))"
         );
         assert_eq!(tidy("yield_io ! (a :: b (x))"), "yield_io!(a::b(x))");
+    }
+
+    #[test]
+    fn suspension_text_is_one_line_and_elided_when_long() {
+        assert_eq!(
+            one_line("yield_io !\n(self . file . pwrite (pos , buf ,\n    Completion :: write ()) ?)"),
+            "yield_io!(self.file.pwrite(pos, buf, Completion::write())?)"
+        );
+        let long = one_line(&format!("yield_io ! (f (\n{}))", "argument , ".repeat(20)));
+        assert_eq!(long.chars().count(), 2 * ((TEXT_MAX - 1) / 2) + 1);
+        assert!(long.starts_with("yield_io!(f(argument, "), "{long}");
+        assert!(long.ends_with("argument,))"), "{long}");
+        assert!(long.contains('…') && !long.contains('\n'), "{long}");
     }
 }
