@@ -859,3 +859,85 @@ fn let_else_block_ending_in_a_macro_or_a_call_that_diverges() {
         assert!(st.is_idle());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15 item 3 and attacker8 #1: a borrow of a field of `self` or of an
+// argument is re-created after a suspension (rule 9), typed or not, `&` or
+// `&mut`, through nested fields; a shadowing binding re-creates its own
+// place. (A `mut` one, which could be pointed elsewhere, is refused: ui
+// fixtures `recreated-borrow-reassigned*`.)
+
+pub struct Stats {
+    hits: Vec<u32>,
+    misses: Vec<u32>,
+}
+
+pub struct Engine {
+    stats: Stats,
+    name: Vec<u8>,
+    st: EngineCountState,
+    st2: EngineShadowState,
+}
+
+#[io_state_machines]
+impl Engine {
+    #[io_state_machine(state = self.st)]
+    fn engine_count(&mut self, dev: &Dev) -> Res<usize> {
+        let hits: &mut Vec<u32> = &mut self.stats.hits;
+        hits.push(1);
+        yield_io!(dev.op())?;
+        hits.push(2);
+        // Typed as a slice: re-created through the same coercion.
+        let name: &[u8] = &self.name;
+        yield_io!(dev.op())?;
+        Ok(name.len() + self.stats.hits.len())
+    }
+
+    #[io_state_machine(state = self.st2)]
+    fn engine_shadow(&mut self, dev: &Dev, second: bool) -> Res<u32> {
+        let r = &self.stats.hits;
+        let before: usize = r.len();
+        yield_io!(dev.op())?;
+        let after: usize = r.len();
+        let r = &self.stats.misses;
+        if second {
+            yield_io!(dev.op())?;
+        }
+        log(format!("{before} {after} {}", r.len()));
+        Ok(r.iter().sum())
+    }
+}
+
+#[io_state_machine(state = st)]
+fn param_field_borrow(st: &mut ParamFieldBorrowState, dev: &Dev, stats: &mut Stats) -> Res<u32> {
+    let m: &mut Vec<u32> = &mut stats.misses;
+    m.push(5);
+    yield_io!(dev.op())?;
+    m.push(6);
+    let h = &stats.hits;
+    yield_io!(dev.op())?;
+    Ok(h.iter().sum::<u32>() + stats.misses.iter().sum::<u32>())
+}
+
+#[test]
+fn field_borrow_of_self_or_an_argument_is_recreated_typed_or_not() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut e = Engine {
+            stats: Stats { hits: vec![], misses: vec![7] },
+            name: b"abc".to_vec(),
+            st: EngineCountState::default(),
+            st2: EngineShadowState::default(),
+        };
+        assert_eq!(run(&dev, || e.engine_count(&dev)), Ok(5), "{s:?}");
+        assert_eq!(e.stats.hits, [1, 2], "{s:?}");
+        assert!(e.st.is_idle());
+        // The shadowing `r` re-creates its own place, not the first one.
+        assert_eq!(run(&dev, || e.engine_shadow(&dev, true)), Ok(7), "{s:?}");
+        assert_eq!(take_log(), ["2 2 1"], "{s:?}");
+        let mut st = ParamFieldBorrowState::default();
+        let mut stats = Stats { hits: vec![1, 2], misses: vec![] };
+        assert_eq!(run(&dev, || param_field_borrow(&mut st, &dev, &mut stats)), Ok(14), "{s:?}");
+        assert_eq!(stats.misses, [5, 6], "{s:?}");
+    }
+}

@@ -34,6 +34,10 @@ pub struct Binding {
     pub reborrow: Option<TokenStream>,
     /// Known to hold a borrow that cannot be re-created.
     pub borrow: bool,
+    /// A re-creatable borrow (this place, `&self.a`) bound `mut`: it may be
+    /// pointed elsewhere before a suspension, which re-creating it from its
+    /// initializer would not see, so it is neither re-created nor stored.
+    pub mut_reborrow: Option<String>,
     /// `let x;` without initializer.
     pub uninit: bool,
     /// The iterator of a `for` loop.
@@ -316,6 +320,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             ty: Some(ty),
             reborrow: None,
             borrow,
+            mut_reborrow: None,
             uninit: false,
             for_iter: false,
             in_pattern: false,
@@ -571,6 +576,7 @@ impl Builder<'_> {
             ty,
             reborrow: None,
             borrow: false,
+            mut_reborrow: None,
             uninit: false,
             for_iter: false,
             in_pattern: false,
@@ -859,12 +865,28 @@ impl Builder<'_> {
         let single = bs.len() == 1 && bare;
         let mut defs = Vec::new();
         for b in bs {
-            let (ty, reborrow, borrow) = if b.ty.is_some() || !single {
+            let (ty, reborrow, borrow) = if !single || b.by_ref {
                 (
                     b.ty.clone(),
                     None,
                     b.ty.as_ref().is_some_and(type_borrows) || b.by_ref,
                 )
+            } else if let Some(t) = &b.ty {
+                // Rule 9 with a spelled type (`let hits: &mut Vec<u32> =
+                // &mut self.hits;`): re-created as that type, so that a
+                // coercion the annotation asks for (`&Vec<u8>` to `&[u8]`)
+                // happens again.
+                let rb = match ty_src {
+                    TySrc::Expr(e) if type_borrows(t) => self.derive(e).1,
+                    _ => None,
+                };
+                match rb {
+                    Some(rb) => {
+                        let tmp = Ident::new("__ratchet_reborrow", Span::mixed_site());
+                        (Some(t.clone()), Some(quote!({ let #tmp: #t = #rb; #tmp })), false)
+                    }
+                    None => (Some(t.clone()), None, type_borrows(t)),
+                }
             } else {
                 match ty_src {
                     TySrc::Expr(e) => self.derive(e),
@@ -884,7 +906,21 @@ impl Builder<'_> {
                     TySrc::None => (None, None, false),
                 }
             };
+            // A `mut` binding can be pointed at another place before the
+            // suspension (`r = &self.b;`, through `&mut r`, a closure or a
+            // macro); re-creating it from its initializer would silently
+            // read the first place again.
+            let mut_reborrow = match (&reborrow, ty_src) {
+                (Some(_), TySrc::Expr(e)) if b.mutable => Some(scan::tidy(&e.to_token_stream().to_string())),
+                _ => None,
+            };
+            let (reborrow, borrow) = if mut_reborrow.is_some() {
+                (None, true)
+            } else {
+                (reborrow, borrow)
+            };
             let id = self.declare_binder(&b, ty, reborrow, borrow, local.init.is_none());
+            self.g.bindings[id].mut_reborrow = mut_reborrow;
             self.g.bindings[id].drop_candidate = local.init.is_some();
             defs.push(id);
         }
@@ -909,6 +945,7 @@ impl Builder<'_> {
             ty,
             reborrow,
             borrow: borrow || b.by_ref,
+            mut_reborrow: None,
             uninit,
             for_iter: false,
             in_pattern: false,

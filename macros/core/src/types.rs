@@ -166,6 +166,12 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                     binding.decl_span,
                     format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`"),
                 );
+            } else if let Some(place) = &binding.mut_reborrow {
+                reported.insert(b);
+                cx.error(
+                    binding.decl_span,
+                    format!("`{name}` holds a borrow, `{place}`, and is kept across the suspension point {at}{}; the state of a machine cannot hold borrows, so #[io_state_machine] re-creates such a borrow of an argument or `self` from its initializer after the suspension, but `{name}` is declared `mut` and may point elsewhere by then, which re-creating it would not see; remove the `mut` (one binding per place), or keep which place was chosen in an owned value (a `bool`, an index) and borrow again after the suspension", later.replacen(" and", ",", 1)),
+                );
             } else if binding.borrow || binding.ty.as_ref().is_some_and(crate::cfg::type_borrows) {
                 reported.insert(b);
                 cx.error(
