@@ -924,7 +924,10 @@ fn field_borrow_of_self_or_an_argument_is_recreated_typed_or_not() {
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut e = Engine {
-            stats: Stats { hits: vec![], misses: vec![7] },
+            stats: Stats {
+                hits: vec![],
+                misses: vec![7],
+            },
             name: b"abc".to_vec(),
             st: EngineCountState::default(),
             st2: EngineShadowState::default(),
@@ -936,8 +939,15 @@ fn field_borrow_of_self_or_an_argument_is_recreated_typed_or_not() {
         assert_eq!(run(&dev, || e.engine_shadow(&dev, true)), Ok(7), "{s:?}");
         assert_eq!(take_log(), ["2 2 1"], "{s:?}");
         let mut st = ParamFieldBorrowState::default();
-        let mut stats = Stats { hits: vec![1, 2], misses: vec![] };
-        assert_eq!(run(&dev, || param_field_borrow(&mut st, &dev, &mut stats)), Ok(14), "{s:?}");
+        let mut stats = Stats {
+            hits: vec![1, 2],
+            misses: vec![],
+        };
+        assert_eq!(
+            run(&dev, || param_field_borrow(&mut st, &dev, &mut stats)),
+            Ok(14),
+            "{s:?}"
+        );
         assert_eq!(stats.misses, [5, 6], "{s:?}");
     }
 }
