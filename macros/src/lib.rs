@@ -121,9 +121,27 @@ fn outside_machine(name: &str, input: TokenStream) -> TokenStream {
         return TokenStream::new();
     }
     let span = proc_macro2::Span::call_site();
-    let msg = format!(
-        "`{name}!` can only be used in the body of a function annotated with `#[io_state_machine]`, which turns it into a suspension point"
-    );
+    // `use ratchet::yield_io as y;`: the attribute knows a suspension point
+    // by its name only, so a renamed one reaches this macro even inside an
+    // annotated body; saying "only in the body of .." would be wrong there.
+    let written = span.source_text().and_then(|t| {
+        let path: String = t
+            .split('!')
+            .next()?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let last = path.rsplit("::").next()?.trim_start_matches("r#").to_string();
+        (!last.is_empty() && last != name).then_some(path)
+    });
+    let msg = match written {
+        Some(path) => format!(
+            "`{path}!` is `{name}!` under another name (`use .. as`), which `#[io_state_machine]` does not see: it finds suspension points by their name, a path ending in `{name}`; write `{name}!(..)` here (and `use ratchet::{name};`)"
+        ),
+        None => format!(
+            "`{name}!` can only be used in the body of a function annotated with `#[io_state_machine]`, written there by its own name (not renamed by `use .. as`, not produced by another macro), which turns it into a suspension point"
+        ),
+    };
     let tokens = quote_error(span, &msg);
     tokens.into()
 }

@@ -150,6 +150,9 @@ pub struct Suspension {
     pub arg: TokenStream,
     /// Span of the macro's name, for `line!()` and messages.
     pub span: Span,
+    /// Span of the macro call's closing delimiter: uses before it are its
+    /// own (a `call_io!` reads them on every resume).
+    pub close: Span,
     pub text: String,
     /// The block ending in the yield, or the call block starting with the call.
     pub block: BlockId,
@@ -911,7 +914,9 @@ impl Builder<'_> {
             // macro); re-creating it from its initializer would silently
             // read the first place again.
             let mut_reborrow = match (&reborrow, ty_src) {
-                (Some(_), TySrc::Expr(e)) if b.mutable => Some(scan::tidy(&e.to_token_stream().to_string())),
+                (Some(_), TySrc::Expr(e)) if b.mutable => {
+                    Some(scan::one_line(&e.to_token_stream().to_string()))
+                }
                 _ => None,
             };
             let (reborrow, borrow) = if mut_reborrow.is_some() {
@@ -1389,7 +1394,7 @@ impl Builder<'_> {
                 if !is_plain_place(&b.left) {
                     let op = b.op.to_token_stream();
                     let text = |e: &Expr| {
-                        let t = scan::tidy(&e.to_token_stream().to_string());
+                        let t = scan::one_line(&e.to_token_stream().to_string());
                         t.strip_prefix("* ")
                             .map_or_else(|| t.clone(), |r| format!("*{r}"))
                     };
@@ -1488,6 +1493,7 @@ impl Builder<'_> {
                     kind: site.kind,
                     arg: arg_tokens,
                     span,
+                    close: site.mac.delimiter.span().close(),
                     text,
                     block: self.cur,
                     result: r,
@@ -1516,6 +1522,7 @@ impl Builder<'_> {
                     kind: site.kind,
                     arg: arg_tokens,
                     span,
+                    close: site.mac.delimiter.span().close(),
                     text,
                     block: k,
                     result: r,

@@ -72,6 +72,50 @@ fn line(span: Span) -> usize {
     span.start().line
 }
 
+// Input:  `let x = f(); if c { use(x) } yield_io!(d)?; use(x)` (lines 1-3)
+// Output: ` and used after it on line 3` (not line 1, which comes before)
+/// Where a binding carried across a suspension point is read after it: the
+/// first use reachable from where the machine resumes that stands after the
+/// suspension in the source, else one only a loop's next iteration reaches.
+fn later_use(g: &Graph, live: &Liveness, b: BindId, resume: usize, susp: Span, close: Span) -> String {
+    let mut seen = vec![false; g.blocks.len()];
+    let mut stack = vec![resume];
+    while let Some(blk) = stack.pop() {
+        if std::mem::replace(&mut seen[blk], true) {
+            continue;
+        }
+        stack.extend(
+            crate::liveness::successors(g, blk)
+                .into_iter()
+                .filter(|&n| !seen[n]),
+        );
+    }
+    let pos = |sp: &Span| (sp.start().line, sp.start().column);
+    let after = (close.end().line, close.end().column);
+    let reads: Vec<&(usize, Span)> = g.bindings[b]
+        .uses
+        .iter()
+        .filter(|(blk, _)| {
+            seen.get(*blk).copied().unwrap_or(false) && live.live_in.get(*blk).is_some_and(|l| l.contains(&b))
+        })
+        .collect();
+    let start = (susp.start().line, susp.start().column);
+    if let Some((_, sp)) = reads
+        .iter()
+        .filter(|(_, sp)| pos(sp) >= after)
+        .min_by_key(|(_, sp)| pos(sp))
+    {
+        format!(" and used after it on line {}", line(*sp))
+    } else if reads.iter().any(|(_, sp)| pos(sp) >= start && pos(sp) < after) {
+        " and read by it again on every resume (a `call_io!` expression is evaluated again until it is done)"
+            .to_string()
+    } else if let Some((_, sp)) = reads.iter().min_by_key(|(_, sp)| pos(sp)) {
+        format!(" and used again on line {} when its loop comes round", line(*sp))
+    } else {
+        String::new()
+    }
+}
+
 // Input:  the live set `{i: u64, buf: <unknown>}` of `yield_io!(..)`
 // Output: `Stored { fields: [i, buf] }` and an error at `buf`: its type cannot be read
 /// Checks and splits the live set of every suspension point.
@@ -115,14 +159,7 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
             }
             let name = &binding.ident;
             let at = format!("`{}` (line {})", s.text, line(s.span));
-            let later = binding
-                .uses
-                .iter()
-                .find(|(blk, _)| live.live_in.get(*blk).is_some_and(|l| l.contains(&b)))
-                .or(binding.uses.last())
-                .map_or_else(String::new, |(_, sp)| {
-                    format!(" and used after it on line {}", line(*sp))
-                });
+            let later = later_use(g, live, b, st.resume, s.span, s.close);
             // A `let x;` live across a suspension point has a value there on
             // every path (rustc's definite initialization), so it is stored
             // like any other local once its type is known.
@@ -134,7 +171,7 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                 );
             } else if let Some(why) = binding.ty.as_ref().and_then(incomplete) {
                 reported.insert(b);
-                let ty = crate::scan::tidy(&quote::ToTokens::to_token_stream(&binding.ty).to_string());
+                let ty = crate::scan::one_line(&quote::ToTokens::to_token_stream(&binding.ty).to_string());
                 cx.error(binding.decl_span, format!("`{name}` is stored across the suspension point {at}{later}, but its type `{ty}` {why}"));
             } else if let Some((declared, _)) = binding.ty.as_ref().and_then(|t| names_body_type(g, t)) {
                 reported.insert(b);
