@@ -951,3 +951,118 @@ fn field_borrow_of_self_or_an_argument_is_recreated_typed_or_not() {
         assert_eq!(stats.misses, [5, 6], "{s:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15 item 7 / attacker8 #10: the rewrites the messages suggest for a
+// suspension in a short-circuit operand, a let chain, an `else if` and a
+// `while` condition (ui fixture `suspend-in-short-circuit-rewrites`) are
+// accepted and keep the meaning: the call runs exactly when the original
+// condition would have evaluated it.
+
+fn probe(v: u32) -> Res<u32> {
+    log(format!("probe {v}"));
+    Ok(IOResult::Done(v))
+}
+
+#[io_state_machine(state = st)]
+fn rewrites(st: &mut RewritesState, dev: &Dev, a: bool, o: Option<u32>) -> Res<u32> {
+    let mut k: u32 = 0;
+    // `if a && probe(1) > 0`
+    let x: bool = if a {
+        let y = call_io!(probe(1))?;
+        y > 0
+    } else {
+        false
+    };
+    if x {
+        k += 1;
+    }
+    // `if a || probe(2) > 0`
+    let x: bool = if a {
+        true
+    } else {
+        let y = call_io!(probe(2))?;
+        y > 0
+    };
+    if x {
+        k += 10;
+    }
+    // `if let Some(v) = o && probe(v) > 3`
+    if let Some(v) = o {
+        let v: u32 = v;
+        let y = call_io!(probe(v))?;
+        if y > 3 {
+            k += 100;
+        }
+    }
+    // `if a { .. } else if probe(5) > 2 { .. }`
+    if a {
+        k += 1000;
+    } else {
+        let x = call_io!(probe(5))?;
+        if x > 2 {
+            k += 2000;
+        }
+    }
+    // `while k % 7 != 0 && probe(6) > 0 { k += 1 }` (`&&` in a `while`)
+    loop {
+        let x: bool = if k % 7 != 0 {
+            let y = call_io!(probe(6))?;
+            y > 0
+        } else {
+            false
+        };
+        if !x {
+            break;
+        }
+        k += 1;
+    }
+    yield_io!(dev.op())?;
+    Ok(k)
+}
+
+fn rewrites_plain(a: bool, o: Option<u32>) -> u32 {
+    let p = |v: u32| {
+        log(format!("probe {v}"));
+        v
+    };
+    let mut k = 0;
+    if a && p(1) > 0 {
+        k += 1;
+    }
+    if a || p(2) > 0 {
+        k += 10;
+    }
+    if let Some(v) = o
+        && p(v) > 3
+    {
+        k += 100;
+    }
+    if a {
+        k += 1000;
+    } else if p(5) > 2 {
+        k += 2000;
+    }
+    while k % 7 != 0 && p(6) > 0 {
+        k += 1;
+    }
+    k
+}
+
+#[test]
+fn suggested_rewrites_of_short_circuits_and_conditions_keep_the_meaning() {
+    for s in SCHEDULES {
+        for (a, o) in [(true, None), (false, Some(9)), (false, Some(1)), (true, Some(4))] {
+            let want = rewrites_plain(a, o);
+            let want_log = take_log();
+            let dev = Dev::new(s);
+            let mut st = RewritesState::default();
+            assert_eq!(
+                run(&dev, || rewrites(&mut st, &dev, a, o)),
+                Ok(want),
+                "{s:?} {a} {o:?}"
+            );
+            assert_eq!(take_log(), want_log, "{s:?} {a} {o:?}");
+        }
+    }
+}

@@ -266,6 +266,8 @@ struct Builder<'a> {
     /// Whether the code last rewritten invokes a foreign macro outside
     /// its own loops (see [`Rewriter::foreign_macro`]).
     foreign_macro: bool,
+    /// The `if` lowered next is an `else if` (its condition's fixes differ).
+    else_if: bool,
     /// See [`Rewriter::jump_free`].
     jump_free: Vec<String>,
 }
@@ -296,6 +298,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         unsafe_depth: 0,
         unsafe_span: Span::call_site(),
         foreign_macro: false,
+        else_if: false,
         jump_free: jump_free_macros(&model.input.block),
     };
     let start = b.new_block("Start");
@@ -1570,9 +1573,9 @@ impl Builder<'_> {
 
     /// Emits `if cond { then } else { els }` as the terminator of the current
     /// block; the bindings of `let`s in `cond` are visible in `then`.
-    fn branch(&mut self, cond: &Expr, then: BlockId, els: BlockId) -> Vec<BindId> {
+    fn branch(&mut self, cond: &Expr, at: scan::CondOf, then: BlockId, els: BlockId) -> Vec<BindId> {
         self.ensure_alive();
-        scan::reject_expr(self.cx, cond);
+        scan::reject_cond(self.cx, cond, at);
         let uses = scan::free_vars_expr(cond);
         let uses = self.resolve(uses);
         let mut c2 = self.cond_in_unsafe(cond.clone());
@@ -1599,19 +1602,28 @@ impl Builder<'_> {
     // Input:  `if call_io!(f())? { yield_io!(c)?; } else { x += 1; }`
     // Output: `CallF: r = f()..; if r? { goto Then } else { goto Else }`, `Then: yield c -> ..`, `Else: x += 1; goto EndIf`
     fn lower_if(&mut self, i: &syn::ExprIf, dest: Dest) {
+        let at = if std::mem::take(&mut self.else_if) {
+            scan::CondOf::ElseIf
+        } else {
+            scan::CondOf::If
+        };
         let cond = self.lower_cond(&i.cond);
         let then_b = self.new_block("Then");
         let else_b = self.new_block("Else");
         let join = self.new_block("EndIf");
         let mark = self.scope.len();
-        self.branch(&cond, then_b, else_b);
+        self.branch(&cond, at, then_b, else_b);
         self.enter(then_b);
         self.lower_stmts(&i.then_branch.stmts, dest);
         self.goto(join);
         self.scope.truncate(mark);
         self.enter(else_b);
         match &i.else_branch {
-            Some((_, e)) => self.lower_expr(e, dest),
+            Some((_, e)) => {
+                self.else_if = matches!(**e, Expr::If(_));
+                self.lower_expr(e, dest);
+                self.else_if = false;
+            }
             None => self.finish_unit(dest),
         }
         self.goto(join);
@@ -1780,7 +1792,7 @@ impl Builder<'_> {
         self.enter(head);
         let cond = self.lower_cond(&w.cond);
         let mark = self.scope.len();
-        self.branch(&cond, body, after);
+        self.branch(&cond, scan::CondOf::While, body, after);
         self.loops.push(LoopCtx {
             label: w.label.as_ref().map(|l| l.name.ident.to_string()),
             is_block: false,
