@@ -285,6 +285,24 @@ pub fn must_suspend(c: &Completion) -> bool {
     !c.finished() || c.is_yield() || force_suspend()
 }
 
+/// A value a `call_io!` expression moves (a bare name as an argument):
+/// the expression is evaluated again on every resume until the call is done,
+/// so only a `Copy` value can be moved each time. Generated code checks it
+/// with [`moved_on_every_resume`] at the user's name, so that the error says
+/// why there instead of rustc's "use of moved value" at the attribute.
+#[diagnostic::on_unimplemented(
+    message = "`call_io!` evaluates its expression again on every resume until the call is done, so it cannot move this `{Self}`, which is not `Copy`: the next evaluation would use a moved value; pass a clone (`x.clone()`) or a borrow (`&x`) instead",
+    label = "moved again on every resume"
+)]
+pub trait MovedOnEveryResume {}
+
+impl<T: Copy> MovedOnEveryResume for T {}
+
+/// Checks that `call_io!` may move `_v` on every resume (see
+/// [`MovedOnEveryResume`]); does nothing at run time.
+#[inline(always)]
+pub fn moved_on_every_resume<T: MovedOnEveryResume>(_v: &T) {}
+
 /// The value of `yield_io!` once `c` has finished: the completion's result
 /// (bytes for reads and writes, 0 for a built group or a sync), or its error.
 #[inline]

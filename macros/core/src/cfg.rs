@@ -1514,9 +1514,16 @@ impl Builder<'_> {
                 self.replacement(r, site)
             }
             SiteKind::Call => {
+                let moved = self.moved_into_call(&arg);
                 let k = self.new_block(&format!("Call{name}"));
                 self.goto(k);
                 self.enter(k);
+                if !moved.is_empty() {
+                    let ids = moved.iter().filter_map(|(b, _)| *b).collect();
+                    let idents: Vec<&Ident> = moved.iter().map(|(_, id)| id).collect();
+                    let checks = resume_copy_check(&self.private, &idents);
+                    self.push_piece(checks, ids, Vec::new());
+                }
                 let uses = self.resolve(uses);
                 let arg_tokens = self.rewrite(&mut arg2, |rw, e| rw.visit_expr_mut(e));
                 let r = self.synth("r", ty);
@@ -1537,6 +1544,76 @@ impl Builder<'_> {
                 self.replacement(r, site)
             }
         }
+    }
+
+    // Input:  `write_page(Some(page), &buf, n)` with `page`, `buf`, `n` locals
+    // Output: `[(page, `page`), (n, `n`)]`
+    /// The locals and by-value parameters a `call_io!` expression moves
+    /// (a bare name as a call argument, a field of a struct literal, an
+    /// element of a tuple or array): evaluated again on every resume, it
+    /// moves them again, which only a `Copy` value survives.
+    fn moved_into_call(&self, arg: &Expr) -> Vec<(Option<BindId>, Ident)> {
+        struct V<'b, 'c> {
+            b: &'b Builder<'c>,
+            out: Vec<(Option<BindId>, Ident)>,
+        }
+        impl V<'_, '_> {
+            fn operand(&mut self, e: &Expr) {
+                let Expr::Path(p) = scan::strip(e) else { return };
+                let Some(id) = p.path.get_ident() else { return };
+                if p.qself.is_some() {
+                    return;
+                }
+                let name = id.to_string();
+                if let Some(&(_, b)) = self.b.scope.iter().rev().find(|(n, _)| *n == name) {
+                    let bd = &self.b.g.bindings[b];
+                    // A re-created borrow is passed by reborrowing.
+                    if bd.reborrow.is_none()
+                        && !bd.borrow
+                        && !bd.ty.as_ref().is_some_and(|t| type_borrows(t) || primitive(t))
+                    {
+                        self.out.push((Some(b), id.clone()));
+                    }
+                } else if self
+                    .b
+                    .model
+                    .param_type(&name)
+                    .is_some_and(|t| !type_borrows(t) && !primitive(t))
+                {
+                    self.out.push((None, id.clone()));
+                }
+            }
+        }
+        impl<'ast> syn::visit::Visit<'ast> for V<'_, '_> {
+            fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+                c.args.iter().for_each(|a| self.operand(a));
+                syn::visit::visit_expr_call(self, c);
+            }
+            fn visit_expr_method_call(&mut self, c: &'ast syn::ExprMethodCall) {
+                c.args.iter().for_each(|a| self.operand(a));
+                syn::visit::visit_expr_method_call(self, c);
+            }
+            fn visit_expr_struct(&mut self, s: &'ast syn::ExprStruct) {
+                s.fields.iter().for_each(|f| self.operand(&f.expr));
+                syn::visit::visit_expr_struct(self, s);
+            }
+            fn visit_expr_tuple(&mut self, t: &'ast syn::ExprTuple) {
+                t.elems.iter().for_each(|e| self.operand(e));
+                syn::visit::visit_expr_tuple(self, t);
+            }
+            fn visit_expr_array(&mut self, a: &'ast syn::ExprArray) {
+                a.elems.iter().for_each(|e| self.operand(e));
+                syn::visit::visit_expr_array(self, a);
+            }
+            fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+            fn visit_item(&mut self, _: &'ast syn::Item) {}
+        }
+        let mut v = V {
+            b: self,
+            out: Vec::new(),
+        };
+        syn::visit::Visit::visit_expr(&mut v, arg);
+        v.out
     }
 
     fn replacement(&self, r: BindId, site: &SiteRef<'_>) -> Expr {
@@ -2256,6 +2333,33 @@ pub fn type_borrows(t: &Type) -> bool {
     let mut v = V(false);
     syn::visit::Visit::visit_type(&mut v, t);
     v.0 || holds_elided_lifetime(t)
+}
+
+/// A primitive type, `Copy` whatever the code around it.
+fn primitive(t: &Type) -> bool {
+    const NAMES: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64",
+        "bool", "char",
+    ];
+    matches!(t, Type::Path(p) if p.qself.is_none() && p.path.get_ident().is_some_and(|i| NAMES.iter().any(|n| i == n)))
+}
+
+// Input:  `page` moved by `call_io!(write_page(Some(page)))`
+// Output: a check that `page` is `Copy`, whose failure says why at `page`
+/// rustc's own error for a value `call_io!` moves on every resume is a bare
+/// "use of moved value" at the attribute (the dispatch loop's); this check
+/// fails first, at the user's name, with the reason and the fix (a failed
+/// trait bound stops the borrow check of the body, so no second error
+/// follows).
+fn resume_copy_check(p: &TokenStream, moved: &[&Ident]) -> TokenStream {
+    moved
+        .iter()
+        .map(|id| {
+            let sp = id.span();
+            let check = quote_spanned!(sp=> moved_on_every_resume);
+            quote_spanned!(sp=> #p::#check(&#id);)
+        })
+        .collect()
 }
 
 /// std types with a lifetime parameter, written without it

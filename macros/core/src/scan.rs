@@ -1085,6 +1085,8 @@ pub fn tidy(s: &str) -> String {
                 Some('.' | '(' | ')' | '[' | ']' | '!' | '?' | ',' | ':' | ';')
             );
             // Keep `a = b`, `x as y`, and `match x {`.
+            // `f(a, (b, c))` keeps the space after the comma.
+            let glue_next = glue_next && !(prev == Some(',') && matches!(next, Some('(' | '[')));
             if glue_prev && prev != Some(':') || glue_next && next != Some(':') {
                 continue;
             }
@@ -1179,6 +1181,10 @@ mod tests {
             "call_io!(self.free_page(dev, i))"
         );
         assert_eq!(tidy("yield_io ! (a :: b (x))"), "yield_io!(a::b(x))");
+        assert_eq!(
+            tidy("call_io ! (f (a , (b , c) , [d]))"),
+            "call_io!(f(a, (b, c), [d]))"
+        );
     }
 
     #[test]
