@@ -1066,3 +1066,67 @@ fn suggested_rewrites_of_short_circuits_and_conditions_keep_the_meaning() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// attacker8 #2: a `Drop` that panics where the machine suspends (a local dead
+// across the suspension point, dropped as the call returns `IO`; a temporary
+// of the awaited expression) leaves the state idle, as after any panic in
+// the body (rule 11), on every schedule.
+
+pub struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("bomb");
+        }
+    }
+}
+
+impl Bomb {
+    fn op(&self, dev: &Dev) -> ratchet::Completion {
+        dev.op()
+    }
+}
+
+#[io_state_machine(state = st)]
+fn bomb_dead_local(st: &mut BombDeadLocalState, dev: &Dev, armed: bool) -> Res<u32> {
+    let b = Bomb(armed);
+    log(format!("armed {}", b.0));
+    yield_io!(dev.op())?;
+    Ok(1)
+}
+
+#[io_state_machine(state = st)]
+fn bomb_temporary(st: &mut BombTemporaryState, dev: &Dev, armed: bool) -> Res<u32> {
+    yield_io!(Bomb(armed).op(dev))?;
+    Ok(2)
+}
+
+#[test]
+fn drop_that_panics_at_a_suspension_leaves_the_state_idle() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = BombDeadLocalState::default();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = bomb_dead_local(&mut st, &dev, true);
+        }));
+        assert!(r.is_err(), "{s:?}");
+        assert!(st.is_idle(), "{s:?}: {st:?}");
+        // The next call starts over.
+        assert_eq!(
+            run(&dev, || bomb_dead_local(&mut st, &dev, false)),
+            Ok(1),
+            "{s:?}"
+        );
+        take_log();
+        let dev = Dev::new(s);
+        let mut st = BombTemporaryState::default();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = bomb_temporary(&mut st, &dev, true);
+        }));
+        assert!(r.is_err(), "{s:?}");
+        assert!(st.is_idle(), "{s:?}: {st:?}");
+        assert_eq!(run(&dev, || bomb_temporary(&mut st, &dev, false)), Ok(2), "{s:?}");
+    }
+}

@@ -97,7 +97,7 @@ pub fn walk(
             }
         }
     };
-    '__ratchet_dispatch: loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -113,19 +113,17 @@ pub fn walk(
                         ::ratchet::__private::__ratchet_trace_suspend!(
                             __ratchet_at, "Read", & __ratchet_c
                         );
-                        *__ratchet_state = WalkState::Read {
-                            page,
-                            hops,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            ),
+                        break '__ratchet_dispatch (
+                            WalkState::Read {
+                                page,
+                                hops,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
@@ -180,5 +178,7 @@ pub fn walk(
                 );
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

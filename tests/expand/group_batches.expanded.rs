@@ -89,7 +89,7 @@ pub fn flush(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -110,19 +110,17 @@ pub fn flush(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "All", & __ratchet_c
                             );
-                            *__ratchet_state = FlushState::All {
-                                b,
-                                all,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                FlushState::All {
+                                    b,
+                                    all,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
@@ -160,5 +158,7 @@ pub fn flush(
                 }
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

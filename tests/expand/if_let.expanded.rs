@@ -85,7 +85,7 @@ pub fn try_twice(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             __RatchetPc::Start {} => {
                 let __ratchet_c: ::ratchet::__private::Completion = c.clone();
@@ -93,15 +93,15 @@ pub fn try_twice(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "C", & __ratchet_c
                     );
-                    *__ratchet_state = TryTwiceState::C {
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        TryTwiceState::C {
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
@@ -116,17 +116,15 @@ pub fn try_twice(
                         ::ratchet::__private::__ratchet_trace_suspend!(
                             __ratchet_at, "C2", & __ratchet_c
                         );
-                        *__ratchet_state = TryTwiceState::C2 {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            ),
+                        break '__ratchet_dispatch (
+                            TryTwiceState::C2 {
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
@@ -149,17 +147,15 @@ pub fn try_twice(
                         ::ratchet::__private::__ratchet_trace_suspend!(
                             __ratchet_at, "C2", & __ratchet_c
                         );
-                        *__ratchet_state = TryTwiceState::C2 {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            ),
+                        break '__ratchet_dispatch (
+                            TryTwiceState::C2 {
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
@@ -179,5 +175,7 @@ pub fn try_twice(
                 );
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

@@ -76,7 +76,7 @@ pub fn probe(
             }
         }
     };
-    '__ratchet_dispatch: loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             __RatchetPc::Start {} => {
                 if fast {
@@ -93,15 +93,15 @@ pub fn probe(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "C", & __ratchet_c
                     );
-                    *__ratchet_state = Probe::C {
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        Probe::C {
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
@@ -124,5 +124,7 @@ pub fn probe(
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

@@ -94,7 +94,7 @@ pub fn first(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -107,18 +107,16 @@ pub fn first(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "C2", & __ratchet_c
                             );
-                            *__ratchet_state = FirstState::C2 {
-                                v,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                FirstState::C2 {
+                                    v,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
@@ -136,17 +134,15 @@ pub fn first(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "C", & __ratchet_c
                             );
-                            *__ratchet_state = FirstState::C {
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                FirstState::C {
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
@@ -170,5 +166,7 @@ pub fn first(
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(0));
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

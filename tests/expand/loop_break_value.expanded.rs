@@ -83,7 +83,7 @@ pub fn retry(
             }
         }
     };
-    '__ratchet_dispatch: loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -99,18 +99,16 @@ pub fn retry(
                         ::ratchet::__private::__ratchet_trace_suspend!(
                             __ratchet_at, "C", & __ratchet_c
                         );
-                        *__ratchet_state = RetryState::C {
-                            tries,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        };
-                        return ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            ),
+                        break '__ratchet_dispatch (
+                            RetryState::C {
+                                tries,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
@@ -170,5 +168,7 @@ pub fn retry(
                 );
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

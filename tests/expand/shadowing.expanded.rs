@@ -102,7 +102,7 @@ pub fn render(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             __RatchetPc::Start {} => {
                 let x: u32 = 7;
@@ -111,16 +111,16 @@ pub fn render(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "C", & __ratchet_c
                     );
-                    *__ratchet_state = RenderState::C {
-                        x,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        RenderState::C {
+                            x,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
@@ -133,17 +133,17 @@ pub fn render(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "C2", & __ratchet_c
                     );
-                    *__ratchet_state = RenderState::C2 {
-                        x,
-                        limit,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        RenderState::C2 {
+                            x,
+                            limit,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
@@ -163,17 +163,17 @@ pub fn render(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "C2", & __ratchet_c
                     );
-                    *__ratchet_state = RenderState::C2 {
-                        x,
-                        limit,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        RenderState::C2 {
+                            x,
+                            limit,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
@@ -192,5 +192,7 @@ pub fn render(
                 );
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

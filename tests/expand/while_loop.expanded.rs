@@ -111,7 +111,7 @@ pub fn copy_pages(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -127,18 +127,16 @@ pub fn copy_pages(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "Read", & __ratchet_c
                             );
-                            *__ratchet_state = CopyPagesState::Read {
-                                i,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                CopyPagesState::Read {
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -154,18 +152,16 @@ pub fn copy_pages(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "Write", & __ratchet_c
                             );
-                            *__ratchet_state = CopyPagesState::Write {
-                                i,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                CopyPagesState::Write {
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -194,16 +190,16 @@ pub fn copy_pages(
                     ::ratchet::__private::__ratchet_trace_suspend!(
                         __ratchet_at, "Write", & __ratchet_c
                     );
-                    *__ratchet_state = CopyPagesState::Write {
-                        i,
-                        __completion: ::ratchet::__private::Clone::clone(&__ratchet_c),
-                    };
-                    return ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        ),
+                    break '__ratchet_dispatch (
+                        CopyPagesState::Write {
+                            i,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Write");
@@ -219,5 +215,7 @@ pub fn copy_pages(
                 __ratchet_pc = __RatchetPc::While { i };
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

@@ -83,7 +83,7 @@ pub fn cooperative(
             }
         }
     };
-    loop {
+    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
             __RatchetPc::Start {} => {
@@ -99,18 +99,16 @@ pub fn cooperative(
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "YieldNow", & __ratchet_c
                             );
-                            *__ratchet_state = CooperativeState::YieldNow {
-                                n,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            };
-                            return ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                ),
+                            break '__ratchet_dispatch (
+                                CooperativeState::YieldNow {
+                                    n,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -138,5 +136,7 @@ pub fn cooperative(
                 __ratchet_pc = __RatchetPc::While { n };
             }
         }
-    }
+    };
+    *__ratchet_state = __ratchet_next;
+    ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
 }

@@ -48,6 +48,7 @@ struct Emitter<'a> {
     label: syn::Lifetime,
     c: Ident,
     needs_label: std::cell::Cell<bool>,
+    breaks_out: std::cell::Cell<bool>,
     /// Blocks emitted in place of the one jump that enters them instead of
     /// as arms of their own.
     inline: Vec<bool>,
@@ -86,6 +87,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         label: syn::Lifetime::new("'__ratchet_dispatch", Span::mixed_site()),
         c: Ident::new("__ratchet_c", Span::mixed_site()),
         needs_label: std::cell::Cell::new(false),
+        breaks_out: std::cell::Cell::new(false),
         inline: Vec::new(),
         arm_mut: std::cell::Cell::new(false),
         scope_at: Vec::new(),
@@ -706,6 +708,16 @@ impl Emitter<'_> {
             let l = &self.label;
             quote!(#l:)
         });
+        let dispatch = quote!(#label loop { match #pc { #(#arms)* } });
+        let (next, io) = (
+            Ident::new("__ratchet_next", Span::mixed_site()),
+            Ident::new("__ratchet_io", Span::mixed_site()),
+        );
+        let dispatch = if self.breaks_out.get() {
+            quote!(let (#next, #io) = #dispatch; #place = #next; #p::Ok(#p::IOResult::IO(#io)))
+        } else {
+            dispatch
+        };
         quote! {
             #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
             enum #pce #tgen {
@@ -719,11 +731,7 @@ impl Emitter<'_> {
                 #name::Idle => #pce::#start {},
                 #(#resumes,)*
             };
-            #label loop {
-                match #pc {
-                    #(#arms)*
-                }
-            }
+            #dispatch
         }
     }
 
@@ -1013,7 +1021,6 @@ impl Emitter<'_> {
         let st = &self.stored[susp];
         let name = &self.model.enum_name;
         let v = &self.plan.state_variants[susp];
-        let place = self.model.place();
         let c = &self.c;
         let cf = &self.plan.completion;
         let arg = self.subst(&s.arg);
@@ -1047,12 +1054,12 @@ impl Emitter<'_> {
         let decl = quote_spanned!(span=> let #c: #ty = #arg;);
         let from = crate::model::trace_at();
         let vname = v.to_string();
+        let l = self.suspend_label();
         quote! {
             #decl
             if #p::must_suspend(&#c) {
                 #p::__ratchet_trace_suspend!(#from, #vname, &#c);
-                #place = #name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) };
-                return #p::Ok(#p::IOResult::IO(<#p::IOCompletions as #p::From<#p::Completion>>::from(#c)));
+                break #l (#name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) }, <#p::IOCompletions as #p::From<#p::Completion>>::from(#c));
             }
             #p::__ratchet_trace_pass!(#from, #vname);
             #j
@@ -1067,7 +1074,6 @@ impl Emitter<'_> {
         let st = &self.stored[susp];
         let name = &self.model.enum_name;
         let v = &self.plan.state_variants[susp];
-        let place = self.model.place();
         let arg = self.subst(&s.arg);
         let fields = st
             .fields
@@ -1081,19 +1087,28 @@ impl Emitter<'_> {
         let decl = quote_spanned!(s.span=> let #call = #arg;);
         let from = crate::model::trace_at();
         let vname = v.to_string();
+        let l = self.suspend_label();
         quote! {
             #decl
             let #r = match #call {
                 #p::Ok(#p::IOResult::Done(#done)) => #p::Ok(#done),
                 #p::Ok(#p::IOResult::IO(#io)) => {
                     #p::__ratchet_trace_suspend!(#from, #vname, #io.completion());
-                    #place = #name::#v { #(#fields),* };
-                    return #p::Ok(#p::IOResult::IO(#io));
+                    break #l (#name::#v { #(#fields),* }, #io);
                 }
                 #p::Err(#err) => #p::Err(#err),
             };
             #p::__ratchet_trace_pass!(#from, #vname);
         }
+    }
+
+    /// A suspension leaves the dispatch loop with the state to store and
+    /// what to return: the arm's dead locals drop on the way out, before the
+    /// state is written, so a `Drop` that panics leaves it idle (rule 11).
+    fn suspend_label(&self) -> &syn::Lifetime {
+        self.needs_label.set(true);
+        self.breaks_out.set(true);
+        &self.label
     }
 
     /// Fills in `__ratchet_jump!(n)` and `__ratchet_susp!(n)`.
