@@ -1130,3 +1130,55 @@ fn drop_that_panics_at_a_suspension_leaves_the_state_idle() {
         assert_eq!(run(&dev, || bomb_temporary(&mut st, &dev, false)), Ok(2), "{s:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// attacker8 #5: a `mut` by-value parameter that is not `Copy`, mutated
+// around a suspending loop, compiles (it was rustc's E0382 at the
+// attribute: the parameter was moved inside the dispatch loop) and is a
+// local initialized from the first call's argument; one moved in a
+// `return` inside such a loop, too.
+
+#[io_state_machine(state = st)]
+fn grow(st: &mut GrowState, dev: &Dev, mut v: Vec<u32>) -> Res<usize> {
+    let mut i: u32 = 0;
+    while i < 3 {
+        v.push(i);
+        yield_io!(dev.op())?;
+        i += 1;
+    }
+    log(format!("{v:?}"));
+    Ok(v.len())
+}
+
+fn consume(v: Vec<u32>) -> usize {
+    v.len()
+}
+
+#[io_state_machine(state = st)]
+fn consume_in_loop(st: &mut ConsumeInLoopState, dev: &Dev, v: Vec<u32>) -> Res<usize> {
+    let mut i: u32 = 0;
+    loop {
+        yield_io!(dev.op())?;
+        i += 1;
+        if i == 3 {
+            return Ok(consume(v) + i as usize);
+        }
+    }
+}
+
+#[test]
+fn mut_parameter_not_copy_mutated_around_a_suspending_loop() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = GrowState::default();
+        // Every call passes `[9]` again: only the first call's counts.
+        assert_eq!(run(&dev, || grow(&mut st, &dev, vec![9])), Ok(4), "{s:?}");
+        assert_eq!(take_log(), ["[9, 0, 1, 2]"], "{s:?}");
+        let mut st = ConsumeInLoopState::default();
+        assert_eq!(
+            run(&dev, || consume_in_loop(&mut st, &dev, vec![1, 2])),
+            Ok(5),
+            "{s:?}"
+        );
+    }
+}

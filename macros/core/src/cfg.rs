@@ -304,8 +304,10 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     let start = b.new_block("Start");
     b.enter(start);
     // `mut n: T`: a local initialized from the first call's argument (rule
-    // 8); the start block's code uses the parameter itself, later blocks the
-    // stored local of that name.
+    // 8). The start block is entered with it (moved in once, before the
+    // dispatch loop: moving the parameter inside the loop would be a move
+    // in a loop to the borrow checker, E0382 for a value that is not
+    // `Copy`), and later blocks carry the local of that name.
     let mut_params: Vec<(Ident, Type)> = model
         .params
         .iter()
@@ -316,8 +318,8 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     let mut touch = TokenStream::new();
     for (ident, ty) in mut_params {
         let borrow = type_borrows(&ty);
-        // The start block may only pass the parameter on: this marks its
-        // `mut` used (rustc's `unused_mut`) without changing it.
+        // The start block may only pass the local on: this marks its `mut`
+        // used (rustc's `unused_mut`) without changing it.
         touch.extend(quote!(let _ = &mut #ident;));
         let id = b.declare(Binding {
             decl_span: ident.span(),
@@ -337,7 +339,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         defs.push(id);
     }
     if !defs.is_empty() {
-        b.push_piece(touch, Vec::new(), defs);
+        b.push_piece(touch, defs, Vec::new());
     }
     let body = model.input.block.clone();
     // A body whose value is not `()` and that ends with a statement must

@@ -704,6 +704,12 @@ impl Emitter<'_> {
         };
         let span = self.trace_span(true);
         let start = &self.plan.block_variants[0];
+        // The `mut` parameters, moved in once (see `cfg::build`); `&mut`
+        // marks the parameter's own `mut` used.
+        let start_fields = self.live.live_in[0].iter().map(|&b| {
+            let (f, id) = (self.field(b), self.ident(b));
+            quote!(#f: { let _ = &mut #id; #id })
+        });
         let label = self.needs_label.get().then(|| {
             let l = &self.label;
             quote!(#l:)
@@ -728,7 +734,7 @@ impl Emitter<'_> {
             #span
             #pending
             let mut #pc = match #p::mem::take(&mut #place) {
-                #name::Idle => #pce::#start {},
+                #name::Idle => #pce::#start { #(#start_fields),* },
                 #(#resumes,)*
             };
             #dispatch

@@ -9,7 +9,10 @@
 //! identifiers, `#[cfg]`/`#[allow]` on statements, `unsafe` blocks, items
 //! in the body, `mut` parameters, `let x;`, compound assignment through
 //! places, macros that `break`, projections such as `S::Key` and
-//! `Self::Out`), and one mutation turns an identifier into a raw one.
+//! `Self::Out`), and since issue 15 re-created borrows reassigned or typed,
+//! suspensions in short-circuit operands, let chains, `else if`, `while`
+//! and guards, and `call_io!` moving locals; and one mutation turns an
+//! identifier into a raw one.
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +66,10 @@ const CLASSES: &str = r#"
     let o: Self::Out = 5; let seen: [bool; Self::PAGES] = [false; Self::PAGES];
     let v: Vec<_> = Vec::new(); let it: std::slice::Iter<u32> = xs.iter();
     let g = f; let __completion: u32 = 4; mut n: u32
+    let mut r = &self.a; r = &self.b; let h: &mut Vec<u32> = &mut self.s.h; let q: &[u8] = &p.x.y;
+    if a && call_io!(g(c))? > 2 && k {} if let Some(v) = o && call_io!(g(v))? {} else if k < call_io!(n())? {}
+    while a || (b && call_io!(g())?) {} match x { 0 if yield_io!(c).is_ok() => {} _ => {} }
+    let n = call_io!(w(Some(page), P { v: page }, (page, [page])))?; y!(c)?; f(yield_io!(c))
 "#;
 
 /// The machines of `file`, with their `#[io_state_machine(..)]` arguments,
