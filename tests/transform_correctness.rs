@@ -1166,8 +1166,32 @@ fn consume_in_loop(st: &mut ConsumeInLoopState, dev: &Dev, v: Vec<u32>) -> Res<u
     }
 }
 
+// Shadowed in a branch of the start block (difftest seed 0x5eed2026,
+// program 141): the start block still names the parameter's local.
+#[io_state_machine(state = st)]
+fn grow_shadowed(st: &mut GrowShadowedState, dev: &Dev, k: bool, mut v: Vec<u32>) -> Res<usize> {
+    v.push(1);
+    if k {
+        let v: u32 = call_io!(probe(3))?;
+        log(format!("inner {v}"));
+    }
+    yield_io!(dev.op())?;
+    v.push(2);
+    Ok(v.len())
+}
+
 #[test]
 fn mut_parameter_not_copy_mutated_around_a_suspending_loop() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = GrowShadowedState::default();
+        assert_eq!(
+            run(&dev, || grow_shadowed(&mut st, &dev, true, vec![0])),
+            Ok(3),
+            "{s:?}"
+        );
+        assert_eq!(take_log(), ["probe 3", "inner 3"], "{s:?}");
+    }
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = GrowState::default();

@@ -146,6 +146,14 @@ pub const FEATURES: &[(&str, &str)] = &[
         "struct, generic struct and enum-variant literals (annotated where stored)",
     ),
     ("let_uninit", "`let x;` and `let x: T;` assigned later"),
+    (
+        "recreated_borrow",
+        "locals borrowing the `xs` parameter (`let r = xs;`, `let r: &[i64] = xs;`, `let r = &xs;`), re-created after a suspension (rule 9)",
+    ),
+    (
+        "mut_vec_param",
+        "a `mut pv: Vec<i64>` parameter of the top function, mutated around suspensions (a local from the first call's argument)",
+    ),
 ];
 
 /// Which features are on.
@@ -353,6 +361,9 @@ enum Ty {
     ItemStruct,
     /// An item: `use std::fmt::Write as _;` (its pseudo-local is `Write`).
     ItemUse,
+    /// A borrow of the `xs` parameter (`&[i64]` or `&&[i64]`), which the
+    /// machine re-creates after a suspension instead of storing: only read.
+    XsRef,
 }
 
 impl Ty {
@@ -368,7 +379,7 @@ impl Ty {
     fn debug_only(self) -> bool {
         matches!(
             self,
-            Ty::VecI | Ty::Res | Ty::Dg | Ty::Acc | Ty::Pt | Ty::Msg | Ty::Wr
+            Ty::VecI | Ty::Res | Ty::Dg | Ty::Acc | Ty::Pt | Ty::Msg | Ty::Wr | Ty::XsRef
         )
     }
 }
@@ -488,10 +499,22 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
         callees.push(Callee { func: h, name, ops });
     }
     let (param, a) = param_a(&mut rng, f);
+    // A `mut` parameter that is not `Copy`: moved into the machine once, a
+    // local from the first call's argument.
+    let pv = f.on("mut_vec_param") && rng.chance(30);
+    let mut top_vars = vec![a];
+    if pv {
+        top_vars.push(Var {
+            name: "pv".into(),
+            ty: Ty::VecI,
+            mutable: true,
+            frozen: false,
+        });
+    }
     let mut g = FnGen {
         rng: &mut rng,
         f,
-        scopes: vec![vec![a]],
+        scopes: vec![top_vars],
         loops: Vec::new(),
         counter: &mut counter,
         callees,
@@ -509,7 +532,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     used_lt |= g.used_lt;
     used_nx |= g.used_nx;
     used_gk |= g.used_gk;
-    let args = format!(
+    let mut args = format!(
         "{}, \"{}\", &[{}]",
         rng.range(-3, 12),
         ["", "k", "tag"][rng.below(3) as usize],
@@ -518,9 +541,15 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if pv {
+        args.push_str(&format!(", vec![{}]", rng.range(-2, 9)));
+    }
     funcs[n_helpers + 3] = Some(Func {
         name: base.clone(),
-        params: format!("{param}, tag: &str, xs: &[i64]"),
+        params: format!(
+            "{param}, tag: &str, xs: &[i64]{}",
+            if pv { ", mut pv: Vec<i64>" } else { "" }
+        ),
         ret: "i64".into(),
         body,
         generics: String::new(),
@@ -700,7 +729,18 @@ impl FnGen<'_> {
                 None => "a".into(),
             },
             10 if self.top => {
-                if self.rng.chance(50) {
+                let xr = if self.f.on("recreated_borrow") {
+                    self.pick_var(Ty::XsRef)
+                } else {
+                    None
+                };
+                if let Some(r) = xr {
+                    match self.rng.below(3) {
+                        0 => format!("({r}.len() as i64)"),
+                        1 => format!("{r}.iter().fold(0i64, |s, x| s.wrapping_add(*x))"),
+                        _ => format!("{r}.last().copied().unwrap_or(5)"),
+                    }
+                } else if self.rng.chance(50) {
                     "(tag.len() as i64)".into()
                 } else {
                     "xs.first().copied().unwrap_or(7)".into()
@@ -1509,6 +1549,7 @@ impl FnGen<'_> {
             Ty::Pt => "pt",
             Ty::Msg => "msg",
             Ty::Wr => "wr",
+            Ty::XsRef => "xr",
             _ => "it",
         }
     }
@@ -1547,6 +1588,18 @@ impl FnGen<'_> {
     }
 
     fn let_stmt(&mut self) -> Node {
+        if self.top && self.f.on("recreated_borrow") && self.rng.chance(12) {
+            // Rule 9: typed or not, of the parameter or of a reference to
+            // it; never `mut` (a re-created binding cannot be reassigned).
+            let name = self.binding_name(Ty::XsRef);
+            let line = match self.rng.below(3) {
+                0 => format!("let {name} = xs;"),
+                1 => format!("let {name}: &[i64] = xs;"),
+                _ => format!("let {name} = &xs;"),
+            };
+            self.declare(&name, Ty::XsRef, false, true);
+            return Node::same(line);
+        }
         let ty = self.random_ty();
         let name = self.binding_name(ty);
         let mutable = self.rng.chance(50);

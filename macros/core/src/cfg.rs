@@ -315,12 +315,8 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         .map(|p| (p.ident.clone(), p.ty.clone()))
         .collect();
     let mut defs = Vec::new();
-    let mut touch = TokenStream::new();
     for (ident, ty) in mut_params {
         let borrow = type_borrows(&ty);
-        // The start block may only pass the local on: this marks its `mut`
-        // used (rustc's `unused_mut`) without changing it.
-        touch.extend(quote!(let _ = &mut #ident;));
         let id = b.declare(Binding {
             decl_span: ident.span(),
             ident,
@@ -339,7 +335,13 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         defs.push(id);
     }
     if !defs.is_empty() {
-        b.push_piece(touch, defs, Vec::new());
+        // No code: a use that makes the start block carry them, always
+        // (the emitter marks the parameter's own `mut` used where it moves
+        // it in, so no code here names the parameter, which a shadowing
+        // `let` in this block could hide).
+        b.push_piece(TokenStream::new(), defs, Vec::new());
+        // They are in scope where the start block begins.
+        b.g.blocks[start].scope_in = b.scope.clone();
     }
     let body = model.input.block.clone();
     // A body whose value is not `()` and that ends with a statement must
