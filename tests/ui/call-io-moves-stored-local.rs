@@ -27,6 +27,12 @@ fn g(st: &mut GState, n: u32) -> Result<IOResult<usize>, CompletionError> {
     Ok(a + b + page.0.len())
 }
 
+// A by-value parameter is each call's own: `call_io!` may move it.
+#[io_state_machine(state = st)]
+fn h(st: &mut HState, page: Page) -> Result<IOResult<usize>, CompletionError> {
+    call_io!(write_page(Some(page)))
+}
+
 fn by_ref(p: &Page, k: u32, _t: (u32, u32)) -> Result<IOResult<usize>, CompletionError> {
     Ok(IOResult::Done(p.0.len() + k as usize))
 }

@@ -1523,7 +1523,7 @@ impl Builder<'_> {
                 self.goto(k);
                 self.enter(k);
                 if !moved.is_empty() {
-                    let ids = moved.iter().filter_map(|(b, _)| *b).collect();
+                    let ids = moved.iter().map(|(b, _)| *b).collect();
                     let idents: Vec<&Ident> = moved.iter().map(|(_, id)| id).collect();
                     let checks = resume_copy_check(&self.private, &idents);
                     self.push_piece(checks, ids, Vec::new());
@@ -1552,14 +1552,15 @@ impl Builder<'_> {
 
     // Input:  `write_page(Some(page), &buf, n)` with `page`, `buf`, `n` locals
     // Output: `[(page, `page`), (n, `n`)]`
-    /// The locals and by-value parameters a `call_io!` expression moves
+    /// The locals a `call_io!` expression moves
     /// (a bare name as a call argument, a field of a struct literal, an
     /// element of a tuple or array): evaluated again on every resume, it
-    /// moves them again, which only a `Copy` value survives.
-    fn moved_into_call(&self, arg: &Expr) -> Vec<(Option<BindId>, Ident)> {
+    /// moves them again, which only a `Copy` value survives (they are
+    /// stored: the state keeps them until the call is done).
+    fn moved_into_call(&self, arg: &Expr) -> Vec<(BindId, Ident)> {
         struct V<'b, 'c> {
             b: &'b Builder<'c>,
-            out: Vec<(Option<BindId>, Ident)>,
+            out: Vec<(BindId, Ident)>,
         }
         impl V<'_, '_> {
             fn operand(&mut self, e: &Expr) {
@@ -1576,16 +1577,12 @@ impl Builder<'_> {
                         && !bd.borrow
                         && !bd.ty.as_ref().is_some_and(|t| type_borrows(t) || primitive(t))
                     {
-                        self.out.push((Some(b), id.clone()));
+                        self.out.push((b, id.clone()));
                     }
-                } else if self
-                    .b
-                    .model
-                    .param_type(&name)
-                    .is_some_and(|t| !type_borrows(t) && !primitive(t))
-                {
-                    self.out.push((None, id.clone()));
                 }
+                // A by-value parameter is passed again by every call, so
+                // `return call_io!(f(v))` moves each call's own `v`; moved
+                // where the dispatch loop may come back, rustc says so.
             }
         }
         impl<'ast> syn::visit::Visit<'ast> for V<'_, '_> {
