@@ -566,10 +566,47 @@ impl Emitter<'_> {
         quote!(#p::__ratchet_trace_span!(#from, #machine, #state);)
     }
 
+    // Input:  `state = self.s.borrow_mut()` of `FreePageState`
+    // Output: `let __ratchet_state: &mut FreePageState = &mut self.s.borrow_mut();`
+    /// Binds where the state lives for this call. An expression is
+    /// evaluated once, here: `&mut` of a place is the state itself, of a
+    /// guard (`RefMut`, `MutexGuard`) it derefs to it by the typed binding's
+    /// coercion, and the guard, a temporary of this `let`, lives to the end
+    /// of the call. The `&mut` and the type carry the expression's span, so
+    /// rustc's error for an expression that does not deref to the state
+    /// points at it.
+    fn bind_state(&self) -> TokenStream {
+        let crate::args::StateTarget::Expr(e) = &self.model.state else {
+            return self.model.bind_state();
+        };
+        let name = &self.model.enum_name;
+        let generics = self.state_generics();
+        let (_, tg, _) = generics.split_for_impl();
+        let st = crate::model::state_binding();
+        let span = syn::spanned::Spanned::span(&**e);
+        let bare = matches!(
+            &**e,
+            syn::Expr::MethodCall(_)
+                | syn::Expr::Field(_)
+                | syn::Expr::Index(_)
+                | syn::Expr::Path(_)
+                | syn::Expr::Call(_)
+                | syn::Expr::Paren(_)
+                | syn::Expr::Unary(_)
+                | syn::Expr::Macro(_)
+        );
+        let e = if bare { quote!(#e) } else { quote!((#e)) };
+        // All of it at the expression, so that rustc's "expected `&mut
+        // FooState`" does not stretch to the state's name elsewhere.
+        let ty = respan(quote!(&mut #name #tg), span);
+        let borrow = quote_spanned!(span=> &mut #e);
+        quote!(let #st: #ty = #borrow;)
+    }
+
     fn body(&self) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
-        let bind_state = self.model.bind_state();
+        let bind_state = self.bind_state();
         let assert_err = self
             .model
             .err_ty
@@ -1348,6 +1385,23 @@ pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
             _ => {}
         }
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut t| {
+            if let TokenTree::Group(g) = &t {
+                let mut ng = Group::new(g.delimiter(), respan(g.stream(), span));
+                ng.set_span(span);
+                t = TokenTree::Group(ng);
+            } else {
+                t.set_span(span);
+            }
+            t
+        })
+        .collect()
 }
 
 /// On any error: the function with its signature and a body that compiles
