@@ -26,8 +26,8 @@ impl Pager {
             __ratchet_at, "free_page", match & * __ratchet_state { FreePageState::Idle =>
             "Idle", FreePageState::C { .. } => "C", }
         );
-        let __ratchet_waited = match &*__ratchet_state {
-            FreePageState::C { __completion: __ratchet_c, .. } => {
+        let __ratchet_waited = match *__ratchet_state {
+            FreePageState::C { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
             _ => ::ratchet::__private::None,

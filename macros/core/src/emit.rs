@@ -34,6 +34,13 @@ use crate::types::Stored;
 pub struct Output {
     pub func: TokenStream,
     pub state: TokenStream,
+    /// The `compile_error!`s of a failed expansion, for the caller to put
+    /// at module level: a failed macro there makes rustc hold back its
+    /// "cannot find type" errors for the module (a name the failed macro
+    /// should have defined, such as the state enum under another `name =`,
+    /// is not reported a second time), which it does not do for one inside
+    /// an `impl` or a function body.
+    pub errors: TokenStream,
 }
 
 struct Emitter<'a> {
@@ -134,6 +141,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
     Output {
         func: quote!(#(#attrs)* #allow #vis #sig { #body }),
         state,
+        errors: TokenStream::new(),
     }
 }
 
@@ -707,7 +715,7 @@ impl Emitter<'_> {
             match s.kind {
                 SiteKind::Yield => {
                     let cf = &self.plan.completion;
-                    waits.push(quote!(#name::#v { #cf: #c, .. }));
+                    waits.push(quote!(#name::#v { #cf: ref #c, .. }));
                     let cpat = if self.live.live_in[target].contains(&s.result) {
                         quote!(#c)
                     } else {
@@ -726,7 +734,10 @@ impl Emitter<'_> {
             quote!(#p::__ratchet_trace_resume!(#at, #p::None);)
         } else {
             quote! {
-                let #waited = match &#place {
+                // By `ref`, not by matching `&place`: where the state's
+                // type cannot be resolved (a field of a type named wrong),
+                // rustc's one error says so and this match adds none.
+                let #waited = match #place {
                     #(#waits)|* => #p::Some(#c),
                     _ => #p::None,
                 };
@@ -1453,10 +1464,7 @@ pub fn fallback(
             }
         }
     };
-    Output {
-        func: quote!(#errors #func),
-        state,
-    }
+    Output { func, state, errors }
 }
 
 // Input:  `#[allow(x)]`, `if c { .. } else { .. }`

@@ -88,12 +88,13 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
     };
     let is_method = input.sig.receiver().is_some();
     let out = expand_fn(attr, input, None);
+    let Output { func, state, errors } = out;
     if is_method {
-        // Inside an impl without `#[io_state_machines]`: no room for an enum.
-        out.func
+        // Inside an impl without `#[io_state_machines]`: no room for an
+        // enum, nor for errors at module level.
+        quote!(#errors #func)
     } else {
-        let Output { func, state } = out;
-        quote!(#state #func)
+        quote!(#errors #state #func)
     }
 }
 
@@ -158,7 +159,11 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
     }
     match first_failure {
         Some(failed) => failed.fallback(),
-        None => Output { func, state },
+        None => Output {
+            func,
+            state,
+            errors: TokenStream::new(),
+        },
     }
 }
 
@@ -402,6 +407,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
                         };
                         let out = expand_fn(args, input, Some(impl_ctx.clone()));
                         items.push(out.func);
+                        states.push(out.errors);
                         states.push(out.state);
                     }
                 }
