@@ -158,7 +158,11 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
         }
     }
     match first_failure {
-        Some(failed) => failed.fallback(),
+        // The whole body, `#[cfg]`s and all, not the version that failed.
+        Some(mut failed) => {
+            failed.body = input.block;
+            failed.fallback()
+        }
         None => Output {
             func,
             state,
@@ -190,6 +194,10 @@ struct Failed {
     body: syn::Block,
     name: syn::Ident,
     generics: Generics,
+    /// The facade crate's path, `::ratchet` unless `crate = ..`.
+    krate: TokenStream,
+    /// The attribute's arguments.
+    attr: TokenStream,
 }
 
 impl Failed {
@@ -223,13 +231,31 @@ impl Failed {
             body: input.block.clone(),
             name,
             generics,
+            krate: args
+                .krate
+                .as_ref()
+                .map_or_else(|| quote!(::ratchet), ToTokens::to_token_stream),
+            attr: attr.clone(),
         }
     }
 
     fn fallback(self) -> Output {
         let errors: TokenStream = self.errors.iter().map(syn::Error::to_compile_error).collect();
+        let at: Vec<(usize, usize)> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let lc = e.span().start();
+                (lc.line, lc.column)
+            })
+            .collect();
         emit::fallback(
-            errors,
+            emit::Failure {
+                errors,
+                attr: &self.attr,
+                at: &at,
+                krate: &self.krate,
+            },
             &self.attrs,
             &self.vis,
             &self.sig,

@@ -305,7 +305,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
 /// Checks `-> Result<IOResult<T>, E>` and returns `E` when it is spelled
 /// out. A type alias (`Res<T>`, `io::Result<IOResult<T>>`) is accepted as
 /// is: only rustc can see through it.
-fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
+pub fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
     let wrong = |span_node: &dyn ToTokens| {
         cx.spanned(
             &span_node.to_token_stream(),
