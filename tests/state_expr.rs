@@ -342,3 +342,63 @@ fn a_body_touching_the_locked_state_panics_and_the_state_is_idle_after() {
     // The fix: the machine's state in a cell the body does not touch.
     assert_eq!(ratchet::MemoryIO::new().block(|| t.peek(&dev)), Ok(true));
 }
+
+// ---------------------------------------------------------------------------
+// A free function whose state is behind a `&RefCell` parameter, and a lock
+// whose `write()` gives the guard itself (parking_lot's shape), written
+// `state = *self.state.write()`.
+
+#[io_state_machine(state = cell.borrow_mut())]
+fn via_cell(cell: &RefCell<ViaCellState>, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    let k: u32 = 5;
+    trace.push(k);
+    yield_io!(dev.op())?;
+    trace.push(k + 1);
+    Ok(k * 2)
+}
+
+/// A lock without poisoning: `write()` returns the guard.
+pub struct PlainLock<T>(RefCell<T>);
+
+impl<T> PlainLock<T> {
+    pub fn write(&self) -> std::cell::RefMut<'_, T> {
+        self.0.borrow_mut()
+    }
+}
+
+pub struct Engine {
+    state: PlainLock<BumpState>,
+}
+
+#[io_state_machines]
+impl Engine {
+    #[io_state_machine(state = *self.state.write())]
+    pub fn bump(&self, dev: &Dev, by: u32) -> Res<u32> {
+        let start: u32 = by;
+        yield_io!(dev.op())?;
+        Ok(start + 1)
+    }
+}
+
+#[test]
+fn refcell_parameter_and_a_lock_whose_write_gives_the_guard() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let cell = RefCell::new(ViaCellState::default());
+        let (r, trace, _) = drive(&dev, |t| {
+            let r = via_cell(&cell, &dev, t);
+            assert!(cell.try_borrow_mut().is_ok(), "{s:?}: released after each call");
+            r
+        });
+        assert_eq!(r, Ok(10), "{s:?}");
+        assert_eq!(trace, [5, 6], "{s:?}");
+        assert!(cell.borrow().is_idle());
+
+        let e = Engine {
+            state: PlainLock(RefCell::new(BumpState::default())),
+        };
+        let (r, _, _) = drive(&dev, |_: &mut Vec<()>| e.bump(&dev, 41));
+        assert_eq!(r, Ok(42), "{s:?}");
+        assert!(e.state.0.borrow().is_idle());
+    }
+}

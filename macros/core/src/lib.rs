@@ -221,7 +221,7 @@ impl Failed {
         let generics = match method_generics {
             Some(g) => g,
             None if in_impl => Generics::default(),
-            None => fallback_generics(&args, &input.sig),
+            None => fallback_generics(&args, &input.sig, &name),
         };
         Failed {
             errors,
@@ -316,26 +316,39 @@ fn expand_version(
 }
 
 /// The generics the user wrote on the state parameter's type, so that a
-/// failed expansion's idle-only enum still matches `&mut FooState<T>`.
-fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
+/// failed expansion's idle-only enum still matches `&mut FooState<T>`; for
+/// a state expression, those written on the state's name anywhere in the
+/// parameters (`cell: &RefCell<FooState<T>>`).
+fn fallback_generics(args: &args::Args, sig: &syn::Signature, name: &syn::Ident) -> Generics {
     let mut g = Generics::default();
-    let Some((args::StateTarget::Param(p), _)) = &args.state else {
-        return g;
-    };
-    let ty = sig.inputs.iter().find_map(|a| match a {
-        syn::FnArg::Typed(pt) => match &*pt.pat {
-            syn::Pat::Ident(pi) if pi.ident == *p => Some(&*pt.ty),
-            _ => None,
-        },
-        syn::FnArg::Receiver(_) => None,
-    });
-    let Some(Type::Reference(r)) = ty else { return g };
-    let Type::Path(tp) = &*r.elem else { return g };
-    let Some(last) = tp.path.segments.last() else {
-        return g;
-    };
-    let PathArguments::AngleBracketed(ab) = &last.arguments else {
-        return g;
+    let ab = match &args.state {
+        Some((args::StateTarget::Param(p), _)) => {
+            let ty = sig.inputs.iter().find_map(|a| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    syn::Pat::Ident(pi) if pi.ident == *p => Some(&*pt.ty),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(Type::Reference(r)) = ty else { return g };
+            let Type::Path(tp) = &*r.elem else { return g };
+            let Some(last) = tp.path.segments.last() else {
+                return g;
+            };
+            let PathArguments::AngleBracketed(ab) = &last.arguments else {
+                return g;
+            };
+            ab
+        }
+        Some((args::StateTarget::Expr(_), _)) => {
+            let found = sig.inputs.iter().find_map(|a| match a {
+                syn::FnArg::Typed(pt) => args_of(&pt.ty, name),
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(ab) = found else { return g };
+            ab
+        }
+        _ => return g,
     };
     let names: Vec<String> = ab
         .args
@@ -380,6 +393,27 @@ fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
         g.params = params.into_iter().collect();
     }
     g
+}
+
+/// The generic arguments written on `name` somewhere in `ty`.
+fn args_of<'t>(ty: &'t Type, name: &syn::Ident) -> Option<&'t syn::AngleBracketedGenericArguments> {
+    match ty {
+        Type::Path(tp) => tp.path.segments.iter().find_map(|seg| match &seg.arguments {
+            PathArguments::AngleBracketed(ab) if seg.ident == *name => Some(ab),
+            PathArguments::AngleBracketed(ab) => ab.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => args_of(t, name),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        Type::Reference(r) => args_of(&r.elem, name),
+        Type::Slice(sl) => args_of(&sl.elem, name),
+        Type::Array(a) => args_of(&a.elem, name),
+        Type::Paren(p) => args_of(&p.elem, name),
+        Type::Group(gr) => args_of(&gr.elem, name),
+        Type::Tuple(t) => t.elems.iter().find_map(|e| args_of(e, name)),
+        _ => None,
+    }
 }
 
 fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
