@@ -81,7 +81,7 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let input = FnInput {
-        attrs: f.attrs,
+        attrs: as_outer(f.attrs),
         vis: f.vis,
         sig: f.sig,
         block: *f.block,
@@ -95,6 +95,17 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
         let Output { func, state } = out;
         quote!(#state #func)
     }
+}
+
+/// The function's attributes, each as an outer one. syn hands the inner
+/// attributes at the top of a body (`{ #![allow(..)] .. }`) to the item, and
+/// the expansion writes the item's attributes before it, where an inner one
+/// does not parse; on a function both forms mean the same.
+fn as_outer(mut attrs: Vec<syn::Attribute>) -> Vec<syn::Attribute> {
+    for a in &mut attrs {
+        a.style = syn::AttrStyle::Outer;
+    }
+    attrs
 }
 
 /// Runs the pipeline on one function: once, or once per combination of the
@@ -395,7 +406,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
                             _ => TokenStream::new(),
                         };
                         let input = FnInput {
-                            attrs,
+                            attrs: as_outer(attrs),
                             vis: f.vis.clone(),
                             sig: f.sig.clone(),
                             block: f.block.clone(),
@@ -409,7 +420,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             other => items.push(other.to_token_stream()),
         }
     }
-    let attrs = &imp.attrs;
+    let attrs = as_outer(imp.attrs.clone());
     let unsafety = &imp.unsafety;
     let (ig, _, wc) = imp.generics.split_for_impl();
     let tr = imp.trait_.as_ref().map(|(path, for_)| quote!(#path #for_));
