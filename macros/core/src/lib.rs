@@ -246,6 +246,29 @@ impl Failed {
 }
 
 /// Runs the pipeline on one version of a function.
+/// Refuses a pattern that binds a path keyword (`for self in ..`): syn
+/// parses it, rustc does not, and the expansion would move the name into
+/// places (a stored field, a `let`) where it does not even parse.
+fn refuse_keyword_bindings(cx: &Ctxt, body: &syn::Block) {
+    struct Find<'a>(&'a Ctxt);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
+            let name = pi.ident.to_string();
+            if matches!(name.as_str(), "self" | "Self" | "super" | "crate") {
+                self.0.error(
+                    pi.ident.span(),
+                    format!("`{name}` is a keyword and cannot name a binding; choose another name"),
+                );
+            }
+            syn::visit::visit_pat_ident(self, pi);
+        }
+        // Items in the body are the compiler's to check, as they are
+        // kept whole.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    syn::visit::Visit::visit_block(&mut Find(cx), body);
+}
+
 fn expand_version(
     attr: TokenStream,
     input: FnInput,
@@ -260,6 +283,7 @@ fn expand_version(
         sig: input.sig.clone(),
         block: input.block.clone(),
     };
+    refuse_keyword_bindings(&cx, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
