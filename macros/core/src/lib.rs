@@ -81,7 +81,7 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let input = FnInput {
-        attrs: f.attrs,
+        attrs: as_outer(f.attrs),
         vis: f.vis,
         sig: f.sig,
         block: *f.block,
@@ -96,6 +96,17 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         quote!(#errors #state #func)
     }
+}
+
+/// The function's attributes, each as an outer one. syn hands the inner
+/// attributes at the top of a body (`{ #![allow(..)] .. }`) to the item, and
+/// the expansion writes the item's attributes before it, where an inner one
+/// does not parse; on a function both forms mean the same.
+fn as_outer(mut attrs: Vec<syn::Attribute>) -> Vec<syn::Attribute> {
+    for a in &mut attrs {
+        a.style = syn::AttrStyle::Outer;
+    }
+    attrs
 }
 
 /// Runs the pipeline on one function: once, or once per combination of the
@@ -266,6 +277,29 @@ impl Failed {
 }
 
 /// Runs the pipeline on one version of a function.
+/// Refuses a pattern that binds a path keyword (`for self in ..`): syn
+/// parses it, rustc does not, and the expansion would move the name into
+/// places (a stored field, a `let`) where it does not even parse.
+fn refuse_keyword_bindings(cx: &Ctxt, body: &syn::Block) {
+    struct Find<'a>(&'a Ctxt);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
+            let name = pi.ident.to_string();
+            if matches!(name.as_str(), "self" | "Self" | "super" | "crate") {
+                self.0.error(
+                    pi.ident.span(),
+                    format!("`{name}` is a keyword and cannot name a binding; choose another name"),
+                );
+            }
+            syn::visit::visit_pat_ident(self, pi);
+        }
+        // Items in the body are the compiler's to check, as they are
+        // kept whole.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    syn::visit::Visit::visit_block(&mut Find(cx), body);
+}
+
 fn expand_version(
     attr: TokenStream,
     input: FnInput,
@@ -280,6 +314,7 @@ fn expand_version(
         sig: input.sig.clone(),
         block: input.block.clone(),
     };
+    refuse_keyword_bindings(&cx, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
@@ -460,7 +495,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
                             _ => TokenStream::new(),
                         };
                         let input = FnInput {
-                            attrs,
+                            attrs: as_outer(attrs),
                             vis: f.vis.clone(),
                             sig: f.sig.clone(),
                             block: f.block.clone(),
@@ -475,7 +510,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             other => items.push(other.to_token_stream()),
         }
     }
-    let attrs = &imp.attrs;
+    let attrs = as_outer(imp.attrs.clone());
     let unsafety = &imp.unsafety;
     let (ig, _, wc) = imp.generics.split_for_impl();
     let tr = imp.trait_.as_ref().map(|(path, for_)| quote!(#path #for_));
