@@ -175,7 +175,11 @@
 //!    borrow again after the suspension point.
 //! 10. **The state type** is emitted beside the function (a free function)
 //!     or beside the `impl` (methods), named `<CamelCaseFnName>State` unless
-//!     `name = X` is given, with the function's visibility. It is generic over
+//!     `name = X` is given, with the function's visibility. `state = ..`
+//!     says where it lives: a `&mut` parameter, a field of `&mut self`, or
+//!     an expression evaluated once per call that is the state or derefs
+//!     mutably to it (a `RefCell` borrow, a lock guard, `self.states[i]`),
+//!     held for that call only. It is generic over
 //!     the generics its stored types use, with the bounds they need
 //!     (`S: Store` for a stored `S::Key`); `Self` in a method's stored type
 //!     is spelled out. It implements `Default` (idle), `Debug` (where it is
@@ -195,8 +199,12 @@
 //! 13. **Diagnostics.** All errors of one function are reported together,
 //!     each at the smallest span of your code (never at generated code), in
 //!     one lowercase sentence: what is wrong, why, and the fix. On an error
-//!     the attribute still emits the function with its original signature,
-//!     so rust-analyzer keeps working and no second wave of errors follows.
+//!     the attribute still emits the function with its original signature
+//!     and its body, each `yield_io!` standing in as the `Result<i32,
+//!     CompletionError>` it gives and each `call_io!` as the callee's
+//!     `Result<T, E>`, so rust-analyzer keeps the body's types while you fix
+//!     it; the errors stand at module level, so no second wave follows (no
+//!     "cannot find type" for a state named otherwise, no unused imports).
 //!     The attribute never panics.
 //! 14. **Hygiene.** Generated code names everything by absolute path
 //!     through `::ratchet::__private` (`crate = path` points it elsewhere,
@@ -214,6 +222,11 @@
 //!   a field of `self`; the `impl` block carries `#[io_state_machines]`,
 //!   which emits the state enums beside it (generic over the impl's
 //!   parameters its stored locals use).
+//! - `#[io_state_machine(state = self.field.borrow_mut())]`, or any
+//!   expression evaluated once per call that gives the state or derefs
+//!   mutably to it (`*self.field.lock().unwrap()`, `self.states[i]`): for a
+//!   state behind a `RefCell` or a lock, as `&self` methods keep it; the
+//!   borrow is held for that call only ([`guide::migration`] shows it).
 //!
 //! Options besides `state`: `name = X` names the state type, `crate = path`
 //! is where generated code finds ratchet, and `max_size = N` (bytes) makes

@@ -32,12 +32,15 @@
 //!   tasks waiting on those completions. No thread per wait, no busy loop,
 //!   no worker thread blocked.
 //! - A backend without one (`BlockingIO`, `MemoryIO`): each call of the
-//!   machine performs its syscalls inline, so on a multi-thread runtime it
-//!   runs inside `tokio::task::block_in_place`, where tokio allows blocking;
-//!   on a current-thread runtime it runs inline (blocking that runtime's
-//!   thread, as any blocking call there does). Completions that are still
-//!   pending afterwards (`DeferredIO`, `SimIO`) are delivered with
-//!   `try_step`.
+//!   machine performs its syscalls inline, so on a worker thread of a
+//!   multi-thread runtime it runs inside `tokio::task::block_in_place`,
+//!   which hands the worker's other tasks to another thread meanwhile.
+//!   Anywhere else it runs inline, blocking only the thread that runs it,
+//!   as any blocking call there does: on a current-thread runtime, and on a
+//!   multi-thread runtime's threads that drive a future of their own (a
+//!   `block_on`'s, a `LocalSet`'s, where tokio refuses `block_in_place`).
+//!   Completions that are still pending afterwards (`DeferredIO`, `SimIO`)
+//!   are delivered with `try_step`.
 //!
 //! # io_uring's SINGLE_ISSUER and DEFER_TASKRUN
 //!
@@ -72,6 +75,13 @@
 //!   [`CompletionError::Unsupported`], saying to build the ring with
 //!   `single_issuer(false)`), instead of waiting for a wake-up that cannot
 //!   come.
+//! - The runtime the `TokioIO` was made in is gone (shut down or dropped)
+//!   while the `TokioIO` lives on, used from another runtime: its task went
+//!   with it, and nothing delivers the backend's completions any more.
+//!   Every `run` waiting, and every later one, returns
+//!   [`CompletionError::Unsupported`] saying so; make a `TokioIO` in the
+//!   runtime that uses it. (A backend without a descriptor has no such task,
+//!   and goes on working.)
 
 use std::any::Any;
 use std::collections::BTreeMap;
@@ -94,8 +104,10 @@ use crate::{Completion, CompletionError, IO, IOResult};
 ///
 /// Made inside a tokio runtime (it registers the backend's readiness
 /// descriptor with the runtime's reactor and spawns the task that waits on
-/// it), and used from tasks of that runtime. Cheap to share by reference;
-/// dropping it stops its task.
+/// it), and used from tasks of that runtime: once that runtime is gone, a
+/// `TokioIO` over such a backend returns an error from every [`run`]
+/// instead of waiting. Cheap to share by reference; dropping it stops its
+/// task.
 pub struct TokioIO {
     io: Arc<dyn IO>,
     /// The task that delivers completions when the backend's descriptor
@@ -193,7 +205,7 @@ impl TokioIO {
                 // `AsyncFd` drops it.
                 #[allow(deprecated)]
                 let fd = AsyncFd::new(StdFile::from(fd.try_clone_to_owned()?))?;
-                Some(handle.spawn(deliver_when_ready(io.clone(), fd, news.clone())))
+                Some(handle.spawn(deliver_when_ready(io.clone(), fd, Gone(news.clone()))))
             }
         };
         Ok(TokioIO { io, reactor, news })
@@ -219,11 +231,15 @@ impl TokioIO {
     where
         E: From<CompletionError>,
     {
-        let blocking =
-            self.reactor.is_none() && Handle::current().runtime_flavor() == RuntimeFlavor::MultiThread;
+        // Only a backend without a descriptor makes its syscalls inside the
+        // machine's calls; see `may_block_in_place` for where they go.
+        let multi_thread = self.reactor.is_none()
+            && Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread);
         loop {
             self.news.check()?;
-            let step = if blocking {
+            // Asked before each call: a task may move between threads at
+            // every `.await`.
+            let step = if multi_thread && may_block_in_place() {
                 ::tokio::task::block_in_place(&mut machine)?
             } else {
                 machine()?
@@ -262,6 +278,21 @@ impl Drop for TokioIO {
     }
 }
 
+/// Whether this thread is a worker of a multi-thread runtime (the caller
+/// knows the flavor), where `block_in_place` hands the worker's other tasks
+/// to another thread while a call blocks.
+///
+/// Anywhere else on such a runtime the thread is one that drives a future of
+/// its own (the thread of a `block_on`, a `LocalSet`'s, a blocking thread in
+/// `Handle::block_on`): a call blocks only that thread, as on a
+/// current-thread runtime, so it runs inline. Inside a `LocalSet` it must:
+/// tokio refuses `block_in_place` there (it panics), and has no query for a
+/// `LocalSet`. The worker's index is the query that fits, since
+/// `block_in_place` itself tells a worker by the same scheduler context.
+fn may_block_in_place() -> bool {
+    ::tokio::runtime::worker_index().is_some()
+}
+
 /// Runs `machine` to `Done` from a tokio task, calling it again each time
 /// the completion it returned has finished, and holding nothing of it
 /// across an `.await`: a closure that locks an engine for each call
@@ -283,10 +314,41 @@ where
     io.run(machine).await
 }
 
+/// What `run` returns once the runtime that ran the reactor's task is gone
+/// (shut down or dropped): nothing can deliver this backend's completions
+/// any more.
+const REACTOR_GONE: &str = "ratchet::tokio: the runtime this TokioIO was made in is gone (shut down or dropped), \
+     and its task that delivered the backend's completions with it; make a TokioIO in the runtime that uses it";
+
+/// The reactor's task's hold on [`News`]: when the task's future is dropped
+/// without having stopped on a failure of its own (its runtime shut down,
+/// even before the task first ran), every `run` waiting, and every later
+/// one, gets [`REACTOR_GONE`] instead of waiting for a delivery that cannot
+/// come. Held in the future from its creation, so that even a task that
+/// never ran drops it.
+struct Gone(Arc<News>);
+
+/// What `run` returns if the reactor's task panicked outside a callback
+/// (a callback's panic is caught and handed on; see the module docs).
+const REACTOR_PANICKED: &str = "ratchet::tokio: the task that delivered this TokioIO's completions panicked";
+
+impl Drop for Gone {
+    fn drop(&mut self) {
+        let why = if std::thread::panicking() {
+            REACTOR_PANICKED
+        } else {
+            REACTOR_GONE
+        };
+        // A failure recorded first (a step's) stays the one reported.
+        self.0.failed(CompletionError::Unsupported(why));
+    }
+}
+
 /// The task behind a backend's descriptor: each time it becomes readable,
 /// clears it and delivers what has finished (whose callbacks wake the tasks
 /// waiting on them).
-async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>, news: Arc<News>) {
+async fn deliver_when_ready(io: Arc<dyn IO>, fd: AsyncFd<StdFile>, gone: Gone) {
+    let news = &gone.0;
     let mut count = [0u8; 8];
     loop {
         let mut ready = match fd.readable().await {

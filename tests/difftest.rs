@@ -27,7 +27,10 @@
 //!
 //! The last line is always `difftest: N programs x S schedules, D divergences`
 //! (S: schedules per program, on average); the exit status is non-zero when
-//! D > 0 or the run could not be completed.
+//! D > 0 or the run could not be completed. With `-- --nocapture` from a
+//! terminal, a progress bar (programs checked, the batch being built,
+//! divergences so far, elapsed and estimated time) sits under the batch
+//! lines; it is not drawn when stderr is not a terminal.
 
 #[path = "difftest/generator.rs"]
 mod generator;
@@ -37,12 +40,14 @@ mod harness;
 mod reduce;
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use generator::{Features, Program, generate, program_seed, show};
 use harness::{End, GenCrate, module};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// Programs per run unless `RATCHET_DIFFTEST_PROGRAMS` says otherwise: sized
 /// so the whole test, generated crate build included, stays around a minute
@@ -328,6 +333,52 @@ fn macro_available(root: &std::path::Path) -> bool {
     !missing
 }
 
+/// The run's progress over its programs on stderr, drawn only when stderr
+/// is a terminal (`--nocapture` from a shell); the per-batch lines are
+/// printed either way, above the bar when there is one.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(programs: u64) -> Self {
+        Progress(std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::with_draw_target(Some(programs), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "difftest: {bar:30} {pos}/{len} programs, {msg}, {elapsed_precise} (eta {eta})",
+            )
+            .expect("progress template");
+            bar.set_style(style);
+            // A batch's build takes minutes with no event of its own.
+            bar.enable_steady_tick(Duration::from_millis(500));
+            bar
+        }))
+    }
+
+    fn line(&self, text: &str) {
+        match &self.0 {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn phase(&self, msg: String) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(msg);
+        }
+    }
+
+    fn done(&self, programs: u64) {
+        if let Some(bar) = &self.0 {
+            bar.inc(programs);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 fn main() -> ExitCode {
     if std::env::args().any(|a| a == "--list") {
         return ExitCode::SUCCESS;
@@ -392,6 +443,7 @@ fn main() -> ExitCode {
     let mut invalid: Vec<(Program, Vec<String>)> = Vec::new();
     let mut fatal = None;
     let count = cfg.only.as_ref().map_or(cfg.programs, |l| l.len() as u64);
+    let progress = Progress::new(count);
     let mut start = 0;
     while start < count {
         let end = (start + cfg.batch).min(count);
@@ -408,16 +460,23 @@ fn main() -> ExitCode {
             .iter()
             .map(|&i| (format!("p{i}"), generate(cfg.seed, i, &cfg.features)))
             .collect();
-        eprintln!("difftest: programs {start}..{end}: building the generated crate");
+        progress.line(&format!(
+            "difftest: programs {start}..{end}: building the generated crate"
+        ));
+        progress.phase(format!(
+            "building and running {start}..{end}, {} divergences",
+            failures.len()
+        ));
         match check(&krate, &programs, machine) {
             Ok(c) => {
-                eprintln!(
+                progress.line(&format!(
                     "difftest: programs {start}..{end}: built in {:.1?}, ran in {:.1?}; {} divergences, {} invalid",
                     c.build_time,
                     c.run_time,
                     c.failures.len(),
                     c.invalid.len()
-                );
+                ));
+                progress.done(end - start);
                 total_schedules += c.schedules.values().sum::<usize>();
                 checked_programs += (end - start) as u64;
                 for (name, p) in &programs {
@@ -436,6 +495,7 @@ fn main() -> ExitCode {
         }
         start = end;
     }
+    progress.finish();
     for (p, errors) in &invalid {
         println!(
             "\ndifftest: GENERATOR BUG (the direct twin is not a valid program): seed {:#x}, program {}\n  {}\n{}",

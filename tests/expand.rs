@@ -25,6 +25,8 @@ mod loop_break_value;
 mod match_arms;
 #[path = "expand/shadowing.rs"]
 mod shadowing;
+#[path = "expand/state_behind_refcell.rs"]
+mod state_behind_refcell;
 #[path = "expand/straight_line.rs"]
 mod straight_line;
 #[path = "expand/sub_state.rs"]

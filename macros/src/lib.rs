@@ -32,8 +32,13 @@ use proc_macro::TokenStream;
 /// never run twice.
 ///
 /// Options:
-/// - `state = param` (a `&mut` parameter) or `state = self.field` (a method
-///   inside `#[io_state_machines] impl`): where the state lives. Required.
+/// - `state = param` (a `&mut` parameter), `state = self.field` (a method
+///   inside `#[io_state_machines] impl`), or an expression evaluated once
+///   per call that is the state or derefs mutably to it, held for that call
+///   only (`state = self.field.borrow_mut()`, `state =
+///   *self.field.lock().unwrap()`, `state = self.states[i]`, for `&self`
+///   methods whose state sits behind a `RefCell` or a lock): where the
+///   state lives. Required.
 /// - `name = StateType`: the state enum's name (default: the function's name
 ///   in CamelCase + `State`).
 /// - `crate = path`: where the runtime is (default `::ratchet`).

@@ -326,6 +326,40 @@ pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
     }
 }
 
+/// Stands in for `yield_io!(c)` in the body a failed expansion emits so
+/// that rust-analyzer keeps its types (rule 13): the value a `yield_io!`
+/// gives. Never runs: a crate with the expansion's error does not compile.
+#[allow(clippy::missing_errors_doc, clippy::needless_pass_by_value)]
+pub fn stand_in_yield(c: Completion) -> Result<i32, CompletionError> {
+    drop(c);
+    unreachable!("a stand-in of a machine that did not compile")
+}
+
+/// Stands in for `call_io!(f(..))` as [`stand_in_yield`] does for
+/// `yield_io!`: the callee's `Done` value, or its error.
+#[allow(clippy::missing_errors_doc, clippy::needless_pass_by_value)]
+pub fn stand_in_call<T, E>(r: Result<IOResult<T>, E>) -> Result<T, E> {
+    drop(r);
+    unreachable!("a stand-in of a machine that did not compile")
+}
+
+/// `yield_io!(c)?` where the machine refuses it (an operand, a closure): the
+/// `?` is taken in, so none stands in a closure or `async` block that
+/// cannot take it. Never runs.
+#[allow(clippy::needless_pass_by_value)]
+pub fn stand_in_yield_ok(c: Completion) -> i32 {
+    drop(c);
+    unreachable!("a stand-in of a machine that did not compile")
+}
+
+/// `call_io!(f(..))?` where the machine refuses it, as
+/// [`stand_in_yield_ok`]. Never runs.
+#[allow(clippy::needless_pass_by_value)]
+pub fn stand_in_call_ok<T, E>(r: Result<IOResult<T>, E>) -> T {
+    drop(r);
+    unreachable!("a stand-in of a machine that did not compile")
+}
+
 /// The completion a re-entered machine still waits for: `Some` (to return
 /// as `IO` again, running nothing) while it is pending.
 #[inline]

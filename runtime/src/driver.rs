@@ -36,7 +36,12 @@ use crate::sync::{Arc, Mutex, lock};
 /// # assert!(matches!(Machine::resume(&mut request, &mut Engine), Ok(IOResult::Done(1))));
 /// ```
 ///
-/// An enum of request kinds implements it by hand.
+/// An enum of request kinds implements it by hand. Boxed trait objects are
+/// machines too (`Box<dyn Machine<C, Output = T, Error = E>>`, with or
+/// without `+ Send`, and `&mut dyn Machine<..>`), so one [`Driver`] can run
+/// instances of different types. A `&mut` to a closure is a closure, hence
+/// a machine; a `&mut` to another machine type is made one by coercing it
+/// to `&mut dyn Machine<..>`.
 pub trait Machine<C: ?Sized> {
     /// The value of a finished run.
     type Output;
@@ -59,6 +64,53 @@ where
 
     fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
         self(cx)
+    }
+}
+
+// The impls name `dyn Machine` rather than any `M: Machine`: a generic
+// `Box<M>` or `&mut M` would overlap the closures' impl above (a boxed or
+// borrowed closure is a closure too, E0119), while a trait object of
+// `Machine` never is one.
+
+impl<C: ?Sized, T, E: From<CompletionError>> Machine<C> for Box<dyn Machine<C, Output = T, Error = E> + '_> {
+    type Output = T;
+    type Error = E;
+
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
+        (**self).resume(cx)
+    }
+}
+
+impl<C: ?Sized, T, E: From<CompletionError>> Machine<C>
+    for Box<dyn Machine<C, Output = T, Error = E> + Send + '_>
+{
+    type Output = T;
+    type Error = E;
+
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
+        (**self).resume(cx)
+    }
+}
+
+impl<C: ?Sized, T, E: From<CompletionError>> Machine<C>
+    for &mut (dyn Machine<C, Output = T, Error = E> + '_)
+{
+    type Output = T;
+    type Error = E;
+
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
+        (**self).resume(cx)
+    }
+}
+
+impl<C: ?Sized, T, E: From<CompletionError>> Machine<C>
+    for &mut (dyn Machine<C, Output = T, Error = E> + Send + '_)
+{
+    type Output = T;
+    type Error = E;
+
+    fn resume(&mut self, cx: &mut C) -> Result<IOResult<T>, E> {
+        (**self).resume(cx)
     }
 }
 

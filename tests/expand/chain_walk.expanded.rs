@@ -70,8 +70,8 @@ pub fn walk(
         __ratchet_at, "walk", match & * __ratchet_state { WalkState::Idle => "Idle",
         WalkState::Read { .. } => "Read", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        WalkState::Read { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        WalkState::Read { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

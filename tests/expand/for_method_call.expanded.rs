@@ -22,8 +22,8 @@ impl Pager {
             __ratchet_at, "free_page", match & self.free_state { FreePageState::Idle =>
             "Idle", FreePageState::Ready { .. } => "Ready", }
         );
-        let __ratchet_waited = match &self.free_state {
-            FreePageState::Ready { __completion: __ratchet_c, .. } => {
+        let __ratchet_waited = match self.free_state {
+            FreePageState::Ready { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
             _ => ::ratchet::__private::None,

@@ -24,8 +24,8 @@ impl<K: Clone> Tree<K> {
             __ratchet_at, "collect", match & self.collect_state { CollectState::Idle =>
             "Idle", CollectState::C { .. } => "C", }
         );
-        let __ratchet_waited = match &self.collect_state {
-            CollectState::C { __completion: __ratchet_c, .. } => {
+        let __ratchet_waited = match self.collect_state {
+            CollectState::C { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
             _ => ::ratchet::__private::None,

@@ -62,8 +62,8 @@ pub fn flush(
         __ratchet_at, "flush", match & * __ratchet_state { FlushState::Idle => "Idle",
         FlushState::All { .. } => "All", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        FlushState::All { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        FlushState::All { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

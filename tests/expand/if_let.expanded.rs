@@ -54,9 +54,9 @@ pub fn try_twice(
         __ratchet_at, "try_twice", match & * __ratchet_state { TryTwiceState::Idle =>
         "Idle", TryTwiceState::C { .. } => "C", TryTwiceState::C2 { .. } => "C2", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        TryTwiceState::C { __completion: __ratchet_c, .. }
-        | TryTwiceState::C2 { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        TryTwiceState::C { __completion: ref __ratchet_c, .. }
+        | TryTwiceState::C2 { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -51,8 +51,8 @@ pub fn probe(
         __ratchet_at, "probe", match & * __ratchet_state { Probe::Idle => "Idle",
         Probe::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        Probe::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        Probe::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -50,8 +50,8 @@ pub fn lookup(
         __ratchet_at, "lookup", match & * __ratchet_state { LookupState::Idle => "Idle",
         LookupState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        LookupState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        LookupState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,
@@ -177,8 +177,8 @@ pub fn get(
         __ratchet_at, "get", match & * __ratchet_state { GetState::Idle => "Idle",
         GetState::Lookup { .. } => "Lookup", GetState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        GetState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        GetState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -62,9 +62,9 @@ pub fn first(
         __ratchet_at, "first", match & * __ratchet_state { FirstState::Idle => "Idle",
         FirstState::C { .. } => "C", FirstState::C2 { .. } => "C2", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        FirstState::C { __completion: __ratchet_c, .. }
-        | FirstState::C2 { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        FirstState::C { __completion: ref __ratchet_c, .. }
+        | FirstState::C2 { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -57,8 +57,8 @@ pub fn retry(
         __ratchet_at, "retry", match & * __ratchet_state { RetryState::Idle => "Idle",
         RetryState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        RetryState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        RetryState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

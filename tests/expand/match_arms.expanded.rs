@@ -49,8 +49,8 @@ pub fn kind(
         __ratchet_at, "kind", match & * __ratchet_state { KindState::Idle => "Idle",
         KindState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        KindState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        KindState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,
@@ -179,8 +179,8 @@ pub fn classify(
         "Idle", ClassifyState::Kind { .. } => "Kind", ClassifyState::C { .. } => "C",
         ClassifyState::Kind2 { .. } => "Kind2", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        ClassifyState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        ClassifyState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -68,9 +68,9 @@ pub fn render(
         __ratchet_at, "render", match & * __ratchet_state { RenderState::Idle => "Idle",
         RenderState::C { .. } => "C", RenderState::C2 { .. } => "C2", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        RenderState::C { __completion: __ratchet_c, .. }
-        | RenderState::C2 { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        RenderState::C { __completion: ref __ratchet_c, .. }
+        | RenderState::C2 { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

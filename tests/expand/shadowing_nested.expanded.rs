@@ -60,8 +60,8 @@ pub fn nested(
         __ratchet_at, "nested", match & * __ratchet_state { NestedState::Idle => "Idle",
         NestedState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        NestedState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        NestedState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,
@@ -191,8 +191,8 @@ pub fn counter(
         __ratchet_at, "counter", match & * __ratchet_state { CounterState::Idle =>
         "Idle", CounterState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        CounterState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        CounterState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

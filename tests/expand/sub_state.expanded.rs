@@ -50,8 +50,8 @@ pub fn fill(
         __ratchet_at, "fill", match & * __ratchet_state { FillState::Idle => "Idle",
         FillState::C { .. } => "C", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        FillState::C { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        FillState::C { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

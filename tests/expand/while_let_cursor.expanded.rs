@@ -20,8 +20,8 @@ impl Cursor {
             __ratchet_at, "next", match & self.next_state { NextState::Idle => "Idle",
             NextState::Ready { .. } => "Ready", }
         );
-        let __ratchet_waited = match &self.next_state {
-            NextState::Ready { __completion: __ratchet_c, .. } => {
+        let __ratchet_waited = match self.next_state {
+            NextState::Ready { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
             _ => ::ratchet::__private::None,

@@ -78,9 +78,9 @@ pub fn copy_pages(
         "Idle", CopyPagesState::Read { .. } => "Read", CopyPagesState::Write { .. } =>
         "Write", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        CopyPagesState::Read { __completion: __ratchet_c, .. }
-        | CopyPagesState::Write { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        CopyPagesState::Read { __completion: ref __ratchet_c, .. }
+        | CopyPagesState::Write { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

@@ -57,8 +57,8 @@ pub fn cooperative(
         __ratchet_at, "cooperative", match & * __ratchet_state { CooperativeState::Idle
         => "Idle", CooperativeState::YieldNow { .. } => "YieldNow", }
     );
-    let __ratchet_waited = match &*__ratchet_state {
-        CooperativeState::YieldNow { __completion: __ratchet_c, .. } => {
+    let __ratchet_waited = match *__ratchet_state {
+        CooperativeState::YieldNow { __completion: ref __ratchet_c, .. } => {
             ::ratchet::__private::Some(__ratchet_c)
         }
         _ => ::ratchet::__private::None,

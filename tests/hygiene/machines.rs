@@ -77,6 +77,51 @@ impl Machine {
     }
 }
 
+// State behind a lock or at an index (issue 15, item 1): the typed binding
+// of the expression, under the same lints.
+pub struct Locked {
+    cell_state: ::std::cell::RefCell<CellStepState>,
+    mutex_state: ::std::sync::Mutex<MutexStepState>,
+    slots: ::std::vec::Vec<SlotStepState>,
+}
+
+#[io_state_machines]
+impl Locked {
+    #[io_state_machine(state = self.cell_state.borrow_mut())]
+    pub fn cell_step(&self, c: &Completion) -> R<u8> {
+        let k: u8 = 1;
+        yield_io!(c.clone())?;
+        ::std::result::Result::Ok(k)
+    }
+
+    #[io_state_machine(state = *self.mutex_state.lock().unwrap())]
+    pub fn mutex_step(&self, c: &Completion) -> R<u8> {
+        let k: u8 = 2;
+        yield_io!(c.clone())?;
+        ::std::result::Result::Ok(k)
+    }
+
+    #[io_state_machine(state = self.slots[i])]
+    pub fn slot_step(&mut self, i: usize, c: &Completion) -> R<u8> {
+        let k: u8 = 3;
+        yield_io!(c.clone())?;
+        ::std::result::Result::Ok(k)
+    }
+}
+
+#[test]
+fn hygienic_locked_states_run() {
+    let ready = Completion::ready();
+    let mut l = Locked {
+        cell_state: ::std::cell::RefCell::new(CellStepState::default()),
+        mutex_state: ::std::sync::Mutex::new(MutexStepState::default()),
+        slots: ::std::vec![SlotStepState::default()],
+    };
+    ::std::assert!(::std::matches!(l.cell_step(&ready), ::std::result::Result::Ok(IOResult::Done(1))));
+    ::std::assert!(::std::matches!(l.mutex_step(&ready), ::std::result::Result::Ok(IOResult::Done(2))));
+    ::std::assert!(::std::matches!(l.slot_step(0, &ready), ::std::result::Result::Ok(IOResult::Done(3))));
+}
+
 #[test]
 fn hygienic_machines_run() {
     let ready = Completion::ready();

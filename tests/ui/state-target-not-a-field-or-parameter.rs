@@ -3,7 +3,7 @@ use ratchet::{Completion, CompletionError, IOResult, io_state_machine, io_state_
 pub struct P { states: Vec<RunState> }
 #[io_state_machines]
 impl P {
-    #[io_state_machine(state = self.states[0])]
+    #[io_state_machine(state = { self.states[0] })]
     fn run(&mut self, c: &Completion) -> Result<IOResult<u32>, CompletionError> {
         yield_io!(c.clone())?;
         Ok(1)

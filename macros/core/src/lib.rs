@@ -81,20 +81,32 @@ fn expand_fn_item(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let input = FnInput {
-        attrs: f.attrs,
+        attrs: as_outer(f.attrs),
         vis: f.vis,
         sig: f.sig,
         block: *f.block,
     };
     let is_method = input.sig.receiver().is_some();
     let out = expand_fn(attr, input, None);
+    let Output { func, state, errors } = out;
     if is_method {
-        // Inside an impl without `#[io_state_machines]`: no room for an enum.
-        out.func
+        // Inside an impl without `#[io_state_machines]`: no room for an
+        // enum, nor for errors at module level.
+        quote!(#errors #func)
     } else {
-        let Output { func, state } = out;
-        quote!(#state #func)
+        quote!(#errors #state #func)
     }
+}
+
+/// The function's attributes, each as an outer one. syn hands the inner
+/// attributes at the top of a body (`{ #![allow(..)] .. }`) to the item, and
+/// the expansion writes the item's attributes before it, where an inner one
+/// does not parse; on a function both forms mean the same.
+fn as_outer(mut attrs: Vec<syn::Attribute>) -> Vec<syn::Attribute> {
+    for a in &mut attrs {
+        a.style = syn::AttrStyle::Outer;
+    }
+    attrs
 }
 
 /// Runs the pipeline on one function: once, or once per combination of the
@@ -157,8 +169,16 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
         }
     }
     match first_failure {
-        Some(failed) => failed.fallback(),
-        None => Output { func, state },
+        // The whole body, `#[cfg]`s and all, not the version that failed.
+        Some(mut failed) => {
+            failed.body = input.block;
+            failed.fallback()
+        }
+        None => Output {
+            func,
+            state,
+            errors: TokenStream::new(),
+        },
     }
 }
 
@@ -185,6 +205,10 @@ struct Failed {
     body: syn::Block,
     name: syn::Ident,
     generics: Generics,
+    /// The facade crate's path, `::ratchet` unless `crate = ..`.
+    krate: TokenStream,
+    /// The attribute's arguments.
+    attr: TokenStream,
 }
 
 impl Failed {
@@ -208,7 +232,7 @@ impl Failed {
         let generics = match method_generics {
             Some(g) => g,
             None if in_impl => Generics::default(),
-            None => fallback_generics(&args, &input.sig),
+            None => fallback_generics(&args, &input.sig, &name),
         };
         Failed {
             errors,
@@ -218,13 +242,31 @@ impl Failed {
             body: input.block.clone(),
             name,
             generics,
+            krate: args
+                .krate
+                .as_ref()
+                .map_or_else(|| quote!(::ratchet), ToTokens::to_token_stream),
+            attr: attr.clone(),
         }
     }
 
     fn fallback(self) -> Output {
         let errors: TokenStream = self.errors.iter().map(syn::Error::to_compile_error).collect();
+        let at: Vec<(usize, usize)> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let lc = e.span().start();
+                (lc.line, lc.column)
+            })
+            .collect();
         emit::fallback(
-            errors,
+            emit::Failure {
+                errors,
+                attr: &self.attr,
+                at: &at,
+                krate: &self.krate,
+            },
             &self.attrs,
             &self.vis,
             &self.sig,
@@ -235,6 +277,29 @@ impl Failed {
 }
 
 /// Runs the pipeline on one version of a function.
+/// Refuses a pattern that binds a path keyword (`for self in ..`): syn
+/// parses it, rustc does not, and the expansion would move the name into
+/// places (a stored field, a `let`) where it does not even parse.
+fn refuse_keyword_bindings(cx: &Ctxt, body: &syn::Block) {
+    struct Find<'a>(&'a Ctxt);
+    impl<'ast> syn::visit::Visit<'ast> for Find<'_> {
+        fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
+            let name = pi.ident.to_string();
+            if matches!(name.as_str(), "self" | "Self" | "super" | "crate") {
+                self.0.error(
+                    pi.ident.span(),
+                    format!("`{name}` is a keyword and cannot name a binding; choose another name"),
+                );
+            }
+            syn::visit::visit_pat_ident(self, pi);
+        }
+        // Items in the body are the compiler's to check, as they are
+        // kept whole.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    syn::visit::Visit::visit_block(&mut Find(cx), body);
+}
+
 fn expand_version(
     attr: TokenStream,
     input: FnInput,
@@ -249,6 +314,7 @@ fn expand_version(
         sig: input.sig.clone(),
         block: input.block.clone(),
     };
+    refuse_keyword_bindings(&cx, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
@@ -285,26 +351,39 @@ fn expand_version(
 }
 
 /// The generics the user wrote on the state parameter's type, so that a
-/// failed expansion's idle-only enum still matches `&mut FooState<T>`.
-fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
+/// failed expansion's idle-only enum still matches `&mut FooState<T>`; for
+/// a state expression, those written on the state's name anywhere in the
+/// parameters (`cell: &RefCell<FooState<T>>`).
+fn fallback_generics(args: &args::Args, sig: &syn::Signature, name: &syn::Ident) -> Generics {
     let mut g = Generics::default();
-    let Some((args::StateTarget::Param(p), _)) = &args.state else {
-        return g;
-    };
-    let ty = sig.inputs.iter().find_map(|a| match a {
-        syn::FnArg::Typed(pt) => match &*pt.pat {
-            syn::Pat::Ident(pi) if pi.ident == *p => Some(&*pt.ty),
-            _ => None,
-        },
-        syn::FnArg::Receiver(_) => None,
-    });
-    let Some(Type::Reference(r)) = ty else { return g };
-    let Type::Path(tp) = &*r.elem else { return g };
-    let Some(last) = tp.path.segments.last() else {
-        return g;
-    };
-    let PathArguments::AngleBracketed(ab) = &last.arguments else {
-        return g;
+    let ab = match &args.state {
+        Some((args::StateTarget::Param(p), _)) => {
+            let ty = sig.inputs.iter().find_map(|a| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    syn::Pat::Ident(pi) if pi.ident == *p => Some(&*pt.ty),
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(Type::Reference(r)) = ty else { return g };
+            let Type::Path(tp) = &*r.elem else { return g };
+            let Some(last) = tp.path.segments.last() else {
+                return g;
+            };
+            let PathArguments::AngleBracketed(ab) = &last.arguments else {
+                return g;
+            };
+            ab
+        }
+        Some((args::StateTarget::Expr(_), _)) => {
+            let found = sig.inputs.iter().find_map(|a| match a {
+                syn::FnArg::Typed(pt) => args_of(&pt.ty, name),
+                syn::FnArg::Receiver(_) => None,
+            });
+            let Some(ab) = found else { return g };
+            ab
+        }
+        _ => return g,
     };
     let names: Vec<String> = ab
         .args
@@ -351,6 +430,27 @@ fn fallback_generics(args: &args::Args, sig: &syn::Signature) -> Generics {
     g
 }
 
+/// The generic arguments written on `name` somewhere in `ty`.
+fn args_of<'t>(ty: &'t Type, name: &syn::Ident) -> Option<&'t syn::AngleBracketedGenericArguments> {
+    match ty {
+        Type::Path(tp) => tp.path.segments.iter().find_map(|seg| match &seg.arguments {
+            PathArguments::AngleBracketed(ab) if seg.ident == *name => Some(ab),
+            PathArguments::AngleBracketed(ab) => ab.args.iter().find_map(|a| match a {
+                GenericArgument::Type(t) => args_of(t, name),
+                _ => None,
+            }),
+            _ => None,
+        }),
+        Type::Reference(r) => args_of(&r.elem, name),
+        Type::Slice(sl) => args_of(&sl.elem, name),
+        Type::Array(a) => args_of(&a.elem, name),
+        Type::Paren(p) => args_of(&p.elem, name),
+        Type::Group(gr) => args_of(&gr.elem, name),
+        Type::Tuple(t) => t.elems.iter().find_map(|e| args_of(e, name)),
+        _ => None,
+    }
+}
+
 fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
     let cx = Ctxt::new();
     if !attr.is_empty() {
@@ -395,13 +495,14 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
                             _ => TokenStream::new(),
                         };
                         let input = FnInput {
-                            attrs,
+                            attrs: as_outer(attrs),
                             vis: f.vis.clone(),
                             sig: f.sig.clone(),
                             block: f.block.clone(),
                         };
                         let out = expand_fn(args, input, Some(impl_ctx.clone()));
                         items.push(out.func);
+                        states.push(out.errors);
                         states.push(out.state);
                     }
                 }
@@ -409,7 +510,7 @@ fn expand_impl(attr: TokenStream, item: TokenStream) -> TokenStream {
             other => items.push(other.to_token_stream()),
         }
     }
-    let attrs = &imp.attrs;
+    let attrs = as_outer(imp.attrs.clone());
     let unsafety = &imp.unsafety;
     let (ig, _, wc) = imp.generics.split_for_impl();
     let tr = imp.trait_.as_ref().map(|(path, for_)| quote!(#path #for_));

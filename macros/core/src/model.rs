@@ -66,7 +66,7 @@ impl Model {
     /// The place expression of the state: `*st` or `self.field`.
     pub fn place(&self) -> TokenStream {
         match &self.state {
-            StateTarget::Param(_) => {
+            StateTarget::Param(_) | StateTarget::Expr(_) => {
                 let st = state_binding();
                 quote!(*#st)
             }
@@ -83,7 +83,8 @@ impl Model {
                 let st = state_binding();
                 quote!(let #st = #p;)
             }
-            StateTarget::SelfField(_) => quote!(),
+            // `emit` binds an expression: the binding is typed.
+            StateTarget::SelfField(_) | StateTarget::Expr(_) => quote!(),
         }
     }
 
@@ -250,9 +251,17 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                     }
                 }
                 other => {
+                    // A shared reference may be to a `RefCell` or a lock.
+                    let hint = if matches!(other, Type::Reference(_)) {
+                        format!(
+                            " (for a state behind a `RefCell` or lock, borrow it for the call: `state = {p}.borrow_mut()`)"
+                        )
+                    } else {
+                        String::new()
+                    };
                     cx.spanned(
                         other,
-                        format!("the state parameter `{p}` must be a mutable reference, `{p}: &mut {enum_name}`, so the machine can keep its state between calls"),
+                        format!("the state parameter `{p}` must be a mutable reference, `{p}: &mut {enum_name}`, so the machine can keep its state between calls{hint}"),
                     );
                 }
             },
@@ -270,11 +279,12 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                 if !ok {
                     cx.spanned(
                         r,
-                        format!("`state = self.{f}` needs a `&mut self` receiver, so the machine can keep its state between calls"),
+                        format!("`state = self.{f}` needs a `&mut self` receiver, so the machine can keep its state between calls; with `&self`, keep the state in a `RefCell` or lock and borrow it for the call: `state = self.{f}.borrow_mut()` or `state = *self.{f}.lock().unwrap()`"),
                     );
                 }
             }
         },
+        StateTarget::Expr(e) => crate::args::check_state_expr_receiver(cx, e, receiver.is_some(), &enum_name),
     }
     let krate = args
         .krate
@@ -295,7 +305,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
 /// Checks `-> Result<IOResult<T>, E>` and returns `E` when it is spelled
 /// out. A type alias (`Res<T>`, `io::Result<IOResult<T>>`) is accepted as
 /// is: only rustc can see through it.
-fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
+pub fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
     let wrong = |span_node: &dyn ToTokens| {
         cx.spanned(
             &span_node.to_token_stream(),
@@ -359,6 +369,6 @@ pub fn trace_at() -> proc_macro2::Ident {
     proc_macro2::Ident::new("__ratchet_at", proc_macro2::Span::mixed_site())
 }
 
-fn state_binding() -> proc_macro2::Ident {
+pub fn state_binding() -> proc_macro2::Ident {
     proc_macro2::Ident::new("__ratchet_state", proc_macro2::Span::mixed_site())
 }

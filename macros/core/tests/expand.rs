@@ -116,3 +116,68 @@ fn snapshots() {
         failures.join("\n")
     );
 }
+
+/// Snapshots of failed expansions (`tests/expand_errors/*.rs`): on an error
+/// the macro emits the error, the signature and the user's body with each
+/// suspension replaced by a typed stand-in, which rust-analyzer reads
+/// (issue 15, item 8), not a `panic!` body. That the emitted code adds no
+/// error of its own is checked by the ui fixtures `macro-error-*`.
+#[test]
+fn error_snapshots() {
+    let bless = std::env::var_os("RATCHET_BLESS").is_some();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/expand_errors");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/expand_errors exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "rs") && !p.to_string_lossy().ends_with(".expanded.rs")
+        })
+        .collect();
+    inputs.sort();
+    assert!(
+        !inputs.is_empty(),
+        "no failed-expansion snapshots in {}",
+        dir.display()
+    );
+    let mut failures = Vec::new();
+    for input in inputs {
+        let src = std::fs::read_to_string(&input).unwrap();
+        let got = expand_file(&src);
+        assert!(
+            got.contains("compile_error"),
+            "{} expands without an error",
+            input.display()
+        );
+        assert!(
+            got.contains("stand_in_yield") && got.contains("stand_in_call"),
+            "{}: no typed stand-ins in the failed expansion:\n{got}",
+            input.display()
+        );
+        // The emitted function: what follows its lint allowance.
+        let func = got.split("#[allow(warnings").nth(1).unwrap_or_default();
+        assert!(
+            !func.is_empty()
+                && !func.contains("panic!")
+                && !func.contains("yield_io!(c")
+                && !func.contains("call_io!(name"),
+            "{}: a `panic!` body, or a suspension left in the failed expansion:\n{got}",
+            input.display()
+        );
+        let snap = input.with_extension("expanded.rs");
+        if bless {
+            std::fs::write(&snap, &got).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&snap) {
+            Ok(want) if want == got => {}
+            Ok(_) => failures.push(format!("{} differs from {}", input.display(), snap.display())),
+            Err(_) => failures.push(format!("{} has no snapshot", input.display())),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "stale snapshots (refresh with RATCHET_BLESS=1 and review):\n{}",
+        failures.join("\n")
+    );
+}

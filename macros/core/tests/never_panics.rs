@@ -1,6 +1,6 @@
 //! The expansion entry points never panic, whatever they are given: every
 //! fixture of the workspace (snapshots inputs, compile-fail fixtures and the
-//! machines of `tests/transform_correctness.rs`) is fed to them whole and
+//! machines of `tests/transform_correctness.rs` and `tests/state_expr.rs`) is fed to them whole and
 //! after thousands of seeded token mutations. A panic inside would surface
 //! as the "internal error" fallback, which this test refuses.
 //!
@@ -48,6 +48,7 @@ fn fixtures() -> Vec<PathBuf> {
     }
     out.sort();
     out.push(root.join("transform_correctness.rs"));
+    out.push(root.join("state_expr.rs"));
     out
 }
 

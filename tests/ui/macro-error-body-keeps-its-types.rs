@@ -1,0 +1,27 @@
+use ratchet::{Completion, CompletionError, IOResult, call_io, io_state_machine, yield_io};
+
+#[io_state_machine(state = st)]
+fn read_page(st: &mut ReadPageState, c: &Completion) -> Result<IOResult<Vec<u8>>, CompletionError> {
+    let n = yield_io!(c.clone())?;
+    Ok(vec![0; usize::try_from(n).unwrap_or(0)])
+}
+
+// On the macro's error (`pages` has no type it can read) the body is still
+// emitted, each suspension replaced by a stand-in of its type: `n` is an
+// `i32` (`yield_io!`'s `Result<i32, CompletionError>`), `page` a `Vec<u8>`
+// (the callee's `Done` type), so `n.pow(2)`, `page.len()` and `first`'s
+// type check, and the only error is the macro's. (rust-analyzer sees the
+// same body: completion and inference keep working while it is fixed.)
+#[io_state_machine(state = st)]
+fn scan(st: &mut ScanState, c: &Completion) -> Result<IOResult<usize>, CompletionError> {
+    let pages = vec![1u32];
+    let n = yield_io!(c.clone())?;
+    let squared: i32 = n.pow(2);
+    let page = call_io!(name = ReadIt, read_page(&mut ReadPageState::default(), c))?;
+    let first: Option<&u8> = page.first();
+    if first.is_none() && squared > 0 {
+        return Ok(page.len() + pages.len());
+    }
+    Ok(page.len())
+}
+fn main() {}
