@@ -24,7 +24,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -79,6 +79,10 @@ const OTHER_THREAD: &str = "this UringIO is bound to the first thread that stepp
 /// the release of an aborted operation that would never finish by at most
 /// this much.
 const ABORT_SCAN_AFTER: Duration = Duration::from_millis(10);
+
+/// How long a step whose wait timed out lets threads blocked on the ring's
+/// lock take it first, at most.
+const HANDOFF: Duration = Duration::from_millis(1);
 
 /// How long dropping a [`UringIO`] waits for the kernel to let go of the
 /// operations it cancels. Operations that honour cancellation (reads of
@@ -412,6 +416,8 @@ pub struct UringIO {
 
 struct Shared {
     state: Mutex<State>,
+    /// Threads blocked on `state` (see [`Shared::let_others_in`]).
+    contended: AtomicUsize,
     info: RingInfo,
     /// Retired operations whose completions a step is finishing: every step
     /// looks here first, so a callback may wait on a sibling of its batch,
@@ -442,6 +448,9 @@ enum Progress {
 thread_local! {
     /// This thread's id, without `thread::current()`'s reference counting.
     static THREAD_ID: ThreadId = std::thread::current().id();
+    /// The ring (its `Shared`'s address) this thread's last step returned
+    /// from, and the ring's count of finished completions at that moment.
+    static LAST_STEP: std::cell::Cell<(usize, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 impl Shared {
@@ -449,7 +458,29 @@ impl Shared {
         // Our critical sections run no user code (callbacks run after the
         // lock is released) and leave the state consistent between
         // statements that can panic, so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        match self.state.try_lock() {
+            Ok(st) => st,
+            Err(TryLockError::Poisoned(e)) => e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                self.contended.fetch_add(1, Ordering::Relaxed);
+                let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+                self.contended.fetch_sub(1, Ordering::Relaxed);
+                st
+            }
+        }
+    }
+
+    /// Called by a step whose wait in the kernel timed out, with the lock
+    /// released: lets a thread blocked on the lock meanwhile (an issuer, or
+    /// another thread's step) take it before this step takes it again. A
+    /// step waits in the kernel holding the lock, and `Mutex` is not fair:
+    /// the sleeper would take the lock back at once, and a thread that
+    /// issues on a shared ring could wait for it round after round.
+    fn let_others_in(&self) {
+        let deadline = Instant::now() + HANDOFF;
+        while self.contended.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
     }
 }
 
@@ -488,6 +519,7 @@ impl UringIO {
         let (ring, info) = setup_ring(&options)?;
         Ok(UringIO {
             shared: Arc::new(Shared {
+                contended: AtomicUsize::new(0),
                 state: Mutex::new(State {
                     ring,
                     slots: Vec::new(),
@@ -520,6 +552,95 @@ impl UringIO {
                 ready_fd: OnceLock::new(),
             }),
         })
+    }
+
+    /// [`IO::step`], returning also when `waited` has finished (see
+    /// [`IO::wait`] above) or, without one, when anything was finished by
+    /// another thread since this thread's previous step of this ring
+    /// returned: the caller looked at its completions after that return, so
+    /// whatever finished later may be what it waits for.
+    fn step_for(&self, waited: Option<&Completion>) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        let me = Arc::as_ptr(&self.shared).addr();
+        let n = self.step_inner(waited, me);
+        LAST_STEP.set((me, shared.deliveries.finished()));
+        n
+    }
+
+    fn step_inner(&self, waited: Option<&Completion>, me: usize) -> Result<usize, CompletionError> {
+        let shared = &*self.shared;
+        // What a step still running has queued (a callback of it may wait
+        // on a sibling, or another thread is delivering) comes first.
+        let earlier = shared.deliveries.run(finish);
+        if earlier > 0 {
+            return Ok(earlier);
+        }
+        // Deliveries made by other threads since this step began: a waiter
+        // must look at its completion again rather than be told that nothing
+        // is in flight.
+        let now = shared.deliveries.finished();
+        let since = |seen: u64| {
+            usize::try_from(shared.deliveries.finished().wrapping_sub(seen)).unwrap_or(usize::MAX)
+        };
+        // Before a wait in the kernel goes on, those since this thread's
+        // previous step of this ring returned count too: the caller looked at
+        // its completions after that return, and one finished since may be
+        // what it waits for. (A count above today's is another, dropped
+        // ring's at the same address.)
+        let last = match LAST_STEP.get() {
+            (ring, count) if ring == me => count.min(now),
+            _ => now,
+        };
+        loop {
+            let mut st = shared.lock();
+            st.refuse_other_threads()?;
+            match st.make_progress()? {
+                Progress::Retired => {
+                    let here = std::mem::take(&mut st.finished_here);
+                    shared.deliveries.count(here);
+                    let retired = st.reaped.len();
+                    if retired == 0 {
+                        return Ok(here);
+                    }
+                    shared.deliveries.push_all(st.reaped.drain(..));
+                    drop(st);
+                    let n = shared.deliveries.run(finish);
+                    if n == 0 {
+                        // Another thread took them: this step's caller may
+                        // only look once they are finished.
+                        shared.deliveries.wait_for_others();
+                    }
+                    return Ok(here + n.max(retired));
+                }
+                Progress::TimedOut => {
+                    drop(st);
+                    shared.let_others_in();
+                    let n = shared.deliveries.run(finish);
+                    if n > 0 {
+                        return Ok(n);
+                    }
+                    match since(last) {
+                        0 if waited.is_some_and(Completion::finished) => return Ok(1),
+                        0 => continue,
+                        n => return Ok(n),
+                    }
+                }
+                Progress::Idle => {
+                    drop(st);
+                    // Nothing is in the kernel, but another step may have
+                    // reaped this caller's operation and queued it without
+                    // having taken it yet: finish what is queued before
+                    // saying that nothing is in flight (a waiter would be
+                    // told `Stalled` about a completion a moment from done).
+                    let n = shared.deliveries.run(finish);
+                    if n > 0 {
+                        return Ok(n);
+                    }
+                    shared.deliveries.wait_for_others();
+                    return Ok(since(now));
+                }
+            }
+        }
     }
 
     /// What the kernel accepted, in one line (entries, set-up flags).
@@ -655,67 +776,21 @@ impl IO for UringIO {
     }
 
     fn step(&self) -> Result<usize, CompletionError> {
-        let shared = &*self.shared;
-        // What a step still running has queued (a callback of it may wait
-        // on a sibling, or another thread is delivering) comes first.
-        let earlier = shared.deliveries.run(finish);
-        if earlier > 0 {
-            return Ok(earlier);
-        }
-        let seen = shared.deliveries.finished();
-        // Deliveries made by other threads since this step began: a waiter
-        // must look at its completion again rather than be told that nothing
-        // is in flight, or wait on in the kernel for something else.
-        let others =
-            || usize::try_from(shared.deliveries.finished().wrapping_sub(seen)).unwrap_or(usize::MAX);
-        loop {
-            let mut st = shared.lock();
-            st.refuse_other_threads()?;
-            match st.make_progress()? {
-                Progress::Retired => {
-                    let here = std::mem::take(&mut st.finished_here);
-                    shared.deliveries.count(here);
-                    let retired = st.reaped.len();
-                    if retired == 0 {
-                        return Ok(here);
-                    }
-                    shared.deliveries.push_all(st.reaped.drain(..));
-                    drop(st);
-                    let n = shared.deliveries.run(finish);
-                    if n == 0 {
-                        // Another thread took them: this step's caller may
-                        // only look once they are finished.
-                        shared.deliveries.wait_for_others();
-                    }
-                    return Ok(here + n.max(retired));
-                }
-                Progress::TimedOut => {
-                    drop(st);
-                    let n = shared.deliveries.run(finish);
-                    if n > 0 {
-                        return Ok(n);
-                    }
-                    match others() {
-                        0 => continue,
-                        n => return Ok(n),
-                    }
-                }
-                Progress::Idle => {
-                    drop(st);
-                    // Nothing is in the kernel, but another step may have
-                    // reaped this caller's operation and queued it without
-                    // having taken it yet: finish what is queued before
-                    // saying that nothing is in flight (a waiter would be
-                    // told `Stalled` about a completion a moment from done).
-                    let n = shared.deliveries.run(finish);
-                    if n > 0 {
-                        return Ok(n);
-                    }
-                    shared.deliveries.wait_for_others();
-                    return Ok(others());
-                }
+        self.step_for(None)
+    }
+
+    /// [`IO::wait`], with a step that also returns once `c` has finished,
+    /// whoever finished it: on a shared ring another thread's step may reap
+    /// `c` between this thread's look at it and its step, and a step that
+    /// waited for "something else to finish" would then sleep until some
+    /// other operation ended (forever, for a read of an empty pipe).
+    fn wait(&self, c: &Completion) -> Result<i32, CompletionError> {
+        while !c.finished() {
+            if self.step_for(Some(c))? == 0 && !c.finished() {
+                return Err(CompletionError::Stalled);
             }
         }
+        c.result().unwrap_or(Err(CompletionError::Stalled))
     }
 
     /// Submits what is queued and delivers what has finished, without
