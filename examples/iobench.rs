@@ -73,7 +73,8 @@ const USAGE: &str =
   --seconds S    seconds per case (default 4, or 1 with --quick)
   --rounds N     rounds over all cases; each case reports its median (default 3, or 1 with --quick)
   --setups      also ring set-up variants at QD 32 (no DEFER_TASKRUN, COOP_TASKRUN only, no flags,
-                 the raw loop submitting each read on its own), interleaved with the rest
+                 the raw loop submitting each read on its own), interleaved with the rest, each
+                 round starting one case later
   --only A,B     run only the cases with these names, e.g. uring_qd32,raw_uring_qd32 (for profiling)
   --ops N        run each case for N operations instead of --seconds (for counting instructions:
                  benches/callgrind.sh io)";
@@ -184,12 +185,21 @@ enum Setup {
     Plain,
     /// The default flags, each read submitted on its own as it is reissued
     /// (`io_uring_enter(1, 0, GETEVENTS)`, as fio does) instead of in one
-    /// batch with the wait. Raw loop only.
+    /// batch with the wait. The raw loop's counterpart of `Eager`.
     Each,
+    /// `UringIO` with `UringOptions::submit_on_issue`: each read handed to
+    /// the kernel as it is issued.
+    Eager,
 }
 
 impl Setup {
-    const VARIANTS: [Setup; 4] = [Setup::NoDefer, Setup::Coop, Setup::Plain, Setup::Each];
+    const VARIANTS: [Setup; 5] = [
+        Setup::NoDefer,
+        Setup::Coop,
+        Setup::Plain,
+        Setup::Each,
+        Setup::Eager,
+    ];
 
     fn suffix(self) -> &'static str {
         match self {
@@ -198,13 +208,14 @@ impl Setup {
             Setup::Coop => "_coop",
             Setup::Plain => "_plain",
             Setup::Each => "_each",
+            Setup::Eager => "_eager",
         }
     }
 
     /// (coop, single, defer)
     fn flags(self) -> (bool, bool, bool) {
         match self {
-            Setup::Default | Setup::Each => (true, true, true),
+            Setup::Default | Setup::Each | Setup::Eager => (true, true, true),
             Setup::NoDefer => (true, true, false),
             Setup::Coop => (true, false, false),
             Setup::Plain => (false, false, false),
@@ -217,6 +228,7 @@ impl Setup {
             .coop_taskrun(coop)
             .single_issuer(single)
             .defer_taskrun(defer)
+            .submit_on_issue(self == Setup::Eager)
     }
 }
 
@@ -299,7 +311,9 @@ fn plan(args: &Args, have_uring: bool, have_fio: bool) -> Vec<Case> {
                 cases.push(case(group, Kind::Ratchet(Backend::Uring, qd)));
                 if args.setups && qd == 32 {
                     for setup in Setup::VARIANTS {
-                        cases.push(case(group, Kind::RawUring(setup, qd)));
+                        if setup != Setup::Eager {
+                            cases.push(case(group, Kind::RawUring(setup, qd)));
+                        }
                         if setup != Setup::Each {
                             cases.push(case(group, Kind::Ratchet(Backend::UringSetup(setup), qd)));
                         }
@@ -482,7 +496,15 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let mut n = 0;
     for round in 1..=args.rounds {
-        for c in &cases {
+        // With `--setups` each round starts one case later, so that no
+        // variant always runs right after the same neighbour (fio's exit,
+        // say).
+        let start = if args.setups {
+            (round - 1) % cases.len().max(1)
+        } else {
+            0
+        };
+        for c in cases[start..].iter().chain(&cases[..start]) {
             n += 1;
             if c.group == Group::Cached {
                 let r = ensure_resident(&env)?;
@@ -675,7 +697,7 @@ fn thread_cpu() -> Option<f64> {
 fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
     let direct = c.group == Group::Direct;
     let stop = env.stop();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32);
+    let mut rng = Rng(seed(env, c));
     let (ops, elapsed) = match &c.kind {
         Kind::RawPread => raw_pread(env, direct, &mut rng)?,
         Kind::RawUring(setup, qd) => {
@@ -726,6 +748,28 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
         }
     };
     Ok(ops as f64 / elapsed.as_secs_f64())
+}
+
+/// The first state of a case's offset generator: a fresh one for each case
+/// and round (the clock and a counter), so that no case rereads the offsets
+/// an earlier case or run has read. A virtual disk may be cached by its host
+/// below the guest's `O_DIRECT`: a sequence read again finds its blocks
+/// there and goes about 1.6 times as fast (fio with `--randrepeat=1`, the
+/// same sequence every run, against `--randrepeat=0` here), so a case that
+/// repeats a sequence measures that cache, not the path to the device.
+/// `--ops` (instruction counts) keeps one sequence per case, so that its
+/// runs are alike.
+fn seed(env: &Env, c: &Case) -> u64 {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let base = 0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32;
+    if env.ops.is_some() {
+        return base;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (base ^ now ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1
 }
 
 fn open_std(path: &Path, direct: bool, write: bool) -> Result<fs::File, String> {
@@ -914,7 +958,9 @@ fn fio_common(env: &Env) -> Vec<String> {
         "--invalidate=0".into(),
         "--gtod_reduce=1".into(),
         "--norandommap".into(),
-        "--randrepeat=1".into(),
+        // A fresh sequence of offsets each run, as ratchet's cases and the
+        // raw loops get (see `seed`).
+        "--randrepeat=0".into(),
         "--output-format=json".into(),
     ]
 }
@@ -1047,6 +1093,7 @@ fn references(c: &Case) -> [Option<String>; 4] {
         Kind::Ratchet(backend, qd) => [
             Some(format!("{p}raw_pread")),
             Some(match backend {
+                Backend::UringSetup(Setup::Eager) => format!("{p}raw_uring_each_qd{qd}"),
                 Backend::UringSetup(s) => format!("{p}raw_uring{}_qd{qd}", s.suffix()),
                 _ => format!("{p}raw_uring_qd{qd}"),
             }),

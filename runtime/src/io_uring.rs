@@ -80,6 +80,9 @@ const OTHER_THREAD: &str = "this UringIO is bound to the first thread that stepp
 /// this much.
 const ABORT_SCAN_AFTER: Duration = Duration::from_millis(10);
 
+/// `IORING_ENTER_GETEVENTS`, which the `io-uring` crate does not export.
+const IORING_ENTER_GETEVENTS: u32 = 1;
+
 /// How long a step whose wait timed out lets threads blocked on the ring's
 /// lock take it first, at most.
 const HANDOFF: Duration = Duration::from_millis(1);
@@ -117,6 +120,7 @@ pub struct UringOptions {
     single_issuer: bool,
     defer_taskrun: bool,
     registered_buffers: u32,
+    submit_on_issue: bool,
 }
 
 impl Default for UringOptions {
@@ -129,6 +133,7 @@ impl Default for UringOptions {
             single_issuer: true,
             defer_taskrun: true,
             registered_buffers: 0,
+            submit_on_issue: false,
         }
     }
 }
@@ -218,6 +223,22 @@ impl UringOptions {
         }
     }
 
+    /// Hands each operation to the kernel as it is issued, in an
+    /// `io_uring_enter` of its own that also collects what has finished
+    /// meanwhile (as fio does), instead of in one batch at the next
+    /// [`IO::step`]. Only on the thread that steps the ring (any thread
+    /// without `SINGLE_ISSUER`); operations issued elsewhere wait for the
+    /// step as usual. Off by default: it costs a system call per operation,
+    /// which reads served from the page cache pay for; the measured effect
+    /// on `O_DIRECT` reads is in docs/BENCHMARKS.md.
+    #[must_use]
+    pub fn submit_on_issue(self, on: bool) -> Self {
+        UringOptions {
+            submit_on_issue: on,
+            ..self
+        }
+    }
+
     /// Registers the buffers of `O_DIRECT` reads and writes with the kernel
     /// (`IORING_REGISTER_BUFFERS`), up to `count` at a time, and issues those
     /// operations as `READ_FIXED`/`WRITE_FIXED`: the kernel then maps each
@@ -270,6 +291,8 @@ struct RingInfo {
     ext_arg: bool,
     /// Entries of the sparse registered-buffer table (0: none).
     fixed_buffers: u32,
+    /// [`UringOptions::submit_on_issue`].
+    submit_on_issue: bool,
 }
 
 /// Creates a ring as `opts` asks, dropping `COOP_TASKRUN`, `SINGLE_ISSUER`
@@ -358,6 +381,7 @@ fn setup_ring(opts: &UringOptions) -> io::Result<(IoUring, RingInfo)> {
                         0 => 0,
                         n => ring.submitter().register_buffers_sparse(n).map_or(0, |()| n),
                     },
+                    submit_on_issue: opts.submit_on_issue,
                 };
                 return Ok((ring, info));
             }
@@ -540,6 +564,7 @@ impl UringIO {
                     issuer: None,
                     single_issuer: info.single_issuer,
                     ext_arg: info.ext_arg,
+                    submit_on_issue: info.submit_on_issue,
                     fixed: (info.fixed_buffers > 0).then(|| Fixed {
                         entries: Vec::new(),
                         size: info.fixed_buffers as usize,
@@ -706,6 +731,9 @@ fn describe(info: &RingInfo) -> String {
     let fixed = format!("{} registered buffers", info.fixed_buffers);
     if info.fixed_buffers > 0 {
         flags.push(&fixed);
+    }
+    if info.submit_on_issue {
+        flags.push("submit on issue");
     }
     if flags.is_empty() {
         flags.push("no set-up flags");
@@ -968,6 +996,8 @@ impl UringFile {
             st.parked.push(ud);
         } else if !st.push_now(ud) {
             st.queue(Pending::Op(ud));
+        } else if st.submit_on_issue {
+            st.submit_issued();
         }
         Ok(c)
     }
@@ -1011,6 +1041,9 @@ impl UringFile {
             // the push sound): the SQE names its buffer and descriptor.
             if st.push_entry(&entry, false) {
                 st.in_kernel += 1;
+                if st.submit_on_issue {
+                    st.submit_issued();
+                }
                 return Ok(c);
             }
             if let Some((_, op)) = st.slot_of(ud) {
@@ -1351,6 +1384,8 @@ struct State {
     single_issuer: bool,
     /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
     ext_arg: bool,
+    /// [`UringOptions::submit_on_issue`].
+    submit_on_issue: bool,
     /// The registered-buffer table, with
     /// [`UringOptions::registered_buffers`].
     fixed: Option<Fixed>,
@@ -1601,6 +1636,26 @@ impl State {
         }
         // SAFETY: as above.
         unsafe { self.ring.submission().push(entry) }.is_ok()
+    }
+
+    /// [`UringOptions::submit_on_issue`]: hands the SQ to the kernel now,
+    /// collecting finished requests without waiting (`GETEVENTS` with no
+    /// minimum: with `DEFER_TASKRUN` that is what posts their CQEs), when
+    /// this thread may enter the ring. A failure changes nothing the next
+    /// step does not redo.
+    fn submit_issued(&mut self) {
+        if self.single_issuer && self.issuer != Some(THREAD_ID.with(|id| *id)) {
+            return;
+        }
+        let pending = self.ring.submission().len() as u32;
+        // SAFETY: no argument is passed (the kernel reads no user memory for
+        // it), and the SQEs handed over are sound to submit: `push_entry`
+        // says why.
+        let _ = unsafe {
+            self.ring
+                .submitter()
+                .enter::<libc::sigset_t>(pending, 0, IORING_ENTER_GETEVENTS, None)
+        };
     }
 
     /// Enables a `SINGLE_ISSUER` ring for the calling thread the first time,
