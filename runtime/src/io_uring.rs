@@ -120,7 +120,8 @@ pub struct UringOptions {
     single_issuer: bool,
     defer_taskrun: bool,
     registered_buffers: u32,
-    submit_on_issue: bool,
+    /// `None`: `O_DIRECT` operations only.
+    submit_on_issue: Option<bool>,
 }
 
 impl Default for UringOptions {
@@ -133,7 +134,7 @@ impl Default for UringOptions {
             single_issuer: true,
             defer_taskrun: true,
             registered_buffers: 0,
-            submit_on_issue: false,
+            submit_on_issue: None,
         }
     }
 }
@@ -226,15 +227,18 @@ impl UringOptions {
     /// Hands each operation to the kernel as it is issued, in an
     /// `io_uring_enter` of its own that also collects what has finished
     /// meanwhile (as fio does), instead of in one batch at the next
-    /// [`IO::step`]. Only on the thread that steps the ring (any thread
-    /// without `SINGLE_ISSUER`); operations issued elsewhere wait for the
-    /// step as usual. Off by default: it costs a system call per operation,
-    /// which reads served from the page cache pay for; the measured effect
-    /// on `O_DIRECT` reads is in docs/BENCHMARKS.md.
+    /// [`IO::step`]: `true` for every operation, `false` for none. By
+    /// default, operations on files opened with `O_DIRECT` only: they wait
+    /// tens of microseconds for a device, which gets each sooner (6–17% more
+    /// reads per second at queue depth 32 here), while reads served from
+    /// the page cache would pay a system call each (27% fewer per second);
+    /// docs/BENCHMARKS.md has the figures. Only on the thread that steps the
+    /// ring (any thread without `SINGLE_ISSUER`); operations issued
+    /// elsewhere wait for the step as usual.
     #[must_use]
     pub fn submit_on_issue(self, on: bool) -> Self {
         UringOptions {
-            submit_on_issue: on,
+            submit_on_issue: Some(on),
             ..self
         }
     }
@@ -292,7 +296,7 @@ struct RingInfo {
     /// Entries of the sparse registered-buffer table (0: none).
     fixed_buffers: u32,
     /// [`UringOptions::submit_on_issue`].
-    submit_on_issue: bool,
+    submit_on_issue: Option<bool>,
 }
 
 /// Creates a ring as `opts` asks, dropping `COOP_TASKRUN`, `SINGLE_ISSUER`
@@ -732,8 +736,10 @@ fn describe(info: &RingInfo) -> String {
     if info.fixed_buffers > 0 {
         flags.push(&fixed);
     }
-    if info.submit_on_issue {
-        flags.push("submit on issue");
+    match info.submit_on_issue {
+        Some(true) => flags.push("submit on issue"),
+        Some(false) => flags.push("submit in step"),
+        None => flags.push("O_DIRECT submitted on issue"),
     }
     if flags.is_empty() {
         flags.push("no set-up flags");
@@ -996,7 +1002,7 @@ impl UringFile {
             st.parked.push(ud);
         } else if !st.push_now(ud) {
             st.queue(Pending::Op(ud));
-        } else if st.submit_on_issue {
+        } else if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
             st.submit_issued();
         }
         Ok(c)
@@ -1041,7 +1047,7 @@ impl UringFile {
             // the push sound): the SQE names its buffer and descriptor.
             if st.push_entry(&entry, false) {
                 st.in_kernel += 1;
-                if st.submit_on_issue {
+                if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
                     st.submit_issued();
                 }
                 return Ok(c);
@@ -1384,8 +1390,8 @@ struct State {
     single_issuer: bool,
     /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
     ext_arg: bool,
-    /// [`UringOptions::submit_on_issue`].
-    submit_on_issue: bool,
+    /// [`UringOptions::submit_on_issue`] (`None`: for `O_DIRECT` files).
+    submit_on_issue: Option<bool>,
     /// The registered-buffer table, with
     /// [`UringOptions::registered_buffers`].
     fixed: Option<Fixed>,
