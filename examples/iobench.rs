@@ -72,6 +72,9 @@ const USAGE: &str =
   --size-mib N   size of the random-read file (default 1024)
   --seconds S    seconds per case (default 4, or 1 with --quick)
   --rounds N     rounds over all cases; each case reports its median (default 3, or 1 with --quick)
+  --setups      also ring set-up variants at QD 32 (no DEFER_TASKRUN, COOP_TASKRUN only, no flags,
+                 the raw loop submitting each read on its own), interleaved with the rest, each
+                 round starting one case later
   --only A,B     run only the cases with these names, e.g. uring_qd32,raw_uring_qd32 (for profiling)
   --ops N        run each case for N operations instead of --seconds (for counting instructions:
                  benches/callgrind.sh io)";
@@ -84,6 +87,7 @@ struct Args {
     rounds: usize,
     only: Option<String>,
     ops: Option<u64>,
+    setups: bool,
 }
 
 impl Args {
@@ -96,12 +100,14 @@ impl Args {
             rounds: 0,
             only: None,
             ops: None,
+            setups: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(a) = it.next() {
             let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
             match a.as_str() {
                 "--quick" => args.quick = true,
+                "--setups" => args.setups = true,
                 "--dir" => args.dir = Some(PathBuf::from(value("--dir")?)),
                 "--size-mib" => {
                     args.size_mib = value("--size-mib")?
@@ -145,8 +151,8 @@ impl Args {
 enum Kind {
     /// `read_at` in a loop, one read at a time.
     RawPread,
-    /// The bare io_uring loop with `UringIO`'s set-up flags.
-    RawUring(usize),
+    /// The bare io_uring loop with `UringIO`'s set-up flags (or a variant's).
+    RawUring(Setup, usize),
     /// ratchet's `File` API on a backend, `qd` reads kept in flight.
     Ratchet(Backend, usize),
     /// fio with `engine` at `qd`.
@@ -159,8 +165,71 @@ enum Kind {
 enum Backend {
     Blocking,
     Uring,
+    /// `UringIO` set up as a `--setups` variant says.
+    UringSetup(Setup),
     /// `UringIO` with `UringOptions::registered_buffers`: `READ_FIXED`.
     UringFixed,
+}
+
+/// A ring set-up variant measured with `--setups`: which set-up flags, and
+/// (for the raw loop) how reads are handed to the kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Setup {
+    /// `UringIO`'s default: `COOP_TASKRUN`, `SINGLE_ISSUER`, `DEFER_TASKRUN`.
+    Default,
+    /// `COOP_TASKRUN` and `SINGLE_ISSUER`, without `DEFER_TASKRUN`.
+    NoDefer,
+    /// `COOP_TASKRUN` only.
+    Coop,
+    /// No set-up flags at all.
+    Plain,
+    /// The default flags, each read submitted on its own as it is reissued
+    /// (`io_uring_enter(1, 0, GETEVENTS)`, as fio does) instead of in one
+    /// batch with the wait. The raw loop's counterpart of `Eager`.
+    Each,
+    /// `UringIO` with `UringOptions::submit_on_issue`: each read handed to
+    /// the kernel as it is issued.
+    Eager,
+}
+
+impl Setup {
+    const VARIANTS: [Setup; 5] = [
+        Setup::NoDefer,
+        Setup::Coop,
+        Setup::Plain,
+        Setup::Each,
+        Setup::Eager,
+    ];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            Setup::Default => "",
+            Setup::NoDefer => "_nodefer",
+            Setup::Coop => "_coop",
+            Setup::Plain => "_plain",
+            Setup::Each => "_each",
+            Setup::Eager => "_eager",
+        }
+    }
+
+    /// (coop, single, defer)
+    fn flags(self) -> (bool, bool, bool) {
+        match self {
+            Setup::Default | Setup::Each | Setup::Eager => (true, true, true),
+            Setup::NoDefer => (true, true, false),
+            Setup::Coop => (true, false, false),
+            Setup::Plain => (false, false, false),
+        }
+    }
+
+    fn options(self) -> UringOptions {
+        let (coop, single, defer) = self.flags();
+        UringOptions::new()
+            .coop_taskrun(coop)
+            .single_issuer(single)
+            .defer_taskrun(defer)
+            .submit_on_issue(self == Setup::Eager)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -202,14 +271,17 @@ fn case(group: Group, kind: Kind) -> Case {
     };
     let name = match &kind {
         Kind::RawPread => "raw_pread".to_string(),
-        Kind::RawUring(qd) => format!("raw_uring_qd{qd}"),
+        Kind::RawUring(setup, qd) => format!("raw_uring{}_qd{qd}", setup.suffix()),
         Kind::Ratchet(Backend::Blocking, qd) => format!("blocking_qd{qd}"),
         Kind::Ratchet(Backend::Uring, qd) => format!("uring_qd{qd}"),
         Kind::Ratchet(Backend::UringFixed, qd) => format!("uring_fixed_qd{qd}"),
+        Kind::Ratchet(Backend::UringSetup(setup), qd) => format!("uring{}_qd{qd}", setup.suffix()),
         Kind::Fio(engine, qd) => format!("fio_{engine}_qd{qd}"),
         Kind::Write(Writer::Raw) => "raw_pwrite".to_string(),
         Kind::Write(Writer::Ratchet(Backend::Blocking)) => "blocking".to_string(),
-        Kind::Write(Writer::Ratchet(Backend::Uring | Backend::UringFixed)) => "uring_qd32".to_string(),
+        Kind::Write(Writer::Ratchet(Backend::Uring | Backend::UringFixed | Backend::UringSetup(_))) => {
+            "uring_qd32".to_string()
+        }
         Kind::Write(Writer::Fio(engine)) => format!("fio_{engine}"),
     };
     Case {
@@ -235,8 +307,18 @@ fn plan(args: &Args, have_uring: bool, have_fio: bool) -> Vec<Case> {
         }
         for &qd in qds {
             if have_uring {
-                cases.push(case(group, Kind::RawUring(qd)));
+                cases.push(case(group, Kind::RawUring(Setup::Default, qd)));
                 cases.push(case(group, Kind::Ratchet(Backend::Uring, qd)));
+                if args.setups && qd == 32 {
+                    for setup in Setup::VARIANTS {
+                        if setup != Setup::Eager {
+                            cases.push(case(group, Kind::RawUring(setup, qd)));
+                        }
+                        if setup != Setup::Each {
+                            cases.push(case(group, Kind::Ratchet(Backend::UringSetup(setup), qd)));
+                        }
+                    }
+                }
             }
             if have_fio {
                 cases.push(case(group, Kind::Fio("io_uring", qd)));
@@ -295,6 +377,8 @@ struct Env {
     /// `UringIO` with registered buffers, for the `O_DIRECT` case that
     /// measures them.
     uring_fixed: Option<UringIO>,
+    /// `UringIO` for each `--setups` variant.
+    uring_setups: Vec<(Setup, UringIO)>,
     blocking: BlockingIO,
     fio: Option<String>,
     /// The CPU share fio reported for its last job.
@@ -366,6 +450,14 @@ fn run(args: &Args) -> Result<(), String> {
         uring_fixed: uring
             .as_ref()
             .and_then(|_| UringOptions::new().registered_buffers(256).build().ok()),
+        uring_setups: if args.setups && uring.is_some() {
+            Setup::VARIANTS
+                .iter()
+                .filter_map(|&s| Some((s, s.options().build().ok()?)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         uring,
         blocking: BlockingIO::new(),
         fio,
@@ -404,7 +496,15 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let mut n = 0;
     for round in 1..=args.rounds {
-        for c in &cases {
+        // With `--setups` each round starts one case later, so that no
+        // variant always runs right after the same neighbour (fio's exit,
+        // say).
+        let start = if args.setups {
+            (round - 1) % cases.len().max(1)
+        } else {
+            0
+        };
+        for c in cases[start..].iter().chain(&cases[..start]) {
             n += 1;
             if c.group == Group::Cached {
                 let r = ensure_resident(&env)?;
@@ -597,13 +697,13 @@ fn thread_cpu() -> Option<f64> {
 fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
     let direct = c.group == Group::Direct;
     let stop = env.stop();
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32);
+    let mut rng = Rng(seed(env, c));
     let (ops, elapsed) = match &c.kind {
         Kind::RawPread => raw_pread(env, direct, &mut rng)?,
-        Kind::RawUring(qd) => {
+        Kind::RawUring(setup, qd) => {
             let f = open_std(&env.read_path, direct, false)?;
             let blocks = env.blocks();
-            raw_uring::random_reads(&f, BLOCK, *qd, false, stop, &mut || rng.block(blocks))
+            raw_uring::random_reads(&f, BLOCK, *qd, false, *setup, stop, &mut || rng.block(blocks))
                 .map_err(|e| e.to_string())?
         }
         Kind::Ratchet(backend, qd) => {
@@ -611,6 +711,12 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
                 Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringSetup(setup) => env
+                    .uring_setups
+                    .iter()
+                    .find(|(s, _)| s == setup)
+                    .map(|(_, io)| io)
+                    .ok_or("io_uring unavailable")?,
             };
             let file = io
                 .open_file(&env.read_path, OpenOptions::read_only().direct(direct))
@@ -631,11 +737,39 @@ fn measure_rate(env: &Env, c: &Case) -> Result<f64, String> {
                 Backend::Blocking => &env.blocking,
                 Backend::Uring => env.uring.as_ref().ok_or("io_uring unavailable")?,
                 Backend::UringFixed => env.uring_fixed.as_ref().ok_or("io_uring unavailable")?,
+                Backend::UringSetup(setup) => env
+                    .uring_setups
+                    .iter()
+                    .find(|(s, _)| s == setup)
+                    .map(|(_, io)| io)
+                    .ok_or("io_uring unavailable")?,
             };
             ratchet_writes(env, io)?
         }
     };
     Ok(ops as f64 / elapsed.as_secs_f64())
+}
+
+/// The first state of a case's offset generator: a fresh one for each case
+/// and round (the clock and a counter), so that no case rereads the offsets
+/// an earlier case or run has read. A virtual disk may be cached by its host
+/// below the guest's `O_DIRECT`: a sequence read again finds its blocks
+/// there and goes about 1.6 times as fast (fio with `--randrepeat=1`, the
+/// same sequence every run, against `--randrepeat=0` here), so a case that
+/// repeats a sequence measures that cache, not the path to the device.
+/// `--ops` (instruction counts) keeps one sequence per case, so that its
+/// runs are alike.
+fn seed(env: &Env, c: &Case) -> u64 {
+    static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let base = 0x9E37_79B9_7F4A_7C15 ^ (c.name.len() as u64) << 32;
+    if env.ops.is_some() {
+        return base;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    (base ^ now ^ n.wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1
 }
 
 fn open_std(path: &Path, direct: bool, write: bool) -> Result<fs::File, String> {
@@ -824,7 +958,9 @@ fn fio_common(env: &Env) -> Vec<String> {
         "--invalidate=0".into(),
         "--gtod_reduce=1".into(),
         "--norandommap".into(),
-        "--randrepeat=1".into(),
+        // A fresh sequence of offsets each run, as ratchet's cases and the
+        // raw loops get (see `seed`).
+        "--randrepeat=0".into(),
         "--output-format=json".into(),
     ]
 }
@@ -954,9 +1090,13 @@ fn references(c: &Case) -> [Option<String>; 4] {
         Group::Writes => "write_",
     };
     match c.kind {
-        Kind::Ratchet(_, qd) => [
+        Kind::Ratchet(backend, qd) => [
             Some(format!("{p}raw_pread")),
-            Some(format!("{p}raw_uring_qd{qd}")),
+            Some(match backend {
+                Backend::UringSetup(Setup::Eager) => format!("{p}raw_uring_each_qd{qd}"),
+                Backend::UringSetup(s) => format!("{p}raw_uring{}_qd{qd}", s.suffix()),
+                _ => format!("{p}raw_uring_qd{qd}"),
+            }),
             Some(format!("{p}fio_psync_qd1")),
             Some(format!("{p}fio_io_uring_qd{qd}")),
         ],
@@ -1109,20 +1249,16 @@ mod raw_uring {
 
     use io_uring::{IoUring, opcode, types};
 
-    use super::{CLOCK_EVERY, Stop};
+    use super::{CLOCK_EVERY, Setup, Stop};
 
     /// `UringIO`'s default set-up: 256 SQ entries, a CQ of 1,024,
     /// `COOP_TASKRUN`, `SINGLE_ISSUER` (enabled by the first submitting
     /// thread), `DEFER_TASKRUN`, `TASKRUN_FLAG` and `SUBMIT_ALL`, each dropped
     /// in the same order as `UringIO` drops them where the kernel refuses.
-    fn ring() -> io::Result<(IoUring, bool)> {
+    fn ring(setup: Setup) -> io::Result<(IoUring, bool)> {
         let mut last = None;
-        for (coop, single, defer) in [
-            (true, true, true),
-            (true, true, false),
-            (true, false, false),
-            (false, false, false),
-        ] {
+        let (c, s, d) = setup.flags();
+        for (coop, single, defer) in [(c, s, d), (c, s, false), (c, false, false), (false, false, false)] {
             let mut b = IoUring::builder();
             b.setup_cqsize(1024);
             if coop {
@@ -1177,10 +1313,12 @@ mod raw_uring {
         block: usize,
         qd: usize,
         fixed: bool,
+        setup: Setup,
         stop: Stop,
         next_block: &mut dyn FnMut() -> u64,
     ) -> io::Result<(u64, Duration)> {
-        let (mut ring, single) = ring()?;
+        let (mut ring, single) = ring(setup)?;
+        let each = setup == Setup::Each;
         if single {
             ring.submitter().register_enable_rings()?;
         }
@@ -1251,6 +1389,18 @@ mod raw_uring {
                         unsafe { sq.push(&read(cqe.user_data() as usize, next_block())) }
                             .map_err(|_| io::Error::other("SQ full"))?;
                         in_flight += 1;
+                        if each {
+                            sq.sync();
+                            // SAFETY: GETEVENTS with no wait and no
+                            // argument: the kernel reads no user memory.
+                            loop {
+                                match unsafe { submitter.enter::<libc::sigset_t>(1, 0, 1, None) } {
+                                    Ok(_) => break,
+                                    Err(e) if e.raw_os_error() == Some(libc::EINTR) => {}
+                                    Err(e) => return Err(e),
+                                }
+                            }
+                        }
                     }
                 }
                 sq.sync();

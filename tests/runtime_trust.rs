@@ -676,6 +676,42 @@ fn two_threads_stepping_one_ring_miss_no_wakeup() {
     });
 }
 
+/// The lost wake-up behind the test above, made deterministic: another
+/// thread reaps this thread's write after this thread's last step returned
+/// and before its next one began. That step must return (the caller looks
+/// at its completion again) rather than wait in the kernel for something
+/// else to finish, here a read of an empty pipe that never does. It waited
+/// for ever: the step only counted what others finished after it began.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_step_sees_what_another_thread_reaped_meanwhile() {
+    within("a_step_sees_what_another_thread_reaped_meanwhile", 60, || {
+        let Some(io) = uring(ratchet::uring::UringOptions::new().single_issuer(false)) else {
+            return;
+        };
+        let io = Arc::new(io);
+        let dir = scratch("step-after-reap");
+        let Some(path) = fifo(dir.path()) else { return };
+        let pipe = io.open_file(&path, OpenOptions::existing()).unwrap();
+        let file = io.open_file(&dir.path().join("f"), OpenOptions::new()).unwrap();
+        let never = pipe.pread(0, Completion::read(buf(16))).unwrap();
+        let first = file.pwrite(0, buf(1), Completion::write()).unwrap();
+        assert_eq!(io.wait(&first), Ok(1));
+        let second = file.pwrite(1, buf(1), Completion::write()).unwrap();
+        let (other, w) = (io.clone(), second.clone());
+        std::thread::spawn(move || assert_eq!(other.wait(&w), Ok(1)))
+            .join()
+            .unwrap();
+        assert!(second.finished());
+        assert!(
+            io.step().unwrap() > 0,
+            "a completion was finished since the last step"
+        );
+        io.cancel(&never);
+        assert_eq!(io.wait(&never), Err(CompletionError::Aborted));
+    });
+}
+
 // ---------------------------------------------------------------------------
 // Found by the model test: a stepping thread that exits
 
