@@ -1480,7 +1480,9 @@ impl Builder<'_> {
         }
         let uses = scan::free_vars_expr(&arg);
         let name = match &user_name {
-            Some(n) => n.to_string(),
+            // A raw name (`r#Idle`) is refused by the plan; until then its
+            // text must still make identifiers.
+            Some(n) => syn::ext::IdentExt::unraw(n).to_string(),
             None => variant_name(site.kind, &arg),
         };
         let mut arg2 = self.in_unsafe(arg.clone());

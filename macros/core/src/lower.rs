@@ -84,7 +84,20 @@ pub fn plan(cx: &Ctxt, g: &Graph, live: &Liveness, stored: &[Stored]) -> Plan {
     for s in &g.susps {
         if let Some(n) = &s.user_name {
             let text = n.to_string();
-            if text == "Idle" || given.contains(&text) {
+            if text.starts_with("r#") {
+                let plain = crate::model::camel(&text);
+                let fix = if plain == "Idle" {
+                    "a plain name other than `Idle`".to_owned()
+                } else {
+                    format!("a plain name such as `{plain}`")
+                };
+                cx.error(
+                    n.span(),
+                    format!(
+                        "the suspension point name `{text}` is a raw identifier: it names a variant of the state enum, where `r#` is not needed for a name that is not a keyword and a keyword cannot stand; write {fix}"
+                    ),
+                );
+            } else if text == "Idle" || given.contains(&text) {
                 cx.error(
                     n.span(),
                     format!(
