@@ -11,34 +11,14 @@ mod support_backends;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ratchet::sim::SimConfig;
 use ratchet::{
     Buffer, Completion, CompletionError, CompletionGroup, DIRECT_IO_ALIGN, File, IO, OpenOptions, SimIO,
 };
-use support_backends::{Backend, backends, each, scratch_root};
-
-/// Runs `body` on another thread and fails if it has not returned within
-/// `secs` seconds: a hang becomes a failure instead of a stuck test run. A
-/// panic of `body` is a failure too.
-fn within(what: &str, secs: u64, body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let r = catch_unwind(AssertUnwindSafe(body));
-        let _ = tx.send(r.is_ok());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(true) => worker.join().unwrap(),
-        Ok(false) => {
-            // The worker's panic message is already printed.
-            let _ = worker.join();
-            panic!("{what}: failed (see the panic above)");
-        }
-        Err(_) => panic!("{what}: did not finish within {secs} s: it hangs"),
-    }
-}
+use support_backends::{Backend, backends, each, scratch_root, within};
 
 /// A fresh directory on the file system the backends use, for io_uring
 /// tests that need FIFOs or real files.

@@ -11,32 +11,14 @@ mod support_backends;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use ratchet::{
     Buffer, Completion, CompletionError, CompletionGroup, Driver, File, IO, IOResult, MemoryIO, OpenOptions,
 };
-use support_backends::{Backend, backends, each, scratch_root};
-
-/// Runs `body` on another thread and fails if it has not returned within
-/// `secs` seconds: a hang becomes a failure instead of a stuck test run.
-fn within(what: &str, secs: u64, body: impl FnOnce() + Send + 'static) {
-    let (tx, rx) = mpsc::channel();
-    let worker = std::thread::spawn(move || {
-        let r = catch_unwind(AssertUnwindSafe(body));
-        let _ = tx.send(r.is_ok());
-    });
-    match rx.recv_timeout(Duration::from_secs(secs)) {
-        Ok(true) => worker.join().unwrap(),
-        Ok(false) => {
-            let _ = worker.join();
-            panic!("{what}: failed (see the panic above)");
-        }
-        Err(_) => panic!("{what}: did not finish within {secs} s: it hangs"),
-    }
-}
+use support_backends::{Backend, backends, each, scratch_root, within};
 
 fn buf(len: usize) -> Arc<Buffer> {
     Arc::new(Buffer::from_vec(vec![0x5a; len]))

@@ -184,3 +184,23 @@ pub fn pattern(len: usize, seed: u8) -> Vec<u8> {
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect()
 }
+
+/// Runs `body` on another thread and fails if it has not returned within
+/// `secs` seconds: a hang becomes a failure instead of a stuck test run. A
+/// panic of `body` is a failure too.
+pub fn within(what: &str, secs: u64, body: impl FnOnce() + Send + 'static) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+        let _ = tx.send(r.is_ok());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(true) => worker.join().unwrap(),
+        Ok(false) => {
+            // The worker's panic message is already printed.
+            let _ = worker.join();
+            panic!("{what}: failed (see the panic above)");
+        }
+        Err(_) => panic!("{what}: did not finish within {secs} s: it hangs"),
+    }
+}
