@@ -329,10 +329,7 @@ impl Buffer {
         let gate = self.acquire(|s| s == 0, VIEW_MUT, "view")?;
         let range = self.range();
         let bytes = AtomicRefMut::map(self.cell_mut(), |b| &mut b[range]);
-        Ok(BufferMut {
-            bytes,
-            _gate: Some(gate),
-        })
+        Ok(BufferMut { bytes, _gate: gate })
     }
 
     /// A copy of the bytes.
@@ -381,7 +378,7 @@ impl Buffer {
         let bytes = self.bytes.try_borrow_mut().ok()?;
         Some(BufferMut {
             bytes: AtomicRefMut::map(bytes, |b| &mut b[range]),
-            _gate: Some(gate),
+            _gate: gate,
         })
     }
 
@@ -496,8 +493,8 @@ impl fmt::Debug for BufferRef<'_> {
 pub struct BufferMut<'a> {
     // Dropped before the gate: soundness point 4.
     bytes: AtomicRefMut<'a, [u8]>,
-    /// `Some` always: the mutable-view bit, for a user or a device view alike.
-    _gate: Option<Gate<'a>>,
+    /// The mutable-view bit, for a user or a device view alike.
+    _gate: Gate<'a>,
 }
 
 impl Deref for BufferMut<'_> {
@@ -588,16 +585,7 @@ impl DeviceHold {
         if self.access != Access::Fill {
             return None;
         }
-        let gate = self
-            .buf
-            .acquire(|s| s & (FILL | VIEW_MUT) == FILL, VIEW_MUT, "view")
-            .ok()?;
-        let range = self.buf.range();
-        let bytes = self.buf.bytes.try_borrow_mut().ok()?;
-        Some(BufferMut {
-            bytes: AtomicRefMut::map(bytes, |b| &mut b[range]),
-            _gate: Some(gate),
-        })
+        self.buf.filled_bytes()
     }
 
     /// The exposed address of the first usable byte, for a device that

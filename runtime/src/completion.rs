@@ -725,6 +725,7 @@ impl Completion {
 
     /// Marks the completion as the device's for one operation; refuses one
     /// already in flight or already decided, leaving the mark as it was.
+    #[inline]
     fn mark_device(inner: &Inner) -> Result<(), CompletionError> {
         let before = inner.state.fetch_or(DEVICE, Ordering::AcqRel);
         if before & DEVICE != 0 {
