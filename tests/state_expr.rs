@@ -402,3 +402,43 @@ fn refcell_parameter_and_a_lock_whose_write_gives_the_guard() {
         assert!(e.state.0.borrow().is_idle());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Found by a fresh-context tester: `?` on a call that gives the guard,
+// without a `*` (it did not compile: the `?` expression was taken for the
+// state itself). The guard is derefed as any call's value is.
+
+pub struct TryCell {
+    state: RefCell<TryTakeState>,
+}
+
+#[io_state_machines]
+impl TryCell {
+    #[io_state_machine(state = self.state.try_borrow_mut().map_err(|_| CompletionError::Aborted)?)]
+    pub fn try_take(&self, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+        trace.push(1);
+        yield_io!(dev.op())?;
+        trace.push(2);
+        Ok(5)
+    }
+}
+
+#[test]
+fn question_mark_on_a_guard_without_a_deref() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let c = TryCell {
+            state: RefCell::new(TryTakeState::default()),
+        };
+        let (r, trace, _) = drive(&dev, |t| c.try_take(&dev, t));
+        assert_eq!((r, trace), (Ok(5), vec![1, 2]), "{s:?}");
+        assert!(c.state.borrow().is_idle());
+        // The cell already borrowed: the expression's `?` returns the error.
+        let held = c.state.borrow();
+        assert_eq!(
+            c.try_take(&dev, &mut Vec::new()).map(|_| ()),
+            Err(CompletionError::Aborted)
+        );
+        drop(held);
+    }
+}

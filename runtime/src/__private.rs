@@ -326,6 +326,15 @@ pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
     }
 }
 
+/// The state behind a guard a `state =` call gave (`RefMut`, a lock guard,
+/// a `&mut` from `get_mut`): asking for `DerefMut` refuses a call that
+/// gives a fresh state by value, which would be a temporary dropped at the
+/// end of every call, so the machine would start over each time (rule 3).
+#[inline]
+pub fn state_in<S: ?Sized, G: ::core::ops::DerefMut<Target = S> + ?Sized>(guard: &mut G) -> &mut S {
+    guard
+}
+
 /// Stands in for `yield_io!(c)` in the body a failed expansion emits so
 /// that rust-analyzer keeps its types (rule 13): the value a `yield_io!`
 /// gives. Never runs: a crate with the expansion's error does not compile.

@@ -21,7 +21,10 @@ impl Pager {
         }
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
-        let __ratchet_state: &mut FreePageState = &mut self.free_page_state.borrow_mut();
+        let mut __ratchet_guard = self.free_page_state.borrow_mut();
+        let __ratchet_state: &mut FreePageState = ::ratchet::__private::state_in(
+            &mut __ratchet_guard,
+        );
         ::ratchet::__private::__ratchet_trace_span!(
             __ratchet_at, "free_page", match & * __ratchet_state { FreePageState::Idle =>
             "Idle", FreePageState::C { .. } => "C", }

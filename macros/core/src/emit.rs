@@ -605,10 +605,28 @@ impl Emitter<'_> {
                 | syn::Expr::Unary(_)
                 | syn::Expr::Macro(_)
         );
+        let guard_like = gives_a_guard(e);
         let e = if bare { quote!(#e) } else { quote!((#e)) };
         // All of it at the expression, so that rustc's "expected `&mut
         // FooState`" does not stretch to the state's name elsewhere.
         let ty = respan(quote!(&mut #name #tg), span);
+        if guard_like {
+            // A call's value is a guard to deref, never the state itself:
+            // held in a local for the call, and asked for `DerefMut` so that
+            // a state made afresh by each call is refused.
+            let p = &self.p;
+            let guard = proc_macro2::Ident::new(
+                "__ratchet_guard",
+                span.resolved_at(proc_macro2::Span::mixed_site()),
+            );
+            let mut_guard = quote_spanned!(span=> &mut #guard);
+            let state_in = respan(quote!(#p::state_in), span);
+            let deref = quote_spanned!(span=> #state_in(#mut_guard));
+            return quote! {
+                let mut #guard = #e;
+                let #st: #ty = #deref;
+            };
+        }
         let borrow = quote_spanned!(span=> &mut #e);
         quote!(let #st: #ty = #borrow;)
     }
@@ -2055,4 +2073,14 @@ fn exits(ts: &TokenStream) -> (bool, bool) {
         }
     }
     (ret, err)
+}
+
+/// Whether a `state =` expression gives a value (a call, or `?` on one)
+/// rather than naming a place (`self.s`, `self.states[i]`, `*guard`).
+fn gives_a_guard(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Paren(p) => gives_a_guard(&p.expr),
+        syn::Expr::Call(_) | syn::Expr::MethodCall(_) | syn::Expr::Try(_) => true,
+        _ => false,
+    }
 }
