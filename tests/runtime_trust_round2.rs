@@ -800,3 +800,47 @@ fn a_reversed_uniform_latency_is_refused_by_name() {
         .unwrap_or_default();
     assert!(msg.contains("min_ns <= max_ns"), "{msg:?}");
 }
+
+// ---------------------------------------------------------------------------
+// The runtime model's divergence at d676360 (program 86785, uring(shared)):
+// "view of buf 6 granted while a read into it is in flight". A reaped read
+// that had a waiter let go of its buffer's hold at once but kept the device
+// mark until `step` finished it, so for that whole time a view of the buffer
+// was granted while `device_released()` still said false.
+
+#[test]
+fn a_reaped_reads_buffer_is_viewable_only_once_its_device_mark_is_gone() {
+    each(|b| {
+        let file = b.create("reaped");
+        b.write(&*file, 0, &[7u8; 64]);
+        let bufs = [buf(64), buf(64)];
+        let comps: Vec<Completion> = bufs.iter().map(|x| Completion::read(x.clone())).collect();
+        // Each finishing read's waiter looks at the other read: is its buffer
+        // viewable, and does its completion say the device let go?
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        for i in 0..2 {
+            let (other, other_buf, seen) = (comps[1 - i].clone(), bufs[1 - i].clone(), seen.clone());
+            comps[i].on_finished(move || {
+                let granted = other_buf.try_as_slice().is_ok();
+                seen.lock().unwrap().push((granted, other.device_released()));
+            });
+        }
+        let issued: Vec<Completion> = comps.iter().map(|c| file.pread(0, c.clone()).unwrap()).collect();
+        // Both reads are done in the kernel before the step that reaps them,
+        // so one step finishes both and the first waiter sees the second
+        // reaped but not yet finished.
+        std::thread::sleep(Duration::from_millis(20));
+        for c in &issued {
+            b.io.wait(c).unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 2, "{}: both waiters ran", b.name);
+        for &(granted, released) in seen.iter() {
+            assert!(
+                !granted || released,
+                "{}: a view of a read's buffer was granted while its completion says the device holds it",
+                b.name
+            );
+        }
+    });
+}

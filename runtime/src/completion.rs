@@ -480,6 +480,16 @@ impl Completion {
         false
     }
 
+    /// Whether [`Completion::finish_released_quiet`] would succeed now: no
+    /// waiter and not decided (a waiter may still come before the swap).
+    #[inline]
+    fn quiet_finish_possible(&self) -> bool {
+        match &self.repr {
+            Repr::Shared(inner) => inner.state.load(Ordering::Acquire) & (WAITERS | DECIDED) == 0,
+            Repr::Ready | Repr::Yield => false,
+        }
+    }
+
     /// The one-CAS path of [`Completion::finish_released`]: only for a
     /// success with no waiters; changes nothing and returns false otherwise.
     fn finish_released_quiet(&self, outcome: Outcome) -> bool {
@@ -1018,29 +1028,47 @@ impl InFlight {
 
     /// [`InFlight::finish_quiet`] without giving the guard up: `true` when
     /// the completion is finished (the guard then only holds a handle), and
-    /// `false`, with only the buffer's hold let go, when it must be finished
-    /// where user code may run.
+    /// `false`, changing nothing, when it must be finished where user code
+    /// may run.
     pub(crate) fn finish_quiet_here(&mut self, outcome: Outcome) -> bool {
+        if outcome.is_err() || self.released || !self.completion.quiet_finish_possible() {
+            // The buffer's hold stays until `finish`, which lets it go just
+            // before the device mark: a view of the buffer is never granted
+            // for long while `device_released()` still says false.
+            return false;
+        }
         self.release_fill();
-        if outcome.is_ok() && !self.released && self.completion.finish_released_quiet(outcome) {
+        if self.completion.finish_released_quiet(outcome) {
             self.released = true;
             return true;
         }
+        // A waiter came between the check and the swap: take the hold back
+        // (unless a view got in first) for the same reason as above.
+        self.retake_fill();
         false
     }
 
     /// [`InFlight::finish`] for a success that runs no user code: when no
-    /// callback or group waits for the completion, clears the device mark
-    /// and decides the outcome in one atomic step and returns `Ok`;
-    /// otherwise (or for an error) changes nothing but the buffer's hold and
-    /// hands the guard back, to be finished where user code may run.
+    /// callback or group waits for the completion, lets go of the buffer's
+    /// hold, then clears the device mark and decides the outcome in one
+    /// atomic step, and returns `Ok`; otherwise (or for an error) changes
+    /// nothing and hands the guard back, to be finished where user code may
+    /// run.
     pub(crate) fn finish_quiet(mut self, outcome: Outcome) -> Result<(), (InFlight, Outcome)> {
-        self.release_fill();
-        if outcome.is_ok() && !self.released && self.completion.finish_released_quiet(outcome) {
-            self.released = true;
+        if self.finish_quiet_here(outcome) {
             return Ok(());
         }
         Err((self, outcome))
+    }
+
+    /// Takes a read buffer's hold again after [`InFlight::release_fill`],
+    /// if no view took the buffer meanwhile.
+    fn retake_fill(&mut self) {
+        if let Some(buf) = self.completion.read_buffer()
+            && buf.take_fill().is_ok()
+        {
+            self.fill = true;
+        }
     }
 }
 

@@ -879,8 +879,9 @@ impl IO for UringIO {
 
 /// Finishes a retired operation whose completion has a callback or a group
 /// waiting (or an error to store), with no lock held. The device has let
-/// go: the buffers and the descriptor were released when it retired, and
-/// the in-flight mark is cleared before the callback runs, so the callback
+/// go: a write's buffers and the descriptor were released when it retired,
+/// a read's buffer hold is let go here just before the in-flight mark, and
+/// both before the callback runs, so the callback
 /// sees `device_released()` and may view or reuse the buffer at once.
 fn finish((guard, outcome): (InFlight, Outcome)) {
     guard.finish(outcome);
@@ -1839,7 +1840,8 @@ impl State {
         if !op.kind.is_change() {
             // The common case (a read): finished in its slot, no write
             // order to keep, and the record dropped where it lies. A read's
-            // only hold, its buffer's, is let go before the outcome.
+            // only hold, its buffer's, is let go with the outcome: here if
+            // nothing waits, else in `finish`, just before the device mark.
             let done = op.guard.finish_quiet_here(outcome);
             slot.generation = slot.generation.wrapping_add(1).max(1);
             if done {
