@@ -77,7 +77,11 @@
 //! 3. **Exactly once.** Every statement before a suspension point runs
 //!    exactly once per run of the machine, however often the function is
 //!    called again. A call made while the awaited completion is still
-//!    pending returns `IO` again and runs nothing.
+//!    pending returns `IO` again and runs nothing. At a `call_io!` point the
+//!    awaited work is the callee's: each call evaluates the `call_io!`
+//!    expression again (rule 5), so its arguments are read afresh, and the
+//!    callee, by this same rule, runs nothing while its own completion is
+//!    pending.
 //! 4. **`yield_io!(expr)`** evaluates `expr` exactly once, to a
 //!    [`Completion`] (a built [`CompletionGroup`] is one). If it has already
 //!    finished, the machine goes on without returning (the fast path),

@@ -531,6 +531,70 @@ fn force_suspend_switch_walks_every_resume_path() {
     ratchet::set_force_suspend(was);
 }
 
+// Rule 3 at a `call_io!` point: the awaited work is the callee's. Each
+// call evaluates the `call_io!` expression again (rule 5: its arguments are
+// read afresh), the callee runs nothing while its completion is pending,
+// and the caller's code before the point ran once.
+
+#[io_state_machine(state = st)]
+fn pending_callee(st: &mut PendingCalleeState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    trace.push(10);
+    yield_io!(dev.op())?;
+    trace.push(11);
+    Ok(5)
+}
+
+#[io_state_machine(state = st)]
+fn pending_caller(
+    st: &mut PendingCallerState,
+    inner: &mut PendingCalleeState,
+    dev: &Dev,
+    evals: &mut u32,
+    trace: &mut Vec<u32>,
+) -> Res<u32> {
+    trace.push(1);
+    let v = call_io!({
+        *evals += 1;
+        pending_callee(inner, dev, trace)
+    })?;
+    trace.push(2);
+    Ok(v)
+}
+
+#[test]
+fn call_io_reentry_while_the_callee_is_pending_reevaluates_only_its_expression() {
+    let dev = Dev::new(Schedule::Deferred);
+    let (mut st, mut inner) = (PendingCallerState::default(), PendingCalleeState::default());
+    let (mut evals, mut t) = (0, Vec::new());
+    let r = pending_caller(&mut st, &mut inner, &dev, &mut evals, &mut t).unwrap();
+    assert!(!r.is_done());
+    assert_eq!((evals, t.as_slice()), (1, &[1, 10][..]));
+    for n in 2..5 {
+        let mut again = Vec::new();
+        let r = pending_caller(&mut st, &mut inner, &dev, &mut evals, &mut again).unwrap();
+        assert!(!r.is_done(), "done while the callee's completion is pending");
+        assert_eq!(evals, n, "the call_io! expression is evaluated on every call");
+        assert!(again.is_empty(), "neither caller nor callee ran code: {again:?}");
+    }
+    assert_eq!(dev.issued(), 1, "the callee issued its operation once");
+    dev.finish_all();
+    let (mut t, mut calls) = (Vec::new(), 0);
+    let v = loop {
+        calls += 1;
+        if let IOResult::Done(v) = pending_caller(&mut st, &mut inner, &dev, &mut evals, &mut t).unwrap() {
+            break v;
+        }
+    };
+    assert_eq!((v, t.as_slice()), (5, &[11, 2][..]));
+    if !ratchet::testing::force_suspend() {
+        assert_eq!(
+            (calls, evals),
+            (1, 5),
+            "one call finishes once the completion has"
+        );
+    }
+}
+
 #[test]
 fn pending_reentry_runs_nothing_and_reset_aborts() {
     let dev = Dev::new(Schedule::Deferred);
