@@ -144,6 +144,17 @@
 //!    parameter the body assigns is a local, initialized from the first
 //!    call's argument and stored like any other.
 //!
+//!    **Re-evaluated bindings.** `#[reevaluated] let header =
+//!    HeaderRefMut::from_pager(pager)?;` among the `let` statements that open
+//!    the body is not stored: it is evaluated again from the arguments at the
+//!    start of the run and after every real resume (not on a call made while
+//!    the completion is still pending, which runs nothing, rule 3), so it may
+//!    hold a borrow of them for the whole body, as an engine's header guard
+//!    does. It lives until the call returns. An error it returns with `?`
+//!    ends the run (rule 11). It cannot wait, and it must come before every
+//!    other statement, where the arguments are all it can read (the
+//!    [`guide::migration`] shows one, before and after).
+//!
 //!    Attributes on a statement that holds a suspension point stay on its
 //!    code: lint attributes cover every piece made from it, and `#[cfg]`
 //!    decides whether it exists (the function is expanded once per

@@ -769,6 +769,9 @@ impl Emitter<'_> {
             }
         };
         let span = self.trace_span(true);
+        // After the state is taken, so that an error they return leaves
+        // the machine idle (rule 11), as any error of the body does.
+        let reevaluated = &self.model.reevaluated;
         let start = &self.plan.block_variants[0];
         // The `mut` parameters, moved in once (see `cfg::build`); `&mut`
         // marks the parameter's own `mut` used.
@@ -803,6 +806,7 @@ impl Emitter<'_> {
                 #name::Idle => #pce::#start { #(#start_fields),* },
                 #(#resumes,)*
             };
+            #(#reevaluated)*
             #dispatch
         }
     }

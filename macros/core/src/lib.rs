@@ -23,6 +23,7 @@ mod emit;
 mod liveness;
 mod lower;
 mod model;
+mod reeval;
 mod rename;
 mod scan;
 mod types;
@@ -171,7 +172,7 @@ fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Ou
     match first_failure {
         // The whole body, `#[cfg]`s and all, not the version that failed.
         Some(mut failed) => {
-            failed.body = input.block;
+            failed.body = reeval::strip_markers(&input.block);
             failed.fallback()
         }
         None => Output {
@@ -239,7 +240,7 @@ impl Failed {
             attrs: input.attrs.clone(),
             vis: input.vis.clone(),
             sig: input.sig.clone(),
-            body: input.block.clone(),
+            body: reeval::strip_markers(&input.block),
             name,
             generics,
             krate: args
@@ -315,11 +316,16 @@ fn expand_version(
         block: input.block.clone(),
     };
     refuse_keyword_bindings(&cx, &input.block);
-    let model = model::analyse(&cx, &args, input, impl_ctx);
+    let mut input = input;
+    let reevaluated = reeval::split(&cx, &mut input.block);
+    let model = model::analyse(&cx, &args, input, impl_ctx).map(|mut model| {
+        model.reevaluated = reevaluated;
+        model
+    });
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
         let live = liveness::compute(&g);
-        let stored = types::check(&cx, &g, &live);
+        let stored = types::check(&cx, &g, &live, &model.borrowed_args());
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });

@@ -54,6 +54,9 @@ pub struct Model {
     /// `max_size = N` of the attribute.
     pub max_size: Option<usize>,
     pub impl_ctx: Option<ImplCtx>,
+    /// The body's leading `#[reevaluated] let` statements (marker removed),
+    /// taken off `input.block`: evaluated on every call that runs code.
+    pub reevaluated: Vec<syn::Stmt>,
 }
 
 impl Model {
@@ -148,6 +151,24 @@ impl Model {
             ReturnType::Type(_, t) => find(t),
             ReturnType::Default => None,
         }
+    }
+
+    /// The arguments a value made in the body may borrow from: those passed
+    /// by reference, and `self` when the receiver is one.
+    pub fn borrowed_args(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .params
+            .iter()
+            .filter(|p| matches!(p.ty, Type::Reference(_)))
+            .filter(|p| !matches!(&self.state, StateTarget::Param(st) if *st == p.ident))
+            .map(|p| p.ident.to_string())
+            .collect();
+        if let Some(r) = self.input.sig.receiver()
+            && matches!(r.kind, syn::ReceiverKind::Reference(..))
+        {
+            out.push("self".to_owned());
+        }
+        out
     }
 
     pub fn param_type(&self, name: &str) -> Option<&Type> {
@@ -298,6 +319,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
         krate,
         max_size: args.max_size,
         impl_ctx,
+        reevaluated: Vec::new(),
         input,
     })
 }

@@ -119,7 +119,7 @@ fn later_use(g: &Graph, live: &Liveness, b: BindId, resume: usize, susp: Span, c
 // Input:  the live set `{i: u64, buf: <unknown>}` of `yield_io!(..)`
 // Output: `Stored { fields: [i, buf] }` and an error at `buf`: its type cannot be read
 /// Checks and splits the live set of every suspension point.
-pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
+pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness, borrowed_args: &[String]) -> Vec<Stored> {
     let mut reported: BTreeSet<BindId> = BTreeSet::new();
     let mut out = Vec::new();
     for s in &g.susps {
@@ -199,9 +199,15 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                 );
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
+                let guard = match initialized_from(g, b, borrowed_args) {
+                    Some(arg) => format!(
+                        " — or, if it borrows `{arg}` (a guard or a reference into it), which no state can hold, make it `#[reevaluated] let {name} = ..;` among the first statements of the body, evaluated again after every resume instead of stored"
+                    ),
+                    None => String::new(),
+                };
                 cx.error(
                     binding.decl_span,
-                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`"),
+                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
                 );
             } else if let Some(place) = &binding.mut_reborrow {
                 reported.insert(b);
@@ -211,13 +217,75 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness) -> Vec<Stored> {
                 );
             } else if binding.borrow || binding.ty.as_ref().is_some_and(crate::cfg::type_borrows) {
                 reported.insert(b);
+                let guard = match initialized_from(g, b, borrowed_args) {
+                    Some(arg) => format!(
+                        "; or, if the body keeps this borrow of `{arg}` throughout (a guard), make it `#[reevaluated] let {name} = ..;` among the first statements of the body, evaluated again after every resume instead of stored"
+                    ),
+                    None => String::new(),
+                };
                 cx.error(
                     binding.decl_span,
-                    format!("`{name}` holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension"),
+                    format!("`{name}` holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension{guard}"),
                 );
             }
         }
         out.push(st);
     }
     out
+}
+
+// Input:  `let h = pager.header();` with `pager: &Pager` among the arguments
+// Output: `Some("pager")` (`None` for `pager.len()`, `items.to_vec()`)
+/// The first argument passed by reference (or `self` taken by reference)
+/// that the `let` binding `b` is made from, other than through a method
+/// that gives an owned value: a value made from it may borrow it, which the
+/// message about `b`'s missing type then says at once (issue 15 item 2),
+/// rather than after the user has written a type. A statement that waits
+/// is left alone: its value comes from the completion or the callee.
+fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<String> {
+    use proc_macro2::TokenTree;
+    const OWNED: &[&str] = &[
+        "clone",
+        "cloned",
+        "copied",
+        "to_vec",
+        "to_owned",
+        "to_string",
+        "len",
+        "is_empty",
+        "count",
+    ];
+    fn flatten(ts: proc_macro2::TokenStream, out: &mut Vec<TokenTree>) {
+        for t in ts {
+            match t {
+                TokenTree::Group(gr) => {
+                    out.push(TokenTree::Group(proc_macro2::Group::new(
+                        gr.delimiter(),
+                        Default::default(),
+                    )));
+                    flatten(gr.stream(), out);
+                }
+                t => out.push(t),
+            }
+        }
+    }
+    let piece = g
+        .blocks
+        .iter()
+        .flat_map(|blk| &blk.pieces)
+        .find(|p| p.defs.contains(&b))?;
+    let mut toks = Vec::new();
+    flatten(piece.tokens.clone(), &mut toks);
+    let text = |t: Option<&TokenTree>| t.map(ToString::to_string).unwrap_or_default();
+    if toks.iter().any(|t| {
+        let s = t.to_string();
+        s.starts_with("__ratchet") || s == "yield_io" || s == "call_io"
+    }) {
+        return None;
+    }
+    toks.iter().enumerate().find_map(|(i, t)| {
+        let name = t.to_string();
+        let owned = text(toks.get(i + 1)) == "." && OWNED.contains(&text(toks.get(i + 2)).as_str());
+        (matches!(t, TokenTree::Ident(_)) && borrowed_args.contains(&name) && !owned).then_some(name)
+    })
 }

@@ -49,6 +49,7 @@ fn fixtures() -> Vec<PathBuf> {
     out.sort();
     out.push(root.join("transform_correctness.rs"));
     out.push(root.join("state_expr.rs"));
+    out.push(root.join("reevaluated.rs"));
     out
 }
 
@@ -71,6 +72,8 @@ const CLASSES: &str = r#"
     if a && call_io!(g(c))? > 2 && k {} if let Some(v) = o && call_io!(g(v))? {} else if k < call_io!(n())? {}
     while a || (b && call_io!(g())?) {} match x { 0 if yield_io!(c).is_ok() => {} _ => {} }
     let n = call_io!(w(Some(page), P { v: page }, (page, [page])))?; y!(c)?; f(yield_io!(c))
+    #[reevaluated] let mut h = pager.header()?; #[reevaluated] let g; #[reevaluated] { let x = 1; }
+    #[reevaluated] let w = yield_io!(c)?; #[reevaluated] #[cfg(any())] let v: u32 = 1;
 "#;
 
 /// The machines of `file`, with their `#[io_state_machine(..)]` arguments,
