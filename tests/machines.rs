@@ -2038,3 +2038,67 @@ fn yield_io_gives_the_bytes_a_read_returned() {
         assert!(st.is_idle());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Attacker-8 findings 8 and 11: a machine declared inside a machine's body
+// is a machine of its own (its suspension points are not the outer one's),
+// and `mut` on the state parameter is allowed.
+
+#[io_state_machine(state = st)]
+fn with_nested_machine(st: &mut WithNestedMachineState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    #[io_state_machine(state = s)]
+    fn inner(s: &mut InnerState, c: &Completion, trace: &mut Vec<u32>) -> Res<u32> {
+        trace.push(1);
+        yield_io!(c.clone())?;
+        trace.push(2);
+        Ok(20)
+    }
+    let mut s = InnerState::default();
+    let ready = Completion::ready();
+    let v: u32 = match inner(&mut s, &ready, trace)? {
+        IOResult::Done(v) => v,
+        IOResult::IO(_) => {
+            // Force-suspend: one more call finishes it.
+            match inner(&mut s, &ready, trace)? {
+                IOResult::Done(v) => v,
+                IOResult::IO(_) => return Err(io_err()),
+            }
+        }
+    };
+    yield_io!(dev.op())?;
+    trace.push(3);
+    Ok(v + 1)
+}
+
+#[test]
+fn a_machine_nested_in_a_machines_body_is_a_machine_of_its_own() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = WithNestedMachineState::default();
+        let (r, trace, _) = drive(&dev, |t| with_nested_machine(&mut st, &dev, t));
+        assert_eq!(r, Ok(21), "{s:?}");
+        assert_eq!(trace, [1, 2, 3], "{s:?}");
+        assert!(st.is_idle());
+    }
+}
+
+#[allow(unused_mut)]
+#[io_state_machine(state = st)]
+fn mut_state_param(mut st: &mut MutStateParamState, dev: &Dev, trace: &mut Vec<u32>) -> Res<u32> {
+    trace.push(1);
+    yield_io!(dev.op())?;
+    trace.push(2);
+    Ok(2)
+}
+
+#[test]
+fn a_mut_state_parameter_is_the_state_not_a_local() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MutStateParamState::default();
+        let (r, trace, _) = drive(&dev, |t| mut_state_param(&mut st, &dev, t));
+        assert_eq!(r, Ok(2), "{s:?}");
+        assert_eq!(trace, [1, 2], "{s:?}");
+        assert!(st.is_idle());
+    }
+}

@@ -1460,10 +1460,15 @@ impl Builder<'_> {
         let arg: Expr = match syn::parse2(arg_tokens) {
             Ok(e) => e,
             Err(err) => {
-                self.cx.error(
-                    err.span(),
-                    format!("`{}` takes one expression: {err}", site.kind.name()),
-                );
+                // An empty argument list has no token to point at: the error
+                // would land on the attribute, so point at the macro.
+                let at = if site.mac.tokens.is_empty() {
+                    span
+                } else {
+                    err.span()
+                };
+                self.cx
+                    .error(at, format!("`{}` takes one expression: {err}", site.kind.name()));
                 Expr::Verbatim(quote!(()))
             }
         };

@@ -307,6 +307,15 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
         },
         StateTarget::Expr(e) => crate::args::check_state_expr_receiver(cx, e, receiver.is_some(), &enum_name),
     }
+    // `mut st: &mut FState`: the machine rebinds the state parameter and
+    // never assigns it, so it is not a local made from the first call's
+    // argument (rule 8) but the state itself; rustc's own lint says the
+    // `mut` is not needed.
+    if let StateTarget::Param(p) = &state {
+        for q in params.iter_mut().filter(|q| q.ident == *p) {
+            q.mutable = false;
+        }
+    }
     let krate = args
         .krate
         .as_ref()

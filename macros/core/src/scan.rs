@@ -460,6 +460,11 @@ impl<'ast> Visit<'ast> for Reject<'_> {
         self.with(Why::Async, |v| visit::visit_expr_async(v, a));
     }
     fn visit_item(&mut self, i: &'ast syn::Item) {
+        // A machine of its own inside the body: its attribute expands its
+        // suspension points, which are not this machine's.
+        if is_nested_machine(i) {
+            return;
+        }
         self.with(Why::NestedFn, |v| visit::visit_item(v, i));
     }
     fn visit_pat_guard(&mut self, g: &'ast syn::PatGuard) {
@@ -1199,4 +1204,23 @@ mod tests {
         assert!(long.ends_with("argument,))"), "{long}");
         assert!(long.contains('…') && !long.contains('\n'), "{long}");
     }
+}
+
+// Input:  `#[io_state_machine(state = s)] fn inner(..) { yield_io!(c)?; .. }` in a body
+// Output: `true`
+/// Whether an item of a body is a machine of its own (a function under
+/// `#[io_state_machine]`, an impl under `#[io_state_machines]`), whose
+/// suspension points its own attribute expands.
+pub fn is_nested_machine(i: &syn::Item) -> bool {
+    let attrs = match i {
+        syn::Item::Fn(f) => &f.attrs,
+        syn::Item::Impl(im) => &im.attrs,
+        _ => return false,
+    };
+    attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "io_state_machine" || s.ident == "io_state_machines")
+    })
 }

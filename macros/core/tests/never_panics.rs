@@ -74,6 +74,7 @@ const CLASSES: &str = r#"
     let n = call_io!(w(Some(page), P { v: page }, (page, [page])))?; y!(c)?; f(yield_io!(c))
     #[reevaluated] let mut h = pager.header()?; #[reevaluated] let g; #[reevaluated] { let x = 1; }
     #[reevaluated] let w = yield_io!(c)?; #[reevaluated] #[cfg(any())] let v: u32 = 1;
+    #[io_state_machine(state = s)] fn inner(s: &mut IState, c: &C) -> R { yield_io!(c)?; Ok(1) } yield_io!()?;
 "#;
 
 /// The machines of `file`, with their `#[io_state_machine(..)]` arguments,
