@@ -150,10 +150,18 @@
 //!    start of the run and after every real resume (not on a call made while
 //!    the completion is still pending, which runs nothing, rule 3), so it may
 //!    hold a borrow of them for the whole body, as an engine's header guard
-//!    does. It lives until the call returns. An error it returns with `?`
-//!    ends the run (rule 11). It cannot wait, and it must come before every
-//!    other statement, where the arguments are all it can read (the
-//!    [`guide::migration`] shows one, before and after).
+//!    does. At a `call_io!` point every call is a resume: the `call_io!`
+//!    expression is evaluated again and may read the binding, so the
+//!    binding is evaluated first. It lives until the call returns. An error
+//!    it returns with `?` (or a `return`) ends the run (rule 11). It cannot
+//!    wait, it cannot read the state parameter, and it must come before
+//!    every other statement but items, where the arguments are all it can
+//!    read. A change to the binding itself would be undone by the next
+//!    resume: an assignment or a `drop` of it is refused, and one made
+//!    through `&mut` (advancing an iterator held in it) is lost, so keep
+//!    such state in a local of its own. A copy of a typed one takes its
+//!    type, and a borrow of it is re-created after a suspension point, as
+//!    for an argument. The [`guide::migration`] shows one, before and after.
 //!
 //!    Attributes on a statement that holds a suspension point stay on its
 //!    code: lint attributes cover every piece made from it, and `#[cfg]`

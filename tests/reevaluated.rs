@@ -167,3 +167,141 @@ fn a_reevaluated_field_borrow_reaches_a_callee_on_every_resume() {
         assert!(e.run_state.is_idle());
     }
 }
+
+// ---------------------------------------------------------------------------
+// Findings of a fresh-context attack on `#[reevaluated]` (at 9498f72).
+
+// Finding 1: a machine without a suspension point (or whose only one is
+// compiled out) kept no binding.
+#[io_state_machine(state = st)]
+fn no_suspension(st: &mut NoSuspensionState, k: u32) -> Res<u32> {
+    #[reevaluated]
+    let v = k + 1;
+    #[cfg(any())]
+    yield_io!(ratchet::Completion::ready())?;
+    Ok(v)
+}
+
+#[test]
+fn a_reevaluated_binding_in_a_machine_without_a_suspension_point() {
+    let mut st = NoSuspensionState::default();
+    assert!(matches!(no_suspension(&mut st, 1), Ok(IOResult::Done(2))));
+}
+
+// Finding 2: a `return Ok(v)` in the initializer is the machine's `return`
+// (rule 1), as in the body.
+#[io_state_machine(state = st)]
+fn return_in_initializer(st: &mut ReturnInInitializerState, o: Option<u32>, dev: &Dev) -> Res<u32> {
+    #[reevaluated]
+    let v = match o {
+        Some(v) => v,
+        None => return Ok(777),
+    };
+    #[reevaluated]
+    let Some(w) = o.map(|x| x + 1) else {
+        return Ok(0);
+    };
+    yield_io!(dev.op())?;
+    Ok(v + w)
+}
+
+#[test]
+fn a_return_in_a_reevaluated_initializer_returns_from_the_machine() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ReturnInInitializerState::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| {
+            return_in_initializer(&mut st, Some(4), &dev)
+        });
+        assert_eq!(r, Ok(9), "{s:?}");
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| {
+            return_in_initializer(&mut st, None, &dev)
+        });
+        assert_eq!(r, Ok(777), "{s:?}");
+        assert!(st.is_idle());
+    }
+}
+
+// Finding 3: a guard that borrows all of `self`, in a method whose state is
+// a field of `self`, is dropped before the state is written back.
+#[derive(Default)]
+pub struct WholeSelf {
+    hdr: RefCell<u32>,
+    st: WholeSelfState,
+}
+
+#[io_state_machines]
+impl WholeSelf {
+    fn header(&self) -> RefMut<'_, u32> {
+        self.hdr.borrow_mut()
+    }
+
+    #[io_state_machine(state = self.st, name = WholeSelfState)]
+    fn bump(&mut self, dev: &Dev) -> Res<u32> {
+        #[reevaluated]
+        let mut h = self.header();
+        *h += 1;
+        yield_io!(dev.op())?;
+        *h += 10;
+        Ok(*h)
+    }
+}
+
+#[test]
+fn a_reevaluated_guard_of_all_of_self_in_a_method() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut w = WholeSelf::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| w.bump(&dev));
+        assert_eq!(r, Ok(11), "{s:?}");
+        assert!(w.st.is_idle());
+    }
+}
+
+// Finding 5 (an item before the binding) and finding 7 (a typed
+// re-evaluated binding is a typed local a copy takes its type from).
+#[io_state_machine(state = st)]
+fn typed_copy(st: &mut TypedCopyState, k: &u32, dev: &Dev) -> Res<u32> {
+    const STEP: u32 = 1;
+    #[reevaluated]
+    let v: u32 = *k + STEP;
+    let mut n = v;
+    yield_io!(dev.op())?;
+    n += 1;
+    Ok(n)
+}
+
+#[test]
+fn a_copy_of_a_typed_reevaluated_binding_is_typed_and_items_may_precede_it() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = TypedCopyState::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| typed_copy(&mut st, &5, &dev));
+        assert_eq!(r, Ok(7), "{s:?}");
+    }
+}
+
+// A field borrow of a re-evaluated binding is re-created from it after a
+// suspension, as one of an argument is (rule 9).
+#[io_state_machine(state = st)]
+fn field_of_reevaluated(st: &mut FieldOfReevaluatedState, pager: &Pager, dev: &Dev) -> Res<u32> {
+    #[reevaluated]
+    let header = pager.header.borrow();
+    let count = &header.count;
+    yield_io!(dev.op())?;
+    Ok(*count + 1)
+}
+
+#[test]
+fn a_borrow_of_a_reevaluated_binding_is_recreated_after_a_resume() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let pager = Pager::default();
+        pager.header.borrow_mut().count = 4;
+        let mut st = FieldOfReevaluatedState::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| {
+            field_of_reevaluated(&mut st, &pager, &dev)
+        });
+        assert_eq!(r, Ok(5), "{s:?}");
+    }
+}

@@ -1072,7 +1072,8 @@ impl Builder<'_> {
                     let rb = self.g.bindings[b].reborrow.as_ref()?;
                     return Some(Expr::Verbatim(quote!((#rb))));
                 }
-                (id == "self" || self.model.param_type(&name).is_some()).then(|| e.clone())
+                (id == "self" || self.model.param_type(&name).is_some() || self.model.is_reevaluated(&name))
+                    .then(|| e.clone())
             }
             _ => None,
         }

@@ -28,6 +28,11 @@ impl Ctxt {
         self.errors.borrow_mut().push(syn::Error::new_spanned(node, msg));
     }
 
+    /// How many errors were found so far.
+    pub fn error_count(&self) -> usize {
+        self.errors.borrow().len()
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.borrow().is_empty()
     }

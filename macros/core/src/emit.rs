@@ -656,11 +656,13 @@ impl Emitter<'_> {
                 _ => None,
             };
             let span = self.trace_span(false);
+            let reevaluated = self.reevaluated();
             return quote! {
                 #assert_err
                 #bind_state
                 let _ = &#place;
                 #span
+                #(#reevaluated)*
                 #(#pieces)*
                 #tail
             };
@@ -771,7 +773,7 @@ impl Emitter<'_> {
         let span = self.trace_span(true);
         // After the state is taken, so that an error they return leaves
         // the machine idle (rule 11), as any error of the body does.
-        let reevaluated = &self.model.reevaluated;
+        let reevaluated = self.reevaluated();
         let start = &self.plan.block_variants[0];
         // The `mut` parameters, moved in once (see `cfg::build`); `&mut`
         // marks the parameter's own `mut` used.
@@ -783,7 +785,31 @@ impl Emitter<'_> {
             let l = &self.label;
             quote!(#l:)
         });
-        let dispatch = quote!(#label loop { match #pc { #(#arms)* } });
+        let take = quote!(#p::mem::take(&mut #place));
+        let resume = |from: &TokenStream| {
+            quote! {
+                let mut #pc = match #from {
+                    #name::Idle => #pce::#start { #(#start_fields),* },
+                    #(#resumes,)*
+                };
+            }
+        };
+        // Re-evaluated bindings come after the state is taken, so that an
+        // error they return leaves the machine idle (rule 11), and before
+        // the stored locals are resumed, whose re-created borrows may read
+        // them (rule 9); and they live in the block of the dispatch, so that
+        // they are dropped before the state is written back (one may borrow
+        // all of `self`, whose field the state is).
+        let (taken, dispatch) = if reevaluated.is_empty() {
+            (resume(&take), quote!(#label loop { match #pc { #(#arms)* } }))
+        } else {
+            let t = Ident::new("__ratchet_taken", Span::mixed_site());
+            let resume = resume(&quote!(#t));
+            (
+                quote!(let #t = #take;),
+                quote!({ #(#reevaluated)* #resume #label loop { match #pc { #(#arms)* } } }),
+            )
+        };
         let (next, io) = (
             Ident::new("__ratchet_next", Span::mixed_site()),
             Ident::new("__ratchet_io", Span::mixed_site()),
@@ -802,13 +828,24 @@ impl Emitter<'_> {
             #bind_state
             #span
             #pending
-            let mut #pc = match #p::mem::take(&mut #place) {
-                #name::Idle => #pce::#start { #(#start_fields),* },
-                #(#resumes,)*
-            };
-            #(#reevaluated)*
+            #taken
             #dispatch
         }
+    }
+
+    // Input:  `#[reevaluated] let v = match o { Some(v) => v, None => return Ok(0) };`
+    // Output: `let v = match o { Some(v) => v, None => return p::done(Ok(0)) };`
+    /// The re-evaluated bindings (see `reeval`), their `return`s made the
+    /// machine's (rule 1), as the body's are.
+    fn reevaluated(&self) -> Vec<syn::Stmt> {
+        let mut stmts = self.model.reevaluated.clone();
+        for s in &mut stmts {
+            crate::reeval::map_returns(s, &|e| {
+                self.model
+                    .done(&e.to_token_stream(), syn::spanned::Spanned::span(e))
+            });
+        }
+        stmts
     }
 
     fn arm(&self, b: BlockId) -> TokenStream {

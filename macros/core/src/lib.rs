@@ -317,15 +317,22 @@ fn expand_version(
     };
     refuse_keyword_bindings(&cx, &input.block);
     let mut input = input;
-    let reevaluated = reeval::split(&cx, &mut input.block);
+    let split = reeval::split(&cx, &mut input.block);
+    reeval::refuse_changes(&cx, &split.prelude, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx).map(|mut model| {
-        model.reevaluated = reevaluated;
+        model.reevaluated = split.prelude;
+        model.refuse_state_in_reevaluated(&cx);
         model
     });
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
         let live = liveness::compute(&g);
-        let stored = types::check(&cx, &g, &live, &model.borrowed_args());
+        let hints = if split.misused {
+            Vec::new()
+        } else {
+            model.borrowed_args()
+        };
+        let stored = types::check(&cx, &g, &live, &hints);
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });

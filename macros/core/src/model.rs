@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::{
     Attribute, Block, FnArg, GenericArgument, Generics, Ident, Pat, PathArguments, ReturnType, Signature,
-    Type, Visibility,
+    Stmt, Type, Visibility,
 };
 
 use crate::args::{Args, StateTarget};
@@ -171,8 +171,46 @@ impl Model {
         out
     }
 
+    /// Whether `name` is bound by a re-evaluated binding: there after every
+    /// resume, as an argument is.
+    pub fn is_reevaluated(&self, name: &str) -> bool {
+        crate::reeval::bound_names(&self.reevaluated)
+            .iter()
+            .any(|n| n == name)
+    }
+
+    /// Refuses a re-evaluated binding that reads the state parameter, which
+    /// the machine has taken by then.
+    pub fn refuse_state_in_reevaluated(&self, cx: &Ctxt) {
+        let StateTarget::Param(st) = &self.state else {
+            return;
+        };
+        for s in &self.reevaluated {
+            if names_any(&s.to_token_stream(), std::slice::from_ref(&st.to_string())) {
+                cx.spanned(
+                    s,
+                    format!("a `#[reevaluated]` binding cannot read the state parameter `{st}`: the machine holds the state while the body runs; read what you need from the other arguments"),
+                );
+            }
+        }
+    }
+
+    // Input:  `n` with `n: u64` a parameter, or `#[reevaluated] let n: u64 = ..;`
+    // Output: `u64`
+    /// The type of a parameter, or of a typed re-evaluated binding (which,
+    /// like a parameter, is there after every resume): what a copy of it
+    /// derives its type from (rule 8).
     pub fn param_type(&self, name: &str) -> Option<&Type> {
-        self.params.iter().find(|p| p.ident == name).map(|p| &p.ty)
+        let reevaluated = self.reevaluated.iter().rev().find_map(|s| match s {
+            Stmt::Local(syn::Local {
+                pat: Pat::Type(pt), ..
+            }) => match &*pt.pat {
+                Pat::Ident(pi) if pi.ident == name => Some(&*pt.ty),
+                _ => None,
+            },
+            _ => None,
+        });
+        reevaluated.or_else(|| self.params.iter().find(|p| p.ident == name).map(|p| &p.ty))
     }
 }
 

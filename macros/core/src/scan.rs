@@ -1158,6 +1158,25 @@ fn bare_macro_idents(ts: &TokenStream, out: &mut Vec<syn::Ident>) {
     }
 }
 
+// Input:  `#[io_state_machine(state = s)] fn inner(..) { yield_io!(c)?; .. }` in a body
+// Output: `true`
+/// Whether an item of a body is a machine of its own (a function under
+/// `#[io_state_machine]`, an impl under `#[io_state_machines]`), whose
+/// suspension points its own attribute expands.
+pub fn is_nested_machine(i: &syn::Item) -> bool {
+    let attrs = match i {
+        syn::Item::Fn(f) => &f.attrs,
+        syn::Item::Impl(im) => &im.attrs,
+        _ => return false,
+    };
+    attrs.iter().any(|a| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "io_state_machine" || s.ident == "io_state_machines")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::{TEXT_MAX, format_captures, one_line, tidy};
@@ -1204,23 +1223,4 @@ mod tests {
         assert!(long.ends_with("argument,))"), "{long}");
         assert!(long.contains('…') && !long.contains('\n'), "{long}");
     }
-}
-
-// Input:  `#[io_state_machine(state = s)] fn inner(..) { yield_io!(c)?; .. }` in a body
-// Output: `true`
-/// Whether an item of a body is a machine of its own (a function under
-/// `#[io_state_machine]`, an impl under `#[io_state_machines]`), whose
-/// suspension points its own attribute expands.
-pub fn is_nested_machine(i: &syn::Item) -> bool {
-    let attrs = match i {
-        syn::Item::Fn(f) => &f.attrs,
-        syn::Item::Impl(im) => &im.attrs,
-        _ => return false,
-    };
-    attrs.iter().any(|a| {
-        a.path()
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "io_state_machine" || s.ident == "io_state_machines")
-    })
 }
