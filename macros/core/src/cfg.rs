@@ -1177,8 +1177,58 @@ impl Builder<'_> {
         if let Some(id) = ident {
             self.g.body_types.push((id.to_string(), id.span()));
         }
+        if let syn::Item::Macro(m) = item
+            && m.mac.path.is_ident("macro_rules")
+        {
+            self.refuse_macro_reading_locals(m);
+        }
         let attrs = &self.attrs;
         self.g.items.push(quote!(#attrs #item));
+    }
+
+    // Input:  `let n: u32 = 3; macro_rules! twice { () => { n * 2 } }` in a block taken apart
+    // Output: an error at `n` in the macro: it moves to the top of the function, out of `n`'s scope
+    /// A `macro_rules!` that names a local in scope where it is defined: it
+    /// is emitted at the top of the function with the other items, where
+    /// no local is in scope (a macro's locals resolve where it is defined),
+    /// and rustc's "cannot find value" would not say why.
+    fn refuse_macro_reading_locals(&self, m: &syn::ItemMacro) {
+        fn idents(ts: TokenStream, out: &mut Vec<proc_macro2::Ident>) {
+            let toks: Vec<proc_macro2::TokenTree> = ts.into_iter().collect();
+            for (i, t) in toks.iter().enumerate() {
+                let after = |c: char| {
+                    i > 0 && matches!(&toks[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == c)
+                };
+                match t {
+                    proc_macro2::TokenTree::Ident(id) if !after('$') && !after('.') => out.push(id.clone()),
+                    proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                    _ => {}
+                }
+            }
+        }
+        let mut found = Vec::new();
+        idents(m.mac.tokens.clone(), &mut found);
+        // A name the macro binds itself (`let n = ..` in its expansion) is
+        // its own, wherever it is defined.
+        let own: Vec<String> = found
+            .windows(2)
+            .filter(|w| w[0] == "let" || w[0] == "mut")
+            .map(|w| w[1].to_string())
+            .collect();
+        found.retain(|id| !own.contains(&id.to_string()));
+        let name = m.ident.as_ref().map_or_else(String::new, ToString::to_string);
+        let mut said = Vec::new();
+        for id in found {
+            let s = id.to_string();
+            if said.contains(&s) || !self.scope.iter().any(|(n, _)| *n == s) {
+                continue;
+            }
+            said.push(s.clone());
+            self.cx.error(
+                id.span(),
+                format!("`{name}!` reads the local `{s}`, but a macro defined in a block that holds a suspension point is moved to the top of the function with the other items (so that every part of the block sees it), where no local is in scope; pass the value in: `macro_rules! {name} {{ (${s}:expr) => {{ .. ${s} .. }} }}` and `{name}!({s})`"),
+            );
+        }
     }
 
     /// `yield_io!(c);`: the result is dropped on purpose.
