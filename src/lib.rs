@@ -142,7 +142,12 @@
 //!    declared in the body (`fn`, `const`, `struct`, `use`,
 //!    `macro_rules!`) are visible in the whole body, as in Rust. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
-//!    call's argument and stored like any other.
+//!    call's argument and stored like any other. A stored local is stored
+//!    whole: moving a field out of it (`let a: String = p.a;`) before a
+//!    suspension point that stores the rest of it does not compile (rustc's
+//!    "use of partially moved value"); take the field with
+//!    `std::mem::take(&mut p.a)`, or move it out after the last suspension
+//!    point that needs `p`.
 //!
 //!    **Re-evaluated bindings.** `#[reevaluated] let header =
 //!    HeaderRefMut::from_pager(pager)?;` among the `let` statements that open
