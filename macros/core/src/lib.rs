@@ -314,6 +314,7 @@ fn expand_version(
         sig: input.sig.clone(),
         block: input.block.clone(),
     };
+    args::check_place_in_shared_self(&cx, &args, &input.sig);
     refuse_keyword_bindings(&cx, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
