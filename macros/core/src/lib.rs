@@ -20,6 +20,7 @@ mod attrs;
 mod cfg;
 mod ctxt;
 mod emit;
+mod hints;
 mod liveness;
 mod lower;
 mod model;
@@ -320,7 +321,7 @@ fn expand_version(
     let result = model.map(|model| {
         let g = cfg::build(&cx, &model);
         let live = liveness::compute(&g);
-        let stored = types::check(&cx, &g, &live);
+        let stored = types::check(&cx, &g, &live, &model.input.block);
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });
