@@ -423,3 +423,48 @@ fn names_ident(tokens: &TokenStream, name: &Ident) -> bool {
         _ => false,
     })
 }
+
+// Input:  `state = self.v[x as usize]` with `let x: u32 = 1;` in the body
+// Output: an error at `x`: the expression runs before the body
+/// A state expression that names a local of the body (and not a parameter
+/// of the same name): it is evaluated before the body runs, where the local
+/// does not exist yet; say so rather than rustc's "cannot find value".
+pub fn check_state_expr_names(cx: &Ctxt, args: &Args, sig: &syn::Signature, body: &syn::Block) {
+    let Some((StateTarget::Expr(expr), _)) = &args.state else {
+        return;
+    };
+    struct Bound(Vec<String>);
+    impl<'ast> syn::visit::Visit<'ast> for Bound {
+        fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
+            self.0.push(pi.ident.to_string());
+            syn::visit::visit_pat_ident(self, pi);
+        }
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut bound = Bound(Vec::new());
+    syn::visit::Visit::visit_block(&mut bound, body);
+    let params: Vec<String> = sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            syn::FnArg::Typed(pt) => match &*pt.pat {
+                syn::Pat::Ident(pi) => Some(pi.ident.to_string()),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for u in crate::scan::free_vars_expr(expr) {
+        if bound.0.contains(&u.name) && !params.contains(&u.name) && !seen.contains(&u.name) {
+            cx.error(
+                u.span,
+                format!(
+                    "`{}` is a local of the body, but the `state =` expression is evaluated once per call before the body runs, where no local exists yet; reach the state through the parameters and `self` only (pass what selects it as a parameter)",
+                    u.name
+                ),
+            );
+            seen.push(u.name);
+        }
+    }
+}

@@ -316,6 +316,7 @@ fn expand_version(
         block: input.block.clone(),
     };
     args::check_place_in_shared_self(&cx, &args, &input.sig);
+    args::check_state_expr_names(&cx, &args, &input.sig, &input.block);
     refuse_keyword_bindings(&cx, &input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx);
     let result = model.map(|model| {
