@@ -90,15 +90,8 @@ pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
                                 Err((at, msg)) => {
                                     cx.spanned(&at, msg);
                                     // The body is still checked, so that
-                                    // its errors come with this one (rule
-                                    // 13): with a stand-in target that
-                                    // names nothing and raises nothing.
-                                    let stand_in = Ident::new("__ratchet_refused_state", key.span());
-                                    let stand_in = Expr::Path(syn::ExprPath {
-                                        attrs: Vec::new(),
-                                        qself: None,
-                                        path: stand_in.into(),
-                                    });
+                                    // its errors come with this one.
+                                    let stand_in = refused_stand_in(key.span());
                                     args.state = Some((StateTarget::Expr(Box::new(stand_in)), key.span()));
                                 }
                             }
@@ -153,13 +146,33 @@ pub fn parse(cx: &Ctxt, attr: TokenStream, attr_span: Span) -> Args {
         );
         return args;
     }
-    if args.state.is_none() && !state_written {
-        cx.error(
+    if args.state.is_none() {
+        if !state_written {
+            cx.error(
+                attr_span,
+                "#[io_state_machine] needs to know where the state lives: write `#[io_state_machine(state = st)]` for a `st: &mut FooState` parameter, or `state = self.field` in an impl",
+            );
+        }
+        // Missing or without a value, as for a refused `state =`: the
+        // body's errors come with this one.
+        args.state = Some((
+            StateTarget::Expr(Box::new(refused_stand_in(attr_span))),
             attr_span,
-            "#[io_state_machine] needs to know where the state lives: write `#[io_state_machine(state = st)]` for a `st: &mut FooState` parameter, or `state = self.field` in an impl",
-        );
+        ));
     }
     args
+}
+
+/// The target the analysis continues with after a missing or refused
+/// `state =`, so that the body's errors are reported with that one (rule
+/// 13): a name that names nothing, raises nothing, and is never emitted
+/// (the function's expansion has failed).
+fn refused_stand_in(span: Span) -> Expr {
+    Expr::Path(syn::ExprPath {
+        attrs: Vec::new(),
+        qself: None,
+        path: Ident::new("__ratchet_refused_state", span).into(),
+    })
 }
 
 // Input:  `st` | `self.read_state` | `self.s.borrow_mut()`

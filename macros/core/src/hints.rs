@@ -301,9 +301,16 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String]) -> String {
     }
     if iter && let Some(coll) = borrowing_iter(expr) {
         let coll = text(coll);
+        // `&x` of an iterator of references is `x` of an index.
+        let item_text = |p: &Pat| match p {
+            Pat::Reference(r) => text(&r.pat),
+            p => text(p),
+        };
         let (index, item) = match pat {
-            Pat::Tuple(t) if enumerates(expr) && t.elems.len() == 2 => (text(&t.elems[0]), text(&t.elems[1])),
-            _ => ("i".to_owned(), pat_text.clone()),
+            Pat::Tuple(t) if enumerates(expr) && t.elems.len() == 2 => {
+                (text(&t.elems[0]), item_text(&t.elems[1]))
+            }
+            p => ("i".to_owned(), item_text(p)),
         };
         return format!(
             "its iterator borrows `{coll}`, which the state cannot keep: loop over indexes with a typed bound and take the item after the index: `let n: usize = {coll}.len(); for {index} in 0..n {{ let {item}: T = {coll}[{index}]; .. }}` (`{coll}[{index}].clone()` for an item that is not `Copy`)"
@@ -543,6 +550,16 @@ mod tests {
             Some("Result<V, E>")
         );
         assert_eq!(variant_type(&pat("Frame::Data(v)"), &mut Vec::new()), None);
+    }
+
+    #[test]
+    fn an_index_loop_takes_the_item_by_value() {
+        let e: Expr = syn::parse_str("pages.iter().enumerate()").unwrap();
+        let fix = for_fix(&pat("(i, &p)"), &e, true, &["i".to_owned(), "p".to_owned()]);
+        assert!(fix.contains("for i in 0..n { let p: T = pages[i]; .. }"), "{fix}");
+        let e: Expr = syn::parse_str("pages.iter()").unwrap();
+        let fix = for_fix(&pat("&p"), &e, true, &["p".to_owned()]);
+        assert!(fix.contains("let p: T = pages[i];"), "{fix}");
     }
 
     #[test]
