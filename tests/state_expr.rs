@@ -442,3 +442,53 @@ fn question_mark_on_a_guard_without_a_deref() {
         drop(held);
     }
 }
+
+// ---------------------------------------------------------------------------
+// `state = self.field`: the field is reached through a typed call at each
+// use (so that a field of another type is one error at the field, ui
+// fixture state-field-of-another-type), borrowed for that use only: the
+// body still calls `&mut self` methods and reads other fields between
+// suspension points, and a generic state's parameters come from the field.
+
+pub struct Queue<T> {
+    pop_state: PopState<T>,
+    items: Vec<T>,
+    popped: u32,
+}
+
+impl<T> Queue<T> {
+    fn note_pop(&mut self) {
+        self.popped += 1;
+    }
+}
+
+#[io_state_machines]
+impl<T: Clone> Queue<T> {
+    #[io_state_machine(state = self.pop_state)]
+    pub fn pop(&mut self, dev: &Dev) -> Res<Option<T>> {
+        let last: Option<T> = self.items.last().cloned();
+        yield_io!(dev.op())?;
+        self.note_pop();
+        yield_io!(dev.op())?;
+        self.items.pop();
+        Ok(last)
+    }
+}
+
+#[test]
+fn field_state_is_borrowed_per_use_and_generic() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut q = Queue {
+            pop_state: PopState::<String>::default(),
+            items: vec!["a".to_owned(), "b".to_owned()],
+            popped: 0,
+        };
+        let (r, _, _) = drive(&dev, |_: &mut Vec<()>| q.pop(&dev));
+        assert_eq!(r, Ok(Some("b".to_owned())), "{s:?}");
+        let (r, _, _) = drive(&dev, |_: &mut Vec<()>| q.pop(&dev));
+        assert_eq!(r, Ok(Some("a".to_owned())), "{s:?}");
+        assert!(q.pop_state.is_idle(), "{s:?}");
+        assert_eq!((q.popped, q.items.len()), (2, 0), "{s:?}");
+    }
+}

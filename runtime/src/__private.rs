@@ -331,8 +331,60 @@ pub fn done<T, E>(r: Result<T, E>) -> Result<IOResult<T>, E> {
 /// gives a fresh state by value, which would be a temporary dropped at the
 /// end of every call, so the machine would start over each time (rule 3).
 #[inline]
-pub fn state_in<S: ?Sized, G: ::core::ops::DerefMut<Target = S> + ?Sized>(guard: &mut G) -> &mut S {
-    guard
+pub fn state_in<S: ?Sized, G: StateGuard<S> + ?Sized>(guard: &mut G) -> &mut S {
+    guard.state()
+}
+
+/// What a `state =` call must give: a guard or reference that derefs
+/// mutably to the state. A trait of its own so that rustc's error for a
+/// call giving the state by value says why, at the user's expression.
+#[diagnostic::on_unimplemented(
+    message = "the `state =` expression gives a `{Self}` by value, made afresh by each call and dropped at its end, so the machine would start over every time; it must give the place the state is kept in, or a guard or `&mut` that derefs to the state kept there (`self.s.borrow_mut()`, `self.s.lock().unwrap()`, `self.states.get_mut(i).unwrap()`)",
+    label = "a fresh `{Self}`, not the place of the state"
+)]
+pub trait StateGuard<S: ?Sized> {
+    /// The state behind the guard.
+    fn state(&mut self) -> &mut S;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S: ?Sized, G: ::core::ops::DerefMut<Target = S> + ?Sized> StateGuard<S> for G {
+    #[inline(always)]
+    fn state(&mut self) -> &mut S {
+        self
+    }
+}
+
+/// What `state = self.field` names: a field that holds the state itself.
+/// A trait of its own so that a field of another type (a `RefCell`, a
+/// `Box`) gets one error at the user's `self.field` saying what to write,
+/// not rustc's type mismatches at the attribute.
+#[diagnostic::on_unimplemented(
+    message = "`state = self.<field>` names a field of type `{Self}`, but the state is a `{S}` kept in the field itself; declare the field as `{S}`, or, for a state behind a `RefCell` or lock, borrow it for each call: `state = self.<field>.borrow_mut()` (`*self.<field>.lock().unwrap()`, `*self.<field>` for a `Box`)",
+    label = "a `{Self}`, not the state"
+)]
+pub trait StateField<S> {
+    /// The state the field holds.
+    fn state(&mut self) -> &mut S;
+}
+
+impl<S> StateField<S> for S {
+    #[inline(always)]
+    fn state(&mut self) -> &mut S {
+        self
+    }
+}
+
+/// The state kept in a field (see [`StateField`]). `idle`, the state's
+/// idle variant, names the state type first, so that a generic state's
+/// parameters are inferred from it and the field, and a field of another
+/// type is the mismatch. It is forgotten, not dropped: an idle state owns
+/// nothing, and a drop of it at every use cost about 47 instructions per
+/// call of a two-suspension machine (callgrind, docs/BENCHMARKS.md).
+#[inline(always)]
+pub fn state_field<S, F: StateField<S> + ?Sized>(idle: S, field: &mut F) -> &mut S {
+    ::core::mem::forget(idle);
+    field.state()
 }
 
 /// Stands in for `yield_io!(c)` in the body a failed expansion emits so

@@ -19,10 +19,15 @@ impl Pager {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "free_page", match & self.free_state { FreePageState::Idle =>
-            "Idle", FreePageState::Ready { .. } => "Ready", }
+            __ratchet_at, "free_page", match & (*
+            ::ratchet::__private::state_field(FreePageState::Idle, & mut self
+            .free_state)) { FreePageState::Idle => "Idle", FreePageState::Ready { .. } =>
+            "Ready", }
         );
-        let __ratchet_waited = match self.free_state {
+        let __ratchet_waited = match (*::ratchet::__private::state_field(
+            FreePageState::Idle,
+            &mut self.free_state,
+        )) {
             FreePageState::Ready { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -40,7 +45,10 @@ impl Pager {
         }
         ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
-            &mut self.free_state,
+            &mut (*::ratchet::__private::state_field(
+                FreePageState::Idle,
+                &mut self.free_state,
+            )),
         ) {
             FreePageState::Idle => __RatchetPc::Start {},
             FreePageState::Ready { __completion: __ratchet_c } => {
@@ -84,7 +92,10 @@ impl Pager {
                 }
             }
         };
-        self.free_state = __ratchet_next;
+        (*::ratchet::__private::state_field(
+            FreePageState::Idle,
+            &mut self.free_state,
+        )) = __ratchet_next;
         ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
     }
     pub fn clear(&mut self, n: u64) -> Result<IOResult<u64>, CompletionError> {
@@ -97,14 +108,18 @@ impl Pager {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         call_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "clear", match & self.clear_state { ClearState::Idle => "Idle",
-            ClearState::FreePage { .. } => "FreePage", }
+            __ratchet_at, "clear", match & (*
+            ::ratchet::__private::state_field(ClearState::Idle, & mut self.clear_state))
+            { ClearState::Idle => "Idle", ClearState::FreePage { .. } => "FreePage", }
         );
         ::ratchet::__private::__ratchet_trace_resume!(
             __ratchet_at, ::ratchet::__private::None
         );
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
-            &mut self.clear_state,
+            &mut (*::ratchet::__private::state_field(
+                ClearState::Idle,
+                &mut self.clear_state,
+            )),
         ) {
             ClearState::Idle => __RatchetPc::Start {},
             ClearState::FreePage { __ratchet_end0, i } => {
@@ -204,7 +219,7 @@ impl Pager {
                 }
             }
         };
-        self.clear_state = __ratchet_next;
+        (*::ratchet::__private::state_field(ClearState::Idle, &mut self.clear_state)) = __ratchet_next;
         ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
     }
 }

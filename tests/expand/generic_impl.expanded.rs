@@ -21,10 +21,15 @@ impl<K: Clone> Tree<K> {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "collect", match & self.collect_state { CollectState::Idle =>
-            "Idle", CollectState::C { .. } => "C", }
+            __ratchet_at, "collect", match & (*
+            ::ratchet::__private::state_field(CollectState::Idle, & mut self
+            .collect_state)) { CollectState::Idle => "Idle", CollectState::C { .. } =>
+            "C", }
         );
-        let __ratchet_waited = match self.collect_state {
+        let __ratchet_waited = match (*::ratchet::__private::state_field(
+            CollectState::Idle,
+            &mut self.collect_state,
+        )) {
             CollectState::C { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -42,7 +47,10 @@ impl<K: Clone> Tree<K> {
         }
         ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
-            &mut self.collect_state,
+            &mut (*::ratchet::__private::state_field(
+                CollectState::Idle,
+                &mut self.collect_state,
+            )),
         ) {
             CollectState::Idle => __RatchetPc::Start {},
             CollectState::C { acc, i, __completion: __ratchet_c } => {
@@ -112,7 +120,10 @@ impl<K: Clone> Tree<K> {
                 }
             }
         };
-        self.collect_state = __ratchet_next;
+        (*::ratchet::__private::state_field(
+            CollectState::Idle,
+            &mut self.collect_state,
+        )) = __ratchet_next;
         ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
     }
 }

@@ -17,10 +17,14 @@ impl Cursor {
         ::ratchet::__private::assert_error_type::<CompletionError>();
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "next", match & self.next_state { NextState::Idle => "Idle",
-            NextState::Ready { .. } => "Ready", }
+            __ratchet_at, "next", match & (*
+            ::ratchet::__private::state_field(NextState::Idle, & mut self.next_state)) {
+            NextState::Idle => "Idle", NextState::Ready { .. } => "Ready", }
         );
-        let __ratchet_waited = match self.next_state {
+        let __ratchet_waited = match (*::ratchet::__private::state_field(
+            NextState::Idle,
+            &mut self.next_state,
+        )) {
             NextState::Ready { __completion: ref __ratchet_c, .. } => {
                 ::ratchet::__private::Some(__ratchet_c)
             }
@@ -38,7 +42,10 @@ impl Cursor {
         }
         ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
         let mut __ratchet_pc = match ::ratchet::__private::mem::take(
-            &mut self.next_state,
+            &mut (*::ratchet::__private::state_field(
+                NextState::Idle,
+                &mut self.next_state,
+            )),
         ) {
             NextState::Idle => __RatchetPc::Start {},
             NextState::Ready { __completion: __ratchet_c } => {
@@ -88,7 +95,7 @@ impl Cursor {
                 }
             }
         };
-        self.next_state = __ratchet_next;
+        (*::ratchet::__private::state_field(NextState::Idle, &mut self.next_state)) = __ratchet_next;
         ::ratchet::__private::Ok(::ratchet::__private::IOResult::IO(__ratchet_io))
     }
 }

@@ -619,6 +619,9 @@ impl Emitter<'_> {
                 "__ratchet_guard",
                 span.resolved_at(proc_macro2::Span::mixed_site()),
             );
+            // One span for the whole call, the guard's own, so that rustc's
+            // error for a fresh value points at the user's expression.
+            let span = guard.span();
             let mut_guard = quote_spanned!(span=> &mut #guard);
             let state_in = respan(quote!(#p::state_in), span);
             let deref = quote_spanned!(span=> #state_in(#mut_guard));
@@ -1479,7 +1482,7 @@ pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
 }
 
 /// `tokens` with every span set to `span`.
-fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut t| {

@@ -20,6 +20,7 @@ mod attrs;
 mod cfg;
 mod ctxt;
 mod emit;
+mod hints;
 mod liveness;
 mod lower;
 mod model;
@@ -315,6 +316,8 @@ fn expand_version(
         sig: input.sig.clone(),
         block: input.block.clone(),
     };
+    args::check_place_in_shared_self(&cx, &args, &input.sig);
+    args::check_state_expr_names(&cx, &args, &input.sig, &input.block);
     refuse_keyword_bindings(&cx, &input.block);
     let mut input = input;
     let split = reeval::split(&cx, &mut input.block);
@@ -332,7 +335,7 @@ fn expand_version(
         } else {
             model.borrowed_args()
         };
-        let stored = types::check(&cx, &g, &live, &hints);
+        let stored = types::check(&cx, &g, &live, &model.input.block, &hints);
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });

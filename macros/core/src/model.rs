@@ -73,7 +73,13 @@ impl Model {
                 let st = state_binding();
                 quote!(*#st)
             }
-            StateTarget::SelfField(f) => quote!(self.#f),
+            // Through a typed call at the user's field, so that a field of
+            // another type gets one error there, saying what to write.
+            StateTarget::SelfField(f) => {
+                let (p, name) = (self.private(), &self.enum_name);
+                let place = quote!((*#p::state_field(#name::Idle, &mut self.#f)));
+                crate::emit::respan(place, f.span())
+            }
         }
     }
 
@@ -302,10 +308,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                     {
                         cx.spanned(
                             &last.ident,
-                            format!(
-                                "the state parameter has type `{}` but #[io_state_machine] names the state enum of `{}` `{enum_name}`; write `name = {}` in the attribute or use `&mut {enum_name}`",
-                                last.ident, sig.ident, last.ident
-                            ),
+                            crate::args::param_type_mismatch(p, tp, &enum_name, &sig.ident),
                         );
                     }
                 }

@@ -14,6 +14,7 @@ use proc_macro2::Span;
 
 use crate::cfg::{BindId, Graph, Term};
 use crate::ctxt::Ctxt;
+use crate::hints::Untyped;
 use crate::liveness::Liveness;
 use crate::scan::SiteKind;
 
@@ -119,8 +120,16 @@ fn later_use(g: &Graph, live: &Liveness, b: BindId, resume: usize, susp: Span, c
 // Input:  the live set `{i: u64, buf: <unknown>}` of `yield_io!(..)`
 // Output: `Stored { fields: [i, buf] }` and an error at `buf`: its type cannot be read
 /// Checks and splits the live set of every suspension point.
-pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness, borrowed_args: &[String]) -> Vec<Stored> {
+pub fn check(
+    cx: &Ctxt,
+    g: &Graph,
+    live: &Liveness,
+    body: &syn::Block,
+    borrowed_args: &[String],
+) -> Vec<Stored> {
     let mut reported: BTreeSet<BindId> = BTreeSet::new();
+    // Reported together per pattern once all are known (see `hints`).
+    let mut untyped: Vec<Untyped> = Vec::new();
     let mut out = Vec::new();
     for s in &g.susps {
         let mut st = Stored::default();
@@ -181,16 +190,24 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness, borrowed_args: &[String]) ->
                 );
             } else if binding.for_iter && binding.ty.is_none() {
                 reported.insert(b);
-                cx.error(
-                    binding.decl_span,
-                    format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
-                );
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: true,
+                    fallback: format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
+                });
             } else if binding.ty.is_none() && !binding.borrow && binding.in_pattern {
                 reported.insert(b);
-                cx.error(
-                    binding.decl_span,
-                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
-                );
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: false,
+                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
+                });
             } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
                 reported.insert(b);
                 cx.error(
@@ -205,10 +222,14 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness, borrowed_args: &[String]) ->
                     ),
                     None => String::new(),
                 };
-                cx.error(
-                    binding.decl_span,
-                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
-                );
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: false,
+                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
+                });
             } else if let Some(place) = &binding.mut_reborrow {
                 reported.insert(b);
                 cx.error(
@@ -231,6 +252,7 @@ pub fn check(cx: &Ctxt, g: &Graph, live: &Liveness, borrowed_args: &[String]) ->
         }
         out.push(st);
     }
+    crate::hints::report(cx, body, untyped);
     out
 }
 
