@@ -1473,3 +1473,54 @@ fn ready_mode_drops_a_dead_value_on_an_early_return_or_question_mark_in_rust_ord
         }
     }
 }
+
+#[io_state_machine(state = st)]
+fn dead_and_shadowed(st: &mut DeadAndShadowedState, dev: &Dev, c: bool) -> Res<u32> {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    let g: Guard = pin(2);
+    if c {
+        let h: Guard = pin(3);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &h));
+    }
+    log("after if");
+    {
+        let k: Guard = pin(4);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &k));
+    }
+    log(format!("end {:?}", &g));
+    Ok(2)
+}
+
+fn dead_and_shadowed_plain(c: bool) -> u32 {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    let g: Guard = pin(2);
+    if c {
+        let h: Guard = pin(3);
+        log(format!("{:?}", &h));
+    }
+    log("after if");
+    {
+        let k: Guard = pin(4);
+        log(format!("{:?}", &k));
+    }
+    log(format!("end {:?}", &g));
+    2
+}
+
+#[test]
+fn ready_mode_drops_a_shadowed_dead_value_at_scope_end() {
+    for c in [false, true] {
+        same_drops_when_ready(
+            &format!("c={c}"),
+            || dead_and_shadowed_plain(c),
+            |dev| {
+                let mut st = DeadAndShadowedState::default();
+                run(dev, || dead_and_shadowed(&mut st, dev, c))
+            },
+        );
+    }
+}

@@ -84,6 +84,10 @@ struct Emitter<'a> {
     held_some: std::cell::RefCell<BTreeSet<(BlockId, BindId)>>,
     /// Held fields a jump fills from another variant's held field.
     held_fwd: std::cell::RefCell<Vec<(BlockId, BindId, BlockId)>>,
+    /// Per binding: it may be held (see [`crate::liveness::carriable`]).
+    carriable: Vec<bool>,
+    /// Per binding: the block and piece of the `let` declaring it.
+    decl_at: BTreeMap<BindId, (BlockId, usize)>,
 }
 
 // Input:  graph, liveness, stored sets and names of `copy(st, n)`
@@ -115,6 +119,8 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         held: std::cell::RefCell::new(Vec::new()),
         held_some: std::cell::RefCell::new(BTreeSet::new()),
         held_fwd: std::cell::RefCell::new(Vec::new()),
+        carriable: Vec::new(),
+        decl_at: BTreeMap::new(),
     };
     let mut jump_src = vec![0; g.jumps.len()];
     for (b, blk) in g.blocks.iter().enumerate() {
@@ -137,6 +143,18 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         jump_src,
         call_blocks,
         held: std::cell::RefCell::new(held),
+        carriable,
+        decl_at: g
+            .blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(b, blk)| {
+                blk.pieces
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(k, p)| p.defs.iter().map(move |&d| (d, (b, k))))
+            })
+            .collect(),
         ..e
     };
     let state = e.state_enum();
@@ -700,10 +718,65 @@ impl Emitter<'_> {
         if visible && !jump.shadowed.contains(&name) && (!in_arm_scope || self.live.live_in[arm].contains(&x))
         {
             self.held_some.borrow_mut().insert((target, x));
-            quote!(#f: #p::Some(#id))
-        } else {
-            quote!(#f: #p::None)
+            return quote!(#f: #p::Some(#id));
         }
+        // Hidden by a later `let` of its name in this arm, which set it
+        // aside (see `held_aside`).
+        let hider = jump
+            .scope
+            .iter()
+            .skip_while(|&&(_, b)| b != x)
+            .skip(1)
+            .find(|(n, _)| *n == name)
+            .map(|&(_, b)| b);
+        if let Some(y) = hider
+            && !self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == y)
+            && let Some(&(blk, k)) = self.decl_at.get(&y)
+            && self.held_aside(blk, k).contains(&x)
+        {
+            self.held_some.borrow_mut().insert((target, x));
+            return quote!(#f: #f);
+        }
+        quote!(#f: #p::None)
+    }
+
+    /// The held bindings piece `k` of `block` hides with a `let` of their
+    /// name, where the arm being emitted has them under their own name:
+    /// moved into their `Option` after the `let`'s value is computed, so
+    /// that a later transition can still carry them (Rust drops a hidden
+    /// binding at its scope's end too).
+    fn held_aside(&self, block: BlockId, k: usize) -> Vec<BindId> {
+        let blk = &self.g.blocks[block];
+        let Some(piece) = blk.pieces.get(k) else {
+            return Vec::new();
+        };
+        if piece.split_let.is_none() {
+            return Vec::new();
+        }
+        let arm = self.cur_arm.get();
+        let mut scope: Vec<(String, BindId)> = blk.scope_in.clone();
+        for p in &blk.pieces[..k] {
+            scope.extend(p.defs.iter().map(|&d| (self.ident(d).to_string(), d)));
+        }
+        let saved = self.plan.saves.get(&(block, k));
+        let mut out = Vec::new();
+        for &y in &piece.defs {
+            let name = self.ident(y).to_string();
+            let Some(&(_, x)) = scope.iter().rev().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            let in_arm_scope = self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == x);
+            if x != y
+                && self.carriable.get(x).copied().unwrap_or(false)
+                && !self.held.borrow()[arm].contains(&x)
+                && (!in_arm_scope || self.live.live_in[arm].contains(&x))
+                && !saved.is_some_and(|v| v.iter().any(|&(b, _)| b == x))
+                && !out.contains(&x)
+            {
+                out.push(x);
+            }
+        }
+        out
     }
 
     fn body(&self) -> TokenStream {
@@ -1047,7 +1120,12 @@ impl Emitter<'_> {
             .enumerate()
             .map(|(k, pc)| {
                 let (pre, post) = (pre_save(k), restore(k));
-                let saves = save(k);
+                let mut saves = save(k);
+                let p = &self.p;
+                for x in self.held_aside(block, k) {
+                    let (f, id) = (self.held_ident(x), self.ident(x));
+                    saves.extend(quote!(let #f = #p::Some(#id);));
+                }
                 let carried = &pc.attrs;
                 match &pc.split_let {
                     // `let x = f(&x);` hiding an `x` still needed: `f(&x)`

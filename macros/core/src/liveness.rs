@@ -142,15 +142,15 @@ impl Liveness {
 /// while dead, to be dropped where Rust drops them (DESIGN rule 8: with
 /// every completion ready nothing drops earlier than in the plain
 /// function). A `let` binding with a value qualifies when the code
-/// provably never moves it, not even partly: it is the only binding of its
-/// name, and every mention of the name is its declaration, a unary `&` /
-/// `&mut` of it or of a field or element of it, or an argument of a
-/// formatting or `assert_eq!`-like macro, and no closure marked `move`
-/// and no `let` other than its own stands in the same statement (a
-/// reference kept in a local could outlive the move into the carried
-/// state). The macro cannot see types, so these are the forms that borrow
-/// whatever the type; a binding read any other way (`g.0`, `g.len()`) is
-/// dropped as before: at a transition it is dead at.
+/// provably never moves it, not even partly, nor overwrites it: every
+/// mention of it (told from another binding of its name by where scan saw
+/// the use) is its declaration, a unary `&` / `&mut` of it or of a field or
+/// element of it, or an argument of a formatting or `assert_eq!`-like
+/// macro, and no closure marked `move` and no other `let` stands in the
+/// same statement (a reference kept in a local could outlive the move into
+/// the carried state). The macro cannot see types, so these are the forms
+/// that borrow whatever the type; a binding read any other way (`g.0`,
+/// `g.len()`, `drop(g)`) drops as before: at a transition it is dead at.
 pub fn carriable(g: &Graph) -> Vec<bool> {
     let mut out: Vec<bool> = g
         .bindings
@@ -167,15 +167,12 @@ pub fn carriable(g: &Graph) -> Vec<bool> {
                 && !b.ident.to_string().starts_with("__ratchet")
         })
         .collect();
-    // One binding per name: the code's mentions are then all of it.
-    let mut by_name: std::collections::BTreeMap<String, Vec<BindId>> = std::collections::BTreeMap::new();
-    for (i, b) in g.bindings.iter().enumerate() {
-        by_name.entry(b.ident.to_string()).or_default().push(i);
-    }
-    for ids in by_name.values() {
-        if ids.len() > 1 {
-            for &i in ids {
-                out[i] = false;
+    // Overwritten (`g = ..`): Rust drops the old value there, not at the
+    // scope's end.
+    for blk in &g.blocks {
+        for p in &blk.pieces {
+            for &a in &p.assigns {
+                out[a] = false;
             }
         }
     }
@@ -210,23 +207,67 @@ pub fn carriable(g: &Graph) -> Vec<bool> {
             code.push((v, false));
         }
     }
+    let at = |s: proc_macro2::Span| (s.start().line, s.start().column);
+    let all: BTreeSet<(usize, usize)> = g
+        .bindings
+        .iter()
+        .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
+        .collect();
     for (i, b) in g.bindings.iter().enumerate() {
         if !out[i] {
             continue;
         }
-        let name = b.ident.to_string();
-        out[i] = code.iter().all(|(ts, stmt)| borrows_only(ts, &name, *stmt));
+        let m = Mentions {
+            name: b.ident.to_string(),
+            mine: b.uses.iter().map(|&(_, s)| at(s)).collect(),
+            all: &all,
+            decl: at(b.decl_span),
+        };
+        out[i] = code.iter().all(|(ts, stmt)| borrows_only(ts, &m, *stmt));
     }
     out
 }
 
+/// Which tokens name one binding: its name where scan saw a use of it, or
+/// where it saw no use of any binding (its declaration, a shadowing one's:
+/// counted, to be safe).
+struct Mentions<'a> {
+    name: String,
+    mine: BTreeSet<(usize, usize)>,
+    all: &'a BTreeSet<(usize, usize)>,
+    /// Where it is declared: a `let` of its name elsewhere is another
+    /// binding's.
+    decl: (usize, usize),
+}
+
+impl Mentions<'_> {
+    fn is(&self, t: &proc_macro2::TokenTree) -> bool {
+        let proc_macro2::TokenTree::Ident(i) = t else {
+            return false;
+        };
+        if *i != self.name {
+            return false;
+        }
+        let at = (i.span().start().line, i.span().start().column);
+        self.mine.contains(&at) || !self.all.contains(&at)
+    }
+
+    fn any(&self, ts: &proc_macro2::TokenStream) -> bool {
+        ts.clone().into_iter().any(|t| match &t {
+            proc_macro2::TokenTree::Group(g) => self.any(&g.stream()),
+            _ => self.is(&t),
+        })
+    }
+}
+
 /// Every mention of `name` in `ts` borrows it (see [`carriable`]). A
 /// whole statement (`stmt`) may also be the binding's own `let`.
-fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
+fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool {
     use proc_macro2::TokenTree;
-    if !mentions(ts, name) {
+    if !m.any(ts) {
         return true;
     }
+    let name = m.name.as_str();
     let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
     let is_ident = |t: Option<&TokenTree>, s: &str| matches!(t, Some(TokenTree::Ident(i)) if i == s);
     let is_punct =
@@ -234,9 +275,9 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
     if stmt {
         // Its own declaration, `let [mut] name [: T] = ..`, and nothing
         // else declared or captured by `move` beside a mention.
+        let decl = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(i)) if i == name && (i.span().start().line, i.span().start().column) == m.decl);
         let own = is_ident(trees.first(), "let")
-            && (is_ident(trees.get(1), name)
-                || (is_ident(trees.get(1), "mut") && is_ident(trees.get(2), name)));
+            && (decl(trees.get(1)) || (is_ident(trees.get(1), "mut") && decl(trees.get(2))));
         if !own && has_ident(ts, "let") {
             return false;
         }
@@ -249,7 +290,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
                 return false;
             }
             let rest: proc_macro2::TokenStream = trees[at..].iter().cloned().collect();
-            return borrows_only(&rest, name, false);
+            return borrows_only(&rest, m, false);
         }
     }
     const BORROWING_MACROS: &[&str] = &[
@@ -273,7 +314,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
     let mut i = 0;
     while i < trees.len() {
         match &trees[i] {
-            TokenTree::Ident(id) if id == name => {
+            t @ TokenTree::Ident(_) if m.is(t) => {
                 // `.name` is a field or method of something else.
                 if i > 0 && is_punct(trees.get(i - 1), '.') {
                     i += 1;
@@ -312,7 +353,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
                         && field_chain_len(&arg, start + 1) == Some(arg.len());
                     if !plain {
                         let ts: proc_macro2::TokenStream = arg.into_iter().collect();
-                        if !borrows_only(&ts, name, false) {
+                        if !borrows_only(&ts, m, false) {
                             return false;
                         }
                     }
@@ -321,7 +362,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
                 continue;
             }
             TokenTree::Group(g) => {
-                if !borrows_only(&g.stream(), name, false) {
+                if !borrows_only(&g.stream(), m, false) {
                     return false;
                 }
             }
@@ -330,10 +371,6 @@ fn borrows_only(ts: &proc_macro2::TokenStream, name: &str, stmt: bool) -> bool {
         i += 1;
     }
     true
-}
-
-fn mentions(ts: &proc_macro2::TokenStream, name: &str) -> bool {
-    has_ident(ts, name)
 }
 
 fn has_ident(ts: &proc_macro2::TokenStream, name: &str) -> bool {
