@@ -1246,6 +1246,7 @@ impl Emitter<'_> {
         if jump.tail
             && jump.value.is_none()
             && self.call_blocks.get(target).copied().unwrap_or(false)
+            && !self.leaves_scope(j)
             && self.may_duplicate(src, target)
         {
             // A `call_io!` reached from here runs in place; a resume

@@ -427,9 +427,12 @@ fn unary_ref_before(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
 }
 
 /// After the name: fields and indexes only (`.f`, `.0`, `[i]`), then
-/// anything but a call (`.m(..)` may take `self` by value).
+/// anything but a call (`.m(..)` may take `self` by value) or a `?`
+/// (`&x?` is `&(x?)`, which moves `x`).
 fn place_chain_after(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
-    field_chain_len(trees, i).is_some()
+    field_chain_len(trees, i).is_some_and(
+        |end| !matches!(trees.get(end), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '?'),
+    )
 }
 
 fn field_chain_len(trees: &[proc_macro2::TokenTree], mut i: usize) -> Option<usize> {
