@@ -426,7 +426,7 @@ pub fn classify(
             __RatchetPc::EndBlock2 { __ratchet_held0, __ratchet_v1 } => {
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
-                    __ratchet_held0: __ratchet_held0,
+                    __ratchet_held0,
                 };
             }
             __RatchetPc::AfterC { __ratchet_r4 } => {

@@ -708,7 +708,7 @@ impl Emitter<'_> {
         let p = &self.p;
         if self.held.borrow()[arm].contains(&x) {
             self.held_fwd.borrow_mut().push((target, x, arm));
-            return quote!(#f: #f);
+            return quote!(#f);
         }
         let jump = &self.g.jumps[j];
         let id = self.ident(x);
@@ -735,7 +735,7 @@ impl Emitter<'_> {
             && self.held_aside(blk, k).contains(&x)
         {
             self.held_some.borrow_mut().insert((target, x));
-            return quote!(#f: #f);
+            return quote!(#f);
         }
         quote!(#f: #p::None)
     }
