@@ -253,11 +253,19 @@ impl Mentions<'_> {
     }
 
     fn any(&self, ts: &proc_macro2::TokenStream) -> bool {
-        ts.clone().into_iter().any(|t| match &t {
+        let trees: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+        trees.iter().enumerate().any(|(i, t)| match t {
             proc_macro2::TokenTree::Group(g) => self.any(&g.stream()),
-            _ => self.is(&t),
+            _ => self.is(t) && !declared_at(&trees, i),
         })
     }
+}
+
+/// `let name` or `let mut name`: a binding of kept code (inside a loop or
+/// block with no suspension) that hides this one there, not a mention.
+fn declared_at(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
+    let word = |k: usize, w: &str| matches!(trees.get(k), Some(proc_macro2::TokenTree::Ident(x)) if x == w);
+    (i >= 1 && word(i - 1, "let")) || (i >= 2 && word(i - 1, "mut") && word(i - 2, "let"))
 }
 
 /// Every mention of `name` in `ts` borrows it (see [`carriable`]). A
@@ -314,7 +322,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
     let mut i = 0;
     while i < trees.len() {
         match &trees[i] {
-            t @ TokenTree::Ident(_) if m.is(t) => {
+            t @ TokenTree::Ident(_) if m.is(t) && !declared_at(&trees, i) => {
                 // `.name` is a field or method of something else.
                 if i > 0 && is_punct(trees.get(i - 1), '.') {
                     i += 1;
