@@ -369,11 +369,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
                 i += 3;
                 continue;
             }
-            TokenTree::Group(g) => {
-                if !borrows_only(&g.stream(), m, false) {
-                    return false;
-                }
-            }
+            TokenTree::Group(g) if !borrows_only(&g.stream(), m, false) => return false,
             _ => {}
         }
         i += 1;
