@@ -2102,3 +2102,38 @@ fn a_mut_state_parameter_is_the_state_not_a_local() {
         assert!(st.is_idle());
     }
 }
+
+// Difftest program 463 of seed 0x13c0de: a `macro_rules!` in a block taken
+// apart that names a path segment or a macro sharing a local's name
+// (`i64::wrapping_sub` beside a local called `i64`) reads no local, and is
+// not refused.
+#[allow(clippy::just_underscores_and_digits)]
+#[io_state_machine(state = st)]
+fn macro_path_named_like_a_local(st: &mut MacroPathNamedLikeALocalState, dev: &Dev) -> Res<i64> {
+    let i64: i64 = 30;
+    let twice: i64 = 2;
+    macro_rules! sub {
+        ($e:expr) => {
+            i64::wrapping_sub($e, twice!())
+        };
+    }
+    macro_rules! twice {
+        () => {
+            4
+        };
+    }
+    yield_io!(dev.op())?;
+    Ok(sub!(i64) + twice)
+}
+
+#[test]
+fn a_macro_naming_a_path_like_a_local_is_not_refused() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MacroPathNamedLikeALocalState::default();
+        let (r, _, _) = drive(&dev, |_: &mut Vec<u32>| {
+            macro_path_named_like_a_local(&mut st, &dev)
+        });
+        assert_eq!(r, Ok(28), "{s:?}");
+    }
+}

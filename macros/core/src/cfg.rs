@@ -1195,12 +1195,16 @@ impl Builder<'_> {
     fn refuse_macro_reading_locals(&self, m: &syn::ItemMacro) {
         fn idents(ts: TokenStream, out: &mut Vec<proc_macro2::Ident>) {
             let toks: Vec<proc_macro2::TokenTree> = ts.into_iter().collect();
+            let punct = |j: usize, c: char| matches!(toks.get(j), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
             for (i, t) in toks.iter().enumerate() {
-                let after = |c: char| {
-                    i > 0 && matches!(&toks[i - 1], proc_macro2::TokenTree::Punct(p) if p.as_char() == c)
-                };
+                let after = |c: char| i > 0 && punct(i - 1, c);
+                // A path segment (`i64::MAX`, `std::mem`) or a macro's
+                // name is not a value, whatever local shares its name.
+                let path = after(':') || (punct(i + 1, ':') && punct(i + 2, ':')) || punct(i + 1, '!');
                 match t {
-                    proc_macro2::TokenTree::Ident(id) if !after('$') && !after('.') => out.push(id.clone()),
+                    proc_macro2::TokenTree::Ident(id) if !after('$') && !after('.') && !path => {
+                        out.push(id.clone())
+                    }
                     proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
                     _ => {}
                 }
