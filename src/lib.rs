@@ -185,17 +185,28 @@
 //!    (`let _g = pin(page);`), lives to the end of its scope on every path,
 //!    as in Rust: it is stored across every suspension point in that scope
 //!    (so its type must be readable too) and dropped where Rust drops it.
-//!    Every other local is dropped where Rust drops it, or earlier: once the
-//!    body no longer reads it, it is not carried into the next dispatch step,
-//!    so it is dropped when the step in which it was last read ends. A step
-//!    ends at a suspension point that really suspends (before its I/O
-//!    finishes); even when every completion is ready, one can also end where
-//!    control joins after a branch or a `match` that holds a suspension
-//!    point, at the head of a loop that holds one, and after a suspension
-//!    point (the fast path runs at most two in one step). It is never dropped
-//!    later than in Rust: where a block holding a suspension point ends, its
-//!    locals are dropped. To keep a value to the end of its scope, move it
-//!    into a binding the body does not read: `let _keep = page;`.
+//!    A local the body reads only by reference (`&x`, `&mut x`, `&x.f`,
+//!    `&x[i]`, or as an argument of `format!`, `println!`, `write!`,
+//!    `assert_eq!` and the like) and never moves or overwrites is carried,
+//!    once dead, from one dispatch step to the next until its scope ends, in
+//!    the local program counter only (the state does not grow), and dropped
+//!    where Rust drops it: with every completion ready, drops happen exactly
+//!    as in the plain function. At a suspension point that really suspends
+//!    (before its I/O finishes) it is dropped if the body does not read it
+//!    after that point.
+//!    Any other local (read by value, `x.0`, `x.len()`, or moved on some
+//!    path: the attribute cannot see types, so it cannot tell a copy from a
+//!    move) is dropped where Rust drops it, or earlier: once the body no
+//!    longer reads it, it is not carried into the next dispatch step, so it
+//!    is dropped when the step in which it was last read ends. A step ends
+//!    at a suspension point that really suspends; even when every completion
+//!    is ready, one can also end where control joins after a branch or a
+//!    `match` that holds a suspension point, at the head of a loop that holds
+//!    one, and after a suspension point (the fast path runs at most two in
+//!    one step). No local is dropped later than in Rust: where a block
+//!    holding a suspension point ends, its locals are dropped. To keep such a
+//!    value to the end of its scope, read it by reference (`&page`), or move
+//!    it into a binding the body does not read: `let _keep = page;`.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);

@@ -23,6 +23,8 @@ mod let_else_suspend_in_else;
 mod loop_break_value;
 #[path = "expand/match_arms.rs"]
 mod match_arms;
+#[path = "expand/ready_drop.rs"]
+mod ready_drop;
 #[path = "expand/shadowing.rs"]
 mod shadowing;
 #[path = "expand/state_behind_refcell.rs"]
@@ -94,4 +96,8 @@ fn expanded_machines_run() {
         3
     );
     assert_eq!(calls, 4);
+    let mut st = ready_drop::MatchedState::default();
+    let mut out = Vec::new();
+    assert_eq!(done(|| ready_drop::matched(&mut st, true, &mut out)), 2);
+    assert_eq!(out, [1, 3, 4, 5]);
 }

@@ -1206,3 +1206,315 @@ fn mut_parameter_not_copy_mutated_around_a_suspending_loop() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// 2 (ready mode). With every completion ready nothing drops earlier than in
+//    the plain function: a value read only by reference and dead after a
+//    branch, a block holding a suspension or a loop's body is carried,
+//    dead, through the dispatch's transitions (never stored: the state does
+//    not grow) and dropped at the end of its scope. On schedules that
+//    really suspend it may drop at the suspension (rule 8, crate docs); it
+//    is never dropped later than in the plain function, nor twice.
+
+/// The log of the plain function `plain`, then of the machine under every
+/// schedule: exactly the same with every completion ready; elsewhere the
+/// same but for where drops stand, each drop no later than in the plain
+/// function.
+fn same_drops_when_ready<T: PartialEq + std::fmt::Debug + Clone>(
+    name: &str,
+    plain: impl Fn() -> T,
+    mut machine: impl FnMut(&Dev) -> Result<T, CompletionError>,
+) {
+    let want_v = plain();
+    let want = take_log();
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let got_v = machine(&dev);
+        let got = take_log();
+        assert_eq!(got_v, Ok(want_v.clone()), "{name} {s:?}");
+        if matches!(s, Schedule::Ready) {
+            assert_eq!(got, want, "{name}: ready-mode drop order");
+            continue;
+        }
+        let strip =
+            |l: &[String]| -> Vec<String> { l.iter().filter(|e| !e.starts_with("drop")).cloned().collect() };
+        assert_eq!(strip(&got), strip(&want), "{name} {s:?}");
+        for d in want.iter().filter(|e| e.starts_with("drop")) {
+            let before = |l: &[String]| l.iter().position(|e| e == d).map(|i| strip(&l[..i]).len());
+            assert!(
+                before(&got) <= before(&want),
+                "{name} {s:?}: {d} later than in the plain function: {got:?}"
+            );
+            assert_eq!(got.iter().filter(|e| *e == d).count(), 1, "{name} {s:?}: {got:?}");
+        }
+    }
+}
+
+#[io_state_machine(state = st)]
+fn dead_after_branch(st: &mut DeadAfterBranchState, dev: &Dev, c: bool) -> Res<u32> {
+    let g = pin(1);
+    if c {
+        log(format!("read {:?}", &g));
+    }
+    {
+        let h = pin(3);
+        log(format!("read {h:?}"));
+        yield_io!(dev.op())?;
+        log("end of inner block");
+    }
+    log("after inner block");
+    Ok(2)
+}
+
+fn dead_after_branch_plain(c: bool) -> u32 {
+    let g = pin(1);
+    if c {
+        log(format!("read {:?}", &g));
+    }
+    {
+        let h = pin(3);
+        log(format!("read {h:?}"));
+        log("end of inner block");
+    }
+    log("after inner block");
+    2
+}
+
+#[test]
+fn ready_mode_drops_a_value_dead_after_a_branch_at_scope_end() {
+    for c in [false, true] {
+        same_drops_when_ready(
+            &format!("c={c}"),
+            || dead_after_branch_plain(c),
+            |dev| {
+                let mut st = DeadAfterBranchState::default();
+                run(dev, || dead_after_branch(&mut st, dev, c))
+            },
+        );
+    }
+}
+
+#[io_state_machine(state = st)]
+fn dead_before_block(st: &mut DeadBeforeBlockState, dev: &Dev, c: bool) -> Res<u32> {
+    let a = pin(1);
+    let b = pin(2);
+    log(format!("read {a:?} {:?}", &b));
+    if c {
+        let h: Guard = pin(3);
+        yield_io!(dev.op())?;
+        log(format!("then {:?}", &h));
+    } else {
+        yield_io!(dev.op())?;
+        log("else");
+    }
+    log("after if");
+    {
+        let k: Guard = pin(4);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &k));
+    }
+    log("end");
+    Ok(2)
+}
+
+fn dead_before_block_plain(c: bool) -> u32 {
+    let a = pin(1);
+    let b = pin(2);
+    log(format!("read {a:?} {:?}", &b));
+    if c {
+        let h = pin(3);
+        log(format!("then {:?}", &h));
+    } else {
+        log("else");
+    }
+    log("after if");
+    {
+        let k = pin(4);
+        log(format!("{:?}", &k));
+    }
+    log("end");
+    2
+}
+
+#[test]
+fn ready_mode_drops_values_dead_before_inner_blocks_with_suspensions_at_scope_end() {
+    for c in [false, true] {
+        same_drops_when_ready(
+            &format!("c={c}"),
+            || dead_before_block_plain(c),
+            |dev| {
+                let mut st = DeadBeforeBlockState::default();
+                run(dev, || dead_before_block(&mut st, dev, c))
+            },
+        );
+    }
+}
+
+#[io_state_machine(state = st)]
+fn dead_in_loop_body(st: &mut DeadInLoopBodyState, dev: &Dev, n: u32) -> Res<u32> {
+    let outer = pin(100);
+    log(format!("{:?}", &outer));
+    let mut i: u32 = 0;
+    while i < n {
+        let g = pin(i);
+        log(format!("{g:?}"));
+        {
+            let h: Guard = pin(10 + i);
+            yield_io!(dev.op())?;
+            log(format!("{:?}", &h));
+        }
+        log("after block");
+        i += 1;
+        if i == 2 {
+            log("break");
+            break;
+        }
+    }
+    log("after loop");
+    Ok(i)
+}
+
+fn dead_in_loop_body_plain(n: u32) -> u32 {
+    let outer = pin(100);
+    log(format!("{:?}", &outer));
+    let mut i: u32 = 0;
+    while i < n {
+        let g = pin(i);
+        log(format!("{g:?}"));
+        {
+            let h = pin(10 + i);
+            log(format!("{:?}", &h));
+        }
+        log("after block");
+        i += 1;
+        if i == 2 {
+            log("break");
+            break;
+        }
+    }
+    log("after loop");
+    i
+}
+
+#[test]
+fn ready_mode_drops_a_value_dead_in_a_loop_body_at_the_end_of_each_iteration() {
+    for n in [0, 1, 3] {
+        same_drops_when_ready(
+            &format!("n={n}"),
+            || dead_in_loop_body_plain(n),
+            |dev| {
+                let mut st = DeadInLoopBodyState::default();
+                run(dev, || dead_in_loop_body(&mut st, dev, n))
+            },
+        );
+    }
+}
+
+fn fails(c: bool) -> Result<u32, CompletionError> {
+    if c { Err(CompletionError::Aborted) } else { Ok(1) }
+}
+
+#[io_state_machine(state = st)]
+fn dead_on_early_exit(st: &mut DeadOnEarlyExitState, dev: &Dev, ret: bool, err: bool) -> Res<u32> {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    {
+        let h: Guard = pin(2);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &h));
+    }
+    let k = pin(3);
+    if ret {
+        log("return");
+        return Ok(7);
+    }
+    let v = fails(err)?;
+    log(format!("{k:?} {v}"));
+    Ok(v)
+}
+
+fn dead_on_early_exit_plain(ret: bool, err: bool) -> Result<u32, CompletionError> {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    {
+        let h = pin(2);
+        log(format!("{:?}", &h));
+    }
+    let k = pin(3);
+    if ret {
+        log("return");
+        return Ok(7);
+    }
+    let v = fails(err)?;
+    log(format!("{k:?} {v}"));
+    Ok(v)
+}
+
+#[test]
+fn ready_mode_drops_a_dead_value_on_an_early_return_or_question_mark_in_rust_order() {
+    for (ret, err) in [(false, false), (true, false), (false, true)] {
+        let want_v = dead_on_early_exit_plain(ret, err);
+        let want = take_log();
+        for s in SCHEDULES {
+            let dev = Dev::new(s);
+            let mut st = DeadOnEarlyExitState::default();
+            let got_v = run(&dev, || dead_on_early_exit(&mut st, &dev, ret, err));
+            let got = take_log();
+            assert_eq!(got_v, want_v, "{s:?}");
+            if matches!(s, Schedule::Ready) {
+                assert_eq!(got, want, "ret={ret} err={err}: ready-mode drop order");
+            }
+        }
+    }
+}
+
+#[io_state_machine(state = st)]
+fn dead_and_shadowed(st: &mut DeadAndShadowedState, dev: &Dev, c: bool) -> Res<u32> {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    let g: Guard = pin(2);
+    if c {
+        let h: Guard = pin(3);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &h));
+    }
+    log("after if");
+    {
+        let k: Guard = pin(4);
+        yield_io!(dev.op())?;
+        log(format!("{:?}", &k));
+    }
+    log(format!("end {:?}", &g));
+    Ok(2)
+}
+
+fn dead_and_shadowed_plain(c: bool) -> u32 {
+    let g = pin(1);
+    log(format!("{:?}", &g));
+    let g: Guard = pin(2);
+    if c {
+        let h: Guard = pin(3);
+        log(format!("{:?}", &h));
+    }
+    log("after if");
+    {
+        let k: Guard = pin(4);
+        log(format!("{:?}", &k));
+    }
+    log(format!("end {:?}", &g));
+    2
+}
+
+#[test]
+fn ready_mode_drops_a_shadowed_dead_value_at_scope_end() {
+    for c in [false, true] {
+        same_drops_when_ready(
+            &format!("c={c}"),
+            || dead_and_shadowed_plain(c),
+            |dev| {
+                let mut st = DeadAndShadowedState::default();
+                run(dev, || dead_and_shadowed(&mut st, dev, c))
+            },
+        );
+    }
+}

@@ -1295,7 +1295,27 @@ impl FnGen<'_> {
     /// and dead after it, then code after the block: Rust drops the value
     /// at the block's end, and the machine may drop it earlier (at the
     /// suspension) but never later (`compare`'s window).
+    ///
+    /// Half the time a value declared before the block and read only in a
+    /// branch comes first (issue 13 item 2's ready-mode shape): dead from
+    /// the branch on, in scope to the end of the enclosing block, so that
+    /// with every completion ready it must drop exactly where Rust drops
+    /// it, after the code following the block.
     fn scoped_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let mut before = Vec::new();
+        if self.rng.chance(50) {
+            let id = self.site();
+            let d = self.fresh("dv");
+            let s = self.site();
+            let c = self.boole();
+            before.push(Node::same(format!("let {d}: Dg = dg({id});")));
+            before.push(Node::Compound(vec![
+                same_text(format!("if {c} {{")),
+                Part::Block(vec![Node::same(format!("tr(t, {s}, &{d});"))]),
+                same_text("}"),
+            ]));
+            self.declare(&d, Ty::Dg, false, true);
+        }
         let id = self.site();
         let d = self.fresh("dv");
         let s = self.site();
@@ -1312,13 +1332,11 @@ impl FnGen<'_> {
         self.depth -= 1;
         self.scopes.pop();
         let after = self.trace();
-        (
-            vec![
-                Node::Compound(vec![same_text("{"), Part::Block(inner), same_text("}")]),
-                after,
-            ],
-            ops + more_ops,
-        )
+        before.extend([
+            Node::Compound(vec![same_text("{"), Part::Block(inner), same_text("}")]),
+            after,
+        ]);
+        (before, ops + more_ops)
     }
 
     /// Statements under `#[cfg(any())]` (gone: they run nothing and bind

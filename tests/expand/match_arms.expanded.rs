@@ -162,13 +162,13 @@ pub fn classify(
     c: &Completion,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
+    enum __RatchetPc<T0, T1, T2, T3> {
         Start {},
         CallKind { sub: T0 },
         CallKind2 { sub: T0 },
-        EndBlock2 { __ratchet_v1: T1 },
-        AfterC { __ratchet_r4: T2 },
-        EndMatch { __ratchet_v1: T1 },
+        EndBlock2 { __ratchet_v1: T1, __ratchet_held0: T2 },
+        AfterC { __ratchet_r4: T3 },
+        EndMatch { __ratchet_v1: T1, __ratchet_held0: T2 },
     }
     ::ratchet::__private::assert_error_type::<CompletionError>();
     call_io!(__ratchet_seen);
@@ -258,6 +258,7 @@ pub fn classify(
                         let __ratchet_v1 = 10;
                         __ratchet_pc = __RatchetPc::EndMatch {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                     1 => {
@@ -288,12 +289,14 @@ pub fn classify(
                         let __ratchet_v1 = u32::from(k) + 20;
                         __ratchet_pc = __RatchetPc::EndBlock2 {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                     n => {
                         let __ratchet_v1 = u32::from(n);
                         __ratchet_pc = __RatchetPc::EndMatch {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                 }
@@ -347,6 +350,7 @@ pub fn classify(
                         let __ratchet_v1 = 10;
                         __ratchet_pc = __RatchetPc::EndMatch {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                     1 => {
@@ -377,12 +381,14 @@ pub fn classify(
                         let __ratchet_v1 = u32::from(k) + 20;
                         __ratchet_pc = __RatchetPc::EndBlock2 {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                     n => {
                         let __ratchet_v1 = u32::from(n);
                         __ratchet_pc = __RatchetPc::EndMatch {
                             __ratchet_v1,
+                            __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                 }
@@ -414,11 +420,13 @@ pub fn classify(
                 let __ratchet_v1 = u32::from(k) + 20;
                 __ratchet_pc = __RatchetPc::EndBlock2 {
                     __ratchet_v1,
+                    __ratchet_held0: ::ratchet::__private::Some(sub),
                 };
             }
-            __RatchetPc::EndBlock2 { __ratchet_v1 } => {
+            __RatchetPc::EndBlock2 { __ratchet_held0, __ratchet_v1 } => {
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
+                    __ratchet_held0,
                 };
             }
             __RatchetPc::AfterC { __ratchet_r4 } => {
@@ -426,9 +434,10 @@ pub fn classify(
                 let __ratchet_v1 = 10;
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
+                    __ratchet_held0: ::ratchet::__private::None,
                 };
             }
-            __RatchetPc::EndMatch { __ratchet_v1 } => {
+            __RatchetPc::EndMatch { __ratchet_held0, __ratchet_v1 } => {
                 let out: u32 = __ratchet_v1;
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, Ok(out)

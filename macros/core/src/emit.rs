@@ -77,6 +77,17 @@ struct Emitter<'a> {
     jump_src: Vec<BlockId>,
     /// Blocks that start with a `call_io!` (resumes re-enter them).
     call_blocks: Vec<bool>,
+    /// Per block: the dead bindings its variant carries as `Option`s to
+    /// drop them at their scope's end (see [`crate::liveness::held_in`]).
+    held: std::cell::RefCell<Vec<Vec<BindId>>>,
+    /// Held fields some jump fills with `Some(x)`: their type is known.
+    held_some: std::cell::RefCell<BTreeSet<(BlockId, BindId)>>,
+    /// Held fields a jump fills from another variant's held field.
+    held_fwd: std::cell::RefCell<Vec<(BlockId, BindId, BlockId)>>,
+    /// Per binding: it may be held (see [`crate::liveness::carriable`]).
+    carriable: Vec<bool>,
+    /// Per binding: the block and piece of the `let` declaring it.
+    decl_at: BTreeMap<BindId, (BlockId, usize)>,
 }
 
 // Input:  graph, liveness, stored sets and names of `copy(st, n)`
@@ -105,6 +116,11 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         dup_scopes: std::cell::RefCell::new(Vec::new()),
         jump_src: Vec::new(),
         call_blocks: Vec::new(),
+        held: std::cell::RefCell::new(Vec::new()),
+        held_some: std::cell::RefCell::new(BTreeSet::new()),
+        held_fwd: std::cell::RefCell::new(Vec::new()),
+        carriable: Vec::new(),
+        decl_at: BTreeMap::new(),
     };
     let mut jump_src = vec![0; g.jumps.len()];
     for (b, blk) in g.blocks.iter().enumerate() {
@@ -119,15 +135,30 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         call_blocks[s.block] = true;
     }
     let (inline, scope_at) = e.plan_inline();
+    let carriable = crate::liveness::carriable(g);
+    let held = crate::liveness::held_in(g, live, &carriable);
     let e = Emitter {
         inline,
         scope_at,
         jump_src,
         call_blocks,
+        held: std::cell::RefCell::new(held),
+        carriable,
+        decl_at: g
+            .blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(b, blk)| {
+                blk.pieces
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(k, p)| p.defs.iter().map(move |&d| (d, (b, k))))
+            })
+            .collect(),
         ..e
     };
     let state = e.state_enum();
-    let body = e.body();
+    let body = e.held_body();
     let input = &model.input;
     let attrs = &input.attrs;
     let vis = &input.vis;
@@ -634,6 +665,123 @@ impl Emitter<'_> {
         quote!(let #st: #ty = #borrow;)
     }
 
+    /// The body, without the held fields whose type nothing fixes (a field
+    /// only ever `None` would leave rustc nothing to infer it from).
+    fn held_body(&self) -> TokenStream {
+        loop {
+            self.held_some.borrow_mut().clear();
+            self.held_fwd.borrow_mut().clear();
+            let body = self.body();
+            let mut typed = self.held_some.borrow().clone();
+            let fwd = self.held_fwd.borrow().clone();
+            let mut grew = true;
+            while grew {
+                grew = false;
+                for &(t, x, from) in &fwd {
+                    if typed.contains(&(from, x)) && typed.insert((t, x)) {
+                        grew = true;
+                    }
+                }
+            }
+            let mut held = self.held.borrow_mut();
+            let mut pruned = false;
+            for (t, xs) in held.iter_mut().enumerate() {
+                let before = xs.len();
+                xs.retain(|&x| typed.contains(&(t, x)));
+                pruned |= xs.len() != before;
+            }
+            if !pruned {
+                return body;
+            }
+        }
+    }
+
+    /// The hidden name of a held binding's `Option` (see `held`).
+    fn held_ident(&self, x: BindId) -> Ident {
+        format_ident!("__ratchet_held{}", x, span = Span::mixed_site())
+    }
+
+    /// `field: value` for a held binding of `target` at jump `j`: the
+    /// arm's own `Option`, `Some(x)` where the code declared `x` (or the
+    /// arm carries it live), `None` where the arm does not have it (it was
+    /// dropped at a real suspension).
+    fn held_init(&self, j: JumpId, target: BlockId, x: BindId) -> TokenStream {
+        let arm = self.cur_arm.get();
+        let f = self.held_ident(x);
+        let p = &self.p;
+        if self.held.borrow()[arm].contains(&x) {
+            self.held_fwd.borrow_mut().push((target, x, arm));
+            return quote!(#f);
+        }
+        let jump = &self.g.jumps[j];
+        let id = self.ident(x);
+        let name = id.to_string();
+        let in_arm_scope = self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == x);
+        let visible = jump.scope.iter().rev().find(|(n, _)| *n == name).map(|&(_, b)| b) == Some(x);
+        if visible && !jump.shadowed.contains(&name) && (!in_arm_scope || self.live.live_in[arm].contains(&x))
+        {
+            self.held_some.borrow_mut().insert((target, x));
+            return quote!(#f: #p::Some(#id));
+        }
+        // Hidden by a later `let` of its name in this arm, which set it
+        // aside (see `held_aside`).
+        let hider = jump
+            .scope
+            .iter()
+            .skip_while(|&&(_, b)| b != x)
+            .skip(1)
+            .find(|(n, _)| *n == name)
+            .map(|&(_, b)| b);
+        if let Some(y) = hider
+            && !self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == y)
+            && let Some(&(blk, k)) = self.decl_at.get(&y)
+            && self.held_aside(blk, k).contains(&x)
+        {
+            self.held_some.borrow_mut().insert((target, x));
+            return quote!(#f);
+        }
+        quote!(#f: #p::None)
+    }
+
+    /// The held bindings piece `k` of `block` hides with a `let` of their
+    /// name, where the arm being emitted has them under their own name:
+    /// moved into their `Option` after the `let`'s value is computed, so
+    /// that a later transition can still carry them (Rust drops a hidden
+    /// binding at its scope's end too).
+    fn held_aside(&self, block: BlockId, k: usize) -> Vec<BindId> {
+        let blk = &self.g.blocks[block];
+        let Some(piece) = blk.pieces.get(k) else {
+            return Vec::new();
+        };
+        if piece.split_let.is_none() {
+            return Vec::new();
+        }
+        let arm = self.cur_arm.get();
+        let mut scope: Vec<(String, BindId)> = blk.scope_in.clone();
+        for p in &blk.pieces[..k] {
+            scope.extend(p.defs.iter().map(|&d| (self.ident(d).to_string(), d)));
+        }
+        let saved = self.plan.saves.get(&(block, k));
+        let mut out = Vec::new();
+        for &y in &piece.defs {
+            let name = self.ident(y).to_string();
+            let Some(&(_, x)) = scope.iter().rev().find(|(n, _)| *n == name) else {
+                continue;
+            };
+            let in_arm_scope = self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == x);
+            if x != y
+                && self.carriable.get(x).copied().unwrap_or(false)
+                && !self.held.borrow()[arm].contains(&x)
+                && (!in_arm_scope || self.live.live_in[arm].contains(&x))
+                && !saved.is_some_and(|v| v.iter().any(|&(b, _)| b == x))
+                && !out.contains(&x)
+            {
+                out.push(x);
+            }
+        }
+        out
+    }
+
     fn body(&self) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
@@ -682,6 +830,7 @@ impl Emitter<'_> {
         // parameters, each construction of the enum 363 fresh variables).
         let mut tparams: Vec<Ident> = Vec::new();
         let mut tparam_of: BTreeMap<BindId, Ident> = BTreeMap::new();
+        let mut held_tparam_of: BTreeMap<BindId, Ident> = BTreeMap::new();
         let mut pc_variants = Vec::new();
         for &b in reachable.iter().filter(|&&b| !self.inline[b]) {
             let v = &self.plan.block_variants[b];
@@ -697,7 +846,19 @@ impl Emitter<'_> {
                     quote!(#id: #t)
                 })
                 .collect();
-            pc_variants.push(quote!(#v { #(#fields),* }));
+            let held: Vec<TokenStream> = self.held.borrow()[b]
+                .iter()
+                .map(|&x| {
+                    let t = held_tparam_of.entry(x).or_insert_with(|| {
+                        let t = format_ident!("T{}", tparams.len());
+                        tparams.push(t.clone());
+                        t
+                    });
+                    let id = self.held_ident(x);
+                    quote!(#id: #t)
+                })
+                .collect();
+            pc_variants.push(quote!(#v { #(#fields,)* #(#held),* }));
         }
         let tgen = if tparams.is_empty() {
             quote!()
@@ -736,6 +897,14 @@ impl Emitter<'_> {
                         quote!(#id)
                     }
                 })
+                .collect();
+            // A held binding was dropped at the suspension (rule 8).
+            let inits: Vec<TokenStream> = inits
+                .into_iter()
+                .chain(self.held.borrow()[target].iter().map(|&x| {
+                    let f = self.held_ident(x);
+                    quote!(#f: #p::None)
+                }))
                 .collect();
             match s.kind {
                 SiteKind::Yield => {
@@ -858,9 +1027,22 @@ impl Emitter<'_> {
         self.arm_mut.set(false);
         self.self_jump.set(false);
         self.in_self_loop.set(false);
-        let pats: Vec<TokenStream> = self.live.live_in[b]
+        // In declaration order: a `return` drops the pattern's bindings
+        // in reverse order of the pattern, as Rust drops the locals.
+        let held = self.held.borrow()[b].clone();
+        let mut order: Vec<BindId> = self.live.live_in[b]
+            .iter()
+            .copied()
+            .chain(held.iter().copied())
+            .collect();
+        order.sort_unstable();
+        let pats: Vec<TokenStream> = order
             .iter()
             .map(|&x| {
+                if held.contains(&x) {
+                    let f = self.held_ident(x);
+                    return quote!(#f);
+                }
                 let id = self.ident(x);
                 let f = self.field(x);
                 if self.plan.hidden_in.contains(&(b, x)) {
@@ -982,7 +1164,12 @@ impl Emitter<'_> {
             .enumerate()
             .map(|(k, pc)| {
                 let (pre, post) = (pre_save(k), restore(k));
-                let saves = save(k);
+                let mut saves = save(k);
+                let p = &self.p;
+                for x in self.held_aside(block, k) {
+                    let (f, id) = (self.held_ident(x), self.ident(x));
+                    saves.extend(quote!(let #f = #p::Some(#id);));
+                }
                 let carried = &pc.attrs;
                 match &pc.split_let {
                     // `let x = f(&x);` hiding an `x` still needed: `f(&x)`
@@ -1087,6 +1274,7 @@ impl Emitter<'_> {
                 self.field_init(b, self.plan.hidden_jump.contains(&(j, b)))
             }
         });
+
         if target == self.cur_arm.get()
             && supplied.is_none()
             && jump.value.is_none()
@@ -1102,6 +1290,7 @@ impl Emitter<'_> {
         if jump.tail
             && jump.value.is_none()
             && self.call_blocks.get(target).copied().unwrap_or(false)
+            && !self.leaves_scope(j)
             && self.may_duplicate(src, target)
         {
             // A `call_io!` reached from here runs in place; a resume
@@ -1114,6 +1303,10 @@ impl Emitter<'_> {
             self.dup_depth.set(self.dup_depth.get() - 1);
             return code;
         }
+        // Dead bindings still in scope there, to drop at its end.
+        let xs = self.held.borrow()[target].clone();
+        let held: Vec<TokenStream> = xs.iter().map(|&x| self.held_init(j, target, x)).collect();
+        let fields = fields.chain(held);
         let assign = quote!(#pc = #pce::#v { #(#fields),* };);
         let body = match value {
             Some(value) if supplied.is_some() => quote!(let #val = #value; #assign),

@@ -134,3 +134,356 @@ impl Liveness {
         late
     }
 }
+
+// Input:  `let g = lock(); if c { log(&g) }` then a block holding a suspension
+// Output: `g` (read only by reference, by its own name nowhere else): it may be
+//         carried, dead, through the dispatch's transitions to its scope's end
+/// The bindings that may be carried through the dispatch's transitions
+/// while dead, to be dropped where Rust drops them (DESIGN rule 8: with
+/// every completion ready nothing drops earlier than in the plain
+/// function). A `let` binding with a value qualifies when the code
+/// provably never moves it, not even partly, nor overwrites it: every
+/// mention of it (told from another binding of its name by where scan saw
+/// the use) is its declaration, a unary `&` / `&mut` of it or of a field or
+/// element of it, or an argument of a formatting or `assert_eq!`-like
+/// macro, and no closure marked `move` and no other `let` stands in the
+/// same statement (a reference kept in a local could outlive the move into
+/// the carried state). The macro cannot see types, so these are the forms
+/// that borrow whatever the type; a binding read any other way (`g.0`,
+/// `g.len()`, `drop(g)`) drops as before: at a transition it is dead at.
+pub fn carriable(g: &Graph) -> Vec<bool> {
+    let mut out: Vec<bool> = g
+        .bindings
+        .iter()
+        .map(|b| {
+            b.drop_candidate
+                && !b.drop_only
+                && !b.uninit
+                && !b.for_iter
+                && !b.in_pattern
+                && !b.borrow
+                && b.reborrow.is_none()
+                && b.mut_reborrow.is_none()
+                && !b.ident.to_string().starts_with("__ratchet")
+        })
+        .collect();
+    // Overwritten (`g = ..`): Rust drops the old value there, not at the
+    // scope's end.
+    for blk in &g.blocks {
+        for p in &blk.pieces {
+            for &a in &p.assigns {
+                out[a] = false;
+            }
+        }
+    }
+    let mut code: Vec<(&proc_macro2::TokenStream, bool)> = Vec::new();
+    for blk in &g.blocks {
+        for p in &blk.pieces {
+            code.push((&p.tokens, true));
+            if let Some(s) = &p.split_let {
+                code.push((&s.init, false));
+            }
+        }
+        if let Some(r) = &blk.ret_expr {
+            code.push((r, false));
+        }
+        match &blk.term {
+            crate::cfg::Term::If { cond, .. } => code.push((cond, false)),
+            crate::cfg::Term::Match { scrut, arms } => {
+                // A `match` on it may bind references into it that live on.
+                code.push((scrut, true));
+                for (p, _) in arms {
+                    code.push((p, false));
+                }
+            }
+            _ => {}
+        }
+    }
+    for s in &g.susps {
+        code.push((&s.arg, false));
+    }
+    for j in &g.jumps {
+        if let Some((_, v)) = &j.value {
+            code.push((v, false));
+        }
+    }
+    let at = |s: proc_macro2::Span| (s.start().line, s.start().column);
+    let all: BTreeSet<(usize, usize)> = g
+        .bindings
+        .iter()
+        .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
+        .collect();
+    for (i, b) in g.bindings.iter().enumerate() {
+        if !out[i] {
+            continue;
+        }
+        let m = Mentions {
+            name: b.ident.to_string(),
+            mine: b.uses.iter().map(|&(_, s)| at(s)).collect(),
+            all: &all,
+            decl: at(b.decl_span),
+        };
+        out[i] = code.iter().all(|(ts, stmt)| borrows_only(ts, &m, *stmt));
+    }
+    out
+}
+
+/// Which tokens name one binding: its name where scan saw a use of it, or
+/// where it saw no use of any binding (its declaration, a shadowing one's:
+/// counted, to be safe).
+struct Mentions<'a> {
+    name: String,
+    mine: BTreeSet<(usize, usize)>,
+    all: &'a BTreeSet<(usize, usize)>,
+    /// Where it is declared: a `let` of its name elsewhere is another
+    /// binding's.
+    decl: (usize, usize),
+}
+
+impl Mentions<'_> {
+    fn is(&self, t: &proc_macro2::TokenTree) -> bool {
+        let proc_macro2::TokenTree::Ident(i) = t else {
+            return false;
+        };
+        if *i != self.name {
+            return false;
+        }
+        let at = (i.span().start().line, i.span().start().column);
+        self.mine.contains(&at) || !self.all.contains(&at)
+    }
+
+    fn any(&self, ts: &proc_macro2::TokenStream) -> bool {
+        let trees: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+        trees.iter().enumerate().any(|(i, t)| match t {
+            proc_macro2::TokenTree::Group(g) => self.any(&g.stream()),
+            _ => self.is(t) && !declared_at(&trees, i),
+        })
+    }
+}
+
+/// `let name` or `let mut name`: a binding of kept code (inside a loop or
+/// block with no suspension) that hides this one there, not a mention.
+fn declared_at(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
+    let word = |k: usize, w: &str| matches!(trees.get(k), Some(proc_macro2::TokenTree::Ident(x)) if x == w);
+    (i >= 1 && word(i - 1, "let")) || (i >= 2 && word(i - 1, "mut") && word(i - 2, "let"))
+}
+
+/// Every mention of `name` in `ts` borrows it (see [`carriable`]). A
+/// whole statement (`stmt`) may also be the binding's own `let`.
+fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool {
+    use proc_macro2::TokenTree;
+    if !m.any(ts) {
+        return true;
+    }
+    let name = m.name.as_str();
+    let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
+    let is_ident = |t: Option<&TokenTree>, s: &str| matches!(t, Some(TokenTree::Ident(i)) if i == s);
+    let is_punct =
+        |t: Option<&TokenTree>, c: char| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c);
+    if stmt {
+        // Its own declaration, `let [mut] name [: T] = ..`, and nothing
+        // else declared or captured by `move` beside a mention.
+        let decl = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(i)) if i == name && (i.span().start().line, i.span().start().column) == m.decl);
+        let own = is_ident(trees.first(), "let")
+            && (decl(trees.get(1)) || (is_ident(trees.get(1), "mut") && decl(trees.get(2))));
+        if !own && has_ident(ts, "let") {
+            return false;
+        }
+        if has_ident(ts, "move") {
+            return false;
+        }
+        if own {
+            let at = if is_ident(trees.get(1), "mut") { 3 } else { 2 };
+            if !(is_punct(trees.get(at), '=') || is_punct(trees.get(at), ':')) {
+                return false;
+            }
+            let rest: proc_macro2::TokenStream = trees[at..].iter().cloned().collect();
+            return borrows_only(&rest, m, false);
+        }
+    }
+    const BORROWING_MACROS: &[&str] = &[
+        "format",
+        "format_args",
+        "print",
+        "println",
+        "eprint",
+        "eprintln",
+        "write",
+        "writeln",
+        "panic",
+        "assert_eq",
+        "assert_ne",
+        "debug_assert_eq",
+        "debug_assert_ne",
+        "unreachable",
+        "todo",
+        "unimplemented",
+    ];
+    let mut i = 0;
+    while i < trees.len() {
+        match &trees[i] {
+            t @ TokenTree::Ident(_) if m.is(t) && !declared_at(&trees, i) => {
+                // `.name` is a field or method of something else.
+                if i > 0 && is_punct(trees.get(i - 1), '.') {
+                    i += 1;
+                    continue;
+                }
+                if !unary_ref_before(&trees, i) {
+                    return false;
+                }
+                if !place_chain_after(&trees, i + 1) {
+                    return false;
+                }
+            }
+            TokenTree::Ident(id)
+                if BORROWING_MACROS.contains(&id.to_string().as_str())
+                    && is_punct(trees.get(i + 1), '!')
+                    && matches!(trees.get(i + 2), Some(TokenTree::Group(_))) =>
+            {
+                let group = match trees.get(i + 2) {
+                    Some(TokenTree::Group(g)) => g.stream(),
+                    _ => proc_macro2::TokenStream::new(),
+                };
+                // Each argument that is the name (with fields) is
+                // borrowed by the macro; anything else is checked as code.
+                for arg in split_commas(&group) {
+                    let arg: Vec<TokenTree> = arg;
+                    let start = if arg.len() >= 2
+                        && matches!(&arg[0], TokenTree::Ident(_))
+                        && matches!(&arg[1], TokenTree::Punct(p) if p.as_char() == '=')
+                        && !matches!(arg.get(2), Some(TokenTree::Punct(p)) if p.as_char() == '=')
+                    {
+                        2
+                    } else {
+                        0
+                    };
+                    let plain = matches!(arg.get(start), Some(TokenTree::Ident(x)) if x == name)
+                        && field_chain_len(&arg, start + 1) == Some(arg.len());
+                    if !plain {
+                        let ts: proc_macro2::TokenStream = arg.into_iter().collect();
+                        if !borrows_only(&ts, m, false) {
+                            return false;
+                        }
+                    }
+                }
+                i += 3;
+                continue;
+            }
+            TokenTree::Group(g) if !borrows_only(&g.stream(), m, false) => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    true
+}
+
+fn has_ident(ts: &proc_macro2::TokenStream, name: &str) -> bool {
+    use proc_macro2::TokenTree;
+    ts.clone().into_iter().any(|t| match t {
+        TokenTree::Ident(i) => i == name,
+        TokenTree::Group(g) => has_ident(&g.stream(), name),
+        _ => false,
+    })
+}
+
+fn split_commas(ts: &proc_macro2::TokenStream) -> Vec<Vec<proc_macro2::TokenTree>> {
+    use proc_macro2::TokenTree;
+    let mut out = vec![Vec::new()];
+    for t in ts.clone() {
+        match &t {
+            TokenTree::Punct(p) if p.as_char() == ',' => out.push(Vec::new()),
+            _ => out.last_mut().map_or((), |v| v.push(t)),
+        }
+    }
+    out
+}
+
+/// `&name` or `&mut name` where `&` is a borrow, not a binary `&`.
+fn unary_ref_before(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
+    use proc_macro2::TokenTree;
+    let mut k = i;
+    if k > 0 && matches!(&trees[k - 1], TokenTree::Ident(m) if m == "mut") {
+        k -= 1;
+    }
+    if k == 0 || !matches!(&trees[k - 1], TokenTree::Punct(p) if p.as_char() == '&') {
+        return false;
+    }
+    let amp = k - 1;
+    if amp == 0 {
+        return true;
+    }
+    let is_punct =
+        |k: usize, c: &[char]| matches!(trees.get(k), Some(TokenTree::Punct(p)) if c.contains(&p.as_char()));
+    // `x = &name` (and `+=`, ..): a reference kept in a place that may live
+    // on; `==`, `!=`, `<=`, `>=` only compare.
+    if is_punct(amp - 1, &['=']) && !(amp >= 2 && is_punct(amp - 2, &['=', '!', '<', '>'])) {
+        return false;
+    }
+    match &trees[amp - 1] {
+        // `a & name`, `f() & name`, `x? & name`: a binary `&`, a move.
+        TokenTree::Literal(_) | TokenTree::Group(_) => false,
+        TokenTree::Ident(w) => matches!(
+            w.to_string().as_str(),
+            "return" | "in" | "match" | "if" | "while" | "else" | "break" | "let"
+        ),
+        TokenTree::Punct(p) => p.as_char() != '?',
+    }
+}
+
+/// After the name: fields and indexes only (`.f`, `.0`, `[i]`), then
+/// anything but a call (`.m(..)` may take `self` by value) or a `?`
+/// (`&x?` is `&(x?)`, which moves `x`).
+fn place_chain_after(trees: &[proc_macro2::TokenTree], i: usize) -> bool {
+    field_chain_len(trees, i).is_some_and(
+        |end| !matches!(trees.get(end), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '?'),
+    )
+}
+
+fn field_chain_len(trees: &[proc_macro2::TokenTree], mut i: usize) -> Option<usize> {
+    use proc_macro2::{Delimiter, TokenTree};
+    loop {
+        match trees.get(i) {
+            Some(TokenTree::Punct(p)) if p.as_char() == '.' => match trees.get(i + 1) {
+                Some(TokenTree::Ident(_) | TokenTree::Literal(_)) => {
+                    if matches!(trees.get(i + 2), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis)
+                        || matches!(trees.get(i + 2), Some(TokenTree::Punct(p)) if p.as_char() == ':')
+                    {
+                        return None;
+                    }
+                    i += 2;
+                }
+                // `..` (a range) or `.await`-like oddities.
+                _ => return None,
+            },
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => i += 1,
+            Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis => return None,
+            _ => return Some(i),
+        }
+    }
+}
+
+// Input:  blocks `Start: let g; if c {..}; { let h; yield }`, `EndBlock: ..`
+// Output: `held_in[EndBlock] = [g]`: in scope there, dead, carried to be dropped at its scope's end
+/// Per block: the carriable bindings (see [`carriable`]) in scope where it
+/// starts that it does not carry live: its variant carries them as
+/// `Option`s (`None` after a real resume, where rule 8 lets them drop).
+pub fn held_in(g: &Graph, live: &Liveness, carriable: &[bool]) -> Vec<Vec<BindId>> {
+    g.blocks
+        .iter()
+        .enumerate()
+        .map(|(b, blk)| {
+            if !live.reachable[b] {
+                return Vec::new();
+            }
+            let mut held: Vec<BindId> = blk
+                .scope_in
+                .iter()
+                .map(|&(_, x)| x)
+                .filter(|&x| carriable.get(x).copied().unwrap_or(false) && !live.live_in[b].contains(&x))
+                .collect();
+            held.sort_unstable();
+            held.dedup();
+            held
+        })
+        .collect()
+}
