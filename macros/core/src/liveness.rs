@@ -146,11 +146,14 @@ impl Liveness {
 /// mention of it (told from another binding of its name by where scan saw
 /// the use) is its declaration, a unary `&` / `&mut` of it or of a field or
 /// element of it, or an argument of a formatting or `assert_eq!`-like
-/// macro, and no closure marked `move` and no other `let` stands in the
-/// same statement (a reference kept in a local could outlive the move into
-/// the carried state). The macro cannot see types, so these are the forms
-/// that borrow whatever the type; a binding read any other way (`g.0`,
-/// `g.len()`, `drop(g)`) drops as before: at a transition it is dead at.
+/// macro, no closure marked `move` stands in the same statement, and no
+/// other binding's `let` statement mentions it outside its diverging `else`
+/// block (a reference kept in a local could outlive the move into the
+/// carried state; a `let` nested in a block of the statement, or an
+/// `if let`, binds only for the statement). The macro cannot see types, so
+/// these are the forms that borrow whatever the type; a binding read any
+/// other way (`g.0`, `g.len()`, `drop(g)`) drops as before: at a
+/// transition it is dead at.
 pub fn carriable(g: &Graph) -> Vec<bool> {
     let mut out: Vec<bool> = g
         .bindings
