@@ -1518,3 +1518,103 @@ fn ready_mode_drops_a_shadowed_dead_value_at_scope_end() {
         );
     }
 }
+
+// Read by reference in the `else` block of another binding's `let .. else`
+// (difftest seed 0x13c0de, programs 702 and 1958): that block diverges, so
+// the read cannot be kept in the new binding; the value is still carried.
+#[io_state_machine(state = st)]
+fn read_in_let_else(st: &mut ReadInLetElseState, dev: &Dev, o: Option<u32>) -> Res<u32> {
+    let g: Guard = pin(1);
+    let Some(v) = o else {
+        log(format!("else {:?}", &g));
+        return Ok(0);
+    };
+    let Ok(_) = yield_io!(dev.op()) else {
+        log(format!("failed {:?}", &g));
+        return Ok(1);
+    };
+    {
+        let h: Guard = pin(3);
+        yield_io!(dev.op())?;
+        log(format!("read {:?}", &h));
+    }
+    log("after inner block");
+    Ok(v)
+}
+
+fn read_in_let_else_plain(o: Option<u32>) -> u32 {
+    let g = pin(1);
+    let Some(v) = o else {
+        log(format!("else {:?}", &g));
+        return 0;
+    };
+    {
+        let h = pin(3);
+        log(format!("read {:?}", &h));
+    }
+    log("after inner block");
+    v
+}
+
+#[test]
+fn ready_mode_drops_a_value_read_in_a_let_else_block_at_scope_end() {
+    for o in [None, Some(7)] {
+        same_drops_when_ready(
+            &format!("o={o:?}"),
+            || read_in_let_else_plain(o),
+            |dev| {
+                let mut st = ReadInLetElseState::default();
+                run(dev, || read_in_let_else(&mut st, dev, o))
+            },
+        );
+    }
+}
+
+// Read by reference in kept code that declares a local of its own (a `let`
+// inside an `if` block, difftest seed 0x13c0de, program 711): that local
+// ends with the block, before any transition; the value is still carried.
+#[io_state_machine(state = st)]
+fn read_beside_nested_let(st: &mut ReadBesideNestedLetState, dev: &Dev, c: bool) -> Res<u32> {
+    let g: Guard = pin(1);
+    {
+        let h: Guard = pin(3);
+        yield_io!(dev.op())?;
+        if c {
+            log(format!("read {:?} {:?}", &g, &h));
+            let _ = pin(9);
+            let k = 4;
+            log(format!("k {k}"));
+        }
+    }
+    log("after inner block");
+    Ok(2)
+}
+
+fn read_beside_nested_let_plain(c: bool) -> u32 {
+    let g = pin(1);
+    {
+        let h = pin(3);
+        if c {
+            log(format!("read {:?} {:?}", &g, &h));
+            let _ = pin(9);
+            let k = 4;
+            log(format!("k {k}"));
+        }
+    }
+    log("after inner block");
+    2
+}
+
+#[test]
+fn ready_mode_drops_a_value_read_beside_a_nested_let_at_scope_end() {
+    for c in [false, true] {
+        same_drops_when_ready(
+            &format!("c={c}"),
+            || read_beside_nested_let_plain(c),
+            |dev| {
+                let mut st = ReadBesideNestedLetState::default();
+                run(dev, || read_beside_nested_let(&mut st, dev, c))
+            },
+        );
+    }
+}

@@ -63,12 +63,14 @@ impl<S> Subject for Bound<'_, S> {
 /// Records `v` at trace site `site` (after the drops since the last entry).
 pub fn tr(t: &mut Vec<String>, site: u32, v: &dyn fmt::Debug) {
     flush_drops(t);
+    ENTRIES.with(|n| n.set(n.get() + 1));
     t.push(format!("s{site}:{v:?}"));
 }
 
 /// Records a formatted entry (after the drops since the last entry).
 pub fn tp(t: &mut Vec<String>, entry: String) {
     flush_drops(t);
+    ENTRIES.with(|n| n.set(n.get() + 1));
     t.push(entry);
 }
 
@@ -76,8 +78,11 @@ thread_local! {
     /// Drops of [`Dg`] values since the last trace entry.
     static DROPS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     /// Every drop of a value the body reads (`~dN`), in order, with the
-    /// number of the machine call it happened in (0 outside the driver).
-    static DROP_CALLS: RefCell<Vec<(String, u64)>> = const { RefCell::new(Vec::new()) };
+    /// number of the machine call it happened in (0 outside the driver) and
+    /// the number of trace entries made before it.
+    static DROP_CALLS: RefCell<Vec<(String, u64, u64)>> = const { RefCell::new(Vec::new()) };
+    /// The number of trace entries made so far (by [`tr`] and [`tp`]).
+    static ENTRIES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     /// The number of the driver's current call of the machine.
     static CALL: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
@@ -95,6 +100,7 @@ fn clear_drops() {
     DROPS.with(|d| d.borrow_mut().clear());
     DROP_CALLS.with(|d| d.borrow_mut().clear());
     CALL.with(|c| c.set(0));
+    ENTRIES.with(|n| n.set(0));
 }
 
 /// A value whose drop is traced. One the body never reads (`dgx`, the
@@ -117,7 +123,11 @@ impl Drop for Dg {
             format!("~g{}", self.0)
         } else {
             let e = format!("~d{}", self.0);
-            DROP_CALLS.with(|d| d.borrow_mut().push((e.clone(), CALL.with(std::cell::Cell::get))));
+            let at = (
+                CALL.with(std::cell::Cell::get),
+                ENTRIES.with(std::cell::Cell::get),
+            );
+            DROP_CALLS.with(|d| d.borrow_mut().push((e.clone(), at.0, at.1)));
             e
         };
         DROPS.with(|d| d.borrow_mut().push(entry));
@@ -463,7 +473,8 @@ pub struct Observed {
     /// really suspends); always `false` for the direct twin.
     pub suspended: bool,
     /// Per drop of a value the body reads (`~dN`), in order: whether it
-    /// happened in a call of the machine that returned `IO`.
+    /// happened at a suspension that really suspends (in a call of the
+    /// machine that returned `IO`, after that call's last trace entry).
     pub drops_at_suspension: Vec<(String, bool)>,
 }
 
@@ -501,7 +512,7 @@ pub fn run_subject(schedule: Schedule, subject: &mut dyn Subject) -> (Observed, 
     let sched = Sched::new(schedule);
     let mut trace = Vec::new();
     let mut violations = Vec::new();
-    let mut suspending: Vec<u64> = Vec::new();
+    let mut suspending: Vec<(u64, u64)> = Vec::new();
     clear_drops();
     let result = catch_unwind(AssertUnwindSafe(|| {
         drive(&sched, subject, &mut trace, &mut violations, &mut suspending)
@@ -511,7 +522,7 @@ pub fn run_subject(schedule: Schedule, subject: &mut dyn Subject) -> (Observed, 
     let drops_at_suspension = DROP_CALLS
         .with(|d| std::mem::take(&mut *d.borrow_mut()))
         .into_iter()
-        .map(|(e, call)| (e, suspending.contains(&call)))
+        .map(|(e, call, entries)| (e, suspending.contains(&(call, entries))))
         .collect();
     CALL.with(|c| c.set(0));
     ratchet::set_force_suspend(prev);
@@ -537,7 +548,7 @@ fn drive(
     subject: &mut dyn Subject,
     trace: &mut Vec<String>,
     violations: &mut Vec<String>,
-    suspending: &mut Vec<u64>,
+    suspending: &mut Vec<(u64, u64)>,
 ) -> Option<Result<i64, E>> {
     for _ in 0..MAX_CALLS {
         let call = CALL.with(|c| {
@@ -550,8 +561,9 @@ fn drive(
             Ok(IOResult::IO(io)) => io.into_completion(),
         };
         // A suspension that really suspends: the drops made in this call
-        // may be earlier than the direct twin's (rule 8).
-        suspending.push(call);
+        // after its last trace entry (where it suspended) may be earlier
+        // than the direct twin's (rule 8).
+        suspending.push((call, ENTRIES.with(std::cell::Cell::get)));
         // At most a few re-entries per suspension: each must return IO again.
         for _ in 0..SPURIOUS_MAX {
             if c.finished() || !sched.spurious() {
@@ -731,8 +743,8 @@ fn split_drops(trace: &[String]) -> (Vec<String>, Vec<(String, usize)>) {
 /// checked against the rule: each happens exactly as often as in the direct
 /// twin, after the value's last read (an entry showing `Dg(<id>)`) before
 /// the direct twin's drop, not after the direct twin's drop, and where it
-/// happens earlier, in a call of the machine that returned `IO` (at a
-/// suspension that really suspends).
+/// happens earlier, at a suspension that really suspends (in a call of the
+/// machine that returned `IO`, after that call's last trace entry).
 fn compare_floating_drops(
     fixed: &[String],
     direct: &[(String, usize)],

@@ -146,11 +146,14 @@ impl Liveness {
 /// mention of it (told from another binding of its name by where scan saw
 /// the use) is its declaration, a unary `&` / `&mut` of it or of a field or
 /// element of it, or an argument of a formatting or `assert_eq!`-like
-/// macro, and no closure marked `move` and no other `let` stands in the
-/// same statement (a reference kept in a local could outlive the move into
-/// the carried state). The macro cannot see types, so these are the forms
-/// that borrow whatever the type; a binding read any other way (`g.0`,
-/// `g.len()`, `drop(g)`) drops as before: at a transition it is dead at.
+/// macro, no closure marked `move` stands in the same statement, and no
+/// other binding's `let` statement mentions it outside its diverging `else`
+/// block (a reference kept in a local could outlive the move into the
+/// carried state; a `let` nested in a block of the statement, or an
+/// `if let`, binds only for the statement). The macro cannot see types, so
+/// these are the forms that borrow whatever the type; a binding read any
+/// other way (`g.0`, `g.len()`, `drop(g)`) drops as before: at a
+/// transition it is dead at.
 pub fn carriable(g: &Graph) -> Vec<bool> {
     let mut out: Vec<bool> = g
         .bindings
@@ -282,24 +285,45 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
         |t: Option<&TokenTree>, c: char| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c);
     if stmt {
         // Its own declaration, `let [mut] name [: T] = ..`, and nothing
-        // else declared or captured by `move` beside a mention.
+        // declared beside a mention that could keep a reference past the
+        // statement, nor captured by `move`.
         let decl = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Ident(i)) if i == name && (i.span().start().line, i.span().start().column) == m.decl);
-        let own = is_ident(trees.first(), "let")
-            && (decl(trees.get(1)) || (is_ident(trees.get(1), "mut") && decl(trees.get(2))));
-        if !own && has_ident(ts, "let") {
-            return false;
-        }
         if has_ident(ts, "move") {
             return false;
         }
+        let s = skip_attrs(&trees);
+        let own = is_ident(trees.get(s), "let")
+            && (decl(trees.get(s + 1)) || (is_ident(trees.get(s + 1), "mut") && decl(trees.get(s + 2))));
         if own {
-            let at = if is_ident(trees.get(1), "mut") { 3 } else { 2 };
+            let at = if is_ident(trees.get(s + 1), "mut") {
+                s + 3
+            } else {
+                s + 2
+            };
             if !(is_punct(trees.get(at), '=') || is_punct(trees.get(at), ':')) {
                 return false;
             }
             let rest: proc_macro2::TokenStream = trees[at..].iter().cloned().collect();
             return borrows_only(&rest, m, false);
         }
+        if is_ident(trees.get(s), "let") {
+            // Another binding's `let`: a reference in its pattern, type or
+            // value may be kept in it past a transition. Its `else` block
+            // diverges, so what that borrows ends with it.
+            return match let_else_block(&trees) {
+                Some(k) => {
+                    let head: proc_macro2::TokenStream = trees[..k].iter().cloned().collect();
+                    let TokenTree::Group(block) = &trees[k + 1] else {
+                        return false;
+                    };
+                    !m.any(&head) && borrows_only(&block.stream(), m, false)
+                }
+                None => false,
+            };
+        }
+        // A `let` nested in the statement (in a block of an `if`, a
+        // `match` arm, ..) or an `if let` / `while let` binds only for the
+        // statement's length, which no transition interrupts.
     }
     const BORROWING_MACROS: &[&str] = &[
         "format",
@@ -375,6 +399,37 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
         i += 1;
     }
     true
+}
+
+/// How many leading tokens are outer attributes (`#[..]`).
+fn skip_attrs(trees: &[proc_macro2::TokenTree]) -> usize {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut k = 0;
+    while matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == '#')
+        && matches!(trees.get(k + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket)
+    {
+        k += 2;
+    }
+    k
+}
+
+// Input:  `let Some(v) = f(&a) else { log(&g); return Ok(3) };`
+// Output: the index of `else` (the block after it diverges)
+/// Where the `else` of a `let .. else { .. }` statement stands. An `else`
+/// right after a `}` ends an `if` in the value instead (a let-else's value
+/// cannot end with `}`).
+fn let_else_block(trees: &[proc_macro2::TokenTree]) -> Option<usize> {
+    use proc_macro2::{Delimiter, TokenTree};
+    let mut end = trees.len();
+    if matches!(trees.get(end.wrapping_sub(1)), Some(TokenTree::Punct(p)) if p.as_char() == ';') {
+        end -= 1;
+    }
+    let k = end.checked_sub(2)?;
+    let is_else = matches!(&trees[k], TokenTree::Ident(i) if i == "else");
+    let block = matches!(&trees[k + 1], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace);
+    let after_brace =
+        k > 0 && matches!(&trees[k - 1], TokenTree::Group(g) if g.delimiter() == Delimiter::Brace);
+    (is_else && block && !after_brace).then_some(k)
 }
 
 fn has_ident(ts: &proc_macro2::TokenStream, name: &str) -> bool {
