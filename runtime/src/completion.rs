@@ -1030,6 +1030,7 @@ impl InFlight {
     /// the completion is finished (the guard then only holds a handle), and
     /// `false`, changing nothing, when it must be finished where user code
     /// may run.
+    #[inline]
     pub(crate) fn finish_quiet_here(&mut self, outcome: Outcome) -> bool {
         if outcome.is_err() || self.released || !self.completion.quiet_finish_possible() {
             // The buffer's hold stays until `finish`, which lets it go just
@@ -1062,7 +1063,9 @@ impl InFlight {
     }
 
     /// Takes a read buffer's hold again after [`InFlight::release_fill`],
-    /// if no view took the buffer meanwhile.
+    /// if no view took the buffer meanwhile. Rare (a waiter that came
+    /// within a few instructions), so kept out of the read's path.
+    #[cold]
     fn retake_fill(&mut self) {
         if let Some(buf) = self.completion.read_buffer()
             && buf.take_fill().is_ok()

@@ -1452,7 +1452,7 @@ impl Builder<'_> {
                 a2.right = Box::new(rhs);
                 self.keep_expr(&Expr::Assign(a2), dest);
             }
-            Expr::Binary(b) if is_compound_assign(&b.op) && !scan::expr_suspends(&b.left) => {
+            Expr::Binary(b) if scan::is_compound_assign(&b.op) && !scan::expr_suspends(&b.left) => {
                 if !is_plain_place(&b.left) {
                     let op = b.op.to_token_stream();
                     let text = |e: &Expr| {
@@ -2275,23 +2275,6 @@ fn is_plain_place(e: &Expr) -> bool {
         }
         _ => false,
     }
-}
-
-fn is_compound_assign(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }
 
 fn strip_pat(p: &Pat) -> &Pat {

@@ -1833,7 +1833,7 @@ fn stand_in_body(
         fn visit_macro(&mut self, m: &'ast syn::Macro) {
             let name = m.path.segments.last().map(|s| s.ident.to_string());
             let suspends = matches!(name.as_deref(), Some("yield_io" | "call_io"));
-            if self.depth > 0 && (suspends || suspension_in_tokens(&m.tokens)) {
+            if self.depth > 0 && (suspends || crate::scan::suspension_in_tokens(&m.tokens)) {
                 self.found = true;
             }
         }
@@ -1887,7 +1887,8 @@ fn refused_here(tokens: &TokenStream, at: &[(usize, usize)]) -> bool {
     };
     tokens.clone().into_iter().any(|t| match &t {
         TokenTree::Group(g) => {
-            (is_at(g.span_open()) && suspension_in_tokens(&g.stream())) || refused_here(&g.stream(), at)
+            (is_at(g.span_open()) && crate::scan::suspension_in_tokens(&g.stream()))
+                || refused_here(&g.stream(), at)
         }
         _ => false,
     })
@@ -1909,19 +1910,6 @@ fn suspension_idents(tokens: &TokenStream, out: &mut Vec<Ident>) {
             _ => {}
         }
     }
-}
-
-/// Whether `tokens` hold `yield_io!` or `call_io!`.
-fn suspension_in_tokens(tokens: &TokenStream) -> bool {
-    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    trees.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Ident(id) => {
-            (id == "yield_io" || id == "call_io")
-                && matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
-        }
-        TokenTree::Group(g) => suspension_in_tokens(&g.stream()),
-        _ => false,
-    })
 }
 
 fn is_colon(t: Option<&TokenTree>) -> bool {

@@ -10,7 +10,7 @@
 //! runs code passes (a re-entry while the completion is still pending runs
 //! nothing, rule 3).
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::TokenStream;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 use syn::{Attribute, Block, Expr, Stmt};
@@ -52,7 +52,7 @@ pub fn split(cx: &Ctxt, block: &mut Block) -> Split {
                         &attr,
                         "a `#[reevaluated]` binding is evaluated again on every resume, so it needs its value where it is declared: `#[reevaluated] let x = ..;`",
                     );
-                } else if names_a_site(&quote::ToTokens::to_token_stream(&stmt)) {
+                } else if crate::scan::suspension_in_tokens(&quote::ToTokens::to_token_stream(&stmt)) {
                     cx.spanned(
                         &attr,
                         "a `#[reevaluated]` binding is evaluated on every call that runs code, outside the machine's states, so it cannot wait, not even in a closure: move the `yield_io!`/`call_io!` into the body and store what it gives",
@@ -182,20 +182,6 @@ fn take_markers(cx: &Ctxt, attrs: Option<&mut Vec<Attribute>>) -> Option<Attribu
     found
 }
 
-/// Whether `tokens` invoke `yield_io!` or `call_io!` anywhere, closures and
-/// nested macros included.
-fn names_a_site(tokens: &TokenStream) -> bool {
-    let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    toks.iter().enumerate().any(|(i, t)| match t {
-        TokenTree::Ident(id) => {
-            (id == "yield_io" || id == "call_io")
-                && matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
-        }
-        TokenTree::Group(g) => names_a_site(&g.stream()),
-        _ => false,
-    })
-}
-
 /// Reports and removes a marker that `split` did not take: one inside a
 /// nested block or on a part of a statement.
 struct Misplaced<'a> {
@@ -304,7 +290,7 @@ pub fn refuse_changes(cx: &Ctxt, prelude: &[Stmt], body: &Block) {
                         self.report(e, &n, "this assignment");
                     }
                 }
-                Expr::Binary(b) if is_compound(&b.op) => {
+                Expr::Binary(b) if crate::scan::is_compound_assign(&b.op) => {
                     if let Some(n) = target(&b.left).filter(|n| self.watched.contains(n)) {
                         self.report(e, &n, "this change");
                     }
@@ -327,23 +313,6 @@ pub fn refuse_changes(cx: &Ctxt, prelude: &[Stmt], body: &Block) {
         watched: &watched,
     }
     .visit_block(body);
-}
-
-fn is_compound(op: &syn::BinOp) -> bool {
-    use syn::BinOp::*;
-    matches!(
-        op,
-        AddAssign(_)
-            | SubAssign(_)
-            | MulAssign(_)
-            | DivAssign(_)
-            | RemAssign(_)
-            | BitXorAssign(_)
-            | BitAndAssign(_)
-            | BitOrAssign(_)
-            | ShlAssign(_)
-            | ShrAssign(_)
-    )
 }
 
 /// Every name a pattern in `s` binds, at any depth (closures' parameters

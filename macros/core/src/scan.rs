@@ -1177,6 +1177,38 @@ pub fn is_nested_machine(i: &syn::Item) -> bool {
     })
 }
 
+/// Whether `tokens` hold `yield_io!` or `call_io!` anywhere, closures and
+/// nested macros included.
+pub fn suspension_in_tokens(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().any(|(i, t)| match t {
+        TokenTree::Ident(id) => {
+            (id == "yield_io" || id == "call_io")
+                && matches!(trees.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+        }
+        TokenTree::Group(g) => suspension_in_tokens(&g.stream()),
+        _ => false,
+    })
+}
+
+/// `+=`, `-=` and the other compound assignments.
+pub fn is_compound_assign(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(
+        op,
+        AddAssign(_)
+            | SubAssign(_)
+            | MulAssign(_)
+            | DivAssign(_)
+            | RemAssign(_)
+            | BitXorAssign(_)
+            | BitAndAssign(_)
+            | BitOrAssign(_)
+            | ShlAssign(_)
+            | ShrAssign(_)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::{TEXT_MAX, format_captures, one_line, tidy};
