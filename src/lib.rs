@@ -142,7 +142,17 @@
 //!    declared in the body (`fn`, `const`, `struct`, `use`,
 //!    `macro_rules!`) are visible in the whole body, as in Rust. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
-//!    call's argument and stored like any other. A stored local is stored
+//!    call's argument and stored like any other. A by-value parameter the
+//!    body moves (`for item in v`, `let w: Vec<u64> = v;`,
+//!    `v.into_iter()`), before or inside a loop that holds a suspension
+//!    point, is consumed once, by the call that runs the move: like every
+//!    parameter it is the argument of the call running the code (rule 2),
+//!    it is never stored, and a later call's argument that the body no
+//!    longer reads is dropped when that call returns. A borrow of such a
+//!    parameter cannot be kept across a suspension point (one re-created
+//!    after it, rule 9, keeps the parameter as it is, so it can then be
+//!    moved only on the way to a `return`); `Copy` parameters and those
+//!    the body only borrows are unaffected. A stored local is stored
 //!    whole: moving a field out of it (`let a: String = p.a;`) before a
 //!    suspension point that stores the rest of it does not compile (rustc's
 //!    "use of partially moved value"); take the field with

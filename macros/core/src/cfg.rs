@@ -51,6 +51,11 @@ pub struct Binding {
     /// Never read: it lives to the end of its scope on every path, as in
     /// Rust, so it is stored across every suspension point in that scope.
     pub drop_only: bool,
+    /// A parameter made a local: a `mut` one (stored, from the first call's
+    /// argument) or a moved one (`reborrow` is the parameter: each resume
+    /// that needs it enters it with that call's argument). A copy of it is
+    /// a value, not a re-created borrow.
+    pub param: bool,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -307,22 +312,27 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     // 8). The start block is entered with it (moved in once, before the
     // dispatch loop: moving the parameter inside the loop would be a move
     // in a loop to the borrow checker, E0382 for a value that is not
-    // `Copy`), and later blocks carry the local of that name.
-    let mut_params: Vec<(Ident, Type)> = model
+    // `Copy`), and later blocks carry the local of that name. A by-value
+    // parameter the body moves (`Param::moved`) is entered the same way,
+    // but never stored: a resume that needs it enters it again from that
+    // call's argument, as a re-created borrow is (rule 2: each call passes
+    // its arguments, and the one that runs the move consumes its own).
+    let params: Vec<(Ident, Type, bool)> = model
         .params
         .iter()
-        .filter(|p| p.mutable)
-        .map(|p| (p.ident.clone(), p.ty.clone()))
+        .filter(|p| p.mutable || p.moved)
+        .map(|p| (p.ident.clone(), p.ty.clone(), p.mutable))
         .collect();
     let mut defs = Vec::new();
-    for (ident, ty) in mut_params {
+    for (ident, ty, mutable) in params {
         let borrow = type_borrows(&ty);
+        let reborrow = (!mutable).then(|| ident.to_token_stream());
         let id = b.declare(Binding {
             decl_span: ident.span(),
             ident,
-            mutable: true,
+            mutable,
             ty: Some(ty),
-            reborrow: None,
+            reborrow,
             borrow,
             mut_reborrow: None,
             uninit: false,
@@ -330,6 +340,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            param: true,
             uses: Vec::new(),
         });
         defs.push(id);
@@ -592,6 +603,7 @@ impl Builder<'_> {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            param: false,
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -963,6 +975,7 @@ impl Builder<'_> {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            param: false,
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -1015,7 +1028,9 @@ impl Builder<'_> {
                 let name = id.to_string();
                 if let Some(&(_, b)) = self.scope.iter().rev().find(|(n, _)| *n == name) {
                     let b = &self.g.bindings[b];
-                    return (b.ty.clone(), b.reborrow.clone(), b.borrow);
+                    // A copy of a parameter made a local is a value.
+                    let reborrow = if b.param { None } else { b.reborrow.clone() };
+                    return (b.ty.clone(), reborrow, b.borrow);
                 }
                 match self.model.param_type(&name) {
                     Some(Type::Reference(_)) => (None, Some(e.to_token_stream()), false),
@@ -1069,6 +1084,11 @@ impl Builder<'_> {
                 let id = p.path.get_ident()?;
                 let name = id.to_string();
                 if let Some(&(_, b)) = self.scope.iter().rev().find(|(n, _)| *n == name) {
+                    // A parameter made a local lives in the program counter,
+                    // which a borrow of it cannot outlive.
+                    if self.g.bindings[b].param {
+                        return None;
+                    }
                     let rb = self.g.bindings[b].reborrow.as_ref()?;
                     return Some(Expr::Verbatim(quote!((#rb))));
                 }

@@ -33,6 +33,11 @@ impl Ctxt {
         self.errors.borrow().len()
     }
 
+    /// Forgets the errors found after the first `n` (a stage run again).
+    pub fn truncate(&self, n: usize) {
+        self.errors.borrow_mut().truncate(n);
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.borrow().is_empty()
     }

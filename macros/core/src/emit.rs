@@ -947,11 +947,15 @@ impl Emitter<'_> {
         // the machine idle (rule 11), as any error of the body does.
         let reevaluated = self.reevaluated();
         let start = &self.plan.block_variants[0];
-        // The `mut` parameters, moved in once (see `cfg::build`); `&mut`
-        // marks the parameter's own `mut` used.
+        // The `mut` and moved parameters, moved in (see `cfg::build`);
+        // `&mut` marks a parameter's own `mut` used.
         let start_fields = self.live.live_in[0].iter().map(|&b| {
             let (f, id) = (self.field(b), self.ident(b));
-            quote!(#f: { let _ = &mut #id; #id })
+            if self.g.bindings[b].mutable {
+                quote!(#f: { let _ = &mut #id; #id })
+            } else {
+                quote!(#f: #id)
+            }
         });
         let label = self.needs_label.get().then(|| {
             let l = &self.label;

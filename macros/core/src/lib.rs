@@ -327,9 +327,21 @@ fn expand_version(
         model.refuse_state_in_reevaluated(&cx);
         model
     });
-    let result = model.map(|model| {
-        let g = cfg::build(&cx, &model);
-        let live = liveness::compute(&g);
+    let result = model.map(|mut model| {
+        let before = cx.error_count();
+        let mut g = cfg::build(&cx, &model);
+        let mut live = liveness::compute(&g);
+        // A by-value parameter moved where the dispatch loop comes back
+        // makes a local of its own: the graph is built again with it.
+        let moved = liveness::moved_params(&model, &g, &live);
+        if !moved.is_empty() {
+            for p in model.params.iter_mut().filter(|p| moved.contains(&p.ident.to_string())) {
+                p.moved = true;
+            }
+            cx.truncate(before);
+            g = cfg::build(&cx, &model);
+            live = liveness::compute(&g);
+        }
         let hints = if split.misused {
             Vec::new()
         } else {

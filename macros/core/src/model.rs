@@ -41,6 +41,11 @@ pub struct Param {
     /// `mut x: T`: the body may change it, so it is a local initialized
     /// from the first call's argument (rule 8), not re-read on resume.
     pub mutable: bool,
+    /// A by-value parameter the body may move where the dispatch loop can
+    /// come back to it (see `liveness::moved_params`): a local of the
+    /// program counter, entered with the argument of the call that runs the
+    /// code (the first call, then each resume that needs it), never stored.
+    pub moved: bool,
 }
 
 pub struct Model {
@@ -269,6 +274,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                         ident: pi.ident.clone(),
                         ty: (*pt.ty).clone(),
                         mutable: pi.mutability.is_some() && pi.by_ref.is_none(),
+                        moved: false,
                     });
                 }
             }
