@@ -63,7 +63,9 @@ pub fn walk(
         AfterRead { page: T0, hops: T1, __ratchet_r2: T2 },
         EndLoop { hops: T1 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

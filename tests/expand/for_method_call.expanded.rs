@@ -16,7 +16,9 @@ impl Pager {
             Start {},
             AfterReady { __ratchet_r0: T0 },
         }
-        ::ratchet::__private::assert_error_type::<CompletionError>();
+        let _ = <CompletionError as ::ratchet::__private::From<
+            ::ratchet::__private::CompletionError,
+        >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
             __ratchet_at, "free_page", match & (*
@@ -105,7 +107,9 @@ impl Pager {
             For { __ratchet_end0: T0, i: T1 },
             CallFreePage { __ratchet_end0: T0, i: T1 },
         }
-        ::ratchet::__private::assert_error_type::<CompletionError>();
+        let _ = <CompletionError as ::ratchet::__private::From<
+            ::ratchet::__private::CompletionError,
+        >>::from;
         call_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
             __ratchet_at, "clear", match & (*

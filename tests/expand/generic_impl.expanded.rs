@@ -18,7 +18,9 @@ impl<K: Clone> Tree<K> {
             While { acc: T0, i: T1 },
             AfterC { acc: T0, i: T1, __ratchet_r2: T2 },
         }
-        ::ratchet::__private::assert_error_type::<CompletionError>();
+        let _ = <CompletionError as ::ratchet::__private::From<
+            ::ratchet::__private::CompletionError,
+        >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
             __ratchet_at, "collect", match & (*

@@ -55,7 +55,9 @@ pub fn flush(
         While { b: T0 },
         AfterAll { b: T0, all: T1, __ratchet_r3: T2 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

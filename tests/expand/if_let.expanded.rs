@@ -47,7 +47,9 @@ pub fn try_twice(
         AfterC { __ratchet_r0: T0 },
         AfterC2 { __ratchet_r2: T1 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

@@ -44,7 +44,9 @@ pub fn probe(
         AfterC { __ratchet_r1: T0 },
         EndBlock { __ratchet_v0: T1 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

@@ -43,7 +43,9 @@ pub fn lookup(
         Start {},
         AfterC { __ratchet_r0: T0 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
@@ -169,7 +171,9 @@ pub fn get(
         CallLookup { sub: T0 },
         AfterC { v: T1, __ratchet_r3: T2 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;

@@ -50,12 +50,14 @@ pub fn first(
     opt: Option<u32>,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
-        Start {},
-        AfterC2 { v: T0, __ratchet_r3: T1 },
-        AfterC { __ratchet_r1: T2 },
+    enum __RatchetPc<T0, T1, T2, T3> {
+        Start { opt: T0 },
+        AfterC2 { v: T1, __ratchet_r4: T2 },
+        AfterC { __ratchet_r2: T3 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
@@ -81,23 +83,23 @@ pub fn first(
     }
     ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
-        FirstState::Idle => __RatchetPc::Start {},
+        FirstState::Idle => __RatchetPc::Start { opt },
         FirstState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
-                __ratchet_r1: ::ratchet::__private::yield_result(&__ratchet_c),
+                __ratchet_r2: ::ratchet::__private::yield_result(&__ratchet_c),
             }
         }
         FirstState::C2 { v, __completion: __ratchet_c } => {
             __RatchetPc::AfterC2 {
                 v,
-                __ratchet_r3: ::ratchet::__private::yield_result(&__ratchet_c),
+                __ratchet_r4: ::ratchet::__private::yield_result(&__ratchet_c),
             }
         }
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
             #[allow(unused_mut)]
-            __RatchetPc::Start {} => {
+            __RatchetPc::Start { opt } => {
                 match opt {
                     Some(v) => {
                         let mut v = v;
@@ -120,10 +122,10 @@ pub fn first(
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                        let __ratchet_r3 = ::ratchet::__private::yield_result(
+                        let __ratchet_r4 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
-                        __ratchet_r3?;
+                        __ratchet_r4?;
                         return ::ratchet::__private::__ratchet_trace_done!(
                             __ratchet_at, Ok(v)
                         );
@@ -146,10 +148,10 @@ pub fn first(
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                        let __ratchet_r1 = ::ratchet::__private::yield_result(
+                        let __ratchet_r2 = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
-                        __ratchet_r1?;
+                        __ratchet_r2?;
                         return ::ratchet::__private::__ratchet_trace_done!(
                             __ratchet_at, Ok(0)
                         );
@@ -157,12 +159,12 @@ pub fn first(
                 }
             }
             #[allow(unused_mut)]
-            __RatchetPc::AfterC2 { mut v, __ratchet_r3 } => {
-                __ratchet_r3?;
+            __RatchetPc::AfterC2 { mut v, __ratchet_r4 } => {
+                __ratchet_r4?;
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
-            __RatchetPc::AfterC { __ratchet_r1 } => {
-                __ratchet_r1?;
+            __RatchetPc::AfterC { __ratchet_r2 } => {
+                __ratchet_r2?;
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(0));
             }
         }

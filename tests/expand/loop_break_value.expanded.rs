@@ -50,7 +50,9 @@ pub fn retry(
         AfterC { tries: T0, __ratchet_r2: T1 },
         EndLoop { __ratchet_v1: T2 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

@@ -42,7 +42,9 @@ pub fn kind(
         Start {},
         AfterC { __ratchet_r0: T0 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
@@ -170,7 +172,9 @@ pub fn classify(
         AfterC { __ratchet_r4: T3 },
         EndMatch { __ratchet_v1: T1, __ratchet_held0: T2 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     call_io!(__ratchet_seen);
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;

@@ -46,7 +46,9 @@ pub fn matched(
         AfterYieldNow { __ratchet_r2: T0 },
         EndBlock { __ratchet_held0: T1 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

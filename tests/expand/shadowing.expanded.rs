@@ -61,7 +61,9 @@ pub fn render(
         AfterC { x: T0, __ratchet_r1: T1 },
         AfterC2 { x: T2, limit: T3, __ratchet_r4: T4 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

@@ -53,7 +53,9 @@ pub fn nested(
         AfterC { x: T0, x_2: T1, __ratchet_r2: T2 },
         EndBlock { x: T0 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
@@ -184,7 +186,9 @@ pub fn counter(
         AfterC { n: T0, __ratchet_r1: T1 },
         EndLoop { n: T0 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

@@ -19,7 +19,9 @@ impl Pager {
             Start {},
             AfterC { trunk: T0, __ratchet_r1: T1 },
         }
-        ::ratchet::__private::assert_error_type::<CompletionError>();
+        let _ = <CompletionError as ::ratchet::__private::From<
+            ::ratchet::__private::CompletionError,
+        >>::from;
         yield_io!(__ratchet_seen);
         let mut __ratchet_guard = self.free_page_state.borrow_mut();
         let __ratchet_state: &mut FreePageState = ::ratchet::__private::state_in(

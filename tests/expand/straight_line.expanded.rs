@@ -26,7 +26,9 @@ pub enum AddState {
     "graph TD\n    Idle[\"Idle\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> Done\n"
 }
 pub fn add(st: &mut AddState, a: u32, b: u32) -> Result<IOResult<u32>, CompletionError> {
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     let __ratchet_state = st;
     let _ = &*__ratchet_state;
     ::ratchet::__private::__ratchet_trace_span!(__ratchet_at, "add", "Idle");

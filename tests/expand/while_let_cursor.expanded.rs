@@ -14,7 +14,9 @@ impl Cursor {
             Start {},
             AfterReady { __ratchet_r0: T0 },
         }
-        ::ratchet::__private::assert_error_type::<CompletionError>();
+        let _ = <CompletionError as ::ratchet::__private::From<
+            ::ratchet::__private::CompletionError,
+        >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
             __ratchet_at, "next", match & (*
@@ -177,7 +179,9 @@ pub fn sum(
         While { total: T0 },
         CallNext { total: T0 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

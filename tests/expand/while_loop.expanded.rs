@@ -70,7 +70,9 @@ pub fn copy_pages(
         AfterRead { i: T0, __ratchet_r1: T1 },
         AfterWrite { i: T0, __ratchet_r2: T2 },
     }
-    ::ratchet::__private::assert_error_type::<CompletionError>();
+    let _ = <CompletionError as ::ratchet::__private::From<
+        ::ratchet::__private::CompletionError,
+    >>::from;
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(

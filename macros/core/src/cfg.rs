@@ -1705,7 +1705,28 @@ impl Builder<'_> {
         // found `i32`) points at the user's `yield_io!`, not at the attribute.
         let mut id = self.g.bindings[r].ident.clone();
         id.set_span(id.span().located_at(syn::spanned::Spanned::span(site.mac)));
-        let e = Self::ident_expr(&id);
+        let mut e = Self::ident_expr(&id);
+        // `yield_io!(c)?` converts the `CompletionError` to the function's
+        // error type through the same path as the attribute's check of
+        // that type (`emit`'s `error_type_check`), at the same span: a type
+        // without `From<CompletionError>` gets rustc's one error there,
+        // which rustc does not repeat for every `?`.
+        // (`CompletionError` itself converts to itself: left plain.)
+        if site.question.is_some()
+            && site.kind == SiteKind::Yield
+            && let Some(err) = &self.model.err_ty
+            && !matches!(err, Type::Path(tp) if tp.path.segments.last().is_some_and(|s| s.ident == "CompletionError" && s.arguments.is_empty()))
+        {
+            let (p, conv) = (&self.private, crate::emit::error_conversion(&self.private, err));
+            let span = syn::spanned::Spanned::span(err);
+            let map_err = crate::emit::respan(quote!(#p::Result::map_err), span);
+            let args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#e, #conv));
+            let mut args = proc_macro2::TokenTree::Group(args);
+            args.set_span(span);
+            if let Ok(mapped) = syn::parse2::<Expr>(quote!(#map_err #args)) {
+                e = mapped;
+            }
+        }
         match site.question {
             Some(q) => Expr::Try(syn::ExprTry {
                 attrs: Vec::new(),

@@ -90,6 +90,17 @@ struct Emitter<'a> {
     decl_at: BTreeMap<BindId, (BlockId, usize)>,
 }
 
+// Input:  the error type `E` of `Result<IOResult<T>, E>`
+// Output: `<E as From<CompletionError>>::from`, located at `E`
+/// Rule 1's `E: From<CompletionError>`, as the path that converts: the
+/// attribute's check of the error type and every `yield_io!(..)?` name it
+/// at the same span, so a type without the impl gets one error from rustc
+/// (which drops a diagnostic identical to one it gave), at the error type.
+pub fn error_conversion(p: &TokenStream, e: &Type) -> TokenStream {
+    let span = syn::spanned::Spanned::span(e);
+    respan(quote!(<#e as #p::From<#p::CompletionError>>::from), span)
+}
+
 // Input:  graph, liveness, stored sets and names of `copy(st, n)`
 // Output: `enum CopyState {..}` + `const _: () = { impls };` and `fn copy(..) { take state; loop { match pc {..} } }`
 pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: &Plan) -> Output {
@@ -790,7 +801,10 @@ impl Emitter<'_> {
             .model
             .err_ty
             .as_ref()
-            .map(|e| quote_spanned!(syn::spanned::Spanned::span(e)=> #p::assert_error_type::<#e>();));
+            .map(|e| {
+                let conv = error_conversion(p, e);
+                quote!(let _ = #conv;)
+            });
         let reachable: Vec<BlockId> = self.live.order.clone();
         let paths = &self.g.macro_paths;
         let items = &self.g.items;
@@ -891,6 +905,10 @@ impl Emitter<'_> {
                     let id = self.field(b);
                     if b == s.result {
                         quote!(#id: #p::yield_result(&#c))
+                    } else if self.g.bindings[b].param {
+                        // A moved parameter: this call's argument.
+                        let arg = &self.g.bindings[b].ident;
+                        if id == arg { quote!(#arg) } else { quote!(#id: #arg) }
                     } else if let Some(rb) = &self.g.bindings[b].reborrow {
                         quote!(#id: #rb)
                     } else {
@@ -953,6 +971,8 @@ impl Emitter<'_> {
             let (f, id) = (self.field(b), self.ident(b));
             if self.g.bindings[b].mutable {
                 quote!(#f: { let _ = &mut #id; #id })
+            } else if f == id {
+                quote!(#id)
             } else {
                 quote!(#f: #id)
             }
