@@ -24,6 +24,24 @@ fn is_marker(a: &Attribute) -> bool {
     a.path().is_ident(MARKER)
 }
 
+/// `#[cfg_attr(P, reevaluated)]` (at any depth of `cfg_attr`): a marker
+/// only rustc could tell applies, after the attribute has run.
+fn is_conditional_marker(a: &Attribute) -> bool {
+    fn names_marker(ts: TokenStream) -> bool {
+        ts.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == MARKER,
+            proc_macro2::TokenTree::Group(g) => names_marker(g.stream()),
+            _ => false,
+        })
+    }
+    match &a.meta {
+        syn::Meta::List(l) if a.path().is_ident("cfg_attr") => names_marker(l.tokens.clone()),
+        _ => false,
+    }
+}
+
+const CONDITIONAL: &str = "`#[reevaluated]` cannot be applied through `cfg_attr`: #[io_state_machine] decides which bindings are re-evaluated when it expands, before rustc evaluates the `cfg_attr`, so it cannot tell whether the marker applies; write `#[reevaluated]` itself, or put the function under `#[cfg(..)]` twice, once with the marker and once without";
+
 /// What `split` found: the bindings, and whether a marker was misused (the
 /// errors about the bindings' types then leave out their `#[reevaluated]`
 /// hint, which the marker's own error covers).
@@ -162,6 +180,12 @@ fn take_markers(cx: &Ctxt, attrs: Option<&mut Vec<Attribute>>) -> Option<Attribu
     let mut found: Option<Attribute> = None;
     let mut kept = Vec::with_capacity(attrs.len());
     for a in attrs.drain(..) {
+        if is_conditional_marker(&a) {
+            // Reported and dropped, so that rustc does not look for the
+            // marker as an attribute of its own.
+            cx.spanned(&a, CONDITIONAL);
+            continue;
+        }
         if !is_marker(&a) {
             kept.push(a);
             continue;
@@ -343,7 +367,7 @@ struct Strip;
 
 impl VisitMut for Strip {
     fn visit_attributes_mut(&mut self, attrs: &mut Vec<Attribute>) {
-        attrs.retain(|a| !is_marker(a));
+        attrs.retain(|a| !is_marker(a) && !is_conditional_marker(a));
     }
 }
 
