@@ -1,6 +1,7 @@
 //! The expansion entry points never panic, whatever they are given: every
 //! fixture of the workspace (snapshots inputs, compile-fail fixtures and the
-//! machines of `tests/transform_correctness.rs` and `tests/state_expr.rs`) is fed to them whole and
+//! machines of `tests/transform_correctness.rs`, `tests/state_expr.rs`,
+//! `tests/reevaluated.rs` and `tests/moved_parameters.rs`) is fed to them whole and
 //! after thousands of seeded token mutations. A panic inside would surface
 //! as the "internal error" fallback, which this test refuses.
 //!
@@ -11,8 +12,9 @@
 //! places, macros that `break`, projections such as `S::Key` and
 //! `Self::Out`), and since issue 15 re-created borrows reassigned or typed,
 //! suspensions in short-circuit operands, let chains, `else if`, `while`
-//! and guards, and `call_io!` moving locals; and one mutation turns an
-//! identifier into a raw one.
+//! and guards, and `call_io!` moving locals; since issue 13's leftovers,
+//! by-value parameters moved in the body and `#[reevaluated]` through
+//! `cfg_attr`; and one mutation turns an identifier into a raw one.
 
 use std::path::{Path, PathBuf};
 
@@ -50,6 +52,7 @@ fn fixtures() -> Vec<PathBuf> {
     out.push(root.join("transform_correctness.rs"));
     out.push(root.join("state_expr.rs"));
     out.push(root.join("reevaluated.rs"));
+    out.push(root.join("moved_parameters.rs"));
     out
 }
 
@@ -75,6 +78,8 @@ const CLASSES: &str = r#"
     #[reevaluated] let mut h = pager.header()?; #[reevaluated] let g; #[reevaluated] { let x = 1; }
     #[reevaluated] let w = yield_io!(c)?; #[reevaluated] #[cfg(any())] let v: u32 = 1;
     #[io_state_machine(state = s)] fn inner(s: &mut IState, c: &C) -> R { yield_io!(c)?; Ok(1) } yield_io!()?;
+    v: Vec<u64> for item in v { yield_io!(c)?; } let w: Vec<u64> = v; let it = v.into_iter(); drop(v);
+    #[cfg_attr(all(), reevaluated)] let h = &p.h; #[cfg_attr(any(), cfg_attr(all(), reevaluated))] let g = 1;
 "#;
 
 /// The machines of `file`, with their `#[io_state_machine(..)]` arguments,
