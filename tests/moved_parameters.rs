@@ -355,3 +355,60 @@ fn moved_parameter_copy_parameters_unchanged() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// Item 3's variant: an argument whose `Drop` panics as a call that suspends
+// returns leaves the state idle (rule 11), as a local or a temporary of the
+// body does: arguments are dropped before the state is written.
+
+pub struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("bomb");
+        }
+    }
+}
+
+#[io_state_machine(state = st)]
+fn bomb_argument(st: &mut BombArgumentState, dev: &Dev, b: Bomb) -> Res<u32> {
+    yield_io!(dev.op())?;
+    Ok(u32::from(b.0))
+}
+
+#[io_state_machine(state = st)]
+fn bomb_moved_argument(st: &mut BombMovedArgumentState, dev: &Dev, b: Bomb) -> Res<u32> {
+    let kept: Vec<Bomb> = vec![b];
+    for _ in 0..2u32 {
+        yield_io!(dev.op())?;
+    }
+    Ok(u32::try_from(kept.len()).unwrap_or(0))
+}
+
+#[test]
+fn argument_whose_drop_panics_at_a_suspension_leaves_the_state_idle() {
+    let dev = Dev::new(support::Schedule::Deferred);
+    let mut st = BombArgumentState::default();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = bomb_argument(&mut st, &dev, Bomb(true));
+    }));
+    assert!(r.is_err());
+    assert!(st.is_idle(), "{st:?}");
+    // The next run starts over.
+    let (r, _) = run(&dev, |_| bomb_argument(&mut st, &dev, Bomb(false)));
+    assert_eq!(r, Ok(0));
+
+    // Moved on the first call, which suspends: a later call's argument,
+    // never read, panics as it drops.
+    let dev = Dev::new(support::Schedule::Deferred);
+    let mut st = BombMovedArgumentState::default();
+    let first = bomb_moved_argument(&mut st, &dev, Bomb(false));
+    assert!(matches!(first, Ok(IOResult::IO(_))));
+    dev.finish_all();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = bomb_moved_argument(&mut st, &dev, Bomb(true));
+    }));
+    assert!(r.is_err());
+    assert!(st.is_idle(), "{st:?}");
+}

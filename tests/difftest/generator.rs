@@ -154,6 +154,10 @@ pub const FEATURES: &[(&str, &str)] = &[
         "mut_vec_param",
         "a `mut pv: Vec<i64>` parameter of the top function, mutated around suspensions (a local from the first call's argument)",
     ),
+    (
+        "moved_param",
+        "a by-value `mv: Vec<i64>` parameter of the top function, read, then moved once outside loops (`let v = mv;`, `mv.into_iter()`, `for x in mv`, `drop(mv)`)",
+    ),
 ];
 
 /// Which features are on.
@@ -428,6 +432,8 @@ struct FnGen<'a> {
     /// Slot of the generic helper `p<i>gk`, and whether it is called.
     gk: usize,
     used_gk: bool,
+    /// The length of the `mv` parameter while it is not moved yet.
+    mv: Option<u32>,
 }
 
 const LT_OPS: u32 = 1;
@@ -483,6 +489,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             base: base.clone(),
             gk,
             used_gk: false,
+            mv: None,
         };
         let (body, ops) = g.body(6, 5);
         used_lt |= g.used_lt;
@@ -511,6 +518,18 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             frozen: false,
         });
     }
+    // A by-value parameter that is not `Copy`, moved once where the
+    // dispatch loop may come back: consumed by the call that runs the move.
+    let mv: Option<Vec<i64>> =
+        (f.on("moved_param") && rng.chance(30)).then(|| (0..rng.below(3)).map(|_| rng.range(-2, 9)).collect());
+    if mv.is_some() {
+        top_vars.push(Var {
+            name: "mv".into(),
+            ty: Ty::VecI,
+            mutable: false,
+            frozen: true,
+        });
+    }
     let mut g = FnGen {
         rng: &mut rng,
         f,
@@ -527,6 +546,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
         base: base.clone(),
         gk,
         used_gk: false,
+        mv: mv.as_ref().map(|v| v.len() as u32),
     };
     let (body, _) = g.body(16, 8);
     used_lt |= g.used_lt;
@@ -544,11 +564,16 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     if pv {
         args.push_str(&format!(", vec![{}]", rng.range(-2, 9)));
     }
+    if let Some(items) = &mv {
+        let items: Vec<String> = items.iter().map(ToString::to_string).collect();
+        args.push_str(&format!(", vec![{}]", items.join(", ")));
+    }
     funcs[n_helpers + 3] = Some(Func {
         name: base.clone(),
         params: format!(
-            "{param}, tag: &str, xs: &[i64]{}",
-            if pv { ", mut pv: Vec<i64>" } else { "" }
+            "{param}, tag: &str, xs: &[i64]{}{}",
+            if pv { ", mut pv: Vec<i64>" } else { "" },
+            if mv.is_some() { ", mv: Vec<i64>" } else { "" }
         ),
         ret: "i64".into(),
         body,
@@ -1202,6 +1227,10 @@ impl FnGen<'_> {
         if on(self, "cfg_attr") && nested {
             menu.push((31, 1));
         }
+        // Moved once, and never where a loop of the body comes back.
+        if self.mv.is_some() && self.loops.is_empty() {
+            menu.push((32, 2));
+        }
         let total: u64 = menu.iter().map(|(_, w)| w).sum();
         let mut roll = self.rng.below(total);
         let mut kind = 0;
@@ -1275,7 +1304,54 @@ impl FnGen<'_> {
                     ops,
                 )
             }
+            32 => self.move_param(budget),
             _ => (vec![self.chk_stmt()], 0),
+        }
+    }
+
+    /// Moves the `mv` parameter (after which no code names it): into a
+    /// local, through `into_iter()`, as the iterable of a `for` whose body
+    /// may suspend, or into `drop`.
+    fn move_param(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let Some(len) = self.mv.take() else {
+            return (vec![self.trace()], 0);
+        };
+        for scope in &mut self.scopes {
+            scope.retain(|v| v.name != "mv");
+        }
+        let id = self.site();
+        match self.rng.below(5) {
+            0 | 1 => {
+                let w = self.fresh("v");
+                let first = if self.rng.chance(50) {
+                    format!("let mut {w}: Vec<i64> = mv;")
+                } else {
+                    format!("let mut {w}: Vec<i64> = mv.into_iter().rev().collect();")
+                };
+                self.declare(&w, Ty::VecI, true, false);
+                (
+                    vec![
+                        Node::same(first),
+                        Node::same(format!("tp(t, format!(\"mv{id}:{{{w}:?}}\"));")),
+                    ],
+                    0,
+                )
+            }
+            2 => self.for_over(budget, len, |_| "mv".to_string()),
+            3 => {
+                let it = self.fresh("it");
+                let first = Node::same(format!("let {it}: std::vec::IntoIter<i64> = mv.into_iter();"));
+                let (mut nodes, ops) = self.for_over(budget, len, |_| it.clone());
+                nodes.insert(0, first);
+                (nodes, ops)
+            }
+            _ => (
+                vec![
+                    Node::same(format!("tp(t, format!(\"mv{id}:{{}}\", mv.len()));")),
+                    Node::same("drop(mv);".to_string()),
+                ],
+                0,
+            ),
         }
     }
 
@@ -1351,6 +1427,12 @@ impl FnGen<'_> {
                 let (nodes, ops) = self.stmt(budget);
                 // A block: what the statement binds stays inside it.
                 self.scopes = saved;
+                // But a parameter it moves stays moved.
+                if self.mv.is_none() {
+                    for scope in &mut self.scopes {
+                        scope.retain(|v| v.name != "mv");
+                    }
+                }
                 let cfg = if on { "all()" } else { "any()" };
                 (
                     vec![Node::Compound(vec![

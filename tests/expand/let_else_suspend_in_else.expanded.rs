@@ -82,90 +82,105 @@ pub fn first(
         );
     }
     ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
-    let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
-        FirstState::Idle => __RatchetPc::Start { opt },
-        FirstState::C { __completion: __ratchet_c } => {
-            __RatchetPc::AfterC {
-                __ratchet_r2: ::ratchet::__private::yield_result(&__ratchet_c),
-            }
-        }
-        FirstState::C2 { v, __completion: __ratchet_c } => {
-            __RatchetPc::AfterC2 {
-                v,
-                __ratchet_r4: ::ratchet::__private::yield_result(&__ratchet_c),
-            }
-        }
-    };
-    let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
-        match __ratchet_pc {
-            #[allow(unused_mut)]
-            __RatchetPc::Start { opt } => {
-                match opt {
-                    Some(v) => {
-                        let mut v = v;
-                        v += 1;
-                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "C2", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                FirstState::C2 {
-                                    v,
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                        let __ratchet_r4 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r4?;
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(v)
-                        );
-                    }
-                    _ => {
-                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "C", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                FirstState::C {
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                        let __ratchet_r2 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r2?;
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(0)
-                        );
-                    }
+    let (__ratchet_next, __ratchet_io) = {
+        let (opt,) = (opt,);
+        let mut __ratchet_pc = match ::ratchet::__private::mem::take(
+            &mut *__ratchet_state,
+        ) {
+            FirstState::Idle => __RatchetPc::Start { opt },
+            FirstState::C { __completion: __ratchet_c } => {
+                __RatchetPc::AfterC {
+                    __ratchet_r2: ::ratchet::__private::yield_result(&__ratchet_c),
                 }
             }
-            #[allow(unused_mut)]
-            __RatchetPc::AfterC2 { mut v, __ratchet_r4 } => {
-                __ratchet_r4?;
-                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
+            FirstState::C2 { v, __completion: __ratchet_c } => {
+                __RatchetPc::AfterC2 {
+                    v,
+                    __ratchet_r4: ::ratchet::__private::yield_result(&__ratchet_c),
+                }
             }
-            __RatchetPc::AfterC { __ratchet_r2 } => {
-                __ratchet_r2?;
-                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(0));
+        };
+        '__ratchet_dispatch: loop {
+            match __ratchet_pc {
+                #[allow(unused_mut)]
+                __RatchetPc::Start { opt } => {
+                    match opt {
+                        Some(v) => {
+                            let mut v = v;
+                            v += 1;
+                            let __ratchet_c: ::ratchet::__private::Completion = c
+                                .clone();
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C2", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    FirstState::C2 {
+                                        v,
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C2"
+                            );
+                            let __ratchet_r4 = ::ratchet::__private::yield_result(
+                                &__ratchet_c,
+                            );
+                            __ratchet_r4?;
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Ok(v)
+                            );
+                        }
+                        _ => {
+                            let __ratchet_c: ::ratchet::__private::Completion = c
+                                .clone();
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    FirstState::C {
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            let __ratchet_r2 = ::ratchet::__private::yield_result(
+                                &__ratchet_c,
+                            );
+                            __ratchet_r2?;
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Ok(0)
+                            );
+                        }
+                    }
+                }
+                #[allow(unused_mut)]
+                __RatchetPc::AfterC2 { mut v, __ratchet_r4 } => {
+                    __ratchet_r4?;
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(v)
+                    );
+                }
+                __RatchetPc::AfterC { __ratchet_r2 } => {
+                    __ratchet_r2?;
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(0)
+                    );
+                }
             }
         }
     };

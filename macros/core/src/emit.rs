@@ -1010,10 +1010,29 @@ impl Emitter<'_> {
             Ident::new("__ratchet_next", Span::mixed_site()),
             Ident::new("__ratchet_io", Span::mixed_site()),
         );
-        let dispatch = if self.breaks_out.get() {
-            quote!(let (#next, #io) = #dispatch; #place = #next; #p::Ok(#p::IOResult::IO(#io)))
+        let (taken, dispatch) = if self.breaks_out.get() {
+            // The by-value arguments are moved into the block that leaves
+            // with the state to store, so that they drop, after the body's
+            // locals as in Rust, before the state is written: one whose
+            // `Drop` panics leaves the state idle (rule 11).
+            let args = self.dropped_args();
+            if args.is_empty() {
+                (
+                    taken,
+                    quote!(let (#next, #io) = #dispatch; #place = #next; #p::Ok(#p::IOResult::IO(#io))),
+                )
+            } else {
+                (
+                    quote!(),
+                    quote! {
+                        let (#next, #io) = { let (#(#args,)*) = (#(#args,)*); #taken #dispatch };
+                        #place = #next;
+                        #p::Ok(#p::IOResult::IO(#io))
+                    },
+                )
+            }
         } else {
-            dispatch
+            (taken, dispatch)
         };
         quote! {
             #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
@@ -1027,6 +1046,30 @@ impl Emitter<'_> {
             #taken
             #dispatch
         }
+    }
+
+    // Input:  `fn f(st, dev: &Dev, n: u64, mut m: Vec<u8>, a: Arg)`
+    // Output: `[a]`
+    /// The by-value parameters that may need dropping, each moved into the
+    /// dispatch's block (see `body`): not a `mut` one (moved into the
+    /// machine on the first call, and its `mut` must stay used), not one of
+    /// a type that is `Copy` whatever the code, and not one the `state =`
+    /// expression reads (it may borrow it for the whole call).
+    fn dropped_args(&self) -> Vec<&Ident> {
+        let state_idents: BTreeSet<String> = {
+            let mut out = BTreeSet::new();
+            if let crate::args::StateTarget::Expr(e) = &self.model.state {
+                collect_idents(&e.to_token_stream(), &mut out);
+            }
+            out
+        };
+        self.model
+            .params
+            .iter()
+            .filter(|p| !p.mutable && !crate::liveness::copy_whatever(&p.ty))
+            .filter(|p| !state_idents.contains(&p.ident.to_string()))
+            .map(|p| &p.ident)
+            .collect()
     }
 
     // Input:  `#[reevaluated] let v = match o { Some(v) => v, None => return Ok(0) };`

@@ -645,7 +645,7 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
 /// A type that is `Copy` whatever the code around it: a primitive, a
 /// shared reference, a raw pointer, a function pointer, `!`, or a tuple or
 /// array of those. (`&mut T` is not `Copy`, but a mention of it reborrows.)
-fn copy_whatever(t: &syn::Type) -> bool {
+pub(crate) fn copy_whatever(t: &syn::Type) -> bool {
     use syn::Type;
     const NAMES: &[&str] = &[
         "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize", "f32", "f64",
