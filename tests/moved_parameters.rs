@@ -121,7 +121,9 @@ fn moved_parameter_as_the_iterable_of_a_suspending_for() {
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = ForOverTheParameterState::default();
-        let (r, _) = run(&dev, |_| for_over_the_parameter(&mut st, &dev, vec![(1, 2), (3, 4)]));
+        let (r, _) = run(&dev, |_| {
+            for_over_the_parameter(&mut st, &dev, vec![(1, 2), (3, 4)])
+        });
         assert_eq!(r, Ok(14), "{s:?}");
         assert!(st.is_idle());
     }
@@ -208,13 +210,26 @@ fn moved_parameter_in_one_branch_only() {
             let dev = Dev::new(s);
             let mut st = MovedInOneBranchState::default();
             take_log();
-            let (r, calls) = run(&dev, |call| moved_in_one_branch(&mut st, &dev, c, Arg { call, items: vec![1, 2] }));
+            let (r, calls) = run(&dev, |call| {
+                moved_in_one_branch(
+                    &mut st,
+                    &dev,
+                    c,
+                    Arg {
+                        call,
+                        items: vec![1, 2],
+                    },
+                )
+            });
             assert_eq!(r, Ok(if c { 2 } else { 100 }), "{s:?} {c}");
             assert!(st.is_idle());
             let got = take_log();
             // Every argument is dropped exactly once.
             for k in 1..=calls {
-                let drops = got.iter().filter(|l| **l == format!("drop arg of call {k}")).count();
+                let drops = got
+                    .iter()
+                    .filter(|l| **l == format!("drop arg of call {k}"))
+                    .count();
                 assert_eq!(drops, 1, "{s:?} {c}: call {k} in {got:?}");
             }
             if c {
@@ -252,7 +267,15 @@ fn moved_parameter_borrowed_in_one_block_moved_in_a_later_one() {
         let mut calls_seen = Vec::new();
         let (r, _) = run(&dev, |call| {
             calls_seen.push(call);
-            borrowed_then_moved(&mut st, &dev, Arg { call, items: vec![1, 2, 3] }, &mut seen)
+            borrowed_then_moved(
+                &mut st,
+                &dev,
+                Arg {
+                    call,
+                    items: vec![1, 2, 3],
+                },
+                &mut seen,
+            )
         });
         assert_eq!(r, Ok(6 + 3 + 6), "{s:?}");
         assert!(st.is_idle());
@@ -282,7 +305,12 @@ fn sum_slowly(st: &mut Option<u32>, dev: &Dev, v: Vec<u64>) -> Res<u64> {
 }
 
 #[io_state_machine(state = st)]
-fn moved_into_a_call(st: &mut MovedIntoACallState, dev: &Dev, sub: &mut Option<u32>, v: Vec<u64>) -> Res<u64> {
+fn moved_into_a_call(
+    st: &mut MovedIntoACallState,
+    dev: &Dev,
+    sub: &mut Option<u32>,
+    v: Vec<u64>,
+) -> Res<u64> {
     let s: u64 = call_io!(sum_slowly(sub, dev, v))?;
     let mut t: u64 = s;
     for _ in 0..2u32 {
@@ -312,7 +340,13 @@ fn moved_parameter_into_a_suspending_call_io() {
 pub struct PageNo(u64);
 
 #[io_state_machine(state = st)]
-fn copy_params(st: &mut CopyParamsState, dev: &Dev, n: u64, p: PageNo, out: &mut Vec<(u64, u64)>) -> Res<u64> {
+fn copy_params(
+    st: &mut CopyParamsState,
+    dev: &Dev,
+    n: u64,
+    p: PageNo,
+    out: &mut Vec<(u64, u64)>,
+) -> Res<u64> {
     let mut i: u64 = 0;
     while i < 3 {
         let q = p;
@@ -325,7 +359,13 @@ fn copy_params(st: &mut CopyParamsState, dev: &Dev, n: u64, p: PageNo, out: &mut
 }
 
 #[io_state_machine(state = st)]
-fn copy_params_by_ref(st: &mut CopyParamsByRefState, dev: &Dev, n: &u64, p: &PageNo, out: &mut Vec<(u64, u64)>) -> Res<u64> {
+fn copy_params_by_ref(
+    st: &mut CopyParamsByRefState,
+    dev: &Dev,
+    n: &u64,
+    p: &PageNo,
+    out: &mut Vec<(u64, u64)>,
+) -> Res<u64> {
     let mut i: u64 = 0;
     while i < 3 {
         out.push((p.0, *n));
@@ -346,7 +386,15 @@ fn moved_parameter_copy_parameters_unchanged() {
         let dev = Dev::new(s);
         let mut st = CopyParamsState::default();
         let mut out = Vec::new();
-        let (r, _) = run(&dev, |call| copy_params(&mut st, &dev, u64::from(call), PageNo(u64::from(call) * 10), &mut out));
+        let (r, _) = run(&dev, |call| {
+            copy_params(
+                &mut st,
+                &dev,
+                u64::from(call),
+                PageNo(u64::from(call) * 10),
+                &mut out,
+            )
+        });
         assert_eq!(r, Ok(3), "{s:?}");
         // Each read is of the argument of the call that runs it.
         assert!(out.iter().all(|&(q, m)| q == m * 10), "{s:?}: {out:?}");

@@ -520,8 +520,8 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     }
     // A by-value parameter that is not `Copy`, moved once where the
     // dispatch loop may come back: consumed by the call that runs the move.
-    let mv: Option<Vec<i64>> =
-        (f.on("moved_param") && rng.chance(30)).then(|| (0..rng.below(3)).map(|_| rng.range(-2, 9)).collect());
+    let mv: Option<Vec<i64>> = (f.on("moved_param") && rng.chance(30))
+        .then(|| (0..rng.below(3)).map(|_| rng.range(-2, 9)).collect());
     if mv.is_some() {
         top_vars.push(Var {
             name: "mv".into(),

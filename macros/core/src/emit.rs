@@ -797,14 +797,10 @@ impl Emitter<'_> {
         let p = &self.p;
         let place = self.model.place();
         let bind_state = self.bind_state();
-        let assert_err = self
-            .model
-            .err_ty
-            .as_ref()
-            .map(|e| {
-                let conv = error_conversion(p, e);
-                quote!(let _ = #conv;)
-            });
+        let assert_err = self.model.err_ty.as_ref().map(|e| {
+            let conv = error_conversion(p, e);
+            quote!(let _ = #conv;)
+        });
         let reachable: Vec<BlockId> = self.live.order.clone();
         let paths = &self.g.macro_paths;
         let items = &self.g.items;
@@ -908,7 +904,11 @@ impl Emitter<'_> {
                     } else if self.g.bindings[b].param {
                         // A moved parameter: this call's argument.
                         let arg = &self.g.bindings[b].ident;
-                        if id == arg { quote!(#arg) } else { quote!(#id: #arg) }
+                        if id == arg {
+                            quote!(#arg)
+                        } else {
+                            quote!(#id: #arg)
+                        }
                     } else if let Some(rb) = &self.g.bindings[b].reborrow {
                         quote!(#id: #rb)
                     } else {

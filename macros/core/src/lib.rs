@@ -335,7 +335,11 @@ fn expand_version(
         // makes a local of its own: the graph is built again with it.
         let moved = liveness::moved_params(&model, &g, &live);
         if !moved.is_empty() {
-            for p in model.params.iter_mut().filter(|p| moved.contains(&p.ident.to_string())) {
+            for p in model
+                .params
+                .iter_mut()
+                .filter(|p| moved.contains(&p.ident.to_string()))
+            {
                 p.moved = true;
             }
             cx.truncate(before);

@@ -652,7 +652,9 @@ pub(crate) fn copy_whatever(t: &syn::Type) -> bool {
         "bool", "char",
     ];
     match t {
-        Type::Path(p) => p.qself.is_none() && p.path.get_ident().is_some_and(|i| NAMES.iter().any(|n| i == n)),
+        Type::Path(p) => {
+            p.qself.is_none() && p.path.get_ident().is_some_and(|i| NAMES.iter().any(|n| i == n))
+        }
         Type::Reference(_) | Type::Ptr(_) | Type::FnPtr(_) | Type::Never(_) => true,
         Type::Tuple(tu) => tu.elems.iter().all(copy_whatever),
         Type::Array(a) => copy_whatever(&a.elem),
@@ -732,19 +734,17 @@ fn may_move(ts: &proc_macro2::TokenStream, m: &Mentions) -> bool {
     let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
     let punct = |k: usize, c: char| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c);
     // Joined to the next punctuation (`=` of `==`, `<` of `<=`).
-    let joint = |k: usize, c: &str| {
-        matches!(trees.get(k), Some(TokenTree::Punct(p)) if c.contains(p.as_char()) && p.spacing() == proc_macro2::Spacing::Joint)
-    };
-    let alone = |k: usize, c: char| {
-        matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c && p.spacing() == proc_macro2::Spacing::Alone)
-    };
+    let joint = |k: usize, c: &str| matches!(trees.get(k), Some(TokenTree::Punct(p)) if c.contains(p.as_char()) && p.spacing() == proc_macro2::Spacing::Joint);
+    let alone = |k: usize, c: char| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c && p.spacing() == proc_macro2::Spacing::Alone);
     // `v == x`, `v != x`, `v < x`, `v <= x` (not `<<`, `->`, `=>`).
     let comparison_after = |k: usize| {
         (joint(k, "=!<>") && punct(k + 1, '='))
             || ((alone(k, '<') || alone(k, '>')) && !(k > 0 && joint(k - 1, "-=<>")))
     };
     let comparison_before = |k: usize| {
-        k >= 2 && ((punct(k - 1, '=') && joint(k - 2, "=!<>")) || ((alone(k - 1, '<') || alone(k - 1, '>')) && !joint(k - 2, "-=<>")))
+        k >= 2
+            && ((punct(k - 1, '=') && joint(k - 2, "=!<>"))
+                || ((alone(k - 1, '<') || alone(k - 1, '>')) && !joint(k - 2, "-=<>")))
     };
     let mut i = 0;
     while i < trees.len() {
@@ -753,7 +753,8 @@ fn may_move(ts: &proc_macro2::TokenStream, m: &Mentions) -> bool {
                 let before_dot = i > 0 && punct(i - 1, '.');
                 let path = (i >= 1 && punct(i - 1, ':')) || (punct(i + 1, ':') && punct(i + 2, ':'));
                 // `v!(..)`, a field name `S { v: .. }`, a path `a::v`.
-                let not_a_value = before_dot || path || punct(i + 1, '!') || (punct(i + 1, ':') && !punct(i + 2, ':'));
+                let not_a_value =
+                    before_dot || path || punct(i + 1, '!') || (punct(i + 1, ':') && !punct(i + 2, ':'));
                 if !not_a_value && !borrowed_or_copied(&trees, i, &comparison_after, &comparison_before) {
                     return true;
                 }
