@@ -1669,9 +1669,13 @@ impl FnGen<'_> {
                 .vars()
                 .into_iter()
                 .filter(|v| nested || current.contains(&v.name))
-                // `a` stays an i64: expressions fall back to it.
+                // `a` stays an i64: expressions fall back to it; `mv`
+                // stays the parameter its move moves.
                 .filter(|v| {
-                    !matches!(v.ty, Ty::Sub(_)) && !v.ty.is_item() && (v.name != "a" || ty == Ty::I64)
+                    !matches!(v.ty, Ty::Sub(_))
+                        && !v.ty.is_item()
+                        && (v.name != "a" || ty == Ty::I64)
+                        && v.name != "mv"
                 })
                 .map(|v| v.name.clone())
                 .collect();
