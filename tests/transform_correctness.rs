@@ -1618,3 +1618,60 @@ fn ready_mode_drops_a_value_read_beside_a_nested_let_at_scope_end() {
         );
     }
 }
+
+// A guard kept only for its `Drop`, then a value read after the suspension,
+// both in an inner block (a fresh-context attack, round 9, d15): Rust drops
+// the later one first at the block's end. The guard was dropped by an
+// explicit `drop` at the `}`, before the value, on every schedule.
+#[io_state_machine(state = st)]
+fn guard_then_value_in_block(st: &mut GuardThenValueInBlockState, dev: &Dev, by_value: bool) -> Res<u32> {
+    {
+        let _k: Guard = pin(1);
+        let r: Guard = pin(2);
+        yield_io!(dev.op())?;
+        if by_value {
+            consume_guard(r);
+        } else {
+            log(format!("read {:?}", &r));
+        }
+        log("block end");
+    }
+    log("after block");
+    Ok(1)
+}
+
+fn consume_guard(g: Guard) {
+    log(format!("consume {g:?}"));
+}
+
+fn guard_then_value_in_block_plain(by_value: bool) -> u32 {
+    {
+        let _k = pin(1);
+        let r = pin(2);
+        if by_value {
+            consume_guard(r);
+        } else {
+            log(format!("read {:?}", &r));
+        }
+        log("block end");
+    }
+    log("after block");
+    1
+}
+
+#[test]
+fn a_guard_in_an_inner_block_drops_after_the_blocks_later_locals() {
+    for by_value in [false, true] {
+        let want_v = guard_then_value_in_block_plain(by_value);
+        let want = take_log();
+        for s in SCHEDULES {
+            let dev = Dev::new(s);
+            let mut st = GuardThenValueInBlockState::default();
+            let got_v = run(&dev, || guard_then_value_in_block(&mut st, &dev, by_value));
+            // Both are stored across the suspension (the guard is held, the
+            // value read after it), so the order is Rust's on every schedule.
+            assert_eq!(got_v, Ok(want_v), "by_value={by_value} {s:?}");
+            assert_eq!(take_log(), want, "by_value={by_value} {s:?}: drop order");
+        }
+    }
+}

@@ -51,6 +51,11 @@ pub struct Binding {
     /// Never read: it lives to the end of its scope on every path, as in
     /// Rust, so it is stored across every suspension point in that scope.
     pub drop_only: bool,
+    /// For a `drop_only` binding: the blocks whose jump leaves its scope
+    /// where the scope falls through. The jump does not carry it, so it
+    /// drops with the step there, in reverse order of declaration among the
+    /// scope's other bindings, as Rust drops them.
+    pub scope_ends: Vec<BlockId>,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -330,6 +335,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            scope_ends: Vec::new(),
             uses: Vec::new(),
         });
         defs.push(id);
@@ -371,7 +377,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
 /// of its scope it is stored, and it is dropped where Rust drops it.
 fn hold_for_drop(g: &mut Graph) {
     let held: Vec<bool> = g.bindings.iter().map(|b| b.drop_only).collect();
-    for blk in &mut g.blocks {
+    for (id, blk) in g.blocks.iter_mut().enumerate() {
         for p in &mut blk.pieces {
             for &b in &p.open {
                 if held[b] && !p.defs.contains(&b) && !p.uses.contains(&b) {
@@ -380,7 +386,7 @@ fn hold_for_drop(g: &mut Graph) {
             }
         }
         for &b in &blk.term_open {
-            if held[b] && !blk.term_uses.contains(&b) {
+            if held[b] && !blk.term_uses.contains(&b) && !g.bindings[b].scope_ends.contains(&id) {
                 blk.term_uses.push(b);
             }
         }
@@ -592,6 +598,7 @@ impl Builder<'_> {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            scope_ends: Vec::new(),
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -963,6 +970,7 @@ impl Builder<'_> {
             in_pattern: false,
             drop_candidate: false,
             drop_only: false,
+            scope_ends: Vec::new(),
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -1128,38 +1136,29 @@ impl Builder<'_> {
         self.end_scope(mark);
     }
 
-    // Input:  `{ let _g: Guard = lock(); yield_io!(c)?; }` at the `}`
-    // Output: a piece `drop(_g);` (and `_g` marked as held for its `Drop`)
-    /// The end of a block's scope, where it falls through: its bindings
-    /// held only for their `Drop` (never read) are dropped here, in reverse
-    /// order, as Rust drops them, even where the code after the block runs
-    /// in the same dispatch step. (Where it returns or jumps out, they drop
-    /// with the step.) Shadowed ones cannot be named: they drop with the
-    /// step too, no earlier.
+    // Input:  `{ let _g: Guard = lock(); let r = page(); yield_io!(c)?; use(&r); }` at the `}`
+    // Output: `_g` marked as held for its `Drop`, its scope ending in the current block
+    /// The end of a block's scope, where it falls through. Its bindings held
+    /// only for their `Drop` (never read) are stored across its suspension
+    /// points, but not carried by the jump that leaves it: every caller jumps
+    /// out right here, and a jump that leaves a scope holding a value to drop
+    /// ends its dispatch step (see `emit::leaves_scope`), so they drop when
+    /// the step ends, together with the scope's other bindings and in
+    /// reverse order of declaration, as Rust drops them. An explicit `drop`
+    /// here would come before a later binding's own drop.
     fn end_scope(&mut self, mark: usize) {
         let declared: Vec<(String, BindId)> = self.scope.get(mark..).unwrap_or_default().to_vec();
-        let mut drops = Vec::new();
-        for (i, (name, b)) in declared.iter().enumerate().rev() {
+        let alive = self.alive();
+        let cur = self.cur;
+        for (_, b) in &declared {
             let binding = &mut self.g.bindings[*b];
             if !binding.drop_candidate || !binding.uses.is_empty() {
                 continue;
             }
             binding.drop_only = true;
-            let visible = !declared[i + 1..].iter().any(|(n, _)| n == name);
-            if visible {
-                drops.push(*b);
+            if alive {
+                binding.scope_ends.push(cur);
             }
-        }
-        if !self.alive() {
-            return;
-        }
-        for b in drops {
-            let id = self.g.bindings[b].ident.clone();
-            self.push_piece(
-                quote!(#[allow(dropping_copy_types, dropping_references, clippy::drop_non_drop)] ::core::mem::drop(#id);),
-                vec![b],
-                Vec::new(),
-            );
         }
     }
 
