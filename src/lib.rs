@@ -140,7 +140,15 @@
 //!    with the fix: [`guide::annotations`] goes through the usual cases. A
 //!    `let x;` assigned after a suspension point needs no type. Items
 //!    declared in the body (`fn`, `const`, `struct`, `use`,
-//!    `macro_rules!`) are visible in the whole body, as in Rust. A `mut`
+//!    `macro_rules!`) are visible in the whole body, as in Rust. The items
+//!    of a block that holds a suspension point move to the top of the
+//!    function (the block is taken apart), so where that would change what
+//!    a name means, the macro refuses with an error at the item: the
+//!    function also names it outside the block (a sibling block's item of
+//!    the same name, or an outer item it shadows), or a `macro_rules!` is
+//!    defined twice or used before its definition or after its block. A
+//!    machine declared in the body is a machine of its own; its state enum
+//!    is declared in the body too, so the outer machine cannot store it. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
 //!    call's argument and stored like any other. A stored local is stored
 //!    whole: moving a field out of it (`let a: String = p.a;`) before a

@@ -350,6 +350,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         b.g.blocks[start].scope_in = b.scope.clone();
     }
     let body = model.input.block.clone();
+    crate::items::check(cx, &body);
     // A body whose value is not `()` and that ends with a statement must
     // end in one that diverges (`bail!(e);`, a call returning `!`), as in
     // Rust; a `()` body may fall off its end (`Ok(())`).
@@ -1176,6 +1177,11 @@ impl Builder<'_> {
         if let Some(id) = ident {
             self.g.body_types.push((id.to_string(), id.span()));
         }
+        if let syn::Item::Fn(f) = item
+            && scan::is_nested_machine(item)
+        {
+            self.nested_machine_state(f);
+        }
         if let syn::Item::Macro(m) = item
             && m.mac.path.is_ident("macro_rules")
         {
@@ -1183,6 +1189,45 @@ impl Builder<'_> {
         }
         let attrs = &self.attrs;
         self.g.items.push(quote!(#attrs #item));
+    }
+
+    // Input:  `#[io_state_machine(state = s)] fn inner(s: &mut InnerState) ..` in the body
+    // Output: `InnerState` among the body's types; an error if it is the outer state's name
+    /// A machine declared in the body: its state enum is declared there too,
+    /// so a stored local cannot have it as its type (the outer state enum
+    /// lives outside the function), and the same name would hide the outer
+    /// machine's own state enum from its generated code.
+    fn nested_machine_state(&mut self, f: &syn::ItemFn) {
+        let named = f.attrs.iter().find_map(|a| {
+            let toks: Vec<proc_macro2::TokenTree> = match &a.meta {
+                syn::Meta::List(l) => l.tokens.clone().into_iter().collect(),
+                _ => return None,
+            };
+            toks.windows(3).find_map(|w| match w {
+                [
+                    proc_macro2::TokenTree::Ident(k),
+                    proc_macro2::TokenTree::Punct(p),
+                    proc_macro2::TokenTree::Ident(v),
+                ] if k == "name" && p.as_char() == '=' => Some(v.clone()),
+                _ => None,
+            })
+        });
+        let name = named.unwrap_or_else(|| {
+            quote::format_ident!(
+                "{}State",
+                crate::model::camel(&f.sig.ident.to_string()),
+                span = f.sig.ident.span()
+            )
+        });
+        if name == self.model.enum_name {
+            self.cx.error(
+                f.sig.ident.span(),
+                format!(
+                    "this machine's state enum would be `{name}`, the name of the state enum of the machine it is declared in, and would hide it there: give the inner machine another name, or its state another with `#[io_state_machine(name = ..)]`"
+                ),
+            );
+        }
+        self.g.body_types.push((name.to_string(), f.sig.ident.span()));
     }
 
     // Input:  `let n: u32 = 3; macro_rules! twice { () => { n * 2 } }` in a block taken apart

@@ -21,6 +21,7 @@ mod cfg;
 mod ctxt;
 mod emit;
 mod hints;
+mod items;
 mod liveness;
 mod lower;
 mod model;
