@@ -1675,3 +1675,33 @@ fn a_guard_in_an_inner_block_drops_after_the_blocks_later_locals() {
         }
     }
 }
+
+// The rewrite the refusal of `(mut a, b): (u32, u32)` suggests (ui
+// mut-binding-in-a-parameter-pattern): destructured first thing in the body,
+// `a` is a local the machine keeps, whatever later calls pass.
+#[io_state_machine(state = st)]
+fn pattern_param_destructured(
+    st: &mut PatternParamDestructuredState,
+    dev: &Dev,
+    arg: (u32, u32),
+) -> Res<u32> {
+    let (mut a, b) = arg;
+    a += b;
+    yield_io!(dev.op())?;
+    Ok(a)
+}
+
+#[test]
+fn a_parameter_pattern_destructured_in_the_body_keeps_its_mut_binding() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = PatternParamDestructuredState::default();
+        let mut calls = 0u32;
+        // Each call passes a different argument: only the first one's counts.
+        let got = run(&dev, || {
+            calls += 1;
+            pattern_param_destructured(&mut st, &dev, (calls, 2 * calls))
+        });
+        assert_eq!(got, Ok(3), "{s:?}");
+    }
+}
