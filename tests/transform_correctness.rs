@@ -1705,3 +1705,39 @@ fn a_parameter_pattern_destructured_in_the_body_keeps_its_mut_binding() {
         assert_eq!(got, Ok(3), "{s:?}");
     }
 }
+
+// A typed reference never read again, in scope across a suspension point
+// (hints2's finding): its drop does nothing, so it is not held for it, and
+// not refused as a stored borrow.
+#[io_state_machine(state = st)]
+fn unread_reference(st: &mut UnreadReferenceState, dev: &Dev, v: &[u32]) -> Res<u32> {
+    let _first: &u32 = &v[0];
+    let n: u32 = 3;
+    yield_io!(dev.op())?;
+    Ok(n)
+}
+
+#[test]
+fn an_unread_reference_in_scope_across_a_suspension_is_not_stored() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = UnreadReferenceState::default();
+        assert_eq!(
+            run(&dev, || unread_reference(&mut st, &dev, &[7])),
+            Ok(3),
+            "{s:?}"
+        );
+    }
+    // Only `n` and the completion are kept: the same bytes as without it.
+    assert_eq!(
+        UnreadReferenceState::size_report()[0].1,
+        WithoutTheReferenceState::size_report()[0].1
+    );
+}
+
+#[io_state_machine(state = st)]
+fn without_the_reference(st: &mut WithoutTheReferenceState, dev: &Dev) -> Res<u32> {
+    let n: u32 = 3;
+    yield_io!(dev.op())?;
+    Ok(n)
+}

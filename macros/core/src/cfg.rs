@@ -275,6 +275,8 @@ struct Builder<'a> {
     else_if: bool,
     /// See [`Rewriter::jump_free`].
     jump_free: Vec<String>,
+    /// A read of the state parameter was refused: once is enough.
+    state_read_refused: bool,
 }
 
 // Input:  `let a: u32 = 1; yield_io!(c)?; Ok(a)`
@@ -305,6 +307,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         foreign_macro: false,
         else_if: false,
         jump_free: jump_free_macros(&model.input.block),
+        state_read_refused: false,
     };
     let start = b.new_block("Start");
     b.enter(start);
@@ -556,6 +559,18 @@ impl Builder<'_> {
                 if !out.contains(&id) {
                     out.push(id);
                 }
+            } else if !self.state_read_refused
+                && matches!(&self.model.state, crate::args::StateTarget::Param(p) if *p == u.name)
+            {
+                // rustc would say "borrow of moved value" at `state = st`.
+                self.state_read_refused = true;
+                self.cx.error(
+                    u.span,
+                    format!(
+                        "the body reads `{0}`, the state parameter: the generated code owns the state while the body runs (it moves `{0}` in before the body's first line), so the body cannot read or change it; keep what the body needs in locals or other arguments",
+                        u.name
+                    ),
+                );
             }
         }
         out
@@ -1153,7 +1168,13 @@ impl Builder<'_> {
         let cur = self.cur;
         for (_, b) in &declared {
             let binding = &mut self.g.bindings[*b];
-            if !binding.drop_candidate || !binding.uses.is_empty() {
+            // A value whose drop does nothing (`&T`, a number) is not held:
+            // where it goes cannot be seen, and a held reference would be a
+            // stored borrow.
+            if !binding.drop_candidate
+                || !binding.uses.is_empty()
+                || binding.ty.as_ref().is_some_and(crate::types::nothing_to_drop)
+            {
                 continue;
             }
             binding.drop_only = true;
@@ -1237,7 +1258,7 @@ impl Builder<'_> {
     /// no local is in scope (a macro's locals resolve where it is defined),
     /// and rustc's "cannot find value" would not say why.
     fn refuse_macro_reading_locals(&self, m: &syn::ItemMacro) {
-        fn idents(ts: TokenStream, out: &mut Vec<proc_macro2::Ident>) {
+        fn idents(ts: TokenStream, out: &mut Vec<(String, Span)>) {
             let toks: Vec<proc_macro2::TokenTree> = ts.into_iter().collect();
             let punct = |j: usize, c: char| matches!(toks.get(j), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
             for (i, t) in toks.iter().enumerate() {
@@ -1247,9 +1268,15 @@ impl Builder<'_> {
                 let path = after(':') || (punct(i + 1, ':') && punct(i + 2, ':')) || punct(i + 1, '!');
                 match t {
                     proc_macro2::TokenTree::Ident(id) if !after('$') && !after('.') && !path => {
-                        out.push(id.clone())
+                        out.push((id.to_string(), id.span()))
                     }
                     proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                    // `format!("{n}")` in the macro's expansion reads `n`.
+                    proc_macro2::TokenTree::Literal(l) => {
+                        for c in scan::format_captures(&l.to_string()) {
+                            out.push((c, l.span()));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -1260,20 +1287,19 @@ impl Builder<'_> {
         // its own, wherever it is defined.
         let own: Vec<String> = found
             .windows(2)
-            .filter(|w| w[0] == "let" || w[0] == "mut")
-            .map(|w| w[1].to_string())
+            .filter(|w| w[0].0 == "let" || w[0].0 == "mut")
+            .map(|w| w[1].0.clone())
             .collect();
-        found.retain(|id| !own.contains(&id.to_string()));
+        found.retain(|(id, _)| !own.contains(id));
         let name = m.ident.as_ref().map_or_else(String::new, ToString::to_string);
         let mut said = Vec::new();
-        for id in found {
-            let s = id.to_string();
+        for (s, span) in found {
             if said.contains(&s) || !self.scope.iter().any(|(n, _)| *n == s) {
                 continue;
             }
             said.push(s.clone());
             self.cx.error(
-                id.span(),
+                span,
                 format!("`{name}!` reads the local `{s}`, but a macro defined in a block that holds a suspension point is moved to the top of the function with the other items (so that every part of the block sees it), where no local is in scope; pass the value in: `macro_rules! {name} {{ (${s}:expr) => {{ .. ${s} .. }} }}` and `{name}!({s})`"),
             );
         }

@@ -514,7 +514,10 @@ impl Emitter<'_> {
         jump.scope.iter().any(|(name, b)| {
             !name.starts_with("__ratchet_")
                 && !target.iter().any(|(_, t)| t == b)
-                && !self.g.bindings[*b].ty.as_ref().is_some_and(nothing_to_drop)
+                && !self.g.bindings[*b]
+                    .ty
+                    .as_ref()
+                    .is_some_and(crate::types::nothing_to_drop)
         })
     }
 
@@ -2029,40 +2032,6 @@ fn with_attrs(attrs: &TokenStream, code: TokenStream) -> TokenStream {
         quote!(#attrs #code)
     } else {
         quote!(#attrs { #code })
-    }
-}
-
-/// Whether dropping a value of type `t` does nothing (a primitive, a shared
-/// reference, a tuple or array of those): where such a local goes out of
-/// scope cannot be observed.
-fn nothing_to_drop(t: &Type) -> bool {
-    match t {
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
-            matches!(
-                id.to_string().as_str(),
-                "u8" | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-                    | "bool"
-                    | "char"
-            )
-        }),
-        Type::Reference(r) => r.mutability.is_none(),
-        Type::Tuple(t) => t.elems.iter().all(nothing_to_drop),
-        Type::Array(a) => nothing_to_drop(&a.elem),
-        Type::Paren(p) => nothing_to_drop(&p.elem),
-        Type::Ptr(_) | Type::Never(_) => true,
-        _ => false,
     }
 }
 

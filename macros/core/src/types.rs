@@ -311,3 +311,38 @@ fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<St
         (matches!(t, TokenTree::Ident(_)) && borrowed_args.contains(&name) && !owned).then_some(name)
     })
 }
+
+/// Whether dropping a value of type `t` does nothing (a primitive, a shared
+/// reference, a tuple or array of those): where such a local goes out of
+/// scope cannot be observed.
+pub fn nothing_to_drop(t: &syn::Type) -> bool {
+    use syn::Type;
+    match t {
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
+            matches!(
+                id.to_string().as_str(),
+                "u8" | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "bool"
+                    | "char"
+            )
+        }),
+        Type::Reference(r) => r.mutability.is_none(),
+        Type::Tuple(t) => t.elems.iter().all(nothing_to_drop),
+        Type::Array(a) => nothing_to_drop(&a.elem),
+        Type::Paren(p) => nothing_to_drop(&p.elem),
+        Type::Ptr(_) | Type::Never(_) => true,
+        _ => false,
+    }
+}
