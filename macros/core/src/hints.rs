@@ -946,6 +946,8 @@ mod tests {
             Some("(PageNo, (_, Len))")
         );
         assert_eq!(holders, ["`PageNo`", "`Len`"]);
+        // The macro reads no type through a `&` pattern (`scan::binders`).
+        assert_eq!(skeleton(&pat("&(a, _)"), &mut Vec::new()), None);
     }
 
     #[test]
