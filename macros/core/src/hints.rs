@@ -320,23 +320,24 @@ impl Names {
 struct Mode {
     by_ref: bool,
     mutable: bool,
+    /// Where the `mut` of a by-value `mut` binding starts.
+    mut_at: Option<(usize, usize)>,
 }
 
-/// The binding mode of every name `pat` binds, and where the `mut` of each
-/// by-value `mut` binding starts.
-fn modes(pat: &Pat) -> Vec<(String, Mode, Option<(usize, usize)>)> {
-    struct M(Vec<(String, Mode, Option<(usize, usize)>)>);
+/// The binding mode of every name `pat` binds.
+fn modes(pat: &Pat) -> Vec<(String, Mode)> {
+    struct M(Vec<(String, Mode)>);
     impl<'ast> Visit<'ast> for M {
         fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
             let mode = Mode {
                 by_ref: pi.by_ref.is_some(),
                 mutable: pi.mutability.is_some(),
+                mut_at: match (&pi.by_ref, &pi.mutability) {
+                    (None, Some(m)) => Some(pos(m.span)),
+                    _ => None,
+                },
             };
-            let at = match (&pi.by_ref, &pi.mutability) {
-                (None, Some(m)) => Some(pos(m.span)),
-                _ => None,
-            };
-            self.0.push((pi.ident.to_string(), mode, at));
+            self.0.push((pi.ident.to_string(), mode));
             syn::visit::visit_pat_ident(self, pi);
         }
     }
@@ -359,13 +360,13 @@ fn rebind(pat: &Pat, names: &[String]) -> Rebind {
     let ms = modes(pat);
     let mode = |n: &str| {
         ms.iter()
-            .find(|(m, _, _)| m == n)
-            .map_or_else(Mode::default, |(_, mode, _)| *mode)
+            .find(|(m, _)| m == n)
+            .map_or_else(Mode::default, |(_, mode)| *mode)
     };
     let skip: Vec<(usize, usize)> = ms
         .iter()
-        .filter(|(n, _, _)| names.contains(n))
-        .filter_map(|(_, _, at)| *at)
+        .filter(|(n, _)| names.contains(n))
+        .filter_map(|(_, mode)| mode.mut_at)
         .collect();
     let lets = names
         .iter()
@@ -378,10 +379,12 @@ fn rebind(pat: &Pat, names: &[String]) -> Rebind {
                 Mode {
                     by_ref: true,
                     mutable: true,
+                    ..
                 } => format!("let {n}: &mut {t} = {n};"),
                 Mode {
                     by_ref: true,
                     mutable: false,
+                    ..
                 } => format!("let {n}: &{t} = {n};"),
                 Mode { mutable: true, .. } => format!("let mut {n}: {t} = {n};"),
                 Mode { .. } => format!("let {n}: {t} = {n};"),
