@@ -336,7 +336,7 @@ fn expand_version(
         } else {
             model.borrowed_args()
         };
-        let stored = types::check(&cx, &g, &live, &model.input.block, &hints);
+        let stored = types::check(&cx, &g, &live, &model.input.sig, &model.input.block, &hints);
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });
