@@ -215,6 +215,12 @@
 //!    holding a suspension point ends, its locals are dropped. To keep such a
 //!    value to the end of its scope, read it by reference (`&page`), or move
 //!    it into a binding the body does not read: `let _keep = page;`.
+//!    Temporaries made by an expression that holds a suspension point (in a
+//!    `match` or `if let` scrutinee, `match f(&guard()).g(call_io!(..)?)`)
+//!    are dropped where the suspension point is taken out of the
+//!    expression, before the arms run, even when it does not suspend; Rust
+//!    keeps them to the end of the `match`. To keep such a value, bind it
+//!    with `let` before the expression.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);
