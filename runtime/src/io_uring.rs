@@ -568,7 +568,6 @@ impl UringIO {
                     issuer: None,
                     single_issuer: info.single_issuer,
                     ext_arg: info.ext_arg,
-                    submit_on_issue: info.submit_on_issue,
                     fixed: (info.fixed_buffers > 0).then(|| Fixed {
                         entries: Vec::new(),
                         size: info.fixed_buffers as usize,
@@ -792,8 +791,11 @@ impl IO for UringIO {
                 }
             }
         };
+        let info = &self.shared.info;
         Ok(Arc::new(UringFile {
             shared: self.shared.clone(),
+            eager: info.submit_on_issue.unwrap_or(options.direct),
+            general_reads: info.fixed_buffers > 0 && options.direct,
             handle: Arc::new(FileHandle {
                 file,
                 mode: Mode {
@@ -914,6 +916,12 @@ struct UringFile {
     /// stays open (and its number is not reused by another file) until the
     /// last CQE, even when the user drops the file first.
     handle: Arc<FileHandle>,
+    /// [`UringOptions::submit_on_issue`] as it applies to this file, decided
+    /// at open (the ring's options never change) rather than on each read.
+    eager: bool,
+    /// Reads take the general way in (the registered-buffer table applies
+    /// to this file).
+    general_reads: bool,
 }
 
 struct FileHandle {
@@ -1003,7 +1011,7 @@ impl UringFile {
             st.parked.push(ud);
         } else if !st.push_now(ud) {
             st.queue(Pending::Op(ud));
-        } else if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
+        } else if self.eager {
             st.submit_issued();
         }
         Ok(c)
@@ -1017,7 +1025,7 @@ impl UringFile {
     #[inline]
     fn issue_read(&self, c: Completion, guard: InFlight, pos: u64) -> Result<Completion, CompletionError> {
         let mut st = self.shared.lock();
-        let general = st.closed || (st.fixed.is_some() && self.handle.mode.direct);
+        let general = st.closed || self.general_reads;
         let Some(buf) = guard.filling().filter(|_| !general) else {
             drop(st);
             return self.issue_held(c, guard, OpKind::Read, pos);
@@ -1048,7 +1056,7 @@ impl UringFile {
             // the push sound): the SQE names its buffer and descriptor.
             if st.push_entry(&entry, false) {
                 st.in_kernel += 1;
-                if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
+                if self.eager {
                     st.submit_issued();
                 }
                 return Ok(c);
@@ -1203,6 +1211,10 @@ unsafe impl Send for IoVecs {}
 /// final CQE: the kernel reads from or writes into them, so they must
 /// outlive it even when the user has dropped every handle, and no user view
 /// may conflict meanwhile (see `buffer.rs`).
+///
+/// With a tag of its own: the niche in `DeviceHold` would otherwise make
+/// every look at the kind (several per read) decode it from the hold.
+#[repr(u8)]
 enum OpKind {
     /// Into the completion's own buffer (`Completion::read` owns it), which
     /// the slot holds through its `InFlight` guard: no second handle needed.
@@ -1391,8 +1403,6 @@ struct State {
     single_issuer: bool,
     /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
     ext_arg: bool,
-    /// [`UringOptions::submit_on_issue`] (`None`: for `O_DIRECT` files).
-    submit_on_issue: Option<bool>,
     /// The registered-buffer table, with
     /// [`UringOptions::registered_buffers`].
     fixed: Option<Fixed>,
