@@ -388,6 +388,7 @@ impl Buffer {
     /// taken in one compare-and-swap and let go in one subtraction when the
     /// view drops (after its cell borrow, soundness point 4), refusing as
     /// `take_fill` does.
+    #[cfg_attr(loom, allow(dead_code))] // loom's build reads through the shared path
     #[inline]
     pub(crate) fn fill_now(&self) -> Result<BufferMut<'_>, CompletionError> {
         let gate = self.acquire(|s| s == 0, FILL | VIEW_MUT, "read")?;

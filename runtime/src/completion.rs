@@ -763,6 +763,9 @@ impl Completion {
         &mut self,
         read: impl FnOnce(&mut [u8]) -> Outcome,
     ) -> Result<(), CompletionError> {
+        // Under loom every read takes the shared path, which the model
+        // checks (and loom's atomics have no `get_mut`).
+        #[cfg(not(loom))]
         if let Some(inner) = self.unique_inner() {
             if let Some(outcome) = Self::read_unique(inner, read)? {
                 self.finish(outcome);
@@ -782,15 +785,10 @@ impl Completion {
         }
     }
 
-    /// Under loom every read takes the shared path, which the model checks.
-    #[cfg(loom)]
-    fn unique_inner(&mut self) -> Option<&mut Inner> {
-        None
-    }
-
     /// [`Completion::read_inline`] for the only handle: `Ok(None)` when the
     /// outcome is recorded, `Ok(Some(outcome))` when it must be finished
     /// where callbacks run (an error, or waiters registered).
+    #[cfg(not(loom))]
     #[inline]
     fn read_unique(
         inner: &mut Inner,
