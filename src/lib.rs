@@ -140,7 +140,15 @@
 //!    with the fix: [`guide::annotations`] goes through the usual cases. A
 //!    `let x;` assigned after a suspension point needs no type. Items
 //!    declared in the body (`fn`, `const`, `struct`, `use`,
-//!    `macro_rules!`) are visible in the whole body, as in Rust. A `mut`
+//!    `macro_rules!`) are visible in the whole body, as in Rust. The items
+//!    of a block that holds a suspension point move to the top of the
+//!    function (the block is taken apart), so where that would change what
+//!    a name means, the macro refuses with an error at the item: the
+//!    function also names it outside the block (a sibling block's item of
+//!    the same name, or an outer item it shadows), or a `macro_rules!` is
+//!    defined twice or used before its definition or after its block. A
+//!    machine declared in the body is a machine of its own; its state enum
+//!    is declared in the body too, so the outer machine cannot store it. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
 //!    call's argument and stored like any other. A by-value parameter the
 //!    body moves (`for item in v`, `let w: Vec<u64> = v;`,
@@ -217,6 +225,12 @@
 //!    holding a suspension point ends, its locals are dropped. To keep such a
 //!    value to the end of its scope, read it by reference (`&page`), or move
 //!    it into a binding the body does not read: `let _keep = page;`.
+//!    Temporaries made by an expression that holds a suspension point (in a
+//!    `match` or `if let` scrutinee, `match f(&guard()).g(call_io!(..)?)`)
+//!    are dropped where the suspension point is taken out of the
+//!    expression, before the arms run, even when it does not suspend; Rust
+//!    keeps them to the end of the `match`. To keep such a value, bind it
+//!    with `let` before the expression.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);

@@ -103,7 +103,7 @@ struct BlockingFile {
 }
 
 impl File for BlockingFile {
-    fn pread(&self, pos: u64, c: Completion) -> Result<Completion, CompletionError> {
+    fn pread(&self, pos: u64, mut c: Completion) -> Result<Completion, CompletionError> {
         if let Err(err) = validate::read(pos, &c, self.mode) {
             return reject(c, err);
         }
@@ -179,15 +179,20 @@ impl File for BlockingFile {
 impl BlockingFile {
     /// Reads until `dst` is full or the file ends. Bytes past EOF are never
     /// written, so they keep whatever the caller put there.
+    #[inline]
     fn read_fully(&self, pos: u64, dst: &mut [u8]) -> Result<i32, CompletionError> {
-        // The common case first: one `pread` fills the buffer (`validate`
+        // The common case here: one `pread` fills the buffer (`validate`
         // has checked that `pos + len` is a valid offset and fits an `i32`).
-        let first = self.file.read_at(dst, pos);
-        if let Ok(n) = first
-            && n == dst.len()
-        {
-            return byte_count(n);
+        match self.file.read_at(dst, pos) {
+            Ok(n) if n == dst.len() => byte_count(n),
+            first => self.read_rest(pos, dst, first),
         }
+    }
+
+    /// [`BlockingFile::read_fully`] after a first `pread` that did not fill
+    /// `dst`: the end of the file, a short read to continue, `EINTR`.
+    #[cold]
+    fn read_rest(&self, pos: u64, dst: &mut [u8], first: io::Result<usize>) -> Result<i32, CompletionError> {
         let mut done = match first {
             Ok(0) => return Ok(0),
             Ok(n) => n,
@@ -304,4 +309,76 @@ pub(crate) fn run_inline(
     // two).
     held.finish(outcome);
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(name: &str, data: &[u8]) -> (std::path::PathBuf, Arc<dyn File>) {
+        let dir = std::env::temp_dir().join(format!("ratchet-blocking-{}-{name}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("data");
+        fs::write(&path, data).unwrap();
+        let file = BlockingIO::new().open_file(&path, OpenOptions::new()).unwrap();
+        (dir, file)
+    }
+
+    /// A read whose completion has no other handle takes the path without
+    /// the device mark: the outcome, the bytes and the buffer's release must
+    /// be those of the shared path.
+    #[test]
+    fn a_read_through_the_only_handle_finishes_and_lets_the_buffer_go() {
+        let (dir, file) = file_with("only", b"abcdefgh");
+        let buf = Arc::new(Buffer::new(4));
+        let c = file.pread(2, Completion::read(buf.clone())).unwrap();
+        assert_eq!(c.result(), Some(Ok(4)));
+        assert!(c.device_released());
+        assert_eq!(&*buf.as_slice(), b"cdef");
+        // The hold and the view's bit are both gone: a mutable view is granted.
+        drop(buf.as_mut_slice());
+        // Past the end: a short count, not an error.
+        let c = file.pread(6, Completion::read(buf.clone())).unwrap();
+        assert_eq!(c.result(), Some(Ok(2)));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_only_handle_of_a_busy_or_decided_read_is_refused_and_changes_nothing() {
+        let (dir, file) = file_with("busy", b"abcdefgh");
+        let buf = Arc::new(Buffer::from_vec(b"xxxx".to_vec()));
+        let view = buf.as_slice();
+        let err = file.pread(0, Completion::read(buf.clone())).unwrap_err();
+        assert!(matches!(err, CompletionError::Busy(_)), "{err:?}");
+        assert_eq!(&*view, b"xxxx", "the refused read wrote nothing");
+        drop(view);
+        drop(buf.as_mut_slice());
+
+        let decided = Completion::read(buf.clone());
+        decided.abort();
+        let err = file.pread(0, decided).unwrap_err();
+        assert_eq!(err, crate::completion::ALREADY_DECIDED);
+        assert_eq!(&*buf.as_slice(), b"xxxx");
+        drop(buf.as_mut_slice());
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A callback (registered before the call) runs once with the outcome,
+    /// after the buffer is let go, though the completion had one handle.
+    #[test]
+    fn the_only_handle_with_a_callback_runs_it_once_with_the_buffer_free() {
+        let (dir, file) = file_with("callback", b"abcdefgh");
+        let buf = Arc::new(Buffer::new(3));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (log, probe) = (seen.clone(), buf.clone());
+        let c = Completion::read(buf.clone()).with_callback(move |o| {
+            log.lock()
+                .unwrap()
+                .push((o, probe.try_as_slice().map(|v| v.to_vec())));
+        });
+        let c = file.pread(0, c).unwrap();
+        assert_eq!(c.result(), Some(Ok(3)));
+        assert_eq!(*seen.lock().unwrap(), vec![(Ok(3), Ok(b"abc".to_vec()))]);
+        fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -382,6 +382,23 @@ impl Buffer {
         })
     }
 
+    /// [`Buffer::take_fill`] and [`Buffer::filled_bytes`] in one: for a
+    /// read that ends inside the call that starts it (an inline backend's),
+    /// which needs the hold only as long as it has the bytes. Both bits are
+    /// taken in one compare-and-swap and let go in one subtraction when the
+    /// view drops (after its cell borrow, soundness point 4), refusing as
+    /// `take_fill` does.
+    #[cfg_attr(loom, allow(dead_code))] // loom's build reads through the shared path
+    #[inline]
+    pub(crate) fn fill_now(&self) -> Result<BufferMut<'_>, CompletionError> {
+        let gate = self.acquire(|s| s == 0, FILL | VIEW_MUT, "read")?;
+        let range = self.range();
+        // With the word at 0 before the swap no view or hold exists, so by
+        // soundness point 4 the cell is free; `cell_mut` reports a bug else.
+        let bytes = AtomicRefMut::map(self.cell_mut(), |b| &mut b[range]);
+        Ok(BufferMut { bytes, _gate: gate })
+    }
+
     /// The exposed address of the first usable byte, for a device that
     /// holds the buffer and hands the address to the kernel (soundness
     /// point 5).
@@ -493,7 +510,8 @@ impl fmt::Debug for BufferRef<'_> {
 pub struct BufferMut<'a> {
     // Dropped before the gate: soundness point 4.
     bytes: AtomicRefMut<'a, [u8]>,
-    /// The mutable-view bit, for a user or a device view alike.
+    /// The mutable-view bit, for a user or a device view alike (with the
+    /// fill hold as well for [`Buffer::fill_now`]'s).
     _gate: Gate<'a>,
 }
 

@@ -753,7 +753,77 @@ impl Completion {
     /// without the guard's own handle: takes the device mark and the
     /// buffer's hold (refusing as `begin_io` does), hands `read` the bytes,
     /// then lets both go and finishes with what `read` returned.
-    pub(crate) fn read_inline(&self, read: impl FnOnce(&mut [u8]) -> Outcome) -> Result<(), CompletionError> {
+    ///
+    /// When the caller's handle is the only one (the common case: the
+    /// completion was made for this call), nobody can look at the state word
+    /// or start another operation with it meanwhile, so the device mark is
+    /// not taken and a success nobody waits for is written, not swapped.
+    #[inline]
+    pub(crate) fn read_inline(
+        &mut self,
+        read: impl FnOnce(&mut [u8]) -> Outcome,
+    ) -> Result<(), CompletionError> {
+        // Under loom every read takes the shared path, which the model
+        // checks (and loom's atomics have no `get_mut`).
+        #[cfg(not(loom))]
+        if let Some(inner) = self.unique_inner() {
+            if let Some(outcome) = Self::read_unique(inner, read)? {
+                self.finish(outcome);
+            }
+            return Ok(());
+        }
+        self.read_shared(read)
+    }
+
+    /// The only handle's state, writable without atomics.
+    #[cfg(not(loom))]
+    #[inline]
+    fn unique_inner(&mut self) -> Option<&mut Inner> {
+        match &mut self.repr {
+            Repr::Shared(inner) => Arc::get_mut(inner),
+            Repr::Ready | Repr::Yield => None,
+        }
+    }
+
+    /// [`Completion::read_inline`] for the only handle: `Ok(None)` when the
+    /// outcome is recorded, `Ok(Some(outcome))` when it must be finished
+    /// where callbacks run (an error, or waiters registered).
+    #[cfg(not(loom))]
+    #[inline]
+    fn read_unique(
+        inner: &mut Inner,
+        read: impl FnOnce(&mut [u8]) -> Outcome,
+    ) -> Result<Option<Outcome>, CompletionError> {
+        let Kind::Read(buf) = &inner.kind else {
+            return Err(crate::validate::NOT_A_READ);
+        };
+        let s = *inner.state.get_mut();
+        if s & (DEVICE | DECIDED) != 0 {
+            // An operation's guard holds a handle, so with none but this one
+            // the mark cannot be set; refused all the same if it were.
+            return Err(if s & DEVICE != 0 {
+                ALREADY_IN_FLIGHT
+            } else {
+                ALREADY_DECIDED
+            });
+        }
+        // The hold and the view end with this block, before the outcome is
+        // recorded: whoever sees it finished may view the buffer.
+        let outcome = {
+            let mut dst = buf.fill_now()?;
+            read(&mut dst)
+        };
+        match outcome {
+            Ok(value) if s & WAITERS == 0 => {
+                *inner.state.get_mut() = s | DECIDED | FINISHED | value_bits(value);
+                Ok(None)
+            }
+            _ => Ok(Some(outcome)),
+        }
+    }
+
+    /// [`Completion::read_inline`] for a completion other handles share.
+    fn read_shared(&self, read: impl FnOnce(&mut [u8]) -> Outcome) -> Result<(), CompletionError> {
         /// Lets go of the mark and the hold if `read` panics.
         struct Held<'a> {
             inner: &'a Inner,
@@ -847,7 +917,7 @@ mod pool {
 /// [`pool::MAX`] per thread.
 #[cfg(not(loom))]
 mod pool {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
 
     use super::{Arc, Inner, Kind, Repr};
 
@@ -856,6 +926,11 @@ mod pool {
     pub(super) const MAX: usize = 256;
 
     thread_local! {
+        /// The allocation recycled last: a loop that makes one completion
+        /// per operation and drops the one before takes and gives back this
+        /// one, with no borrow flag or length to keep.
+        static LAST: Cell<Option<Arc<Inner>>> = const { Cell::new(None) };
+        /// The others (at most `MAX - 1`).
         static POOL: RefCell<Vec<Arc<Inner>>> = const { RefCell::new(Vec::new()) };
     }
 
@@ -865,13 +940,23 @@ mod pool {
         if !pooled {
             return None;
         }
-        let inner = POOL.try_with(|p| p.try_borrow_mut().ok()?.pop()).ok().flatten()?;
+        let inner = match LAST.try_with(Cell::take) {
+            Ok(Some(inner)) => inner,
+            _ => reuse_more()?,
+        };
         Some(Repr::Shared(inner))
+    }
+
+    #[cold]
+    fn reuse_more() -> Option<Arc<Inner>> {
+        POOL.try_with(|p| p.try_borrow_mut().ok()?.pop()).ok().flatten()
     }
 
     /// Frees every kept allocation of this thread.
     pub(super) fn release() -> usize {
-        POOL.try_with(|p| p.try_borrow_mut().map(|mut p| p.drain(..).count()).unwrap_or(0))
+        let last = LAST.try_with(Cell::take).ok().flatten().map_or(0, |_| 1);
+        last + POOL
+            .try_with(|p| p.try_borrow_mut().map(|mut p| p.drain(..).count()).unwrap_or(0))
             .unwrap_or(0)
     }
 
@@ -904,9 +989,17 @@ mod pool {
             Kind::Read(buf) => drop(buf),
             other => drop(other),
         }
+        if let Ok(Some(before)) = LAST.try_with(|l| l.replace(Some(inner))) {
+            keep_more(before);
+        }
+    }
+
+    /// Keeps `inner` beside [`LAST`], if there is room.
+    #[cold]
+    fn keep_more(inner: Arc<Inner>) {
         let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut()
-                && p.len() < MAX
+                && p.len() < MAX - 1
             {
                 p.push(inner);
             }

@@ -14,17 +14,20 @@
 
 #![allow(unsafe_code)]
 
+use std::cell::UnsafeCell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs;
 use std::io;
+use std::ops::{Deref, DerefMut};
 use std::os::fd::AsRawFd;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError, Weak};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
@@ -443,9 +446,7 @@ pub struct UringIO {
 }
 
 struct Shared {
-    state: Mutex<State>,
-    /// Threads blocked on `state` (see [`Shared::let_others_in`]).
-    contended: AtomicUsize,
+    state: RingLock<State>,
     info: RingInfo,
     /// Retired operations whose completions a step is finishing: every step
     /// looks here first, so a callback may wait on a sibling of its batch,
@@ -482,33 +483,145 @@ thread_local! {
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Our critical sections run no user code (callbacks run after the
-        // lock is released) and leave the state consistent between
-        // statements that can panic, so a poisoned lock is still usable.
-        match self.state.try_lock() {
-            Ok(st) => st,
-            Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                self.contended.fetch_add(1, Ordering::Relaxed);
-                let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                self.contended.fetch_sub(1, Ordering::Relaxed);
-                st
-            }
-        }
+    fn lock(&self) -> RingGuard<'_, State> {
+        self.state.lock()
     }
 
     /// Called by a step whose wait in the kernel timed out, with the lock
     /// released: lets a thread blocked on the lock meanwhile (an issuer, or
     /// another thread's step) take it before this step takes it again. A
-    /// step waits in the kernel holding the lock, and `Mutex` is not fair:
+    /// step waits in the kernel holding the lock, and the lock is not fair:
     /// the sleeper would take the lock back at once, and a thread that
     /// issues on a shared ring could wait for it round after round.
     fn let_others_in(&self) {
         let deadline = Instant::now() + HANDOFF;
-        while self.contended.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
+        while self.state.waiting.load(Ordering::Relaxed) > 0 && Instant::now() < deadline {
             std::thread::yield_now();
         }
+    }
+}
+
+/// The ring's lock: the state of a ring (its SQ and CQ, the slots of the
+/// operations in flight, the queues) is changed by one thread at a time,
+/// whichever issues or steps.
+///
+/// Not std's `Mutex`, because every read takes it on issue: taking and
+/// releasing this one uncontended is one compare-and-swap and one swap with
+/// a load, where `Mutex::try_lock` and its guard cost about 40 instructions
+/// (an out-of-line call, the poison flag and the panic count looked at on
+/// both sides; `docs/BENCHMARKS.md`, issue 16). Poisoning is not wanted
+/// anyway: our critical sections run no user code and leave the state
+/// consistent between statements that can panic. A thread that finds it
+/// held sleeps on a condition variable (a step may hold the lock for a wait
+/// in the kernel) and is counted in `waiting`, which
+/// [`Shared::let_others_in`] reads.
+struct RingLock<T> {
+    held: AtomicBool,
+    /// Threads in [`RingLock::lock_slow`].
+    waiting: AtomicUsize,
+    /// Guards the sleep of the waiters, not the state.
+    park: Mutex<()>,
+    wake: Condvar,
+    state: UnsafeCell<T>,
+}
+
+// SAFETY: `state` is reached only through a `RingGuard`, which exists only
+// while its thread holds `held` (taken with a compare-and-swap from false,
+// given back on the guard's drop), so no two threads touch the `State` at
+// once; the acquire of `held` and the release that gives it back order each
+// thread's accesses after the previous holder's. `T: Send` is what handing
+// the state from thread to thread needs.
+unsafe impl<T: Send> Sync for RingLock<T> {}
+
+impl<T> RingLock<T> {
+    fn new(state: T) -> Self {
+        RingLock {
+            held: AtomicBool::new(false),
+            waiting: AtomicUsize::new(0),
+            park: Mutex::new(()),
+            wake: Condvar::new(),
+            state: UnsafeCell::new(state),
+        }
+    }
+
+    #[inline]
+    fn lock(&self) -> RingGuard<'_, T> {
+        if self
+            .held
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.lock_slow();
+        }
+        RingGuard { lock: self }
+    }
+
+    /// Sleeps until `held` can be taken. The count of waiters goes up
+    /// before the first try under `park`, and the holder gives the lock back
+    /// before it looks at the count (all four sequentially consistent): so
+    /// either the holder sees this waiter and wakes it under `park`, or this
+    /// waiter's try sees the lock free. Wakes are also looked for every
+    /// [`HANDOFF`], so that no mistake here could hang a thread for good.
+    #[cold]
+    fn lock_slow(&self) {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let mut park = self.park.lock().unwrap_or_else(PoisonError::into_inner);
+        while self
+            .held
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            park = self
+                .wake
+                .wait_timeout(park, HANDOFF)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        drop(park);
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    #[inline]
+    fn unlock(&self) {
+        self.held.store(false, Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.wake_one();
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        let _park = self.park.lock().unwrap_or_else(PoisonError::into_inner);
+        self.wake.notify_one();
+    }
+}
+
+/// A held [`RingLock`]: the ring's state, for this thread alone.
+struct RingGuard<'a, T> {
+    lock: &'a RingLock<T>,
+}
+
+impl<T> Deref for RingGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock (see `RingLock`'s `Sync`), so no
+        // other thread has a reference to the state, and the reference
+        // cannot outlive the guard.
+        unsafe { &*self.lock.state.get() }
+    }
+}
+
+impl<T> DerefMut for RingGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes this the guard's only
+        // reference to the state.
+        unsafe { &mut *self.lock.state.get() }
+    }
+}
+
+impl<T> Drop for RingGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.unlock();
     }
 }
 
@@ -547,8 +660,7 @@ impl UringIO {
         let (ring, info) = setup_ring(&options)?;
         Ok(UringIO {
             shared: Arc::new(Shared {
-                contended: AtomicUsize::new(0),
-                state: Mutex::new(State {
+                state: RingLock::new(State {
                     ring,
                     slots: Vec::new(),
                     free: Vec::new(),
@@ -568,7 +680,6 @@ impl UringIO {
                     issuer: None,
                     single_issuer: info.single_issuer,
                     ext_arg: info.ext_arg,
-                    submit_on_issue: info.submit_on_issue,
                     fixed: (info.fixed_buffers > 0).then(|| Fixed {
                         entries: Vec::new(),
                         size: info.fixed_buffers as usize,
@@ -792,8 +903,11 @@ impl IO for UringIO {
                 }
             }
         };
+        let info = &self.shared.info;
         Ok(Arc::new(UringFile {
             shared: self.shared.clone(),
+            eager: info.submit_on_issue.unwrap_or(options.direct),
+            general_reads: info.fixed_buffers > 0 && options.direct,
             handle: Arc::new(FileHandle {
                 file,
                 mode: Mode {
@@ -914,6 +1028,12 @@ struct UringFile {
     /// stays open (and its number is not reused by another file) until the
     /// last CQE, even when the user drops the file first.
     handle: Arc<FileHandle>,
+    /// [`UringOptions::submit_on_issue`] as it applies to this file, decided
+    /// at open (the ring's options never change) rather than on each read.
+    eager: bool,
+    /// Reads take the general way in (the registered-buffer table applies
+    /// to this file).
+    general_reads: bool,
 }
 
 struct FileHandle {
@@ -1003,7 +1123,7 @@ impl UringFile {
             st.parked.push(ud);
         } else if !st.push_now(ud) {
             st.queue(Pending::Op(ud));
-        } else if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
+        } else if self.eager {
             st.submit_issued();
         }
         Ok(c)
@@ -1017,7 +1137,7 @@ impl UringFile {
     #[inline]
     fn issue_read(&self, c: Completion, guard: InFlight, pos: u64) -> Result<Completion, CompletionError> {
         let mut st = self.shared.lock();
-        let general = st.closed || (st.fixed.is_some() && self.handle.mode.direct);
+        let general = st.closed || self.general_reads;
         let Some(buf) = guard.filling().filter(|_| !general) else {
             drop(st);
             return self.issue_held(c, guard, OpKind::Read, pos);
@@ -1048,7 +1168,7 @@ impl UringFile {
             // the push sound): the SQE names its buffer and descriptor.
             if st.push_entry(&entry, false) {
                 st.in_kernel += 1;
-                if st.submit_on_issue.unwrap_or(self.handle.mode.direct) {
+                if self.eager {
                     st.submit_issued();
                 }
                 return Ok(c);
@@ -1203,6 +1323,10 @@ unsafe impl Send for IoVecs {}
 /// final CQE: the kernel reads from or writes into them, so they must
 /// outlive it even when the user has dropped every handle, and no user view
 /// may conflict meanwhile (see `buffer.rs`).
+///
+/// With a tag of its own: the niche in `DeviceHold` would otherwise make
+/// every look at the kind (several per read) decode it from the hold.
+#[repr(u8)]
 enum OpKind {
     /// Into the completion's own buffer (`Completion::read` owns it), which
     /// the slot holds through its `InFlight` guard: no second handle needed.
@@ -1391,8 +1515,6 @@ struct State {
     single_issuer: bool,
     /// `IORING_FEAT_EXT_ARG`: waits can time out (Linux 5.11).
     ext_arg: bool,
-    /// [`UringOptions::submit_on_issue`] (`None`: for `O_DIRECT` files).
-    submit_on_issue: Option<bool>,
     /// The registered-buffer table, with
     /// [`UringOptions::registered_buffers`].
     fixed: Option<Fixed>,
@@ -2084,6 +2206,61 @@ mod tests {
     fn cq_is_at_least_twice_the_sq() {
         assert_eq!(UringOptions::new().cq_size(), DEFAULT_ENTRIES * DEFAULT_CQ_FACTOR);
         assert_eq!(UringOptions::new().entries(100).cq_entries(10).cq_size(), 256);
+    }
+
+    /// Threads adding under the lock lose no update: the lock excludes.
+    #[test]
+    fn the_ring_lock_excludes() {
+        let lock = Arc::new(RingLock::new((0u64, 0u64)));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        let mut st = lock.lock();
+                        // Two fields, written apart: a second thread inside
+                        // would see them differ.
+                        st.0 += 1;
+                        assert_eq!(st.0, st.1 + 1, "two threads inside the lock");
+                        st.1 += 1;
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.lock(), (80_000, 80_000));
+        assert_eq!(lock.waiting.load(Ordering::SeqCst), 0);
+    }
+
+    /// A thread that finds the lock held sleeps, is counted as waiting, and
+    /// gets the lock once the holder lets go, however long that takes.
+    #[test]
+    fn a_waiter_is_counted_and_woken() {
+        let lock = Arc::new(RingLock::new(0u32));
+        let held = lock.lock();
+        let waiter = {
+            let lock = lock.clone();
+            std::thread::spawn(move || {
+                *lock.lock() += 1;
+            })
+        };
+        let start = Instant::now();
+        while lock.waiting.load(Ordering::SeqCst) == 0 {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the waiter was never counted"
+            );
+            std::thread::yield_now();
+        }
+        // Longer than many wake-up checks: the waiter must still be waiting.
+        std::thread::sleep(HANDOFF * 20);
+        assert_eq!(*held, 0);
+        drop(held);
+        waiter.join().unwrap();
+        assert_eq!(*lock.lock(), 1);
+        assert_eq!(lock.waiting.load(Ordering::SeqCst), 0);
     }
 
     #[test]

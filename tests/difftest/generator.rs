@@ -1368,7 +1368,8 @@ impl FnGen<'_> {
     }
 
     /// A block holding a value the body reads, read before a suspension
-    /// and dead after it, then code after the block: Rust drops the value
+    /// and dead after it (or read after it too), sometimes after a guard
+    /// held for its `Drop`, then code after the block: Rust drops the value
     /// at the block's end, and the machine may drop it earlier (at the
     /// suspension) but never later (`compare`'s window).
     ///
@@ -1397,12 +1398,25 @@ impl FnGen<'_> {
         let s = self.site();
         self.scopes.push(Vec::new());
         self.depth += 1;
-        let mut inner = vec![
-            Node::same(format!("let {d}: Dg = dg({id});")),
-            Node::same(format!("tr(t, {s}, &{d});")),
-        ];
+        let mut inner = Vec::new();
+        // A guard held for its `Drop` declared first (round 9 of the
+        // fresh-context attack): Rust drops it after the block's later
+        // values, at the `}`.
+        if self.rng.chance(40) {
+            let g = self.site();
+            inner.push(Node::same(format!("let _g{g}: Dg = dgx({g});")));
+        }
+        inner.push(Node::same(format!("let {d}: Dg = dg({id});")));
+        inner.push(Node::same(format!("tr(t, {s}, &{d});")));
         let (ys, ops) = self.yield_stmt(budget);
         inner.extend(ys);
+        // Read again after the suspension: stored, so dropped at the `}`
+        // on every schedule, after anything declared later and before the
+        // guard.
+        if self.rng.chance(40) {
+            let s2 = self.site();
+            inner.push(Node::same(format!("tr(t, {s2}, &{d});")));
+        }
         let (more, more_ops) = self.stmts(budget - ops, 2);
         inner.extend(more);
         self.depth -= 1;

@@ -56,6 +56,11 @@ pub struct Binding {
     /// that needs it enters it with that call's argument). A copy of it is
     /// a value, not a re-created borrow.
     pub param: bool,
+    /// For a `drop_only` binding: the blocks whose jump leaves its scope
+    /// where the scope falls through. The jump does not carry it, so it
+    /// drops with the step there, in reverse order of declaration among the
+    /// scope's other bindings, as Rust drops them.
+    pub scope_ends: Vec<BlockId>,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -275,6 +280,8 @@ struct Builder<'a> {
     else_if: bool,
     /// See [`Rewriter::jump_free`].
     jump_free: Vec<String>,
+    /// A read of the state parameter was refused: once is enough.
+    state_read_refused: bool,
 }
 
 // Input:  `let a: u32 = 1; yield_io!(c)?; Ok(a)`
@@ -305,6 +312,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         foreign_macro: false,
         else_if: false,
         jump_free: jump_free_macros(&model.input.block),
+        state_read_refused: false,
     };
     let start = b.new_block("Start");
     b.enter(start);
@@ -341,6 +349,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             drop_candidate: false,
             drop_only: false,
             param: true,
+            scope_ends: Vec::new(),
             uses: Vec::new(),
         });
         defs.push(id);
@@ -355,6 +364,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
         b.g.blocks[start].scope_in = b.scope.clone();
     }
     let body = model.input.block.clone();
+    crate::items::check(cx, &body);
     // A body whose value is not `()` and that ends with a statement must
     // end in one that diverges (`bail!(e);`, a call returning `!`), as in
     // Rust; a `()` body may fall off its end (`Ok(())`).
@@ -382,7 +392,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
 /// of its scope it is stored, and it is dropped where Rust drops it.
 fn hold_for_drop(g: &mut Graph) {
     let held: Vec<bool> = g.bindings.iter().map(|b| b.drop_only).collect();
-    for blk in &mut g.blocks {
+    for (id, blk) in g.blocks.iter_mut().enumerate() {
         for p in &mut blk.pieces {
             for &b in &p.open {
                 if held[b] && !p.defs.contains(&b) && !p.uses.contains(&b) {
@@ -391,7 +401,7 @@ fn hold_for_drop(g: &mut Graph) {
             }
         }
         for &b in &blk.term_open {
-            if held[b] && !blk.term_uses.contains(&b) {
+            if held[b] && !blk.term_uses.contains(&b) && !g.bindings[b].scope_ends.contains(&id) {
                 blk.term_uses.push(b);
             }
         }
@@ -560,6 +570,18 @@ impl Builder<'_> {
                 if !out.contains(&id) {
                     out.push(id);
                 }
+            } else if !self.state_read_refused
+                && matches!(&self.model.state, crate::args::StateTarget::Param(p) if *p == u.name)
+            {
+                // rustc would say "borrow of moved value" at `state = st`.
+                self.state_read_refused = true;
+                self.cx.error(
+                    u.span,
+                    format!(
+                        "the body reads `{0}`, the state parameter: the generated code owns the state while the body runs (it moves `{0}` in before the body's first line), so the body cannot read or change it; keep what the body needs in locals or other arguments",
+                        u.name
+                    ),
+                );
             }
         }
         out
@@ -604,6 +626,7 @@ impl Builder<'_> {
             drop_candidate: false,
             drop_only: false,
             param: false,
+            scope_ends: Vec::new(),
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -976,6 +999,7 @@ impl Builder<'_> {
             drop_candidate: false,
             drop_only: false,
             param: false,
+            scope_ends: Vec::new(),
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -1148,38 +1172,35 @@ impl Builder<'_> {
         self.end_scope(mark);
     }
 
-    // Input:  `{ let _g: Guard = lock(); yield_io!(c)?; }` at the `}`
-    // Output: a piece `drop(_g);` (and `_g` marked as held for its `Drop`)
-    /// The end of a block's scope, where it falls through: its bindings
-    /// held only for their `Drop` (never read) are dropped here, in reverse
-    /// order, as Rust drops them, even where the code after the block runs
-    /// in the same dispatch step. (Where it returns or jumps out, they drop
-    /// with the step.) Shadowed ones cannot be named: they drop with the
-    /// step too, no earlier.
+    // Input:  `{ let _g: Guard = lock(); let r = page(); yield_io!(c)?; use(&r); }` at the `}`
+    // Output: `_g` marked as held for its `Drop`, its scope ending in the current block
+    /// The end of a block's scope, where it falls through. Its bindings held
+    /// only for their `Drop` (never read) are stored across its suspension
+    /// points, but not carried by the jump that leaves it: every caller jumps
+    /// out right here, and a jump that leaves a scope holding a value to drop
+    /// ends its dispatch step (see `emit::leaves_scope`), so they drop when
+    /// the step ends, together with the scope's other bindings and in
+    /// reverse order of declaration, as Rust drops them. An explicit `drop`
+    /// here would come before a later binding's own drop.
     fn end_scope(&mut self, mark: usize) {
         let declared: Vec<(String, BindId)> = self.scope.get(mark..).unwrap_or_default().to_vec();
-        let mut drops = Vec::new();
-        for (i, (name, b)) in declared.iter().enumerate().rev() {
+        let alive = self.alive();
+        let cur = self.cur;
+        for (_, b) in &declared {
             let binding = &mut self.g.bindings[*b];
-            if !binding.drop_candidate || !binding.uses.is_empty() {
+            // A value whose drop does nothing (`&T`, a number) is not held:
+            // where it goes cannot be seen, and a held reference would be a
+            // stored borrow.
+            if !binding.drop_candidate
+                || !binding.uses.is_empty()
+                || binding.ty.as_ref().is_some_and(crate::types::nothing_to_drop)
+            {
                 continue;
             }
             binding.drop_only = true;
-            let visible = !declared[i + 1..].iter().any(|(n, _)| n == name);
-            if visible {
-                drops.push(*b);
+            if alive {
+                binding.scope_ends.push(cur);
             }
-        }
-        if !self.alive() {
-            return;
-        }
-        for b in drops {
-            let id = self.g.bindings[b].ident.clone();
-            self.push_piece(
-                quote!(#[allow(dropping_copy_types, dropping_references, clippy::drop_non_drop)] ::core::mem::drop(#id);),
-                vec![b],
-                Vec::new(),
-            );
         }
     }
 
@@ -1197,6 +1218,11 @@ impl Builder<'_> {
         if let Some(id) = ident {
             self.g.body_types.push((id.to_string(), id.span()));
         }
+        if let syn::Item::Fn(f) = item
+            && scan::is_nested_machine(item)
+        {
+            self.nested_machine_state(f);
+        }
         if let syn::Item::Macro(m) = item
             && m.mac.path.is_ident("macro_rules")
         {
@@ -1206,6 +1232,45 @@ impl Builder<'_> {
         self.g.items.push(quote!(#attrs #item));
     }
 
+    // Input:  `#[io_state_machine(state = s)] fn inner(s: &mut InnerState) ..` in the body
+    // Output: `InnerState` among the body's types; an error if it is the outer state's name
+    /// A machine declared in the body: its state enum is declared there too,
+    /// so a stored local cannot have it as its type (the outer state enum
+    /// lives outside the function), and the same name would hide the outer
+    /// machine's own state enum from its generated code.
+    fn nested_machine_state(&mut self, f: &syn::ItemFn) {
+        let named = f.attrs.iter().find_map(|a| {
+            let toks: Vec<proc_macro2::TokenTree> = match &a.meta {
+                syn::Meta::List(l) => l.tokens.clone().into_iter().collect(),
+                _ => return None,
+            };
+            toks.windows(3).find_map(|w| match w {
+                [
+                    proc_macro2::TokenTree::Ident(k),
+                    proc_macro2::TokenTree::Punct(p),
+                    proc_macro2::TokenTree::Ident(v),
+                ] if k == "name" && p.as_char() == '=' => Some(v.clone()),
+                _ => None,
+            })
+        });
+        let name = named.unwrap_or_else(|| {
+            quote::format_ident!(
+                "{}State",
+                crate::model::camel(&f.sig.ident.to_string()),
+                span = f.sig.ident.span()
+            )
+        });
+        if name == self.model.enum_name {
+            self.cx.error(
+                f.sig.ident.span(),
+                format!(
+                    "this machine's state enum would be `{name}`, the name of the state enum of the machine it is declared in, and would hide it there: give the inner machine another name, or its state another with `#[io_state_machine(name = ..)]`"
+                ),
+            );
+        }
+        self.g.body_types.push((name.to_string(), f.sig.ident.span()));
+    }
+
     // Input:  `let n: u32 = 3; macro_rules! twice { () => { n * 2 } }` in a block taken apart
     // Output: an error at `n` in the macro: it moves to the top of the function, out of `n`'s scope
     /// A `macro_rules!` that names a local in scope where it is defined: it
@@ -1213,7 +1278,7 @@ impl Builder<'_> {
     /// no local is in scope (a macro's locals resolve where it is defined),
     /// and rustc's "cannot find value" would not say why.
     fn refuse_macro_reading_locals(&self, m: &syn::ItemMacro) {
-        fn idents(ts: TokenStream, out: &mut Vec<proc_macro2::Ident>) {
+        fn idents(ts: TokenStream, out: &mut Vec<(String, Span)>) {
             let toks: Vec<proc_macro2::TokenTree> = ts.into_iter().collect();
             let punct = |j: usize, c: char| matches!(toks.get(j), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == c);
             for (i, t) in toks.iter().enumerate() {
@@ -1223,9 +1288,15 @@ impl Builder<'_> {
                 let path = after(':') || (punct(i + 1, ':') && punct(i + 2, ':')) || punct(i + 1, '!');
                 match t {
                     proc_macro2::TokenTree::Ident(id) if !after('$') && !after('.') && !path => {
-                        out.push(id.clone())
+                        out.push((id.to_string(), id.span()))
                     }
                     proc_macro2::TokenTree::Group(g) => idents(g.stream(), out),
+                    // `format!("{n}")` in the macro's expansion reads `n`.
+                    proc_macro2::TokenTree::Literal(l) => {
+                        for c in scan::format_captures(&l.to_string()) {
+                            out.push((c, l.span()));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -1236,20 +1307,19 @@ impl Builder<'_> {
         // its own, wherever it is defined.
         let own: Vec<String> = found
             .windows(2)
-            .filter(|w| w[0] == "let" || w[0] == "mut")
-            .map(|w| w[1].to_string())
+            .filter(|w| w[0].0 == "let" || w[0].0 == "mut")
+            .map(|w| w[1].0.clone())
             .collect();
-        found.retain(|id| !own.contains(&id.to_string()));
+        found.retain(|(id, _)| !own.contains(id));
         let name = m.ident.as_ref().map_or_else(String::new, ToString::to_string);
         let mut said = Vec::new();
-        for id in found {
-            let s = id.to_string();
+        for (s, span) in found {
             if said.contains(&s) || !self.scope.iter().any(|(n, _)| *n == s) {
                 continue;
             }
             said.push(s.clone());
             self.cx.error(
-                id.span(),
+                span,
                 format!("`{name}!` reads the local `{s}`, but a macro defined in a block that holds a suspension point is moved to the top of the function with the other items (so that every part of the block sees it), where no local is in scope; pass the value in: `macro_rules! {name} {{ (${s}:expr) => {{ .. ${s} .. }} }}` and `{name}!({s})`"),
             );
         }

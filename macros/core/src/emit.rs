@@ -145,15 +145,18 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
     for s in g.susps.iter().filter(|s| s.kind == SiteKind::Call) {
         call_blocks[s.block] = true;
     }
-    let (inline, scope_at) = e.plan_inline();
     let carriable = crate::liveness::carriable(g);
     let held = crate::liveness::held_in(g, live, &carriable);
+    let e = Emitter {
+        held: std::cell::RefCell::new(held),
+        ..e
+    };
+    let (inline, scope_at) = e.plan_inline();
     let e = Emitter {
         inline,
         scope_at,
         jump_src,
         call_blocks,
-        held: std::cell::RefCell::new(held),
         carriable,
         decl_at: g
             .blocks
@@ -482,6 +485,15 @@ impl Emitter<'_> {
                     .collect();
                 let mut used = BTreeSet::new();
                 self.g.block_idents(b, &mut used);
+                // Its jumps name the bindings their targets hold (`Some(x)`):
+                // inside the entering block a binding of that name could
+                // hide them (difftest seed 0x5eed2026, program 280).
+                for &j in &blk.jumps {
+                    let t = self.g.jumps[j].target;
+                    if let Some(xs) = self.held.borrow().get(t) {
+                        used.extend(xs.iter().map(|&x| self.ident(x).to_string()));
+                    }
+                }
                 if captured.is_disjoint(&used) && !self.plan.tainted[b] {
                     inline[b] = true;
                     base.extend(scope_at[src].iter().cloned());
@@ -525,7 +537,10 @@ impl Emitter<'_> {
         jump.scope.iter().any(|(name, b)| {
             !name.starts_with("__ratchet_")
                 && !target.iter().any(|(_, t)| t == b)
-                && !self.g.bindings[*b].ty.as_ref().is_some_and(nothing_to_drop)
+                && !self.g.bindings[*b]
+                    .ty
+                    .as_ref()
+                    .is_some_and(crate::types::nothing_to_drop)
         })
     }
 
@@ -2096,40 +2111,6 @@ fn with_attrs(attrs: &TokenStream, code: TokenStream) -> TokenStream {
         quote!(#attrs #code)
     } else {
         quote!(#attrs { #code })
-    }
-}
-
-/// Whether dropping a value of type `t` does nothing (a primitive, a shared
-/// reference, a tuple or array of those): where such a local goes out of
-/// scope cannot be observed.
-fn nothing_to_drop(t: &Type) -> bool {
-    match t {
-        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
-            matches!(
-                id.to_string().as_str(),
-                "u8" | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-                    | "i8"
-                    | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "f32"
-                    | "f64"
-                    | "bool"
-                    | "char"
-            )
-        }),
-        Type::Reference(r) => r.mutability.is_none(),
-        Type::Tuple(t) => t.elems.iter().all(nothing_to_drop),
-        Type::Array(a) => nothing_to_drop(&a.elem),
-        Type::Paren(p) => nothing_to_drop(&p.elem),
-        Type::Ptr(_) | Type::Never(_) => true,
-        _ => false,
     }
 }
 

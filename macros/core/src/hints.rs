@@ -7,13 +7,15 @@
 //! Input:  `for i in 0..n.len() { yield_io!(c)?; .. i .. }`
 //! Output: one error at the loop's head: "... `let end: usize = n.len(); for i in 0..end { .. }`"
 
-use proc_macro2::{Span, TokenStream};
+use std::collections::BTreeSet;
+
+use proc_macro2::{Delimiter, LineColumn, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote};
 use syn::visit::Visit;
-use syn::{Block, Expr, Pat};
+use syn::{Block, Expr, Pat, Signature};
 
 use crate::ctxt::Ctxt;
-use crate::scan::one_line;
+use crate::scan::{TEXT_MAX, one_line};
 
 /// A stored binding whose type cannot be read, as `types::check` found it.
 pub struct Untyped {
@@ -25,6 +27,8 @@ pub struct Untyped {
     pub later: String,
     /// The iterator of a `for` loop (`span` is its `for`).
     pub for_iter: bool,
+    /// Never read: stored only because it is held for its `Drop`.
+    pub drop_only: bool,
     /// The message `types::check` gives when no binding site is found.
     pub fallback: String,
 }
@@ -132,8 +136,266 @@ impl<'ast> Visit<'ast> for Finder {
     fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
-fn text(t: &impl ToTokens) -> String {
-    one_line(&t.to_token_stream().to_string())
+/// One token as written: its text and where it stands in the source.
+struct Leaf {
+    text: String,
+    start: LineColumn,
+    end: LineColumn,
+}
+
+fn leaves(ts: TokenStream, out: &mut Vec<Leaf>) {
+    let leaf = |text: &str, span: Span| Leaf {
+        text: text.to_owned(),
+        start: span.start(),
+        end: span.end(),
+    };
+    for tt in ts {
+        match tt {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    // A `$e:expr` a `macro_rules!` passed on: no delimiters.
+                    Delimiter::None => {
+                        leaves(g.stream(), out);
+                        continue;
+                    }
+                };
+                // A delimiter is one character at either end of its group
+                // (`span_open` is the whole group's span in a real expansion).
+                let (start, end) = (g.span().start(), g.span().end());
+                let next = LineColumn {
+                    line: start.line,
+                    column: start.column + 1,
+                };
+                let last = LineColumn {
+                    line: end.line,
+                    column: end.column.saturating_sub(1),
+                };
+                out.push(Leaf {
+                    text: open.to_owned(),
+                    start,
+                    end: next,
+                });
+                leaves(g.stream(), out);
+                out.push(Leaf {
+                    text: close.to_owned(),
+                    start: last,
+                    end,
+                });
+            }
+            t => out.push(leaf(&t.to_string(), t.span())),
+        }
+    }
+}
+
+fn before(a: LineColumn, b: LineColumn) -> bool {
+    (a.line, a.column) <= (b.line, b.column)
+}
+
+// Input:  the tokens of `Some(P { a, b: bb })`, or of `( a,\n  .. )`
+// Output: `Some(P { a, b: bb })` (not `Some(P { a, b : bb })`), `( a, .. )`
+/// `node` as the user wrote it, on one line, without the `mut` tokens that
+/// start at `skip`: the spacing between two tokens is the one between them
+/// in the source (one space where a line ends). Tokens whose places do not
+/// follow each other (made by a macro) are spaced by the token printer's
+/// rules instead, so the text is the same on every run either way.
+fn text_skipping(node: &impl ToTokens, skip: &[(usize, usize)]) -> String {
+    let ts = node.to_token_stream();
+    let mut all = Vec::new();
+    leaves(ts.clone(), &mut all);
+    let at = |span: Span| (span.start().line, span.start().column);
+    let skipped = |l: &Leaf| l.text == "mut" && skip.contains(&(l.start.line, l.start.column));
+    // A token the source holds is at least one character wide.
+    let placed = all
+        .iter()
+        .all(|l| l.start.line > 0 && before(l.start, l.end) && l.start != l.end)
+        && all.windows(2).all(|w| before(w[0].end, w[1].start));
+    if !placed {
+        fn without(ts: TokenStream, drop: &dyn Fn(&TokenTree) -> bool) -> TokenStream {
+            ts.into_iter()
+                .filter(|t| !drop(t))
+                .map(|t| match t {
+                    TokenTree::Group(g) => {
+                        let mut ng = proc_macro2::Group::new(g.delimiter(), without(g.stream(), drop));
+                        ng.set_span(g.span());
+                        TokenTree::Group(ng)
+                    }
+                    t => t,
+                })
+                .collect()
+        }
+        let kept = without(
+            ts,
+            &|t| matches!(t, TokenTree::Ident(i) if i == "mut" && skip.contains(&at(i.span()))),
+        );
+        return one_line(&kept.to_string());
+    }
+    let mut out = String::new();
+    // The gap before a skipped token stands for the gap after it.
+    let mut gap: Option<String> = None;
+    for (i, l) in all.iter().enumerate() {
+        let own = match i.checked_sub(1).map(|p| &all[p]) {
+            None => String::new(),
+            Some(p) if p.end.line == l.start.line => " ".repeat(l.start.column - p.end.column),
+            Some(p) => {
+                // `f(\n a,\n)` and `x\n    .len()`, but `a,\n ..`.
+                let operand = p
+                    .text
+                    .starts_with(|c: char| c.is_alphanumeric() || c == '_' || c == '"')
+                    || matches!(p.text.as_str(), ")" | "]" | "}" | "?");
+                let tight = matches!(p.text.as_str(), "(" | "[")
+                    || matches!(l.text.as_str(), ")" | "]" | "," | ";")
+                    || l.text == "." && operand;
+                if tight { String::new() } else { " ".to_owned() }
+            }
+        };
+        if skipped(l) {
+            gap.get_or_insert(own);
+            continue;
+        }
+        out.push_str(&gap.take().unwrap_or(own));
+        out.push_str(&l.text);
+    }
+    elide(&out)
+}
+
+fn text(node: &impl ToTokens) -> String {
+    text_skipping(node, &[])
+}
+
+/// `s`, elided with `…` in the middle past [`TEXT_MAX`] characters.
+fn elide(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= TEXT_MAX {
+        return s.to_owned();
+    }
+    let keep = TEXT_MAX.saturating_sub(1) / 2;
+    let head: String = chars.iter().take(keep).collect();
+    let tail: String = chars.iter().skip(chars.len() - keep).collect();
+    format!("{head}…{tail}")
+}
+
+/// Every name the function's signature and body use, and the names a fix
+/// has already introduced: a name a fix adds before a loop must be none of
+/// them, or it would shadow one the loop reads (a parameter `end` read in
+/// the body of `for i in 0..n.len()` would silently become `n.len()`).
+struct Names(BTreeSet<String>);
+
+impl Names {
+    fn of(sig: &Signature, body: &Block) -> Names {
+        fn walk(ts: TokenStream, out: &mut BTreeSet<String>) {
+            for tt in ts {
+                match tt {
+                    TokenTree::Ident(i) => {
+                        out.insert(i.to_string().trim_start_matches("r#").to_owned());
+                    }
+                    // `format!("{end}")` reads `end` too.
+                    TokenTree::Literal(l) => out.extend(crate::scan::format_captures(&l.to_string())),
+                    TokenTree::Group(g) => walk(g.stream(), out),
+                    TokenTree::Punct(_) => {}
+                }
+            }
+        }
+        let mut set = BTreeSet::new();
+        walk(sig.to_token_stream(), &mut set);
+        walk(body.to_token_stream(), &mut set);
+        Names(set)
+    }
+
+    /// `base` if nothing is called so, else `base2`, `base3`, ..
+    fn fresh(&mut self, base: &str) -> String {
+        let name = std::iter::once(base.to_owned())
+            .chain((2..).map(|n| format!("{base}{n}")))
+            .find(|n| !self.0.contains(n))
+            .unwrap_or_else(|| base.to_owned());
+        self.0.insert(name.clone());
+        name
+    }
+}
+
+/// How a pattern binds a name: `mut n`, `ref n`, `ref mut n`.
+#[derive(Clone, Copy, Default)]
+struct Mode {
+    by_ref: bool,
+    mutable: bool,
+    /// Where the `mut` of a by-value `mut` binding starts.
+    mut_at: Option<(usize, usize)>,
+}
+
+/// The binding mode of every name `pat` binds.
+fn modes(pat: &Pat) -> Vec<(String, Mode)> {
+    struct M(Vec<(String, Mode)>);
+    impl<'ast> Visit<'ast> for M {
+        fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
+            let mode = Mode {
+                by_ref: pi.by_ref.is_some(),
+                mutable: pi.mutability.is_some(),
+                mut_at: match (&pi.by_ref, &pi.mutability) {
+                    (None, Some(m)) => Some(pos(m.span)),
+                    _ => None,
+                },
+            };
+            self.0.push((pi.ident.to_string(), mode));
+            syn::visit::visit_pat_ident(self, pi);
+        }
+    }
+    let mut m = M(Vec::new());
+    m.visit_pat(pat);
+    m.0
+}
+
+/// The rebinding form of a fix: `pat` as written but for the `mut` of the
+/// names it rebinds (the rebinding carries it, so no `mut` is left unused),
+/// and `let mut n: N = n;` for each name.
+struct Rebind {
+    pat: String,
+    lets: String,
+}
+
+// Input:  `P { mut a, ref b, c }` rebinding `a`, `b`
+// Output: `P { a, ref b, c }` and `let mut a: A = a; let b: &B = b;`
+fn rebind(pat: &Pat, names: &[String]) -> Rebind {
+    let ms = modes(pat);
+    let mode = |n: &str| {
+        ms.iter()
+            .find(|(m, _)| m == n)
+            .map_or_else(Mode::default, |(_, mode)| *mode)
+    };
+    let skip: Vec<(usize, usize)> = ms
+        .iter()
+        .filter(|(n, _)| names.contains(n))
+        .filter_map(|(_, mode)| mode.mut_at)
+        .collect();
+    let lets = names
+        .iter()
+        .map(|n| {
+            let t = crate::model::camel(n);
+            // A `ref` binding is a reference into the matched value: its
+            // rebinding has the reference's type (such a binding is a
+            // borrow, which the borrow rule reports before it gets here).
+            match mode(n) {
+                Mode {
+                    by_ref: true,
+                    mutable: true,
+                    ..
+                } => format!("let {n}: &mut {t} = {n};"),
+                Mode {
+                    by_ref: true,
+                    mutable: false,
+                    ..
+                } => format!("let {n}: &{t} = {n};"),
+                Mode { mutable: true, .. } => format!("let mut {n}: {t} = {n};"),
+                Mode { .. } => format!("let {n}: {t} = {n};"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Rebind {
+        pat: text_skipping(pat, &skip),
+        lets,
+    }
 }
 
 /// `(a, (b, _))` -> `(A, (B, _))`: the pattern's type with a placeholder
@@ -177,15 +439,6 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// `let a: A = a; let b: B = b;`
-fn rebinds(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| format!("let {n}: {} = {n};", crate::model::camel(n)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 fn rebind_them(names: &[String]) -> &'static str {
     if names.len() == 1 {
         "rebind it with its type"
@@ -194,7 +447,7 @@ fn rebind_them(names: &[String]) -> &'static str {
     }
 }
 
-/// `, where `A` and `B` stand for their types` of [`rebinds`].
+/// `, where `A` and `B` stand for their types` of [`rebind`].
 fn rebind_note(names: &[String]) -> String {
     let holders: Vec<String> = names
         .iter()
@@ -229,7 +482,60 @@ fn list_plain(items: &[String]) -> String {
     }
 }
 
-/// Methods whose iterator borrows the collection: a state cannot keep it.
+/// How an item of a loop over a borrowed collection is taken by index.
+enum Item {
+    /// `&x` of `v.iter()`, `x` of `v.iter().copied()`: `v[i]`.
+    Copy,
+    /// `x` of `v.iter().cloned()`: `v[i].clone()`.
+    Clone,
+    /// `x` of `v.iter()`: `&v[i]`.
+    Ref,
+    /// `x` of `v.iter_mut()`: `&mut v[i]`.
+    RefMut,
+    /// `b` of `s.bytes()`: `s.as_bytes()[i]`.
+    Byte,
+}
+
+/// A loop over a borrowed collection that an index loop replaces without
+/// changing what it does: `v.iter()`, `v.iter_mut()`, `&v`, `&mut v`,
+/// optionally `.copied()` / `.cloned()` and then `.enumerate()`, and
+/// `s.bytes()`. Gives the collection, whether the loop enumerates, and how
+/// an item is read (before the pattern: a `&x` pattern makes it `Copy`).
+fn index_loop(e: &Expr) -> Option<(&Expr, bool, Item)> {
+    let (e, enumerated) = match crate::scan::strip(e) {
+        Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => (&*m.receiver, true),
+        e => (e, false),
+    };
+    let (e, owned) = match crate::scan::strip(e) {
+        Expr::MethodCall(m) if m.method == "copied" && m.args.is_empty() => (&*m.receiver, Some(Item::Copy)),
+        Expr::MethodCall(m) if m.method == "cloned" && m.args.is_empty() => (&*m.receiver, Some(Item::Clone)),
+        e => (e, None),
+    };
+    match crate::scan::strip(e) {
+        Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter" => {
+            Some((&m.receiver, enumerated, owned.unwrap_or(Item::Ref)))
+        }
+        Expr::MethodCall(m) if m.args.is_empty() && m.method == "iter_mut" && owned.is_none() => {
+            Some((&m.receiver, enumerated, Item::RefMut))
+        }
+        Expr::MethodCall(m) if m.args.is_empty() && m.method == "bytes" && owned.is_none() => {
+            Some((&m.receiver, enumerated, Item::Byte))
+        }
+        Expr::Reference(r) if owned.is_none() => {
+            let item = if r.mutability.is_some() {
+                Item::RefMut
+            } else {
+                Item::Ref
+            };
+            Some((&r.expr, enumerated, item))
+        }
+        _ => None,
+    }
+}
+
+/// The collection a loop's iterator borrows, when it is not an
+/// [`index_loop`]: `chars`, `windows`, `keys` or an adapter (`map`, `rev`,
+/// `skip`) on a borrowing iterator, which only the user can rewrite.
 fn borrowing_iter(e: &Expr) -> Option<&Expr> {
     match crate::scan::strip(e) {
         Expr::MethodCall(m)
@@ -254,13 +560,6 @@ fn borrowing_iter(e: &Expr) -> Option<&Expr> {
     }
 }
 
-fn enumerates(e: &Expr) -> bool {
-    match crate::scan::strip(e) {
-        Expr::MethodCall(m) => m.method == "enumerate" || enumerates(&m.receiver),
-        _ => false,
-    }
-}
-
 /// A bound the macro reads no type from: not a typed literal.
 fn bound_type(e: &Expr) -> &'static str {
     match crate::scan::strip(e) {
@@ -273,13 +572,68 @@ fn is_plain_literal(e: &Expr) -> bool {
     matches!(crate::scan::strip(e), Expr::Lit(l) if matches!(&l.lit, syn::Lit::Int(i) if i.suffix().is_empty()))
 }
 
+/// The name a pattern binds when it is one plain name (`i`, `mut i`).
+fn plain_name(p: &Pat) -> Option<String> {
+    match p {
+        Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => Some(pi.ident.to_string()),
+        _ => None,
+    }
+}
+
+// Input:  `for (i, x) in v.iter().enumerate()`
+// Output: "... `let n: usize = v.len(); for i in 0..n { .. let x: &T = &v[i]; .. }` ..."
+/// The fix for a loop over a borrowed collection, by index.
+fn index_fix(pat: &Pat, coll: &Expr, enumerated: bool, item: Item, fresh: &mut Names) -> Option<String> {
+    let (index, item_pat) = match pat {
+        Pat::Tuple(t) if enumerated && t.elems.len() == 2 => match plain_name(&t.elems[0]) {
+            Some(_) => (text(&t.elems[0]), &t.elems[1]),
+            None => (fresh.fresh("i"), &t.elems[1]),
+        },
+        _ if enumerated => return None,
+        p => (fresh.fresh("i"), p),
+    };
+    let index_name = index.trim_start_matches("mut ").to_owned();
+    // A `&x` pattern takes the item out of its reference.
+    let (item_pat, item) = match (item_pat, item) {
+        (Pat::Reference(r), Item::Ref) if r.mutability.is_none() => (&*r.pat, Item::Copy),
+        (Pat::Reference(r), Item::RefMut) if r.mutability.is_some() => (&*r.pat, Item::Copy),
+        (Pat::Reference(_), _) => return None,
+        (p, item) => (p, item),
+    };
+    let coll = text(coll);
+    let n = fresh.fresh("n");
+    let head = format!("let {n}: usize = {coll}.len(); for {index} in 0..{n}");
+    let p = text(item_pat);
+    let value = |ty: &str, read: String| {
+        format!(
+            "its iterator borrows `{coll}`, which the state cannot keep: loop over indexes with a typed bound and take the item by its index first thing in the body: `{head} {{ let {p}: {ty} = {read}; .. }}`, where `{ty}` stands for the item's type"
+        )
+    };
+    Some(match item {
+        Item::Copy => value("T", format!("{coll}[{index_name}]")),
+        Item::Clone => value("T", format!("{coll}[{index_name}].clone()")),
+        Item::Byte => value("u8", format!("{coll}.as_bytes()[{index_name}]"))
+            .replace(", where `u8` stands for the item's type", ""),
+        Item::Ref | Item::RefMut => {
+            let (amp, ty) = if matches!(item, Item::Ref) {
+                ("&", "&T")
+            } else {
+                ("&mut ", "&mut T")
+            };
+            format!(
+                "its iterator borrows `{coll}`, which the state cannot keep, and so would the item, a reference into it: loop over indexes with a typed bound and borrow the item by its index where the body uses it, after the suspension point: `{head} {{ .. let {p}: {ty} = {amp}{coll}[{index_name}]; .. }}` (again after each suspension point the body uses it after: the state cannot keep the borrow across one), where `T` stands for the item's type"
+            )
+        }
+    })
+}
+
 /// The fix for a `for` loop: its iterator (`iter`, when it is stored
 /// untyped) and the names its pattern binds (`names`).
-fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String]) -> String {
+fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Names) -> String {
     let pat_text = text(pat);
     let mut holders = Vec::new();
     let skel = skeleton(pat, &mut holders);
-    if let (Expr::Range(r), Pat::Ident(_)) = (crate::scan::strip(expr), pat)
+    if let (Expr::Range(r), Some(name)) = (crate::scan::strip(expr), plain_name(pat))
         && let (Some(start), Some(end)) = (&r.start, &r.end)
     {
         let dots = match r.limits {
@@ -288,64 +642,80 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String]) -> String {
         };
         let (s, e) = (text(start), text(end));
         return if is_plain_literal(start) {
+            let bound = fresh.fresh("end");
             format!(
-                "bind the bound to a typed local before the loop, from which the macro reads the type of the range and of `{pat_text}`: `let end: {} = {e}; for {pat_text} in {s}{dots}end {{ .. }}`",
+                "bind the bound to a typed local before the loop, from which the macro reads the type of the range and of `{name}`: `let {bound}: {} = {e}; for {pat_text} in {s}{dots}{bound} {{ .. }}`",
                 bound_type(end)
             )
         } else {
+            let bound = fresh.fresh("start");
             format!(
-                "bind the start to a typed local before the loop, from which the macro reads the type of the range and of `{pat_text}`: `let start: {} = {s}; for {pat_text} in start{dots}{e} {{ .. }}`",
+                "bind the start to a typed local before the loop, from which the macro reads the type of the range and of `{name}`: `let {bound}: {} = {s}; for {pat_text} in {bound}{dots}{e} {{ .. }}`",
                 bound_type(start)
             )
         };
     }
-    if iter && let Some(coll) = borrowing_iter(expr) {
-        let coll = text(coll);
-        // `&x` of an iterator of references is `x` of an index.
-        let item_text = |p: &Pat| match p {
-            Pat::Reference(r) => text(&r.pat),
-            p => text(p),
-        };
-        let (index, item) = match pat {
-            Pat::Tuple(t) if enumerates(expr) && t.elems.len() == 2 => {
-                (text(&t.elems[0]), item_text(&t.elems[1]))
-            }
-            p => ("i".to_owned(), item_text(p)),
-        };
-        return format!(
-            "its iterator borrows `{coll}`, which the state cannot keep: loop over indexes with a typed bound and take the item after the index: `let n: usize = {coll}.len(); for {index} in 0..n {{ let {item}: T = {coll}[{index}]; .. }}` (`{coll}[{index}].clone()` for an item that is not `Copy`)"
-        );
+    if iter {
+        if let Some((coll, enumerated, item)) = index_loop(expr)
+            && let Some(fix) = index_fix(pat, coll, enumerated, item, fresh)
+        {
+            return fix;
+        }
+        if let Some(coll) = borrowing_iter(expr) {
+            let coll = text(coll);
+            let n = fresh.fresh("n");
+            let i = fresh.fresh("i");
+            return format!(
+                "its iterator borrows `{coll}`, which the state cannot keep: loop over indexes with a typed bound, `let {n}: usize = {coll}.len(); for {i} in 0..{n} {{ .. }}`, and do in the body what the iterator did to make an item from `{coll}[{i}]` (or collect the items into an owned value before the loop, if the iterator's work may move there)"
+            );
+        }
     }
     let e = text(expr);
+    let it = if iter { fresh.fresh("it") } else { String::new() };
     match (iter, pat, skel) {
         (true, Pat::Ident(_), _) => format!(
-            "bind the iterator to a typed local before the loop, from which the macro reads the type of `{pat_text}`: `let it: Iter = {e}; for {pat_text} in it {{ .. }}`, where `Iter` stands for the iterator's type"
+            "bind the iterator to a typed local before the loop, from which the macro reads the type of `{}`: `let {it}: Iter = {e}; for {pat_text} in {it} {{ .. }}`, where `Iter` stands for the iterator's type",
+            plain_name(pat).unwrap_or_else(|| pat_text.clone())
         ),
-        (true, _, Some(skel)) => format!(
-            "bind the iterator to a typed local before the loop and take each item apart with a typed `let`: `let it: Iter = {e}; for item in it {{ let {pat_text}: {skel} = item; .. }}`, where `Iter` stands for the iterator's type{}",
-            and_holders(&holders)
-        ),
-        (false, _, Some(skel)) => format!(
-            "a pattern of a `for` loop cannot carry a type: take each item apart with a typed `let`: `for item in {e} {{ let {pat_text}: {skel} = item; .. }}`{}",
-            holders_note(&holders)
-        ),
-        (true, _, None) => format!(
-            "bind the iterator to a typed local before the loop and {} first thing in the body: `let it: Iter = {e}; for {pat_text} in it {{ {} .. }}`, where `Iter` stands for the iterator's type{}",
-            rebind_them(names),
-            rebinds(names),
-            and_holders(
-                &names
-                    .iter()
-                    .map(|n| format!("`{}`", crate::model::camel(n)))
-                    .collect::<Vec<_>>()
+        (true, _, Some(skel)) => {
+            let item = fresh.fresh("item");
+            format!(
+                "bind the iterator to a typed local before the loop and take each item apart with a typed `let`: `let {it}: Iter = {e}; for {item} in {it} {{ let {pat_text}: {skel} = {item}; .. }}`, where `Iter` stands for the iterator's type{}",
+                and_holders(&holders)
             )
-        ),
-        (false, _, None) => format!(
-            "a pattern of a `for` loop cannot carry a type: {} first thing in the body: `for {pat_text} in {e} {{ {} .. }}`{}",
-            rebind_them(names),
-            rebinds(names),
-            rebind_note(names)
-        ),
+        }
+        (false, _, Some(skel)) => {
+            let item = fresh.fresh("item");
+            format!(
+                "a pattern of a `for` loop cannot carry a type: take each item apart with a typed `let`: `for {item} in {e} {{ let {pat_text}: {skel} = {item}; .. }}`{}",
+                holders_note(&holders)
+            )
+        }
+        (true, _, None) => {
+            let r = rebind(pat, names);
+            format!(
+                "bind the iterator to a typed local before the loop and {} first thing in the body: `let {it}: Iter = {e}; for {} in {it} {{ {} .. }}`, where `Iter` stands for the iterator's type{}",
+                rebind_them(names),
+                r.pat,
+                r.lets,
+                and_holders(
+                    &names
+                        .iter()
+                        .map(|n| format!("`{}`", crate::model::camel(n)))
+                        .collect::<Vec<_>>()
+                )
+            )
+        }
+        (false, _, None) => {
+            let r = rebind(pat, names);
+            format!(
+                "a pattern of a `for` loop cannot carry a type: {} first thing in the body: `for {} in {e} {{ {} .. }}`{}",
+                rebind_them(names),
+                r.pat,
+                r.lets,
+                rebind_note(names)
+            )
+        }
     }
 }
 
@@ -365,10 +735,11 @@ fn variant_type(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
 }
 
 /// Reports every entry of `untyped`, one error per pattern or loop.
-pub fn report(cx: &Ctxt, body: &Block, untyped: Vec<Untyped>) {
+pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
     if untyped.is_empty() {
         return;
     }
+    let mut fresh = Names::of(sig, body);
     let mut f = Finder::default();
     f.visit_block(body);
     // Entries by site, in the order their sites come first.
@@ -382,9 +753,13 @@ pub fn report(cx: &Ctxt, body: &Block, untyped: Vec<Untyped>) {
                 s.names.contains(&at)
             }
         });
+        // A lone name kept for its `Drop` (`let _g = lock();`) has the
+        // message of its own.
+        let lone = site.is_some_and(|i| {
+            matches!(f.sites[i].kind, Kind::Let { .. }) && matches!(f.sites[i].pat, Pat::Ident(_))
+        });
         match site {
-            None => cx.error(u.span, &u.fallback),
-            Some(i) => match groups.iter_mut().find(|(s, _)| *s == i) {
+            Some(i) if !(lone && u.drop_only) => match groups.iter_mut().find(|(s, _)| *s == i) {
                 Some((_, g)) => {
                     if !g.iter().any(|o| o.name == u.name && o.for_iter == u.for_iter) {
                         g.push(u);
@@ -392,120 +767,164 @@ pub fn report(cx: &Ctxt, body: &Block, untyped: Vec<Untyped>) {
                 }
                 None => groups.push((i, vec![u])),
             },
+            _ => cx.error(u.span, &u.fallback),
         }
     }
     for (i, group) in groups {
-        let site = &f.sites[i];
-        let names: Vec<String> = group
+        report_site(cx, &f.sites[i], &group, &mut fresh);
+    }
+}
+
+// Input:  `let (a, b) = pair();`, `b` read after the suspension, `a` never read
+// Output: "`b` is stored across .. and used after it on line 9, and so is `a`, never read but held for its `Drop` .."
+/// The error for one pattern or loop: which of its names the state keeps
+/// (those read later, then those held only for their `Drop`) and one fix.
+fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
+    let named = |drop_only: bool| -> Vec<String> {
+        group
             .iter()
-            .filter(|u| !u.for_iter)
+            .filter(|u| !u.for_iter && u.drop_only == drop_only)
             .map(|u| u.name.clone())
-            .collect();
-        let iter = group.iter().any(|u| u.for_iter);
-        let first = group.iter().find(|u| !u.for_iter).unwrap_or(&group[0]);
-        let (at, later) = (&first.at, &first.later);
-        let pat_text = text(&site.pat);
-        let (is, its) = if names.len() == 1 {
-            ("is", "its type")
-        } else {
-            ("are", "their types")
-        };
-        let head = format!(
-            "{} {is} stored across the suspension point {at}{later}, but #[io_state_machine] cannot read {its}, which the state enum needs",
-            list(&names)
-        );
-        match &site.kind {
-            Kind::Let { init, has_else } => {
-                let init = init.as_ref().map_or_else(|| "..".to_owned(), text);
-                let els = if *has_else { " else { .. }" } else { "" };
-                let mut holders = Vec::new();
-                let typed = matches!(site.pat, Pat::Type(_));
-                let fix = if !typed && matches!(site.pat, Pat::Ident(_)) {
-                    // A lone name: the message rule 8 has always given.
-                    cx.error(first.span, &first.fallback);
-                    continue;
-                } else if let (false, false, Some(skel)) =
-                    (typed, *has_else, skeleton(&site.pat, &mut holders))
-                {
-                    format!(
-                        "write the pattern's type: `let {pat_text}: {skel} = {init};`{}",
-                        holders_note(&holders)
-                    )
-                } else if let (false, true, Some(ty)) =
-                    (typed, *has_else, variant_type(&site.pat, &mut holders))
-                {
-                    format!(
-                        "write the pattern's type: `let {pat_text}: {ty} = {init}{els};`{}{}",
-                        holders_note(&holders),
-                        if ty.starts_with("Result<") {
-                            " and `E` for the error type"
-                        } else {
-                            ""
-                        }
-                    )
-                } else {
-                    format!(
-                        "this pattern cannot carry the types the macro reads: {} right after it: `let {pat_text} = {init}{els}; {}`{}",
-                        rebind_them(&names),
-                        rebinds(&names),
-                        rebind_note(&names)
-                    )
-                };
-                cx.spanned(&site.pat, format!("{head}; {fix}"));
-            }
-            Kind::IfLet(e) | Kind::WhileLet(e) => {
-                let kw = if matches!(site.kind, Kind::IfLet(_)) {
-                    "an `if let`"
-                } else {
-                    "a `while let`"
-                };
-                let e = text(e);
-                cx.spanned(
-                    &site.pat,
-                    format!(
-                        "{head}, and the pattern of {kw} cannot carry a type; {} first thing in its block: `{} {pat_text} = {e} {{ {} .. }}`{}",
-                        rebind_them(&names),
-                        kw.trim_start_matches("an ").trim_start_matches("a ").trim_matches('`'),
-                        rebinds(&names),
-                        rebind_note(&names)
-                    ),
-                );
-            }
-            Kind::Arm => {
-                cx.spanned(
-                    &site.pat,
-                    format!(
-                        "{head}, and the pattern of a `match` arm cannot carry a type; {} first thing in the arm: `{pat_text} => {{ {} .. }}`{}",
-                        rebind_them(&names),
-                        rebinds(&names),
-                        rebind_note(&names)
-                    ),
-                );
-            }
-            Kind::For {
-                expr,
-                head: loop_head,
-            } => {
-                let what = if iter {
-                    let mut parts = vec!["its iterator".to_owned()];
-                    parts.extend(names.iter().map(|n| format!("`{n}`")));
-                    list_plain(&parts)
-                } else {
-                    list(&names)
-                };
-                let cannot = if iter {
-                    "the type of its iterator, nor so of its items".to_owned()
-                } else {
-                    its.to_owned()
-                };
-                let fix = for_fix(&site.pat, expr, iter, &names);
-                cx.spanned(
-                    loop_head,
-                    format!(
-                        "this `for` loop keeps {what} across the suspension point {at}, but #[io_state_machine] cannot read {cannot}, which the state enum needs; {fix}"
-                    ),
-                );
-            }
+            .collect()
+    };
+    let (read, held) = (named(false), named(true));
+    let names: Vec<String> = read.iter().chain(&held).cloned().collect();
+    let iter = group.iter().any(|u| u.for_iter);
+    let first = group
+        .iter()
+        .find(|u| !u.for_iter && !u.drop_only)
+        .or_else(|| group.iter().find(|u| !u.for_iter))
+        .unwrap_or(&group[0]);
+    let (at, later) = (&first.at, &first.later);
+    let pat_text = text(&site.pat);
+    let its = if names.len() == 1 {
+        "its type"
+    } else {
+        "their types"
+    };
+    let is = |n: &[String]| if n.len() == 1 { "is" } else { "are" };
+    let (it, their) = if held.len() == 1 {
+        ("it", "its")
+    } else {
+        ("they", "their")
+    };
+    let head = if read.is_empty() {
+        format!(
+            "{} {} never read, so {it} {} held for {their} `Drop` to the end of {their} scope, as in Rust, and {} stored across the suspension point {at}; #[io_state_machine] cannot read {its}, which the state enum needs",
+            list(&held),
+            is(&held),
+            is(&held),
+            is(&held),
+        )
+    } else if held.is_empty() {
+        format!(
+            "{} {} stored across the suspension point {at}{later}, but #[io_state_machine] cannot read {its}, which the state enum needs",
+            list(&read),
+            is(&read)
+        )
+    } else {
+        let which = if held.len() == 1 { "which is" } else { "which are" };
+        format!(
+            "{} {} stored across the suspension point {at}{later}, and so {} {}, {which} never read but held for {their} `Drop` to the end of {their} scope, as in Rust; #[io_state_machine] cannot read {its}, which the state enum needs",
+            list(&read),
+            is(&read),
+            is(&held),
+            list(&held),
+        )
+    };
+    match &site.kind {
+        Kind::Let { init, has_else } => {
+            let init = init.as_ref().map_or_else(|| "..".to_owned(), text);
+            let els = if *has_else { " else { .. }" } else { "" };
+            let mut holders = Vec::new();
+            let typed = matches!(site.pat, Pat::Type(_));
+            let fix = if !typed && matches!(site.pat, Pat::Ident(_)) {
+                // A lone name: the message rule 8 has always given.
+                cx.error(first.span, &first.fallback);
+                return;
+            } else if let (false, false, Some(skel)) = (typed, *has_else, skeleton(&site.pat, &mut holders)) {
+                format!(
+                    "write the pattern's type: `let {pat_text}: {skel} = {init};`{}",
+                    holders_note(&holders)
+                )
+            } else if let (false, true, Some(ty)) = (typed, *has_else, variant_type(&site.pat, &mut holders))
+            {
+                format!(
+                    "write the pattern's type: `let {pat_text}: {ty} = {init}{els};`{}{}",
+                    holders_note(&holders),
+                    if ty.starts_with("Result<") {
+                        " and `E` for the error type"
+                    } else {
+                        ""
+                    }
+                )
+            } else {
+                let r = rebind(&site.pat, &names);
+                format!(
+                    "this pattern cannot carry the types the macro reads: {} right after it: `let {} = {init}{els}; {}`{}",
+                    rebind_them(&names),
+                    r.pat,
+                    r.lets,
+                    rebind_note(&names)
+                )
+            };
+            cx.spanned(&site.pat, format!("{head}; {fix}"));
+        }
+        Kind::IfLet(e) | Kind::WhileLet(e) => {
+            let (kw, word) = if matches!(site.kind, Kind::IfLet(_)) {
+                ("an `if let`", "if let")
+            } else {
+                ("a `while let`", "while let")
+            };
+            let r = rebind(&site.pat, &names);
+            cx.spanned(
+                &site.pat,
+                format!(
+                    "{head}, and the pattern of {kw} cannot carry a type; {} first thing in its block: `{word} {} = {} {{ {} .. }}`{}",
+                    rebind_them(&names),
+                    r.pat,
+                    text(e),
+                    r.lets,
+                    rebind_note(&names)
+                ),
+            );
+        }
+        Kind::Arm => {
+            let r = rebind(&site.pat, &names);
+            cx.spanned(
+                &site.pat,
+                format!(
+                    "{head}, and the pattern of a `match` arm cannot carry a type; {} first thing in the arm: `{} => {{ {} .. }}`{}",
+                    rebind_them(&names),
+                    r.pat,
+                    r.lets,
+                    rebind_note(&names)
+                ),
+            );
+        }
+        Kind::For {
+            expr,
+            head: loop_head,
+        } => {
+            let what = if iter {
+                let mut parts = vec!["its iterator".to_owned()];
+                parts.extend(names.iter().map(|n| format!("`{n}`")));
+                list_plain(&parts)
+            } else {
+                list(&names)
+            };
+            let cannot = if iter {
+                "the type of its iterator, nor so of its items".to_owned()
+            } else {
+                its.to_owned()
+            };
+            let fix = for_fix(&site.pat, expr, iter, &names, fresh);
+            cx.spanned(
+                loop_head,
+                format!(
+                    "this `for` loop keeps {what} across the suspension point {at}, but #[io_state_machine] cannot read {cannot}, which the state enum needs; {fix}"
+                ),
+            );
         }
     }
 }
@@ -530,6 +949,8 @@ mod tests {
             Some("(PageNo, (_, Len))")
         );
         assert_eq!(holders, ["`PageNo`", "`Len`"]);
+        // The macro reads no type through a `&` pattern (`scan::binders`).
+        assert_eq!(skeleton(&pat("&(a, _)"), &mut Vec::new()), None);
     }
 
     #[test]
@@ -552,21 +973,100 @@ mod tests {
         assert_eq!(variant_type(&pat("Frame::Data(v)"), &mut Vec::new()), None);
     }
 
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn no_names() -> Names {
+        Names(BTreeSet::new())
+    }
+
     #[test]
-    fn an_index_loop_takes_the_item_by_value() {
-        let e: Expr = syn::parse_str("pages.iter().enumerate()").unwrap();
-        let fix = for_fix(&pat("(i, &p)"), &e, true, &["i".to_owned(), "p".to_owned()]);
-        assert!(fix.contains("for i in 0..n { let p: T = pages[i]; .. }"), "{fix}");
-        let e: Expr = syn::parse_str("pages.iter()").unwrap();
-        let fix = for_fix(&pat("&p"), &e, true, &["p".to_owned()]);
-        assert!(fix.contains("let p: T = pages[i];"), "{fix}");
+    fn an_index_loop_takes_the_item_as_the_pattern_did() {
+        let fix = |p: &str, e: &str| {
+            let e: Expr = syn::parse_str(e).unwrap();
+            for_fix(&pat(p), &e, true, &names(&["x"]), &mut no_names())
+        };
+        let by_value = fix("(i, &p)", "pages.iter().enumerate()");
+        assert!(
+            by_value.contains("for i in 0..n { let p: T = pages[i]; .. }"),
+            "{by_value}"
+        );
+        let by_ref = fix("(i, x)", "v.iter().enumerate()");
+        assert!(
+            by_ref.contains("for i in 0..n { .. let x: &T = &v[i]; .. }"),
+            "{by_ref}"
+        );
+        let by_mut = fix("x", "v.iter_mut()");
+        assert!(
+            by_mut.contains("for i in 0..n { .. let x: &mut T = &mut v[i]; .. }"),
+            "{by_mut}"
+        );
+        let cloned = fix("(_, x)", "v.iter().cloned().enumerate()");
+        assert!(
+            cloned.contains("for i in 0..n { let x: T = v[i].clone(); .. }"),
+            "{cloned}"
+        );
+        let bytes = fix("b", "s.bytes()");
+        assert!(bytes.contains("let b: u8 = s.as_bytes()[i];"), "{bytes}");
+    }
+
+    #[test]
+    fn an_iterator_that_changes_its_items_is_not_read_by_index() {
+        let e: Expr = syn::parse_str("v.iter().map(|y| y * 2)").unwrap();
+        let fix = for_fix(&pat("x"), &e, true, &names(&["x"]), &mut no_names());
+        assert!(!fix.contains("= v[i]") && !fix.contains("&v[i]"), "{fix}");
+        assert!(fix.contains("what the iterator did"), "{fix}");
+    }
+
+    #[test]
+    fn names_a_fix_adds_are_fresh() {
+        let sig: Signature = syn::parse_str("fn f(end: usize, it: u64, end2: u8)").unwrap();
+        let body: Block = syn::parse_str("{ let n = 1; println!(\"{item}\"); }").unwrap();
+        let mut fresh = Names::of(&sig, &body);
+        assert_eq!(fresh.fresh("end"), "end3");
+        assert_eq!(fresh.fresh("it"), "it2");
+        assert_eq!(fresh.fresh("n"), "n2");
+        assert_eq!(fresh.fresh("item"), "item2");
+        assert_eq!(fresh.fresh("start"), "start");
+        assert_eq!(fresh.fresh("start"), "start2");
+    }
+
+    #[test]
+    fn a_rebinding_carries_the_patterns_mut() {
+        let r = rebind(&pat("P { mut a, b, mut c }"), &names(&["a", "b"]));
+        assert_eq!(r.pat, "P { a, b, mut c }");
+        assert_eq!(r.lets, "let mut a: A = a; let b: B = b;");
+        let r = rebind(&pat("(ref a, ref mut b)"), &names(&["a", "b"]));
+        assert_eq!(r.lets, "let a: &A = a; let b: &mut B = b;");
+        let or: Pat =
+            syn::parse::Parser::parse_str(Pat::parse_multi, "Some((mut x, 0)) | Some((0, mut x))").unwrap();
+        let r = rebind(&or, &names(&["x"]));
+        assert_eq!(r.pat, "Some((x, 0)) | Some((0, x))");
+    }
+
+    #[test]
+    fn text_keeps_the_spacing_written() {
+        assert_eq!(text(&pat("Some(n @ 1..=5)")), "Some(n @ 1..=5)");
+        assert_eq!(text(&pat("P { a, b: bb }")), "P { a, b: bb }");
+        assert_eq!(text(&pat("(a, .., c)")), "(a, .., c)");
+        assert_eq!(
+            text(&pat("Q {\n    a: (x, y),\n    ..\n}")),
+            "Q { a: (x, y), .. }"
+        );
+        let e: Expr = syn::parse_str("v.into_iter().map(|y| y + 1)").unwrap();
+        assert_eq!(text(&e), "v.into_iter().map(|y| y + 1)");
+    }
+
+    #[test]
+    fn text_of_tokens_without_places_is_spaced_by_rule() {
+        let e: Expr = syn::parse2(quote!(f(a, b))).unwrap();
+        assert_eq!(text(&e), "f(a, b)");
     }
 
     #[test]
     fn lists_read_as_prose() {
-        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         assert_eq!(list(&names(&["a"])), "`a`");
         assert_eq!(list(&names(&["a", "b", "c"])), "`a`, `b` and `c`");
-        assert_eq!(rebinds(&names(&["a", "b"])), "let a: A = a; let b: B = b;");
     }
 }

@@ -21,6 +21,7 @@ mod cfg;
 mod ctxt;
 mod emit;
 mod hints;
+mod items;
 mod liveness;
 mod lower;
 mod model;
@@ -351,7 +352,7 @@ fn expand_version(
         } else {
             model.borrowed_args()
         };
-        let stored = types::check(&cx, &g, &live, &model.input.block, &hints);
+        let stored = types::check(&cx, &g, &live, &model.input.sig, &model.input.block, &hints);
         let plan = lower::plan(&cx, &g, &live, &stored);
         (model, g, live, stored, plan)
     });

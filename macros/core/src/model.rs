@@ -276,6 +276,8 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
                         mutable: pi.mutability.is_some() && pi.by_ref.is_none(),
                         moved: false,
                     });
+                } else {
+                    refuse_mut_in_param_pattern(cx, pt);
                 }
             }
         }
@@ -383,6 +385,39 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
 /// Checks `-> Result<IOResult<T>, E>` and returns `E` when it is spelled
 /// out. A type alias (`Res<T>`, `io::Result<IOResult<T>>`) is accepted as
 /// is: only rustc can see through it.
+// Input:  `fn f(st: &mut FState, (mut a, b): (u64, u64))`
+// Output: an error at `a`: bind the parameter by name and destructure it in the body
+/// A `mut` binding in a parameter's pattern: every call passes the
+/// arguments again (rule 5), so after a suspension the binding would be the
+/// next call's value and an assignment made before it lost. A plain `mut`
+/// parameter is a local the body keeps (rule 8); a pattern's binding is
+/// not, so it is refused with the rewrite that makes it one.
+fn refuse_mut_in_param_pattern(cx: &Ctxt, pt: &syn::PatType) {
+    struct Muts<'a>(Vec<&'a syn::Ident>);
+    impl<'a> syn::visit::Visit<'a> for Muts<'a> {
+        fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
+            if p.mutability.is_some() && p.by_ref.is_none() {
+                self.0.push(&p.ident);
+            }
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    let mut m = Muts(Vec::new());
+    syn::visit::Visit::visit_pat(&mut m, &pt.pat);
+    if let Some(first) = m.0.first() {
+        let pat = &pt.pat;
+        let ty = &pt.ty;
+        cx.error(
+            first.span(),
+            format!(
+                "`mut {first}` in a parameter's pattern: every call of a machine passes its arguments again, so after a suspension point `{first}` would be the next call's value, and what the body assigned to it before would be lost; bind the parameter by name and destructure it first thing in the body, where its bindings are locals the machine keeps: `arg: {}` and `let {} = arg;`",
+                quote::quote!(#ty),
+                quote::quote!(#pat)
+            ),
+        );
+    }
+}
+
 pub fn check_return(cx: &Ctxt, sig: &Signature) -> Option<Type> {
     let wrong = |span_node: &dyn ToTokens| {
         cx.spanned(

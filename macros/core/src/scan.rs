@@ -131,6 +131,8 @@ enum Why {
     NestedFn,
     Guard,
     MacroArg,
+    /// In the rules of a `macro_rules!` declared in the body.
+    MacroRules,
     SiteArg,
     /// The right operand of `&&` (`and`) or `||`, whose left operand is
     /// `left`; `chain` when that holds a `let` (a let chain).
@@ -257,6 +259,9 @@ fn why_message(kind: &str, q: &str, why: &Why, nested: bool, cond: CondOf, test:
         Why::MacroArg => format!(
             "`{kind}` cannot be used inside another macro's arguments: the machine cannot see into them; {hoist}"
         ),
+        Why::MacroRules => format!(
+            "`{kind}` cannot be used inside a `macro_rules!`: the machine sees where a macro is invoked, not what it expands to, so it cannot take a suspension point in the expansion apart; suspend in the body (`let x = {site};`) and pass `x` to the macro, or make the macro's work a machine of its own called with `call_io!`"
+        ),
         Why::SiteArg => format!(
             "`{kind}` cannot be nested inside another suspension point's argument; write `let x = {site};` first and pass `x`"
         ),
@@ -376,7 +381,7 @@ impl Reject<'_> {
             .error(span, why_message(kind, q, &why, shorts > 1, cond, &test));
     }
 
-    fn scan_tokens(&self, tokens: &TokenStream) {
+    fn scan_tokens(&self, tokens: &TokenStream, why: &Why) {
         let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
         for (i, tt) in trees.iter().enumerate() {
             match tt {
@@ -385,13 +390,11 @@ impl Reject<'_> {
                         let kind = format!("{id}!");
                         let question = question_after(&trees[i + 1..]);
                         let q = if question { "?" } else { "" };
-                        self.cx.error(
-                            id.span(),
-                            why_message(&kind, q, &Why::MacroArg, false, CondOf::None, "x"),
-                        );
+                        self.cx
+                            .error(id.span(), why_message(&kind, q, why, false, CondOf::None, "x"));
                     }
                 }
-                TokenTree::Group(g) => self.scan_tokens(&g.stream()),
+                TokenTree::Group(g) => self.scan_tokens(&g.stream(), why),
                 _ => {}
             }
         }
@@ -450,7 +453,8 @@ impl<'ast> Visit<'ast> for Reject<'_> {
     fn visit_macro(&mut self, m: &'ast Macro) {
         match macro_kind(m) {
             Some(kind) => self.report(kind.name(), false, site_name_span(m)),
-            None => self.scan_tokens(&m.tokens),
+            None if m.path.is_ident("macro_rules") => self.scan_tokens(&m.tokens, &Why::MacroRules),
+            None => self.scan_tokens(&m.tokens, &Why::MacroArg),
         }
     }
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {

@@ -124,6 +124,7 @@ pub fn check(
     cx: &Ctxt,
     g: &Graph,
     live: &Liveness,
+    sig: &syn::Signature,
     body: &syn::Block,
     borrowed_args: &[String],
 ) -> Vec<Stored> {
@@ -196,6 +197,7 @@ pub fn check(
                     at: at.clone(),
                     later: later.clone(),
                     for_iter: true,
+                    drop_only: false,
                     fallback: format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.in_pattern {
@@ -206,14 +208,21 @@ pub fn check(
                     at: at.clone(),
                     later: later.clone(),
                     for_iter: false,
+                    drop_only: false,
                     fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
                 reported.insert(b);
-                cx.error(
-                    binding.decl_span,
-                    format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
-                );
+                // A name of a larger pattern gets the pattern's one fix.
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: false,
+                    drop_only: true,
+                    fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
+                });
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
                 let guard = match initialized_from(g, b, borrowed_args) {
@@ -228,6 +237,7 @@ pub fn check(
                     at: at.clone(),
                     later: later.clone(),
                     for_iter: false,
+                    drop_only: false,
                     fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
                 });
             } else if let Some(place) = &binding.mut_reborrow {
@@ -252,7 +262,7 @@ pub fn check(
         }
         out.push(st);
     }
-    crate::hints::report(cx, body, untyped);
+    crate::hints::report(cx, sig, body, untyped);
     out
 }
 
@@ -310,4 +320,39 @@ fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<St
         let owned = text(toks.get(i + 1)) == "." && OWNED.contains(&text(toks.get(i + 2)).as_str());
         (matches!(t, TokenTree::Ident(_)) && borrowed_args.contains(&name) && !owned).then_some(name)
     })
+}
+
+/// Whether dropping a value of type `t` does nothing (a primitive, a shared
+/// reference, a tuple or array of those): where such a local goes out of
+/// scope cannot be observed.
+pub fn nothing_to_drop(t: &syn::Type) -> bool {
+    use syn::Type;
+    match t {
+        Type::Path(p) if p.qself.is_none() => p.path.get_ident().is_some_and(|id| {
+            matches!(
+                id.to_string().as_str(),
+                "u8" | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "f32"
+                    | "f64"
+                    | "bool"
+                    | "char"
+            )
+        }),
+        Type::Reference(r) => r.mutability.is_none(),
+        Type::Tuple(t) => t.elems.iter().all(nothing_to_drop),
+        Type::Array(a) => nothing_to_drop(&a.elem),
+        Type::Paren(p) => nothing_to_drop(&p.elem),
+        Type::Ptr(_) | Type::Never(_) => true,
+        _ => false,
+    }
 }

@@ -1,0 +1,239 @@
+//! Items declared in a block that holds a suspension point: the block is
+//! taken apart into dispatch arms, which cannot each hold them, so they move
+//! to the top of the function (`cfg`'s `hoist`). In Rust an item is visible
+//! in its own block only, and a `macro_rules!` only after its definition;
+//! at the top of the function it would be visible everywhere. This module
+//! finds the shapes where that move would change what a name means, and
+//! refuses them (rule 13: a clear error, never a silent change).
+//!
+//! Input:  `{ fn helper() -> u32 { 1 } yield_io!(c)?; helper(); } helper();`
+//! Output: an error at the inner `helper`: the call after the block would
+//!         reach it once it moves.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::visit::{self, Visit};
+
+use crate::ctxt::Ctxt;
+use crate::scan;
+
+/// A name as it occurs in the body, in source order.
+struct Mention {
+    name: String,
+    /// Followed by `!`: a macro invocation.
+    bang: bool,
+}
+
+/// An item the transform moves.
+struct Moved {
+    name: String,
+    span: Span,
+    is_macro: bool,
+    /// Index in `mentions` of its own name.
+    at: usize,
+    /// The mentions its block covers, or `None` for the body's own block
+    /// (whose items are visible in the whole body already).
+    block: Option<(usize, usize)>,
+}
+
+#[derive(Default)]
+struct Collect {
+    mentions: Vec<Mention>,
+    moved: Vec<Moved>,
+    /// Indexes of every `macro_rules!` definition's name, moved or not.
+    macro_defs: Vec<(String, usize)>,
+    /// Whether the block being visited is taken apart.
+    taken: Vec<bool>,
+}
+
+impl Collect {
+    fn push(&mut self, name: String, bang: bool) -> usize {
+        self.mentions.push(Mention { name, bang });
+        self.mentions.len() - 1
+    }
+
+    /// Names inside a macro's tokens: `m!` is an invocation; a name right
+    /// after `.` is a field or method, which an item cannot be.
+    fn tokens(&mut self, ts: TokenStream) {
+        let toks: Vec<TokenTree> = ts.into_iter().collect();
+        for (i, t) in toks.iter().enumerate() {
+            match t {
+                TokenTree::Ident(id) => {
+                    let after_dot =
+                        i > 0 && matches!(&toks[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+                    if !after_dot {
+                        let bang = matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
+                        self.push(id.to_string(), bang);
+                    }
+                }
+                TokenTree::Group(g) => self.tokens(g.stream()),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn item_name(item: &syn::Item) -> Option<&syn::Ident> {
+    match item {
+        syn::Item::Const(i) => Some(&i.ident),
+        syn::Item::Enum(i) => Some(&i.ident),
+        syn::Item::Fn(i) => Some(&i.sig.ident),
+        syn::Item::Mod(i) => Some(&i.ident),
+        syn::Item::Static(i) => Some(&i.ident),
+        syn::Item::Struct(i) => Some(&i.ident),
+        syn::Item::Trait(i) => Some(&i.ident),
+        syn::Item::Type(i) => Some(&i.ident),
+        syn::Item::Union(i) => Some(&i.ident),
+        syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => m.ident.as_ref(),
+        _ => None,
+    }
+}
+
+impl<'ast> Visit<'ast> for Collect {
+    fn visit_ident(&mut self, i: &'ast syn::Ident) {
+        self.push(i.to_string(), false);
+    }
+
+    fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+
+    fn visit_member(&mut self, _: &'ast syn::Member) {}
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        self.visit_expr(&m.receiver);
+        if let Some(t) = &m.turbofish {
+            self.visit_angle_bracketed_generic_arguments(t);
+        }
+        for a in &m.args {
+            self.visit_expr(a);
+        }
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        if let Some(last) = m.path.segments.last() {
+            for s in m.path.segments.iter().take(m.path.segments.len() - 1) {
+                self.push(s.ident.to_string(), false);
+            }
+            self.push(last.ident.to_string(), true);
+        }
+        self.tokens(m.tokens.clone());
+    }
+
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        if m.mac.path.is_ident("macro_rules")
+            && let Some(id) = &m.ident
+        {
+            let at = self.push(id.to_string(), false);
+            self.macro_defs.push((id.to_string(), at));
+            // A macro's rules name nothing until it is invoked.
+            return;
+        }
+        visit::visit_item_macro(self, m);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        self.taken.push(false);
+        visit::visit_expr_closure(self, c);
+        self.taken.pop();
+    }
+
+    fn visit_item(&mut self, i: &'ast syn::Item) {
+        self.taken.push(false);
+        visit::visit_item(self, i);
+        self.taken.pop();
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let top = self.taken.is_empty();
+        let taken =
+            top || (self.taken.last() == Some(&true) && scan::suspension_in_tokens(&b.to_token_stream()));
+        let start = self.mentions.len();
+        let first = self.moved.len();
+        self.taken.push(taken);
+        for stmt in &b.stmts {
+            let before = self.mentions.len();
+            self.visit_stmt(stmt);
+            if taken
+                && let syn::Stmt::Item(item) = stmt
+                && let Some(id) = item_name(item)
+            {
+                // Its own name: the first mention of it in the statement
+                // (attributes come before it, and seldom repeat it).
+                let name = id.to_string();
+                if let Some(at) = (before..self.mentions.len()).find(|&i| self.mentions[i].name == name) {
+                    self.moved.push(Moved {
+                        name,
+                        span: id.span(),
+                        is_macro: matches!(item, syn::Item::Macro(_)),
+                        at,
+                        block: None,
+                    });
+                }
+            }
+        }
+        self.taken.pop();
+        let end = self.mentions.len();
+        if !top {
+            for m in &mut self.moved[first..] {
+                m.block.get_or_insert((start, end));
+            }
+        }
+    }
+}
+
+const MOVES: &str = "#[io_state_machine] takes a block that holds a suspension point apart, and moves the items declared in it to the top of the function";
+
+/// Refuses the items whose move to the top of the function would change
+/// what a name means (see the module's docs): one error per name.
+pub fn check(cx: &Ctxt, body: &syn::Block) {
+    let mut c = Collect::default();
+    c.visit_block(body);
+    let mut reported: Vec<&str> = Vec::new();
+    for m in &c.moved {
+        if reported.contains(&m.name.as_str()) {
+            continue;
+        }
+        let why = if m.is_macro {
+            let twice = c.macro_defs.iter().any(|(n, at)| *n == m.name && *at != m.at);
+            let before = c.mentions[..m.at].iter().any(|x| x.bang && x.name == m.name);
+            let after_block = m
+                .block
+                .is_some_and(|(_, end)| c.mentions[end..].iter().any(|x| x.bang && x.name == m.name));
+            if twice {
+                Some(format!(
+                    "`macro_rules! {0}`: {MOVES}, and the body defines `{0}!` twice: at the top of the function one definition would hide the other everywhere; give each macro a name of its own",
+                    m.name
+                ))
+            } else if before {
+                Some(format!(
+                    "`macro_rules! {0}`: {MOVES}, and `{0}!` is used before this definition, where Rust does not see it yet: at the top of the function that earlier use would reach it; give the macro a name of its own, or define it before its first use",
+                    m.name
+                ))
+            } else if after_block {
+                Some(format!(
+                    "`macro_rules! {0}`: {MOVES}, and `{0}!` is used after the block that defines it, where Rust does not see this definition: at the top of the function that use would reach it; give the macro a name of its own, or define it outside the block",
+                    m.name
+                ))
+            } else {
+                None
+            }
+        } else {
+            m.block
+                .filter(|&(start, end)| {
+                    c.mentions[..start]
+                        .iter()
+                        .chain(&c.mentions[end..])
+                        .any(|x| !x.bang && x.name == m.name)
+                })
+                .map(|_| {
+                    format!(
+                        "`{0}` is declared in a block that holds a suspension point, and the function names `{0}` outside that block too: {MOVES}, where this `{0}` would be what the name means there as well; give it a name used nowhere else in the function, or declare it outside the block",
+                        m.name
+                    )
+                })
+        };
+        if let Some(why) = why {
+            cx.error(m.span, why);
+            reported.push(&m.name);
+        }
+    }
+}
