@@ -485,15 +485,7 @@ impl Emitter<'_> {
                     .collect();
                 let mut used = BTreeSet::new();
                 self.g.block_idents(b, &mut used);
-                // Its jumps name the bindings their targets hold (`Some(x)`):
-                // inside the entering block a binding of that name could
-                // hide them (difftest seed 0x5eed2026, program 280).
-                for &j in &blk.jumps {
-                    let t = self.g.jumps[j].target;
-                    if let Some(xs) = self.held.borrow().get(t) {
-                        used.extend(xs.iter().map(|&x| self.ident(x).to_string()));
-                    }
-                }
+
                 if captured.is_disjoint(&used) && !self.plan.tainted[b] {
                     inline[b] = true;
                     base.extend(scope_at[src].iter().cloned());
@@ -743,7 +735,8 @@ impl Emitter<'_> {
         let id = self.ident(x);
         let name = id.to_string();
         let in_arm_scope = self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == x);
-        let visible = jump.scope.iter().rev().find(|(n, _)| *n == name).map(|&(_, b)| b) == Some(x);
+        let visible = jump.scope.iter().rev().find(|(n, _)| *n == name).map(|&(_, b)| b) == Some(x)
+            && !self.hidden_by_inlining(j, x);
         if visible && !jump.shadowed.contains(&name) && (!in_arm_scope || self.live.live_in[arm].contains(&x))
         {
             self.held_some.borrow_mut().insert((target, x));
@@ -767,6 +760,44 @@ impl Emitter<'_> {
             return quote!(#f);
         }
         quote!(#f: #p::None)
+    }
+
+    // Input:  `if .. { .. } else { ..; let x: i64 = ..; }` with `x: Pt` held past the `if`
+    // Output: `true` for the jump out of the `else`'s inlined end: the inner `x` is in the Rust scope
+    /// Whether a binding of `x`'s name declared after it is in the Rust
+    /// scope where jump `j` is emitted though out of the graph's scope there:
+    /// declared in a block that the jump's block is emitted inside (inlined
+    /// blocks continue their entering block's code), so `x` by name would
+    /// read it (difftest seed 0x5eed2026, program 280).
+    fn hidden_by_inlining(&self, j: JumpId, x: BindId) -> bool {
+        let name = self.ident(x).to_string();
+        let mut b = self.jump_src.get(j).copied().unwrap_or(0);
+        for _ in 0..64 {
+            if !self.inline.get(b).copied().unwrap_or(false) {
+                return false;
+            }
+            let Some(src) = self
+                .g
+                .jumps
+                .iter()
+                .position(|jj| jj.target == b)
+                .and_then(|k| self.jump_src.get(k).copied())
+            else {
+                return false;
+            };
+            let blk = &self.g.blocks[src];
+            let hides = blk
+                .pieces
+                .iter()
+                .flat_map(|p| p.defs.iter())
+                .chain(blk.term_defs.iter())
+                .any(|&d| d > x && self.ident(d).to_string() == name);
+            if hides {
+                return true;
+            }
+            b = src;
+        }
+        false
     }
 
     /// The held bindings piece `k` of `block` hides with a `let` of their
