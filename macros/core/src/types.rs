@@ -177,7 +177,7 @@ pub fn check(
                 reported.insert(b);
                 cx.error(
                     binding.decl_span,
-                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type;`"),
+                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {}{name}: Type;`", if binding.mutable { "mut " } else { "" }),
                 );
             } else if let Some(why) = binding.ty.as_ref().and_then(incomplete) {
                 reported.insert(b);
@@ -213,6 +213,7 @@ pub fn check(
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
                 reported.insert(b);
+                let mutable = if binding.mutable { "mut " } else { "" };
                 // A name of a larger pattern gets the pattern's one fix.
                 untyped.push(Untyped {
                     name: name.to_string(),
@@ -221,10 +222,12 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: true,
-                    fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
+                    fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
                 });
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
+                // The fix keeps a `mut` the binding had (E0596 without it).
+                let mutable = if binding.mutable { "mut " } else { "" };
                 let guard = match initialized_from(g, b, borrowed_args) {
                     Some(arg) => format!(
                         " — or, if it borrows `{arg}` (a guard or a reference into it), which no state can hold, make it `#[reevaluated] let {name} = ..;` among the first statements of the body, evaluated again after every resume instead of stored"
@@ -238,7 +241,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: false,
-                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
+                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;`{guard}"),
                 });
             } else if let Some(place) = &binding.mut_reborrow {
                 reported.insert(b);
