@@ -461,6 +461,19 @@ fn skeleton(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
             holders.push(format!("`{t}`"));
             Some(t)
         }
+        // `whole @ (a, b)` has the type of `(a, b)`; `n @ 1..=9` its own.
+        Pat::Ident(pi) => {
+            let sub = &pi.subpat.as_ref()?.1;
+            let mark = holders.len();
+            skeleton(sub, holders).or_else(|| {
+                holders.truncate(mark);
+                names_of(sub).is_empty().then(|| {
+                    let t = crate::model::camel(&pi.ident.to_string());
+                    holders.push(format!("`{t}`"));
+                    t
+                })
+            })
+        }
         Pat::Wild(_) => Some("_".to_owned()),
         Pat::Paren(p) => skeleton(&p.pat, holders),
         Pat::Tuple(t) => {
@@ -1093,7 +1106,12 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
 /// `Some(h)` -> `Option<H>`, `Ok(v)` -> `Result<V, E>`: the type a
 /// `let-else` pattern of one variant can carry.
 fn variant_type(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
-    let Pat::TupleStruct(ts) = pat else { return None };
+    let ts = match pat {
+        Pat::TupleStruct(ts) => ts,
+        // `x @ Some(y)`: `x` is the `Option` itself.
+        Pat::Ident(pi) => return variant_type(&pi.subpat.as_ref()?.1, holders),
+        _ => return None,
+    };
     if ts.elems.len() != 1 || ts.qself.is_some() {
         return None;
     }
@@ -1127,7 +1145,8 @@ pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
         // A lone name kept for its `Drop` (`let _g = lock();`) has the
         // message of its own.
         let lone = site.is_some_and(|i| {
-            matches!(f.sites[i].kind, Kind::Let { .. }) && matches!(f.sites[i].pat, Pat::Ident(_))
+            matches!(f.sites[i].kind, Kind::Let { .. })
+                && matches!(&f.sites[i].pat, Pat::Ident(pi) if pi.subpat.is_none())
         });
         match site {
             Some(i) if !(lone && u.drop_only) => match groups.iter_mut().find(|(s, _)| *s == i) {
@@ -1209,7 +1228,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             let els = if *has_else { " else { .. }" } else { "" };
             let mut holders = Vec::new();
             let typed = matches!(site.pat, Pat::Type(_));
-            let fix = if !typed && matches!(site.pat, Pat::Ident(_)) {
+            let fix = if !typed && matches!(&site.pat, Pat::Ident(pi) if pi.subpat.is_none()) {
                 // A lone name: the message rule 8 has always given.
                 cx.error(first.span, &first.fallback);
                 return;
