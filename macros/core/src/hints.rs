@@ -29,6 +29,9 @@ pub struct Untyped {
     pub for_iter: bool,
     /// Never read: stored only because it is held for its `Drop`.
     pub drop_only: bool,
+    /// Holds a borrow (a `ref` binding, a loop over a borrowing iterator
+    /// whose type is known): reported with its pattern or loop.
+    pub borrow: bool,
     /// The message `types::check` gives when no binding site is found.
     pub fallback: String,
 }
@@ -208,8 +211,8 @@ fn before(a: LineColumn, b: LineColumn) -> bool {
 
 // Input:  the tokens of `Some(P { a, b: bb })`, or of `( a,\n  .. )`
 // Output: `Some(P { a, b: bb })` (not `Some(P { a, b : bb })`), `( a, .. )`
-/// `node` as the user wrote it, on one line, without the `mut` tokens that
-/// start at `skip`: the spacing between two tokens is the one between them
+/// `node` as the user wrote it, on one line, without the `mut` and `ref`
+/// tokens that start at `skip`: the spacing between two tokens is the one between them
 /// in the source (one space where a line ends). Tokens whose places do not
 /// follow each other (made by a macro) are spaced by the token printer's
 /// rules instead, so the text is the same on every run either way.
@@ -218,7 +221,8 @@ fn text_skipping(node: &impl ToTokens, skip: &[(usize, usize)]) -> String {
     let mut all = Vec::new();
     leaves(ts.clone(), &mut all);
     let at = |span: Span| (span.start().line, span.start().column);
-    let skipped = |l: &Leaf| l.text == "mut" && skip.contains(&(l.start.line, l.start.column));
+    let skipped =
+        |l: &Leaf| (l.text == "mut" || l.text == "ref") && skip.contains(&(l.start.line, l.start.column));
     // A token the source holds is at least one character wide.
     let placed = all
         .iter()
@@ -240,7 +244,7 @@ fn text_skipping(node: &impl ToTokens, skip: &[(usize, usize)]) -> String {
         }
         let kept = without(
             ts,
-            &|t| matches!(t, TokenTree::Ident(i) if i == "mut" && skip.contains(&at(i.span()))),
+            &|t| matches!(t, TokenTree::Ident(i) if (i == "mut" || i == "ref") && skip.contains(&at(i.span()))),
         );
         return one_line(&kept.to_string());
     }
@@ -374,8 +378,10 @@ impl Names {
 struct Mode {
     by_ref: bool,
     mutable: bool,
-    /// Where the `mut` of a by-value `mut` binding starts.
+    /// Where the binding's `mut` starts.
     mut_at: Option<(usize, usize)>,
+    /// Where its `ref` starts.
+    ref_at: Option<(usize, usize)>,
 }
 
 /// The binding mode of every name `pat` binds.
@@ -386,10 +392,8 @@ fn modes(pat: &Pat) -> Vec<(String, Mode)> {
             let mode = Mode {
                 by_ref: pi.by_ref.is_some(),
                 mutable: pi.mutability.is_some(),
-                mut_at: match (&pi.by_ref, &pi.mutability) {
-                    (None, Some(m)) => Some(pos(m.span)),
-                    _ => None,
-                },
+                mut_at: pi.mutability.map(|m| pos(m.span)),
+                ref_at: pi.by_ref.map(|r| pos(r.span)),
             };
             self.0.push((pi.ident.to_string(), mode));
             syn::visit::visit_pat_ident(self, pi);
@@ -410,18 +414,23 @@ struct Rebind {
 
 // Input:  `P { mut a, ref b, c }` rebinding `a`, `b`
 // Output: `P { a, ref b, c }` and `let mut a: A = a; let b: &B = b;`
-fn rebind(pat: &Pat, names: &[String]) -> Rebind {
+/// `unref`: names bound by `ref` that the fix binds by value.
+fn rebind(pat: &Pat, names: &[String], unref: &[String]) -> Rebind {
     let ms = modes(pat);
     let mode = |n: &str| {
-        ms.iter()
+        let mut m = ms
+            .iter()
             .find(|(m, _)| m == n)
-            .map_or_else(Mode::default, |(_, mode)| *mode)
+            .map_or_else(Mode::default, |(_, mode)| *mode);
+        m.by_ref &= !unref.iter().any(|u| u == n);
+        m
     };
-    let skip: Vec<(usize, usize)> = ms
-        .iter()
-        .filter(|(n, _)| names.contains(n))
-        .filter_map(|(_, mode)| mode.mut_at)
-        .collect();
+    let mut skip = unref_skips(pat, unref);
+    skip.extend(
+        ms.iter()
+            .filter(|(n, _)| names.contains(n) && !mode(n).by_ref)
+            .filter_map(|(_, mode)| mode.mut_at),
+    );
     let lets = names
         .iter()
         .map(|n| {
@@ -450,6 +459,15 @@ fn rebind(pat: &Pat, names: &[String]) -> Rebind {
         pat: text_skipping(pat, &skip),
         lets,
     }
+}
+
+/// Where the `ref` of each of `unref` starts: the fix binds them by value.
+fn unref_skips(pat: &Pat, unref: &[String]) -> Vec<(usize, usize)> {
+    modes(pat)
+        .into_iter()
+        .filter(|(n, _)| unref.contains(n))
+        .filter_map(|(_, m)| m.ref_at)
+        .collect()
 }
 
 /// `(a, (b, _))` -> `(A, (B, _))`: the pattern's type with a placeholder
@@ -870,7 +888,7 @@ fn collect_fix(pat: &Pat, c: &Chain, names: &[String], fresh: &mut Names, lab: &
                     (skel, l, holders_note(&holders))
                 }
                 (None, None) => {
-                    let r = rebind(pat, names);
+                    let r = rebind(pat, names, &[]);
                     let l = format!("{lab}for {} in {items} {{ {} .. }}", r.pat, r.lets);
                     let ty = c.item.clone().unwrap_or_else(|| "T".to_owned());
                     (ty, l, rebind_note(names))
@@ -1076,7 +1094,7 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
             )
         }
         (true, _, None) => {
-            let r = rebind(pat, names);
+            let r = rebind(pat, names, &[]);
             format!(
                 "bind the iterator to a typed local before the loop and {} first thing in the body: `let {it}: Iter = {e}; {lab}for {} in {it} {{ {} .. }}`, where `Iter` stands for the iterator's type{}",
                 rebind_them(names),
@@ -1091,7 +1109,7 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
             )
         }
         (false, _, None) => {
-            let r = rebind(pat, names);
+            let r = rebind(pat, names, &[]);
             format!(
                 "a pattern of a `for` loop cannot carry a type: {} first thing in the body: `{lab}for {} in {e} {{ {} .. }}`{}",
                 rebind_them(names),
@@ -1101,6 +1119,67 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
             )
         }
     }
+}
+
+/// A place (`x`, `self.a`, `v[i]`, `*r`): a `ref mut` into it writes to it.
+fn is_place(e: &Expr) -> bool {
+    match crate::scan::strip(e) {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place(&f.base),
+        Expr::Index(i) => is_place(&i.expr),
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        _ => false,
+    }
+}
+
+// Input:  `let it: std::vec::Drain<'_, u64> = v.drain(..); for x in it { .. }`
+// Output: "... `let items: Vec<T> = v.drain(..).collect(); for x in items { .. }` (in place of `let it ..`) ..."
+/// The fix for a loop whose iterator has a type the macro reads, which
+/// borrows: that of the iterator the loop's local was made from, if it
+/// is one, else what any such loop takes.
+fn borrowing_loop_fix(
+    sites: &[Site],
+    pat: &Pat,
+    expr: &Expr,
+    names: &[String],
+    fresh: &mut Names,
+    lab: &str,
+) -> String {
+    let local = match crate::scan::strip(expr) {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    let made = local.as_ref().and_then(|l| {
+        sites.iter().find_map(|s| {
+            let Kind::Let { init: Some(init), .. } = &s.kind else {
+                return None;
+            };
+            let bound = match &s.pat {
+                Pat::Ident(pi) => &pi.ident,
+                Pat::Type(pt) => match &*pt.pat {
+                    Pat::Ident(pi) => &pi.ident,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            (bound == l).then_some(init)
+        })
+    });
+    let src = made.unwrap_or(expr);
+    let instead = match (&local, made) {
+        (Some(l), Some(_)) => format!(" (in place of `let {l} ..` and the loop's head)"),
+        _ => String::new(),
+    };
+    if let Some((coll, enumerated, item)) = index_loop(src, fresh)
+        && let Some(fix) = index_fix(pat, coll, enumerated, item, fresh, lab)
+    {
+        return fix + &instead;
+    }
+    let pairs = matches!(pat, Pat::Tuple(t) if t.elems.len() == 2);
+    if let Some(c) = chain(src, fresh, pairs) {
+        return collect_fix(pat, &c, names, fresh, lab) + &instead;
+    }
+    "loop over an owned collection instead (collect the items, made owned values, into a `Vec` before the loop: `let items: Vec<T> = ...collect(); for x in items { .. }`) or over indexes with a typed bound, and borrow again after the suspension point".to_owned()
 }
 
 /// `Some(h)` -> `Option<H>`, `Ok(v)` -> `Result<V, E>`: the type a
@@ -1148,20 +1227,31 @@ pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
             matches!(f.sites[i].kind, Kind::Let { .. })
                 && matches!(&f.sites[i].pat, Pat::Ident(pi) if pi.subpat.is_none())
         });
+        // A borrow goes with its loop, or with a pattern that binds it by
+        // `ref` (whose fix binds it by value); any other has its message.
+        let with_site = |i: usize| {
+            !u.borrow
+                || matches!(f.sites[i].kind, Kind::For { .. })
+                || modes(&f.sites[i].pat)
+                    .iter()
+                    .any(|(n, m)| *n == u.name && m.by_ref)
+        };
         match site {
-            Some(i) if !(lone && u.drop_only) => match groups.iter_mut().find(|(s, _)| *s == i) {
-                Some((_, g)) => {
-                    if !g.iter().any(|o| o.name == u.name && o.for_iter == u.for_iter) {
-                        g.push(u);
+            Some(i) if !(lone && u.drop_only) && with_site(i) => {
+                match groups.iter_mut().find(|(s, _)| *s == i) {
+                    Some((_, g)) => {
+                        if !g.iter().any(|o| o.name == u.name && o.for_iter == u.for_iter) {
+                            g.push(u);
+                        }
                     }
+                    None => groups.push((i, vec![u])),
                 }
-                None => groups.push((i, vec![u])),
-            },
+            }
             _ => cx.error(u.span, &u.fallback),
         }
     }
     for (i, group) in groups {
-        report_site(cx, &f.sites[i], &group, &mut fresh);
+        report_site(cx, &f.sites, &f.sites[i], &group, &mut fresh);
     }
 }
 
@@ -1169,7 +1259,7 @@ pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
 // Output: "`b` is stored across .. and used after it on line 9, and so is `a`, never read but held for its `Drop` .."
 /// The error for one pattern or loop: which of its names the state keeps
 /// (those read later, then those held only for their `Drop`) and one fix.
-fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
+fn report_site(cx: &Ctxt, sites: &[Site], site: &Site, group: &[Untyped], fresh: &mut Names) {
     let named = |drop_only: bool| -> Vec<String> {
         group
             .iter()
@@ -1186,7 +1276,18 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
         .or_else(|| group.iter().find(|u| !u.for_iter))
         .unwrap_or(&group[0]);
     let (at, later) = (&first.at, &first.later);
-    let pat_text = text(&site.pat);
+    let is_for = matches!(site.kind, Kind::For { .. });
+    // Names bound by `ref`: the fix binds them by value.
+    let byref: Vec<String> = if is_for {
+        Vec::new()
+    } else {
+        group
+            .iter()
+            .filter(|u| u.borrow && !u.for_iter)
+            .map(|u| u.name.clone())
+            .collect()
+    };
+    let pat_text = text_skipping(&site.pat, &unref_skips(&site.pat, &byref));
     let its = if names.len() == 1 {
         "its type"
     } else {
@@ -1222,16 +1323,70 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             list(&held),
         )
     };
+    let head = if byref.is_empty() {
+        head
+    } else {
+        let typeless: Vec<String> = names.iter().filter(|n| !byref.contains(n)).cloned().collect();
+        let mut h = format!(
+            "{} {} stored across the suspension point {at}{later}, but {} {} bound by `ref`, a borrow, which the state of a machine cannot hold (it has no lifetime)",
+            list(&names),
+            is(&names),
+            list(&byref),
+            is(&byref)
+        );
+        if !typeless.is_empty() {
+            h += &format!(
+                ", and #[io_state_machine] cannot read the type of {}, which the state enum needs",
+                list(&typeless)
+            );
+        }
+        let scrut = match &site.kind {
+            Kind::Let { init, .. } => init.as_ref(),
+            Kind::IfLet(e) | Kind::WhileLet(e) => Some(e),
+            _ => None,
+        };
+        let ms = modes(&site.pat);
+        let writes = byref
+            .iter()
+            .find(|n| ms.iter().any(|(m, mode)| m == *n && mode.mutable));
+        // `ref mut` into a place writes to it: a value bound instead would
+        // not, so no rewrite keeps what the pattern does.
+        if let Some(n) = writes
+            && scrut.is_none_or(is_place)
+        {
+            let into = scrut.map_or_else(|| "the matched value".to_owned(), |e| format!("`{}`", text(e)));
+            cx.spanned(
+                &site.pat,
+                format!(
+                    "{h}; `{n}` borrows {into} mutably (`ref mut`), and a value bound instead would not write back to it, so the macro offers no rewrite: keep which part the pattern names in an owned value (an index, a key) and borrow {into} again after the suspension point"
+                ),
+            );
+            return;
+        }
+        let (them, it) = if byref.len() == 1 {
+            ("it", format!(", `&{}`,", byref[0]))
+        } else {
+            ("them", String::new())
+        };
+        h + &format!(
+            "; bind {them} by value instead (and borrow {them}{it} where the body needs a reference)"
+        )
+    };
     match &site.kind {
         Kind::Let { init, has_else } => {
             let init = init.as_ref().map_or_else(|| "..".to_owned(), text);
             let els = if *has_else { " else { .. }" } else { "" };
             let mut holders = Vec::new();
             let typed = matches!(site.pat, Pat::Type(_));
-            let fix = if !typed && matches!(&site.pat, Pat::Ident(pi) if pi.subpat.is_none()) {
+            let fix = if !typed
+                && byref.is_empty()
+                && matches!(&site.pat, Pat::Ident(pi) if pi.subpat.is_none())
+            {
                 // A lone name: the message rule 8 has always given.
                 cx.error(first.span, &first.fallback);
                 return;
+            } else if typed {
+                format!("write: `let {pat_text} = {init}{els};`")
             } else if let (false, false, Some(skel)) = (typed, *has_else, skeleton(&site.pat, &mut holders)) {
                 format!(
                     "write the pattern's type: `let {pat_text}: {skel} = {init};`{}",
@@ -1249,7 +1404,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
                     }
                 )
             } else {
-                let r = rebind(&site.pat, &names);
+                let r = rebind(&site.pat, &names, &byref);
                 format!(
                     "this pattern cannot carry the types the macro reads: {} right after it: `let {} = {init}{els}; {}`{}",
                     rebind_them(&names),
@@ -1266,7 +1421,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             } else {
                 ("a `while let`", "while let")
             };
-            let r = rebind(&site.pat, &names);
+            let r = rebind(&site.pat, &names, &byref);
             cx.spanned(
                 &site.pat,
                 format!(
@@ -1280,7 +1435,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             );
         }
         Kind::Arm => {
-            let r = rebind(&site.pat, &names);
+            let r = rebind(&site.pat, &names, &byref);
             cx.spanned(
                 &site.pat,
                 format!(
@@ -1309,6 +1464,29 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             } else {
                 its.to_owned()
             };
+            if group.iter().any(|u| u.borrow) {
+                let who: Vec<String> = group
+                    .iter()
+                    .filter(|u| u.borrow)
+                    .map(|u| {
+                        if u.for_iter {
+                            "this loop's iterator".to_owned()
+                        } else {
+                            format!("`{}`", u.name)
+                        }
+                    })
+                    .collect();
+                let fix = borrowing_loop_fix(sites, &site.pat, expr, &names, fresh, label);
+                cx.spanned(
+                    loop_head,
+                    format!(
+                        "this `for` loop keeps {what} across the suspension point {at}, but {} {} a borrow, which the state of a machine cannot hold (it has no lifetime); {fix}",
+                        list_plain(&who),
+                        if who.len() == 1 { "holds" } else { "hold" }
+                    ),
+                );
+                return;
+            }
             let fix = for_fix(&site.pat, expr, iter, &names, fresh, label);
             cx.spanned(
                 loop_head,
@@ -1465,14 +1643,22 @@ mod tests {
 
     #[test]
     fn a_rebinding_carries_the_patterns_mut() {
-        let r = rebind(&pat("P { mut a, b, mut c }"), &names(&["a", "b"]));
+        let r = rebind(&pat("P { mut a, b, mut c }"), &names(&["a", "b"]), &[]);
         assert_eq!(r.pat, "P { a, b, mut c }");
         assert_eq!(r.lets, "let mut a: A = a; let b: B = b;");
-        let r = rebind(&pat("(ref a, ref mut b)"), &names(&["a", "b"]));
+        let r = rebind(&pat("(ref a, ref mut b)"), &names(&["a", "b"]), &[]);
         assert_eq!(r.lets, "let a: &A = a; let b: &mut B = b;");
+        // Bound by value instead: no `ref` left, the `mut` on the rebinding.
+        let r = rebind(
+            &pat("(ref a, ref mut b)"),
+            &names(&["a", "b"]),
+            &names(&["a", "b"]),
+        );
+        assert_eq!(r.pat, "(a, b)");
+        assert_eq!(r.lets, "let a: A = a; let mut b: B = b;");
         let or: Pat =
             syn::parse::Parser::parse_str(Pat::parse_multi, "Some((mut x, 0)) | Some((0, mut x))").unwrap();
-        let r = rebind(&or, &names(&["x"]));
+        let r = rebind(&or, &names(&["x"]), &[]);
         assert_eq!(r.pat, "Some((x, 0)) | Some((0, x))");
     }
 

@@ -198,6 +198,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: true,
                     drop_only: false,
+                    borrow: false,
                     fallback: format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.in_pattern {
@@ -209,6 +210,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: false,
+                    borrow: false,
                     fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
@@ -222,6 +224,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: true,
+                    borrow: false,
                     fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
                 });
             } else if binding.ty.is_none() && !binding.borrow {
@@ -241,6 +244,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: false,
+                    borrow: false,
                     fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;`{guard}"),
                 });
             } else if let Some(place) = &binding.mut_reborrow {
@@ -257,10 +261,23 @@ pub fn check(
                     ),
                     None => String::new(),
                 };
-                cx.error(
-                    binding.decl_span,
-                    format!("`{name}` holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension{guard}"),
-                );
+                // The names of a `for` loop and of a `ref` pattern are
+                // reported with their loop or pattern (see `hints`).
+                let who = if binding.for_iter {
+                    "this `for` loop's iterator".to_owned()
+                } else {
+                    format!("`{name}`")
+                };
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: binding.for_iter,
+                    drop_only: false,
+                    borrow: true,
+                    fallback: format!("{who} holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension{guard}"),
+                });
             }
         }
         out.push(st);
