@@ -1287,7 +1287,13 @@ fn report_site(cx: &Ctxt, sites: &[Site], site: &Site, group: &[Untyped], fresh:
             .map(|u| u.name.clone())
             .collect()
     };
-    let pat_text = text_skipping(&site.pat, &unref_skips(&site.pat, &byref));
+    // `let (a) = ..`: the parentheses would be unneeded next to a type
+    // (`unused_parens`); an or-pattern's are needed.
+    let shown = match &site.pat {
+        Pat::Paren(p) if !matches!(*p.pat, Pat::Or(_)) && matches!(site.kind, Kind::Let { .. }) => &*p.pat,
+        p => p,
+    };
+    let pat_text = text_skipping(shown, &unref_skips(shown, &byref));
     let its = if names.len() == 1 {
         "its type"
     } else {
