@@ -693,10 +693,16 @@ fn pair_clone(pairs: bool) -> &'static str {
 // Input:  `a.iter().zip(b.iter())`, `s.chars().enumerate()`, `a.windows(2)`
 // Output: `a.iter().cloned().zip(b.iter().cloned())` with items `(T, U)`,
 //         `s.chars().enumerate()` with `(usize, char)`, `a.windows(2).map(<[_]>::to_vec)`
-/// `pairs`: the loop takes each item apart as a pair, which for `m.iter()`
-/// may be a map's `(&K, &V)`, which `.cloned()` cannot make owned.
-fn chain(e: &Expr, names: &Names, pairs: bool) -> Option<Chain> {
+/// `pat`: the pattern an item meets; one that takes it apart as a pair may
+/// meet a map's `(&K, &V)` from `m.iter()`, which `.cloned()` cannot make
+/// owned (`enumerate` and `zip` hand each side its part of the pattern).
+fn chain(e: &Expr, names: &Names, pat: Option<&Pat>) -> Option<Chain> {
     let e = crate::scan::strip(e);
+    let part = |i: usize| match pat {
+        Some(Pat::Tuple(t)) if t.elems.len() == 2 => t.elems.get(i),
+        _ => None,
+    };
+    let pairs = part(0).is_some();
     let whole = text(e);
     let of = |own: Own, adapter: &str, item: Option<&str>, coll: &Expr| Chain {
         own,
@@ -746,7 +752,7 @@ fn chain(e: &Expr, names: &Names, pairs: bool) -> Option<Chain> {
                     Some(of(Own::Mutable, "", None, recv))
                 }
                 "copied" | "cloned" => {
-                    let inner = chain(recv, names, false)?;
+                    let inner = chain(recv, names, None)?;
                     Some(match inner.own {
                         Own::Mutable => inner,
                         _ => Chain {
@@ -757,9 +763,9 @@ fn chain(e: &Expr, names: &Names, pairs: bool) -> Option<Chain> {
                     })
                 }
                 "rev" | "skip" | "take" | "step_by" | "filter" | "skip_while" | "take_while" | "peekable"
-                | "fuse" => Some(keep(chain(recv, names, pairs)?)),
+                | "fuse" => Some(keep(chain(recv, names, pat)?)),
                 "enumerate" => {
-                    let inner = chain(recv, names, false)?;
+                    let inner = chain(recv, names, part(1))?;
                     let item = Some(format!("(usize, {})", inner.item.as_deref().unwrap_or("T")));
                     Some(Chain {
                         item,
@@ -767,8 +773,8 @@ fn chain(e: &Expr, names: &Names, pairs: bool) -> Option<Chain> {
                     })
                 }
                 "zip" if m.args.len() == 1 => {
-                    let inner = chain(recv, names, false)?;
-                    let other = chain(&m.args[0], names, false)?;
+                    let inner = chain(recv, names, part(0))?;
+                    let other = chain(&m.args[0], names, part(1))?;
                     let own = match (inner.own, other.own) {
                         (Own::Mutable, _) | (_, Own::Mutable) => Own::Mutable,
                         (Own::Made, _) | (_, Own::Made) => Own::Made,
@@ -787,7 +793,7 @@ fn chain(e: &Expr, names: &Names, pairs: bool) -> Option<Chain> {
                 }
                 // What the closure returns: the chain as written.
                 "map" | "filter_map" | "flat_map" | "map_while" => {
-                    let inner = chain(recv, names, false)?;
+                    let inner = chain(recv, names, None)?;
                     Some(match inner.own {
                         Own::Mutable => inner,
                         _ => Chain {
@@ -1061,11 +1067,7 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
         {
             return fix;
         }
-        let pairs = match pat {
-            Pat::Tuple(t) => t.elems.len() == 2,
-            _ => false,
-        };
-        if let Some(c) = chain(expr, fresh, pairs) {
+        if let Some(c) = chain(expr, fresh, Some(pat)) {
             return collect_fix(pat, &c, names, fresh, lab);
         }
     }
@@ -1175,8 +1177,7 @@ fn borrowing_loop_fix(
     {
         return fix + &instead;
     }
-    let pairs = matches!(pat, Pat::Tuple(t) if t.elems.len() == 2);
-    if let Some(c) = chain(src, fresh, pairs) {
+    if let Some(c) = chain(src, fresh, Some(pat)) {
         return collect_fix(pat, &c, names, fresh, lab) + &instead;
     }
     "loop over an owned collection instead (collect the items, made owned values, into a `Vec` before the loop: `let items: Vec<T> = ...collect(); for x in items { .. }`) or over indexes with a typed bound, and borrow again after the suspension point".to_owned()
@@ -1622,6 +1623,11 @@ mod tests {
         assert!(
             pairs.contains("m.iter().map(|(a, b)| (a.clone(), b.clone())).collect()"),
             "{pairs}"
+        );
+        let counted = fix("(i, (k, v))", "m.iter().skip(1).enumerate()");
+        assert!(
+            counted.contains("m.iter().skip(1).map(|(a, b)| (a.clone(), b.clone())).enumerate().collect()"),
+            "{counted}"
         );
     }
 
