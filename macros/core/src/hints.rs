@@ -29,17 +29,28 @@ pub struct Untyped {
     pub for_iter: bool,
     /// Never read: stored only because it is held for its `Drop`.
     pub drop_only: bool,
+    /// Holds a borrow (a `ref` binding, a loop over a borrowing iterator
+    /// whose type is known): reported with its pattern or loop.
+    pub borrow: bool,
     /// The message `types::check` gives when no binding site is found.
     pub fallback: String,
 }
 
 /// Where a pattern binds names.
 enum Kind {
-    Let { init: Option<Expr>, has_else: bool },
+    Let {
+        init: Option<Expr>,
+        has_else: bool,
+    },
     IfLet(Expr),
     WhileLet(Expr),
     Arm,
-    For { expr: Expr, head: TokenStream },
+    For {
+        expr: Expr,
+        head: TokenStream,
+        /// `'outer: ` or empty: the fix's loop keeps its label.
+        label: String,
+    },
 }
 
 struct Site {
@@ -127,6 +138,10 @@ impl<'ast> Visit<'ast> for Finder {
         let kind = Kind::For {
             expr: (**expr).clone(),
             head: quote!(#for_token #pat #in_token #expr),
+            label: f
+                .label
+                .as_ref()
+                .map_or_else(String::new, |l| format!("{}: ", l.name)),
         };
         self.push(kind, pat, Some(pos(f.for_token.span)));
         syn::visit::visit_expr_for_loop(self, f);
@@ -196,8 +211,8 @@ fn before(a: LineColumn, b: LineColumn) -> bool {
 
 // Input:  the tokens of `Some(P { a, b: bb })`, or of `( a,\n  .. )`
 // Output: `Some(P { a, b: bb })` (not `Some(P { a, b : bb })`), `( a, .. )`
-/// `node` as the user wrote it, on one line, without the `mut` tokens that
-/// start at `skip`: the spacing between two tokens is the one between them
+/// `node` as the user wrote it, on one line, without the `mut` and `ref`
+/// tokens that start at `skip`: the spacing between two tokens is the one between them
 /// in the source (one space where a line ends). Tokens whose places do not
 /// follow each other (made by a macro) are spaced by the token printer's
 /// rules instead, so the text is the same on every run either way.
@@ -206,7 +221,8 @@ fn text_skipping(node: &impl ToTokens, skip: &[(usize, usize)]) -> String {
     let mut all = Vec::new();
     leaves(ts.clone(), &mut all);
     let at = |span: Span| (span.start().line, span.start().column);
-    let skipped = |l: &Leaf| l.text == "mut" && skip.contains(&(l.start.line, l.start.column));
+    let skipped =
+        |l: &Leaf| (l.text == "mut" || l.text == "ref") && skip.contains(&(l.start.line, l.start.column));
     // A token the source holds is at least one character wide.
     let placed = all
         .iter()
@@ -228,7 +244,7 @@ fn text_skipping(node: &impl ToTokens, skip: &[(usize, usize)]) -> String {
         }
         let kept = without(
             ts,
-            &|t| matches!(t, TokenTree::Ident(i) if i == "mut" && skip.contains(&at(i.span()))),
+            &|t| matches!(t, TokenTree::Ident(i) if (i == "mut" || i == "ref") && skip.contains(&at(i.span()))),
         );
         return one_line(&kept.to_string());
     }
@@ -281,7 +297,20 @@ fn elide(s: &str) -> String {
 /// has already introduced: a name a fix adds before a loop must be none of
 /// them, or it would shadow one the loop reads (a parameter `end` read in
 /// the body of `for i in 0..n.len()` would silently become `n.len()`).
-struct Names(BTreeSet<String>);
+struct Names {
+    used: BTreeSet<String>,
+    /// The parameters passed by reference, which a loop borrows from.
+    params: Vec<Param>,
+}
+
+/// A parameter of the function, as a loop over it sees it.
+struct Param {
+    name: String,
+    /// `&T` (`Some(false)`) or `&mut T` (`Some(true)`).
+    by_ref: Option<bool>,
+    /// A map or a set, which no position indexes.
+    keyed: bool,
+}
 
 impl Names {
     fn of(sig: &Signature, body: &Block) -> Names {
@@ -301,16 +330,45 @@ impl Names {
         let mut set = BTreeSet::new();
         walk(sig.to_token_stream(), &mut set);
         walk(body.to_token_stream(), &mut set);
-        Names(set)
+        let params = sig
+            .inputs
+            .iter()
+            .filter_map(|a| match a {
+                syn::FnArg::Typed(pt) => match &*pt.pat {
+                    Pat::Ident(pi) => {
+                        let ty = one_line(&pt.ty.to_token_stream().to_string());
+                        Some(Param {
+                            name: pi.ident.to_string(),
+                            by_ref: match &*pt.ty {
+                                syn::Type::Reference(r) => Some(r.mutability.is_some()),
+                                _ => None,
+                            },
+                            keyed: ["Map", "Set"].iter().any(|k| ty.contains(k)),
+                        })
+                    }
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        Names { used: set, params }
+    }
+
+    fn param(&self, e: &Expr) -> Option<&Param> {
+        let Expr::Path(p) = crate::scan::strip(e) else {
+            return None;
+        };
+        let id = p.path.get_ident()?;
+        self.params.iter().find(|q| id == &q.name)
     }
 
     /// `base` if nothing is called so, else `base2`, `base3`, ..
     fn fresh(&mut self, base: &str) -> String {
         let name = std::iter::once(base.to_owned())
             .chain((2..).map(|n| format!("{base}{n}")))
-            .find(|n| !self.0.contains(n))
+            .find(|n| !self.used.contains(n))
             .unwrap_or_else(|| base.to_owned());
-        self.0.insert(name.clone());
+        self.used.insert(name.clone());
         name
     }
 }
@@ -320,8 +378,10 @@ impl Names {
 struct Mode {
     by_ref: bool,
     mutable: bool,
-    /// Where the `mut` of a by-value `mut` binding starts.
+    /// Where the binding's `mut` starts.
     mut_at: Option<(usize, usize)>,
+    /// Where its `ref` starts.
+    ref_at: Option<(usize, usize)>,
 }
 
 /// The binding mode of every name `pat` binds.
@@ -332,10 +392,8 @@ fn modes(pat: &Pat) -> Vec<(String, Mode)> {
             let mode = Mode {
                 by_ref: pi.by_ref.is_some(),
                 mutable: pi.mutability.is_some(),
-                mut_at: match (&pi.by_ref, &pi.mutability) {
-                    (None, Some(m)) => Some(pos(m.span)),
-                    _ => None,
-                },
+                mut_at: pi.mutability.map(|m| pos(m.span)),
+                ref_at: pi.by_ref.map(|r| pos(r.span)),
             };
             self.0.push((pi.ident.to_string(), mode));
             syn::visit::visit_pat_ident(self, pi);
@@ -356,18 +414,23 @@ struct Rebind {
 
 // Input:  `P { mut a, ref b, c }` rebinding `a`, `b`
 // Output: `P { a, ref b, c }` and `let mut a: A = a; let b: &B = b;`
-fn rebind(pat: &Pat, names: &[String]) -> Rebind {
+/// `unref`: names bound by `ref` that the fix binds by value.
+fn rebind(pat: &Pat, names: &[String], unref: &[String]) -> Rebind {
     let ms = modes(pat);
     let mode = |n: &str| {
-        ms.iter()
+        let mut m = ms
+            .iter()
             .find(|(m, _)| m == n)
-            .map_or_else(Mode::default, |(_, mode)| *mode)
+            .map_or_else(Mode::default, |(_, mode)| *mode);
+        m.by_ref &= !unref.iter().any(|u| u == n);
+        m
     };
-    let skip: Vec<(usize, usize)> = ms
-        .iter()
-        .filter(|(n, _)| names.contains(n))
-        .filter_map(|(_, mode)| mode.mut_at)
-        .collect();
+    let mut skip = unref_skips(pat, unref);
+    skip.extend(
+        ms.iter()
+            .filter(|(n, _)| names.contains(n) && !mode(n).by_ref)
+            .filter_map(|(_, mode)| mode.mut_at),
+    );
     let lets = names
         .iter()
         .map(|n| {
@@ -398,6 +461,15 @@ fn rebind(pat: &Pat, names: &[String]) -> Rebind {
     }
 }
 
+/// Where the `ref` of each of `unref` starts: the fix binds them by value.
+fn unref_skips(pat: &Pat, unref: &[String]) -> Vec<(usize, usize)> {
+    modes(pat)
+        .into_iter()
+        .filter(|(n, _)| unref.contains(n))
+        .filter_map(|(_, m)| m.ref_at)
+        .collect()
+}
+
 /// `(a, (b, _))` -> `(A, (B, _))`: the pattern's type with a placeholder
 /// per name, when the pattern is made of tuples, names and `_` only.
 fn skeleton(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
@@ -406,6 +478,19 @@ fn skeleton(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
             let t = crate::model::camel(&pi.ident.to_string());
             holders.push(format!("`{t}`"));
             Some(t)
+        }
+        // `whole @ (a, b)` has the type of `(a, b)`; `n @ 1..=9` its own.
+        Pat::Ident(pi) => {
+            let sub = &pi.subpat.as_ref()?.1;
+            let mark = holders.len();
+            skeleton(sub, holders).or_else(|| {
+                holders.truncate(mark);
+                names_of(sub).is_empty().then(|| {
+                    let t = crate::model::camel(&pi.ident.to_string());
+                    holders.push(format!("`{t}`"));
+                    t
+                })
+            })
         }
         Pat::Wild(_) => Some("_".to_owned()),
         Pat::Paren(p) => skeleton(&p.pat, holders),
@@ -501,7 +586,7 @@ enum Item {
 /// optionally `.copied()` / `.cloned()` and then `.enumerate()`, and
 /// `s.bytes()`. Gives the collection, whether the loop enumerates, and how
 /// an item is read (before the pattern: a `&x` pattern makes it `Copy`).
-fn index_loop(e: &Expr) -> Option<(&Expr, bool, Item)> {
+fn index_loop<'e>(e: &'e Expr, names: &Names) -> Option<(&'e Expr, bool, Item)> {
     let (e, enumerated) = match crate::scan::strip(e) {
         Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => (&*m.receiver, true),
         e => (e, false),
@@ -529,43 +614,331 @@ fn index_loop(e: &Expr) -> Option<(&Expr, bool, Item)> {
             };
             Some((&r.expr, enumerated, item))
         }
+        // `for x in a` with `a: &[T]` is `for x in a.iter()`.
+        e if owned.is_none() => match names.param(e)?.by_ref? {
+            true => Some((e, enumerated, Item::RefMut)),
+            false => Some((e, enumerated, Item::Ref)),
+        },
         _ => None,
     }
 }
 
-/// The collection a loop's iterator borrows, when it is not an
-/// [`index_loop`]: `chars`, `windows`, `keys` or an adapter (`map`, `rev`,
-/// `skip`) on a borrowing iterator, which only the user can rewrite.
-fn borrowing_iter(e: &Expr) -> Option<&Expr> {
+/// What the items of a loop's iterator are, read from its chain.
+#[derive(Clone, Copy, PartialEq)]
+enum Own {
+    /// Values (`s.chars()`, `v.drain(..)`, `.copied()`).
+    Owned,
+    /// Shared references into a collection (`v.iter()`, `a.windows(2)`).
+    Shared,
+    /// Mutable references (`v.iter_mut()`): writes through them count.
+    Mutable,
+    /// Made by a closure (`map`): whatever it returns.
+    Made,
+}
+
+/// An iterator chain read from its source: what its items are, the chain
+/// as written (`base`), the adapter that makes its items owned values
+/// (`.cloned()` for `v.iter()`), which goes as late as the chain allows it
+/// (`v.iter().filter(..).cloned()`, so that the `filter` sees what it did),
+/// the item's type where the chain tells it, and the collection it borrows.
+struct Chain {
+    own: Own,
+    base: String,
+    adapter: String,
+    item: Option<String>,
+    coll: Option<String>,
+    /// The adapters already put into `base` (`zip`'s two sides).
+    added: Vec<String>,
+}
+
+impl Chain {
+    /// The chain with its items made owned.
+    fn owned(&self) -> String {
+        format!("{}{}", self.base, self.adapter)
+    }
+
+    /// Every adapter [`Chain::owned`] adds, once each.
+    fn adds(&self) -> Vec<String> {
+        let mut all = self.added.clone();
+        all.push(self.adapter.clone());
+        all.retain(|a| !a.is_empty());
+        all.dedup();
+        all
+    }
+
+    /// `base` with the pending adapter put in.
+    fn settle(self, then: String) -> Chain {
+        let mut added = self.added.clone();
+        added.push(self.adapter.clone());
+        Chain {
+            base: format!("{}{then}", self.owned()),
+            adapter: String::new(),
+            added,
+            ..self
+        }
+    }
+}
+
+/// What makes owned items of `v.iter()`: `.cloned()`, or, for a loop that
+/// takes each item apart as a pair, what also clones a map's `(&K, &V)`
+/// (and a `&(A, B)`, which the closure's pattern takes apart the same).
+fn pair_clone(pairs: bool) -> &'static str {
+    if pairs {
+        ".map(|(a, b)| (a.clone(), b.clone()))"
+    } else {
+        ".cloned()"
+    }
+}
+
+// Input:  `a.iter().zip(b.iter())`, `s.chars().enumerate()`, `a.windows(2)`
+// Output: `a.iter().cloned().zip(b.iter().cloned())` with items `(T, U)`,
+//         `s.chars().enumerate()` with `(usize, char)`, `a.windows(2).map(<[_]>::to_vec)`
+/// `pat`: the pattern an item meets; one that takes it apart as a pair may
+/// meet a map's `(&K, &V)` from `m.iter()`, which `.cloned()` cannot make
+/// owned (`enumerate` and `zip` hand each side its part of the pattern).
+fn chain(e: &Expr, names: &Names, pat: Option<&Pat>) -> Option<Chain> {
+    let e = crate::scan::strip(e);
+    let part = |i: usize| match pat {
+        Some(Pat::Tuple(t)) if t.elems.len() == 2 => t.elems.get(i),
+        _ => None,
+    };
+    let pairs = part(0).is_some();
+    let whole = text(e);
+    let of = |own: Own, adapter: &str, item: Option<&str>, coll: &Expr| Chain {
+        own,
+        base: whole.clone(),
+        adapter: adapter.to_owned(),
+        item: item.map(str::to_owned),
+        coll: Some(text(coll)),
+        added: Vec::new(),
+    };
+    match e {
+        Expr::Reference(r) if r.mutability.is_some() => Some(of(Own::Mutable, "", None, &r.expr)),
+        Expr::Reference(r) => Some(Chain {
+            base: format!("{}.iter()", text(&r.expr)),
+            ..of(Own::Shared, pair_clone(pairs), None, &r.expr)
+        }),
+        Expr::Path(_) => match names.param(e)?.by_ref? {
+            true => Some(of(Own::Mutable, "", None, e)),
+            false => Some(Chain {
+                base: format!("{whole}.iter()"),
+                ..of(Own::Shared, pair_clone(pairs), None, e)
+            }),
+        },
+        Expr::MethodCall(m) => {
+            let method = m.method.to_string();
+            let args: Vec<String> = m.args.iter().map(text).collect();
+            let call = format!(".{method}({})", args.join(", "));
+            let recv = &*m.receiver;
+            // An adapter that keeps the items as they are.
+            let keep = |inner: Chain| Chain {
+                base: format!("{}{call}", inner.base),
+                ..inner
+            };
+            match method.as_str() {
+                "chars" => Some(of(Own::Owned, "", Some("char"), recv)),
+                "bytes" => Some(of(Own::Owned, "", Some("u8"), recv)),
+                "char_indices" => Some(of(Own::Owned, "", Some("(usize, char)"), recv)),
+                "drain" => Some(of(Own::Owned, "", None, recv)),
+                "iter" => Some(of(Own::Shared, pair_clone(pairs), None, recv)),
+                "keys" | "values" => Some(of(Own::Shared, ".cloned()", None, recv)),
+                "windows" | "chunks" | "chunks_exact" | "rchunks" => {
+                    Some(of(Own::Shared, ".map(<[_]>::to_vec)", Some("Vec<T>"), recv))
+                }
+                "lines" | "split_whitespace" | "split_ascii_whitespace" => {
+                    Some(of(Own::Shared, ".map(str::to_owned)", Some("String"), recv))
+                }
+                "iter_mut" | "values_mut" | "chunks_mut" | "chunks_exact_mut" => {
+                    Some(of(Own::Mutable, "", None, recv))
+                }
+                "copied" | "cloned" => {
+                    let inner = chain(recv, names, None)?;
+                    Some(match inner.own {
+                        Own::Mutable => inner,
+                        _ => Chain {
+                            own: Own::Owned,
+                            adapter: String::new(),
+                            ..keep(inner)
+                        },
+                    })
+                }
+                "rev" | "skip" | "take" | "step_by" | "filter" | "skip_while" | "take_while" | "peekable"
+                | "fuse" => Some(keep(chain(recv, names, pat)?)),
+                "enumerate" => {
+                    let inner = chain(recv, names, part(1))?;
+                    let item = Some(format!("(usize, {})", inner.item.as_deref().unwrap_or("T")));
+                    Some(Chain {
+                        item,
+                        ..inner.settle(call)
+                    })
+                }
+                "zip" if m.args.len() == 1 => {
+                    let inner = chain(recv, names, part(0))?;
+                    let other = chain(&m.args[0], names, part(1))?;
+                    let own = match (inner.own, other.own) {
+                        (Own::Mutable, _) | (_, Own::Mutable) => Own::Mutable,
+                        (Own::Made, _) | (_, Own::Made) => Own::Made,
+                        (Own::Shared, _) | (_, Own::Shared) => Own::Shared,
+                        _ => Own::Owned,
+                    };
+                    let second = match other.item.as_deref() {
+                        Some("Vec<T>") => "Vec<U>".to_owned(),
+                        Some(t) => t.to_owned(),
+                        None => "U".to_owned(),
+                    };
+                    let item = Some(format!("({}, {second})", inner.item.as_deref().unwrap_or("T")));
+                    let mut both = inner.settle(format!(".zip({})", other.owned()));
+                    both.added.extend(other.adds());
+                    Some(Chain { own, item, ..both })
+                }
+                // What the closure returns: the chain as written.
+                "map" | "filter_map" | "flat_map" | "map_while" => {
+                    let inner = chain(recv, names, None)?;
+                    Some(match inner.own {
+                        Own::Mutable => inner,
+                        _ => Chain {
+                            own: Own::Made,
+                            base: whole,
+                            adapter: String::new(),
+                            item: None,
+                            ..inner
+                        },
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The type of a bound, where the expression tells it: `a.len()`,
+/// `a.len() - 1`, `n as u64`; `T` otherwise.
+fn bound_type(e: &Expr) -> String {
     match crate::scan::strip(e) {
-        Expr::MethodCall(m)
+        Expr::MethodCall(m) if m.method == "len" || m.method == "count" => "usize".to_owned(),
+        Expr::Cast(c) => text(&*c.ty),
+        Expr::Binary(b)
             if matches!(
-                m.method.to_string().as_str(),
-                "iter"
-                    | "iter_mut"
-                    | "chars"
-                    | "bytes"
-                    | "char_indices"
-                    | "windows"
-                    | "chunks"
-                    | "keys"
-                    | "values"
+                b.op,
+                syn::BinOp::Add(_)
+                    | syn::BinOp::Sub(_)
+                    | syn::BinOp::Mul(_)
+                    | syn::BinOp::Div(_)
+                    | syn::BinOp::Rem(_)
             ) =>
         {
-            Some(&m.receiver)
+            let (l, r) = (bound_type(&b.left), bound_type(&b.right));
+            match (l.as_str(), r.as_str()) {
+                (t, "T") if t != "T" && is_plain_literal(&b.right) => l,
+                ("T", t) if t != "T" && is_plain_literal(&b.left) => r,
+                (a, b) if a == b => l,
+                _ => "T".to_owned(),
+            }
         }
-        Expr::MethodCall(m) => borrowing_iter(&m.receiver),
-        Expr::Reference(r) => Some(&r.expr),
-        _ => None,
+        _ => "T".to_owned(),
     }
 }
 
-/// A bound the macro reads no type from: not a typed literal.
-fn bound_type(e: &Expr) -> &'static str {
-    match crate::scan::strip(e) {
-        Expr::MethodCall(m) if m.method == "len" || m.method == "count" => "usize",
-        _ => "T",
+// Input:  `for c in s.chars()`, `for (x, y) in a.iter().zip(b.iter())`
+// Output: "... `let items: Vec<char> = s.chars().collect(); for c in items { .. }` ...",
+//         "... `let items: Vec<(T, U)> = a.iter().cloned().zip(b.iter().cloned()).collect(); for item in items { let (x, y): (T, U) = item; .. }` ..."
+/// The fix for a loop whose iterator borrows and is not one an index loop
+/// replaces exactly: collect its items, made owned, before the loop, and
+/// loop over the owned `Vec`. A loop over mutable borrows has none: owned
+/// copies would not write back.
+fn collect_fix(pat: &Pat, c: &Chain, names: &[String], fresh: &mut Names, lab: &str) -> String {
+    let coll = c.coll.clone().unwrap_or_else(|| "a collection".to_owned());
+    if c.own == Own::Mutable {
+        return format!(
+            "its iterator hands out mutable borrows of `{coll}`, which the state cannot keep, and owned copies of the items would not write back to `{coll}`: no loop over an owned iterator does what this one does, so the macro offers no rewrite; loop over indexes of `{coll}` with a typed bound (`let n: usize = ..;`), make in the body what the iterator made of each index (its count and order too, where it skips, zips or reverses), and borrow `&mut {coll}[i]` after each suspension point where the body writes an item"
+        );
     }
+    let known = c.item.as_deref().filter(|t| {
+        !t.split(|ch: char| !ch.is_alphanumeric())
+            .any(|w| w == "T" || w == "U")
+    });
+    let mut holders = Vec::new();
+    let items = fresh.fresh("items");
+    let (ty, looped, note) = match pat {
+        Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+            let ty = c.item.clone().unwrap_or_else(|| "T".to_owned());
+            (
+                ty,
+                format!("{lab}for {} in {items} {{ .. }}", text(pat)),
+                String::new(),
+            )
+        }
+        Pat::Wild(_) => (
+            c.item.clone().unwrap_or_else(|| "T".to_owned()),
+            format!("{lab}for _ in {items} {{ .. }}"),
+            String::new(),
+        ),
+        _ => {
+            let item = fresh.fresh("item");
+            match (known, skeleton(pat, &mut holders)) {
+                (Some(t), _) => {
+                    holders.clear();
+                    let t = t.to_owned();
+                    let l = format!(
+                        "{lab}for {item} in {items} {{ let {}: {t} = {item}; .. }}",
+                        text(pat)
+                    );
+                    (t, l, String::new())
+                }
+                (None, Some(skel)) => {
+                    let l = format!(
+                        "{lab}for {item} in {items} {{ let {}: {skel} = {item}; .. }}",
+                        text(pat)
+                    );
+                    (skel, l, holders_note(&holders))
+                }
+                (None, None) => {
+                    let r = rebind(pat, names, &[]);
+                    let l = format!("{lab}for {} in {items} {{ {} .. }}", r.pat, r.lets);
+                    let ty = c.item.clone().unwrap_or_else(|| "T".to_owned());
+                    (ty, l, rebind_note(names))
+                }
+            }
+        }
+    };
+    let placeholders: Vec<String> = ["T", "U"]
+        .iter()
+        .filter(|p| ty.split(|ch: char| !ch.is_alphanumeric()).any(|w| w == **p))
+        .map(|p| format!("`{p}`"))
+        .collect();
+    let note = match (placeholders.len(), note.is_empty()) {
+        (0, _) => note,
+        (1, true) if ty.contains("Vec<T>") => {
+            format!(", where `T` stands for the type of the elements of `{coll}`")
+        }
+        (1, true) if c.own == Own::Made => format!(", where {} stands for the item's type", placeholders[0]),
+        (1, true) => format!(
+            ", where {} stands for the item's type, which must own its data",
+            placeholders[0]
+        ),
+        (_, true) => format!(
+            ", where {} stand for the types of the two sides' items, which must own their data",
+            list_plain(&placeholders)
+        ),
+        (_, false) => format!("{note}, which must own their data"),
+    };
+    let adds: Vec<String> = c.adds().iter().map(|a| format!("`{a}`")).collect();
+    let why = match c.own {
+        Own::Shared if !adds.is_empty() => format!(
+            " ({} {} owned values of the references it gives, which the state could not keep)",
+            list_plain(&adds),
+            if adds.len() == 1 { "makes" } else { "make" }
+        ),
+        Own::Made => {
+            " (what its closure returns must own its data: the state cannot keep a borrow)".to_owned()
+        }
+        _ => String::new(),
+    };
+    format!(
+        "its iterator borrows `{coll}`, which the state cannot keep: collect its items into an owned `Vec` before the loop and loop over that: `let {items}: Vec<{ty}> = {}.collect(); {looped}`{note}{why}; the iterator then runs to its end before the loop rather than item by item",
+        c.owned()
+    )
 }
 
 fn is_plain_literal(e: &Expr) -> bool {
@@ -583,7 +956,25 @@ fn plain_name(p: &Pat) -> Option<String> {
 // Input:  `for (i, x) in v.iter().enumerate()`
 // Output: "... `let n: usize = v.len(); for i in 0..n { .. let x: &T = &v[i]; .. }` ..."
 /// The fix for a loop over a borrowed collection, by index.
-fn index_fix(pat: &Pat, coll: &Expr, enumerated: bool, item: Item, fresh: &mut Names) -> Option<String> {
+fn index_fix(
+    pat: &Pat,
+    coll: &Expr,
+    enumerated: bool,
+    item: Item,
+    fresh: &mut Names,
+    lab: &str,
+) -> Option<String> {
+    // A pair taken apart from `m.iter()` may be a map's `(&K, &V)`, which
+    // no position indexes (a `&(a, b)` pattern could not match one).
+    let item_of = |p: &Pat| match p {
+        Pat::Tuple(t) if enumerated && t.elems.len() == 2 => t.elems[1].clone(),
+        p => p.clone(),
+    };
+    if matches!(item_of(pat), Pat::Tuple(_)) && matches!(item, Item::Ref | Item::RefMut)
+        || fresh.param(coll).is_some_and(|p| p.keyed)
+    {
+        return None;
+    }
     let (index, item_pat) = match pat {
         Pat::Tuple(t) if enumerated && t.elems.len() == 2 => match plain_name(&t.elems[0]) {
             Some(_) => (text(&t.elems[0]), &t.elems[1]),
@@ -602,7 +993,7 @@ fn index_fix(pat: &Pat, coll: &Expr, enumerated: bool, item: Item, fresh: &mut N
     };
     let coll = text(coll);
     let n = fresh.fresh("n");
-    let head = format!("let {n}: usize = {coll}.len(); for {index} in 0..{n}");
+    let head = format!("let {n}: usize = {coll}.len(); {lab}for {index} in 0..{n}");
     let p = text(item_pat);
     let value = |ty: &str, read: String| {
         format!(
@@ -629,72 +1020,85 @@ fn index_fix(pat: &Pat, coll: &Expr, enumerated: bool, item: Item, fresh: &mut N
 
 /// The fix for a `for` loop: its iterator (`iter`, when it is stored
 /// untyped) and the names its pattern binds (`names`).
-fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Names) -> String {
+fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Names, lab: &str) -> String {
     let pat_text = text(pat);
     let mut holders = Vec::new();
     let skel = skeleton(pat, &mut holders);
-    if let (Expr::Range(r), Some(name)) = (crate::scan::strip(expr), plain_name(pat))
-        && let (Some(start), Some(end)) = (&r.start, &r.end)
+    let wild = matches!(pat, Pat::Wild(_));
+    if let (Expr::Range(r), Some(name)) = (
+        crate::scan::strip(expr),
+        plain_name(pat)
+            .map(|n| format!(" and of `{n}`"))
+            .or(wild.then(String::new)),
+    ) && let (Some(start), Some(end)) = (&r.start, &r.end)
     {
         let dots = match r.limits {
             syn::RangeLimits::HalfOpen(_) => "..",
             syn::RangeLimits::Closed(_) => "..=",
         };
-        let (s, e) = (text(start), text(end));
-        return if is_plain_literal(start) {
+        // `0..(a.len())`: the parentheses would be unneeded in the `let`.
+        let (s, e) = (text(crate::scan::strip(start)), text(crate::scan::strip(end)));
+        let (what, bound, value, range) = if is_plain_literal(start) {
             let bound = fresh.fresh("end");
-            format!(
-                "bind the bound to a typed local before the loop, from which the macro reads the type of the range and of `{name}`: `let {bound}: {} = {e}; for {pat_text} in {s}{dots}{bound} {{ .. }}`",
-                bound_type(end)
-            )
+            let range = format!("{s}{dots}{bound}");
+            ("bound", bound, end, range)
         } else {
             let bound = fresh.fresh("start");
-            format!(
-                "bind the start to a typed local before the loop, from which the macro reads the type of the range and of `{name}`: `let {bound}: {} = {s}; for {pat_text} in {bound}{dots}{e} {{ .. }}`",
-                bound_type(start)
-            )
+            let range = format!("{bound}{dots}{e}");
+            ("start", bound, start, range)
         };
+        let ty = bound_type(value);
+        let note = if ty == "T" {
+            format!(
+                ", where `T` stands for the type of `{}`",
+                text(crate::scan::strip(value))
+            )
+        } else {
+            String::new()
+        };
+        return format!(
+            "bind the {what} to a typed local before the loop, from which the macro reads the type of the range{name}: `let {bound}: {ty} = {}; {lab}for {pat_text} in {range} {{ .. }}`{note}",
+            if what == "bound" { &e } else { &s }
+        );
     }
     if iter {
-        if let Some((coll, enumerated, item)) = index_loop(expr)
-            && let Some(fix) = index_fix(pat, coll, enumerated, item, fresh)
+        if let Some((coll, enumerated, item)) = index_loop(expr, fresh)
+            && let Some(fix) = index_fix(pat, coll, enumerated, item, fresh, lab)
         {
             return fix;
         }
-        if let Some(coll) = borrowing_iter(expr) {
-            let coll = text(coll);
-            let n = fresh.fresh("n");
-            let i = fresh.fresh("i");
-            return format!(
-                "its iterator borrows `{coll}`, which the state cannot keep: loop over indexes with a typed bound, `let {n}: usize = {coll}.len(); for {i} in 0..{n} {{ .. }}`, and do in the body what the iterator did to make an item from `{coll}[{i}]` (or collect the items into an owned value before the loop, if the iterator's work may move there)"
-            );
+        if let Some(c) = chain(expr, fresh, Some(pat)) {
+            return collect_fix(pat, &c, names, fresh, lab);
         }
     }
     let e = text(expr);
     let it = if iter { fresh.fresh("it") } else { String::new() };
     match (iter, pat, skel) {
+        (true, Pat::Wild(_), _) => format!(
+            "bind the iterator to a typed local before the loop: `let {it}: Iter = {e}; {lab}for _ in {it} {{ .. }}`, where `Iter` stands for the iterator's type"
+        ),
         (true, Pat::Ident(_), _) => format!(
-            "bind the iterator to a typed local before the loop, from which the macro reads the type of `{}`: `let {it}: Iter = {e}; for {pat_text} in {it} {{ .. }}`, where `Iter` stands for the iterator's type",
+            "bind the iterator to a typed local before the loop, from which the macro reads the type of `{}`: `let {it}: Iter = {e}; {lab}for {pat_text} in {it} {{ .. }}`, where `Iter` stands for the iterator's type",
             plain_name(pat).unwrap_or_else(|| pat_text.clone())
         ),
         (true, _, Some(skel)) => {
             let item = fresh.fresh("item");
             format!(
-                "bind the iterator to a typed local before the loop and take each item apart with a typed `let`: `let {it}: Iter = {e}; for {item} in {it} {{ let {pat_text}: {skel} = {item}; .. }}`, where `Iter` stands for the iterator's type{}",
+                "bind the iterator to a typed local before the loop and take each item apart with a typed `let`: `let {it}: Iter = {e}; {lab}for {item} in {it} {{ let {pat_text}: {skel} = {item}; .. }}`, where `Iter` stands for the iterator's type{}",
                 and_holders(&holders)
             )
         }
         (false, _, Some(skel)) => {
             let item = fresh.fresh("item");
             format!(
-                "a pattern of a `for` loop cannot carry a type: take each item apart with a typed `let`: `for {item} in {e} {{ let {pat_text}: {skel} = {item}; .. }}`{}",
+                "a pattern of a `for` loop cannot carry a type: take each item apart with a typed `let`: `{lab}for {item} in {e} {{ let {pat_text}: {skel} = {item}; .. }}`{}",
                 holders_note(&holders)
             )
         }
         (true, _, None) => {
-            let r = rebind(pat, names);
+            let r = rebind(pat, names, &[]);
             format!(
-                "bind the iterator to a typed local before the loop and {} first thing in the body: `let {it}: Iter = {e}; for {} in {it} {{ {} .. }}`, where `Iter` stands for the iterator's type{}",
+                "bind the iterator to a typed local before the loop and {} first thing in the body: `let {it}: Iter = {e}; {lab}for {} in {it} {{ {} .. }}`, where `Iter` stands for the iterator's type{}",
                 rebind_them(names),
                 r.pat,
                 r.lets,
@@ -707,9 +1111,9 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
             )
         }
         (false, _, None) => {
-            let r = rebind(pat, names);
+            let r = rebind(pat, names, &[]);
             format!(
-                "a pattern of a `for` loop cannot carry a type: {} first thing in the body: `for {} in {e} {{ {} .. }}`{}",
+                "a pattern of a `for` loop cannot carry a type: {} first thing in the body: `{lab}for {} in {e} {{ {} .. }}`{}",
                 rebind_them(names),
                 r.pat,
                 r.lets,
@@ -719,10 +1123,75 @@ fn for_fix(pat: &Pat, expr: &Expr, iter: bool, names: &[String], fresh: &mut Nam
     }
 }
 
+/// A place (`x`, `self.a`, `v[i]`, `*r`): a `ref mut` into it writes to it.
+fn is_place(e: &Expr) -> bool {
+    match crate::scan::strip(e) {
+        Expr::Path(_) => true,
+        Expr::Field(f) => is_place(&f.base),
+        Expr::Index(i) => is_place(&i.expr),
+        Expr::Unary(u) => matches!(u.op, syn::UnOp::Deref(_)),
+        _ => false,
+    }
+}
+
+// Input:  `let it: std::vec::Drain<'_, u64> = v.drain(..); for x in it { .. }`
+// Output: "... `let items: Vec<T> = v.drain(..).collect(); for x in items { .. }` (in place of `let it ..`) ..."
+/// The fix for a loop whose iterator has a type the macro reads, which
+/// borrows: that of the iterator the loop's local was made from, if it
+/// is one, else what any such loop takes.
+fn borrowing_loop_fix(
+    sites: &[Site],
+    pat: &Pat,
+    expr: &Expr,
+    names: &[String],
+    fresh: &mut Names,
+    lab: &str,
+) -> String {
+    let local = match crate::scan::strip(expr) {
+        Expr::Path(p) => p.path.get_ident().map(ToString::to_string),
+        _ => None,
+    };
+    let made = local.as_ref().and_then(|l| {
+        sites.iter().find_map(|s| {
+            let Kind::Let { init: Some(init), .. } = &s.kind else {
+                return None;
+            };
+            let bound = match &s.pat {
+                Pat::Ident(pi) => &pi.ident,
+                Pat::Type(pt) => match &*pt.pat {
+                    Pat::Ident(pi) => &pi.ident,
+                    _ => return None,
+                },
+                _ => return None,
+            };
+            (bound == l).then_some(init)
+        })
+    });
+    let src = made.unwrap_or(expr);
+    let instead = match (&local, made) {
+        (Some(l), Some(_)) => format!(" (in place of `let {l} ..` and the loop's head)"),
+        _ => String::new(),
+    };
+    if let Some((coll, enumerated, item)) = index_loop(src, fresh)
+        && let Some(fix) = index_fix(pat, coll, enumerated, item, fresh, lab)
+    {
+        return fix + &instead;
+    }
+    if let Some(c) = chain(src, fresh, Some(pat)) {
+        return collect_fix(pat, &c, names, fresh, lab) + &instead;
+    }
+    "loop over an owned collection instead (collect the items, made owned values, into a `Vec` before the loop: `let items: Vec<T> = ...collect(); for x in items { .. }`) or over indexes with a typed bound, and borrow again after the suspension point".to_owned()
+}
+
 /// `Some(h)` -> `Option<H>`, `Ok(v)` -> `Result<V, E>`: the type a
 /// `let-else` pattern of one variant can carry.
 fn variant_type(pat: &Pat, holders: &mut Vec<String>) -> Option<String> {
-    let Pat::TupleStruct(ts) = pat else { return None };
+    let ts = match pat {
+        Pat::TupleStruct(ts) => ts,
+        // `x @ Some(y)`: `x` is the `Option` itself.
+        Pat::Ident(pi) => return variant_type(&pi.subpat.as_ref()?.1, holders),
+        _ => return None,
+    };
     if ts.elems.len() != 1 || ts.qself.is_some() {
         return None;
     }
@@ -756,22 +1225,34 @@ pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
         // A lone name kept for its `Drop` (`let _g = lock();`) has the
         // message of its own.
         let lone = site.is_some_and(|i| {
-            matches!(f.sites[i].kind, Kind::Let { .. }) && matches!(f.sites[i].pat, Pat::Ident(_))
+            matches!(f.sites[i].kind, Kind::Let { .. })
+                && matches!(&f.sites[i].pat, Pat::Ident(pi) if pi.subpat.is_none())
         });
+        // A borrow goes with its loop, or with a pattern that binds it by
+        // `ref` (whose fix binds it by value); any other has its message.
+        let with_site = |i: usize| {
+            !u.borrow
+                || matches!(f.sites[i].kind, Kind::For { .. })
+                || modes(&f.sites[i].pat)
+                    .iter()
+                    .any(|(n, m)| *n == u.name && m.by_ref)
+        };
         match site {
-            Some(i) if !(lone && u.drop_only) => match groups.iter_mut().find(|(s, _)| *s == i) {
-                Some((_, g)) => {
-                    if !g.iter().any(|o| o.name == u.name && o.for_iter == u.for_iter) {
-                        g.push(u);
+            Some(i) if !(lone && u.drop_only) && with_site(i) => {
+                match groups.iter_mut().find(|(s, _)| *s == i) {
+                    Some((_, g)) => {
+                        if !g.iter().any(|o| o.name == u.name && o.for_iter == u.for_iter) {
+                            g.push(u);
+                        }
                     }
+                    None => groups.push((i, vec![u])),
                 }
-                None => groups.push((i, vec![u])),
-            },
+            }
             _ => cx.error(u.span, &u.fallback),
         }
     }
     for (i, group) in groups {
-        report_site(cx, &f.sites[i], &group, &mut fresh);
+        report_site(cx, &f.sites, &f.sites[i], &group, &mut fresh);
     }
 }
 
@@ -779,7 +1260,7 @@ pub fn report(cx: &Ctxt, sig: &Signature, body: &Block, untyped: Vec<Untyped>) {
 // Output: "`b` is stored across .. and used after it on line 9, and so is `a`, never read but held for its `Drop` .."
 /// The error for one pattern or loop: which of its names the state keeps
 /// (those read later, then those held only for their `Drop`) and one fix.
-fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
+fn report_site(cx: &Ctxt, sites: &[Site], site: &Site, group: &[Untyped], fresh: &mut Names) {
     let named = |drop_only: bool| -> Vec<String> {
         group
             .iter()
@@ -796,7 +1277,24 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
         .or_else(|| group.iter().find(|u| !u.for_iter))
         .unwrap_or(&group[0]);
     let (at, later) = (&first.at, &first.later);
-    let pat_text = text(&site.pat);
+    let is_for = matches!(site.kind, Kind::For { .. });
+    // Names bound by `ref`: the fix binds them by value.
+    let byref: Vec<String> = if is_for {
+        Vec::new()
+    } else {
+        group
+            .iter()
+            .filter(|u| u.borrow && !u.for_iter)
+            .map(|u| u.name.clone())
+            .collect()
+    };
+    // `let (a) = ..`: the parentheses would be unneeded next to a type
+    // (`unused_parens`); an or-pattern's are needed.
+    let shown = match &site.pat {
+        Pat::Paren(p) if !matches!(*p.pat, Pat::Or(_)) && matches!(site.kind, Kind::Let { .. }) => &*p.pat,
+        p => p,
+    };
+    let pat_text = text_skipping(shown, &unref_skips(shown, &byref));
     let its = if names.len() == 1 {
         "its type"
     } else {
@@ -832,16 +1330,70 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             list(&held),
         )
     };
+    let head = if byref.is_empty() {
+        head
+    } else {
+        let typeless: Vec<String> = names.iter().filter(|n| !byref.contains(n)).cloned().collect();
+        let mut h = format!(
+            "{} {} stored across the suspension point {at}{later}, but {} {} bound by `ref`, a borrow, which the state of a machine cannot hold (it has no lifetime)",
+            list(&names),
+            is(&names),
+            list(&byref),
+            is(&byref)
+        );
+        if !typeless.is_empty() {
+            h += &format!(
+                ", and #[io_state_machine] cannot read the type of {}, which the state enum needs",
+                list(&typeless)
+            );
+        }
+        let scrut = match &site.kind {
+            Kind::Let { init, .. } => init.as_ref(),
+            Kind::IfLet(e) | Kind::WhileLet(e) => Some(e),
+            _ => None,
+        };
+        let ms = modes(&site.pat);
+        let writes = byref
+            .iter()
+            .find(|n| ms.iter().any(|(m, mode)| m == *n && mode.mutable));
+        // `ref mut` into a place writes to it: a value bound instead would
+        // not, so no rewrite keeps what the pattern does.
+        if let Some(n) = writes
+            && scrut.is_none_or(is_place)
+        {
+            let into = scrut.map_or_else(|| "the matched value".to_owned(), |e| format!("`{}`", text(e)));
+            cx.spanned(
+                &site.pat,
+                format!(
+                    "{h}; `{n}` borrows {into} mutably (`ref mut`), and a value bound instead would not write back to it, so the macro offers no rewrite: keep which part the pattern names in an owned value (an index, a key) and borrow {into} again after the suspension point"
+                ),
+            );
+            return;
+        }
+        let (them, it) = if byref.len() == 1 {
+            ("it", format!(", `&{}`,", byref[0]))
+        } else {
+            ("them", String::new())
+        };
+        h + &format!(
+            "; bind {them} by value instead (and borrow {them}{it} where the body needs a reference)"
+        )
+    };
     match &site.kind {
         Kind::Let { init, has_else } => {
             let init = init.as_ref().map_or_else(|| "..".to_owned(), text);
             let els = if *has_else { " else { .. }" } else { "" };
             let mut holders = Vec::new();
             let typed = matches!(site.pat, Pat::Type(_));
-            let fix = if !typed && matches!(site.pat, Pat::Ident(_)) {
+            let fix = if !typed
+                && byref.is_empty()
+                && matches!(&site.pat, Pat::Ident(pi) if pi.subpat.is_none())
+            {
                 // A lone name: the message rule 8 has always given.
                 cx.error(first.span, &first.fallback);
                 return;
+            } else if typed {
+                format!("write: `let {pat_text} = {init}{els};`")
             } else if let (false, false, Some(skel)) = (typed, *has_else, skeleton(&site.pat, &mut holders)) {
                 format!(
                     "write the pattern's type: `let {pat_text}: {skel} = {init};`{}",
@@ -859,7 +1411,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
                     }
                 )
             } else {
-                let r = rebind(&site.pat, &names);
+                let r = rebind(&site.pat, &names, &byref);
                 format!(
                     "this pattern cannot carry the types the macro reads: {} right after it: `let {} = {init}{els}; {}`{}",
                     rebind_them(&names),
@@ -876,7 +1428,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             } else {
                 ("a `while let`", "while let")
             };
-            let r = rebind(&site.pat, &names);
+            let r = rebind(&site.pat, &names, &byref);
             cx.spanned(
                 &site.pat,
                 format!(
@@ -890,7 +1442,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             );
         }
         Kind::Arm => {
-            let r = rebind(&site.pat, &names);
+            let r = rebind(&site.pat, &names, &byref);
             cx.spanned(
                 &site.pat,
                 format!(
@@ -905,6 +1457,7 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
         Kind::For {
             expr,
             head: loop_head,
+            label,
         } => {
             let what = if iter {
                 let mut parts = vec!["its iterator".to_owned()];
@@ -918,7 +1471,30 @@ fn report_site(cx: &Ctxt, site: &Site, group: &[Untyped], fresh: &mut Names) {
             } else {
                 its.to_owned()
             };
-            let fix = for_fix(&site.pat, expr, iter, &names, fresh);
+            if group.iter().any(|u| u.borrow) {
+                let who: Vec<String> = group
+                    .iter()
+                    .filter(|u| u.borrow)
+                    .map(|u| {
+                        if u.for_iter {
+                            "this loop's iterator".to_owned()
+                        } else {
+                            format!("`{}`", u.name)
+                        }
+                    })
+                    .collect();
+                let fix = borrowing_loop_fix(sites, &site.pat, expr, &names, fresh, label);
+                cx.spanned(
+                    loop_head,
+                    format!(
+                        "this `for` loop keeps {what} across the suspension point {at}, but {} {} a borrow, which the state of a machine cannot hold (it has no lifetime); {fix}",
+                        list_plain(&who),
+                        if who.len() == 1 { "holds" } else { "hold" }
+                    ),
+                );
+                return;
+            }
+            let fix = for_fix(&site.pat, expr, iter, &names, fresh, label);
             cx.spanned(
                 loop_head,
                 format!(
@@ -978,14 +1554,17 @@ mod tests {
     }
 
     fn no_names() -> Names {
-        Names(BTreeSet::new())
+        Names {
+            used: BTreeSet::new(),
+            params: Vec::new(),
+        }
     }
 
     #[test]
     fn an_index_loop_takes_the_item_as_the_pattern_did() {
         let fix = |p: &str, e: &str| {
             let e: Expr = syn::parse_str(e).unwrap();
-            for_fix(&pat(p), &e, true, &names(&["x"]), &mut no_names())
+            for_fix(&pat(p), &e, true, &names(&["x"]), &mut no_names(), "")
         };
         let by_value = fix("(i, &p)", "pages.iter().enumerate()");
         assert!(
@@ -1013,10 +1592,52 @@ mod tests {
 
     #[test]
     fn an_iterator_that_changes_its_items_is_not_read_by_index() {
-        let e: Expr = syn::parse_str("v.iter().map(|y| y * 2)").unwrap();
-        let fix = for_fix(&pat("x"), &e, true, &names(&["x"]), &mut no_names());
-        assert!(!fix.contains("= v[i]") && !fix.contains("&v[i]"), "{fix}");
-        assert!(fix.contains("what the iterator did"), "{fix}");
+        let fix = |p: &str, e: &str| {
+            let e: Expr = syn::parse_str(e).unwrap();
+            for_fix(&pat(p), &e, true, &names(&["x"]), &mut no_names(), "")
+        };
+        let mapped = fix("x", "v.iter().map(|y| y * 2)");
+        assert!(!mapped.contains("v[i]"), "{mapped}");
+        assert!(
+            mapped.contains("`let items: Vec<T> = v.iter().map(|y| y * 2).collect(); for x in items { .. }`"),
+            "{mapped}"
+        );
+        let chars = fix("c", "s.chars()");
+        assert!(
+            chars.contains("`let items: Vec<char> = s.chars().collect();"),
+            "{chars}"
+        );
+        let zipped = fix("(x, y)", "a.iter().zip(b.iter())");
+        assert!(
+            zipped.contains("a.iter().cloned().zip(b.iter().cloned()).collect(); for item in items { let (x, y): (X, Y) = item; .. }"),
+            "{zipped}"
+        );
+        let skipped = fix("x", "a.iter().filter(|x| **x > 1).skip(1)");
+        assert!(
+            skipped.contains("a.iter().filter(|x| **x > 1).skip(1).cloned().collect()"),
+            "{skipped}"
+        );
+        let written = fix("x", "a.iter_mut().skip(1)");
+        assert!(written.contains("offers no rewrite"), "{written}");
+        let pairs = fix("(k, v)", "m.iter()");
+        assert!(
+            pairs.contains("m.iter().map(|(a, b)| (a.clone(), b.clone())).collect()"),
+            "{pairs}"
+        );
+        let counted = fix("(i, (k, v))", "m.iter().skip(1).enumerate()");
+        assert!(
+            counted.contains("m.iter().skip(1).map(|(a, b)| (a.clone(), b.clone())).enumerate().collect()"),
+            "{counted}"
+        );
+    }
+
+    #[test]
+    fn a_bound_is_typed_from_its_expression() {
+        let ty = |e: &str| bound_type(&syn::parse_str(e).unwrap());
+        assert_eq!(ty("a.len() - 1"), "usize");
+        assert_eq!(ty("(a.len())"), "usize");
+        assert_eq!(ty("n as u64 + 2"), "u64");
+        assert_eq!(ty("a.len() + n"), "T");
     }
 
     #[test]
@@ -1034,14 +1655,22 @@ mod tests {
 
     #[test]
     fn a_rebinding_carries_the_patterns_mut() {
-        let r = rebind(&pat("P { mut a, b, mut c }"), &names(&["a", "b"]));
+        let r = rebind(&pat("P { mut a, b, mut c }"), &names(&["a", "b"]), &[]);
         assert_eq!(r.pat, "P { a, b, mut c }");
         assert_eq!(r.lets, "let mut a: A = a; let b: B = b;");
-        let r = rebind(&pat("(ref a, ref mut b)"), &names(&["a", "b"]));
+        let r = rebind(&pat("(ref a, ref mut b)"), &names(&["a", "b"]), &[]);
         assert_eq!(r.lets, "let a: &A = a; let b: &mut B = b;");
+        // Bound by value instead: no `ref` left, the `mut` on the rebinding.
+        let r = rebind(
+            &pat("(ref a, ref mut b)"),
+            &names(&["a", "b"]),
+            &names(&["a", "b"]),
+        );
+        assert_eq!(r.pat, "(a, b)");
+        assert_eq!(r.lets, "let a: A = a; let mut b: B = b;");
         let or: Pat =
             syn::parse::Parser::parse_str(Pat::parse_multi, "Some((mut x, 0)) | Some((0, mut x))").unwrap();
-        let r = rebind(&or, &names(&["x"]));
+        let r = rebind(&or, &names(&["x"]), &[]);
         assert_eq!(r.pat, "Some((x, 0)) | Some((0, x))");
     }
 

@@ -618,8 +618,9 @@ pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
                     ty: ty.cloned(),
                 });
             }
+            // `whole @ (a, b): (A, B)`: the sub-pattern matches the same value.
             if let Some((_, sub)) = &pi.subpat {
-                binders(sub, None, out);
+                binders(sub, ty, out);
             }
         }
         Pat::Type(pt) => binders(&pt.pat, Some(&pt.ty), out),

@@ -177,7 +177,7 @@ pub fn check(
                 reported.insert(b);
                 cx.error(
                     binding.decl_span,
-                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type;`"),
+                    format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {}{name}: Type;`", if binding.mutable { "mut " } else { "" }),
                 );
             } else if let Some(why) = binding.ty.as_ref().and_then(incomplete) {
                 reported.insert(b);
@@ -198,6 +198,7 @@ pub fn check(
                     later: later.clone(),
                     for_iter: true,
                     drop_only: false,
+                    borrow: false,
                     fallback: format!("the iterator of this `for` loop is stored across the suspension point {at}, but #[io_state_machine] cannot read its type; loop over a range with a typed bound (`for i in 0..n` with `n: u64`), or write `let mut it: std::vec::IntoIter<T> = v.into_iter(); while let Some(x) = it.next() {{ .. }}`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.in_pattern {
@@ -209,10 +210,12 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: false,
+                    borrow: false,
                     fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs, and a pattern cannot carry one; rebind it with its type first thing in the block it binds: `let {name}: Type = {name};`"),
                 });
             } else if binding.ty.is_none() && !binding.borrow && binding.drop_only {
                 reported.insert(b);
+                let mutable = if binding.mutable { "mut " } else { "" };
                 // A name of a larger pattern gets the pattern's one fix.
                 untyped.push(Untyped {
                     name: name.to_string(),
@@ -221,10 +224,13 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: true,
-                    fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
+                    borrow: false,
+                    fallback: format!("`{name}` is never read, so it is held for its `Drop` to the end of its scope, as in Rust, and is stored across the suspension point {at}; #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;` (or drop it before the suspension point with `drop({name});`)"),
                 });
             } else if binding.ty.is_none() && !binding.borrow {
                 reported.insert(b);
+                // The fix keeps a `mut` the binding had (E0596 without it).
+                let mutable = if binding.mutable { "mut " } else { "" };
                 let guard = match initialized_from(g, b, borrowed_args) {
                     Some(arg) => format!(
                         " — or, if it borrows `{arg}` (a guard or a reference into it), which no state can hold, make it `#[reevaluated] let {name} = ..;` among the first statements of the body, evaluated again after every resume instead of stored"
@@ -238,7 +244,8 @@ pub fn check(
                     later: later.clone(),
                     for_iter: false,
                     drop_only: false,
-                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {name}: Type = ..;`{guard}"),
+                    borrow: false,
+                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;`{guard}"),
                 });
             } else if let Some(place) = &binding.mut_reborrow {
                 reported.insert(b);
@@ -254,10 +261,23 @@ pub fn check(
                     ),
                     None => String::new(),
                 };
-                cx.error(
-                    binding.decl_span,
-                    format!("`{name}` holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension{guard}"),
-                );
+                // The names of a `for` loop and of a `ref` pattern are
+                // reported with their loop or pattern (see `hints`).
+                let who = if binding.for_iter {
+                    "this `for` loop's iterator".to_owned()
+                } else {
+                    format!("`{name}`")
+                };
+                untyped.push(Untyped {
+                    name: name.to_string(),
+                    span: binding.decl_span,
+                    at: at.clone(),
+                    later: later.clone(),
+                    for_iter: binding.for_iter,
+                    drop_only: false,
+                    borrow: true,
+                    fallback: format!("{who} holds a borrow and is stored across the suspension point {at}{later}; the state of a machine cannot hold borrows (it has no lifetime): store an owned value or an index, and borrow again after the suspension{guard}"),
+                });
             }
         }
         out.push(st);
