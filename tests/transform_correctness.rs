@@ -1741,3 +1741,41 @@ fn without_the_reference(st: &mut WithoutTheReferenceState, dev: &Dev) -> Res<u3
     yield_io!(dev.op())?;
     Ok(n)
 }
+
+// The same `use` in two blocks that hold suspension points (valid Rust):
+// both move to the top of the function, which keeps one (E0252 before,
+// round 10 of the fresh-context attack). A path ending in a block item's
+// name (`inner::K`) does not name it: not refused.
+mod inner {
+    pub const K: u32 = 7;
+}
+
+#[io_state_machine(state = st)]
+fn same_use_in_two_blocks(st: &mut SameUseInTwoBlocksState, dev: &Dev) -> Res<String> {
+    let mut out: String = String::new();
+    {
+        use std::fmt::Write;
+        yield_io!(dev.op())?;
+        write!(out, "a").unwrap();
+    }
+    {
+        use std::fmt::Write;
+        const K: u32 = 1;
+        yield_io!(dev.op())?;
+        write!(out, "b{}", K + inner::K).unwrap();
+    }
+    Ok(out)
+}
+
+#[test]
+fn the_same_use_in_two_blocks_and_a_path_ending_in_a_block_items_name_compile() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = SameUseInTwoBlocksState::default();
+        assert_eq!(
+            run(&dev, || same_use_in_two_blocks(&mut st, &dev)),
+            Ok("ab8".to_owned()),
+            "{s:?}"
+        );
+    }
+}

@@ -791,7 +791,7 @@ impl Emitter<'_> {
                 .iter()
                 .flat_map(|p| p.defs.iter())
                 .chain(blk.term_defs.iter())
-                .any(|&d| d > x && self.ident(d).to_string() == name);
+                .any(|&d| d > x && *self.ident(d) == name);
             if hides {
                 return true;
             }

@@ -22,6 +22,9 @@ struct Mention {
     name: String,
     /// Followed by `!`: a macro invocation.
     bang: bool,
+    /// Brought in by this `use` (its text): the same `use` in two blocks
+    /// names the same thing, and moves to the top of the function once.
+    by_use: Option<String>,
 }
 
 /// An item the transform moves.
@@ -29,6 +32,8 @@ struct Moved {
     name: String,
     span: Span,
     is_macro: bool,
+    /// For a `use`: its text (see [`Mention::by_use`]).
+    by_use: Option<String>,
     /// Index in `mentions` of its own name.
     at: usize,
     /// The mentions its block covers, or `None` for the body's own block
@@ -44,11 +49,17 @@ struct Collect {
     macro_defs: Vec<(String, usize)>,
     /// Whether the block being visited is taken apart.
     taken: Vec<bool>,
+    /// Inside how many items with bodies of their own (`fn`, `impl`, `mod`).
+    item_depth: usize,
 }
 
 impl Collect {
     fn push(&mut self, name: String, bang: bool) -> usize {
-        self.mentions.push(Mention { name, bang });
+        self.mentions.push(Mention {
+            name,
+            bang,
+            by_use: None,
+        });
         self.mentions.len() - 1
     }
 
@@ -61,7 +72,9 @@ impl Collect {
                 TokenTree::Ident(id) => {
                     let after_dot =
                         i > 0 && matches!(&toks[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
-                    if !after_dot {
+                    let colon = |k: usize| matches!(&toks[k], TokenTree::Punct(p) if p.as_char() == ':');
+                    let after_path = i > 1 && colon(i - 1) && colon(i - 2);
+                    if !after_dot && !after_path {
                         let bang = matches!(toks.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '!');
                         self.push(id.to_string(), bang);
                     }
@@ -89,12 +102,49 @@ fn item_name(item: &syn::Item) -> Option<&syn::Ident> {
     }
 }
 
+/// The names a `use` brings into scope (`use a::b;` -> `b`, `use a::{c as
+/// d, e};` -> `d`, `e`); `_` and globs bring none that can be named.
+fn use_names(tree: &syn::UseTree, out: &mut Vec<syn::Ident>) {
+    match tree {
+        syn::UseTree::Path(p) => use_names(&p.tree, out),
+        syn::UseTree::Name(n) if n.ident != "self" => out.push(n.ident.clone()),
+        syn::UseTree::Rename(r) if r.rename != "_" => out.push(r.rename.clone()),
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_names(t, out)),
+        _ => {}
+    }
+}
+
 impl<'ast> Visit<'ast> for Collect {
     fn visit_ident(&mut self, i: &'ast syn::Ident) {
         self.push(i.to_string(), false);
     }
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+
+    // `other::K` names `K` of `other`, never an item of this body: only a
+    // path's first segment can be one (its generic arguments are visited).
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        for (i, seg) in p.segments.iter().enumerate() {
+            if i == 0 && p.leading_colon.is_none() {
+                self.visit_ident(&seg.ident);
+            }
+            self.visit_path_arguments(&seg.arguments);
+        }
+    }
+
+    // `use a::b as c;` brings in `c`; the path's other names are not this
+    // body's items.
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        let mut names = Vec::new();
+        use_names(&u.tree, &mut names);
+        let text = u.tree.to_token_stream().to_string();
+        for n in names {
+            self.push(n.to_string(), false);
+            if let Some(m) = self.mentions.last_mut() {
+                m.by_use = Some(text.clone());
+            }
+        }
+    }
 
     fn visit_member(&mut self, _: &'ast syn::Member) {}
 
@@ -123,7 +173,10 @@ impl<'ast> Visit<'ast> for Collect {
             && let Some(id) = &m.ident
         {
             let at = self.push(id.to_string(), false);
-            self.macro_defs.push((id.to_string(), at));
+            // One inside a nested `fn` is that function's own.
+            if self.item_depth == 0 {
+                self.macro_defs.push((id.to_string(), at));
+            }
             // A macro's rules name nothing until it is invoked.
             return;
         }
@@ -138,7 +191,13 @@ impl<'ast> Visit<'ast> for Collect {
 
     fn visit_item(&mut self, i: &'ast syn::Item) {
         self.taken.push(false);
+        let nested = matches!(
+            i,
+            syn::Item::Fn(_) | syn::Item::Impl(_) | syn::Item::Mod(_) | syn::Item::Trait(_)
+        );
+        self.item_depth += usize::from(nested);
         visit::visit_item(self, i);
+        self.item_depth -= usize::from(nested);
         self.taken.pop();
     }
 
@@ -152,21 +211,28 @@ impl<'ast> Visit<'ast> for Collect {
         for stmt in &b.stmts {
             let before = self.mentions.len();
             self.visit_stmt(stmt);
-            if taken
-                && let syn::Stmt::Item(item) = stmt
-                && let Some(id) = item_name(item)
-            {
-                // Its own name: the first mention of it in the statement
-                // (attributes come before it, and seldom repeat it).
-                let name = id.to_string();
-                if let Some(at) = (before..self.mentions.len()).find(|&i| self.mentions[i].name == name) {
-                    self.moved.push(Moved {
-                        name,
-                        span: id.span(),
-                        is_macro: matches!(item, syn::Item::Macro(_)),
-                        at,
-                        block: None,
-                    });
+            if taken && let syn::Stmt::Item(item) = stmt {
+                let mut names: Vec<syn::Ident> = item_name(item).into_iter().cloned().collect();
+                if let syn::Item::Use(u) = item {
+                    use_names(&u.tree, &mut names);
+                }
+                for id in names {
+                    // Its own name: the first mention of it in the statement
+                    // (attributes come before it, and seldom repeat it).
+                    let name = id.to_string();
+                    if let Some(at) = (before..self.mentions.len()).find(|&i| self.mentions[i].name == name) {
+                        self.moved.push(Moved {
+                            name,
+                            span: id.span(),
+                            is_macro: matches!(item, syn::Item::Macro(_)),
+                            by_use: match item {
+                                syn::Item::Use(u) => Some(u.tree.to_token_stream().to_string()),
+                                _ => None,
+                            },
+                            at,
+                            block: None,
+                        });
+                    }
                 }
             }
         }
@@ -222,7 +288,7 @@ pub fn check(cx: &Ctxt, body: &syn::Block) {
                     c.mentions[..start]
                         .iter()
                         .chain(&c.mentions[end..])
-                        .any(|x| !x.bang && x.name == m.name)
+                        .any(|x| !x.bang && x.name == m.name && (x.by_use.is_none() || x.by_use != m.by_use))
                 })
                 .map(|_| {
                     format!(

@@ -269,7 +269,9 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
         match arg {
             FnArg::Receiver(r) => receiver = Some(r),
             FnArg::Typed(pt) => {
-                if let Pat::Ident(pi) = &*pt.pat {
+                if let Pat::Ident(pi) = &*pt.pat
+                    && !(pi.by_ref.is_some() && pi.mutability.is_some())
+                {
                     params.push(Param {
                         ident: pi.ident.clone(),
                         ty: (*pt.ty).clone(),
@@ -396,7 +398,7 @@ fn refuse_mut_in_param_pattern(cx: &Ctxt, pt: &syn::PatType) {
     struct Muts<'a>(Vec<&'a syn::Ident>);
     impl<'a> syn::visit::Visit<'a> for Muts<'a> {
         fn visit_pat_ident(&mut self, p: &'a syn::PatIdent) {
-            if p.mutability.is_some() && p.by_ref.is_none() {
+            if p.mutability.is_some() {
                 self.0.push(&p.ident);
             }
             syn::visit::visit_pat_ident(self, p);
@@ -405,7 +407,16 @@ fn refuse_mut_in_param_pattern(cx: &Ctxt, pt: &syn::PatType) {
     let mut m = Muts(Vec::new());
     syn::visit::Visit::visit_pat(&mut m, &pt.pat);
     if let Some(first) = m.0.first() {
-        let pat = &pt.pat;
+        // `ref mut v: T` alone: the fix binds by name, `let mut v = arg;`.
+        let by_name: Pat;
+        let pat: &Pat = match &*pt.pat {
+            Pat::Ident(pi) if pi.by_ref.is_some() => {
+                let id = &pi.ident;
+                by_name = syn::parse_quote!(mut #id);
+                &by_name
+            }
+            other => other,
+        };
         let ty = &pt.ty;
         cx.error(
             first.span(),
