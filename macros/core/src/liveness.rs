@@ -210,12 +210,7 @@ pub fn carriable(g: &Graph) -> Vec<bool> {
             code.push((v, false));
         }
     }
-    let at = |s: proc_macro2::Span| (s.start().line, s.start().column);
-    let all: BTreeSet<(usize, usize)> = g
-        .bindings
-        .iter()
-        .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
-        .collect();
+    let all = mention_places(g);
     for (i, b) in g.bindings.iter().enumerate() {
         if !out[i] {
             continue;
@@ -342,7 +337,7 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
                 }
             }
             TokenTree::Ident(id)
-                if BORROWING_MACROS.contains(&id.to_string().as_str())
+                if borrows_args(&id.to_string())
                     && is_punct(trees.get(i + 1), '!')
                     && matches!(trees.get(i + 2), Some(TokenTree::Group(_))) =>
             {
@@ -383,25 +378,12 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
     true
 }
 
-/// Macros that take their arguments by reference.
-const BORROWING_MACROS: &[&str] = &[
-    "format",
-    "format_args",
-    "print",
-    "println",
-    "eprint",
-    "eprintln",
-    "write",
-    "writeln",
-    "panic",
-    "assert_eq",
-    "assert_ne",
-    "debug_assert_eq",
-    "debug_assert_ne",
-    "unreachable",
-    "todo",
-    "unimplemented",
-];
+/// Macros that take their arguments by reference: the format macros
+/// (`assert_eq!` compares `&a` with `&b`), except `assert!` and
+/// `debug_assert!`, whose first argument is a value.
+fn borrows_args(name: &str) -> bool {
+    crate::scan::FORMAT_MACROS.contains(&name) && name != "assert" && name != "debug_assert"
+}
 
 /// How many leading tokens are outer attributes (`#[..]`).
 fn skip_attrs(trees: &[proc_macro2::TokenTree]) -> usize {
@@ -583,12 +565,7 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
     if candidates.is_empty() {
         return Vec::new();
     }
-    let at = |s: proc_macro2::Span| (s.start().line, s.start().column);
-    let all: BTreeSet<(usize, usize)> = g
-        .bindings
-        .iter()
-        .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
-        .collect();
+    let all = mention_places(g);
     let mut jump_src = vec![usize::MAX; g.jumps.len()];
     for (b, blk) in g.blocks.iter().enumerate() {
         for &j in &blk.jumps {
@@ -760,7 +737,7 @@ fn may_move(ts: &proc_macro2::TokenStream, m: &Mentions) -> bool {
                 }
             }
             TokenTree::Ident(id)
-                if BORROWING_MACROS.contains(&id.to_string().as_str())
+                if borrows_args(&id.to_string())
                     && punct(i + 1, '!')
                     && matches!(trees.get(i + 2), Some(TokenTree::Group(_))) =>
             {
@@ -834,4 +811,19 @@ fn borrowed_or_copied(
         return true;
     }
     comparison_after(k) || comparison_before(i)
+}
+
+/// Where a span starts: tells one mention of a name from another.
+fn at(s: proc_macro2::Span) -> (usize, usize) {
+    (s.start().line, s.start().column)
+}
+
+/// Where every binding is declared or used: a token of a binding's name at
+/// one of these places that is not among its own is another binding's (one
+/// that shadows it).
+fn mention_places(g: &Graph) -> BTreeSet<(usize, usize)> {
+    g.bindings
+        .iter()
+        .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
+        .collect()
 }
