@@ -98,6 +98,14 @@ struct Emitter<'a> {
 /// (which drops a diagnostic identical to one it gave), at the error type.
 pub fn error_conversion(p: &TokenStream, e: &Type) -> TokenStream {
     let span = syn::spanned::Spanned::span(e);
+    // A trait object written with a trailing `+` (`E +`) parses in the
+    // signature but not before `as`: print it without.
+    let mut e = e.clone();
+    if let Type::TraitObject(o) = &mut e
+        && o.bounds.trailing_punct()
+    {
+        o.bounds = o.bounds.iter().cloned().collect();
+    }
     respan(quote!(<#e as #p::From<#p::CompletionError>>::from), span)
 }
 

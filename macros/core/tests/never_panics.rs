@@ -277,3 +277,14 @@ fn mutated_fixtures_never_panic() {
         items.len()
     );
 }
+
+/// Found by the 1,000,000-input run of 2026-12-07: an error type written
+/// as a trait object with a trailing `+` was printed before `as` in the
+/// error check, and the output did not parse.
+#[test]
+fn a_trailing_plus_in_the_error_type_keeps_the_output_parsing() {
+    let item: TokenStream = "fn f(st: &mut FState, c: &Completion) -> Result<IOResult<i32>, CompletionError +> { let n = yield_io!(c.clone())?; Ok(n) }"
+        .parse()
+        .unwrap();
+    assert!(check("state = st".parse().unwrap(), item));
+}
