@@ -302,6 +302,12 @@ fn borrows_only(ts: &proc_macro2::TokenStream, m: &Mentions, stmt: bool) -> bool
             return borrows_only(&rest, m, false);
         }
         if is_ident(trees.get(s), "let") {
+            // Another binding's `let` typed as a plain value (`let n: i64 =
+            // ..;`, difftest seed 0x13c0de, program 4847): it cannot keep a
+            // reference, so only its value's own mentions count.
+            if let Some(value) = plain_value_let(&trees[s..]) {
+                return borrows_only(&value, m, false);
+            }
             // Another binding's `let`: a reference in its pattern, type or
             // value may be kept in it past a transition. Its `else` block
             // diverges, so what that borrows ends with it.
@@ -826,4 +832,34 @@ fn mention_places(g: &Graph) -> BTreeSet<(usize, usize)> {
         .iter()
         .flat_map(|b| b.uses.iter().map(|&(_, s)| at(s)).chain([at(b.decl_span)]))
         .collect()
+}
+
+// Input:  `let mut n: i64 = f(&g);`
+// Output: `Some(f(&g);)`: the value of a `let` whose type holds no reference
+/// The value of `let [mut] name: T = value` where `T` is a number, `bool`,
+/// `char`, or a tuple or array of those: a binding that cannot keep a
+/// reference to anything its value reads.
+fn plain_value_let(trees: &[proc_macro2::TokenTree]) -> Option<proc_macro2::TokenStream> {
+    use proc_macro2::TokenTree;
+    fn plain(t: &syn::Type) -> bool {
+        match t {
+            syn::Type::Reference(_) | syn::Type::Ptr(_) => false,
+            syn::Type::Tuple(tu) => tu.elems.iter().all(plain),
+            syn::Type::Array(a) => plain(&a.elem),
+            syn::Type::Paren(p) => plain(&p.elem),
+            other => crate::types::nothing_to_drop(other),
+        }
+    }
+    let punct = |k: usize, c: char| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let mut k = 1;
+    if matches!(trees.get(k), Some(TokenTree::Ident(i)) if i == "mut") {
+        k += 1;
+    }
+    if !matches!(trees.get(k), Some(TokenTree::Ident(_))) || !punct(k + 1, ':') || punct(k + 2, ':') {
+        return None;
+    }
+    let eq = (k + 2..trees.len()).find(|&j| punct(j, '='))?;
+    let ty: proc_macro2::TokenStream = trees[k + 2..eq].iter().cloned().collect();
+    let ty: syn::Type = syn::parse2(ty).ok()?;
+    plain(&ty).then(|| trees[eq + 1..].iter().cloned().collect())
 }
