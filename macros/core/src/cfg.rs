@@ -1229,12 +1229,11 @@ impl Builder<'_> {
             self.refuse_macro_reading_locals(m);
         }
         let attrs = &self.attrs;
+        let is_use = matches!(item, syn::Item::Use(_));
         let item = quote!(#attrs #item);
         // The same `use` in two blocks (`use std::fmt::Write;`) is valid
         // Rust; at the top of the function once is enough (twice is E0252).
-        if matches!(item_kind_use(&item), Some(true))
-            && self.g.items.iter().any(|i| i.to_string() == item.to_string())
-        {
+        if is_use && self.g.items.iter().any(|i| i.to_string() == item.to_string()) {
             return;
         }
         self.g.items.push(item);
@@ -2827,25 +2826,5 @@ impl VisitMut for Rewriter<'_> {
         {
             self.foreign_macro = true;
         }
-    }
-}
-
-/// Whether hoisted tokens are a `use` item (attributes skipped).
-fn item_kind_use(item: &TokenStream) -> Option<bool> {
-    let mut toks = item.clone().into_iter().peekable();
-    while let Some(proc_macro2::TokenTree::Punct(p)) = toks.peek() {
-        if p.as_char() != '#' {
-            break;
-        }
-        toks.next();
-        toks.next();
-    }
-    match toks.next() {
-        Some(proc_macro2::TokenTree::Ident(id)) => Some(
-            id == "use"
-                || (id == "pub"
-                    && toks.any(|t| matches!(&t, proc_macro2::TokenTree::Ident(i) if i == "use"))),
-        ),
-        _ => Some(false),
     }
 }
