@@ -101,11 +101,53 @@ pub fn walk(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut page: u64 = start;
                 let mut hops: u64 = 0;
-                __ratchet_pc = __RatchetPc::Loop { page, hops };
+                'chain: loop {
+                    ::core::convert::identity({
+                        let __ratchet_c: ::ratchet::__private::Completion = disk
+                            .read(page);
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Read", & __ratchet_c
+                            );
+                            break '__ratchet_dispatch (
+                                WalkState::Read {
+                                    page,
+                                    hops,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
+                            );
+                        }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Read"
+                        );
+                        ::ratchet::__private::yield_result(&__ratchet_c)
+                    })?;
+                    let next: u64 = disk.next[usize::try_from(page).unwrap_or(0)];
+                    if next == u64::MAX {
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(hops)
+                        );
+                    }
+                    for slot in 0..2u32 {
+                        if slot == 1 && next == 0 {
+                            break 'chain;
+                        }
+                    }
+                    hops += 1;
+                    page = next;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(hops)
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut page, mut hops } => {

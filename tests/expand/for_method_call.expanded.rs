@@ -61,27 +61,35 @@ impl Pager {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
+                #[allow(unreachable_code)]
                 __RatchetPc::Start {} => {
                     let _ = no;
-                    let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Ready", & __ratchet_c
-                        );
-                        break '__ratchet_dispatch (
-                            FreePageState::Ready {
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        );
-                    }
-                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Ready");
-                    let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_r0?;
+                    ::core::convert::identity(
+                        match Completion::ready() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "Ready", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        FreePageState::Ready {
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "Ready"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
+                        },
+                    )?;
                     return ::ratchet::__private::__ratchet_trace_done!(
                         __ratchet_at, Ok(())
                     );
@@ -135,14 +143,57 @@ impl Pager {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unused_mut)]
+                #[allow(unreachable_code)]
                 __RatchetPc::Start {} => {
-                    let __ratchet_end0: u64 = n;
-                    let mut i: u64 = 0;
-                    __ratchet_pc = __RatchetPc::For {
-                        __ratchet_end0,
-                        i,
-                    };
+                    {
+                        let __ratchet_end0: u64 = n;
+                        let mut __ratchet_cursor: u64 = 0;
+                        loop {
+                            if __ratchet_cursor < __ratchet_end0 {} else {
+                                break;
+                            }
+                            let i: u64 = __ratchet_cursor;
+                            __ratchet_cursor += 1;
+                            {
+                                ::core::convert::identity({
+                                    let __ratchet_call = self.free_page(i);
+                                    match __ratchet_call {
+                                        ::ratchet::__private::Ok(
+                                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                                        ) => {
+                                            ::ratchet::__private::__ratchet_trace_pass!(
+                                                __ratchet_at, "FreePage"
+                                            );
+                                            ::ratchet::__private::Ok(__ratchet_done)
+                                        }
+                                        ::ratchet::__private::Ok(
+                                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                        ) => {
+                                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                                __ratchet_at, "FreePage", __ratchet_io.completion()
+                                            );
+                                            break '__ratchet_dispatch (
+                                                ClearState::FreePage {
+                                                    __ratchet_end0,
+                                                    i,
+                                                },
+                                                __ratchet_io,
+                                            );
+                                        }
+                                        ::ratchet::__private::Err(__ratchet_err) => {
+                                            ::ratchet::__private::__ratchet_trace_pass!(
+                                                __ratchet_at, "FreePage"
+                                            );
+                                            ::ratchet::__private::Err(__ratchet_err)
+                                        }
+                                    }
+                                })?;
+                            }
+                        }
+                    }
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(n)
+                    );
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::For { __ratchet_end0, mut i } => {

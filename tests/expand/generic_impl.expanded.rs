@@ -65,11 +65,45 @@ impl<K: Clone> Tree<K> {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unused_mut)]
+                #[allow(unreachable_code)]
                 __RatchetPc::Start {} => {
                     let mut acc: Vec<K> = Vec::new();
                     let mut i: usize = 0;
-                    __ratchet_pc = __RatchetPc::While { acc, i };
+                    while i < self.keys.len() {
+                        ::core::convert::identity(
+                            match c.clone() {
+                                __ratchet_c => {
+                                    let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                        ::ratchet::__private::__ratchet_trace_suspend!(
+                                            __ratchet_at, "C", & __ratchet_c
+                                        );
+                                        break '__ratchet_dispatch (
+                                            CollectState::C {
+                                                acc,
+                                                i,
+                                                __completion: ::ratchet::__private::Clone::clone(
+                                                    &__ratchet_c,
+                                                ),
+                                            },
+                                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                                ::ratchet::__private::Completion,
+                                            >>::from(__ratchet_c),
+                                        );
+                                    }
+                                    ::ratchet::__private::__ratchet_trace_pass!(
+                                        __ratchet_at, "C"
+                                    );
+                                    ::ratchet::__private::yield_result(&__ratchet_c)
+                                }
+                            },
+                        )?;
+                        acc.push(self.keys[i].clone());
+                        i += 1;
+                    }
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(acc)
+                    );
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::While { mut acc, mut i } => {

@@ -93,10 +93,47 @@ pub fn flush(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut b: u32 = 0;
-                __ratchet_pc = __RatchetPc::While { b };
+                while b < batches {
+                    let mut group = CompletionGroup::new(|_| {});
+                    for _ in 0..per {
+                        group.add(&Completion::ready());
+                    }
+                    let all: Completion = group.build();
+                    if let Err(e) = ::core::convert::identity({
+                        let __ratchet_c: ::ratchet::__private::Completion = all.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "All", & __ratchet_c
+                            );
+                            break '__ratchet_dispatch (
+                                FlushState::All {
+                                    b,
+                                    all,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
+                            );
+                        }
+                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
+                        ::ratchet::__private::yield_result(&__ratchet_c)
+                    }) {
+                        all.abort();
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Err(e)
+                        );
+                    }
+                    b += 1;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(b * per)
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut b } => {

@@ -89,54 +89,31 @@ pub fn try_twice(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        TryTwiceState::C {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                if let Ok(_) = __ratchet_r0 {
-                    return ::ratchet::__private::__ratchet_trace_done!(
-                        __ratchet_at, Ok(true)
-                    );
-                } else {
-                    let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "C2", & __ratchet_c
-                        );
-                        break '__ratchet_dispatch (
-                            TryTwiceState::C2 {
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        );
-                    }
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, if let Ok(_) = ::core::convert::identity(match c
+                    .clone() { __ratchet_c => { let __ratchet_c :
+                    ::ratchet::__private::Completion = __ratchet_c; if
+                    ::ratchet::__private::must_suspend(& __ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(__ratchet_at, "C", &
+                    __ratchet_c); break '__ratchet_dispatch(TryTwiceState::C {
+                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) }, <
+                    ::ratchet::__private::IOCompletions as ::ratchet::__private::From <
+                    ::ratchet::__private::Completion >> ::from(__ratchet_c)); }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
+                    ::ratchet::__private::yield_result(& __ratchet_c) } }) { Ok(true) }
+                    else { ::core::convert::identity(match c.clone() { __ratchet_c => {
+                    let __ratchet_c : ::ratchet::__private::Completion = __ratchet_c; if
+                    ::ratchet::__private::must_suspend(& __ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(__ratchet_at, "C2", &
+                    __ratchet_c); break '__ratchet_dispatch(TryTwiceState::C2 {
+                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) }, <
+                    ::ratchet::__private::IOCompletions as ::ratchet::__private::From <
+                    ::ratchet::__private::Completion >> ::from(__ratchet_c)); }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_r2?;
-                    let __ratchet_v1 = Ok(false);
-                    return ::ratchet::__private::__ratchet_trace_done!(
-                        __ratchet_at, __ratchet_v1
-                    );
-                }
+                    ::ratchet::__private::yield_result(& __ratchet_c) } }) ?; Ok(false) }
+                );
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
                 if let Ok(_) = __ratchet_r0 {

@@ -80,39 +80,41 @@ pub fn probe(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                if fast {
-                    {
-                        let __ratchet_val = 1;
-                        __ratchet_pc = __RatchetPc::EndBlock {
-                            __ratchet_v0: __ratchet_val,
-                        };
-                        continue '__ratchet_dispatch;
-                    };
-                }
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        Probe::C {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
+                let v: u8 = 'found: {
+                    if fast {
+                        break 'found 1;
+                    }
+                    ::core::convert::identity(
+                        match c.clone() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "C", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        Probe::C {
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "C"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r1?;
-                let __ratchet_v0 = 2;
-                __ratchet_pc = __RatchetPc::EndBlock {
-                    __ratchet_v0,
+                    )?;
+                    2
                 };
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
             __RatchetPc::AfterC { __ratchet_r1 } => {
                 __ratchet_r1?;

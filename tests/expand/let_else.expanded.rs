@@ -79,26 +79,34 @@ pub fn lookup(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        LookupState::C {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r0?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    LookupState::C {
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, Ok(if key == 0 { None } else { Some(key * 2) })
                 );
@@ -210,55 +218,70 @@ pub fn get(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut sub: LookupState = LookupState::default();
-                let __ratchet_call = lookup(&mut sub, c, key);
-                let __ratchet_r1 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Lookup", __ratchet_io.completion()
-                        );
-                        break '__ratchet_dispatch (
-                            GetState::Lookup { sub },
-                            __ratchet_io,
-                        );
+                let Some(v): Option<u32> = ::core::convert::identity({
+                    let __ratchet_call = lookup(&mut sub, c, key);
+                    match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Lookup"
+                            );
+                            ::ratchet::__private::Ok(__ratchet_done)
+                        }
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Lookup", __ratchet_io.completion()
+                            );
+                            break '__ratchet_dispatch (
+                                GetState::Lookup { sub },
+                                __ratchet_io,
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Lookup"
+                            );
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
                     }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
-                    }
-                };
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Lookup");
-                let Some(v): Option<u32> = __ratchet_r1? else {
+                })? else {
                     return ::ratchet::__private::__ratchet_trace_done!(
                         __ratchet_at, Ok(0)
                     );
                 };
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        GetState::C {
-                            v,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r3?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    GetState::C {
+                                        v,
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }
             #[allow(unused_mut)]

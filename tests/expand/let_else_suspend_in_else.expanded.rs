@@ -102,71 +102,70 @@ pub fn first(
         };
         '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unused_mut)]
+                #[allow(unreachable_code)]
                 __RatchetPc::Start { opt } => {
-                    match opt {
-                        Some(v) => {
-                            let mut v = v;
-                            v += 1;
-                            let __ratchet_c: ::ratchet::__private::Completion = c
-                                .clone();
-                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "C2", & __ratchet_c
+                    let Some(mut v) = opt else {
+                        ::core::convert::identity(
+                            match c.clone() {
+                                __ratchet_c => {
+                                    let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                        ::ratchet::__private::__ratchet_trace_suspend!(
+                                            __ratchet_at, "C", & __ratchet_c
+                                        );
+                                        break '__ratchet_dispatch (
+                                            FirstState::C {
+                                                __completion: ::ratchet::__private::Clone::clone(
+                                                    &__ratchet_c,
+                                                ),
+                                            },
+                                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                                ::ratchet::__private::Completion,
+                                            >>::from(__ratchet_c),
+                                        );
+                                    }
+                                    ::ratchet::__private::__ratchet_trace_pass!(
+                                        __ratchet_at, "C"
+                                    );
+                                    ::ratchet::__private::yield_result(&__ratchet_c)
+                                }
+                            },
+                        )?;
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(0)
+                        );
+                    };
+                    v += 1;
+                    ::core::convert::identity(
+                        match c.clone() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "C2", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        FirstState::C2 {
+                                            v,
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "C2"
                                 );
-                                break '__ratchet_dispatch (
-                                    FirstState::C2 {
-                                        v,
-                                        __completion: ::ratchet::__private::Clone::clone(
-                                            &__ratchet_c,
-                                        ),
-                                    },
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
                             }
-                            ::ratchet::__private::__ratchet_trace_pass!(
-                                __ratchet_at, "C2"
-                            );
-                            let __ratchet_r4 = ::ratchet::__private::yield_result(
-                                &__ratchet_c,
-                            );
-                            __ratchet_r4?;
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Ok(v)
-                            );
-                        }
-                        _ => {
-                            let __ratchet_c: ::ratchet::__private::Completion = c
-                                .clone();
-                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "C", & __ratchet_c
-                                );
-                                break '__ratchet_dispatch (
-                                    FirstState::C {
-                                        __completion: ::ratchet::__private::Clone::clone(
-                                            &__ratchet_c,
-                                        ),
-                                    },
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                );
-                            }
-                            ::ratchet::__private::__ratchet_trace_pass!(
-                                __ratchet_at, "C"
-                            );
-                            let __ratchet_r2 = ::ratchet::__private::yield_result(
-                                &__ratchet_c,
-                            );
-                            __ratchet_r2?;
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Ok(0)
-                            );
-                        }
-                    }
+                        },
+                    )?;
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(v)
+                    );
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::AfterC2 { mut v, __ratchet_r4 } => {

@@ -87,10 +87,50 @@ pub fn retry(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut tries: u32 = 0;
-                __ratchet_pc = __RatchetPc::Loop { tries };
+                let used: u32 = loop {
+                    tries += 1;
+                    match ::core::convert::identity(
+                        match c.clone() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "C", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        RetryState::C {
+                                            tries,
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "C"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
+                        },
+                    ) {
+                        Ok(_) => break tries,
+                        Err(e) if tries >= limit => {
+                            return ::ratchet::__private::__ratchet_trace_done!(
+                                __ratchet_at, Err(e)
+                            );
+                        }
+                        Err(_) => continue,
+                    }
+                };
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(used)
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut tries } => {

@@ -78,26 +78,34 @@ pub fn kind(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        KindState::C {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r0?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    KindState::C {
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(1));
             }
             __RatchetPc::AfterC { __ratchet_r0 } => {
@@ -212,98 +220,106 @@ pub fn classify(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut sub: KindState = KindState::default();
-                let __ratchet_call = kind(&mut sub, c);
-                let __ratchet_r2 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Kind", __ratchet_io.completion()
-                        );
-                        break '__ratchet_dispatch (
-                            ClassifyState::Kind { sub },
-                            __ratchet_io,
-                        );
-                    }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
-                    }
-                };
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind");
-                match __ratchet_r2? {
-                    0 => {
-                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                let out: u32 = match ::core::convert::identity({
+                    let __ratchet_call = kind(&mut sub, c);
+                    match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Kind"
+                            );
+                            ::ratchet::__private::Ok(__ratchet_done)
+                        }
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
                             ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "C", & __ratchet_c
+                                __ratchet_at, "Kind", __ratchet_io.completion()
                             );
                             break '__ratchet_dispatch (
-                                ClassifyState::C {
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ClassifyState::Kind { sub },
+                                __ratchet_io,
                             );
                         }
-                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                        let __ratchet_r4 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r4?;
-                        let __ratchet_v1 = 10;
-                        __ratchet_pc = __RatchetPc::EndMatch {
-                            __ratchet_v1,
-                            __ratchet_held0: ::ratchet::__private::Some(sub),
-                        };
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Kind"
+                            );
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
+                    }
+                })? {
+                    0 => {
+                        ::core::convert::identity(
+                            match c.clone() {
+                                __ratchet_c => {
+                                    let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                        ::ratchet::__private::__ratchet_trace_suspend!(
+                                            __ratchet_at, "C", & __ratchet_c
+                                        );
+                                        break '__ratchet_dispatch (
+                                            ClassifyState::C {
+                                                __completion: ::ratchet::__private::Clone::clone(
+                                                    &__ratchet_c,
+                                                ),
+                                            },
+                                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                                ::ratchet::__private::Completion,
+                                            >>::from(__ratchet_c),
+                                        );
+                                    }
+                                    ::ratchet::__private::__ratchet_trace_pass!(
+                                        __ratchet_at, "C"
+                                    );
+                                    ::ratchet::__private::yield_result(&__ratchet_c)
+                                }
+                            },
+                        )?;
+                        10
                     }
                     1 => {
-                        let __ratchet_call = kind(&mut sub, c);
-                        let __ratchet_r5 = match __ratchet_call {
-                            ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::Done(__ratchet_done),
-                            ) => ::ratchet::__private::Ok(__ratchet_done),
-                            ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(__ratchet_io),
-                            ) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Kind2", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    ClassifyState::Kind2 { sub },
-                                    __ratchet_io,
-                                );
+                        let k = ::core::convert::identity({
+                            let __ratchet_call = kind(&mut sub, c);
+                            match __ratchet_call {
+                                ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::Done(__ratchet_done),
+                                ) => {
+                                    ::ratchet::__private::__ratchet_trace_pass!(
+                                        __ratchet_at, "Kind2"
+                                    );
+                                    ::ratchet::__private::Ok(__ratchet_done)
+                                }
+                                ::ratchet::__private::Ok(
+                                    ::ratchet::__private::IOResult::IO(__ratchet_io),
+                                ) => {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "Kind2", __ratchet_io.completion()
+                                    );
+                                    break '__ratchet_dispatch (
+                                        ClassifyState::Kind2 { sub },
+                                        __ratchet_io,
+                                    );
+                                }
+                                ::ratchet::__private::Err(__ratchet_err) => {
+                                    ::ratchet::__private::__ratchet_trace_pass!(
+                                        __ratchet_at, "Kind2"
+                                    );
+                                    ::ratchet::__private::Err(__ratchet_err)
+                                }
                             }
-                            ::ratchet::__private::Err(__ratchet_err) => {
-                                ::ratchet::__private::Err(__ratchet_err)
-                            }
-                        };
-                        ::ratchet::__private::__ratchet_trace_pass!(
-                            __ratchet_at, "Kind2"
-                        );
-                        let k = __ratchet_r5?;
-                        let __ratchet_v1 = u32::from(k) + 20;
-                        __ratchet_pc = __RatchetPc::EndBlock2 {
-                            __ratchet_v1,
-                            __ratchet_held0: ::ratchet::__private::Some(sub),
-                        };
+                        })?;
+                        u32::from(k) + 20
                     }
-                    n => {
-                        let __ratchet_v1 = u32::from(n);
-                        __ratchet_pc = __RatchetPc::EndMatch {
-                            __ratchet_v1,
-                            __ratchet_held0: ::ratchet::__private::Some(sub),
-                        };
-                    }
-                }
+                    n => u32::from(n),
+                };
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(out)
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::CallKind { mut sub } => {

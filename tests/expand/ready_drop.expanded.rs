@@ -41,10 +41,10 @@ pub fn matched(
     out: &mut Vec<u32>,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1> {
+    enum __RatchetPc<T0> {
         Start {},
         AfterYieldNow { __ratchet_r2: T0 },
-        EndBlock { __ratchet_held0: T1 },
+        EndBlock {},
     }
     let _ = <CompletionError as ::ratchet::__private::From<
         ::ratchet::__private::CompletionError,
@@ -82,45 +82,52 @@ pub fn matched(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let g = Guard(1);
                 if c {
                     out.push(read(&g))
                 }
-                let h = Guard(3);
-                out.push(h.0);
-                let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "YieldNow", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        MatchedState::YieldNow {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
+                {
+                    let h = Guard(3);
+                    out.push(h.0);
+                    ::core::convert::identity(
+                        match Completion::yield_now() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "YieldNow", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        MatchedState::YieldNow {
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "YieldNow"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
+                    )?;
+                    out.push(4);
                 }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "YieldNow");
-                let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r2?;
-                out.push(4);
-                __ratchet_pc = __RatchetPc::EndBlock {
-                    __ratchet_held0: ::ratchet::__private::Some(g),
-                };
+                out.push(5);
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(2));
             }
             __RatchetPc::AfterYieldNow { __ratchet_r2 } => {
                 __ratchet_r2?;
                 out.push(4);
-                __ratchet_pc = __RatchetPc::EndBlock {
-                    __ratchet_held0: ::ratchet::__private::None,
-                };
+                __ratchet_pc = __RatchetPc::EndBlock {};
             }
-            __RatchetPc::EndBlock { __ratchet_held0 } => {
+            __RatchetPc::EndBlock {} => {
                 out.push(5);
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(2));
             }

@@ -106,51 +106,66 @@ pub fn render(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let x: u32 = 7;
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        RenderState::C {
-                            x,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r1 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r1?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    RenderState::C {
+                                        x,
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 let x: String = format!("{}", x + 1);
                 let limit: usize = 4;
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C2", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        RenderState::C2 {
-                            x,
-                            limit,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r4?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C2", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    RenderState::C2 {
+                                        x,
+                                        limit,
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C2"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 assert!(x.len() < limit, "{limit}");
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, Ok(format!("<{x}>"))

@@ -91,36 +91,44 @@ pub fn nested(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                let x: u32 = 1;
-                let __ratchet_init: u32 = 2;
-                let __ratchet_shadowed0_x = x;
-                let x: u32 = __ratchet_init;
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        NestedState::C {
-                            x: __ratchet_shadowed0_x,
-                            x_2: x,
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
+                let __ratchet_shadowed0_x: u32 = 1;
+                {
+                    let x: u32 = 2;
+                    ::core::convert::identity(
+                        match c.clone() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "C", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        NestedState::C {
+                                            x: __ratchet_shadowed0_x,
+                                            x_2: x,
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "C"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
+                    )?;
+                    assert_eq!(x, 2);
                 }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_pc = __RatchetPc::AfterC {
-                    x: __ratchet_shadowed0_x,
-                    x_2: x,
-                    __ratchet_r2: __ratchet_val,
-                };
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(__ratchet_shadowed0_x)
+                );
             }
             __RatchetPc::AfterC { x: __ratchet_shadowed0_x, x_2: x, __ratchet_r2 } => {
                 __ratchet_r2?;
@@ -223,10 +231,44 @@ pub fn counter(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut n: u64 = 0;
-                __ratchet_pc = __RatchetPc::Loop { n };
+                loop {
+                    n += 1;
+                    if n > 3 {
+                        break;
+                    }
+                    let n: Result<(), CompletionError> = ::core::convert::identity(
+                        match c.clone() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "C", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        CounterState::C {
+                                            n,
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "C"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
+                        },
+                    );
+                    n?;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(n));
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut n } => {

@@ -79,26 +79,34 @@ pub fn fill(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
-                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                    ::ratchet::__private::__ratchet_trace_suspend!(
-                        __ratchet_at, "C", & __ratchet_c
-                    );
-                    break '__ratchet_dispatch (
-                        FillState::C {
-                            __completion: ::ratchet::__private::Clone::clone(
-                                &__ratchet_c,
-                            ),
-                        },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
-                    );
-                }
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r0?;
+                ::core::convert::identity(
+                    match c.clone() {
+                        __ratchet_c => {
+                            let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                ::ratchet::__private::__ratchet_trace_suspend!(
+                                    __ratchet_at, "C", & __ratchet_c
+                                );
+                                break '__ratchet_dispatch (
+                                    FillState::C {
+                                        __completion: ::ratchet::__private::Clone::clone(
+                                            &__ratchet_c,
+                                        ),
+                                    },
+                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                        ::ratchet::__private::Completion,
+                                    >>::from(__ratchet_c),
+                                );
+                            }
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "C"
+                            );
+                            ::ratchet::__private::yield_result(&__ratchet_c)
+                        }
+                    },
+                )?;
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, Ok(what)
                 );
@@ -189,53 +197,69 @@ pub fn fill_twice(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut sub: FillState = FillState::default();
-                let __ratchet_call = fill(&mut sub, c, 1);
-                let __ratchet_r1 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Fill", __ratchet_io.completion()
-                        );
-                        break '__ratchet_dispatch (
-                            FillTwiceState::Fill { sub },
-                            __ratchet_io,
-                        );
+                let a: u8 = ::core::convert::identity({
+                    let __ratchet_call = fill(&mut sub, c, 1);
+                    match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Fill"
+                            );
+                            ::ratchet::__private::Ok(__ratchet_done)
+                        }
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Fill", __ratchet_io.completion()
+                            );
+                            break '__ratchet_dispatch (
+                                FillTwiceState::Fill { sub },
+                                __ratchet_io,
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Fill"
+                            );
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
                     }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
+                })?;
+                let b: u8 = ::core::convert::identity({
+                    let __ratchet_call = fill(&mut sub, c, 2);
+                    match __ratchet_call {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Fill2"
+                            );
+                            ::ratchet::__private::Ok(__ratchet_done)
+                        }
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Fill2", __ratchet_io.completion()
+                            );
+                            break '__ratchet_dispatch (
+                                FillTwiceState::Fill2 { sub, a },
+                                __ratchet_io,
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Fill2"
+                            );
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
                     }
-                };
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill");
-                let a: u8 = __ratchet_r1?;
-                let __ratchet_call = fill(&mut sub, c, 2);
-                let __ratchet_r3 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Fill2", __ratchet_io.completion()
-                        );
-                        break '__ratchet_dispatch (
-                            FillTwiceState::Fill2 { sub, a },
-                            __ratchet_io,
-                        );
-                    }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
-                    }
-                };
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");
-                let b: u8 = __ratchet_r3?;
+                })?;
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, Ok(u16::from(a) + u16::from(b))
                 );

@@ -58,31 +58,39 @@ impl Cursor {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
+                #[allow(unreachable_code)]
                 __RatchetPc::Start {} => {
                     if self.pos == 3 {
                         return ::ratchet::__private::__ratchet_trace_done!(
                             __ratchet_at, Ok(None)
                         );
                     }
-                    let __ratchet_c: ::ratchet::__private::Completion = Completion::ready();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Ready", & __ratchet_c
-                        );
-                        break '__ratchet_dispatch (
-                            NextState::Ready {
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        );
-                    }
-                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Ready");
-                    let __ratchet_r0 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_r0?;
+                    ::core::convert::identity(
+                        match Completion::ready() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "Ready", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        NextState::Ready {
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "Ready"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
+                        },
+                    )?;
                     self.pos += 1;
                     return ::ratchet::__private::__ratchet_trace_done!(
                         __ratchet_at, Ok(Some(self.pos))
@@ -197,10 +205,43 @@ pub fn sum(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut total: u32 = 0;
-                __ratchet_pc = __RatchetPc::While { total };
+                while let Some(row) = ::core::convert::identity(
+                    match cursor.next() {
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Next"
+                            );
+                            ::ratchet::__private::Ok(__ratchet_done)
+                        }
+                        ::ratchet::__private::Ok(
+                            ::ratchet::__private::IOResult::IO(__ratchet_io),
+                        ) => {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Next", __ratchet_io.completion()
+                            );
+                            break '__ratchet_dispatch (
+                                SumState::Next { total },
+                                __ratchet_io,
+                            );
+                        }
+                        ::ratchet::__private::Err(__ratchet_err) => {
+                            ::ratchet::__private::__ratchet_trace_pass!(
+                                __ratchet_at, "Next"
+                            );
+                            ::ratchet::__private::Err(__ratchet_err)
+                        }
+                    },
+                )? {
+                    total += row;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(
+                    __ratchet_at, Ok(total)
+                );
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut total } => {

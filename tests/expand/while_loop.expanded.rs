@@ -115,10 +115,60 @@ pub fn copy_pages(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut i: u64 = 0;
-                __ratchet_pc = __RatchetPc::While { i };
+                while i < n {
+                    ::core::convert::identity({
+                        let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Read", & __ratchet_c
+                            );
+                            break '__ratchet_dispatch (
+                                CopyPagesState::Read {
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
+                            );
+                        }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Read"
+                        );
+                        ::ratchet::__private::yield_result(&__ratchet_c)
+                    })?;
+                    ::core::convert::identity({
+                        let __ratchet_c: ::ratchet::__private::Completion = disk
+                            .write(i);
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "Write", & __ratchet_c
+                            );
+                            break '__ratchet_dispatch (
+                                CopyPagesState::Write {
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
+                            );
+                        }
+                        ::ratchet::__private::__ratchet_trace_pass!(
+                            __ratchet_at, "Write"
+                        );
+                        ::ratchet::__private::yield_result(&__ratchet_c)
+                    })?;
+                    i += 1;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(n));
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut i } => {

@@ -87,10 +87,40 @@ pub fn cooperative(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unused_mut)]
+            #[allow(unreachable_code)]
             __RatchetPc::Start {} => {
                 let mut n: u32 = 0;
-                __ratchet_pc = __RatchetPc::While { n };
+                while n < rounds {
+                    ::core::convert::identity(
+                        match Completion::yield_now() {
+                            __ratchet_c => {
+                                let __ratchet_c: ::ratchet::__private::Completion = __ratchet_c;
+                                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                                    ::ratchet::__private::__ratchet_trace_suspend!(
+                                        __ratchet_at, "YieldNow", & __ratchet_c
+                                    );
+                                    break '__ratchet_dispatch (
+                                        CooperativeState::YieldNow {
+                                            n,
+                                            __completion: ::ratchet::__private::Clone::clone(
+                                                &__ratchet_c,
+                                            ),
+                                        },
+                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                            ::ratchet::__private::Completion,
+                                        >>::from(__ratchet_c),
+                                    );
+                                }
+                                ::ratchet::__private::__ratchet_trace_pass!(
+                                    __ratchet_at, "YieldNow"
+                                );
+                                ::ratchet::__private::yield_result(&__ratchet_c)
+                            }
+                        },
+                    )?;
+                    n += 1;
+                }
+                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(n));
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut n } => {

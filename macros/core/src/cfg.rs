@@ -171,6 +171,25 @@ pub struct Suspension {
     /// The name the user gave it (`yield_io!(name = ReadHeader, ..)`): its
     /// variant's, exactly.
     pub user_name: Option<Ident>,
+    /// The names in the user's scope where it stands: which binding the
+    /// verbatim fast path (see `emit::verbatim`) reads by each name there.
+    pub scope: Vec<(String, BindId)>,
+}
+
+/// A `for` loop taken apart, in source order: what the verbatim fast path
+/// needs to run it as a Rust loop that keeps the same bindings the states
+/// store (see `emit::verbatim`).
+pub enum ForLowered {
+    /// `let mut it = IntoIterator::into_iter(expr);`, `it` stored.
+    Iter { it: Ident },
+    /// A typed range: the cursor `i` and the bound `end` stored, the start
+    /// evaluated first into `start` when it may have side effects.
+    Range {
+        i: Ident,
+        elem: Type,
+        start: Option<Ident>,
+        end: Ident,
+    },
 }
 
 pub struct Graph {
@@ -193,6 +212,8 @@ pub struct Graph {
     /// (false), and whether that block branches on the loop's condition (a
     /// `while`'s or `for`'s head): what the state diagram labels edges with.
     pub loop_heads: std::collections::BTreeMap<BlockId, (String, bool, bool)>,
+    /// The `for` loops taken apart, in source order.
+    pub fors: Vec<ForLowered>,
 }
 
 impl Graph {
@@ -297,6 +318,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             items: Vec::new(),
             body_types: Vec::new(),
             loop_heads: std::collections::BTreeMap::new(),
+            fors: Vec::new(),
             blocks: Vec::new(),
             bindings: Vec::new(),
             jumps: Vec::new(),
@@ -1665,6 +1687,7 @@ impl Builder<'_> {
                     result: r,
                     name: name.clone(),
                     user_name: user_name.clone(),
+                    scope: self.scope.clone(),
                 });
                 let c = Ident::new("__ratchet_c", Span::mixed_site());
                 let value = quote!(#p::yield_result(&#c));
@@ -1701,6 +1724,7 @@ impl Builder<'_> {
                     result: r,
                     name: name.clone(),
                     user_name: user_name.clone(),
+                    scope: self.scope.clone(),
                 });
                 let n = proc_macro2::Literal::usize_unsuffixed(susp);
                 self.push_piece(quote!(__ratchet_susp!(#n)), uses, vec![r]);
@@ -2113,6 +2137,7 @@ impl Builder<'_> {
         let mut e2 = self.in_unsafe((*f.expr).clone());
         let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let itid = self.g.bindings[it].ident.clone();
+        self.g.fors.push(ForLowered::Iter { it: itid.clone() });
         self.push_piece(
             quote!(let mut #itid = #p::IntoIterator::into_iter(#etoks);),
             uses,
@@ -2221,6 +2246,12 @@ impl Builder<'_> {
             ty: Some(elem.clone()),
         };
         let ib = self.declare_binder(&cursor, Some(elem.clone()), None, false, false);
+        self.g.fors.push(ForLowered::Range {
+            i: i.clone(),
+            elem: elem.clone(),
+            start: early_start.as_ref().map(|(_, id)| id.clone()),
+            end: end_id.clone(),
+        });
         self.push_piece(quote!(let mut #i: #elem = #stoks;), uses, vec![ib]);
         let head = self.new_block("For");
         let body = self.new_block("ForBody");

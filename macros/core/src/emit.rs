@@ -31,6 +31,8 @@ use crate::model::Model;
 use crate::scan::SiteKind;
 use crate::types::Stored;
 
+mod verbatim;
+
 pub struct Output {
     pub func: TokenStream,
     pub state: TokenStream,
@@ -181,6 +183,9 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
     };
     let state = e.state_enum();
     let body = e.held_body();
+    if std::env::var_os("RATCHET_VERBATIM_REPORT").is_some() && !e.g.susps.is_empty() {
+        report_verbatim(&model.input.sig.ident, e.verbatim_arm().err());
+    }
     let input = &model.input;
     let attrs = &input.attrs;
     let vis = &input.vis;
@@ -885,6 +890,20 @@ impl Emitter<'_> {
         let name = &self.model.enum_name;
         let pc = &self.pc;
         let pce = &self.pc_enum;
+        // The start from `Idle` runs the body verbatim where it can (see
+        // `verbatim`); the dispatch keeps only the arms a resume reaches.
+        let verbatim = if verbatim_off() {
+            None
+        } else {
+            self.verbatim_arm().ok()
+        };
+        let reachable: Vec<BlockId> = match &verbatim {
+            Some(_) => {
+                let resumed = self.resumed_blocks();
+                reachable.into_iter().filter(|&b| b == 0 || resumed[b]).collect()
+            }
+            None => reachable,
+        };
 
         // The local program-counter enum: one variant per block, generic
         // over the types of the bindings it carries (rustc infers them).
@@ -933,7 +952,10 @@ impl Emitter<'_> {
         let arms: Vec<TokenStream> = reachable
             .iter()
             .filter(|&&b| !self.inline[b])
-            .map(|&b| self.arm(b))
+            .map(|&b| match &verbatim {
+                Some(arm) if b == 0 => arm.clone(),
+                _ => self.arm(b),
+            })
             .collect();
 
         // Re-entry while the awaited completion is pending runs nothing.
@@ -1148,6 +1170,31 @@ impl Emitter<'_> {
         self.arm_mut.set(false);
         self.self_jump.set(false);
         self.in_self_loop.set(false);
+        let pats = self.arm_pats(b);
+        let mut code = self.block_code(b);
+        if self.self_jump.get() {
+            // The arm jumps back to itself: a real loop, as written by hand;
+            // its other exits leave through the dispatch.
+            self.in_self_loop.set(true);
+            let again = syn::Lifetime::new("'__ratchet_again", Span::mixed_site());
+            let inner = self.block_code(b);
+            code = quote!(#again: loop { #inner });
+            self.in_self_loop.set(false);
+        }
+        // Locals declared `mut` are bound `mut` in every block that carries
+        // them, including blocks that only pass them on.
+        let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
+        quote! {
+            #allow
+            #pce::#v { #(#pats),* } => {
+                #code
+            }
+        }
+    }
+
+    /// The patterns of an arm's fields: the bindings it carries in (and
+    /// the held ones), each under the name its code reads.
+    fn arm_pats(&self, b: BlockId) -> Vec<TokenStream> {
         // In declaration order: a `return` drops the pattern's bindings
         // in reverse order of the pattern, as Rust drops the locals.
         let held = self.held.borrow()[b].clone();
@@ -1157,7 +1204,7 @@ impl Emitter<'_> {
             .chain(held.iter().copied())
             .collect();
         order.sort_unstable();
-        let pats: Vec<TokenStream> = order
+        order
             .iter()
             .map(|&x| {
                 if held.contains(&x) {
@@ -1182,26 +1229,7 @@ impl Emitter<'_> {
                     quote!(#f: #id)
                 }
             })
-            .collect();
-        let mut code = self.block_code(b);
-        if self.self_jump.get() {
-            // The arm jumps back to itself: a real loop, as written by hand;
-            // its other exits leave through the dispatch.
-            self.in_self_loop.set(true);
-            let again = syn::Lifetime::new("'__ratchet_again", Span::mixed_site());
-            let inner = self.block_code(b);
-            code = quote!(#again: loop { #inner });
-            self.in_self_loop.set(false);
-        }
-        // Locals declared `mut` are bound `mut` in every block that carries
-        // them, including blocks that only pass them on.
-        let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
-        quote! {
-            #allow
-            #pce::#v { #(#pats),* } => {
-                #code
-            }
-        }
+            .collect()
     }
 
     /// The code of a block: its pieces, then its terminator.
@@ -1580,6 +1608,26 @@ impl Emitter<'_> {
             i += 1;
         }
         out
+    }
+}
+
+/// `RATCHET_NO_VERBATIM` set when the macro runs: every machine starts
+/// with the dispatch's `Start` arm, as before the verbatim fast path (for
+/// measuring the difference).
+fn verbatim_off() -> bool {
+    std::env::var_os("RATCHET_NO_VERBATIM").is_some()
+}
+
+/// `RATCHET_VERBATIM_REPORT=FILE` set when the macro runs: one line per
+/// machine appended to `FILE`, `name: verbatim` or `name: <why not>` (how
+/// the difftest's programs are counted in docs/TESTING.md).
+fn report_verbatim(name: &Ident, why: Option<&str>) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("RATCHET_VERBATIM_REPORT") else {
+        return;
+    };
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{name}: {}", why.unwrap_or("verbatim"));
     }
 }
 
