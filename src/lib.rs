@@ -199,38 +199,44 @@
 //!    on the type, which the attribute cannot see, so it asks for
 //!    `let r = ..;` first.
 //!
-//!    **Drops.** A local the body never reads, one kept for its `Drop`
-//!    (`let _g = pin(page);`), lives to the end of its scope on every path,
-//!    as in Rust: it is stored across every suspension point in that scope
-//!    (so its type must be readable too) and dropped where Rust drops it.
-//!    A local the body reads only by reference (`&x`, `&mut x`, `&x.f`,
-//!    `&x[i]`, or as an argument of `format!`, `println!`, `write!`,
+//!    **Drops.** A machine that starts from idle runs the body as written
+//!    (the verbatim fast path): Rust's own blocks, `if`, `match` and loops,
+//!    with each suspension point in place. A completion that is already
+//!    finished gives its result there and the code goes on; so with every
+//!    completion ready, every value (a local, a temporary, a guard assigned
+//!    after its `let`, a value moved on one path only) is dropped exactly
+//!    where the plain function drops it, whatever the body does with it.
+//!    A suspension point that really suspends (its I/O not finished yet)
+//!    moves the locals the body still reads after it into the state, and
+//!    drops the other locals in scope there, as the function returns. A
+//!    local the body never reads, one kept for its `Drop` (`let _g =
+//!    pin(page);`), is never dropped early: it is stored across every
+//!    suspension point in its scope (so its type must be readable too) and
+//!    dropped where Rust drops it.
+//!    After a resume the machine runs the code that follows as steps of a
+//!    dispatch loop. There a local the body reads only by reference (`&x`,
+//!    `&mut x`, `&x.f`, `&x[i]`, or as an argument of `format!`, `println!`,
 //!    `assert_eq!` and the like) and never moves or overwrites is carried,
-//!    once dead, from one dispatch step to the next until its scope ends, in
-//!    the local program counter only (the state does not grow), and dropped
-//!    where Rust drops it: with every completion ready, drops happen exactly
-//!    as in the plain function. At a suspension point that really suspends
-//!    (before its I/O finishes) it is dropped if the body does not read it
-//!    after that point.
-//!    Any other local (read by value, `x.0`, `x.len()`, or moved on some
-//!    path: the attribute cannot see types, so it cannot tell a copy from a
-//!    move) is dropped where Rust drops it, or earlier: once the body no
-//!    longer reads it, it is not carried into the next dispatch step, so it
-//!    is dropped when the step in which it was last read ends. A step ends
-//!    at a suspension point that really suspends; even when every completion
-//!    is ready, one can also end where control joins after a branch or a
-//!    `match` that holds a suspension point, at the head of a loop that holds
-//!    one, and after a suspension point (the fast path runs at most two in
-//!    one step). No local is dropped later than in Rust: where a block
-//!    holding a suspension point ends, its locals are dropped. To keep such a
-//!    value to the end of its scope, read it by reference (`&page`), or move
-//!    it into a binding the body does not read: `let _keep = page;`.
-//!    Temporaries made by an expression that holds a suspension point (in a
-//!    `match` or `if let` scrutinee, `match f(&guard()).g(call_io!(..)?)`)
-//!    are dropped where the suspension point is taken out of the
-//!    expression, before the arms run, even when it does not suspend; Rust
-//!    keeps them to the end of the `match`. To keep such a value, bind it
-//!    with `let` before the expression.
+//!    once dead, to the end of its scope and dropped there; any other local
+//!    the body no longer reads (read by value, `x.0`, `x.len()`, or moved on
+//!    some path: the attribute cannot see types, so it cannot tell a copy
+//!    from a move) may be dropped when the step in which it was last read
+//!    ends: at the next suspension point, where control joins after a branch
+//!    or a `match` that holds a suspension point, at the head of a loop that
+//!    holds one, or after two suspension points in a row. No local is
+//!    dropped later than in Rust. To keep such a value to the end of its
+//!    scope on every path, move it into a binding the body does not read:
+//!    `let _keep = page;`.
+//!    A few bodies start with the dispatch instead of running verbatim, and
+//!    then follow the rule of the resumed code even when every completion
+//!    is ready: code a resume runs that invokes a macro which may expand to
+//!    an item (anything but std's formatting and assertion macros, and the
+//!    body's own `macro_rules!`: a per-call-site `static` must not exist
+//!    twice); a stored local hidden by a later binding of its name where
+//!    its `let` is not a plain `let x` / `let x: T`, or where a later read of
+//!    it cannot be renamed (inside a macro that binds names); a body whose
+//!    value is not `()` and that ends with a statement; and a suspension
+//!    point after code that always diverges.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);

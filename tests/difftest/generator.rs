@@ -117,6 +117,10 @@ pub const FEATURES: &[(&str, &str)] = &[
         "values with `Drop` whose drops are traced: held for their `Drop` (`let _gN: Dg`, `let _ = ..`, exact) and read (dropped no later than in Rust, after their last read)",
     ),
     (
+        "drop_reads",
+        "traced `Dg` values read through a method (`d.touch()`) or a field (`d.0`), moved into a function (`eat(t, s, d)`) on one path or on all, a guard initialized late (`let _g: Dg; .. _g = dgx(..);`) and one reassigned in a loop that suspends, each followed by a suspension point (exact drops when nothing suspends)",
+    ),
+    (
         "cfg_attr",
         "`#[cfg(..)]` on statements (also ones that suspend), on `let`s and `match` arms; `#[allow(..)]` on blocks that suspend",
     ),
@@ -1209,6 +1213,9 @@ impl FnGen<'_> {
         if on(self, "cfg_attr") {
             menu.push((25, 1));
         }
+        if on(self, "drop_reads") {
+            menu.push((33, 2));
+        }
         if on(self, "compound_assign") && (can_call || on(self, "generic_helper")) {
             menu.push((26, 2));
         }
@@ -1285,6 +1292,7 @@ impl FnGen<'_> {
                 )
             }
             22 => self.exit_if(budget),
+            33 => self.drop_read(budget),
             24 if self.rng.chance(50) => self.scoped_drop(budget),
             24 => (vec![self.drop_guard()], 0),
             25 => self.cfg_stmt(budget),
@@ -1352,6 +1360,75 @@ impl FnGen<'_> {
                 ],
                 0,
             ),
+        }
+    }
+
+    /// A traced value read in a way the machine cannot carry by reference,
+    /// then a suspension point (issue 13 item 2, the verbatim fast path):
+    /// through a method or a field (the value stays in scope, read by
+    /// reference later too), moved into a function on one path or on all,
+    /// a guard initialized after its `let`, or a guard reassigned in a loop
+    /// that suspends. With every completion ready each drops exactly where
+    /// Rust drops it; when the machine suspends, within `compare`'s window.
+    fn drop_read(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let mut out = Vec::new();
+        match self.rng.below(5) {
+            0 | 1 => {
+                let id = self.site();
+                let d = self.fresh("dv");
+                let s = self.site();
+                out.push(Node::same(format!("let {d}: Dg = dg({id});")));
+                if self.rng.chance(50) {
+                    out.push(Node::same(format!("tp(t, format!(\"s{s}:{{}}\", {d}.touch()));")));
+                } else {
+                    out.push(Node::same(format!("tp(t, format!(\"s{s}:Dg({{}})\", {d}.0));")));
+                }
+                let (ys, ops) = self.yield_stmt(budget);
+                out.extend(ys);
+                self.declare(&d, Ty::Dg, false, true);
+                (out, ops)
+            }
+            2 => {
+                let id = self.site();
+                let d = self.fresh("dv");
+                let s = self.site();
+                out.push(Node::same(format!("let {d}: Dg = dg({id});")));
+                if self.rng.chance(50) {
+                    let c = self.boole();
+                    out.push(Node::Compound(vec![
+                        same_text(format!("if {c} {{")),
+                        Part::Block(vec![Node::same(format!("eat(t, {s}, {d});"))]),
+                        same_text("}"),
+                    ]));
+                } else {
+                    out.push(Node::same(format!("eat(t, {s}, {d});")));
+                }
+                let (ys, ops) = self.yield_stmt(budget);
+                out.extend(ys);
+                (out, ops)
+            }
+            3 => {
+                let g = self.site();
+                out.push(Node::same(format!("let _g{g}: Dg;")));
+                out.push(self.trace());
+                out.push(Node::same(format!("_g{g} = dgx({g});")));
+                let (ys, ops) = self.yield_stmt(budget);
+                out.extend(ys);
+                (out, ops)
+            }
+            _ => {
+                let g = self.site();
+                let g2 = self.site();
+                out.push(Node::same(format!("let mut _g{g}: Dg = dgx({g});")));
+                let (mut body, ops) = self.yield_stmt(budget / 2);
+                body.push(Node::same(format!("_g{g} = dgx({g2});")));
+                out.push(Node::Compound(vec![
+                    same_text("for _ in 0..2u32 {"),
+                    Part::Block(body),
+                    same_text("}"),
+                ]));
+                (out, 2 * ops)
+            }
         }
     }
 

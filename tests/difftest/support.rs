@@ -109,7 +109,7 @@ fn clear_drops() {
 /// reads (`dg`) may be dropped earlier, once no longer read (the rule in the
 /// crate docs, rule 8): its entry `~d<id>` is checked against that window
 /// by [`compare`].
-pub struct Dg(u32, bool);
+pub struct Dg(pub u32, bool);
 
 impl fmt::Debug for Dg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,6 +137,18 @@ impl Drop for Dg {
 /// A traced value the body reads.
 pub fn dg(id: u32) -> Dg {
     Dg(id, false)
+}
+
+impl Dg {
+    /// A read through a method: the value as `tr` records it.
+    pub fn touch(&self) -> String {
+        format!("Dg({})", self.0)
+    }
+}
+
+/// Takes a traced value by value: records it, then drops it.
+pub fn eat(t: &mut Vec<String>, site: u32, d: Dg) {
+    tr(t, site, &d);
 }
 
 /// A traced value held only for its `Drop`.

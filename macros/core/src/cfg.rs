@@ -221,6 +221,12 @@ impl Graph {
     /// arguments) invokes a macro that may expand to an item, such as a
     /// per-call-site `static`: code that must not exist twice.
     pub fn block_has_item_macro(&self, b: BlockId) -> bool {
+        self.block_has_item_macro_except(b, &[])
+    }
+
+    /// [`Self::block_has_item_macro`], counting the macros named in `known`
+    /// as item-free (see [`scan::invokes_item_macro_except`]).
+    pub fn block_has_item_macro_except(&self, b: BlockId, known: &[String]) -> bool {
         let block = &self.blocks[b];
         let mut code: Vec<&TokenStream> = block.pieces.iter().map(|p| &p.tokens).collect();
         match &block.term {
@@ -232,7 +238,8 @@ impl Graph {
             _ => {}
         }
         code.extend(self.susps.iter().filter(|s| s.block == b).map(|s| &s.arg));
-        code.into_iter().any(scan::invokes_item_macro)
+        code.into_iter()
+            .any(|c| scan::invokes_item_macro_except(c, known))
     }
 
     /// The identifiers of one block's own code (pieces, terminator, the

@@ -1031,7 +1031,10 @@ pub fn is_item_free_macro(name: &str) -> bool {
 
 /// Whether `tokens` invoke a macro outside [`is_item_free_macro`]'s (and the
 /// runtime's `__ratchet_trace_*` hooks), or define one.
-pub fn invokes_item_macro(tokens: &TokenStream) -> bool {
+///
+/// Macros named in `known` (the body's own `macro_rules!` that write no
+/// item) count as item-free too.
+pub fn invokes_item_macro_except(tokens: &TokenStream, known: &[String]) -> bool {
     let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
     trees.iter().enumerate().any(|(i, tt)| match tt {
         TokenTree::Ident(id) => {
@@ -1047,9 +1050,9 @@ pub fn invokes_item_macro(tokens: &TokenStream) -> bool {
                 Some(TokenTree::Ident(_)) => name == "macro_rules",
                 _ => false,
             };
-            bang && called && !keyword && !is_item_free_macro(&name)
+            bang && called && !keyword && !is_item_free_macro(&name) && !known.contains(&name)
         }
-        TokenTree::Group(g) => invokes_item_macro(&g.stream()),
+        TokenTree::Group(g) => invokes_item_macro_except(&g.stream(), known),
         _ => false,
     })
 }

@@ -56,10 +56,11 @@ impl Emitter<'_> {
         // Issue 13 item 6: code the resumes also run exists twice; a macro
         // whose expansion cannot be seen may hold a per-call-site `static`.
         let resumed = self.resumed_blocks();
+        let known = itemless_body_macros(&self.model.input.block);
         if resumed
             .iter()
             .enumerate()
-            .any(|(b, &r)| r && g.block_has_item_macro(b))
+            .any(|(b, &r)| r && g.block_has_item_macro_except(b, &known))
         {
             return Err("a macro that may expand to an item in code a resume runs");
         }
@@ -189,6 +190,7 @@ impl Emitter<'_> {
         k: usize,
         kind: SiteKind,
         arg: &Expr,
+        question: bool,
         renamed: &BTreeSet<BindId>,
     ) -> Result<TokenStream, Why> {
         let p = &self.p;
@@ -247,7 +249,11 @@ impl Emitter<'_> {
                     let decl = quote_spanned!(s.span=> let #c: #ty = #arg;);
                     quote!({ #decl #inner })
                 } else {
-                    let decl = quote_spanned!(s.span=> let #c: #ty = #c;);
+                    // Typed at the expression: one of another type gets
+                    // rustc's "expected `Completion`" there.
+                    let mut at_arg = c.clone();
+                    at_arg.set_span(c.span().located_at(arg_span));
+                    let decl = quote_spanned!(s.span=> let #c: #ty = #at_arg;);
                     quote!(match #arg { #c => { #decl #inner } })
                 }
             }
@@ -279,9 +285,68 @@ impl Emitter<'_> {
             }
         };
         // A call around it: a `match` at the start of a statement would
-        // end the statement before a following `?`.
-        Ok(quote!(::core::convert::identity(#code)))
+        // end the statement before a following `?`. Located at the macro,
+        // so that a type error in the code reading the value points at the
+        // user's `yield_io!`.
+        if question
+            && kind == SiteKind::Yield
+            && let Some(err) = &self.model.err_ty
+            && !matches!(err, syn::Type::Path(tp) if tp.path.segments.last().is_some_and(|s| s.ident == "CompletionError" && s.arguments.is_empty()))
+        {
+            // `yield_io!(c)?` converts the `CompletionError` through the
+            // attribute's check of the error type, at its span: a type
+            // without `From<CompletionError>` gets one error there (as
+            // `cfg::Builder::replacement` does for the dispatch).
+            let conv = super::error_conversion(p, err);
+            let span = syn::spanned::Spanned::span(err);
+            let map_err = super::respan(quote!(#p::Result::map_err), span);
+            let mut args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#code, #conv));
+            args.set_span(span);
+            return Ok(quote!(#map_err #args));
+        }
+        let span = s.span;
+        Ok(quote_spanned!(span=> ::core::convert::identity(#code)))
     }
+}
+
+// Input:  `macro_rules! m1 { ($e:expr) => { i64::wrapping_sub($e, 1) }; }` in the body
+// Output: `["m1"]`
+/// The `macro_rules!` declared in the body whose rules write no item (no
+/// `static`, `thread_local!`, `macro_rules!`, nor a macro that may write
+/// one): code invoking them may exist twice, in the verbatim start and in
+/// a resume's arm, without a per-call-site `static` existing twice.
+fn itemless_body_macros(body: &syn::Block) -> Vec<String> {
+    struct V(Vec<(String, TokenStream)>);
+    impl<'ast> syn::visit::Visit<'ast> for V {
+        fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+            if m.mac.path.is_ident("macro_rules")
+                && let Some(id) = &m.ident
+            {
+                self.0.push((id.to_string(), m.mac.tokens.clone()));
+            }
+        }
+        fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    }
+    fn writes_static(ts: &TokenStream) -> bool {
+        ts.clone().into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "static" || i == "thread_local",
+            proc_macro2::TokenTree::Group(g) => writes_static(&g.stream()),
+            _ => false,
+        })
+    }
+    let mut v = V(Vec::new());
+    syn::visit::Visit::visit_block(&mut v, body);
+    let names: Vec<String> = v.0.iter().map(|(n, _)| n.clone()).collect();
+    // Two definitions of one name: which one a call means depends on
+    // where it stands; neither is trusted.
+    v.0.iter()
+        .filter(|(n, _)| names.iter().filter(|m| *m == n).count() == 1)
+        .filter(|(n, ts)| {
+            let others: Vec<String> = names.iter().filter(|m| *m != n).cloned().collect();
+            !writes_static(ts) && !scan::invokes_item_macro_except(ts, &others)
+        })
+        .map(|(n, _)| n.clone())
+        .collect()
 }
 
 /// Removes the items of a block taken apart: the dispatch declares them
@@ -376,7 +441,7 @@ impl Walker<'_, '_> {
 
     // Input:  `yield_io!(name = Op, dev.op())` (the `k`-th suspension)
     // Output: its verbatim code (see `verbatim_site`)
-    fn site(&mut self, mac: &syn::Macro, kind: SiteKind) -> Option<Expr> {
+    fn site(&mut self, mac: &syn::Macro, kind: SiteKind, question: bool) -> Option<Expr> {
         let k = self.next_susp;
         self.next_susp += 1;
         let g = self.e.g;
@@ -385,6 +450,18 @@ impl Walker<'_, '_> {
             return None;
         };
         if s.kind != kind || s.text != scan::source_text(mac) {
+            if let Some(path) = std::env::var_os("RATCHET_VERBATIM_DEBUG") {
+                use std::io::Write as _;
+                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                    let _ = writeln!(
+                        f,
+                        "{k}: graph `{}` walk `{}`\n{}\n----",
+                        s.text,
+                        scan::source_text(mac),
+                        self.e.model.input.block.to_token_stream()
+                    );
+                }
+            }
             self.fail = Some("suspension points the graph orders differently");
             return None;
         }
@@ -394,7 +471,7 @@ impl Walker<'_, '_> {
             return None;
         };
         self.visit_expr_mut(&mut arg);
-        match self.e.verbatim_site(k, kind, &arg, &self.renamed) {
+        match self.e.verbatim_site(k, kind, &arg, question, &self.renamed) {
             Ok(code) => Some(Expr::Verbatim(code)),
             Err(why) => {
                 self.fail = Some(why);
@@ -503,8 +580,18 @@ impl VisitMut for Walker<'_, '_> {
             Expr::Macro(m) => {
                 if let Some(kind) = scan::macro_kind(&m.mac) {
                     let mac = m.mac.clone();
-                    if let Some(new) = self.site(&mac, kind) {
+                    if let Some(new) = self.site(&mac, kind, false) {
                         *ex = new;
+                    }
+                }
+            }
+            Expr::Try(t) if matches!(scan::strip(&t.expr), Expr::Macro(m) if scan::macro_kind(&m.mac).is_some()) => {
+                if let Expr::Macro(m) = scan::strip(&t.expr)
+                    && let Some(kind) = scan::macro_kind(&m.mac)
+                {
+                    let mac = m.mac.clone();
+                    if let Some(new) = self.site(&mac, kind, true) {
+                        *t.expr = new;
                     }
                 }
             }
@@ -551,7 +638,7 @@ impl VisitMut for Walker<'_, '_> {
             let mac = m.mac.clone();
             let semi = m.semi_token;
             let attrs = std::mem::take(&mut m.attrs);
-            if let Some(new) = self.site(&mac, kind) {
+            if let Some(new) = self.site(&mac, kind, false) {
                 // A statement `yield_io!(c);`: its `Result` is not used.
                 *s = match semi {
                     Some(_) => Stmt::Expr(Expr::Verbatim(quote!(#(#attrs)* let _ = #new;)), None),
