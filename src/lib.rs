@@ -209,10 +209,18 @@
 //!    A suspension point that really suspends (its I/O not finished yet)
 //!    moves the locals the body still reads after it into the state, and
 //!    drops the other locals in scope there, as the function returns. A
-//!    local the body never reads, one kept for its `Drop` (`let _g =
-//!    pin(page);`), is never dropped early: it is stored across every
-//!    suspension point in its scope (so its type must be readable too) and
-//!    dropped where Rust drops it.
+//!    local the body never reads that its `let` gives a value, one kept for
+//!    its `Drop` (`let _g = pin(page);`), is never dropped early: it is
+//!    stored across every suspension point in its scope (so its type must
+//!    be readable too) and dropped where Rust drops it. (A guard assigned
+//!    after its `let`, `let _g: G; .. _g = g();`, or assigned again, is not:
+//!    like a local the body reads, it may be dropped at a suspension point
+//!    that really suspends.) Temporaries of a suspension point's own
+//!    expression (`match yield_io!(dev.read(&guard()))? { .. }`) live to
+//!    the end of the enclosing statement, as in Rust, unless the expression
+//!    names a local stored at that point: then they are dropped before the
+//!    point goes on or suspends (one could borrow that local, which the
+//!    state takes).
 //!    After a resume the machine runs the code that follows as steps of a
 //!    dispatch loop. There a local the body reads only by reference (`&x`,
 //!    `&mut x`, `&x.f`, `&x[i]`, or as an argument of `format!`, `println!`,
@@ -221,9 +229,9 @@
 //!    the body no longer reads (read by value, `x.0`, `x.len()`, or moved on
 //!    some path: the attribute cannot see types, so it cannot tell a copy
 //!    from a move) may be dropped when the step in which it was last read
-//!    ends: at the next suspension point, where control joins after a branch
-//!    or a `match` that holds a suspension point, at the head of a loop that
-//!    holds one, or after two suspension points in a row. No local is
+//!    ends: at the next suspension point (finished or not), where control
+//!    joins after a branch or a `match` that holds a suspension point, or at
+//!    the head of a loop that holds one. No local is
 //!    dropped later than in Rust. To keep such a value to the end of its
 //!    scope on every path, move it into a binding the body does not read:
 //!    `let _keep = page;`.
@@ -231,12 +239,14 @@
 //!    then follow the rule of the resumed code even when every completion
 //!    is ready: code a resume runs that invokes a macro which may expand to
 //!    an item (anything but std's formatting and assertion macros, and the
-//!    body's own `macro_rules!`: a per-call-site `static` must not exist
-//!    twice); a stored local hidden by a later binding of its name where
-//!    its `let` is not a plain `let x` / `let x: T`, or where a later read of
-//!    it cannot be renamed (inside a macro that binds names); a body whose
-//!    value is not `()` and that ends with a statement; and a suspension
-//!    point after code that always diverges.
+//!    body's own `macro_rules!` that write no `static`: a per-call-site
+//!    `static` must not exist twice); a stored local hidden by a later
+//!    binding of its name where a `match` arm, `if let` or `while let`
+//!    binds it, or where the code reads it in a way that cannot be renamed
+//!    (inside a macro that binds names, or a format-string capture of a
+//!    macro other than std's formatting macros); a body whose value is not
+//!    `()` and that ends with a statement; and a suspension point after code
+//!    that always diverges.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);

@@ -448,3 +448,86 @@ fn a_temporary_of_a_suspending_scrutinee_lives_through_the_arms() {
     let mut st = ScrutineeTemporaryState::default();
     check(scrutinee_temporary_plain, || scrutinee_temporary(&mut st));
 }
+
+// The verbatim start keeps the states' bindings for every construct the
+// dispatch takes apart: a `mut` parameter hidden by a local of its name, a
+// `for` over a typed range (cursor and bound stored) and over an iterator
+// (the iterator stored), a `while let` whose scrutinee suspends.
+
+#[io_state_machine(state = st)]
+fn hidden_param(st: &mut HiddenParamState, mut n: u32) -> Res<u32> {
+    n += 1;
+    let g: G = G::new(n);
+    let n: u32 = n * 10;
+    yield_io!(op("a"))?;
+    g.touch();
+    log(format!("n is {n}"));
+    Ok(n)
+}
+
+fn hidden_param_plain(mut n: u32) -> Result<u32, CompletionError> {
+    n += 1;
+    let g: G = G::new(n);
+    let n: u32 = n * 10;
+    let _ = op("a");
+    g.touch();
+    log(format!("n is {n}"));
+    Ok(n)
+}
+
+#[test]
+fn a_mut_parameter_hidden_by_a_local_keeps_its_value() {
+    let mut st = HiddenParamState::default();
+    check(|| hidden_param_plain(4), || hidden_param(&mut st, 4));
+}
+
+#[io_state_machine(state = st)]
+fn for_loops(st: &mut ForLoopsState, items: &[u32]) -> Res<u32> {
+    let mut sum: u32 = 0;
+    let keep: G = G::new(1);
+    for i in 0..3u32 {
+        let g: G = G::new(10 + i);
+        yield_io!(op("range"))?;
+        g.touch();
+        sum += i;
+    }
+    let v: Vec<u32> = items.to_vec();
+    for x in v {
+        yield_io!(op("iter"))?;
+        sum += x;
+        if x == 7 {
+            continue;
+        }
+        log(format!("x is {x}"));
+    }
+    keep.touch();
+    Ok(sum)
+}
+
+fn for_loops_plain(items: &[u32]) -> Result<u32, CompletionError> {
+    let mut sum: u32 = 0;
+    let keep: G = G::new(1);
+    for i in 0..3u32 {
+        let g: G = G::new(10 + i);
+        let _ = op("range");
+        g.touch();
+        sum += i;
+    }
+    let v: Vec<u32> = items.to_vec();
+    for x in v {
+        let _ = op("iter");
+        sum += x;
+        if x == 7 {
+            continue;
+        }
+        log(format!("x is {x}"));
+    }
+    keep.touch();
+    Ok(sum)
+}
+
+#[test]
+fn for_loops_over_a_range_and_an_iterator_drop_in_place() {
+    let mut st = ForLoopsState::default();
+    check(|| for_loops_plain(&[3, 7, 9]), || for_loops(&mut st, &[3, 7, 9]));
+}

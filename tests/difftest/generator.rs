@@ -438,6 +438,13 @@ struct FnGen<'a> {
     used_gk: bool,
     /// The length of the `mv` parameter while it is not moved yet.
     mv: Option<u32>,
+    /// This function writes jumps by macro (`macro_jumps`) instead of the
+    /// reads of `drop_reads`: a machine whose resumed code invokes a macro
+    /// it cannot see starts with the dispatch instead of running the body
+    /// verbatim (a per-call-site `static` must not exist twice), and then
+    /// drops such values as the resumed code does, also with every
+    /// completion ready (the crate docs list the exceptions).
+    jump_macros: bool,
 }
 
 const LT_OPS: u32 = 1;
@@ -477,6 +484,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
     for (h, slot) in funcs.iter_mut().enumerate().take(n_helpers) {
         let name = format!("{base}{}", (b'a' + h as u8) as char);
         let (param, a) = param_a(&mut rng, f);
+        let jump_macros = f.on("macro_jumps") && (!f.on("drop_reads") || rng.chance(50));
         let mut g = FnGen {
             rng: &mut rng,
             f,
@@ -494,6 +502,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             gk,
             used_gk: false,
             mv: None,
+            jump_macros,
         };
         let (body, ops) = g.body(6, 5);
         used_lt |= g.used_lt;
@@ -534,6 +543,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
             frozen: true,
         });
     }
+    let jump_macros = f.on("macro_jumps") && (!f.on("drop_reads") || rng.chance(50));
     let mut g = FnGen {
         rng: &mut rng,
         f,
@@ -551,6 +561,7 @@ pub fn generate(seed: u64, index: u64, f: &Features) -> Program {
         gk,
         used_gk: false,
         mv: mv.as_ref().map(|v| v.len() as u32),
+        jump_macros,
     };
     let (body, _) = g.body(16, 8);
     used_lt |= g.used_lt;
@@ -1213,7 +1224,7 @@ impl FnGen<'_> {
         if on(self, "cfg_attr") {
             menu.push((25, 1));
         }
-        if on(self, "drop_reads") {
+        if on(self, "drop_reads") && !self.jump_macros {
             menu.push((33, 2));
         }
         if on(self, "compound_assign") && (can_call || on(self, "generic_helper")) {
@@ -1370,6 +1381,10 @@ impl FnGen<'_> {
     /// a guard initialized after its `let`, or a guard reassigned in a loop
     /// that suspends. With every completion ready each drops exactly where
     /// Rust drops it; when the machine suspends, within `compare`'s window.
+    /// (All are `dgv` values, `~v` in the trace: after a resume the
+    /// dispatch may drop them when a step ends; a guard assigned after its
+    /// `let` is not one the machine stores to the end of its scope, see the
+    /// crate docs.)
     fn drop_read(&mut self, budget: u32) -> (Vec<Node>, u32) {
         let mut out = Vec::new();
         match self.rng.below(5) {
@@ -1377,7 +1392,7 @@ impl FnGen<'_> {
                 let id = self.site();
                 let d = self.fresh("dv");
                 let s = self.site();
-                out.push(Node::same(format!("let {d}: Dg = dg({id});")));
+                out.push(Node::same(format!("let {d}: Dg = dgv({id});")));
                 if self.rng.chance(50) {
                     out.push(Node::same(format!("tp(t, format!(\"s{s}:{{}}\", {d}.touch()));")));
                 } else {
@@ -1392,7 +1407,7 @@ impl FnGen<'_> {
                 let id = self.site();
                 let d = self.fresh("dv");
                 let s = self.site();
-                out.push(Node::same(format!("let {d}: Dg = dg({id});")));
+                out.push(Node::same(format!("let {d}: Dg = dgv({id});")));
                 if self.rng.chance(50) {
                     let c = self.boole();
                     out.push(Node::Compound(vec![
@@ -1411,7 +1426,7 @@ impl FnGen<'_> {
                 let g = self.site();
                 out.push(Node::same(format!("let _g{g}: Dg;")));
                 out.push(self.trace());
-                out.push(Node::same(format!("_g{g} = dgx({g});")));
+                out.push(Node::same(format!("_g{g} = dgv({g});")));
                 let (ys, ops) = self.yield_stmt(budget);
                 out.extend(ys);
                 (out, ops)
@@ -1419,9 +1434,9 @@ impl FnGen<'_> {
             _ => {
                 let g = self.site();
                 let g2 = self.site();
-                out.push(Node::same(format!("let mut _g{g}: Dg = dgx({g});")));
+                out.push(Node::same(format!("let mut _g{g}: Dg = dgv({g});")));
                 let (mut body, ops) = self.yield_stmt(budget / 2);
-                body.push(Node::same(format!("_g{g} = dgx({g2});")));
+                body.push(Node::same(format!("_g{g} = dgv({g2});")));
                 out.push(Node::Compound(vec![
                     same_text("for _ in 0..2u32 {"),
                     Part::Block(body),
@@ -2016,7 +2031,7 @@ impl FnGen<'_> {
             1 => {
                 let k = self.rng.range(0, 99);
                 // Written by a macro: the machine cannot see the `return`.
-                let line = if self.f.on("macro_jumps") && self.rng.chance(30) {
+                let line = if self.jump_macros && self.rng.chance(30) {
                     format!("gerr!({k});")
                 } else {
                     format!("return Err(E::User({k}));")
@@ -2052,7 +2067,7 @@ impl FnGen<'_> {
                 // Written by a macro (unlabeled, no value): the machine
                 // cannot see the jump. Not in a `let-else`'s `else`, which
                 // cannot be wrapped to catch it.
-                let by_macro = self.f.on("macro_jumps")
+                let by_macro = self.jump_macros
                     && label.is_empty()
                     && !target.value
                     && !in_let_else

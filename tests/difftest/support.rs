@@ -109,7 +109,18 @@ fn clear_drops() {
 /// reads (`dg`) may be dropped earlier, once no longer read (the rule in the
 /// crate docs, rule 8): its entry `~d<id>` is checked against that window
 /// by [`compare`].
-pub struct Dg(pub u32, bool);
+pub struct Dg(pub u32, u8);
+
+/// A [`Dg`] the body reads by reference: `~d<id>`.
+const BY_REF: u8 = 0;
+/// A [`Dg`] held only for its `Drop`: `~g<id>`, exact on every schedule.
+const HELD: u8 = 1;
+/// A [`Dg`] the body reads by value, through a method or a field, or
+/// moves (`dgv`): `~v<id>`. After a resume the dispatch may drop it when
+/// the step that last read it ends, also at a suspension point whose
+/// completion is ready (rule 8); before the first real suspension it
+/// drops exactly as in Rust.
+const BY_VALUE: u8 = 2;
 
 impl fmt::Debug for Dg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -119,10 +130,14 @@ impl fmt::Debug for Dg {
 
 impl Drop for Dg {
     fn drop(&mut self) {
-        let entry = if self.1 {
+        let entry = if self.1 == HELD {
             format!("~g{}", self.0)
         } else {
-            let e = format!("~d{}", self.0);
+            let e = if self.1 == BY_VALUE {
+                format!("~v{}", self.0)
+            } else {
+                format!("~d{}", self.0)
+            };
             let at = (
                 CALL.with(std::cell::Cell::get),
                 ENTRIES.with(std::cell::Cell::get),
@@ -136,7 +151,12 @@ impl Drop for Dg {
 
 /// A traced value the body reads.
 pub fn dg(id: u32) -> Dg {
-    Dg(id, false)
+    Dg(id, BY_REF)
+}
+
+/// A traced value the body reads by value or moves (see [`BY_VALUE`]).
+pub fn dgv(id: u32) -> Dg {
+    Dg(id, BY_VALUE)
 }
 
 impl Dg {
@@ -153,7 +173,7 @@ pub fn eat(t: &mut Vec<String>, site: u32, d: Dg) {
 
 /// A traced value held only for its `Drop`.
 pub fn dgx(id: u32) -> Dg {
-    Dg(id, true)
+    Dg(id, HELD)
 }
 
 /// A non-primitive accumulator: `acc += call_io!(..)?` follows Rust's order
@@ -484,9 +504,11 @@ pub struct Observed {
     /// Whether some call of the machine returned `IO` (a suspension that
     /// really suspends); always `false` for the direct twin.
     pub suspended: bool,
-    /// Per drop of a value the body reads (`~dN`), in order: whether it
-    /// happened at a suspension that really suspends (in a call of the
-    /// machine that returned `IO`, after that call's last trace entry).
+    /// Per drop of a value the body reads (`~dN`, `~vN`), in order: whether
+    /// it happened at a suspension that really suspends (in a call of the
+    /// machine that returned `IO`, after that call's last trace entry) or,
+    /// for a value read by value (`~vN`), in code run after a resume (a
+    /// later call).
     pub drops_at_suspension: Vec<(String, bool)>,
 }
 
@@ -534,7 +556,14 @@ pub fn run_subject(schedule: Schedule, subject: &mut dyn Subject) -> (Observed, 
     let drops_at_suspension = DROP_CALLS
         .with(|d| std::mem::take(&mut *d.borrow_mut()))
         .into_iter()
-        .map(|(e, call, entries)| (e, suspending.contains(&(call, entries))))
+        .map(|(e, call, entries)| {
+            // At a suspension that really suspends; for a value read by
+            // value (`~v`), also in code run after a resume (a call after
+            // one that returned `IO`), where the dispatch may drop it once
+            // its step ends (rule 8).
+            let resumed = e.starts_with("~v") && suspending.iter().any(|&(c, _)| c < call);
+            (e, suspending.contains(&(call, entries)) || resumed)
+        })
         .collect();
     CALL.with(|c| c.set(0));
     ratchet::set_force_suspend(prev);
@@ -740,7 +769,7 @@ fn split_drops(trace: &[String]) -> (Vec<String>, Vec<(String, usize)>) {
     let mut fixed = Vec::new();
     let mut floating = Vec::new();
     for e in trace {
-        if e.starts_with("~d") {
+        if e.starts_with("~d") || e.starts_with("~v") {
             floating.push((e.clone(), fixed.len()));
         } else {
             fixed.push(e.clone());
@@ -795,7 +824,7 @@ fn compare_floating_drops(
                 ));
             } else if pm < pd && !at_suspension {
                 out.push(format!(
-                    "drop {id} (#{k}) after {pm} trace entries in the machine, earlier than the direct twin's ({pd}), but not at a suspension that really suspends"
+                    "drop {id} (#{k}) after {pm} trace entries in the machine, earlier than the direct twin's ({pd}), but not at a suspension that really suspends (nor, for a value read by value, after a resume)"
                 ));
             }
         }
@@ -834,7 +863,10 @@ fn machine_drops(got: &Observed) -> Vec<(String, usize, bool)> {
 /// 8: then nothing drops earlier than in the plain function); otherwise the
 /// drops of values the body reads are checked against rule 8's window (see
 /// [`compare_floating_drops`]), which lets one drop earlier only at a
-/// suspension that really suspends.
+/// suspension that really suspends, or, for a value read by value (`~v`),
+/// in the code run after a resume (the dispatch's steps; before the first
+/// real suspension the machine runs the body verbatim, where every drop is
+/// Rust's).
 fn compare(reference: &Observed, got: &Observed) -> Vec<String> {
     let exact = !got.suspended;
     let mut out = Vec::new();

@@ -151,48 +151,31 @@ pub fn walk(
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut page, mut hops } => {
-                '__ratchet_again: loop {
-                    let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Read", & __ratchet_c
-                        );
-                        break '__ratchet_dispatch (
-                            WalkState::Read {
-                                page,
-                                hops,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        );
-                    }
-                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
-                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_r2?;
-                    let next: u64 = disk.next[usize::try_from(page).unwrap_or(0)];
-                    if next == u64::MAX {
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(hops)
-                        );
-                    }
-                    for slot in 0..2u32 {
-                        if slot == 1 && next == 0 {
-                            {
-                                __ratchet_pc = __RatchetPc::EndLoop { hops };
-                                continue '__ratchet_dispatch;
-                            };
-                        }
-                    }
-                    hops += 1;
-                    page = next;
-                    {
-                        continue '__ratchet_again;
-                    }
+                let __ratchet_c: ::ratchet::__private::Completion = disk.read(page);
+                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_at, "Read", & __ratchet_c
+                    );
+                    break '__ratchet_dispatch (
+                        WalkState::Read {
+                            page,
+                            hops,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
+                    );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
+                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_pc = __RatchetPc::AfterRead {
+                    page,
+                    hops,
+                    __ratchet_r2: __ratchet_val,
+                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterRead { mut page, mut hops, __ratchet_r2 } => {

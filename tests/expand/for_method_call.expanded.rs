@@ -197,44 +197,15 @@ impl Pager {
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::For { __ratchet_end0, mut i } => {
-                    '__ratchet_again: loop {
-                        if i < __ratchet_end0 {
-                            let __ratchet_call = self.free_page(i);
-                            let __ratchet_r2 = match __ratchet_call {
-                                ::ratchet::__private::Ok(
-                                    ::ratchet::__private::IOResult::Done(__ratchet_done),
-                                ) => ::ratchet::__private::Ok(__ratchet_done),
-                                ::ratchet::__private::Ok(
-                                    ::ratchet::__private::IOResult::IO(__ratchet_io),
-                                ) => {
-                                    ::ratchet::__private::__ratchet_trace_suspend!(
-                                        __ratchet_at, "FreePage", __ratchet_io.completion()
-                                    );
-                                    break '__ratchet_dispatch (
-                                        ClearState::FreePage {
-                                            __ratchet_end0,
-                                            i,
-                                        },
-                                        __ratchet_io,
-                                    );
-                                }
-                                ::ratchet::__private::Err(__ratchet_err) => {
-                                    ::ratchet::__private::Err(__ratchet_err)
-                                }
-                            };
-                            ::ratchet::__private::__ratchet_trace_pass!(
-                                __ratchet_at, "FreePage"
-                            );
-                            __ratchet_r2?;
-                            i += 1;
-                            {
-                                continue '__ratchet_again;
-                            }
-                        } else {
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Ok(n)
-                            );
-                        }
+                    if i < __ratchet_end0 {
+                        __ratchet_pc = __RatchetPc::CallFreePage {
+                            __ratchet_end0,
+                            i,
+                        };
+                    } else {
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(n)
+                        );
                     }
                 }
                 #[allow(unused_mut)]

@@ -107,44 +107,38 @@ impl<K: Clone> Tree<K> {
                 }
                 #[allow(unused_mut)]
                 __RatchetPc::While { mut acc, mut i } => {
-                    '__ratchet_again: loop {
-                        if i < self.keys.len() {
-                            let __ratchet_c: ::ratchet::__private::Completion = c
-                                .clone();
-                            if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "C", & __ratchet_c
-                                );
-                                break '__ratchet_dispatch (
-                                    CollectState::C {
-                                        acc,
-                                        i,
-                                        __completion: ::ratchet::__private::Clone::clone(
-                                            &__ratchet_c,
-                                        ),
-                                    },
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
-                                );
-                            }
-                            ::ratchet::__private::__ratchet_trace_pass!(
-                                __ratchet_at, "C"
+                    if i < self.keys.len() {
+                        let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                            ::ratchet::__private::__ratchet_trace_suspend!(
+                                __ratchet_at, "C", & __ratchet_c
                             );
-                            let __ratchet_r2 = ::ratchet::__private::yield_result(
-                                &__ratchet_c,
-                            );
-                            __ratchet_r2?;
-                            acc.push(self.keys[i].clone());
-                            i += 1;
-                            {
-                                continue '__ratchet_again;
-                            }
-                        } else {
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Ok(acc)
+                            break '__ratchet_dispatch (
+                                CollectState::C {
+                                    acc,
+                                    i,
+                                    __completion: ::ratchet::__private::Clone::clone(
+                                        &__ratchet_c,
+                                    ),
+                                },
+                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                    ::ratchet::__private::Completion,
+                                >>::from(__ratchet_c),
                             );
                         }
+                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
+                        let __ratchet_val = ::ratchet::__private::yield_result(
+                            &__ratchet_c,
+                        );
+                        __ratchet_pc = __RatchetPc::AfterC {
+                            acc,
+                            i,
+                            __ratchet_r2: __ratchet_val,
+                        };
+                    } else {
+                        return ::ratchet::__private::__ratchet_trace_done!(
+                            __ratchet_at, Ok(acc)
+                        );
                     }
                 }
                 #[allow(unused_mut)]

@@ -137,51 +137,41 @@ pub fn flush(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut b } => {
-                '__ratchet_again: loop {
-                    if b < batches {
-                        let mut group = CompletionGroup::new(|_| {});
-                        for _ in 0..per {
-                            group.add(&Completion::ready());
-                        }
-                        let all: Completion = group.build();
-                        let __ratchet_c: ::ratchet::__private::Completion = all.clone();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "All", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                FlushState::All {
-                                    b,
-                                    all,
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
-                        let __ratchet_r3 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
+                if b < batches {
+                    let mut group = CompletionGroup::new(|_| {});
+                    for _ in 0..per {
+                        group.add(&Completion::ready());
+                    }
+                    let all: Completion = group.build();
+                    let __ratchet_c: ::ratchet::__private::Completion = all.clone();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "All", & __ratchet_c
                         );
-                        if let Err(e) = __ratchet_r3 {
-                            all.abort();
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Err(e)
-                            );
-                        } else {
-                            b += 1;
-                            {
-                                continue '__ratchet_again;
-                            }
-                        }
-                    } else {
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(b * per)
+                        break '__ratchet_dispatch (
+                            FlushState::All {
+                                b,
+                                all,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterAll {
+                        b,
+                        all,
+                        __ratchet_r3: __ratchet_val,
+                    };
+                } else {
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(b * per)
+                    );
                 }
             }
             #[allow(unused_mut)]

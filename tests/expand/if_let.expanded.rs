@@ -138,12 +138,10 @@ pub fn try_twice(
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    __ratchet_r2?;
-                    let __ratchet_v1 = Ok(false);
-                    return ::ratchet::__private::__ratchet_trace_done!(
-                        __ratchet_at, __ratchet_v1
-                    );
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterC2 {
+                        __ratchet_r2: __ratchet_val,
+                    };
                 }
             }
             __RatchetPc::AfterC2 { __ratchet_r2 } => {

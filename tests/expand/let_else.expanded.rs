@@ -174,10 +174,10 @@ pub fn get(
     key: u32,
 ) -> Result<IOResult<u32>, CompletionError> {
     #[allow(clippy::enum_variant_names, clippy::large_enum_variant)]
-    enum __RatchetPc<T0, T1, T2> {
+    enum __RatchetPc<T0, T1, T2, T3> {
         Start {},
         CallLookup { sub: T0 },
-        AfterC { v: T1, __ratchet_r3: T2 },
+        AfterC { v: T1, __ratchet_r3: T2, __ratchet_held0: T3 },
     }
     let _ = <CompletionError as ::ratchet::__private::From<
         ::ratchet::__private::CompletionError,
@@ -213,6 +213,7 @@ pub fn get(
             __RatchetPc::AfterC {
                 v,
                 __ratchet_r3: ::ratchet::__private::yield_result(&__ratchet_c),
+                __ratchet_held0: ::ratchet::__private::None,
             }
         }
     };
@@ -330,11 +331,14 @@ pub fn get(
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                let __ratchet_r3 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r3?;
-                return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
+                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_pc = __RatchetPc::AfterC {
+                    v,
+                    __ratchet_r3: __ratchet_val,
+                    __ratchet_held0: ::ratchet::__private::Some(sub),
+                };
             }
-            __RatchetPc::AfterC { v, __ratchet_r3 } => {
+            __RatchetPc::AfterC { __ratchet_held0, v, __ratchet_r3 } => {
                 __ratchet_r3?;
                 return ::ratchet::__private::__ratchet_trace_done!(__ratchet_at, Ok(v));
             }

@@ -134,49 +134,30 @@ pub fn retry(
             }
             #[allow(unused_mut)]
             __RatchetPc::Loop { mut tries } => {
-                '__ratchet_again: loop {
-                    tries += 1;
-                    let __ratchet_c: ::ratchet::__private::Completion = c.clone();
-                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "C", & __ratchet_c
-                        );
-                        break '__ratchet_dispatch (
-                            RetryState::C {
-                                tries,
-                                __completion: ::ratchet::__private::Clone::clone(
-                                    &__ratchet_c,
-                                ),
-                            },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
-                        );
-                    }
-                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                    let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                    match __ratchet_r2 {
-                        Ok(_) => {
-                            {
-                                let __ratchet_val = tries;
-                                __ratchet_pc = __RatchetPc::EndLoop {
-                                    __ratchet_v1: __ratchet_val,
-                                };
-                                continue '__ratchet_dispatch;
-                            };
-                        }
-                        Err(e) if tries >= limit => {
-                            return ::ratchet::__private::__ratchet_trace_done!(
-                                __ratchet_at, Err(e)
-                            );
-                        }
-                        Err(_) => {
-                            {
-                                continue '__ratchet_again;
-                            };
-                        }
-                    }
+                tries += 1;
+                let __ratchet_c: ::ratchet::__private::Completion = c.clone();
+                if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                    ::ratchet::__private::__ratchet_trace_suspend!(
+                        __ratchet_at, "C", & __ratchet_c
+                    );
+                    break '__ratchet_dispatch (
+                        RetryState::C {
+                            tries,
+                            __completion: ::ratchet::__private::Clone::clone(
+                                &__ratchet_c,
+                            ),
+                        },
+                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                            ::ratchet::__private::Completion,
+                        >>::from(__ratchet_c),
+                    );
                 }
+                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
+                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_pc = __RatchetPc::AfterC {
+                    tries,
+                    __ratchet_r2: __ratchet_val,
+                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterC { mut tries, __ratchet_r2 } => {

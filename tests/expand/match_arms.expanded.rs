@@ -177,7 +177,7 @@ pub fn classify(
         CallKind { sub: T0 },
         CallKind2 { sub: T0 },
         EndBlock2 { __ratchet_v1: T1, __ratchet_held0: T2 },
-        AfterC { __ratchet_r4: T3 },
+        AfterC { __ratchet_r4: T3, __ratchet_held0: T2 },
         EndMatch { __ratchet_v1: T1, __ratchet_held0: T2 },
     }
     let _ = <CompletionError as ::ratchet::__private::From<
@@ -214,6 +214,7 @@ pub fn classify(
         ClassifyState::C { __completion: __ratchet_c } => {
             __RatchetPc::AfterC {
                 __ratchet_r4: ::ratchet::__private::yield_result(&__ratchet_c),
+                __ratchet_held0: ::ratchet::__private::None,
             }
         }
         ClassifyState::Kind2 { sub } => __RatchetPc::CallKind2 { sub },
@@ -363,46 +364,16 @@ pub fn classify(
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
-                        let __ratchet_r4 = ::ratchet::__private::yield_result(
+                        let __ratchet_val = ::ratchet::__private::yield_result(
                             &__ratchet_c,
                         );
-                        __ratchet_r4?;
-                        let __ratchet_v1 = 10;
-                        __ratchet_pc = __RatchetPc::EndMatch {
-                            __ratchet_v1,
+                        __ratchet_pc = __RatchetPc::AfterC {
+                            __ratchet_r4: __ratchet_val,
                             __ratchet_held0: ::ratchet::__private::Some(sub),
                         };
                     }
                     1 => {
-                        let __ratchet_call = kind(&mut sub, c);
-                        let __ratchet_r5 = match __ratchet_call {
-                            ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::Done(__ratchet_done),
-                            ) => ::ratchet::__private::Ok(__ratchet_done),
-                            ::ratchet::__private::Ok(
-                                ::ratchet::__private::IOResult::IO(__ratchet_io),
-                            ) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Kind2", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    ClassifyState::Kind2 { sub },
-                                    __ratchet_io,
-                                );
-                            }
-                            ::ratchet::__private::Err(__ratchet_err) => {
-                                ::ratchet::__private::Err(__ratchet_err)
-                            }
-                        };
-                        ::ratchet::__private::__ratchet_trace_pass!(
-                            __ratchet_at, "Kind2"
-                        );
-                        let k = __ratchet_r5?;
-                        let __ratchet_v1 = u32::from(k) + 20;
-                        __ratchet_pc = __RatchetPc::EndBlock2 {
-                            __ratchet_v1,
-                            __ratchet_held0: ::ratchet::__private::Some(sub),
-                        };
+                        __ratchet_pc = __RatchetPc::CallKind2 { sub };
                     }
                     n => {
                         let __ratchet_v1 = u32::from(n);
@@ -449,12 +420,12 @@ pub fn classify(
                     __ratchet_held0,
                 };
             }
-            __RatchetPc::AfterC { __ratchet_r4 } => {
+            __RatchetPc::AfterC { __ratchet_held0, __ratchet_r4 } => {
                 __ratchet_r4?;
                 let __ratchet_v1 = 10;
                 __ratchet_pc = __RatchetPc::EndMatch {
                     __ratchet_v1,
-                    __ratchet_held0: ::ratchet::__private::None,
+                    __ratchet_held0,
                 };
             }
             __RatchetPc::EndMatch { __ratchet_held0, __ratchet_v1 } => {

@@ -194,12 +194,12 @@ pub fn render(
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
-                let __ratchet_r4 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r4?;
-                assert!(x.len() < limit, "{limit}");
-                return ::ratchet::__private::__ratchet_trace_done!(
-                    __ratchet_at, Ok(format!("<{x}>"))
-                );
+                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_pc = __RatchetPc::AfterC2 {
+                    x,
+                    limit,
+                    __ratchet_r4: __ratchet_val,
+                };
             }
             __RatchetPc::AfterC2 { x, limit, __ratchet_r4 } => {
                 __ratchet_r4?;

@@ -288,31 +288,7 @@ pub fn fill_twice(
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill");
                 let a: u8 = __ratchet_r1?;
-                let __ratchet_call = fill(&mut sub, c, 2);
-                let __ratchet_r3 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Fill2", __ratchet_io.completion()
-                        );
-                        break '__ratchet_dispatch (
-                            FillTwiceState::Fill2 { sub, a },
-                            __ratchet_io,
-                        );
-                    }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
-                    }
-                };
-                ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");
-                let b: u8 = __ratchet_r3?;
-                return ::ratchet::__private::__ratchet_trace_done!(
-                    __ratchet_at, Ok(u16::from(a) + u16::from(b))
-                );
+                __ratchet_pc = __RatchetPc::CallFill2 { sub, a };
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill2 { mut sub, a } => {

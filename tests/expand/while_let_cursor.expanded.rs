@@ -245,39 +245,7 @@ pub fn sum(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut total } => {
-                '__ratchet_again: loop {
-                    let __ratchet_call = cursor.next();
-                    let __ratchet_r1 = match __ratchet_call {
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::Done(__ratchet_done),
-                        ) => ::ratchet::__private::Ok(__ratchet_done),
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(__ratchet_io),
-                        ) => {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "Next", __ratchet_io.completion()
-                            );
-                            break '__ratchet_dispatch (
-                                SumState::Next { total },
-                                __ratchet_io,
-                            );
-                        }
-                        ::ratchet::__private::Err(__ratchet_err) => {
-                            ::ratchet::__private::Err(__ratchet_err)
-                        }
-                    };
-                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Next");
-                    if let Some(row) = __ratchet_r1? {
-                        total += row;
-                        {
-                            continue '__ratchet_again;
-                        }
-                    } else {
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(total)
-                        );
-                    }
-                }
+                __ratchet_pc = __RatchetPc::CallNext { total };
             }
             #[allow(unused_mut)]
             __RatchetPc::CallNext { mut total } => {

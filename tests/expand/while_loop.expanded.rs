@@ -172,66 +172,34 @@ pub fn copy_pages(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut i } => {
-                '__ratchet_again: loop {
-                    if i < n {
-                        let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "Read", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                CopyPagesState::Read {
-                                    i,
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(
-                            __ratchet_at, "Read"
+                if i < n {
+                    let __ratchet_c: ::ratchet::__private::Completion = disk.read(i);
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Read", & __ratchet_c
                         );
-                        let __ratchet_r1 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r1?;
-                        let __ratchet_c: ::ratchet::__private::Completion = disk
-                            .write(i);
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "Write", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                CopyPagesState::Write {
-                                    i,
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(
-                            __ratchet_at, "Write"
-                        );
-                        let __ratchet_r2 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r2?;
-                        i += 1;
-                        {
-                            continue '__ratchet_again;
-                        }
-                    } else {
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(n)
+                        break '__ratchet_dispatch (
+                            CopyPagesState::Read {
+                                i,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterRead {
+                        i,
+                        __ratchet_r1: __ratchet_val,
+                    };
+                } else {
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(n)
+                    );
                 }
             }
             #[allow(unused_mut)]
@@ -255,10 +223,11 @@ pub fn copy_pages(
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Write");
-                let __ratchet_r2 = ::ratchet::__private::yield_result(&__ratchet_c);
-                __ratchet_r2?;
-                i += 1;
-                __ratchet_pc = __RatchetPc::While { i };
+                let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                __ratchet_pc = __RatchetPc::AfterWrite {
+                    i,
+                    __ratchet_r2: __ratchet_val,
+                };
             }
             #[allow(unused_mut)]
             __RatchetPc::AfterWrite { mut i, __ratchet_r2 } => {

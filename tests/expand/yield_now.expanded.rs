@@ -124,41 +124,36 @@ pub fn cooperative(
             }
             #[allow(unused_mut)]
             __RatchetPc::While { mut n } => {
-                '__ratchet_again: loop {
-                    if n < rounds {
-                        let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
-                        if ::ratchet::__private::must_suspend(&__ratchet_c) {
-                            ::ratchet::__private::__ratchet_trace_suspend!(
-                                __ratchet_at, "YieldNow", & __ratchet_c
-                            );
-                            break '__ratchet_dispatch (
-                                CooperativeState::YieldNow {
-                                    n,
-                                    __completion: ::ratchet::__private::Clone::clone(
-                                        &__ratchet_c,
-                                    ),
-                                },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
-                            );
-                        }
-                        ::ratchet::__private::__ratchet_trace_pass!(
-                            __ratchet_at, "YieldNow"
+                if n < rounds {
+                    let __ratchet_c: ::ratchet::__private::Completion = Completion::yield_now();
+                    if ::ratchet::__private::must_suspend(&__ratchet_c) {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "YieldNow", & __ratchet_c
                         );
-                        let __ratchet_r1 = ::ratchet::__private::yield_result(
-                            &__ratchet_c,
-                        );
-                        __ratchet_r1?;
-                        n += 1;
-                        {
-                            continue '__ratchet_again;
-                        }
-                    } else {
-                        return ::ratchet::__private::__ratchet_trace_done!(
-                            __ratchet_at, Ok(n)
+                        break '__ratchet_dispatch (
+                            CooperativeState::YieldNow {
+                                n,
+                                __completion: ::ratchet::__private::Clone::clone(
+                                    &__ratchet_c,
+                                ),
+                            },
+                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
+                                ::ratchet::__private::Completion,
+                            >>::from(__ratchet_c),
                         );
                     }
+                    ::ratchet::__private::__ratchet_trace_pass!(
+                        __ratchet_at, "YieldNow"
+                    );
+                    let __ratchet_val = ::ratchet::__private::yield_result(&__ratchet_c);
+                    __ratchet_pc = __RatchetPc::AfterYieldNow {
+                        n,
+                        __ratchet_r1: __ratchet_val,
+                    };
+                } else {
+                    return ::ratchet::__private::__ratchet_trace_done!(
+                        __ratchet_at, Ok(n)
+                    );
                 }
             }
             #[allow(unused_mut)]

@@ -174,19 +174,25 @@ pub struct Suspension {
     /// The names in the user's scope where it stands: which binding the
     /// verbatim fast path (see `emit::verbatim`) reads by each name there.
     pub scope: Vec<(String, BindId)>,
+    /// The macro call's tokens without whitespace: how the verbatim fast
+    /// path checks that it meets the suspension points in this order.
+    pub key: String,
 }
 
 /// A `for` loop taken apart, in source order: what the verbatim fast path
 /// needs to run it as a Rust loop that keeps the same bindings the states
 /// store (see `emit::verbatim`).
 pub enum ForLowered {
-    /// `let mut it = IntoIterator::into_iter(expr);`, `it` stored.
-    Iter { it: Ident },
+    /// `let mut it = IntoIterator::into_iter(expr);`, `it` stored; `pat`
+    /// the bindings of the loop's pattern.
+    Iter { it: Ident, pat: Vec<BindId> },
     /// A typed range: the cursor `i` and the bound `end` stored, the start
     /// evaluated first into `start` when it may have side effects.
     Range {
         i: Ident,
-        elem: Type,
+        /// The cursor's binding.
+        cursor: BindId,
+        elem: Box<Type>,
         start: Option<Ident>,
         end: Ident,
     },
@@ -1695,6 +1701,7 @@ impl Builder<'_> {
                     name: name.clone(),
                     user_name: user_name.clone(),
                     scope: self.scope.clone(),
+                    key: site_key(site.mac),
                 });
                 let c = Ident::new("__ratchet_c", Span::mixed_site());
                 let value = quote!(#p::yield_result(&#c));
@@ -1732,6 +1739,7 @@ impl Builder<'_> {
                     name: name.clone(),
                     user_name: user_name.clone(),
                     scope: self.scope.clone(),
+                    key: site_key(site.mac),
                 });
                 let n = proc_macro2::Literal::usize_unsuffixed(susp);
                 self.push_piece(quote!(__ratchet_susp!(#n)), uses, vec![r]);
@@ -2144,7 +2152,11 @@ impl Builder<'_> {
         let mut e2 = self.in_unsafe((*f.expr).clone());
         let etoks = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let itid = self.g.bindings[it].ident.clone();
-        self.g.fors.push(ForLowered::Iter { it: itid.clone() });
+        let at = self.g.fors.len();
+        self.g.fors.push(ForLowered::Iter {
+            it: itid.clone(),
+            pat: Vec::new(),
+        });
         self.push_piece(
             quote!(let mut #itid = #p::IntoIterator::into_iter(#etoks);),
             uses,
@@ -2166,6 +2178,9 @@ impl Builder<'_> {
         self.g.bindings[it].uses.push((head, f.for_token.span));
         let j_none = self.jump(after, None, true, Span::call_site());
         let ids = self.declare_pat(&f.pat, elem_ty);
+        if let Some(ForLowered::Iter { pat, .. }) = self.g.fors.get_mut(at) {
+            pat.clone_from(&ids);
+        }
         let j_some = self.jump(body, None, true, Span::call_site());
         let pat = &f.pat;
         let blk = &mut self.g.blocks[head];
@@ -2255,7 +2270,8 @@ impl Builder<'_> {
         let ib = self.declare_binder(&cursor, Some(elem.clone()), None, false, false);
         self.g.fors.push(ForLowered::Range {
             i: i.clone(),
-            elem: elem.clone(),
+            cursor: ib,
+            elem: Box::new(elem.clone()),
             start: early_start.as_ref().map(|(_, id)| id.clone()),
             end: end_id.clone(),
         });
@@ -2379,6 +2395,11 @@ fn jump_free_macros(body: &syn::Block) -> Vec<String> {
     let mut v = V(Vec::new());
     syn::visit::Visit::visit_block(&mut v, body);
     v.0
+}
+
+/// See [`Suspension::key`].
+pub fn site_key(mac: &syn::Macro) -> String {
+    quote!(#mac).to_string().split_whitespace().collect()
 }
 
 /// `(e)` -> `e`, through any number of parentheses.

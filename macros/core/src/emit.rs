@@ -73,6 +73,9 @@ struct Emitter<'a> {
     in_self_loop: std::cell::Cell<bool>,
     /// How many continuations are being duplicated into a fast path.
     dup_depth: std::cell::Cell<u32>,
+    /// The machine starts with the verbatim fast path: the resume arms run
+    /// no continuation in place (see `may_duplicate`).
+    verbatim_start: std::cell::Cell<bool>,
     /// The names in scope where each enclosing duplication happens.
     dup_scopes: std::cell::RefCell<Vec<BTreeSet<String>>>,
     /// The block each jump leaves.
@@ -134,6 +137,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         self_jump: std::cell::Cell::new(false),
         in_self_loop: std::cell::Cell::new(false),
         dup_depth: std::cell::Cell::new(0),
+        verbatim_start: std::cell::Cell::new(false),
         dup_scopes: std::cell::RefCell::new(Vec::new()),
         jump_src: Vec::new(),
         call_blocks: Vec::new(),
@@ -575,7 +579,12 @@ impl Emitter<'_> {
         const MAX_DUPLICATION_DEPTH: u32 = 2;
         // A macro with a per-call-site `static` (a log-once, `tracing`'s
         // events) would exist twice and fire twice.
-        if self.dup_depth.get() >= MAX_DUPLICATION_DEPTH
+        // With the verbatim start, every-completion-ready runs never reach
+        // these arms; after a real resume one trip through the dispatch per
+        // suspension point is what a resumed machine pays anyway, and each
+        // copy is user code emitted once more (issue 14).
+        if self.verbatim_start.get()
+            || self.dup_depth.get() >= MAX_DUPLICATION_DEPTH
             || self.plan.tainted[cont]
             || self.code_has_item_macro(cont, 0)
         {
@@ -897,6 +906,7 @@ impl Emitter<'_> {
         } else {
             self.verbatim_arm().ok()
         };
+        self.verbatim_start.set(verbatim.is_some() && !copies_kept());
         let reachable: Vec<BlockId> = match &verbatim {
             Some(_) => {
                 let resumed = self.resumed_blocks();
@@ -1616,6 +1626,12 @@ impl Emitter<'_> {
 /// measuring the difference).
 fn verbatim_off() -> bool {
     std::env::var_os("RATCHET_NO_VERBATIM").is_some()
+}
+
+/// `RATCHET_VERBATIM_COPIES` set when the macro runs: the resume arms keep
+/// their fast-path copies beside the verbatim start (for measuring).
+fn copies_kept() -> bool {
+    std::env::var_os("RATCHET_VERBATIM_COPIES").is_some()
 }
 
 /// `RATCHET_VERBATIM_REPORT=FILE` set when the macro runs: one line per

@@ -56,7 +56,10 @@ impl Emitter<'_> {
         // Issue 13 item 6: code the resumes also run exists twice; a macro
         // whose expansion cannot be seen may hold a per-call-site `static`.
         let resumed = self.resumed_blocks();
-        let known = itemless_body_macros(&self.model.input.block);
+        let mut known = itemless_body_macros(&self.model.input.block);
+        // A `macro_rules!` defined in code that exists twice defines a
+        // macro local to each copy: no item of its own.
+        known.push("macro_rules".to_owned());
         if resumed
             .iter()
             .enumerate()
@@ -85,6 +88,30 @@ impl Emitter<'_> {
         };
         let mut block = body.clone();
         strip_items(&mut block.stmts);
+        // A `mut` parameter (a local the start block is entered with)
+        // hidden by a later `let` of its name: the arm binds it by its
+        // hidden name, and the body reads it by that name.
+        let mut param_renamed = BTreeSet::new();
+        for &b in &v.to_rename {
+            let binding = &g.bindings[b];
+            if !binding.param || !self.live.live_in[0].contains(&b) {
+                continue;
+            }
+            let h = Plan::hidden_ident(g, b);
+            let stmts = &block.stmts;
+            let renamed = crate::rename::rename_free(&quote!(#(#stmts)*), &binding.ident.to_string(), &h)
+                .and_then(|t| syn::parse2::<syn::Block>(quote!({ #t })).ok());
+            match renamed {
+                Some(b2) => block.stmts = b2.stmts,
+                None => {
+                    return Err(
+                        "a stored parameter hidden by a local of its name, read where it cannot be renamed",
+                    );
+                }
+            }
+            param_renamed.insert(b);
+        }
+        v.renamed.extend(param_renamed.iter().copied());
         v.rename_hidden(&mut block.stmts);
         let tail = match block.stmts.last() {
             Some(Stmt::Expr(_, None)) => match block.stmts.pop() {
@@ -125,7 +152,20 @@ impl Emitter<'_> {
         let stmts = &block.stmts;
         let pce = &self.pc_enum;
         let start = &self.plan.block_variants[0];
-        let pats = self.arm_pats(0);
+        let mut pats = self.arm_pats(0);
+        if !param_renamed.is_empty() {
+            // The same patterns, in the same order, with the renamed ones
+            // bound by their hidden name.
+            let mut order: Vec<BindId> = self.live.live_in[0].iter().copied().collect();
+            order.sort_unstable();
+            for (pat, &x) in pats.iter_mut().zip(&order) {
+                if param_renamed.contains(&x) {
+                    let (f, h) = (self.field(x), Plan::hidden_ident(g, x));
+                    let m = g.bindings[x].mutable.then(|| quote!(mut));
+                    *pat = quote!(#f: #m #h);
+                }
+            }
+        }
         let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
         Ok(quote! {
             #allow
@@ -449,19 +489,14 @@ impl Walker<'_, '_> {
             self.fail = Some("suspension points the graph counts differently");
             return None;
         };
-        if s.kind != kind || s.text != scan::source_text(mac) {
-            if let Some(path) = std::env::var_os("RATCHET_VERBATIM_DEBUG") {
-                use std::io::Write as _;
-                if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
-                    let _ = writeln!(
-                        f,
-                        "{k}: graph `{}` walk `{}`\n{}\n----",
-                        s.text,
-                        scan::source_text(mac),
-                        self.e.model.input.block.to_token_stream()
-                    );
-                }
-            }
+        // The same text, but for spacing (a reparsed `-1` prints `- 1`)
+        // and the hidden names of renamed bindings.
+        let mut text = crate::cfg::site_key(mac);
+        for &b in &self.renamed {
+            let h = Plan::hidden_ident(g, b).to_string();
+            text = text.replace(&h, &g.bindings[b].ident.to_string());
+        }
+        if s.kind != kind || s.key != text {
             self.fail = Some("suspension points the graph orders differently");
             return None;
         }
@@ -496,7 +531,32 @@ impl Walker<'_, '_> {
         let label = &f.label;
         let attrs = &f.attrs;
         match lowered {
-            ForLowered::Iter { it } => {
+            ForLowered::Iter { it, pat: ids } => {
+                // A binding of the pattern hidden by a `let` of its name in
+                // the body, where a suspension point stores it: bound, and
+                // read by the body, under its hidden name.
+                for &b in ids.iter().filter(|b| self.to_rename.contains(b)) {
+                    let g = self.e.g;
+                    let h = Plan::hidden_ident(g, b);
+                    let name = g.bindings[b].ident.to_string();
+                    let body = &f.body;
+                    let renamed = crate::rename::rename_free(&quote!(#body), &name, &h)
+                        .and_then(|t| syn::parse2::<syn::Block>(t).ok());
+                    let Some(body) = renamed else {
+                        self.fail = Some(
+                            "a `for` binding hidden by a local of its name, read where it cannot be renamed",
+                        );
+                        return None;
+                    };
+                    if !rename_pat_binding(&mut f.pat, &name, &h) {
+                        self.fail = Some(
+                            "a `for` binding hidden by a local of its name in a pattern it cannot rename",
+                        );
+                        return None;
+                    }
+                    f.body = body;
+                    self.renamed.insert(b);
+                }
                 self.visit_expr_mut(&mut f.expr);
                 self.visit_block_mut(&mut f.body);
                 let (expr, pat, body) = (&f.expr, &f.pat, &f.body);
@@ -515,7 +575,13 @@ impl Walker<'_, '_> {
                     }
                 }))
             }
-            ForLowered::Range { i, elem, start, end } => {
+            ForLowered::Range {
+                i,
+                cursor: ib,
+                elem,
+                start,
+                end,
+            } => {
                 let syn::Expr::Range(r) = scan::strip(&f.expr) else {
                     self.fail = Some("a `for` range the graph reads differently");
                     return None;
@@ -526,6 +592,25 @@ impl Walker<'_, '_> {
                 };
                 self.visit_expr_mut(&mut a);
                 self.visit_expr_mut(&mut b);
+                // The cursor hidden by a `let` of its name deeper in the
+                // body, where a suspension point stores it: bound, and read
+                // by the body, under its hidden name.
+                let mut i = i.clone();
+                if self.to_rename.contains(ib) {
+                    let h = Plan::hidden_ident(self.e.g, *ib);
+                    let body = &f.body;
+                    let renamed = crate::rename::rename_free(&quote!(#body), &i.to_string(), &h)
+                        .and_then(|t| syn::parse2::<syn::Block>(t).ok());
+                    let Some(body) = renamed else {
+                        self.fail = Some(
+                            "a `for` cursor hidden by a local of its name, read where it cannot be renamed",
+                        );
+                        return None;
+                    };
+                    f.body = body;
+                    self.renamed.insert(*ib);
+                    i = h;
+                }
                 self.visit_block_mut(&mut f.body);
                 let (a, b) = (strip_parens(&a), strip_parens(&b));
                 let body = &f.body;
@@ -661,6 +746,29 @@ fn rename_pat(p: &mut syn::Pat, h: &Ident) {
         syn::Pat::Type(pt) => rename_pat(&mut pt.pat, h),
         _ => {}
     }
+}
+
+/// The binding `name` of a pattern bound as `h` (exactly one): whether it
+/// was found.
+fn rename_pat_binding(p: &mut syn::Pat, name: &str, h: &Ident) -> bool {
+    struct R<'a> {
+        name: &'a str,
+        h: &'a Ident,
+        found: usize,
+    }
+    impl VisitMut for R<'_> {
+        fn visit_pat_ident_mut(&mut self, pi: &mut syn::PatIdent) {
+            if pi.ident == self.name {
+                pi.ident = self.h.clone();
+                self.found += 1;
+            }
+            visit_mut::visit_pat_ident_mut(self, pi);
+        }
+        fn visit_expr_mut(&mut self, _: &mut Expr) {}
+    }
+    let mut r = R { name, h, found: 0 };
+    r.visit_pat_mut(p);
+    r.found == 1
 }
 
 fn stmt_suspends(s: &Stmt) -> bool {
