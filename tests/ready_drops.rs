@@ -18,7 +18,7 @@
 //! Before the verbatim fast path (the body run in Rust's own structure from
 //! `Idle`), each of these dropped a value early in ready mode, at the end
 //! of a dispatch step.
-#![allow(missing_docs, clippy::unnecessary_wraps)]
+#![allow(missing_docs, clippy::unnecessary_wraps, clippy::needless_late_init)]
 
 use std::cell::RefCell;
 

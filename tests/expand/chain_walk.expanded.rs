@@ -101,7 +101,13 @@ pub fn walk(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unreachable_code)]
+            #[allow(
+                unreachable_code,
+                clippy::all,
+                clippy::pedantic,
+                clippy::nursery,
+                clippy::restriction
+            )]
             __RatchetPc::Start {} => {
                 let mut page: u64 = start;
                 let mut hops: u64 = 0;

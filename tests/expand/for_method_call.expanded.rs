@@ -61,7 +61,13 @@ impl Pager {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start {} => {
                     let _ = no;
                     ::core::convert::identity(
@@ -143,7 +149,13 @@ impl Pager {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start {} => {
                     {
                         let __ratchet_end0: u64 = n;

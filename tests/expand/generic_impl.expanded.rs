@@ -65,7 +65,13 @@ impl<K: Clone> Tree<K> {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start {} => {
                     let mut acc: Vec<K> = Vec::new();
                     let mut i: usize = 0;

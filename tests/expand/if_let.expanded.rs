@@ -89,7 +89,13 @@ pub fn try_twice(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unreachable_code)]
+            #[allow(
+                unreachable_code,
+                clippy::all,
+                clippy::pedantic,
+                clippy::nursery,
+                clippy::restriction
+            )]
             __RatchetPc::Start {} => {
                 return ::ratchet::__private::__ratchet_trace_done!(
                     __ratchet_at, if let Ok(_) = ::core::convert::identity(match c

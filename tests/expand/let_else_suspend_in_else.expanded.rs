@@ -102,7 +102,13 @@ pub fn first(
         };
         '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start { opt } => {
                     let Some(mut v) = opt else {
                         ::core::convert::identity(

@@ -82,7 +82,13 @@ pub fn matched(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unreachable_code)]
+            #[allow(
+                unreachable_code,
+                clippy::all,
+                clippy::pedantic,
+                clippy::nursery,
+                clippy::restriction
+            )]
             __RatchetPc::Start {} => {
                 let g = Guard(1);
                 if c {

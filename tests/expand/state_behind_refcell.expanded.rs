@@ -61,7 +61,13 @@ impl Pager {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start {} => {
                     let trunk: u32 = page / 2;
                     ::core::convert::identity(

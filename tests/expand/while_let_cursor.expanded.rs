@@ -58,7 +58,13 @@ impl Cursor {
         };
         let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
             match __ratchet_pc {
-                #[allow(unreachable_code)]
+                #[allow(
+                    unreachable_code,
+                    clippy::all,
+                    clippy::pedantic,
+                    clippy::nursery,
+                    clippy::restriction
+                )]
                 __RatchetPc::Start {} => {
                     if self.pos == 3 {
                         return ::ratchet::__private::__ratchet_trace_done!(
@@ -205,7 +211,13 @@ pub fn sum(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unreachable_code)]
+            #[allow(
+                unreachable_code,
+                clippy::all,
+                clippy::pedantic,
+                clippy::nursery,
+                clippy::restriction
+            )]
             __RatchetPc::Start {} => {
                 let mut total: u32 = 0;
                 while let Some(row) = ::core::convert::identity(

@@ -115,7 +115,13 @@ pub fn copy_pages(
     };
     let (__ratchet_next, __ratchet_io) = '__ratchet_dispatch: loop {
         match __ratchet_pc {
-            #[allow(unreachable_code)]
+            #[allow(
+                unreachable_code,
+                clippy::all,
+                clippy::pedantic,
+                clippy::nursery,
+                clippy::restriction
+            )]
             __RatchetPc::Start {} => {
                 let mut i: u64 = 0;
                 while i < n {

@@ -167,9 +167,17 @@ impl Emitter<'_> {
             }
         }
         let allow = self.arm_mut.get().then(|| quote!(#[allow(unused_mut)]));
+        // `unreachable_code`: the `return` after a body that diverges.
+        // Clippy: the body's constructs that hold a suspension point were
+        // never seen whole while the dispatch took them apart, and code
+        // written for the attribute trips lints there (`while_let_loop` on
+        // a `loop` that takes a typed value out of a `match`, which is how a
+        // stored binding gets its type; `needless_late_init` on `let x;`
+        // before a suspension point, `never_loop`, ..). The code after the
+        // first suspension point is linted in its resume arms as before.
         Ok(quote! {
             #allow
-            #[allow(unreachable_code)]
+            #[allow(unreachable_code, clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
             #pce::#start { #(#pats),* } => {
                 #(#stmts)*
                 #ret
