@@ -531,3 +531,45 @@ fn for_loops_over_a_range_and_an_iterator_drop_in_place() {
     let mut st = ForLoopsState::default();
     check(|| for_loops_plain(&[3, 7, 9]), || for_loops(&mut st, &[3, 7, 9]));
 }
+
+// Items in the body of a `while` whose condition suspends: the dispatch
+// declares them once at the top of the function; the verbatim start must
+// not declare them again (an `impl` twice is E0592).
+
+pub struct Counter(u32);
+
+#[io_state_machine(state = st)]
+fn items_in_a_suspending_while(st: &mut ItemsInASuspendingWhileState) -> Res<u32> {
+    let mut c: Counter = Counter(0);
+    while let Ok(0) = yield_io!(op("cond")) {
+        impl Counter {
+            fn bump(&mut self) {
+                self.0 += 1;
+            }
+        }
+        c.bump();
+        if c.0 == 3 {
+            break;
+        }
+    }
+    Ok(c.0)
+}
+
+fn items_in_a_suspending_while_plain() -> Result<u32, CompletionError> {
+    let mut c: Counter = Counter(0);
+    while let Ok(0) = ready(op("cond")) {
+        c.0 += 1;
+        if c.0 == 3 {
+            break;
+        }
+    }
+    Ok(c.0)
+}
+
+#[test]
+fn items_in_the_body_of_a_while_whose_condition_suspends_exist_once() {
+    let mut st = ItemsInASuspendingWhileState::default();
+    check(items_in_a_suspending_while_plain, || {
+        items_in_a_suspending_while(&mut st)
+    });
+}

@@ -705,6 +705,13 @@ impl VisitMut for Walker<'_, '_> {
                     *ex = new;
                 }
             }
+            // A `while` whose condition suspends: the dispatch takes its
+            // body apart (and hoists its items) even when the body itself
+            // does not suspend.
+            Expr::While(w) if scan::expr_suspends(&w.cond) => {
+                strip_items(&mut w.body.stmts);
+                visit_mut::visit_expr_mut(self, ex);
+            }
             Expr::Block(b) if scan::expr_suspends(&Expr::Block(b.clone())) => {
                 strip_items(&mut b.block.stmts);
                 visit_mut::visit_expr_mut(self, ex);
