@@ -542,6 +542,9 @@ pub struct Counter(u32);
 fn items_in_a_suspending_while(st: &mut ItemsInASuspendingWhileState) -> Res<u32> {
     let mut c: Counter = Counter(0);
     while let Ok(0) = yield_io!(op("cond")) {
+        // Rust's lint asks for the `impl` beside the type; it stands here
+        // as code a user may write.
+        #[allow(non_local_definitions)]
         impl Counter {
             fn bump(&mut self) {
                 self.0 += 1;
