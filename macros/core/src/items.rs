@@ -254,7 +254,11 @@ pub fn check(cx: &Ctxt, body: &syn::Block) {
     let mut c = Collect::default();
     c.visit_block(body);
     let mut reported: Vec<&str> = Vec::new();
-    for m in &c.moved {
+    // A definition inside a block first: that is the one that moves, so
+    // the error for a name defined twice points at it, not at the body's
+    // own, which stays where it is.
+    let in_blocks = c.moved.iter().filter(|m| m.block.is_some());
+    for m in in_blocks.chain(c.moved.iter().filter(|m| m.block.is_none())) {
         if reported.contains(&m.name.as_str()) {
             continue;
         }
