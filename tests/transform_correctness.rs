@@ -1767,6 +1767,31 @@ fn same_use_in_two_blocks(st: &mut SameUseInTwoBlocksState, dev: &Dev) -> Res<St
     Ok(out)
 }
 
+// Attack round 10, q2: a block's `fn cnt` beside a local `cnt` declared
+// after the block. The later `cnt` means the local wherever the function
+// moves, so the move is harmless; it was refused.
+#[io_state_machine(state = st)]
+fn block_fn_beside_a_later_local(st: &mut BlockFnBesideALaterLocalState, dev: &Dev) -> Res<u32> {
+    let a: u32 = {
+        fn cnt() -> u32 {
+            2
+        }
+        yield_io!(dev.op())?;
+        cnt()
+    };
+    let cnt: u32 = 30;
+    Ok(a + cnt)
+}
+
+#[test]
+fn a_block_fn_and_a_later_local_of_its_name_compile() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = BlockFnBesideALaterLocalState::default();
+        assert_eq!(run(&dev, || block_fn_beside_a_later_local(&mut st, &dev)), Ok(32), "{s:?}");
+    }
+}
+
 #[test]
 fn the_same_use_in_two_blocks_and_a_path_ending_in_a_block_items_name_compile() {
     for s in SCHEDULES {

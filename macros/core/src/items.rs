@@ -25,6 +25,9 @@ struct Mention {
     /// Brought in by this `use` (its text): the same `use` in two blocks
     /// names the same thing, and moves to the top of the function once.
     by_use: Option<String>,
+    /// A `let` binding of this name is in scope here (or this is one): as
+    /// a value, the name means the local, whatever function moves.
+    local: bool,
 }
 
 /// An item the transform moves.
@@ -34,6 +37,9 @@ struct Moved {
     is_macro: bool,
     /// For a `use`: its text (see [`Mention::by_use`]).
     by_use: Option<String>,
+    /// A `fn`: never a pattern, so a `let` of its name binds a local that
+    /// hides it (see [`Mention::local`]).
+    is_fn: bool,
     /// Index in `mentions` of its own name.
     at: usize,
     /// The mentions its block covers, or `None` for the body's own block
@@ -49,16 +55,20 @@ struct Collect {
     macro_defs: Vec<(String, usize)>,
     /// Whether the block being visited is taken apart.
     taken: Vec<bool>,
+    /// The names `let` binds, per open block, so far.
+    locals: Vec<Vec<String>>,
     /// Inside how many items with bodies of their own (`fn`, `impl`, `mod`).
     item_depth: usize,
 }
 
 impl Collect {
     fn push(&mut self, name: String, bang: bool) -> usize {
+        let local = !bang && self.locals.iter().any(|f| f.contains(&name));
         self.mentions.push(Mention {
             name,
             bang,
             by_use: None,
+            local,
         });
         self.mentions.len() - 1
     }
@@ -102,6 +112,18 @@ fn item_name(item: &syn::Item) -> Option<&syn::Ident> {
     }
 }
 
+/// The names a pattern binds (`(a, Some(b))` -> `a`, `b`).
+fn bindings(pat: &syn::Pat, out: &mut Vec<String>) {
+    struct Names<'o>(&'o mut Vec<String>);
+    impl<'ast> Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+    }
+    Names(out).visit_pat(pat);
+}
+
 /// The names a `use` brings into scope (`use a::b;` -> `b`, `use a::{c as
 /// d, e};` -> `d`, `e`); `_` and globs bring none that can be named.
 fn use_names(tree: &syn::UseTree, out: &mut Vec<syn::Ident>) {
@@ -120,6 +142,22 @@ impl<'ast> Visit<'ast> for Collect {
     }
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
+
+    // The binding is in scope after its value (and `else`), as in Rust.
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        for a in &l.attrs {
+            self.visit_attribute(a);
+        }
+        if let Some(init) = &l.init {
+            self.visit_local_init(init);
+        }
+        let mut names = Vec::new();
+        bindings(&l.pat, &mut names);
+        if let Some(frame) = self.locals.last_mut() {
+            frame.extend(names);
+        }
+        self.visit_pat(&l.pat);
+    }
 
     // `other::K` names `K` of `other`, never an item of this body: only a
     // path's first segment can be one (its generic arguments are visited).
@@ -208,6 +246,7 @@ impl<'ast> Visit<'ast> for Collect {
         let start = self.mentions.len();
         let first = self.moved.len();
         self.taken.push(taken);
+        self.locals.push(Vec::new());
         for stmt in &b.stmts {
             let before = self.mentions.len();
             self.visit_stmt(stmt);
@@ -225,6 +264,7 @@ impl<'ast> Visit<'ast> for Collect {
                             name,
                             span: id.span(),
                             is_macro: matches!(item, syn::Item::Macro(_)),
+                            is_fn: matches!(item, syn::Item::Fn(_)),
                             by_use: match item {
                                 syn::Item::Use(u) => Some(u.tree.to_token_stream().to_string()),
                                 _ => None,
@@ -237,6 +277,7 @@ impl<'ast> Visit<'ast> for Collect {
             }
         }
         self.taken.pop();
+        self.locals.pop();
         let end = self.mentions.len();
         if !top {
             for m in &mut self.moved[first..] {
@@ -292,7 +333,12 @@ pub fn check(cx: &Ctxt, body: &syn::Block) {
                     c.mentions[..start]
                         .iter()
                         .chain(&c.mentions[end..])
-                        .any(|x| !x.bang && x.name == m.name && (x.by_use.is_none() || x.by_use != m.by_use))
+                        .any(|x| {
+                            !x.bang
+                                && x.name == m.name
+                                && (x.by_use.is_none() || x.by_use != m.by_use)
+                                && !(m.is_fn && x.local)
+                        })
                 })
                 .map(|_| {
                     format!(
