@@ -1767,6 +1767,42 @@ fn same_use_in_two_blocks(st: &mut SameUseInTwoBlocksState, dev: &Dev) -> Res<St
     Ok(out)
 }
 
+// Attack round 11, f2/f4: a `let x;` given its value in both branches of an
+// `if` after a suspension point. Nothing can have assigned it at the
+// suspension, yet it was stored there (E0425 where its declaration was left
+// out; untyped, it was asked for a type).
+#[io_state_machine(state = st)]
+fn assigned_in_branches(st: &mut AssignedInBranchesState, dev: &Dev, flag: bool) -> Res<u32> {
+    let x: u32;
+    let y;
+    yield_io!(dev.op())?;
+    if flag {
+        x = 1;
+        y = 10;
+    } else {
+        yield_io!(dev.op())?;
+        x = 2;
+        y = 20;
+    }
+    Ok(x + y)
+}
+
+#[test]
+fn a_let_without_a_value_assigned_in_both_branches_after_a_suspension_compiles() {
+    for s in SCHEDULES {
+        for flag in [true, false] {
+            let dev = Dev::new(s);
+            let mut st = AssignedInBranchesState::default();
+            let want = if flag { 11 } else { 22 };
+            assert_eq!(
+                run(&dev, || assigned_in_branches(&mut st, &dev, flag)),
+                Ok(want),
+                "{s:?} {flag}"
+            );
+        }
+    }
+}
+
 // Attack round 10, q2: a block's `fn cnt` beside a local `cnt` declared
 // after the block. The later `cnt` means the local wherever the function
 // moves, so the move is harmless; it was refused.
@@ -1788,7 +1824,11 @@ fn a_block_fn_and_a_later_local_of_its_name_compile() {
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = BlockFnBesideALaterLocalState::default();
-        assert_eq!(run(&dev, || block_fn_beside_a_later_local(&mut st, &dev)), Ok(32), "{s:?}");
+        assert_eq!(
+            run(&dev, || block_fn_beside_a_later_local(&mut st, &dev)),
+            Ok(32),
+            "{s:?}"
+        );
     }
 }
 

@@ -1591,7 +1591,30 @@ impl FnGen<'_> {
             ops = o;
         }
         let e = self.int(1, false);
-        out.push(Node::same(format!("{x} = {e};")));
+        if self.rng.chance(40) {
+            // Assigned on both branches of a kept `if` (or one that
+            // suspends): not an overwrite of the whole binding, yet nothing
+            // has a value to store at a suspension point before it
+            // (attack round 11, f2: E0425).
+            let c = self.boole();
+            let e2 = self.int(1, false);
+            let mut then = Vec::new();
+            if self.rng.chance(30) {
+                let (ys, o) = self.yield_stmt(budget);
+                then.extend(ys);
+                ops += o;
+            }
+            then.push(Node::same(format!("{x} = {e};")));
+            out.push(Node::Compound(vec![
+                same_text(format!("if {c} {{")),
+                Part::Block(then),
+                same_text("} else {"),
+                Part::Block(vec![Node::same(format!("{x} = {e2};"))]),
+                same_text("}"),
+            ]));
+        } else {
+            out.push(Node::same(format!("{x} = {e};")));
+        }
         if typed {
             // Typed, it may be stored across later suspension points.
             self.declare(&x, Ty::I64, false, false);

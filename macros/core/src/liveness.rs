@@ -112,10 +112,57 @@ pub fn compute(g: &Graph) -> Liveness {
             }
         }
     }
+    drop_unassigned(g, &order, &mut live_in);
     Liveness {
         live_in,
         reachable,
         order,
+    }
+}
+
+// Input:  `let x: u32; yield_io!(c)?; if f { x = 1; } else { x = 2; } Ok(x)`
+// Output: `x` is not live after the yield: nothing can have assigned it yet
+/// Takes out of `live_in` each `let x;` binding that no path from its
+/// declaration can have given a value yet. Rust accepts a read of one only
+/// after an assignment on every path, so its value there is never read:
+/// it is not carried or stored (it has none), and the block that goes on
+/// declares it again (see [`Liveness::late_decls`]). Backward liveness
+/// alone keeps it live when the assignments sit inside a kept statement
+/// (`if f { x = 1 } else { x = 2 }`), which is not an overwrite of the
+/// whole binding. Any mention of it counts as a possible assignment (a
+/// read implies one came before).
+fn drop_unassigned(g: &Graph, order: &[BlockId], live_in: &mut [BTreeSet<BindId>]) {
+    let uninit: BTreeSet<BindId> = (0..g.bindings.len()).filter(|&b| g.bindings[b].uninit).collect();
+    if uninit.is_empty() {
+        return;
+    }
+    let n = g.blocks.len();
+    let mut maybe: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in order {
+            let blk = &g.blocks[b];
+            let mut out = maybe[b].clone();
+            for p in &blk.pieces {
+                out.extend(p.uses.iter().chain(&p.assigns).filter(|x| uninit.contains(x)));
+            }
+            out.extend(blk.term_uses.iter().filter(|x| uninit.contains(x)));
+            for &j in &blk.jumps {
+                let Some(jump) = g.jumps.get(j) else { continue };
+                let mut to = out.clone();
+                if let Some((Some(slot), _)) = &jump.value {
+                    to.insert(*slot);
+                }
+                let t = &mut maybe[jump.target];
+                let before = t.len();
+                t.extend(to.into_iter().filter(|x| uninit.contains(x)));
+                changed |= t.len() != before;
+            }
+        }
+    }
+    for (b, live) in live_in.iter_mut().enumerate() {
+        live.retain(|x| !uninit.contains(x) || maybe[b].contains(x));
     }
 }
 
@@ -126,7 +173,22 @@ impl Liveness {
         let blk = &g.blocks[block];
         let declared: BTreeSet<BindId> = blk.pieces.iter().flat_map(|p| p.defs.iter().copied()).collect();
         let mut late = Vec::new();
-        for b in blk.pieces.iter().flat_map(|p| p.assigns.iter().copied()) {
+        // A `let x;` not yet assigned where the block starts (see
+        // `drop_unassigned`) and mentioned in it: the block gives it its
+        // value inside a kept statement, or reads it after one.
+        let unassigned = blk
+            .pieces
+            .iter()
+            .flat_map(|p| p.uses.iter())
+            .chain(&blk.term_uses)
+            .copied()
+            .filter(|&b| g.bindings[b].uninit);
+        for b in blk
+            .pieces
+            .iter()
+            .flat_map(|p| p.assigns.iter().copied())
+            .chain(unassigned)
+        {
             if !self.live_in[block].contains(&b) && !declared.contains(&b) && !late.contains(&b) {
                 late.push(b);
             }
