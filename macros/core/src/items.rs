@@ -59,6 +59,14 @@ struct Collect {
     locals: Vec<Vec<String>>,
     /// Inside how many items with bodies of their own (`fn`, `impl`, `mod`).
     item_depth: usize,
+    /// The rules of each body `macro_rules!` so far: an invocation names
+    /// what its expansion names.
+    rules: Vec<(String, TokenStream)>,
+    /// Glob `use`s of blocks taken apart: they bring in names nobody can
+    /// list, which at the top of the function would reach everywhere.
+    globs: Vec<Span>,
+    /// The text of each glob `use` of the body's own block.
+    top_globs: Vec<String>,
 }
 
 impl Collect {
@@ -90,7 +98,13 @@ impl Collect {
                     }
                 }
                 TokenTree::Group(g) => self.tokens(g.stream()),
-                _ => {}
+                // `format!("{K}")` names `K` too.
+                TokenTree::Literal(l) => {
+                    for name in scan::format_captures(&l.to_string()) {
+                        self.push(name, false);
+                    }
+                }
+                TokenTree::Punct(_) => {}
             }
         }
     }
@@ -122,6 +136,16 @@ fn bindings(pat: &syn::Pat, out: &mut Vec<String>) {
         }
     }
     Names(out).visit_pat(pat);
+}
+
+/// The `*` of a `use`'s first glob (`use a::*;`, `use a::{b, c::*};`).
+fn glob(tree: &syn::UseTree) -> Option<Span> {
+    match tree {
+        syn::UseTree::Path(p) => glob(&p.tree),
+        syn::UseTree::Glob(g) => Some(g.star_token.span),
+        syn::UseTree::Group(g) => g.items.iter().find_map(glob),
+        _ => None,
+    }
 }
 
 /// The names a `use` brings into scope (`use a::b;` -> `b`, `use a::{c as
@@ -176,6 +200,20 @@ impl<'ast> Visit<'ast> for Collect {
         let mut names = Vec::new();
         use_names(&u.tree, &mut names);
         let text = u.tree.to_token_stream().to_string();
+        // `visit_item` pushed the item's own entry: the block's is before it.
+        let n = self.taken.len();
+        if self.item_depth == 0
+            && n >= 2
+            && self.taken[n - 2]
+            && let Some(star) = glob(&u.tree)
+        {
+            if n == 2 {
+                // The body's own block: already visible everywhere.
+                self.top_globs.push(text.clone());
+            } else if !self.top_globs.contains(&text) {
+                self.globs.push(star);
+            }
+        }
         for n in names {
             self.push(n.to_string(), false);
             if let Some(m) = self.mentions.last_mut() {
@@ -202,6 +240,14 @@ impl<'ast> Visit<'ast> for Collect {
                 self.push(s.ident.to_string(), false);
             }
             self.push(last.ident.to_string(), true);
+            // A body macro's expansion stands here: what its rules name is
+            // named here (the latest definition of that name so far).
+            if m.path.segments.len() == 1
+                && let Some((_, rules)) = self.rules.iter().rev().find(|(n, _)| last.ident == n)
+            {
+                let rules = rules.clone();
+                self.tokens(rules);
+            }
         }
         self.tokens(m.tokens.clone());
     }
@@ -214,6 +260,7 @@ impl<'ast> Visit<'ast> for Collect {
             // One inside a nested `fn` is that function's own.
             if self.item_depth == 0 {
                 self.macro_defs.push((id.to_string(), at));
+                self.rules.push((id.to_string(), m.mac.tokens.clone()));
             }
             // A macro's rules name nothing until it is invoked.
             return;
@@ -294,6 +341,14 @@ const MOVES: &str = "#[io_state_machine] takes a block that holds a suspension p
 pub fn check(cx: &Ctxt, body: &syn::Block) {
     let mut c = Collect::default();
     c.visit_block(body);
+    for &span in &c.globs {
+        cx.error(
+            span,
+            format!(
+                "a glob `use` in a block that holds a suspension point: {MOVES}, where the names it brings in would hide the function's other names of the same spelling everywhere in it; name what it brings in (`use path::{{a, b}};`), or put the `use` at the top of the function body or outside the function"
+            ),
+        );
+    }
     let mut reported: Vec<&str> = Vec::new();
     // A definition inside a block first: that is the one that moves, so
     // the error for a name defined twice points at it, not at the body's
