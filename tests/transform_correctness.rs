@@ -1803,6 +1803,46 @@ fn a_let_without_a_value_assigned_in_both_branches_after_a_suspension_compiles()
     }
 }
 
+mod pages {
+    pub struct Page(pub u32);
+}
+
+// Attack round 11, u1/u2/u4: a stored local whose type is named through a
+// `use` of the body (at its top, in a block, renamed). The state enum lives
+// outside the function, where the `use` is not in scope: E0425 there. The
+// macro now spells the type out with the `use`'s path.
+#[io_state_machine(state = st)]
+fn types_named_through_a_body_use(st: &mut TypesNamedThroughABodyUseState, dev: &Dev) -> Res<u32> {
+    use std::collections::BTreeMap;
+
+    use self::pages::Page as Pg;
+    let mut m: BTreeMap<u32, u32> = BTreeMap::new();
+    m.insert(1, 2);
+    let p: Pg = Pg(3);
+    let n: u32 = {
+        use std::collections::BTreeSet as Set;
+        let mut s: Set<u32> = Set::new();
+        s.insert(4);
+        yield_io!(dev.op())?;
+        s.len() as u32
+    };
+    yield_io!(dev.op())?;
+    Ok(m[&1] * 100 + p.0 * 10 + n)
+}
+
+#[test]
+fn a_stored_type_named_through_a_use_of_the_body_compiles() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = TypesNamedThroughABodyUseState::default();
+        assert_eq!(
+            run(&dev, || types_named_through_a_body_use(&mut st, &dev)),
+            Ok(231),
+            "{s:?}"
+        );
+    }
+}
+
 // Attack round 10, q2: a block's `fn cnt` beside a local `cnt` declared
 // after the block. The later `cnt` means the local wherever the function
 // moves, so the move is harmless; it was refused.

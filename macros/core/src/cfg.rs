@@ -184,6 +184,11 @@ pub struct Graph {
     /// The types among them (`struct P`, `enum E`, `type T`, `trait Tr`),
     /// which the state enum outside the function cannot name.
     pub body_types: Vec<(String, Span)>,
+    /// What each name a `use` of the body brings in stands for
+    /// (`use std::collections::BTreeMap as Map;` -> `Map`,
+    /// `std::collections::BTreeMap`): a stored type is spelled out with it,
+    /// since the state enum outside the function does not see the `use`.
+    pub body_uses: Vec<(String, syn::Path)>,
     pub blocks: Vec<BasicBlock>,
     pub bindings: Vec<Binding>,
     pub jumps: Vec<Jump>,
@@ -296,6 +301,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             macro_paths: Vec::new(),
             items: Vec::new(),
             body_types: Vec::new(),
+            body_uses: Vec::new(),
             loop_heads: std::collections::BTreeMap::new(),
             blocks: Vec::new(),
             bindings: Vec::new(),
@@ -382,7 +388,70 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     b.lower_stmts(&stmts, Dest::Return);
     let mut g = b.g;
     hold_for_drop(&mut g);
+    spell_out_used_types(&mut g);
     g
+}
+
+// Input:  `use std::collections::BTreeMap;` in the body, `let m: BTreeMap<u32, u32>`
+// Output: the binding's type `std::collections::BTreeMap<u32, u32>`
+/// Spells out, in the bindings' types, the names a `use` of the body
+/// brings in: the state enum lives outside the function, where the `use`
+/// is not in scope. Inside the function the long path means the same.
+fn spell_out_used_types(g: &mut Graph) {
+    struct Spell<'u>(&'u [(String, syn::Path)]);
+    impl syn::visit_mut::VisitMut for Spell<'_> {
+        fn visit_type_path_mut(&mut self, t: &mut syn::TypePath) {
+            syn::visit_mut::visit_type_path_mut(self, t);
+            if t.qself.is_some() || t.path.leading_colon.is_some() {
+                return;
+            }
+            let Some(first) = t.path.segments.first() else {
+                return;
+            };
+            let Some((_, full)) = self.0.iter().rev().find(|(n, _)| first.ident == n) else {
+                return;
+            };
+            let mut path = full.clone();
+            if let Some(last) = path.segments.last_mut() {
+                last.arguments = first.arguments.clone();
+            }
+            path.segments.extend(t.path.segments.iter().skip(1).cloned());
+            t.path = path;
+        }
+    }
+    if g.body_uses.is_empty() {
+        return;
+    }
+    let uses = std::mem::take(&mut g.body_uses);
+    for b in &mut g.bindings {
+        if let Some(ty) = &mut b.ty {
+            syn::visit_mut::VisitMut::visit_type_mut(&mut Spell(&uses), ty);
+        }
+    }
+    g.body_uses = uses;
+}
+
+/// The names a `use` brings in, each with the path it stands for; none
+/// for a glob, `_` or `self`.
+fn use_paths(prefix: &mut syn::Path, tree: &syn::UseTree, out: &mut Vec<(String, syn::Path)>) {
+    let with = |prefix: &syn::Path, id: &Ident| {
+        let mut p = prefix.clone();
+        p.segments.push(syn::PathSegment::from(id.clone()));
+        p
+    };
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.segments.push(syn::PathSegment::from(p.ident.clone()));
+            use_paths(prefix, &p.tree, out);
+            prefix.segments.pop();
+        }
+        syn::UseTree::Name(n) if n.ident != "self" => out.push((n.ident.to_string(), with(prefix, &n.ident))),
+        syn::UseTree::Rename(r) if r.rename != "_" && r.ident != "self" => {
+            out.push((r.rename.to_string(), with(prefix, &r.ident)));
+        }
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_paths(prefix, t, out)),
+        _ => {}
+    }
 }
 
 // Input:  `let _g = lock();` (never read), then pieces and terminators in its scope
@@ -1227,6 +1296,17 @@ impl Builder<'_> {
             && m.mac.path.is_ident("macro_rules")
         {
             self.refuse_macro_reading_locals(m);
+        }
+        // A `use` under `#[cfg]` may not exist: its paths are not spelled.
+        if let syn::Item::Use(u) = item
+            && u.attrs.is_empty()
+            && self.attrs.is_empty()
+        {
+            let mut prefix = syn::Path {
+                leading_colon: u.leading_colon,
+                segments: syn::punctuated::Punctuated::new(),
+            };
+            use_paths(&mut prefix, &u.tree, &mut self.g.body_uses);
         }
         let attrs = &self.attrs;
         let is_use = matches!(item, syn::Item::Use(_));
