@@ -1294,6 +1294,86 @@ fn ready_mode_drops_a_value_dead_after_a_branch_at_scope_end() {
     }
 }
 
+// Attack round 11, g4: a value overwritten after a suspension point. The
+// fast path ran the continuation in place and declared the binding again
+// there, so the old value lived on beside the new one to the end of the arm
+// (dropped later than in Rust: three values alive at once).
+#[io_state_machine(state = st)]
+fn reassigned_after_a_suspension(st: &mut ReassignedAfterASuspensionState, dev: &Dev) -> Res<u32> {
+    let mut g: Guard = pin(1);
+    log(format!("read {g:?}"));
+    yield_io!(dev.op())?;
+    g = pin(2);
+    log(format!("read {g:?}"));
+    yield_io!(dev.op())?;
+    g = pin(3);
+    log(format!("read {g:?}"));
+    Ok(g.0)
+}
+
+fn reassigned_after_a_suspension_plain() -> u32 {
+    let mut g: Guard = pin(1);
+    log(format!("read {g:?}"));
+    g = pin(2);
+    log(format!("read {g:?}"));
+    g = pin(3);
+    log(format!("read {g:?}"));
+    g.0
+}
+
+#[test]
+fn an_overwritten_value_drops_at_the_assignment_not_at_the_end_of_the_step() {
+    same_drops_when_ready("reassigned", reassigned_after_a_suspension_plain, |dev| {
+        let mut st = ReassignedAfterASuspensionState::default();
+        run(dev, || reassigned_after_a_suspension(&mut st, dev))
+    });
+}
+
+// Attack round 11, d4: a guard never read, overwritten in a loop that holds
+// a suspension point. Its overwrite counted as a read, so it was not held:
+// each iteration declared it again and the last value dropped at the loop's
+// exit, before the code after the loop, in every mode.
+#[io_state_machine(state = st)]
+fn guard_overwritten_in_a_loop(st: &mut GuardOverwrittenInALoopState, dev: &Dev) -> Res<u32> {
+    let mut _g: Guard = pin(100);
+    let mut i: u32 = 0;
+    while i < 3 {
+        yield_io!(dev.op())?;
+        _g = pin(i);
+        i += 1;
+    }
+    log("after the loop");
+    Ok(i)
+}
+
+fn guard_overwritten_in_a_loop_plain() -> u32 {
+    let mut _g: Guard = pin(100);
+    let mut i: u32 = 0;
+    while i < 3 {
+        _g = pin(i);
+        i += 1;
+    }
+    log("after the loop");
+    i
+}
+
+#[test]
+fn a_guard_only_ever_overwritten_lives_to_its_scope_end_on_every_schedule() {
+    let want_v = guard_overwritten_in_a_loop_plain();
+    let want = take_log();
+    assert_eq!(want.last().map(String::as_str), Some("drop 2"), "{want:?}");
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = GuardOverwrittenInALoopState::default();
+        assert_eq!(
+            run(&dev, || guard_overwritten_in_a_loop(&mut st, &dev)),
+            Ok(want_v),
+            "{s:?}"
+        );
+        assert_eq!(take_log(), want, "{s:?}");
+    }
+}
+
 #[io_state_machine(state = st)]
 fn dead_before_block(st: &mut DeadBeforeBlockState, dev: &Dev, c: bool) -> Res<u32> {
     let a = pin(1);

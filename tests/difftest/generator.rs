@@ -1286,6 +1286,7 @@ impl FnGen<'_> {
             }
             22 => self.exit_if(budget),
             24 if self.rng.chance(50) => self.scoped_drop(budget),
+            24 if self.rng.chance(25) => self.overwritten_drop(budget),
             24 => (vec![self.drop_guard()], 0),
             25 => self.cfg_stmt(budget),
             26 => self.compound_susp(budget),
@@ -1365,6 +1366,38 @@ impl FnGen<'_> {
         } else {
             Node::same(format!("let _g{id}: Dg = dgx({id});"))
         }
+    }
+
+    /// A traced value overwritten after a suspension point, once or twice
+    /// (attack round 11, g4 and d4): a guard never read (`_gN`, whose every
+    /// drop must stand where Rust's does) or a value read by reference
+    /// (`dvN`). Rust drops the old value at the assignment; the machine
+    /// must not keep it longer, nor drop the last one before its scope ends.
+    fn overwritten_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let id = self.site();
+        let guard = self.rng.chance(50);
+        let (name, make) = if guard {
+            (format!("_g{id}"), "dgx")
+        } else {
+            (self.fresh("dv"), "dg")
+        };
+        let read = |s: u32, name: &str| Node::same(format!("tr(t, {s}, &{name});"));
+        let mut out = vec![Node::same(format!("let mut {name}: Dg = {make}({id});"))];
+        if !guard {
+            out.push(read(self.site(), &name));
+        }
+        let mut ops = 0;
+        for _ in 0..1 + self.rng.below(2) {
+            let (ys, o) = self.yield_stmt(budget);
+            out.extend(ys);
+            ops += o;
+            let next = self.site();
+            out.push(Node::same(format!("{name} = {make}({next});")));
+            if !guard && self.rng.chance(70) {
+                out.push(read(self.site(), &name));
+            }
+        }
+        (out, ops)
     }
 
     /// A block holding a value the body reads, read before a suspension

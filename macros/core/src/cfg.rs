@@ -780,6 +780,17 @@ impl Builder<'_> {
                         if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
                             p.assigns.push(b);
                         }
+                        // Writing it is not reading it: a binding only ever
+                        // overwritten is still held for its `Drop` (and each
+                        // write drops the old value, as in Rust).
+                        if let Expr::Assign(a) = scan::strip(e)
+                            && let Expr::Path(left) = scan::strip(&a.left)
+                            && let Some(id) = left.path.get_ident()
+                        {
+                            let at = |s: Span| (s.start(), s.end());
+                            let target = at(id.span());
+                            self.g.bindings[b].uses.retain(|&(_, s)| at(s) != target);
+                        }
                     }
                     None => self.push_piece(t, uses, Vec::new()),
                 }
