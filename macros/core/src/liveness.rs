@@ -612,11 +612,16 @@ pub fn held_in(g: &Graph, live: &Liveness, carriable: &[bool]) -> Vec<Vec<BindId
 /// of those) is never one. A parameter a re-created borrow carried from one
 /// block to another reads is left alone: in the program counter it could not
 /// be borrowed across the transition.
-pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> Vec<String> {
+///
+/// Second: the parameters a `#[reevaluated]` binding (or the `state =`
+/// expression) reads that the body moves there too. Those stay parameters,
+/// so rustc would report the move inside the loop (E0382); the caller says
+/// why instead.
+pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> (Vec<String>, Vec<String>) {
     use crate::args::StateTarget;
     use quote::ToTokens;
     if !g.susps.iter().any(|s| live.reachable[s.block]) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let prelude: proc_macro2::TokenStream = model.reevaluated.iter().map(ToTokens::to_token_stream).collect();
     let state_expr = match &model.state {
@@ -628,10 +633,9 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
         .iter()
         .filter(|p| !p.mutable && !p.moved && !copy_whatever(&p.ty))
         .map(|p| p.ident.to_string())
-        .filter(|n| !has_ident(&prelude, n) && !has_ident(&state_expr, n))
         .collect();
     if candidates.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let all = mention_places(g);
     let mut jump_src = vec![usize::MAX; g.jumps.len()];
@@ -643,6 +647,7 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
         }
     }
     let mut out = Vec::new();
+    let mut kept = Vec::new();
     for name in candidates {
         let m = Mentions {
             name: name.clone(),
@@ -680,11 +685,16 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
             );
             code.into_iter().any(|ts| may_move(ts, &m))
         });
-        if moved {
+        if !moved {
+            continue;
+        }
+        if has_ident(&prelude, &name) || has_ident(&state_expr, &name) {
+            kept.push(name);
+        } else {
             out.push(name);
         }
     }
-    out
+    (out, kept)
 }
 
 /// A type that is `Copy` whatever the code around it: a primitive, a
