@@ -1368,34 +1368,24 @@ impl FnGen<'_> {
         }
     }
 
-    /// A traced value overwritten after a suspension point, once or twice
-    /// (attack round 11, g4 and d4): a guard never read (`_gN`, whose every
-    /// drop must stand where Rust's does) or a value read by reference
-    /// (`dvN`). Rust drops the old value at the assignment; the machine
-    /// must not keep it longer, nor drop the last one before its scope ends.
+    /// A guard never read (`_gN`, whose every drop must stand where Rust's
+    /// does), overwritten after a suspension point once or twice (attack
+    /// round 11, d4): Rust drops the old value at the assignment and the
+    /// last one at the end of its scope; the machine holds it for its
+    /// `Drop` across the suspension points in between.
     fn overwritten_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
         let id = self.site();
-        let guard = self.rng.chance(50);
-        let (name, make) = if guard {
-            (format!("_g{id}"), "dgx")
-        } else {
-            (self.fresh("dv"), "dg")
-        };
-        let read = |s: u32, name: &str| Node::same(format!("tr(t, {s}, &{name});"));
-        let mut out = vec![Node::same(format!("let mut {name}: Dg = {make}({id});"))];
-        if !guard {
-            out.push(read(self.site(), &name));
-        }
+        let name = format!("_g{id}");
+        let mut out = vec![Node::same(format!("let mut {name}: Dg = dgx({id});"))];
         let mut ops = 0;
         for _ in 0..1 + self.rng.below(2) {
-            let (ys, o) = self.yield_stmt(budget);
-            out.extend(ys);
-            ops += o;
-            let next = self.site();
-            out.push(Node::same(format!("{name} = {make}({next});")));
-            if !guard && self.rng.chance(70) {
-                out.push(read(self.site(), &name));
+            if ops < budget {
+                let (ys, o) = self.yield_stmt(budget - ops);
+                out.extend(ys);
+                ops += o;
             }
+            let next = self.site();
+            out.push(Node::same(format!("{name} = dgx({next});")));
         }
         (out, ops)
     }
@@ -1632,8 +1622,8 @@ impl FnGen<'_> {
             let c = self.boole();
             let e2 = self.int(1, false);
             let mut then = Vec::new();
-            if self.rng.chance(30) {
-                let (ys, o) = self.yield_stmt(budget);
+            if ops < budget && self.rng.chance(30) {
+                let (ys, o) = self.yield_stmt(budget - ops);
                 then.extend(ys);
                 ops += o;
             }

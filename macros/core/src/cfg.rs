@@ -61,6 +61,9 @@ pub struct Binding {
     /// drops with the step there, in reverse order of declaration among the
     /// scope's other bindings, as Rust drops them.
     pub scope_ends: Vec<BlockId>,
+    /// Where `uses` are overwrites of it whole (`x = e;`), not reads: a
+    /// binding only ever overwritten is held for its `Drop` all the same.
+    pub overwrites: Vec<Span>,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -356,6 +359,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             drop_only: false,
             param: true,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             uses: Vec::new(),
         });
         defs.push(id);
@@ -696,6 +700,7 @@ impl Builder<'_> {
             drop_only: false,
             param: false,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -787,9 +792,7 @@ impl Builder<'_> {
                             && let Expr::Path(left) = scan::strip(&a.left)
                             && let Some(id) = left.path.get_ident()
                         {
-                            let at = |s: Span| (s.start(), s.end());
-                            let target = at(id.span());
-                            self.g.bindings[b].uses.retain(|&(_, s)| at(s) != target);
+                            self.g.bindings[b].overwrites.push(id.span());
                         }
                     }
                     None => self.push_piece(t, uses, Vec::new()),
@@ -1080,6 +1083,7 @@ impl Builder<'_> {
             drop_only: false,
             param: false,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -1271,8 +1275,13 @@ impl Builder<'_> {
             // A value whose drop does nothing (`&T`, a number) is not held:
             // where it goes cannot be seen, and a held reference would be a
             // stored borrow.
+            let at = |s: &Span| (s.start(), s.end());
+            let read = binding
+                .uses
+                .iter()
+                .any(|(_, u)| !binding.overwrites.iter().any(|o| at(o) == at(u)));
             if !binding.drop_candidate
-                || !binding.uses.is_empty()
+                || read
                 || binding.ty.as_ref().is_some_and(crate::types::nothing_to_drop)
             {
                 continue;

@@ -130,7 +130,8 @@ pub fn compute(g: &Graph) -> Liveness {
 /// alone keeps it live when the assignments sit inside a kept statement
 /// (`if f { x = 1 } else { x = 2 }`), which is not an overwrite of the
 /// whole binding. Any mention of it counts as a possible assignment (a
-/// read implies one came before).
+/// read implies one came before); its `let` (each time a loop runs it
+/// again) starts it over without one.
 fn drop_unassigned(g: &Graph, order: &[BlockId], live_in: &mut [BTreeSet<BindId>]) {
     let uninit: BTreeSet<BindId> = (0..g.bindings.len()).filter(|&b| g.bindings[b].uninit).collect();
     if uninit.is_empty() {
@@ -145,6 +146,8 @@ fn drop_unassigned(g: &Graph, order: &[BlockId], live_in: &mut [BTreeSet<BindId>
             let blk = &g.blocks[b];
             let mut out = maybe[b].clone();
             for p in &blk.pieces {
+                // Its `let` (again, in a loop) starts it without a value.
+                out.retain(|x| !p.defs.contains(x));
                 out.extend(p.uses.iter().chain(&p.assigns).filter(|x| uninit.contains(x)));
             }
             out.extend(blk.term_uses.iter().filter(|x| uninit.contains(x)));
