@@ -1374,6 +1374,59 @@ fn a_guard_only_ever_overwritten_lives_to_its_scope_end_on_every_schedule() {
     }
 }
 
+// Attack round 11, d3/d20/e20c: a guard declared without a value and
+// given one later, on some paths. Rust keeps it to the end of its scope
+// once assigned; it was not stored, so a suspension that really suspended
+// dropped it there. It is now an `Option` the state holds.
+#[io_state_machine(state = st)]
+fn late_guard(st: &mut LateGuardState, dev: &Dev, early: bool, late: bool) -> Res<u32> {
+    let _g: Guard;
+    if early {
+        _g = pin(1);
+    }
+    yield_io!(dev.op())?;
+    let _h: Guard;
+    if late {
+        _h = pin(2);
+        log("assigned");
+    }
+    yield_io!(dev.op())?;
+    log("end");
+    Ok(0)
+}
+
+fn late_guard_plain(early: bool, late: bool) -> u32 {
+    let _g: Guard;
+    if early {
+        _g = pin(1);
+    }
+    let _h: Guard;
+    if late {
+        _h = pin(2);
+        log("assigned");
+    }
+    log("end");
+    0
+}
+
+#[test]
+fn a_guard_assigned_after_its_let_lives_to_its_scope_end_on_every_schedule() {
+    for (early, late) in [(true, true), (true, false), (false, true), (false, false)] {
+        let want_v = late_guard_plain(early, late);
+        let want = take_log();
+        for s in SCHEDULES {
+            let dev = Dev::new(s);
+            let mut st = LateGuardState::default();
+            assert_eq!(
+                run(&dev, || late_guard(&mut st, &dev, early, late)),
+                Ok(want_v),
+                "{s:?}"
+            );
+            assert_eq!(take_log(), want, "{s:?} early={early} late={late}");
+        }
+    }
+}
+
 #[io_state_machine(state = st)]
 fn dead_before_block(st: &mut DeadBeforeBlockState, dev: &Dev, c: bool) -> Res<u32> {
     let a = pin(1);

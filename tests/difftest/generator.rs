@@ -1374,6 +1374,9 @@ impl FnGen<'_> {
     /// last one at the end of its scope; the machine holds it for its
     /// `Drop` across the suspension points in between.
     fn overwritten_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        if self.rng.chance(40) {
+            return self.late_guard(budget);
+        }
         let id = self.site();
         let name = format!("_g{id}");
         let mut out = vec![Node::same(format!("let mut {name}: Dg = dgx({id});"))];
@@ -1386,6 +1389,40 @@ impl FnGen<'_> {
             }
             let next = self.site();
             out.push(Node::same(format!("{name} = dgx({next});")));
+        }
+        (out, ops)
+    }
+
+    /// A guard declared without a value and given one after a suspension
+    /// point, on one branch or always (attack round 11, d3/d20): Rust drops
+    /// it at the end of its scope if it was assigned; the machine holds it
+    /// (as an `Option`) across the suspension points after the assignment.
+    fn late_guard(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let id = self.site();
+        let name = format!("_g{id}");
+        let mut out = vec![Node::same(format!("let {name}: Dg;"))];
+        let mut ops = 0;
+        if self.rng.chance(60) {
+            let (ys, o) = self.yield_stmt(budget);
+            out.extend(ys);
+            ops += o;
+        }
+        let next = self.site();
+        let assign = Node::same(format!("{name} = dgx({next});"));
+        if self.rng.chance(60) {
+            let c = self.boole();
+            out.push(Node::Compound(vec![
+                same_text(format!("if {c} {{")),
+                Part::Block(vec![assign]),
+                same_text("}"),
+            ]));
+        } else {
+            out.push(assign);
+        }
+        if ops < budget {
+            let (ys, o) = self.yield_stmt(budget - ops);
+            out.extend(ys);
+            ops += o;
         }
         (out, ops)
     }

@@ -458,6 +458,23 @@ fn use_paths(prefix: &mut syn::Path, tree: &syn::UseTree, out: &mut Vec<(String,
     }
 }
 
+/// The names written whole (`x = e`) in kept code, outside closures and
+/// nested items (see `Builder::mark_overwrites`).
+struct AssignTargets(Vec<Span>);
+
+impl<'ast> syn::visit::Visit<'ast> for AssignTargets {
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        if let Expr::Path(p) = scan::strip(&a.left)
+            && let Some(id) = p.path.get_ident()
+        {
+            self.0.push(id.span());
+        }
+        syn::visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
 // Input:  `let _g = lock();` (never read), then pieces and terminators in its scope
 // Output: `_g` among the uses of each of them, so liveness keeps it to the end of its scope
 /// A binding held only for its `Drop` is live wherever it is in scope, as
@@ -660,6 +677,29 @@ impl Builder<'_> {
         out
     }
 
+    // Input:  `if f { _g = pin(2); }`, kept, after `resolve` saw its `_g`
+    // Output: that mention of `_g` among the binding's `overwrites`
+    /// Writing a binding whole (`x = e`, anywhere in kept code but inside a
+    /// closure) is not reading it: a binding only ever overwritten is still
+    /// held for its `Drop` (see `end_scope`), and each write drops the old
+    /// value, as in Rust.
+    fn mark_overwrites(&mut self, visit: impl FnOnce(&mut AssignTargets)) {
+        let mut t = AssignTargets(Vec::new());
+        visit(&mut t);
+        let at = |s: &Span| (s.start(), s.end());
+        for target in t.0 {
+            if let Some(b) = self
+                .g
+                .bindings
+                .iter_mut()
+                .rev()
+                .find(|b| b.uses.iter().any(|(_, u)| at(u) == at(&target)))
+            {
+                b.overwrites.push(target);
+            }
+        }
+    }
+
     fn push_piece(&mut self, tokens: TokenStream, uses: Vec<BindId>, defs: Vec<BindId>) {
         let attrs = self.attrs.clone();
         let open = self.open_candidates();
@@ -752,6 +792,7 @@ impl Builder<'_> {
         scan::reject_expr(self.cx, e);
         let uses = scan::free_vars_expr(e);
         let uses = self.resolve(uses);
+        self.mark_overwrites(|t| syn::visit::Visit::visit_expr(t, e));
         let mut e2 = self.in_unsafe(e.clone());
         let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let div = scan::diverges(e);
@@ -784,15 +825,6 @@ impl Builder<'_> {
                         self.push_piece(t, right_uses, Vec::new());
                         if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
                             p.assigns.push(b);
-                        }
-                        // Writing it is not reading it: a binding only ever
-                        // overwritten is still held for its `Drop` (and each
-                        // write drops the old value, as in Rust).
-                        if let Expr::Assign(a) = scan::strip(e)
-                            && let Expr::Path(left) = scan::strip(&a.left)
-                            && let Some(id) = left.path.get_ident()
-                        {
-                            self.g.bindings[b].overwrites.push(id.span());
                         }
                     }
                     None => self.push_piece(t, uses, Vec::new()),
@@ -923,6 +955,7 @@ impl Builder<'_> {
         scan::reject_stmt(self.cx, s);
         let uses = scan::free_vars_stmt(s);
         let uses = self.resolve(uses);
+        self.mark_overwrites(|t| syn::visit::Visit::visit_stmt(t, s));
         let mut s2 = match s {
             Stmt::Expr(e, semi) if self.unsafe_depth > 0 => Stmt::Expr(self.in_unsafe(e.clone()), *semi),
             Stmt::Macro(m) if self.unsafe_depth > 0 => {

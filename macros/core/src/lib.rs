@@ -22,6 +22,7 @@ mod ctxt;
 mod emit;
 mod hints;
 mod items;
+mod lateguard;
 mod liveness;
 mod lower;
 mod model;
@@ -347,6 +348,7 @@ fn expand_version(
     let mut input = input;
     let split = reeval::split(&cx, &mut input.block);
     reeval::refuse_changes(&cx, &split.prelude, &input.block);
+    lateguard::wrap(&mut input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx).map(|mut model| {
         model.reevaluated = split.prelude;
         model.refuse_state_in_reevaluated(&cx);
