@@ -145,8 +145,15 @@
 //!    function (the block is taken apart), so where that would change what
 //!    a name means, the macro refuses with an error at the item: the
 //!    function also names it outside the block (a sibling block's item of
-//!    the same name, or an outer item it shadows), or a `macro_rules!` is
-//!    defined twice or used before its definition or after its block. A
+//!    the same name, or an outer item it shadows, including inside a format
+//!    string's `{name}` and in what a body `macro_rules!` expands to), the
+//!    block holds a glob `use` (whose names nobody can list), or a
+//!    `macro_rules!` is defined twice or used before its definition or after
+//!    its block. A `let` of the item's name hides a `fn` as in Rust, so a
+//!    later use of that name is the local's and is accepted. A stored
+//!    local's type may name something a `use` of the body brings in: the
+//!    state enum, outside the function, spells it out with the `use`'s path.
+//!    A
 //!    machine declared in the body is a machine of its own; its state enum
 //!    is declared in the body too, so the outer machine cannot store it. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
@@ -179,7 +186,10 @@
 //!    it returns with `?` (or a `return`) ends the run (rule 11). It cannot
 //!    wait, it cannot read the state parameter, and it must come before
 //!    every other statement but items, where the arguments are all it can
-//!    read. A change to the binding itself would be undone by the next
+//!    read. It may not read a by-value parameter the body moves before a
+//!    suspension point or in a loop that holds one (the next call would read
+//!    the moved parameter); take what it needs with a plain `let` first. A
+//!    change to the binding itself would be undone by the next
 //!    resume: an assignment or a `drop` of it is refused, and one made
 //!    through `&mut` (advancing an iterator held in it) is lost, so keep
 //!    such state in a local of its own. A copy of a typed one takes its

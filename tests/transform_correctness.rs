@@ -1294,6 +1294,139 @@ fn ready_mode_drops_a_value_dead_after_a_branch_at_scope_end() {
     }
 }
 
+// Attack round 11, g4: a value overwritten after a suspension point. The
+// fast path ran the continuation in place and declared the binding again
+// there, so the old value lived on beside the new one to the end of the arm
+// (dropped later than in Rust: three values alive at once).
+#[io_state_machine(state = st)]
+fn reassigned_after_a_suspension(st: &mut ReassignedAfterASuspensionState, dev: &Dev) -> Res<u32> {
+    let mut g: Guard = pin(1);
+    log(format!("read {g:?}"));
+    yield_io!(dev.op())?;
+    g = pin(2);
+    log(format!("read {g:?}"));
+    yield_io!(dev.op())?;
+    g = pin(3);
+    log(format!("read {g:?}"));
+    Ok(g.0)
+}
+
+fn reassigned_after_a_suspension_plain() -> u32 {
+    let mut g: Guard = pin(1);
+    log(format!("read {g:?}"));
+    g = pin(2);
+    log(format!("read {g:?}"));
+    g = pin(3);
+    log(format!("read {g:?}"));
+    g.0
+}
+
+#[test]
+fn an_overwritten_value_drops_at_the_assignment_not_at_the_end_of_the_step() {
+    same_drops_when_ready("reassigned", reassigned_after_a_suspension_plain, |dev| {
+        let mut st = ReassignedAfterASuspensionState::default();
+        run(dev, || reassigned_after_a_suspension(&mut st, dev))
+    });
+}
+
+// Attack round 11, d4: a guard never read, overwritten in a loop that holds
+// a suspension point. Its overwrite counted as a read, so it was not held:
+// each iteration declared it again and the last value dropped at the loop's
+// exit, before the code after the loop, in every mode.
+#[io_state_machine(state = st)]
+fn guard_overwritten_in_a_loop(st: &mut GuardOverwrittenInALoopState, dev: &Dev) -> Res<u32> {
+    let mut _g: Guard = pin(100);
+    let mut i: u32 = 0;
+    while i < 3 {
+        yield_io!(dev.op())?;
+        _g = pin(i);
+        i += 1;
+    }
+    log("after the loop");
+    Ok(i)
+}
+
+fn guard_overwritten_in_a_loop_plain() -> u32 {
+    let mut _g: Guard = pin(100);
+    let mut i: u32 = 0;
+    while i < 3 {
+        _g = pin(i);
+        i += 1;
+    }
+    log("after the loop");
+    i
+}
+
+#[test]
+fn a_guard_only_ever_overwritten_lives_to_its_scope_end_on_every_schedule() {
+    let want_v = guard_overwritten_in_a_loop_plain();
+    let want = take_log();
+    assert_eq!(want.last().map(String::as_str), Some("drop 2"), "{want:?}");
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = GuardOverwrittenInALoopState::default();
+        assert_eq!(
+            run(&dev, || guard_overwritten_in_a_loop(&mut st, &dev)),
+            Ok(want_v),
+            "{s:?}"
+        );
+        assert_eq!(take_log(), want, "{s:?}");
+    }
+}
+
+// Attack round 11, d3/d20/e20c: a guard declared without a value and
+// given one later, on some paths. Rust keeps it to the end of its scope
+// once assigned; it was not stored, so a suspension that really suspended
+// dropped it there. It is now an `Option` the state holds.
+#[io_state_machine(state = st)]
+fn late_guard(st: &mut LateGuardState, dev: &Dev, early: bool, late: bool) -> Res<u32> {
+    let _g: Guard;
+    if early {
+        _g = pin(1);
+    }
+    yield_io!(dev.op())?;
+    let _h: Guard;
+    if late {
+        _h = pin(2);
+        log("assigned");
+    }
+    yield_io!(dev.op())?;
+    log("end");
+    Ok(0)
+}
+
+fn late_guard_plain(early: bool, late: bool) -> u32 {
+    let _g: Guard;
+    if early {
+        _g = pin(1);
+    }
+    let _h: Guard;
+    if late {
+        _h = pin(2);
+        log("assigned");
+    }
+    log("end");
+    0
+}
+
+#[test]
+fn a_guard_assigned_after_its_let_lives_to_its_scope_end_on_every_schedule() {
+    for (early, late) in [(true, true), (true, false), (false, true), (false, false)] {
+        let want_v = late_guard_plain(early, late);
+        let want = take_log();
+        for s in SCHEDULES {
+            let dev = Dev::new(s);
+            let mut st = LateGuardState::default();
+            assert_eq!(
+                run(&dev, || late_guard(&mut st, &dev, early, late)),
+                Ok(want_v),
+                "{s:?}"
+            );
+            assert_eq!(take_log(), want, "{s:?} early={early} late={late}");
+        }
+    }
+}
+
 #[io_state_machine(state = st)]
 fn dead_before_block(st: &mut DeadBeforeBlockState, dev: &Dev, c: bool) -> Res<u32> {
     let a = pin(1);
@@ -1765,6 +1898,111 @@ fn same_use_in_two_blocks(st: &mut SameUseInTwoBlocksState, dev: &Dev) -> Res<St
         write!(out, "b{}", K + inner::K).unwrap();
     }
     Ok(out)
+}
+
+// Attack round 11, f2/f4: a `let x;` given its value in both branches of an
+// `if` after a suspension point. Nothing can have assigned it at the
+// suspension, yet it was stored there (E0425 where its declaration was left
+// out; untyped, it was asked for a type).
+#[io_state_machine(state = st)]
+fn assigned_in_branches(st: &mut AssignedInBranchesState, dev: &Dev, flag: bool) -> Res<u32> {
+    let x: u32;
+    let y;
+    yield_io!(dev.op())?;
+    if flag {
+        x = 1;
+        y = 10;
+    } else {
+        yield_io!(dev.op())?;
+        x = 2;
+        y = 20;
+    }
+    Ok(x + y)
+}
+
+#[test]
+fn a_let_without_a_value_assigned_in_both_branches_after_a_suspension_compiles() {
+    for s in SCHEDULES {
+        for flag in [true, false] {
+            let dev = Dev::new(s);
+            let mut st = AssignedInBranchesState::default();
+            let want = if flag { 11 } else { 22 };
+            assert_eq!(
+                run(&dev, || assigned_in_branches(&mut st, &dev, flag)),
+                Ok(want),
+                "{s:?} {flag}"
+            );
+        }
+    }
+}
+
+mod pages {
+    pub struct Page(pub u32);
+}
+
+// Attack round 11, u1/u2/u4: a stored local whose type is named through a
+// `use` of the body (at its top, in a block, renamed). The state enum lives
+// outside the function, where the `use` is not in scope: E0425 there. The
+// macro now spells the type out with the `use`'s path.
+#[io_state_machine(state = st)]
+fn types_named_through_a_body_use(st: &mut TypesNamedThroughABodyUseState, dev: &Dev) -> Res<u32> {
+    use std::collections::BTreeMap;
+
+    use self::pages::Page as Pg;
+    let mut m: BTreeMap<u32, u32> = BTreeMap::new();
+    m.insert(1, 2);
+    let p: Pg = Pg(3);
+    let n: u32 = {
+        use std::collections::BTreeSet as Set;
+        let mut s: Set<u32> = Set::new();
+        s.insert(4);
+        yield_io!(dev.op())?;
+        s.len() as u32
+    };
+    yield_io!(dev.op())?;
+    Ok(m[&1] * 100 + p.0 * 10 + n)
+}
+
+#[test]
+fn a_stored_type_named_through_a_use_of_the_body_compiles() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = TypesNamedThroughABodyUseState::default();
+        assert_eq!(
+            run(&dev, || types_named_through_a_body_use(&mut st, &dev)),
+            Ok(231),
+            "{s:?}"
+        );
+    }
+}
+
+// Attack round 10, q2: a block's `fn cnt` beside a local `cnt` declared
+// after the block. The later `cnt` means the local wherever the function
+// moves, so the move is harmless; it was refused.
+#[io_state_machine(state = st)]
+fn block_fn_beside_a_later_local(st: &mut BlockFnBesideALaterLocalState, dev: &Dev) -> Res<u32> {
+    let a: u32 = {
+        fn cnt() -> u32 {
+            2
+        }
+        yield_io!(dev.op())?;
+        cnt()
+    };
+    let cnt: u32 = 30;
+    Ok(a + cnt)
+}
+
+#[test]
+fn a_block_fn_and_a_later_local_of_its_name_compile() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = BlockFnBesideALaterLocalState::default();
+        assert_eq!(
+            run(&dev, || block_fn_beside_a_later_local(&mut st, &dev)),
+            Ok(32),
+            "{s:?}"
+        );
+    }
 }
 
 #[test]

@@ -432,11 +432,6 @@ pub fn pending_io(c: Option<&Completion>) -> Option<IOCompletions> {
     }
 }
 
-/// Fails to compile, at the error type of the signature, unless
-/// `E: From<CompletionError>` (rule 1).
-#[inline(always)]
-pub fn assert_error_type<E: From<CompletionError>>() {}
-
 // The `tracing` feature. Generated code calls the hooks below at fixed
 // places; each is a `macro_rules!` of this crate, so whether it expands to
 // anything is decided by this crate's feature, not by the user's crate.

@@ -1305,6 +1305,7 @@ impl FnGen<'_> {
             22 => self.exit_if(budget),
             33 => self.drop_read(budget),
             24 if self.rng.chance(50) => self.scoped_drop(budget),
+            24 if self.rng.chance(25) => self.overwritten_drop(budget),
             24 => (vec![self.drop_guard()], 0),
             25 => self.cfg_stmt(budget),
             26 => self.compound_susp(budget),
@@ -1457,6 +1458,65 @@ impl FnGen<'_> {
         } else {
             Node::same(format!("let _g{id}: Dg = dgx({id});"))
         }
+    }
+
+    /// A guard never read (`_gN`, whose every drop must stand where Rust's
+    /// does), overwritten after a suspension point once or twice (attack
+    /// round 11, d4): Rust drops the old value at the assignment and the
+    /// last one at the end of its scope; the machine holds it for its
+    /// `Drop` across the suspension points in between.
+    fn overwritten_drop(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        if self.rng.chance(40) {
+            return self.late_guard(budget);
+        }
+        let id = self.site();
+        let name = format!("_g{id}");
+        let mut out = vec![Node::same(format!("let mut {name}: Dg = dgx({id});"))];
+        let mut ops = 0;
+        for _ in 0..1 + self.rng.below(2) {
+            if ops < budget {
+                let (ys, o) = self.yield_stmt(budget - ops);
+                out.extend(ys);
+                ops += o;
+            }
+            let next = self.site();
+            out.push(Node::same(format!("{name} = dgx({next});")));
+        }
+        (out, ops)
+    }
+
+    /// A guard declared without a value and given one after a suspension
+    /// point, on one branch or always (attack round 11, d3/d20): Rust drops
+    /// it at the end of its scope if it was assigned; the machine holds it
+    /// (as an `Option`) across the suspension points after the assignment.
+    fn late_guard(&mut self, budget: u32) -> (Vec<Node>, u32) {
+        let id = self.site();
+        let name = format!("_g{id}");
+        let mut out = vec![Node::same(format!("let {name}: Dg;"))];
+        let mut ops = 0;
+        if self.rng.chance(60) {
+            let (ys, o) = self.yield_stmt(budget);
+            out.extend(ys);
+            ops += o;
+        }
+        let next = self.site();
+        let assign = Node::same(format!("{name} = dgx({next});"));
+        if self.rng.chance(60) {
+            let c = self.boole();
+            out.push(Node::Compound(vec![
+                same_text(format!("if {c} {{")),
+                Part::Block(vec![assign]),
+                same_text("}"),
+            ]));
+        } else {
+            out.push(assign);
+        }
+        if ops < budget {
+            let (ys, o) = self.yield_stmt(budget - ops);
+            out.extend(ys);
+            ops += o;
+        }
+        (out, ops)
     }
 
     /// A block holding a value the body reads, read before a suspension
@@ -1683,7 +1743,30 @@ impl FnGen<'_> {
             ops = o;
         }
         let e = self.int(1, false);
-        out.push(Node::same(format!("{x} = {e};")));
+        if self.rng.chance(40) {
+            // Assigned on both branches of a kept `if` (or one that
+            // suspends): not an overwrite of the whole binding, yet nothing
+            // has a value to store at a suspension point before it
+            // (attack round 11, f2: E0425).
+            let c = self.boole();
+            let e2 = self.int(1, false);
+            let mut then = Vec::new();
+            if ops < budget && self.rng.chance(30) {
+                let (ys, o) = self.yield_stmt(budget - ops);
+                then.extend(ys);
+                ops += o;
+            }
+            then.push(Node::same(format!("{x} = {e};")));
+            out.push(Node::Compound(vec![
+                same_text(format!("if {c} {{")),
+                Part::Block(then),
+                same_text("} else {"),
+                Part::Block(vec![Node::same(format!("{x} = {e2};"))]),
+                same_text("}"),
+            ]));
+        } else {
+            out.push(Node::same(format!("{x} = {e};")));
+        }
         if typed {
             // Typed, it may be stored across later suspension points.
             self.declare(&x, Ty::I64, false, false);

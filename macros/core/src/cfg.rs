@@ -61,6 +61,9 @@ pub struct Binding {
     /// drops with the step there, in reverse order of declaration among the
     /// scope's other bindings, as Rust drops them.
     pub scope_ends: Vec<BlockId>,
+    /// Where `uses` are overwrites of it whole (`x = e;`), not reads: a
+    /// binding only ever overwritten is held for its `Drop` all the same.
+    pub overwrites: Vec<Span>,
     pub decl_span: Span,
     pub uses: Vec<(BlockId, Span)>,
 }
@@ -209,6 +212,11 @@ pub struct Graph {
     /// The types among them (`struct P`, `enum E`, `type T`, `trait Tr`),
     /// which the state enum outside the function cannot name.
     pub body_types: Vec<(String, Span)>,
+    /// What each name a `use` of the body brings in stands for
+    /// (`use std::collections::BTreeMap as Map;` -> `Map`,
+    /// `std::collections::BTreeMap`): a stored type is spelled out with it,
+    /// since the state enum outside the function does not see the `use`.
+    pub body_uses: Vec<(String, syn::Path)>,
     pub blocks: Vec<BasicBlock>,
     pub bindings: Vec<Binding>,
     pub jumps: Vec<Jump>,
@@ -330,6 +338,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             macro_paths: Vec::new(),
             items: Vec::new(),
             body_types: Vec::new(),
+            body_uses: Vec::new(),
             loop_heads: std::collections::BTreeMap::new(),
             fors: Vec::new(),
             blocks: Vec::new(),
@@ -385,6 +394,7 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
             drop_only: false,
             param: true,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             uses: Vec::new(),
         });
         defs.push(id);
@@ -417,7 +427,87 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     b.lower_stmts(&stmts, Dest::Return);
     let mut g = b.g;
     hold_for_drop(&mut g);
+    spell_out_used_types(&mut g);
     g
+}
+
+// Input:  `use std::collections::BTreeMap;` in the body, `let m: BTreeMap<u32, u32>`
+// Output: the binding's type `std::collections::BTreeMap<u32, u32>`
+/// Spells out, in the bindings' types, the names a `use` of the body
+/// brings in: the state enum lives outside the function, where the `use`
+/// is not in scope. Inside the function the long path means the same.
+fn spell_out_used_types(g: &mut Graph) {
+    struct Spell<'u>(&'u [(String, syn::Path)]);
+    impl syn::visit_mut::VisitMut for Spell<'_> {
+        fn visit_type_path_mut(&mut self, t: &mut syn::TypePath) {
+            syn::visit_mut::visit_type_path_mut(self, t);
+            if t.qself.is_some() || t.path.leading_colon.is_some() {
+                return;
+            }
+            let Some(first) = t.path.segments.first() else {
+                return;
+            };
+            let Some((_, full)) = self.0.iter().rev().find(|(n, _)| first.ident == n) else {
+                return;
+            };
+            let mut path = full.clone();
+            if let Some(last) = path.segments.last_mut() {
+                last.arguments = first.arguments.clone();
+            }
+            path.segments.extend(t.path.segments.iter().skip(1).cloned());
+            t.path = path;
+        }
+    }
+    if g.body_uses.is_empty() {
+        return;
+    }
+    let uses = std::mem::take(&mut g.body_uses);
+    for b in &mut g.bindings {
+        if let Some(ty) = &mut b.ty {
+            syn::visit_mut::VisitMut::visit_type_mut(&mut Spell(&uses), ty);
+        }
+    }
+    g.body_uses = uses;
+}
+
+/// The names a `use` brings in, each with the path it stands for; none
+/// for a glob, `_` or `self`.
+fn use_paths(prefix: &mut syn::Path, tree: &syn::UseTree, out: &mut Vec<(String, syn::Path)>) {
+    let with = |prefix: &syn::Path, id: &Ident| {
+        let mut p = prefix.clone();
+        p.segments.push(syn::PathSegment::from(id.clone()));
+        p
+    };
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.segments.push(syn::PathSegment::from(p.ident.clone()));
+            use_paths(prefix, &p.tree, out);
+            prefix.segments.pop();
+        }
+        syn::UseTree::Name(n) if n.ident != "self" => out.push((n.ident.to_string(), with(prefix, &n.ident))),
+        syn::UseTree::Rename(r) if r.rename != "_" && r.ident != "self" => {
+            out.push((r.rename.to_string(), with(prefix, &r.ident)));
+        }
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| use_paths(prefix, t, out)),
+        _ => {}
+    }
+}
+
+/// The names written whole (`x = e`) in kept code, outside closures and
+/// nested items (see `Builder::mark_overwrites`).
+struct AssignTargets(Vec<Span>);
+
+impl<'ast> syn::visit::Visit<'ast> for AssignTargets {
+    fn visit_expr_assign(&mut self, a: &'ast syn::ExprAssign) {
+        if let Expr::Path(p) = scan::strip(&a.left)
+            && let Some(id) = p.path.get_ident()
+        {
+            self.0.push(id.span());
+        }
+        syn::visit::visit_expr_assign(self, a);
+    }
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+    fn visit_item(&mut self, _: &'ast syn::Item) {}
 }
 
 // Input:  `let _g = lock();` (never read), then pieces and terminators in its scope
@@ -622,6 +712,29 @@ impl Builder<'_> {
         out
     }
 
+    // Input:  `if f { _g = pin(2); }`, kept, after `resolve` saw its `_g`
+    // Output: that mention of `_g` among the binding's `overwrites`
+    /// Writing a binding whole (`x = e`, anywhere in kept code but inside a
+    /// closure) is not reading it: a binding only ever overwritten is still
+    /// held for its `Drop` (see `end_scope`), and each write drops the old
+    /// value, as in Rust.
+    fn mark_overwrites(&mut self, visit: impl FnOnce(&mut AssignTargets)) {
+        let mut t = AssignTargets(Vec::new());
+        visit(&mut t);
+        let at = |s: &Span| (s.start(), s.end());
+        for target in t.0 {
+            if let Some(b) = self
+                .g
+                .bindings
+                .iter_mut()
+                .rev()
+                .find(|b| b.uses.iter().any(|(_, u)| at(u) == at(&target)))
+            {
+                b.overwrites.push(target);
+            }
+        }
+    }
+
     fn push_piece(&mut self, tokens: TokenStream, uses: Vec<BindId>, defs: Vec<BindId>) {
         let attrs = self.attrs.clone();
         let open = self.open_candidates();
@@ -662,6 +775,7 @@ impl Builder<'_> {
             drop_only: false,
             param: false,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             decl_span: Span::call_site(),
             uses: Vec::new(),
         })
@@ -713,6 +827,7 @@ impl Builder<'_> {
         scan::reject_expr(self.cx, e);
         let uses = scan::free_vars_expr(e);
         let uses = self.resolve(uses);
+        self.mark_overwrites(|t| syn::visit::Visit::visit_expr(t, e));
         let mut e2 = self.in_unsafe(e.clone());
         let tokens = self.rewrite(&mut e2, |rw, e| rw.visit_expr_mut(e));
         let div = scan::diverges(e);
@@ -875,6 +990,7 @@ impl Builder<'_> {
         scan::reject_stmt(self.cx, s);
         let uses = scan::free_vars_stmt(s);
         let uses = self.resolve(uses);
+        self.mark_overwrites(|t| syn::visit::Visit::visit_stmt(t, s));
         let mut s2 = match s {
             Stmt::Expr(e, semi) if self.unsafe_depth > 0 => Stmt::Expr(self.in_unsafe(e.clone()), *semi),
             Stmt::Macro(m) if self.unsafe_depth > 0 => {
@@ -1035,6 +1151,7 @@ impl Builder<'_> {
             drop_only: false,
             param: false,
             scope_ends: Vec::new(),
+            overwrites: Vec::new(),
             decl_span: b.ident.span(),
             uses: Vec::new(),
         })
@@ -1226,8 +1343,13 @@ impl Builder<'_> {
             // A value whose drop does nothing (`&T`, a number) is not held:
             // where it goes cannot be seen, and a held reference would be a
             // stored borrow.
+            let at = |s: &Span| (s.start(), s.end());
+            let read = binding
+                .uses
+                .iter()
+                .any(|(_, u)| !binding.overwrites.iter().any(|o| at(o) == at(u)));
             if !binding.drop_candidate
-                || !binding.uses.is_empty()
+                || read
                 || binding.ty.as_ref().is_some_and(crate::types::nothing_to_drop)
             {
                 continue;
@@ -1262,6 +1384,17 @@ impl Builder<'_> {
             && m.mac.path.is_ident("macro_rules")
         {
             self.refuse_macro_reading_locals(m);
+        }
+        // A `use` under `#[cfg]` may not exist: its paths are not spelled.
+        if let syn::Item::Use(u) = item
+            && u.attrs.is_empty()
+            && self.attrs.is_empty()
+        {
+            let mut prefix = syn::Path {
+                leading_colon: u.leading_colon,
+                segments: syn::punctuated::Punctuated::new(),
+            };
+            use_paths(&mut prefix, &u.tree, &mut self.g.body_uses);
         }
         let attrs = &self.attrs;
         let is_use = matches!(item, syn::Item::Use(_));

@@ -93,6 +93,12 @@ struct Emitter<'a> {
     carriable: Vec<bool>,
     /// Per binding: the block and piece of the `let` declaring it.
     decl_at: BTreeMap<BindId, (BlockId, usize)>,
+    /// The bindings declared by the blocks whose terminator is being
+    /// emitted, outermost first: code emitted inside them (a fast path's
+    /// continuation, an inlined branch) that overwrites one of them assigns
+    /// it, as Rust does, instead of declaring it again (a second `let`
+    /// would keep the old value alive to the end of the arm).
+    declared: std::cell::RefCell<Vec<Vec<BindId>>>,
 }
 
 // Input:  the error type `E` of `Result<IOResult<T>, E>`
@@ -144,6 +150,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         held: std::cell::RefCell::new(Vec::new()),
         held_some: std::cell::RefCell::new(BTreeSet::new()),
         held_fwd: std::cell::RefCell::new(Vec::new()),
+        declared: std::cell::RefCell::new(Vec::new()),
         carriable: Vec::new(),
         decl_at: BTreeMap::new(),
     };
@@ -1260,7 +1267,7 @@ impl Emitter<'_> {
         let late: Vec<BindId> = self
             .late_decls(block)
             .into_iter()
-            .filter(|b| !arm_live.contains(b))
+            .filter(|b| !arm_live.contains(b) && !self.declared_around(*b))
             .collect();
         let decls = late.iter().map(|&b| {
             let binding = &self.g.bindings[b];
@@ -1356,6 +1363,8 @@ impl Emitter<'_> {
         // The attributes of a taken-apart statement (`#[allow(..)] if ..`)
         // stay on its terminator's code.
         let attrs = &blk.term_attrs;
+        let mine = self.declared_by(block, &late);
+        self.declared.borrow_mut().push(mine);
         let term = match &blk.term {
             Term::Open | Term::Diverged | Term::Return => quote!(),
             Term::Goto(j) => self.jump(*j),
@@ -1379,7 +1388,39 @@ impl Emitter<'_> {
                 quote!(#attrs #code)
             }
         };
+        self.declared.borrow_mut().pop();
         quote!(#(#decls)* #(#pieces)* #before_term #term)
+    }
+
+    // Input:  `let mut g = D(1); yield_io!(c)?; g = D(2);`, the yield's continuation run in place
+    // Output: `true` for `g`: the continuation assigns it, with no second `let mut g: D;`
+    /// Whether binding `b` is declared by a block around the code being
+    /// emitted (see `declared`), and no binding of its name declared after
+    /// it there hides it.
+    fn declared_around(&self, b: BindId) -> bool {
+        let frames = self.declared.borrow();
+        let name = &self.g.bindings[b].ident;
+        frames
+            .iter()
+            .flatten()
+            .rev()
+            .find(|&&d| self.g.bindings[d].ident == *name)
+            .is_some_and(|&d| d == b)
+    }
+
+    /// What block `block` declares for the code emitted inside its
+    /// terminator: its late declarations and its `let`s (an uninitialized
+    /// one only where it is emitted, see `assigned_later`).
+    fn declared_by(&self, block: BlockId, late: &[BindId]) -> Vec<BindId> {
+        let blk = &self.g.blocks[block];
+        let mut out = late.to_vec();
+        for (k, pc) in blk.pieces.iter().enumerate() {
+            if pc.uninit_decl && !self.assigned_later(block, k) {
+                continue;
+            }
+            out.extend(pc.defs.iter().copied());
+        }
+        out
     }
 
     /// Whether the bindings of the uninitialized `let` at piece `k` of a

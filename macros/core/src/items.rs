@@ -25,6 +25,9 @@ struct Mention {
     /// Brought in by this `use` (its text): the same `use` in two blocks
     /// names the same thing, and moves to the top of the function once.
     by_use: Option<String>,
+    /// A `let` binding of this name is in scope here (or this is one): as
+    /// a value, the name means the local, whatever function moves.
+    local: bool,
 }
 
 /// An item the transform moves.
@@ -34,6 +37,9 @@ struct Moved {
     is_macro: bool,
     /// For a `use`: its text (see [`Mention::by_use`]).
     by_use: Option<String>,
+    /// A `fn`: never a pattern, so a `let` of its name binds a local that
+    /// hides it (see [`Mention::local`]).
+    is_fn: bool,
     /// Index in `mentions` of its own name.
     at: usize,
     /// The mentions its block covers, or `None` for the body's own block
@@ -49,16 +55,28 @@ struct Collect {
     macro_defs: Vec<(String, usize)>,
     /// Whether the block being visited is taken apart.
     taken: Vec<bool>,
+    /// The names `let` binds, per open block, so far.
+    locals: Vec<Vec<String>>,
     /// Inside how many items with bodies of their own (`fn`, `impl`, `mod`).
     item_depth: usize,
+    /// The rules of each body `macro_rules!` so far: an invocation names
+    /// what its expansion names.
+    rules: Vec<(String, TokenStream)>,
+    /// Glob `use`s of blocks taken apart: they bring in names nobody can
+    /// list, which at the top of the function would reach everywhere.
+    globs: Vec<Span>,
+    /// The text of each glob `use` of the body's own block.
+    top_globs: Vec<String>,
 }
 
 impl Collect {
     fn push(&mut self, name: String, bang: bool) -> usize {
+        let local = !bang && self.locals.iter().any(|f| f.contains(&name));
         self.mentions.push(Mention {
             name,
             bang,
             by_use: None,
+            local,
         });
         self.mentions.len() - 1
     }
@@ -80,7 +98,13 @@ impl Collect {
                     }
                 }
                 TokenTree::Group(g) => self.tokens(g.stream()),
-                _ => {}
+                // `format!("{K}")` names `K` too.
+                TokenTree::Literal(l) => {
+                    for name in scan::format_captures(&l.to_string()) {
+                        self.push(name, false);
+                    }
+                }
+                TokenTree::Punct(_) => {}
             }
         }
     }
@@ -98,6 +122,28 @@ fn item_name(item: &syn::Item) -> Option<&syn::Ident> {
         syn::Item::Type(i) => Some(&i.ident),
         syn::Item::Union(i) => Some(&i.ident),
         syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => m.ident.as_ref(),
+        _ => None,
+    }
+}
+
+/// The names a pattern binds (`(a, Some(b))` -> `a`, `b`).
+fn bindings(pat: &syn::Pat, out: &mut Vec<String>) {
+    struct Names<'o>(&'o mut Vec<String>);
+    impl<'ast> Visit<'ast> for Names<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.0.push(p.ident.to_string());
+            visit::visit_pat_ident(self, p);
+        }
+    }
+    Names(out).visit_pat(pat);
+}
+
+/// The `*` of a `use`'s first glob (`use a::*;`, `use a::{b, c::*};`).
+fn glob(tree: &syn::UseTree) -> Option<Span> {
+    match tree {
+        syn::UseTree::Path(p) => glob(&p.tree),
+        syn::UseTree::Glob(g) => Some(g.star_token.span),
+        syn::UseTree::Group(g) => g.items.iter().find_map(glob),
         _ => None,
     }
 }
@@ -121,6 +167,22 @@ impl<'ast> Visit<'ast> for Collect {
 
     fn visit_lifetime(&mut self, _: &'ast syn::Lifetime) {}
 
+    // The binding is in scope after its value (and `else`), as in Rust.
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        for a in &l.attrs {
+            self.visit_attribute(a);
+        }
+        if let Some(init) = &l.init {
+            self.visit_local_init(init);
+        }
+        let mut names = Vec::new();
+        bindings(&l.pat, &mut names);
+        if let Some(frame) = self.locals.last_mut() {
+            frame.extend(names);
+        }
+        self.visit_pat(&l.pat);
+    }
+
     // `other::K` names `K` of `other`, never an item of this body: only a
     // path's first segment can be one (its generic arguments are visited).
     fn visit_path(&mut self, p: &'ast syn::Path) {
@@ -138,6 +200,20 @@ impl<'ast> Visit<'ast> for Collect {
         let mut names = Vec::new();
         use_names(&u.tree, &mut names);
         let text = u.tree.to_token_stream().to_string();
+        // `visit_item` pushed the item's own entry: the block's is before it.
+        let n = self.taken.len();
+        if self.item_depth == 0
+            && n >= 2
+            && self.taken[n - 2]
+            && let Some(star) = glob(&u.tree)
+        {
+            if n == 2 {
+                // The body's own block: already visible everywhere.
+                self.top_globs.push(text.clone());
+            } else if !self.top_globs.contains(&text) {
+                self.globs.push(star);
+            }
+        }
         for n in names {
             self.push(n.to_string(), false);
             if let Some(m) = self.mentions.last_mut() {
@@ -164,6 +240,14 @@ impl<'ast> Visit<'ast> for Collect {
                 self.push(s.ident.to_string(), false);
             }
             self.push(last.ident.to_string(), true);
+            // A body macro's expansion stands here: what its rules name is
+            // named here (the latest definition of that name so far).
+            if m.path.segments.len() == 1
+                && let Some((_, rules)) = self.rules.iter().rev().find(|(n, _)| last.ident == n)
+            {
+                let rules = rules.clone();
+                self.tokens(rules);
+            }
         }
         self.tokens(m.tokens.clone());
     }
@@ -176,6 +260,7 @@ impl<'ast> Visit<'ast> for Collect {
             // One inside a nested `fn` is that function's own.
             if self.item_depth == 0 {
                 self.macro_defs.push((id.to_string(), at));
+                self.rules.push((id.to_string(), m.mac.tokens.clone()));
             }
             // A macro's rules name nothing until it is invoked.
             return;
@@ -208,6 +293,7 @@ impl<'ast> Visit<'ast> for Collect {
         let start = self.mentions.len();
         let first = self.moved.len();
         self.taken.push(taken);
+        self.locals.push(Vec::new());
         for stmt in &b.stmts {
             let before = self.mentions.len();
             self.visit_stmt(stmt);
@@ -225,6 +311,7 @@ impl<'ast> Visit<'ast> for Collect {
                             name,
                             span: id.span(),
                             is_macro: matches!(item, syn::Item::Macro(_)),
+                            is_fn: matches!(item, syn::Item::Fn(_)),
                             by_use: match item {
                                 syn::Item::Use(u) => Some(u.tree.to_token_stream().to_string()),
                                 _ => None,
@@ -237,6 +324,7 @@ impl<'ast> Visit<'ast> for Collect {
             }
         }
         self.taken.pop();
+        self.locals.pop();
         let end = self.mentions.len();
         if !top {
             for m in &mut self.moved[first..] {
@@ -253,8 +341,20 @@ const MOVES: &str = "#[io_state_machine] takes a block that holds a suspension p
 pub fn check(cx: &Ctxt, body: &syn::Block) {
     let mut c = Collect::default();
     c.visit_block(body);
+    for &span in &c.globs {
+        cx.error(
+            span,
+            format!(
+                "a glob `use` in a block that holds a suspension point: {MOVES}, where the names it brings in would hide the function's other names of the same spelling everywhere in it; name what it brings in (`use path::{{a, b}};`), or put the `use` at the top of the function body or outside the function"
+            ),
+        );
+    }
     let mut reported: Vec<&str> = Vec::new();
-    for m in &c.moved {
+    // A definition inside a block first: that is the one that moves, so
+    // the error for a name defined twice points at it, not at the body's
+    // own, which stays where it is.
+    let in_blocks = c.moved.iter().filter(|m| m.block.is_some());
+    for m in in_blocks.chain(c.moved.iter().filter(|m| m.block.is_none())) {
         if reported.contains(&m.name.as_str()) {
             continue;
         }
@@ -288,7 +388,12 @@ pub fn check(cx: &Ctxt, body: &syn::Block) {
                     c.mentions[..start]
                         .iter()
                         .chain(&c.mentions[end..])
-                        .any(|x| !x.bang && x.name == m.name && (x.by_use.is_none() || x.by_use != m.by_use))
+                        .any(|x| {
+                            !x.bang
+                                && x.name == m.name
+                                && (x.by_use.is_none() || x.by_use != m.by_use)
+                                && !(m.is_fn && x.local)
+                        })
                 })
                 .map(|_| {
                     format!(

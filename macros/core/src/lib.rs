@@ -22,6 +22,7 @@ mod ctxt;
 mod emit;
 mod hints;
 mod items;
+mod lateguard;
 mod liveness;
 mod lower;
 mod model;
@@ -303,6 +304,30 @@ fn refuse_keyword_bindings(cx: &Ctxt, body: &syn::Block) {
     syn::visit::Visit::visit_block(&mut Find(cx), body);
 }
 
+// Input:  `#[reevaluated] let n: usize = v.len();` then `for x in v { yield_io!(..)?; }`
+// Output: an error at `v` in the binding: it reads each call's `v`, which the body moves
+/// A parameter a `#[reevaluated]` binding (or the `state =` expression)
+/// reads, which the body moves where the dispatch loop comes back: the
+/// binding reads every call's own argument, which rustc sees moved in an
+/// earlier iteration (E0382). Said once, at the read.
+fn refuse_moved_reevaluated_param(cx: &Ctxt, model: &model::Model, name: &str) {
+    let at = model
+        .reevaluated
+        .iter()
+        .find_map(|s| scan::free_vars_stmt(s).into_iter().find(|u| u.name == name))
+        .map(|u| u.span);
+    let (span, what) = match at {
+        Some(span) => (span, "a #[reevaluated] binding reads it"),
+        None => (model.input.sig.ident.span(), "the `state =` expression reads it"),
+    };
+    cx.error(
+        span,
+        format!(
+            "`{name}` is moved by the body where the machine can come back to the move (before a suspension point, or in a loop that holds one), and {what} on every call: the dispatch loop #[io_state_machine] writes would move the parameter `{name}` on one pass and read it on the next (rustc's E0382); take what you need from it first with a plain `let` (`let n: usize = {name}.len();`, stored across suspension points), or borrow `{name}` instead of moving it"
+        ),
+    );
+}
+
 fn expand_version(
     attr: TokenStream,
     input: FnInput,
@@ -323,6 +348,7 @@ fn expand_version(
     let mut input = input;
     let split = reeval::split(&cx, &mut input.block);
     reeval::refuse_changes(&cx, &split.prelude, &input.block);
+    lateguard::wrap(&mut input.block);
     let model = model::analyse(&cx, &args, input, impl_ctx).map(|mut model| {
         model.reevaluated = split.prelude;
         model.refuse_state_in_reevaluated(&cx);
@@ -334,7 +360,10 @@ fn expand_version(
         let mut live = liveness::compute(&g);
         // A by-value parameter moved where the dispatch loop comes back
         // makes a local of its own: the graph is built again with it.
-        let moved = liveness::moved_params(&model, &g, &live);
+        let (moved, kept) = liveness::moved_params(&model, &g, &live);
+        for name in &kept {
+            refuse_moved_reevaluated_param(&cx, &model, name);
+        }
         if !moved.is_empty() {
             for p in model
                 .params

@@ -112,10 +112,60 @@ pub fn compute(g: &Graph) -> Liveness {
             }
         }
     }
+    drop_unassigned(g, &order, &mut live_in);
     Liveness {
         live_in,
         reachable,
         order,
+    }
+}
+
+// Input:  `let x: u32; yield_io!(c)?; if f { x = 1; } else { x = 2; } Ok(x)`
+// Output: `x` is not live after the yield: nothing can have assigned it yet
+/// Takes out of `live_in` each `let x;` binding that no path from its
+/// declaration can have given a value yet. Rust accepts a read of one only
+/// after an assignment on every path, so its value there is never read:
+/// it is not carried or stored (it has none), and the block that goes on
+/// declares it again (see [`Liveness::late_decls`]). Backward liveness
+/// alone keeps it live when the assignments sit inside a kept statement
+/// (`if f { x = 1 } else { x = 2 }`), which is not an overwrite of the
+/// whole binding. Any mention of it counts as a possible assignment (a
+/// read implies one came before); its `let` (each time a loop runs it
+/// again) starts it over without one.
+fn drop_unassigned(g: &Graph, order: &[BlockId], live_in: &mut [BTreeSet<BindId>]) {
+    let uninit: BTreeSet<BindId> = (0..g.bindings.len()).filter(|&b| g.bindings[b].uninit).collect();
+    if uninit.is_empty() {
+        return;
+    }
+    let n = g.blocks.len();
+    let mut maybe: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in order {
+            let blk = &g.blocks[b];
+            let mut out = maybe[b].clone();
+            for p in &blk.pieces {
+                // Its `let` (again, in a loop) starts it without a value.
+                out.retain(|x| !p.defs.contains(x));
+                out.extend(p.uses.iter().chain(&p.assigns).filter(|x| uninit.contains(x)));
+            }
+            out.extend(blk.term_uses.iter().filter(|x| uninit.contains(x)));
+            for &j in &blk.jumps {
+                let Some(jump) = g.jumps.get(j) else { continue };
+                let mut to = out.clone();
+                if let Some((Some(slot), _)) = &jump.value {
+                    to.insert(*slot);
+                }
+                let t = &mut maybe[jump.target];
+                let before = t.len();
+                t.extend(to.into_iter().filter(|x| uninit.contains(x)));
+                changed |= t.len() != before;
+            }
+        }
+    }
+    for (b, live) in live_in.iter_mut().enumerate() {
+        live.retain(|x| !uninit.contains(x) || maybe[b].contains(x));
     }
 }
 
@@ -126,7 +176,22 @@ impl Liveness {
         let blk = &g.blocks[block];
         let declared: BTreeSet<BindId> = blk.pieces.iter().flat_map(|p| p.defs.iter().copied()).collect();
         let mut late = Vec::new();
-        for b in blk.pieces.iter().flat_map(|p| p.assigns.iter().copied()) {
+        // A `let x;` not yet assigned where the block starts (see
+        // `drop_unassigned`) and mentioned in it: the block gives it its
+        // value inside a kept statement, or reads it after one.
+        let unassigned = blk
+            .pieces
+            .iter()
+            .flat_map(|p| p.uses.iter())
+            .chain(&blk.term_uses)
+            .copied()
+            .filter(|&b| g.bindings[b].uninit);
+        for b in blk
+            .pieces
+            .iter()
+            .flat_map(|p| p.assigns.iter().copied())
+            .chain(unassigned)
+        {
             if !self.live_in[block].contains(&b) && !declared.contains(&b) && !late.contains(&b) {
                 late.push(b);
             }
@@ -550,11 +615,16 @@ pub fn held_in(g: &Graph, live: &Liveness, carriable: &[bool]) -> Vec<Vec<BindId
 /// of those) is never one. A parameter a re-created borrow carried from one
 /// block to another reads is left alone: in the program counter it could not
 /// be borrowed across the transition.
-pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> Vec<String> {
+///
+/// Second: the parameters a `#[reevaluated]` binding (or the `state =`
+/// expression) reads that the body moves there too. Those stay parameters,
+/// so rustc would report the move inside the loop (E0382); the caller says
+/// why instead.
+pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> (Vec<String>, Vec<String>) {
     use crate::args::StateTarget;
     use quote::ToTokens;
     if !g.susps.iter().any(|s| live.reachable[s.block]) {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let prelude: proc_macro2::TokenStream = model.reevaluated.iter().map(ToTokens::to_token_stream).collect();
     let state_expr = match &model.state {
@@ -566,10 +636,9 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
         .iter()
         .filter(|p| !p.mutable && !p.moved && !copy_whatever(&p.ty))
         .map(|p| p.ident.to_string())
-        .filter(|n| !has_ident(&prelude, n) && !has_ident(&state_expr, n))
         .collect();
     if candidates.is_empty() {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     }
     let all = mention_places(g);
     let mut jump_src = vec![usize::MAX; g.jumps.len()];
@@ -581,6 +650,7 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
         }
     }
     let mut out = Vec::new();
+    let mut kept = Vec::new();
     for name in candidates {
         let m = Mentions {
             name: name.clone(),
@@ -618,11 +688,16 @@ pub fn moved_params(model: &crate::model::Model, g: &Graph, live: &Liveness) -> 
             );
             code.into_iter().any(|ts| may_move(ts, &m))
         });
-        if moved {
+        if !moved {
+            continue;
+        }
+        if has_ident(&prelude, &name) || has_ident(&state_expr, &name) {
+            kept.push(name);
+        } else {
             out.push(name);
         }
     }
-    out
+    (out, kept)
 }
 
 /// A type that is `Copy` whatever the code around it: a primitive, a
