@@ -213,23 +213,30 @@
 //!    (the verbatim fast path): Rust's own blocks, `if`, `match` and loops,
 //!    with each suspension point in place. A completion that is already
 //!    finished gives its result there and the code goes on; so with every
-//!    completion ready, every value (a local, a temporary, a guard assigned
-//!    after its `let`, a value moved on one path only) is dropped exactly
-//!    where the plain function drops it, whatever the body does with it.
+//!    completion ready, every local is dropped exactly where the plain
+//!    function drops it, whatever the body does with it (reads it by value,
+//!    moves it on one path, assigns it after its `let`), and so is every
+//!    temporary but one kind, below. The body's tail keeps its edition's
+//!    order (its temporaries drop after the locals in edition 2021, before
+//!    them in 2024).
 //!    A suspension point that really suspends (its I/O not finished yet)
-//!    moves the locals the body still reads after it into the state, and
-//!    drops the other locals in scope there, as the function returns. A
-//!    local the body never reads that its `let` gives a value, one kept for
-//!    its `Drop` (`let _g = pin(page);`), is never dropped early: it is
-//!    stored across every suspension point in its scope (so its type must
-//!    be readable too) and dropped where Rust drops it. (A guard assigned
-//!    after its `let`, `let _g: G; .. _g = g();`, or assigned again, is not:
-//!    like a local the body reads, it may be dropped at a suspension point
-//!    that really suspends.) Temporaries of a suspension point's own
-//!    expression (`match yield_io!(dev.read(&guard()))? { .. }`) live to
-//!    the end of the enclosing statement, as in Rust, unless the expression
-//!    names a local stored at that point: then they are dropped before the
-//!    point goes on or suspends (one could borrow that local, which the
+//!    moves into the state the locals the body still reads after it, and
+//!    drops the other locals in scope there, as the function returns: one
+//!    read only by reference is dropped there too when the body does not
+//!    read it after that point. A local the body never reads that is given
+//!    a value, one kept for its `Drop` (`let _g = pin(page);`, also
+//!    declared with its type and assigned later, `let _g: G; .. _g =
+//!    pin(page);`, or overwritten), is never dropped early: it is stored
+//!    across every suspension point in its scope (so its type must be
+//!    readable) and dropped where Rust drops it. One declared without a
+//!    type and assigned later (`let _g; .. _g = pin(page);`) is not: it may
+//!    be dropped at a suspension point that really suspends, like a local
+//!    the body no longer reads; write its type to keep it.
+//!    The temporaries of a suspension point's own expression
+//!    (`match yield_io!(dev.read(&guard()))? { .. }`) live to the end of the
+//!    enclosing statement, as in Rust, unless the expression names a local
+//!    stored at that point: then they are dropped before the point goes on
+//!    or suspends, ready or not (one could borrow that local, which the
 //!    state takes).
 //!    After a resume the machine runs the code that follows as steps of a
 //!    dispatch loop. There a local the body reads only by reference (`&x`,
@@ -250,7 +257,11 @@
 //!    is ready: code a resume runs that invokes a macro which may expand to
 //!    an item (anything but std's formatting and assertion macros, and the
 //!    body's own `macro_rules!` that write no `static`: a per-call-site
-//!    `static` must not exist twice); a stored local hidden by a later
+//!    `static` must not exist twice), or that declares, where no suspension
+//!    point stands beside it (in a nested block, an arm, a nested `fn`, a
+//!    format argument), an item that must exist once: a `static`, an
+//!    `impl`, or a function with `#[no_mangle]` or `#[export_name]`; a
+//!    stored local hidden by a later
 //!    binding of its name where a `match` arm, `if let` or `while let`
 //!    binds it, or where the code reads it in a way that cannot be renamed
 //!    (inside a macro that binds names, or a format-string capture of a

@@ -576,3 +576,103 @@ fn items_in_the_body_of_a_while_whose_condition_suspends_exist_once() {
         items_in_a_suspending_while(&mut st)
     });
 }
+
+// The body's tail makes a temporary (`G::new(2)`) while a local (`g`)
+// lives: in edition 2021 the temporary drops after the locals, in 2024
+// before them. The verbatim start keeps the tail in the body's own braces,
+// so each edition gets its own order (this file also runs as edition 2021,
+// in `tests/edition2021`).
+
+#[io_state_machine(state = st)]
+fn tail_temporary(st: &mut TailTemporaryState) -> Res<u32> {
+    let g: G = G::new(1);
+    yield_io!(op("a"))?;
+    g.touch();
+    Ok(G::new(2).0 + 1)
+}
+
+fn tail_temporary_plain() -> Result<u32, CompletionError> {
+    let g: G = G::new(1);
+    let _ = op("a");
+    g.touch();
+    Ok(G::new(2).0 + 1)
+}
+
+#[test]
+fn a_temporary_of_the_tail_drops_as_the_edition_says() {
+    let mut st = TailTemporaryState::default();
+    check(tail_temporary_plain, || tail_temporary(&mut st));
+}
+
+// Items in code a resume runs that the dispatch keeps whole (a nested
+// block, a nested `fn`, a format argument): the verbatim start and the
+// resume's arm would each declare them, so a per-call-site `static`
+// existed twice (a log-once fired again after a resume) and an `impl` was
+// E0119 (attack round 12, findings 1 and 2; a `#[no_mangle]` function, a
+// duplicate symbol, is `scan::declares_unique_item`'s unit test). Such a
+// body starts with the dispatch.
+
+pub trait Site {
+    fn site() -> u32;
+}
+
+#[io_state_machine(state = st)]
+fn unique_items(st: &mut UniqueItemsState) -> Res<()> {
+    yield_io!(op("a"))?;
+    {
+        static HITS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        log(format!(
+            "block {}",
+            HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+    }
+    fn helper() -> u32 {
+        static HITS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+    log(format!("fn {}", helper()));
+    log(format!("fmt {}", {
+        static HITS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }));
+    {
+        #[allow(non_local_definitions)]
+        impl Site for u8 {
+            fn site() -> u32 {
+                8
+            }
+        }
+        log(format!("impl {}", <u8 as Site>::site()));
+    }
+    Ok(())
+}
+
+#[test]
+fn items_in_code_a_resume_runs_exist_once() {
+    let io = MemoryIO::new();
+    let mut st = UniqueItemsState::default();
+    take_log();
+    let was = ratchet::set_force_suspend(false);
+    io.block(|| unique_items(&mut st)).unwrap();
+    let ready_log = take_log();
+    ratchet::set_force_suspend(true);
+    io.block(|| unique_items(&mut st)).unwrap();
+    let forced_log = take_log();
+    ratchet::set_force_suspend(was);
+    // One static per site, whichever path runs the code: the second run
+    // counts on from the first.
+    for (log, n) in [(&ready_log, 0), (&forced_log, 1)] {
+        assert_eq!(
+            log.iter()
+                .filter(|e| !e.starts_with("op "))
+                .cloned()
+                .collect::<Vec<_>>(),
+            vec![
+                format!("block {n}"),
+                format!("fn {n}"),
+                format!("fmt {n}"),
+                "impl 8".to_owned()
+            ],
+        );
+    }
+}

@@ -138,7 +138,7 @@ pub const FEATURES: &[(&str, &str)] = &[
     ),
     (
         "items",
-        "items declared in the body (`const`, `fn`, `struct`, `use`, `macro_rules!`) used after suspensions",
+        "items declared in the body (`const`, `fn`, `struct`, `use`, `macro_rules!`) used after suspensions; per-call-site `static`s in a block, a nested `fn` and a format argument (one static per site on every path; in the functions `macro_jumps` picks, which start with the dispatch)",
     ),
     (
         "generic_helper",
@@ -438,9 +438,10 @@ struct FnGen<'a> {
     used_gk: bool,
     /// The length of the `mv` parameter while it is not moved yet.
     mv: Option<u32>,
-    /// This function writes jumps by macro (`macro_jumps`) instead of the
-    /// reads of `drop_reads`: a machine whose resumed code invokes a macro
-    /// it cannot see starts with the dispatch instead of running the body
+    /// This function writes jumps by macro (`macro_jumps`) and per-site
+    /// statics (`items`) instead of the reads of `drop_reads`: a machine
+    /// whose resumed code invokes a macro it cannot see, or declares a
+    /// `static`, starts with the dispatch instead of running the body
     /// verbatim (a per-call-site `static` must not exist twice), and then
     /// drops such values as the resumed code does, also with every
     /// completion ready (the crate docs list the exceptions).
@@ -1235,6 +1236,11 @@ impl FnGen<'_> {
         }
         if on(self, "items") {
             menu.push((28, 1));
+            // A static in code a resume runs makes the machine start with
+            // the dispatch, as a macro it cannot see does.
+            if self.jump_macros {
+                menu.push((34, 1));
+            }
             if !self.vars_of(Ty::ItemUse).is_empty() {
                 menu.push((29, 1));
             }
@@ -1325,6 +1331,7 @@ impl FnGen<'_> {
                 )
             }
             32 => self.move_param(budget),
+            34 => (vec![self.site_static()], 0),
             _ => (vec![self.chk_stmt()], 0),
         }
     }
@@ -1715,6 +1722,24 @@ impl FnGen<'_> {
         };
         self.declare(&name, ty, false, true);
         Node::same(text)
+    }
+
+    /// A per-call-site `static`, in code the dispatch keeps whole (a
+    /// block, a nested `fn`, a format argument): one static per site,
+    /// whichever path (the verbatim start, a resume's arm) runs it (attack
+    /// round 12: items in code a resume runs existed twice).
+    fn site_static(&mut self) -> Node {
+        let n = self.site();
+        let st = "std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0)";
+        Node::same(match self.rng.below(3) {
+            0 => format!("{{ static O{n}: {st}; once_site(t, {n}, module_path!(), &O{n}); }}"),
+            1 => format!(
+                "{{ fn o{n}() -> &'static std::sync::atomic::AtomicU8 {{ static O: {st}; &O }} once_site(t, {n}, module_path!(), o{n}()); }}"
+            ),
+            _ => format!(
+                "tp(t, format!(\"{{}}\", {{ static O{n}: {st}; once_mark({n}, module_path!(), &O{n}) }}));"
+            ),
+        })
     }
 
     /// A use of `use std::fmt::Write as _;` declared before.

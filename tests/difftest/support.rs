@@ -193,6 +193,39 @@ pub fn slot<'a>(t: &mut Vec<String>, site: u32, acc: &'a mut Acc) -> &'a mut Acc
     acc
 }
 
+thread_local! {
+    /// Per (program module, site, whether a machine runs it): the address
+    /// of the first `static` seen there.
+    static SITE_STATICS: RefCell<std::collections::HashMap<(&'static str, u32, bool), usize>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+/// The entry of a per-call-site `static` (feature `items`): `o<site>` when
+/// `s` is the one static this site of this program has had in the
+/// function that runs it (the direct twin, or the machine), else
+/// `o<site>:another static`: code that declares an item written twice in
+/// the expansion (a log-once that fires again).
+pub fn once_mark(site: u32, module: &'static str, s: &'static std::sync::atomic::AtomicU8) -> String {
+    let key = (module, site, CALL.with(std::cell::Cell::get) > 0);
+    let addr = std::ptr::from_ref(s) as usize;
+    let first = SITE_STATICS.with(|m| *m.borrow_mut().entry(key).or_insert(addr));
+    if first == addr {
+        format!("o{site}")
+    } else {
+        format!("o{site}:another static")
+    }
+}
+
+/// [`once_mark`] as a trace entry.
+pub fn once_site(
+    t: &mut Vec<String>,
+    site: u32,
+    module: &'static str,
+    s: &'static std::sync::atomic::AtomicU8,
+) {
+    tp(t, once_mark(site, module, s));
+}
+
 /// A bound with a side effect: traces `b<site>` and gives `v`.
 pub fn bnd(t: &mut Vec<String>, site: u32, v: i64) -> i64 {
     tp(t, format!("b{site}"));

@@ -241,6 +241,14 @@ impl Graph {
     /// [`Self::block_has_item_macro`], counting the macros named in `known`
     /// as item-free (see [`scan::invokes_item_macro_except`]).
     pub fn block_has_item_macro_except(&self, b: BlockId, known: &[String]) -> bool {
+        self.block_code(b)
+            .into_iter()
+            .any(|c| scan::invokes_item_macro_except(c, known))
+    }
+
+    /// One block's own code: its pieces, its terminator's expressions and
+    /// patterns, and the arguments of its suspension points.
+    pub fn block_code(&self, b: BlockId) -> Vec<&TokenStream> {
         let block = &self.blocks[b];
         let mut code: Vec<&TokenStream> = block.pieces.iter().map(|p| &p.tokens).collect();
         match &block.term {
@@ -252,31 +260,15 @@ impl Graph {
             _ => {}
         }
         code.extend(self.susps.iter().filter(|s| s.block == b).map(|s| &s.arg));
-        code.into_iter()
-            .any(|c| scan::invokes_item_macro_except(c, known))
+        code
     }
 
     /// The identifiers of one block's own code (pieces, terminator, the
     /// arguments of its suspension points), format-string captures
     /// included: what that code could mean by a name.
     pub fn block_idents(&self, b: BlockId, out: &mut std::collections::BTreeSet<String>) {
-        use crate::emit::collect_idents;
-        let block = &self.blocks[b];
-        for p in &block.pieces {
-            collect_idents(&p.tokens, out);
-        }
-        match &block.term {
-            Term::If { cond, .. } => collect_idents(cond, out),
-            Term::Match { scrut, arms } => {
-                collect_idents(scrut, out);
-                for (p, _) in arms {
-                    collect_idents(p, out);
-                }
-            }
-            _ => {}
-        }
-        for s in self.susps.iter().filter(|s| s.block == b) {
-            collect_idents(&s.arg, out);
+        for c in self.block_code(b) {
+            crate::emit::collect_idents(c, out);
         }
     }
 }

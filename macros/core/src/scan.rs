@@ -1057,6 +1057,37 @@ pub fn invokes_item_macro_except(tokens: &TokenStream, known: &[String]) -> bool
     })
 }
 
+// Input:  `{ static ONCE: Once = Once::new(); ONCE.call_once(f) }`, or `impl T for u32 {}`
+// Output: true (for `fn f() -> &'static str { .. }`: false)
+/// Whether `tokens` may declare an item that must exist once in a program:
+/// a `static` (a per-call-site value), an `impl` (a second one conflicts),
+/// or an item whose symbol is fixed (`#[no_mangle]`, `#[export_name]`,
+/// `#[link_section]`, `#[used]`). Code that holds one cannot be written
+/// twice, as a verbatim start and a resume's arm.
+pub fn declares_unique_item(tokens: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    trees.iter().enumerate().any(|(i, tt)| match tt {
+        TokenTree::Ident(id) => {
+            let lifetime = i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '\'');
+            let name = id.to_string();
+            match name.as_str() {
+                "static" => !lifetime,
+                "impl" | "no_mangle" | "export_name" | "link_section" => true,
+                _ => false,
+            }
+        }
+        TokenTree::Group(g) => {
+            let attr = g.delimiter() == proc_macro2::Delimiter::Bracket
+                && i > 0
+                && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
+            let used =
+                attr && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(id)) if id == "used");
+            used || declares_unique_item(&g.stream())
+        }
+        _ => false,
+    })
+}
+
 // Input:  `yield_io!(\n    self.file.pwrite(pos, buf, Completion::write())?\n)` as written
 // Output: `yield_io!(self.file.pwrite(pos, buf, Completion::write())?)`
 /// Readable text of a suspension point for `Debug`, diagrams and messages:
@@ -1220,6 +1251,21 @@ pub fn is_compound_assign(op: &syn::BinOp) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{TEXT_MAX, format_captures, one_line, tidy};
+
+    #[test]
+    fn unique_items() {
+        use super::declares_unique_item as u;
+        let t = |s: &str| s.parse::<proc_macro2::TokenStream>().unwrap();
+        assert!(u(&t("{ static ONCE: Once = Once::new(); }")));
+        assert!(u(&t("f(format!(\"{}\", { static N: u8 = 0; N }))")));
+        assert!(u(&t("impl Tr for u8 {}")));
+        assert!(u(&t("#[unsafe(no_mangle)] extern \"C\" fn f() {}")));
+        assert!(u(&t("#[export_name = \"f\"] fn f() {}")));
+        assert!(u(&t("#[used] static mut X: u8 = 0;")));
+        assert!(u(&t("#[unsafe(link_section = \".x\")] fn f() {}")));
+        assert!(!u(&t("fn f() -> &'static str { \"\" } let used = 1;")));
+        assert!(!u(&t("let s: &'static [u8] = b\"\"; x.used();")));
+    }
 
     #[test]
     fn captures() {

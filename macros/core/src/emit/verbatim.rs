@@ -67,6 +67,18 @@ impl Emitter<'_> {
         {
             return Err("a macro that may expand to an item in code a resume runs");
         }
+        // Items the dispatch does not hoist (those in code it keeps whole:
+        // a nested block, an arm, a loop body without a suspension point, a
+        // nested `fn`) are written in the start and again in a resume's arm.
+        if resumed
+            .iter()
+            .enumerate()
+            .any(|(b, &r)| r && g.block_code(b).into_iter().any(scan::declares_unique_item))
+        {
+            return Err(
+                "an item that must exist once (a static, an impl, a fixed symbol) in code a resume runs",
+            );
+        }
         let unit = matches!(self.model.ok_type(), Some(syn::Type::Tuple(t)) if t.elems.is_empty());
         let body = &self.model.input.block;
         let ends_with_stmt = match body.stmts.last() {
@@ -131,25 +143,29 @@ impl Emitter<'_> {
             v.visit_stmt_mut(s);
         }
         let p = &self.p;
-        let ret = match tail {
-            Some(mut t) => {
-                v.visit_expr_mut(&mut t);
-                let span = syn::spanned::Spanned::span(&t);
-                let done = self.model.done(&t.to_token_stream(), span);
-                quote!(return #done;)
-            }
-            None => {
-                let done = self.model.done(&quote!(#p::Ok(())), Span::call_site());
-                quote!(return #done;)
-            }
-        };
+        let tail = tail.map(|mut t| {
+            v.visit_expr_mut(&mut t);
+            t
+        });
         if let Some(why) = v.fail {
             return Err(why);
         }
         if v.next_susp != g.susps.len() || v.next_for != g.fors.len() {
             return Err("suspension points the graph counts differently");
         }
-        let stmts = &block.stmts;
+        // The arm's block is the body's own (its braces' span): a tail's
+        // temporaries then drop before or after the locals as the plain
+        // function's do, by the body's edition (after them in 2021, before
+        // them in 2024), and `return` carries the value out from the tail.
+        let mut code = block.clone();
+        let done = match tail {
+            Some(t) => {
+                let span = syn::spanned::Spanned::span(&t);
+                self.model.done(&t.to_token_stream(), span)
+            }
+            None => self.model.done(&quote!(#p::Ok(())), Span::call_site()),
+        };
+        code.stmts.push(Stmt::Expr(Expr::Verbatim(quote!(return #done)), None));
         let pce = &self.pc_enum;
         let start = &self.plan.block_variants[0];
         let mut pats = self.arm_pats(0);
@@ -178,10 +194,7 @@ impl Emitter<'_> {
         Ok(quote! {
             #allow
             #[allow(unreachable_code, clippy::all, clippy::pedantic, clippy::nursery, clippy::restriction)]
-            #pce::#start { #(#pats),* } => {
-                #(#stmts)*
-                #ret
-            }
+            #pce::#start { #(#pats),* } => #code
         })
     }
 
@@ -360,9 +373,10 @@ impl Emitter<'_> {
 // Input:  `macro_rules! m1 { ($e:expr) => { i64::wrapping_sub($e, 1) }; }` in the body
 // Output: `["m1"]`
 /// The `macro_rules!` declared in the body whose rules write no item (no
-/// `static`, `thread_local!`, `macro_rules!`, nor a macro that may write
-/// one): code invoking them may exist twice, in the verbatim start and in
-/// a resume's arm, without a per-call-site `static` existing twice.
+/// `static`, `impl` or fixed symbol, no `thread_local!` or `macro_rules!`,
+/// nor a macro that may write one): code invoking them may exist twice, in
+/// the verbatim start and in a resume's arm, without a per-call-site
+/// `static` existing twice.
 fn itemless_body_macros(body: &syn::Block) -> Vec<String> {
     struct V(Vec<(String, TokenStream)>);
     impl<'ast> syn::visit::Visit<'ast> for V {
@@ -376,11 +390,12 @@ fn itemless_body_macros(body: &syn::Block) -> Vec<String> {
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
     fn writes_static(ts: &TokenStream) -> bool {
-        ts.clone().into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => i == "static" || i == "thread_local",
-            proc_macro2::TokenTree::Group(g) => writes_static(&g.stream()),
-            _ => false,
-        })
+        scan::declares_unique_item(ts)
+            || ts.clone().into_iter().any(|t| match t {
+                proc_macro2::TokenTree::Ident(i) => i == "thread_local",
+                proc_macro2::TokenTree::Group(g) => writes_static(&g.stream()),
+                _ => false,
+            })
     }
     let mut v = V(Vec::new());
     syn::visit::Visit::visit_block(&mut v, body);

@@ -1,0 +1,1 @@
+//! Empty: the tests are in `tests/`, compiled as edition 2021.
