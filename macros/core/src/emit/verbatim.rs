@@ -165,7 +165,8 @@ impl Emitter<'_> {
             }
             None => self.model.done(&quote!(#p::Ok(())), Span::call_site()),
         };
-        code.stmts.push(Stmt::Expr(Expr::Verbatim(quote!(return #done)), None));
+        code.stmts
+            .push(Stmt::Expr(Expr::Verbatim(quote!(return #done)), None));
         let pce = &self.pc_enum;
         let start = &self.plan.block_variants[0];
         let mut pats = self.arm_pats(0);
