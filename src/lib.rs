@@ -205,9 +205,13 @@
 //!    `Result<IOResult<T>, E>`): return its value instead,
 //!    `return Ok(m!(..))`. A compound assignment whose right side suspends
 //!    (`x += call_io!(..)?`) needs a place without side effects (a local, a
-//!    field, an index by a name): for `*slot(..) += ..` Rust's order depends
-//!    on the type, which the attribute cannot see, so it asks for
-//!    `let r = ..;` first.
+//!    field, a dereference of such a place), and its right side runs first:
+//!    for `*slot(..) += ..` or `v[i] += ..` Rust's order depends on the type
+//!    (for a type that is not a primitive, `IndexMut` and its bounds check
+//!    come before the right side), which the attribute cannot see, so it
+//!    asks for `let r = ..;` first. A field reached through a smart pointer
+//!    (`page.count += ..` with `page` a guard) has its `deref_mut` run
+//!    after the right side.
 //!
 //!    **Drops.** A machine that starts from idle runs the body as written
 //!    (the verbatim fast path): Rust's own blocks, `if`, `match` and loops,
@@ -255,19 +259,22 @@
 //!    A few bodies start with the dispatch instead of running verbatim, and
 //!    then follow the rule of the resumed code even when every completion
 //!    is ready: code a resume runs that invokes a macro which may expand to
-//!    an item (anything but std's formatting and assertion macros, and the
-//!    body's own `macro_rules!` that write no `static`: a per-call-site
-//!    `static` must not exist twice), or that declares, where no suspension
-//!    point stands beside it (in a nested block, an arm, a nested `fn`, a
-//!    format argument), an item that must exist once: a `static`, an
-//!    `impl`, or a function with `#[no_mangle]` or `#[export_name]`; a
-//!    stored local hidden by a later
-//!    binding of its name where a `match` arm, `if let` or `while let`
-//!    binds it, or where the code reads it in a way that cannot be renamed
-//!    (inside a macro that binds names, or a format-string capture of a
-//!    macro other than std's formatting macros); a body whose value is not
-//!    `()` and that ends with a statement; and a suspension point after code
-//!    that always diverges.
+//!    an item (anything but std's formatting and assertion macros, called by
+//!    their bare name or through `std::`/`core::`, and the body's own
+//!    `macro_rules!` that write no `static`: a per-call-site `static` must
+//!    not exist twice; a macro brought in under the name of one of std's,
+//!    `use defmt::println;`, is taken for std's, so call it by its path,
+//!    `defmt::println!`), or that declares, where no suspension point stands
+//!    beside it (in a nested block, an arm, a nested `fn`, a format
+//!    argument), an item that must exist once: a `static`, an `impl`, a
+//!    function with `#[no_mangle]` or `#[export_name]`, or an item under an
+//!    attribute macro or a derive outside std's (`#[tracing::instrument]`);
+//!    a stored local hidden by a later binding of its name where a `match`
+//!    arm, `if let` or `while let` binds it, or where the code reads it in a
+//!    way that cannot be renamed (inside a macro that binds names, or a
+//!    format-string capture of a macro other than std's formatting macros);
+//!    a body whose value is not `()` and that ends with a statement; and a
+//!    suspension point after code that always diverges.
 //! 9. **Borrows.** A stored local may not hold a borrow. A borrow of an
 //!    argument or of `self` that crosses a suspension point is made again
 //!    after it when it is a plain path or a field access (`&self.pages`);

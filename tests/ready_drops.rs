@@ -616,6 +616,19 @@ pub trait Site {
     fn site() -> u32;
 }
 
+/// A macro with std's name `format` that writes a per-call-site `static`
+/// (as `defmt::println!` does): called by its path, it is not std's
+/// (attack round 13, finding 2).
+mod fake {
+    macro_rules! format {
+        () => {{
+            static HITS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            HITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        }};
+    }
+    pub(crate) use format;
+}
+
 #[io_state_machine(state = st)]
 fn unique_items(st: &mut UniqueItemsState) -> Res<()> {
     yield_io!(op("a"))?;
@@ -671,8 +684,29 @@ fn items_in_code_a_resume_runs_exist_once() {
                 format!("block {n}"),
                 format!("fn {n}"),
                 format!("fmt {n}"),
-                "impl 8".to_owned()
+                "impl 8".to_owned(),
             ],
         );
     }
+}
+
+#[io_state_machine(state = st)]
+fn std_named_macro(st: &mut StdNamedMacroState) -> Res<()> {
+    yield_io!(op("a"))?;
+    log(format!("path {}", fake::format!()));
+    Ok(())
+}
+
+#[test]
+fn a_macro_named_like_std_s_called_by_its_path_exists_once() {
+    let io = MemoryIO::new();
+    let mut st = StdNamedMacroState::default();
+    take_log();
+    let was = ratchet::set_force_suspend(false);
+    io.block(|| std_named_macro(&mut st)).unwrap();
+    ratchet::set_force_suspend(true);
+    io.block(|| std_named_macro(&mut st)).unwrap();
+    ratchet::set_force_suspend(was);
+    let log: Vec<String> = take_log().into_iter().filter(|e| !e.starts_with("op ")).collect();
+    assert_eq!(log, ["path 0", "path 1"], "one static for the call site");
 }

@@ -227,3 +227,37 @@ fn emitter_defects_stay_fixed() {
         ::std::result::Result::Ok(IOResult::Done(8))
     ));
 }
+
+// A `let`-`else` whose initializer needs its parentheses (it would end
+// with `}`) and whose `else` suspends, after a suspension point: the
+// rewritten `let` and `match` do not need them, and `unused_parens` fired
+// on the user's (attack round 13, finding 8).
+#[io_state_machine(state = st)]
+fn let_else_parens(st: &mut LetElseParensState, c: &Completion, n: u32) -> R<u32> {
+    yield_io!(c.clone())?;
+    let ::std::option::Option::Some(v): ::std::option::Option<u32> = (if n > 2 {
+        ::std::option::Option::Some(n)
+    } else {
+        ::std::option::Option::None
+    }) else {
+        yield_io!(c.clone())?;
+        return ::std::result::Result::Ok(0);
+    };
+    let ::std::option::Option::Some(w) = (match v {
+        0 => ::std::option::Option::None,
+        k => ::std::option::Option::Some(k + 1),
+    }) else {
+        yield_io!(c.clone())?;
+        return ::std::result::Result::Ok(1);
+    };
+    ::std::result::Result::Ok(w)
+}
+
+#[test]
+fn let_else_with_needed_parentheses_runs() {
+    let io = ratchet::MemoryIO::new();
+    let mut st = LetElseParensState::default();
+    let c = Completion::ready();
+    assert_eq!(io.block(|| let_else_parens(&mut st, &c, 3)).ok(), ::std::option::Option::Some(4));
+    assert_eq!(io.block(|| let_else_parens(&mut st, &c, 1)).ok(), ::std::option::Option::Some(0));
+}

@@ -202,14 +202,23 @@ fn why_message(kind: &str, q: &str, why: &Why, nested: bool, cond: CondOf, test:
                 None => (String::new(), site.clone()),
             };
             let nest = match cond {
+                // `!(let P = y)` is no expression: a `let`-`else` leaves.
+                CondOf::While if test.starts_with("let ") => {
+                    format!("`while {left} {{ {first}{test} else {{ break }}; .. }}`")
+                }
                 CondOf::While => format!("`while {left} {{ {first}if {} {{ break; }} .. }}`", not(&test)),
                 CondOf::ElseIf => {
                     format!("`else if {left} {{ {first}if {test} {{ .. }} }}` (an `else` goes on both `if`s)")
                 }
                 _ => format!("`if {left} {{ {first}if {test} {{ .. }} }}` (an `else` goes on both `if`s)"),
             };
+            let when = if left.starts_with("let ") || left.contains(" let ") {
+                "matches, and it may read what that binds"
+            } else {
+                "holds"
+            };
             format!(
-                "`{kind}` cannot stand in the right operand of `&&` in a let chain: it runs only when `{left}` matches, and it may read what that binds; nest it: {nest}"
+                "`{kind}` cannot stand in the right operand of `&&` in a let chain: it runs only when `{left}` {when}; nest it: {nest}"
             )
         }
         Why::ShortCircuit { and, left, right, .. } => {
@@ -235,11 +244,14 @@ fn why_message(kind: &str, q: &str, why: &Why, nested: bool, cond: CondOf, test:
                 "`{kind}` cannot stand in the right operand of `{op}`: it runs only when `{left}` is {when}, and moving it out as it is would run it always; keep the short circuit in an `if` that gives the value: {fix}"
             )
         }
+        // Moving the suspension out alone would run it before the operands
+        // that Rust evaluates first: the fix binds those first (attack
+        // round 13, finding 6).
         Why::Operand => format!(
-            "`{kind}` cannot stand inside a larger expression: the machine suspends only at a whole expression, and moving it out could reorder the code around it; {hoist}"
+            "`{kind}` cannot stand inside a larger expression: the machine suspends only at a whole expression; {hoist} (to keep the order, bind the operands evaluated before it that have effects first, each in a `let` of its own)"
         ),
         Why::CallArg => format!(
-            "`{kind}` cannot stand in a call argument: moving it out would run it before the other arguments; {hoist}"
+            "`{kind}` cannot stand in a call argument: the machine suspends only at a whole expression, and the arguments before it run first; {hoist} (to keep that order, bind those arguments that have effects first, each in a `let` of its own)"
         ),
         Why::Receiver => format!(
             "`{kind}` cannot stand in a method receiver: the machine can only suspend at a whole expression; {hoist}"
@@ -506,7 +518,10 @@ impl<'ast> Visit<'ast> for Reject<'_> {
                     and: matches!(b.op, syn::BinOp::And(_)),
                     left: one_line(&quote::quote!(#left).to_string()),
                     right,
-                    chain: holds_let(&b.left),
+                    // `a && let P = yield_io!(..)` is a let chain too: its
+                    // `let` cannot stand in a `bool` (attack round 13,
+                    // finding 6).
+                    chain: holds_let(&b.left) || holds_let(&b.right),
                 };
                 let op_at = quote::ToTokens::to_token_stream(&b.op)
                     .into_iter()
@@ -1050,20 +1065,128 @@ pub fn invokes_item_macro_except(tokens: &TokenStream, known: &[String]) -> bool
                 Some(TokenTree::Ident(_)) => name == "macro_rules",
                 _ => false,
             };
-            bang && called && !keyword && !is_item_free_macro(&name) && !known.contains(&name)
+            if !bang || !called || keyword || name.starts_with("__ratchet_trace_") {
+                return false;
+            }
+            // `std::format!` is std's; `defmt::println!` is not, whatever
+            // its last segment (defmt's write a `static` per call site).
+            match path_root(&trees, i) {
+                None => !is_item_free_macro(&name) && !known.contains(&name),
+                Some(root) => !(matches!(root.as_str(), "std" | "core" | "alloc") && is_item_free_macro(&name)),
+            }
         }
         TokenTree::Group(g) => invokes_item_macro_except(&g.stream(), known),
         _ => false,
     })
 }
 
+// Input:  the tokens of `a::b::m!(..)`, `i` at `m`
+// Output: `Some("a")` (for `m!(..)`: `None`)
+/// The first segment of the path that ends at `trees[i]`, when it has more
+/// than one.
+fn path_root(trees: &[TokenTree], i: usize) -> Option<String> {
+    let colon = |k: usize| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+    let mut at = i;
+    let mut root = None;
+    while at >= 3 && colon(at - 1) && colon(at - 2) {
+        match &trees[at - 3] {
+            TokenTree::Ident(id) => {
+                root = Some(id.to_string());
+                at -= 3;
+            }
+            _ => break,
+        }
+    }
+    root
+}
+
+/// Attributes that write nothing beside the item they stand on (std's
+/// lints, `cfg`, docs, codegen hints): any other, an attribute macro or a
+/// derive outside std's, may write a `static` or an `impl`.
+const INERT_ATTRIBUTES: &[&str] = &[
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "cfg",
+    "cfg_attr",
+    "doc",
+    "inline",
+    "cold",
+    "must_use",
+    "track_caller",
+    "repr",
+    "non_exhaustive",
+    "deprecated",
+    "automatically_derived",
+    "rustfmt",
+    "clippy",
+    "diagnostic",
+    "reevaluated",
+];
+
+/// The derives of std, which write only the trait's `impl` for the type
+/// they stand on.
+const STD_DERIVES: &[&str] = &[
+    "Debug",
+    "Clone",
+    "Copy",
+    "PartialEq",
+    "Eq",
+    "PartialOrd",
+    "Ord",
+    "Hash",
+    "Default",
+];
+
+// Input:  the stream of `#[derive(Debug, serde::Serialize)]`'s brackets
+// Output: true (`#[allow(unused)]`, `#[derive(Clone)]`: false)
+/// Whether an attribute (the tokens inside `#[..]`) may write an item of
+/// its own beside the one it stands on.
+fn attribute_may_write_item(stream: &TokenStream) -> bool {
+    let trees: Vec<TokenTree> = stream.clone().into_iter().collect();
+    let Some(TokenTree::Ident(first)) = trees.first() else {
+        return false;
+    };
+    let name = first.to_string();
+    if name == "derive" {
+        let Some(TokenTree::Group(args)) = trees.get(1) else {
+            return false;
+        };
+        let items: Vec<TokenTree> = args.stream().into_iter().collect();
+        return items
+            .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+            .any(|d| {
+                let idents: Vec<String> = d
+                    .iter()
+                    .filter_map(|t| match t {
+                        TokenTree::Ident(id) => Some(id.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                match idents.as_slice() {
+                    [] => false,
+                    [one] => !STD_DERIVES.contains(&one.as_str()),
+                    [root, .., last] => {
+                        !(matches!(root.as_str(), "std" | "core") && STD_DERIVES.contains(&last.as_str()))
+                    }
+                }
+            });
+    }
+    // `unsafe(no_mangle)` and the like are found by the caller's scan.
+    name != "unsafe" && !INERT_ATTRIBUTES.contains(&name.as_str())
+}
+
 // Input:  `{ static ONCE: Once = Once::new(); ONCE.call_once(f) }`, or `impl T for u32 {}`
 // Output: true (for `fn f() -> &'static str { .. }`: false)
 /// Whether `tokens` may declare an item that must exist once in a program:
 /// a `static` (a per-call-site value), an `impl` (a second one conflicts),
-/// or an item whose symbol is fixed (`#[no_mangle]`, `#[export_name]`,
-/// `#[link_section]`, `#[used]`). Code that holds one cannot be written
-/// twice, as a verbatim start and a resume's arm.
+/// an item whose symbol is fixed (`#[no_mangle]`, `#[export_name]`,
+/// `#[link_section]`, `#[used]`), or an item under an attribute that may
+/// write one (an attribute macro such as `tracing::instrument`, a derive
+/// outside std's). Code that holds one cannot be written twice, as a
+/// verbatim start and a resume's arm, or as a fast-path copy.
 pub fn declares_unique_item(tokens: &TokenStream) -> bool {
     let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
     trees.iter().enumerate().any(|(i, tt)| match tt {
@@ -1077,12 +1200,14 @@ pub fn declares_unique_item(tokens: &TokenStream) -> bool {
             }
         }
         TokenTree::Group(g) => {
+            let hash = |k: usize| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == '#');
+            let bang = |k: usize| matches!(trees.get(k), Some(TokenTree::Punct(p)) if p.as_char() == '!');
             let attr = g.delimiter() == proc_macro2::Delimiter::Bracket
                 && i > 0
-                && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '#');
+                && (hash(i - 1) || (i > 1 && bang(i - 1) && hash(i - 2)));
             let used =
                 attr && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(id)) if id == "used");
-            used || declares_unique_item(&g.stream())
+            used || (attr && attribute_may_write_item(&g.stream())) || declares_unique_item(&g.stream())
         }
         _ => false,
     })
@@ -1265,6 +1390,32 @@ mod tests {
         assert!(u(&t("#[unsafe(link_section = \".x\")] fn f() {}")));
         assert!(!u(&t("fn f() -> &'static str { \"\" } let used = 1;")));
         assert!(!u(&t("let s: &'static [u8] = b\"\"; x.used();")));
+        assert!(u(&t("#[tracing::instrument] fn helper() {}")));
+        assert!(u(&t("#[derive(Debug, pm::Registered)] struct R;")));
+        assert!(u(&t("#[derive(serde::Serialize)] struct R;")));
+        assert!(!u(&t("#[derive(Debug, Clone, std::hash::Hash)] struct R;")));
+        assert!(!u(&t(
+            "#[allow(unused_variables)] let x = 1; #![allow(dead_code)] #[cfg(test)] {}"
+        )));
+        assert!(!u(&t("#[rustfmt::skip] let x = 1; #[inline] fn f() {}")));
+    }
+
+    #[test]
+    fn item_macros_by_path() {
+        use super::invokes_item_macro_except as m;
+        let t = |s: &str| s.parse::<proc_macro2::TokenStream>().unwrap();
+        assert!(!m(
+            &t("format!(\"{}\", 1); std::println!(\"x\"); ::core::assert!(true);"),
+            &[]
+        ));
+        assert!(m(&t("defmt::println!(\"x\");"), &[]));
+        assert!(m(&t("fakestd::format!(\"x\");"), &[]));
+        assert!(m(&t("tracing::info!(\"x\");"), &[]));
+        assert!(!m(
+            &t("::ratchet::__private::__ratchet_trace_pass!(at, \"x\");"),
+            &[]
+        ));
+        assert!(!m(&t("m1!(3)"), &["m1".to_owned()]));
     }
 
     #[test]

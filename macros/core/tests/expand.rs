@@ -181,3 +181,49 @@ fn error_snapshots() {
         failures.join("\n")
     );
 }
+
+/// Code a resume runs that declares an item that must exist once in the
+/// program (a fixed symbol, an item under an attribute macro or a derive
+/// outside std's, a `static`, an `impl`) is written once in the expansion:
+/// not in a verbatim start beside the resume's arm, nor in a fast-path copy
+/// (attack round 13, findings 2 and 3: "symbol already defined", and a
+/// per-call-site static of an attribute macro that existed twice).
+#[test]
+fn items_that_must_exist_once_are_written_once() {
+    let items = [
+        (
+            "#[unsafe(no_mangle)] pub extern \"C\" fn hook() -> u32 { 7 }",
+            "no_mangle",
+        ),
+        (
+            "#[export_name = \"hook\"] pub extern \"C\" fn hook() -> u32 { 7 }",
+            "export_name",
+        ),
+        ("#[log_once::site] fn helper() {}", "log_once"),
+        ("#[derive(Debug, registry::Registered)] struct Reg;", "Registered"),
+        ("static HITS: u8 = 0;", "HITS"),
+        ("impl Tr for u8 {}", "impl"),
+    ];
+    for (item, mark) in items {
+        for place in [
+            "{ ITEM }",
+            "if n > 1 { ITEM } else { let _ = n; }",
+            "for _ in 0..n { ITEM }",
+        ] {
+            let block = place.replace("ITEM", item);
+            let src = format!(
+                "#[io_state_machine(state = st)]
+                 fn machine(st: &mut MachineState, n: u32) -> Result<IOResult<u32>, CompletionError> {{
+                     yield_io!(Completion::ready())?;
+                     {block}
+                     yield_io!(Completion::ready())?;
+                     Ok(n)
+                 }}"
+            );
+            let got = expand_file(&src);
+            assert!(!got.contains("compile_error"), "{block}: {got}");
+            let count = got.matches(mark).count();
+            assert_eq!(count, 1, "`{block}` is written {count} times:\n{got}");
+        }
+    }
+}

@@ -60,24 +60,16 @@ impl Emitter<'_> {
         // A `macro_rules!` defined in code that exists twice defines a
         // macro local to each copy: no item of its own.
         known.push("macro_rules".to_owned());
+        // Items the dispatch does not hoist (those in code it keeps whole:
+        // a nested block, an arm, a loop body without a suspension point, a
+        // nested `fn`) would be written in the start and again in a
+        // resume's arm; the dispatch then copies no such code either.
         if resumed
             .iter()
             .enumerate()
             .any(|(b, &r)| r && g.block_has_item_macro_except(b, &known))
         {
-            return Err("a macro that may expand to an item in code a resume runs");
-        }
-        // Items the dispatch does not hoist (those in code it keeps whole:
-        // a nested block, an arm, a loop body without a suspension point, a
-        // nested `fn`) are written in the start and again in a resume's arm.
-        if resumed
-            .iter()
-            .enumerate()
-            .any(|(b, &r)| r && g.block_code(b).into_iter().any(scan::declares_unique_item))
-        {
-            return Err(
-                "an item that must exist once (a static, an impl, a fixed symbol) in code a resume runs",
-            );
+            return Err("code a resume runs that may declare an item that must exist once");
         }
         let unit = matches!(self.model.ok_type(), Some(syn::Type::Tuple(t)) if t.elems.is_empty());
         let body = &self.model.input.block;
