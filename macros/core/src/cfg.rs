@@ -210,7 +210,8 @@ pub struct Graph {
     /// code sees them.
     pub items: Vec<TokenStream>,
     /// The types among them (`struct P`, `enum E`, `type T`, `trait Tr`),
-    /// which the state enum outside the function cannot name.
+    /// and the `const`s (an array length, `[u8; N]`), which the state enum
+    /// outside the function cannot name.
     pub body_types: Vec<(String, Span)>,
     /// What each name a `use` of the body brings in stands for
     /// (`use std::collections::BTreeMap as Map;` -> `Map`,
@@ -1363,6 +1364,9 @@ impl Builder<'_> {
             syn::Item::Union(i) => Some(&i.ident),
             syn::Item::Type(i) => Some(&i.ident),
             syn::Item::Trait(i) => Some(&i.ident),
+            // Attack round 13, finding 7: `[u8; N]` was E0425 with rustc's
+            // "missing a const parameter".
+            syn::Item::Const(i) => Some(&i.ident),
             _ => None,
         };
         if let Some(id) = ident {

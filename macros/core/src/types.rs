@@ -69,6 +69,24 @@ fn names_body_type<'g>(g: &'g Graph, t: &syn::Type) -> Option<&'g (String, Span)
     g.body_types.iter().find(|(n, _)| idents.contains(n))
 }
 
+// Input:  the re-created borrow `&p.x`, the block after `let p: Pp = ..; yield_io!(c)?;`
+// Output: `Some("p")`: the local `p` is in scope there, not the argument
+/// The root of the re-created borrow `rb` (an argument, or `self`) when,
+/// where block `at` starts, its name means a local the body declared.
+fn hiding_local(g: &Graph, rb: &proc_macro2::TokenStream, at: usize) -> Option<String> {
+    let root = rb.clone().into_iter().find_map(|t| match t {
+        proc_macro2::TokenTree::Ident(id) if id != "mut" => Some(id.to_string()),
+        _ => None,
+    })?;
+    let scope = &g.blocks.get(at)?.scope_in;
+    let seen = scope
+        .iter()
+        .rev()
+        .find(|(name, _)| *name == root)
+        .map(|&(_, x)| x)?;
+    (!g.bindings[seen].param).then_some(root)
+}
+
 fn line(span: Span) -> usize {
     span.start().line
 }
@@ -159,8 +177,23 @@ pub fn check(
         };
         for b in set {
             let binding = &g.bindings[b];
-            if binding.reborrow.is_some() {
+            if let Some(rb) = &binding.reborrow {
                 st.reborrows.push(b);
+                // Made again where the code goes on: a local that hides the
+                // argument there would be borrowed instead (attack round
+                // 13, finding 4: E0597/E0610 in generated code).
+                if !reported.contains(&b)
+                    && let Some(hider) = hiding_local(g, rb, st.resume)
+                {
+                    reported.insert(b);
+                    let at = format!("`{}` (line {})", s.text, line(s.span));
+                    let text = crate::scan::one_line(&rb.to_string());
+                    let place = text.trim_start_matches('&').trim_start_matches("mut ");
+                    cx.error(
+                        binding.decl_span,
+                        format!("`{}` borrows `{place}` and is kept across the suspension point {at}; the state of a machine cannot hold borrows, so #[io_state_machine] borrows the argument again after the suspension point, but there the local `{hider}` hides the argument `{hider}`; give the local another name", binding.ident),
+                    );
+                }
                 continue;
             }
             st.fields.push(b);
