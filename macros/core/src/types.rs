@@ -74,10 +74,16 @@ fn names_body_type<'g>(g: &'g Graph, t: &syn::Type) -> Option<&'g (String, Span)
 /// The root of the re-created borrow `rb` (an argument, or `self`) when,
 /// where block `at` starts, its name means a local the body declared.
 fn hiding_local(g: &Graph, rb: &proc_macro2::TokenStream, at: usize) -> Option<String> {
-    let root = rb.clone().into_iter().find_map(|t| match t {
-        proc_macro2::TokenTree::Ident(id) if id != "mut" => Some(id.to_string()),
-        _ => None,
-    })?;
+    // The first name, also inside the parentheses of a borrow made from
+    // another (`&(&self.config).limit`).
+    fn first(ts: proc_macro2::TokenStream) -> Option<String> {
+        ts.into_iter().find_map(|t| match t {
+            proc_macro2::TokenTree::Ident(id) if id != "mut" => Some(id.to_string()),
+            proc_macro2::TokenTree::Group(g) => first(g.stream()),
+            _ => None,
+        })
+    }
+    let root = first(rb.clone())?;
     let scope = &g.blocks.get(at)?.scope_in;
     let seen = scope
         .iter()
