@@ -564,6 +564,17 @@ impl Emitter<'_> {
     fn code_idents(&self, b: BlockId, out: &mut BTreeSet<String>, depth: usize) {
         let blk = &self.g.blocks[b];
         self.g.block_idents(b, out);
+        // A jump carries the held bindings of its target by name where the
+        // code has them (`held_init`): names the code reads too (difftest
+        // seed 0x13c0de, program 7916: a copy carried an outer `acc49`
+        // under an inner `let acc49` of the code it was copied into).
+        if let Ok(held) = self.held.try_borrow() {
+            for &j in &blk.jumps {
+                if let Some(xs) = held.get(self.g.jumps[j].target) {
+                    out.extend(xs.iter().map(|&x| self.ident(x).to_string()));
+                }
+            }
+        }
         if depth < 64 {
             for &j in &blk.jumps {
                 let t = self.g.jumps[j].target;
