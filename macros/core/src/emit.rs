@@ -65,6 +65,8 @@ struct Emitter<'a> {
     arm_mut: std::cell::Cell<bool>,
     /// The names in scope at the end of each block's code.
     scope_at: Vec<BTreeSet<String>>,
+    /// The bindings behind those names (two may share one).
+    ids_at: Vec<BTreeSet<BindId>>,
     /// The block whose arm is being emitted.
     cur_arm: std::cell::Cell<BlockId>,
     /// Whether the arm jumps back to itself (then it is a real `loop`).
@@ -78,6 +80,8 @@ struct Emitter<'a> {
     verbatim_start: std::cell::Cell<bool>,
     /// The names in scope where each enclosing duplication happens.
     dup_scopes: std::cell::RefCell<Vec<BTreeSet<String>>>,
+    /// The block at the end of which each enclosing duplication happens.
+    dup_at: std::cell::RefCell<Vec<BlockId>>,
     /// The block each jump leaves.
     jump_src: Vec<BlockId>,
     /// Blocks that start with a `call_io!` (resumes re-enter them).
@@ -139,12 +143,14 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         inline: Vec::new(),
         arm_mut: std::cell::Cell::new(false),
         scope_at: Vec::new(),
+        ids_at: Vec::new(),
         cur_arm: std::cell::Cell::new(0),
         self_jump: std::cell::Cell::new(false),
         in_self_loop: std::cell::Cell::new(false),
         dup_depth: std::cell::Cell::new(0),
         verbatim_start: std::cell::Cell::new(false),
         dup_scopes: std::cell::RefCell::new(Vec::new()),
+        dup_at: std::cell::RefCell::new(Vec::new()),
         jump_src: Vec::new(),
         call_blocks: Vec::new(),
         held: std::cell::RefCell::new(Vec::new()),
@@ -172,10 +178,11 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         held: std::cell::RefCell::new(held),
         ..e
     };
-    let (inline, scope_at) = e.plan_inline();
+    let (inline, scope_at, ids_at) = e.plan_inline();
     let e = Emitter {
         inline,
         scope_at,
+        ids_at,
         jump_src,
         call_blocks,
         carriable,
@@ -466,7 +473,7 @@ impl Emitter<'_> {
     /// end of another block, that no resume enters, and whose code names
     /// nothing the entering block would capture by mistake. This is what
     /// turns `if`/`match` branches and loop exits back into plain code.
-    fn plan_inline(&self) -> (Vec<bool>, Vec<BTreeSet<String>>) {
+    fn plan_inline(&self) -> (Vec<bool>, Vec<BTreeSet<String>>, Vec<BTreeSet<BindId>>) {
         let n = self.g.blocks.len();
         let mut inline = vec![false; n];
         let mut entries = vec![0usize; n];
@@ -492,9 +499,11 @@ impl Emitter<'_> {
             set.iter().map(|&b| self.ident(b).to_string()).collect()
         };
         let mut scope_at: Vec<BTreeSet<String>> = vec![BTreeSet::new(); n];
+        let mut ids_at: Vec<BTreeSet<BindId>> = vec![BTreeSet::new(); n];
         for &b in &self.live.order {
             let blk = &self.g.blocks[b];
             let mut base = names(&self.live.live_in[b]);
+            let mut ids = self.live.live_in[b].clone();
             if entries[b] == 1
                 && let Some((src, j)) = entered_by[b]
                 && self.g.jumps[j].tail
@@ -513,6 +522,7 @@ impl Emitter<'_> {
                 if captured.is_disjoint(&used) && !self.plan.tainted[b] {
                     inline[b] = true;
                     base.extend(scope_at[src].iter().cloned());
+                    ids.extend(ids_at[src].iter().copied());
                 }
             }
             let defs = blk
@@ -520,10 +530,14 @@ impl Emitter<'_> {
                 .iter()
                 .flat_map(|p| p.defs.iter())
                 .chain(blk.term_defs.iter());
-            base.extend(defs.map(|&d| self.ident(d).to_string()));
+            for &d in defs {
+                base.insert(self.ident(d).to_string());
+                ids.insert(d);
+            }
             scope_at[b] = base;
+            ids_at[b] = ids;
         }
-        (inline, scope_at)
+        (inline, scope_at, ids_at)
     }
 
     /// Whether a block's code, or that of a block emitted inside it, invokes
@@ -564,23 +578,43 @@ impl Emitter<'_> {
     fn code_idents(&self, b: BlockId, out: &mut BTreeSet<String>, depth: usize) {
         let blk = &self.g.blocks[b];
         self.g.block_idents(b, out);
-        // A jump carries the held bindings of its target by name where the
-        // code has them (`held_init`): names the code reads too (difftest
-        // seed 0x13c0de, program 7916: a copy carried an outer `acc49`
-        // under an inner `let acc49` of the code it was copied into).
-        if let Ok(held) = self.held.try_borrow() {
-            for &j in &blk.jumps {
-                if let Some(xs) = held.get(self.g.jumps[j].target) {
-                    out.extend(xs.iter().map(|&x| self.ident(x).to_string()));
-                }
-            }
-        }
         if depth < 64 {
             for &j in &blk.jumps {
                 let t = self.g.jumps[j].target;
                 if self.inline.get(t).copied().unwrap_or(false) && t != b {
                     self.code_idents(t, out, depth + 1);
                 }
+            }
+        }
+    }
+
+    // Input:  a copy of `AfterC` into `Err(e) => { let acc: i64 = ..; yield c; }` whose jump carries a held outer `acc`
+    // Output: `true`: in the copy, `acc` would name the inner one
+    /// Whether a jump of `cont`'s code (or of a block emitted inside it)
+    /// carries a held binding by name that, where `cont` would be copied
+    /// (the end of `a`, inside the enclosing copies), another binding of
+    /// its name hides (difftest seed 0x13c0de, program 7916: E0308).
+    fn carries_hidden_held(&self, a: BlockId, cont: BlockId) -> bool {
+        let mut scope: BTreeSet<BindId> = self.ids_at.get(a).cloned().unwrap_or_default();
+        for &d in self.dup_at.borrow().iter() {
+            scope.extend(self.ids_at.get(d).into_iter().flatten().copied());
+        }
+        let mut carried = BTreeSet::new();
+        self.held_carried(cont, &mut carried, 0);
+        carried.iter().any(|&x| {
+            let name = &self.g.bindings[x].ident;
+            scope.iter().any(|&y| y != x && self.g.bindings[y].ident == *name)
+        })
+    }
+
+    /// The held bindings the jumps of block `b`'s code carry, with those of
+    /// the blocks emitted inside it.
+    fn held_carried(&self, b: BlockId, out: &mut BTreeSet<BindId>, depth: usize) {
+        for &j in &self.g.blocks[b].jumps {
+            let t = self.g.jumps[j].target;
+            out.extend(self.held.borrow().get(t).into_iter().flatten().copied());
+            if depth < 64 && t != b && self.inline.get(t).copied().unwrap_or(false) {
+                self.held_carried(t, out, depth + 1);
             }
         }
     }
@@ -621,6 +655,9 @@ impl Emitter<'_> {
         }
         let top = self.top_names(cont);
         let captured: BTreeSet<&String> = scope.difference(&live).filter(|n| !top.contains(*n)).collect();
+        if self.carries_hidden_held(a, cont) {
+            return false;
+        }
         let mut used = BTreeSet::new();
         self.code_idents(cont, &mut used, 0);
         // Items (`impl`, `struct`, ..) in the continuation must not exist twice.
@@ -1509,8 +1546,10 @@ impl Emitter<'_> {
             self.dup_depth.set(self.dup_depth.get() + 1);
             let here = self.scope_at.get(src).cloned().unwrap_or_default();
             self.dup_scopes.borrow_mut().push(here);
+            self.dup_at.borrow_mut().push(src);
             let code = self.block_code(target);
             self.dup_scopes.borrow_mut().pop();
+            self.dup_at.borrow_mut().pop();
             self.dup_depth.set(self.dup_depth.get() - 1);
             return code;
         }
@@ -1561,8 +1600,10 @@ impl Emitter<'_> {
             self.dup_depth.set(self.dup_depth.get() + 1);
             let here = self.scope_at.get(s.block).cloned().unwrap_or_default();
             self.dup_scopes.borrow_mut().push(here);
+            self.dup_at.borrow_mut().push(s.block);
             let code = self.block_code(target);
             self.dup_scopes.borrow_mut().pop();
+            self.dup_at.borrow_mut().pop();
             self.dup_depth.set(self.dup_depth.get() - 1);
             quote!(#bind #code)
         } else {

@@ -1150,6 +1150,17 @@ fn attribute_may_write_item(stream: &TokenStream) -> bool {
         return false;
     };
     let name = first.to_string();
+    // `cfg_attr(pred, a, b)` stands for `a` and `b` (attack round 14).
+    if name == "cfg_attr" {
+        let Some(TokenTree::Group(args)) = trees.get(1) else {
+            return false;
+        };
+        let items: Vec<TokenTree> = args.stream().into_iter().collect();
+        return items
+            .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+            .skip(1)
+            .any(|a| attribute_may_write_item(&a.iter().cloned().collect()));
+    }
     if name == "derive" {
         let Some(TokenTree::Group(args)) = trees.get(1) else {
             return false;
@@ -1398,6 +1409,16 @@ mod tests {
             "#[allow(unused_variables)] let x = 1; #![allow(dead_code)] #[cfg(test)] {}"
         )));
         assert!(!u(&t("#[rustfmt::skip] let x = 1; #[inline] fn f() {}")));
+        assert!(u(&t("#[cfg_attr(all(), pm::add_static)] fn helper() {}")));
+        assert!(u(&t(
+            "#[cfg_attr(all(), derive(Debug, pm::Registered))] struct R;"
+        )));
+        assert!(u(&t(
+            "#[cfg_attr(all(), cfg_attr(all(), pm::add_static))] fn helper() {}"
+        )));
+        assert!(!u(&t(
+            "#[cfg_attr(test, derive(Debug), allow(dead_code))] struct R;"
+        )));
     }
 
     #[test]
