@@ -382,6 +382,23 @@ pub fn check(cx: &Ctxt, body: &syn::Block) {
             } else {
                 None
             }
+        } else if m.is_fn
+            && let Some((start, end)) = m.block
+            && c.mentions[..start]
+                .iter()
+                .any(|x| !x.bang && x.local && x.name == m.name)
+            && c.mentions[start..end]
+                .iter()
+                .enumerate()
+                .any(|(i, x)| start + i != m.at && !x.bang && x.name == m.name)
+        {
+            // Inside its block the `fn` hides an outer local of its name;
+            // at the top of the function, that local would hide it (attack
+            // round 14, F2: the block's calls went to the local).
+            Some(format!(
+                "`fn {0}` is declared in a block that holds a suspension point, where it hides a local `{0}` declared before the block: {MOVES}, where that local would hide it instead and the block's `{0}` would mean the local; give the function or the local another name",
+                m.name
+            ))
         } else {
             m.block
                 .filter(|&(start, end)| {
