@@ -150,11 +150,12 @@
 //!    block holds a glob `use` (whose names nobody can list), or a
 //!    `macro_rules!` is defined twice or used before its definition or after
 //!    its block. A `let` of the item's name hides a `fn` as in Rust, so a
-//!    later use of that name is the local's and is accepted. A stored
-//!    local's type may name something a `use` of the body brings in: the
-//!    state enum, outside the function, spells it out with the `use`'s path.
-//!    A
-//!    machine declared in the body is a machine of its own; its state enum
+//!    later use of that name is the local's and is accepted; a `fn` that
+//!    hides a local declared before its block is refused (at the top of the
+//!    function the local would hide it). A stored local's type may name
+//!    something a `use` of the body brings in: the state enum, outside the
+//!    function, spells it out with the `use`'s path. A machine declared in
+//!    the body is a machine of its own; its state enum
 //!    is declared in the body too, so the outer machine cannot store it. A `mut`
 //!    parameter the body assigns is a local, initialized from the first
 //!    call's argument and stored like any other. A by-value parameter the
