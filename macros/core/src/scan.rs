@@ -1150,40 +1150,41 @@ fn attribute_may_write_item(stream: &TokenStream) -> bool {
         return false;
     };
     let name = first.to_string();
+    // The parts of the attribute's arguments, split at their commas.
+    let args: Vec<Vec<TokenTree>> = match trees.get(1) {
+        Some(TokenTree::Group(g)) => {
+            let items: Vec<TokenTree> = g.stream().into_iter().collect();
+            items
+                .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                .map(<[TokenTree]>::to_vec)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     // `cfg_attr(pred, a, b)` stands for `a` and `b` (attack round 14).
     if name == "cfg_attr" {
-        let Some(TokenTree::Group(args)) = trees.get(1) else {
-            return false;
-        };
-        let items: Vec<TokenTree> = args.stream().into_iter().collect();
-        return items
-            .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+        return args
+            .iter()
             .skip(1)
             .any(|a| attribute_may_write_item(&a.iter().cloned().collect()));
     }
     if name == "derive" {
-        let Some(TokenTree::Group(args)) = trees.get(1) else {
-            return false;
-        };
-        let items: Vec<TokenTree> = args.stream().into_iter().collect();
-        return items
-            .split(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
-            .any(|d| {
-                let idents: Vec<String> = d
-                    .iter()
-                    .filter_map(|t| match t {
-                        TokenTree::Ident(id) => Some(id.to_string()),
-                        _ => None,
-                    })
-                    .collect();
-                match idents.as_slice() {
-                    [] => false,
-                    [one] => !STD_DERIVES.contains(&one.as_str()),
-                    [root, .., last] => {
-                        !(matches!(root.as_str(), "std" | "core") && STD_DERIVES.contains(&last.as_str()))
-                    }
+        return args.iter().any(|d| {
+            let idents: Vec<String> = d
+                .iter()
+                .filter_map(|t| match t {
+                    TokenTree::Ident(id) => Some(id.to_string()),
+                    _ => None,
+                })
+                .collect();
+            match idents.as_slice() {
+                [] => false,
+                [one] => !STD_DERIVES.contains(&one.as_str()),
+                [root, .., last] => {
+                    !(matches!(root.as_str(), "std" | "core") && STD_DERIVES.contains(&last.as_str()))
                 }
-            });
+            }
+        });
     }
     // `unsafe(no_mangle)` and the like are found by the caller's scan.
     name != "unsafe" && !INERT_ATTRIBUTES.contains(&name.as_str())
