@@ -261,3 +261,22 @@ fn let_else_with_needed_parentheses_runs() {
     assert_eq!(io.block(|| let_else_parens(&mut st, &c, 3)).ok(), ::std::option::Option::Some(4));
     assert_eq!(io.block(|| let_else_parens(&mut st, &c, 1)).ok(), ::std::option::Option::Some(0));
 }
+
+/// A guard kept for its `Drop`.
+struct Guard;
+
+impl ::std::ops::Drop for Guard {
+    fn drop(&mut self) {}
+}
+
+// A guard named without `_`, its `unused_variables` allowed on the `let`:
+// the resume arms that end its scope bind it too, and the lint fired there
+// (attack round 14, F7).
+#[io_state_machine(state = st)]
+fn allowed_unused_guard(st: &mut AllowedUnusedGuardState, c: &Completion) -> R<u8> {
+    #[allow(unused_variables)]
+    let guard: Guard = Guard;
+    yield_io!(c.clone())?;
+    yield_io!(c.clone())?;
+    ::std::result::Result::Ok(1)
+}

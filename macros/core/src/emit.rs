@@ -1278,7 +1278,15 @@ impl Emitter<'_> {
                 }
                 let id = self.ident(x);
                 let f = self.field(x);
-                if self.plan.hidden_in.contains(&(b, x)) {
+                // A binding held only for its `Drop` is never read: where the
+                // arm ends its scope, the pattern's binding is all there is,
+                // and `unused_variables` would fire where the user allowed it
+                // on the `let` (attack round 14, F7), or, without that, a
+                // second time beside the `let`'s own warning.
+                let allow = self.g.bindings[x]
+                    .drop_only
+                    .then(|| quote!(#[allow(unused_variables)]));
+                let pat = if self.plan.hidden_in.contains(&(b, x)) {
                     let h = Plan::hidden_ident(self.g, x);
                     quote!(#f: #h)
                 } else if self.g.bindings[x].mutable {
@@ -1292,7 +1300,8 @@ impl Emitter<'_> {
                     quote!(#id)
                 } else {
                     quote!(#f: #id)
-                }
+                };
+                quote!(#allow #pat)
             })
             .collect()
     }
