@@ -134,6 +134,17 @@ fn later_use(g: &Graph, live: &Liveness, b: BindId, resume: usize, susp: Span, c
     } else if reads.iter().any(|(_, sp)| pos(sp) >= start && pos(sp) < after) {
         " and read by it again on every resume (a `call_io!` expression is evaluated again until it is done)"
             .to_string()
+    } else if let Some((_, sp)) = reads
+        .iter()
+        .filter(|(_, sp)| pos(sp) < start && sp.start().line == susp.start().line)
+        .min_by_key(|(_, sp)| pos(sp))
+    {
+        // `*r += call_io!(..)?`: the place is evaluated after the right
+        // side (rule 8), not in a later iteration (attack round 14, F8).
+        format!(
+            " and used after it on line {} (the place of a compound assignment is evaluated after its right side)",
+            line(*sp)
+        )
     } else if let Some((_, sp)) = reads.iter().min_by_key(|(_, sp)| pos(sp)) {
         format!(" and used again on line {} when its loop comes round", line(*sp))
     } else {
