@@ -17,9 +17,9 @@ graph TD
     Err["Err"]
     Idle --&gt;|"while b #lt; batches"| v_All
     Idle --&gt;|"end of while b #lt; batches"| Done
-    v_All --&gt;|"if let Err(e) = __ratchet_r3, return"| Done
-    v_All --&gt;|"else of let Err(e) = __ratchet_r3, while b #lt; batches"| v_All
-    v_All --&gt;|"else of let Err(e) = __ratchet_r3, end of while b #lt; batches"| Done
+    v_All --&gt;|"if let Err(e) = yield_io!(all.clone()), return"| Done
+    v_All --&gt;|"else of let Err(e) = yield_io!(all.clone()), while b #lt; batches"| v_All
+    v_All --&gt;|"else of let Err(e) = yield_io!(all.clone()), end of while b #lt; batches"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -38,9 +38,9 @@ pub enum FlushState {
 }
 ::ratchet::__private::__ratchet_state! {
     [] [FlushState] [] dot
-    "digraph FlushState {\n    Idle [label=\"Idle\"];\n    v_All [label=\"All: yield_io!(all.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_All [label=\"while b < batches\"];\n    Idle -> Done [label=\"end of while b < batches\"];\n    v_All -> Done [label=\"if let Err(e) = __ratchet_r3, return\"];\n    v_All -> v_All [label=\"else of let Err(e) = __ratchet_r3, while b < batches\"];\n    v_All -> Done [label=\"else of let Err(e) = __ratchet_r3, end of while b < batches\"];\n}\n"
+    "digraph FlushState {\n    Idle [label=\"Idle\"];\n    v_All [label=\"All: yield_io!(all.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_All [label=\"while b < batches\"];\n    Idle -> Done [label=\"end of while b < batches\"];\n    v_All -> Done [label=\"if let Err(e) = yield_io!(all.clone()), return\"];\n    v_All -> v_All [label=\"else of let Err(e) = yield_io!(all.clone()), while b < batches\"];\n    v_All -> Done [label=\"else of let Err(e) = yield_io!(all.clone()), end of while b < batches\"];\n}\n"
     mermaid
-    "graph TD\n    Idle[\"Idle\"]\n    v_All[\"All: yield_io!(all.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"while b #lt; batches\"| v_All\n    Idle -->|\"end of while b #lt; batches\"| Done\n    v_All -->|\"if let Err(e) = __ratchet_r3, return\"| Done\n    v_All -->|\"else of let Err(e) = __ratchet_r3, while b #lt; batches\"| v_All\n    v_All -->|\"else of let Err(e) = __ratchet_r3, end of while b #lt; batches\"| Done\n"
+    "graph TD\n    Idle[\"Idle\"]\n    v_All[\"All: yield_io!(all.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"while b #lt; batches\"| v_All\n    Idle -->|\"end of while b #lt; batches\"| Done\n    v_All -->|\"if let Err(e) = yield_io!(all.clone()), return\"| Done\n    v_All -->|\"else of let Err(e) = yield_io!(all.clone()), while b #lt; batches\"| v_All\n    v_All -->|\"else of let Err(e) = yield_io!(all.clone()), end of while b #lt; batches\"| Done\n"
     All ":14:25 `yield_io!(all.clone())`", { b : u32 = "b", all : Completion = "all" }
     [__completion];
 }

@@ -14,8 +14,8 @@ graph TD
     Done["Done"]
     Err["Err"]
     Idle --&gt; v_C
-    v_C --&gt;|"if let Ok(_) = __ratchet_r0"| Done
-    v_C --&gt;|"else of let Ok(_) = __ratchet_r0"| v_C2
+    v_C --&gt;|"if let Ok(_) = yield_io!(c.clone())"| Done
+    v_C --&gt;|"else of let Ok(_) = yield_io!(c.clone())"| v_C2
     v_C2 --&gt; Err
     v_C2 --&gt; Done
 </pre>
@@ -31,9 +31,9 @@ pub enum TryTwiceState {
 }
 ::ratchet::__private::__ratchet_state! {
     [] [TryTwiceState] [] dot
-    "digraph TryTwiceState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_C2 [label=\"C2: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Done [label=\"if let Ok(_) = __ratchet_r0\"];\n    v_C -> v_C2 [label=\"else of let Ok(_) = __ratchet_r0\"];\n    v_C2 -> Err [label=\"\"];\n    v_C2 -> Done [label=\"\"];\n}\n"
+    "digraph TryTwiceState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_C2 [label=\"C2: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Done [label=\"if let Ok(_) = yield_io!(c.clone())\"];\n    v_C -> v_C2 [label=\"else of let Ok(_) = yield_io!(c.clone())\"];\n    v_C2 -> Err [label=\"\"];\n    v_C2 -> Done [label=\"\"];\n}\n"
     mermaid
-    "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_C2[\"C2: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C -->|\"if let Ok(_) = __ratchet_r0\"| Done\n    v_C -->|\"else of let Ok(_) = __ratchet_r0\"| v_C2\n    v_C2 --> Err\n    v_C2 --> Done\n"
+    "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_C2[\"C2: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C -->|\"if let Ok(_) = yield_io!(c.clone())\"| Done\n    v_C -->|\"else of let Ok(_) = yield_io!(c.clone())\"| v_C2\n    v_C2 --> Err\n    v_C2 --> Done\n"
     C ":6:20 `yield_io!(c.clone())`", {} [__completion]; C2
     ":9:9 `yield_io!(c.clone())`", {} [__completion];
 }

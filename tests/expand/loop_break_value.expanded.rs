@@ -14,9 +14,9 @@ graph TD
     Done["Done"]
     Err["Err"]
     Idle --&gt;|"loop"| v_C
-    v_C --&gt;|"__ratchet_r2 matches Ok(_), break out of loop"| Done
-    v_C --&gt;|"__ratchet_r2 matches Err(e) if tries #gt;= limit, return"| Done
-    v_C --&gt;|"__ratchet_r2 matches Err(_), continue loop"| v_C
+    v_C --&gt;|"yield_io!(c.clone()) matches Ok(_), break out of loop"| Done
+    v_C --&gt;|"yield_io!(c.clone()) matches Err(e) if tries #gt;= limit, return"| Done
+    v_C --&gt;|"yield_io!(c.clone()) matches Err(_), continue loop"| v_C
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -33,9 +33,9 @@ pub enum RetryState {
 }
 ::ratchet::__private::__ratchet_state! {
     [] [RetryState] [] dot
-    "digraph RetryState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"loop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Ok(_), break out of loop\"];\n    v_C -> Done [label=\"__ratchet_r2 matches Err(e) if tries >= limit, return\"];\n    v_C -> v_C [label=\"__ratchet_r2 matches Err(_), continue loop\"];\n}\n"
+    "digraph RetryState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"loop\"];\n    v_C -> Done [label=\"yield_io!(c.clone()) matches Ok(_), break out of loop\"];\n    v_C -> Done [label=\"yield_io!(c.clone()) matches Err(e) if tries >= limit, return\"];\n    v_C -> v_C [label=\"yield_io!(c.clone()) matches Err(_), continue loop\"];\n}\n"
     mermaid
-    "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop\"| v_C\n    v_C -->|\"__ratchet_r2 matches Ok(_), break out of loop\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(e) if tries #gt;= limit, return\"| Done\n    v_C -->|\"__ratchet_r2 matches Err(_), continue loop\"| v_C\n"
+    "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle -->|\"loop\"| v_C\n    v_C -->|\"yield_io!(c.clone()) matches Ok(_), break out of loop\"| Done\n    v_C -->|\"yield_io!(c.clone()) matches Err(e) if tries #gt;= limit, return\"| Done\n    v_C -->|\"yield_io!(c.clone()) matches Err(_), continue loop\"| v_C\n"
     C ":10:15 `yield_io!(c.clone())`", { tries : u32 = "tries" } [__completion];
 }
 pub fn retry(

@@ -138,9 +138,9 @@ graph TD
     Done["Done"]
     Err["Err"]
     Idle --&gt; v_Kind
-    v_Kind --&gt;|"__ratchet_r2? matches 0"| v_C
-    v_Kind --&gt;|"__ratchet_r2? matches 1"| v_Kind2
-    v_Kind --&gt;|"__ratchet_r2? matches n"| Done
+    v_Kind --&gt;|"call_io!(kind(&amp;mut sub, c))? matches 0"| v_C
+    v_Kind --&gt;|"call_io!(kind(&amp;mut sub, c))? matches 1"| v_Kind2
+    v_Kind --&gt;|"call_io!(kind(&amp;mut sub, c))? matches n"| Done
     v_C --&gt; Err
     v_C --&gt; Done
     v_Kind2 --&gt; Err
@@ -166,9 +166,9 @@ pub enum ClassifyState {
 }
 ::ratchet::__private::__ratchet_state! {
     [] [ClassifyState] [] dot
-    "digraph ClassifyState {\n    Idle [label=\"Idle\"];\n    v_Kind [label=\"Kind: call_io!(kind(&mut sub, c))\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_Kind2 [label=\"Kind2: call_io!(kind(&mut sub, c))\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Kind [label=\"\"];\n    v_Kind -> v_C [label=\"__ratchet_r2? matches 0\"];\n    v_Kind -> v_Kind2 [label=\"__ratchet_r2? matches 1\"];\n    v_Kind -> Done [label=\"__ratchet_r2? matches n\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n    v_Kind2 -> Err [label=\"\"];\n    v_Kind2 -> Done [label=\"\"];\n}\n"
+    "digraph ClassifyState {\n    Idle [label=\"Idle\"];\n    v_Kind [label=\"Kind: call_io!(kind(&mut sub, c))\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_Kind2 [label=\"Kind2: call_io!(kind(&mut sub, c))\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Kind [label=\"\"];\n    v_Kind -> v_C [label=\"call_io!(kind(&mut sub, c))? matches 0\"];\n    v_Kind -> v_Kind2 [label=\"call_io!(kind(&mut sub, c))? matches 1\"];\n    v_Kind -> Done [label=\"call_io!(kind(&mut sub, c))? matches n\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n    v_Kind2 -> Err [label=\"\"];\n    v_Kind2 -> Done [label=\"\"];\n}\n"
     mermaid
-    "graph TD\n    Idle[\"Idle\"]\n    v_Kind[\"Kind: call_io!(kind(&mut sub, c))\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_Kind2[\"Kind2: call_io!(kind(&mut sub, c))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Kind\n    v_Kind -->|\"__ratchet_r2? matches 0\"| v_C\n    v_Kind -->|\"__ratchet_r2? matches 1\"| v_Kind2\n    v_Kind -->|\"__ratchet_r2? matches n\"| Done\n    v_C --> Err\n    v_C --> Done\n    v_Kind2 --> Err\n    v_Kind2 --> Done\n"
+    "graph TD\n    Idle[\"Idle\"]\n    v_Kind[\"Kind: call_io!(kind(&mut sub, c))\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_Kind2[\"Kind2: call_io!(kind(&mut sub, c))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Kind\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches 0\"| v_C\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches 1\"| v_Kind2\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches n\"| Done\n    v_C --> Err\n    v_C --> Done\n    v_Kind2 --> Err\n    v_Kind2 --> Done\n"
     Kind ":13:26 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" }; C
     ":15:13 `yield_io!(c.clone())`", {} [__completion]; Kind2
     ":19:21 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" };

@@ -162,8 +162,8 @@ graph TD
     Done["Done"]
     Err["Err"]
     Idle --&gt; v_Next
-    v_Next --&gt;|"if let Some(row) = __ratchet_r1?"| v_Next
-    v_Next --&gt;|"else of let Some(row) = __ratchet_r1?"| Done
+    v_Next --&gt;|"while let Some(row) = call_io!(cursor.next())?"| v_Next
+    v_Next --&gt;|"end of while let Some(row) = call_io!(cursor.next())?"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
 #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -178,9 +178,9 @@ pub enum SumState {
 }
 ::ratchet::__private::__ratchet_state! {
     [] [SumState] [] dot
-    "digraph SumState {\n    Idle [label=\"Idle\"];\n    v_Next [label=\"Next: call_io!(cursor.next())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Next [label=\"\"];\n    v_Next -> v_Next [label=\"if let Some(row) = __ratchet_r1?\"];\n    v_Next -> Done [label=\"else of let Some(row) = __ratchet_r1?\"];\n}\n"
+    "digraph SumState {\n    Idle [label=\"Idle\"];\n    v_Next [label=\"Next: call_io!(cursor.next())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Next [label=\"\"];\n    v_Next -> v_Next [label=\"while let Some(row) = call_io!(cursor.next())?\"];\n    v_Next -> Done [label=\"end of while let Some(row) = call_io!(cursor.next())?\"];\n}\n"
     mermaid
-    "graph TD\n    Idle[\"Idle\"]\n    v_Next[\"Next: call_io!(cursor.next())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Next\n    v_Next -->|\"if let Some(row) = __ratchet_r1?\"| v_Next\n    v_Next -->|\"else of let Some(row) = __ratchet_r1?\"| Done\n"
+    "graph TD\n    Idle[\"Idle\"]\n    v_Next[\"Next: call_io!(cursor.next())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Next\n    v_Next -->|\"while let Some(row) = call_io!(cursor.next())?\"| v_Next\n    v_Next -->|\"end of while let Some(row) = call_io!(cursor.next())?\"| Done\n"
     Next ":27:27 `call_io!(cursor.next())`", { total : u32 = "total" };
 }
 pub fn sum(

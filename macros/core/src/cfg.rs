@@ -2232,6 +2232,13 @@ impl Builder<'_> {
         self.goto(head);
         self.enter(head);
         let cond = self.lower_cond(&w.cond);
+        if self.cur != head
+            && let Some(h) = self.g.loop_heads.get(&head).cloned()
+        {
+            // A suspension in the condition: the branch is taken in the
+            // block after it, which the diagram then names by the loop too.
+            self.g.loop_heads.insert(self.cur, (h.0, false, true));
+        }
         let mark = self.scope.len();
         self.branch(&cond, scan::CondOf::While, body, after);
         self.loops.push(LoopCtx {

@@ -2355,6 +2355,15 @@ impl Emitter<'_> {
         }
         nodes.push(("Done".to_owned(), "Done".to_owned()));
         nodes.push(("Err".to_owned(), "Err".to_owned()));
+        // A condition on a suspension's value reads as the suspension, not
+        // as the hidden local that holds it.
+        let results: Vec<(String, &str)> = self
+            .g
+            .susps
+            .iter()
+            .filter_map(|s| Some((self.g.bindings.get(s.result)?.ident.to_string(), s.text.as_str())))
+            .collect();
+        let text = |ts: &TokenStream| crate::scan::one_line(&with_sites(&ts.to_string(), &results));
         let mut edges: Vec<Edge> = Vec::new();
         // Bounded: the walk stops after this many steps per start.
         let mut budget;
@@ -2451,14 +2460,14 @@ impl Emitter<'_> {
                         go(*j, lp, &mut stack);
                     }
                     Term::If { cond, then, els } => {
-                        let c = crate::scan::one_line(&cond.to_string());
+                        let c = text(cond);
                         go(*els, Some(format!("else of {c}")), &mut stack);
                         go(*then, Some(format!("if {c}")), &mut stack);
                     }
                     Term::Match { scrut, arms } => {
-                        let s = crate::scan::one_line(&scrut.to_string());
+                        let s = text(scrut);
                         for (pat, j) in arms.iter().rev() {
-                            let p = crate::scan::one_line(&pat.to_string());
+                            let p = text(pat);
                             go(*j, Some(format!("{s} matches {p}")), &mut stack);
                         }
                     }
@@ -2535,6 +2544,29 @@ fn dot(name: &Ident, nodes: &[(String, String)], edges: &[Edge]) -> String {
 
 /// Whether kept code contains a `return` and a `?` (outside closures it
 /// cannot tell apart; a diagram is a sketch).
+// Input:  `let Some(row) = __ratchet_r1 ?`, [("__ratchet_r1", "call_io!(cur.next())")]
+// Output: `let Some(row) = call_io!(cur.next()) ?`
+/// `code` with each whole identifier named in `results` replaced by its text.
+fn with_sites(code: &str, results: &[(String, &str)]) -> String {
+    let ident_char = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find(|c: char| ident_char(c)) {
+        out.push_str(&rest[..at]);
+        let word_end = rest[at..]
+            .find(|c: char| !ident_char(c))
+            .map_or(rest.len(), |e| at + e);
+        let word = &rest[at..word_end];
+        match results.iter().find(|(id, _)| id == word) {
+            Some((_, site)) => out.push_str(site),
+            None => out.push_str(word),
+        }
+        rest = &rest[word_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn exits(ts: &TokenStream) -> (bool, bool) {
     let mut ret = false;
     let mut err = false;

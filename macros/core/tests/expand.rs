@@ -98,6 +98,15 @@ fn snapshots() {
             "{}: tracing code outside the `__ratchet_trace_*!` hooks:\n{got}",
             input.display()
         );
+        // The diagram speaks the user's code: a condition on a suspension's
+        // value names the suspension, not the hidden local holding it.
+        for line in got.lines().filter(|l| l.contains("-->") || l.contains("-&gt;")) {
+            assert!(
+                !line.contains("__ratchet"),
+                "{}: a diagram edge names generated code: {line}",
+                input.display()
+            );
+        }
         let snap = input.with_extension("expanded.rs");
         if bless {
             std::fs::write(&snap, &got).unwrap();
@@ -164,6 +173,15 @@ fn error_snapshots() {
             "{}: a `panic!` body, or a suspension left in the failed expansion:\n{got}",
             input.display()
         );
+        // The diagram speaks the user's code: a condition on a suspension's
+        // value names the suspension, not the hidden local holding it.
+        for line in got.lines().filter(|l| l.contains("-->") || l.contains("-&gt;")) {
+            assert!(
+                !line.contains("__ratchet"),
+                "{}: a diagram edge names generated code: {line}",
+                input.display()
+            );
+        }
         let snap = input.with_extension("expanded.rs");
         if bless {
             std::fs::write(&snap, &got).unwrap();
