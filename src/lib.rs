@@ -123,7 +123,14 @@
 //!    block too), and shadowing (also of a local still needed after the
 //!    shadowing scope: the state then stores both, as `x` and `x_2`). The
 //!    dispatch is one flat `loop { match .. }`: no recursion, so no stack
-//!    growth however many times a loop suspends. One shape is refused with
+//!    growth however many times a loop suspends. Names are Rust's: `r#x` is
+//!    `x`. A capitalised identifier pattern (`None`, `MAX`) is taken for a
+//!    constant or unit variant, as by convention, unless the function binds
+//!    that name where only a binding can stand (a `let` without `else`, a
+//!    parameter, a closure's parameter): then it is a binding everywhere in
+//!    the function, as in Rust (a constant there would make the `let`
+//!    refutable). A capitalised name bound only in a `match` arm or an
+//!    `if let` is taken for a constant: bind it with a `let` too. One shape is refused with
 //!    an error: a `break`, `continue` or `return` out of a loop holding a
 //!    suspension point, from inside a statement without one that itself
 //!    declares a name the jump must carry.

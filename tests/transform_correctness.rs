@@ -2023,3 +2023,102 @@ fn the_same_use_in_two_blocks_and_a_path_ending_in_a_block_items_name_compile() 
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Attack round 14, F4: `r#x` is the identifier `x`. The transform compared
+// spellings, so a block's `let r#x` did not hide the outer `x` after a resume,
+// and `let r#x ..; yield; x` did not compile.
+
+#[io_state_machine(state = st)]
+fn raw_shadow(st: &mut RawShadowState, dev: &Dev, n: u32) -> Res<u32> {
+    let x: u32 = n + 1;
+    yield_io!(dev.op())?;
+    let r: u32 = {
+        let r#x: u32 = x * 100;
+        yield_io!(dev.op())?;
+        x
+    };
+    Ok(r + r#x)
+}
+
+#[io_state_machine(state = st)]
+fn raw_then_plain(st: &mut RawThenPlainState, dev: &Dev, n: u32) -> Res<u32> {
+    let r#x: u32 = n + 1;
+    let y: u32 = 7;
+    yield_io!(dev.op())?;
+    Ok(x * 10 + r#y)
+}
+
+#[test]
+fn a_raw_identifier_is_the_same_name_as_its_plain_spelling() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = RawShadowState::default();
+        // The plain function: x = 2, the block's x = 200, its tail reads it.
+        assert_eq!(run(&dev, || raw_shadow(&mut st, &dev, 1)), Ok(202), "{s:?}");
+        let mut st = RawThenPlainState::default();
+        assert_eq!(run(&dev, || raw_then_plain(&mut st, &dev, 1)), Ok(27), "{s:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Attack round 14, F3: a capitalised binding (`let N`, an arm `N =>`, a guard
+// `_G`) was taken for a constant pattern by convention, so it was not stored
+// and a resume read the parameter of that name. An irrefutable pattern
+// (a `let`, a parameter) binding the name settles that it is no constant.
+
+#[allow(non_snake_case)]
+#[io_state_machine(state = st)]
+fn upper_let(st: &mut UpperLetState, dev: &Dev, N: u32) -> Res<u32> {
+    let r: u32 = {
+        let N: u32 = N + 10;
+        yield_io!(dev.op())?;
+        N
+    };
+    Ok(r + N)
+}
+
+#[allow(non_snake_case)]
+#[io_state_machine(state = st)]
+fn upper_arm(st: &mut UpperArmState, dev: &Dev, N: u32) -> Res<u32> {
+    match N + 10 {
+        N => {
+            let N: u32 = N;
+            yield_io!(dev.op())?;
+            Ok(N)
+        }
+    }
+}
+
+#[allow(non_snake_case)]
+#[io_state_machine(state = st)]
+fn upper_local(st: &mut UpperLocalState, dev: &Dev, n: u32) -> Res<u32> {
+    let M: u32 = n + 1;
+    yield_io!(dev.op())?;
+    Ok(M)
+}
+
+#[allow(non_snake_case)]
+#[io_state_machine(state = st)]
+fn upper_guard(st: &mut UpperGuardState, dev: &Dev, page: u32) -> Res<u32> {
+    let _G: Guard = pin(page);
+    yield_io!(dev.op())?;
+    log("after io");
+    Ok(page)
+}
+
+#[test]
+fn a_capitalised_binding_is_stored_like_any_other() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = UpperLetState::default();
+        assert_eq!(run(&dev, || upper_let(&mut st, &dev, 1)), Ok(12), "{s:?}");
+        let mut st = UpperArmState::default();
+        assert_eq!(run(&dev, || upper_arm(&mut st, &dev, 1)), Ok(11), "{s:?}");
+        let mut st = UpperLocalState::default();
+        assert_eq!(run(&dev, || upper_local(&mut st, &dev, 1)), Ok(2), "{s:?}");
+        let mut st = UpperGuardState::default();
+        assert_eq!(run(&dev, || upper_guard(&mut st, &dev, 4)), Ok(4), "{s:?}");
+        assert_eq!(take_log(), ["pin 4", "after io", "drop 4"], "{s:?}");
+    }
+}

@@ -144,7 +144,14 @@ pub const FEATURES: &[(&str, &str)] = &[
         "generic_helper",
         "`call_io!` into a generic helper machine `<S: Src>` that stores an `S::Item`",
     ),
-    ("raw_ident", "raw identifiers (`r#x12`) as local names"),
+    (
+        "raw_ident",
+        "raw identifiers (`r#x12`) as local names; a read spells a local raw or plain either way",
+    ),
+    (
+        "upper_ident",
+        "capitalised local names (`X12`), which an irrefutable pattern makes bindings, not constants",
+    ),
     (
         "struct_lit",
         "struct, generic struct and enum-variant literals (annotated where stored)",
@@ -704,7 +711,16 @@ impl FnGen<'_> {
             None
         } else {
             let i = self.rng.below(vs.len() as u64) as usize;
-            Some(vs[i].clone())
+            let name = vs[i].clone();
+            // `r#x` and `x` are one name (attack round 14, F4): a read may
+            // spell a local either way, whichever way it was declared.
+            if self.f.on("raw_ident") && self.rng.chance(10) {
+                return Some(match name.strip_prefix("r#") {
+                    Some(plain) => plain.to_owned(),
+                    None => format!("r#{name}"),
+                });
+            }
+            Some(name)
         }
     }
 
@@ -1897,7 +1913,10 @@ impl FnGen<'_> {
                 return names[self.rng.below(names.len() as u64) as usize].clone();
             }
         }
-        let name = self.fresh(Self::prefix(ty));
+        let mut name = self.fresh(Self::prefix(ty));
+        if self.f.on("upper_ident") && self.rng.chance(8) {
+            name = name[..1].to_uppercase() + &name[1..];
+        }
         if self.f.on("raw_ident") && self.rng.chance(10) {
             format!("r#{name}")
         } else {
@@ -2713,6 +2732,8 @@ fn emit_nodes(out: &mut String, nodes: &[Node], machine: bool, indent: usize) {
 /// One function, as a machine (`machine`) or as its direct twin.
 pub fn emit_func(f: &Func, machine: bool) -> String {
     let mut out = String::new();
+    // `upper_ident`'s locals.
+    let _ = writeln!(out, "#[allow(non_snake_case)]");
     if machine {
         let _ = writeln!(out, "#[io_state_machine(state = st)]");
         let _ = writeln!(

@@ -278,7 +278,7 @@ graph TD
     v_Ready --&gt; Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum FreePageState {
     /// Not running: the next call starts at the top.
     Idle,
@@ -311,7 +311,7 @@ graph TD
     v_FreePage --&gt;|"end of for i in 0..n"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum ClearState {
     /// Not running: the next call starts at the top.
     Idle,

@@ -22,7 +22,7 @@ graph TD
     v_All --&gt;|"else of let Err(e) = yield_io!(all.clone()), end of while b #lt; batches"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum FlushState {
     /// Not running: the next call starts at the top.
     Idle,

@@ -21,7 +21,7 @@ graph TD
     v_YieldNow --&gt; Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum MatchedState {
     /// Not running: the next call starts at the top.
     Idle,

@@ -21,7 +21,7 @@ graph TD
     v_C --&gt; Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum NestedState {
     /// Not running: the next call starts at the top.
     Idle,
@@ -170,7 +170,7 @@ graph TD
     v_C --&gt;|"loop, break out of loop"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum CounterState {
     /// Not running: the next call starts at the top.
     Idle,

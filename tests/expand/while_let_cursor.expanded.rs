@@ -133,7 +133,7 @@ graph TD
     v_Ready --&gt; Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum NextState {
     /// Not running: the next call starts at the top.
     Idle,
@@ -166,7 +166,7 @@ graph TD
     v_Next --&gt;|"end of while let Some(row) = call_io!(cursor.next())?"| Done
 </pre>
 <script type="module">import m from "https://cdn.jsdelivr.net/npm/mermaid@11/dist/mermaid.esm.min.mjs"; m.initialize({startOnLoad: true});</script>*/
-#[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+#[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
 pub enum SumState {
     /// Not running: the next call starts at the top.
     Idle,

@@ -417,8 +417,10 @@ impl Emitter<'_> {
         quote! {
             #[doc = #doc]
             // Variants differ in size by nature; boxing would cost an
-            // allocation per suspension. Names come from the awaited calls.
-            #[allow(clippy::large_enum_variant, clippy::enum_variant_names)]
+            // allocation per suspension. Names come from the awaited calls;
+            // fields from the user's locals, whose style rustc already
+            // checks at their `let`s.
+            #[allow(clippy::large_enum_variant, clippy::enum_variant_names, non_snake_case)]
             #vis enum #name #ig #wc {
                 #[doc = " Not running: the next call starts at the top."]
                 Idle,

@@ -17,6 +17,7 @@
 
 mod args;
 mod attrs;
+mod bindnames;
 mod cfg;
 mod ctxt;
 mod emit;
@@ -30,6 +31,7 @@ mod reeval;
 mod rename;
 mod scan;
 mod types;
+mod unraw;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -117,6 +119,19 @@ fn as_outer(mut attrs: Vec<syn::Attribute>) -> Vec<syn::Attribute> {
 /// `#[cfg]` predicates on code it takes apart (see [`attrs`]), each version
 /// under its `#[cfg(all(..))]`. Errors of every version are reported once.
 fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Output {
+    let attr = unraw::tokens(attr);
+    let mut input = FnInput {
+        block: unraw::node(input.block),
+        ..input
+    };
+    // The parameters' names, which the body reads; the rest of the
+    // signature is the caller's contract and stays as written.
+    for arg in &mut input.sig.inputs {
+        if let syn::FnArg::Typed(pt) = arg {
+            unraw::pat(&mut pt.pat);
+        }
+    }
+    let _known = bindnames::Known::set(&input.sig, &input.block);
     let preds = attrs::predicates(&input.block);
     if preds.is_empty() {
         return match expand_version(attr, input, impl_ctx) {

@@ -600,16 +600,18 @@ pub struct Binder {
 }
 
 /// Whether a bare identifier pattern is a binding (and not a unit struct,
-/// enum variant or constant such as `None`): by Rust's naming conventions.
+/// enum variant or constant such as `None`): by Rust's naming conventions,
+/// unless the function binds the name where it must be a binding (see
+/// [`crate::bindnames`]).
 fn is_binding_ident(pi: &syn::PatIdent) -> bool {
+    let name = pi.ident.to_string();
     pi.by_ref.is_some()
         || pi.mutability.is_some()
         || pi.subpat.is_some()
-        || !pi
-            .ident
-            .to_string()
+        || !name
             .trim_start_matches('_')
             .starts_with(|c: char| c.is_uppercase())
+        || crate::bindnames::is_known_binding(&name)
 }
 
 /// The names `pat` binds, in order.

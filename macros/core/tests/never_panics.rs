@@ -206,16 +206,38 @@ fn check(attr: TokenStream, item: TokenStream) -> bool {
 
 /// Whatever became of the body (code or errors), a function that still
 /// parses as one comes out with its signature intact, so its callers and
-/// rust-analyzer see no second wave of errors.
+/// rust-analyzer see no second wave of errors. A parameter spelled `r#x`
+/// may come out as `x`: the same name (the attribute writes raw
+/// identifiers that are not keywords plain).
 fn keeps_signature(item: &TokenStream, out: &TokenStream) -> bool {
     let Ok(input) = syn::parse2::<syn::ItemFn>(item.clone()) else {
         return false;
     };
-    let want = quote::ToTokens::to_token_stream(&input.sig).to_string();
+    let plain = |sig: &syn::Signature| {
+        let text = quote::ToTokens::to_token_stream(sig).to_string();
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        let mut out = String::new();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("r#") {
+            let (before, raw) = rest.split_at(at);
+            out.push_str(before);
+            let len = raw[2..].find(|c: char| !word(c)).unwrap_or(raw.len() - 2);
+            let w = &raw[2..2 + len];
+            let starts_word = !before.ends_with(word);
+            if starts_word && syn::parse_str::<syn::Ident>(w).is_ok() {
+                out.push_str(w);
+            } else {
+                out.push_str(&raw[..2 + len]);
+            }
+            rest = &raw[2 + len..];
+        }
+        out + rest
+    };
+    let want = plain(&input.sig);
     let file: syn::File = syn::parse2(out.clone())
         .unwrap_or_else(|e| panic!("output does not parse ({e}) for:\n{item}\noutput:\n{out}"));
     let found = file.items.iter().any(|it| match it {
-        syn::Item::Fn(f) => quote::ToTokens::to_token_stream(&f.sig).to_string() == want,
+        syn::Item::Fn(f) => plain(&f.sig) == want,
         _ => false,
     });
     assert!(found, "signature `{want}` lost for:\n{item}\noutput:\n{out}");
