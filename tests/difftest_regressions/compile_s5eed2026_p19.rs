@@ -7,7 +7,7 @@
 #![deny(warnings)]
 #![allow(unused_variables, unused_assignments, unused_mut, unused_labels, unreachable_code, unused_parens, dead_code)]
 
-#[path = "../../difftest/support.rs"]
+#[path = "../difftest/support.rs"]
 mod support;
 
 mod program {
