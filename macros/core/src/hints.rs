@@ -60,6 +60,9 @@ struct Site {
     names: Vec<(usize, usize)>,
     /// The start of the `for` of a loop.
     for_at: Option<(usize, usize)>,
+    /// For a `let` in a chain (`if a && let P = e`): the whole condition's
+    /// text and this `let`'s, so a suggested rewrite keeps the others.
+    chain: Option<(String, String)>,
 }
 
 fn pos(span: Span) -> (usize, usize) {
@@ -71,6 +74,8 @@ fn pos(span: Span) -> (usize, usize) {
 struct Finder {
     sites: Vec<Site>,
     in_while_cond: bool,
+    /// The condition of the `if` or `while` being visited, while in it.
+    cond: Option<Expr>,
 }
 
 fn names_of(pat: &Pat) -> Vec<(usize, usize)> {
@@ -93,6 +98,7 @@ impl Finder {
             pat: pat.clone(),
             names: names_of(pat),
             for_at,
+            chain: None,
         });
     }
 }
@@ -108,15 +114,25 @@ impl<'ast> Visit<'ast> for Finder {
     }
     fn visit_expr_while(&mut self, w: &'ast syn::ExprWhile) {
         let outer = std::mem::replace(&mut self.in_while_cond, true);
+        let outer_cond = self.cond.replace((*w.cond).clone());
         self.visit_expr(&w.cond);
+        self.cond = None;
         self.in_while_cond = false;
         self.visit_block(&w.body);
         self.in_while_cond = outer;
+        self.cond = outer_cond;
     }
     fn visit_expr_if(&mut self, i: &'ast syn::ExprIf) {
         let outer = std::mem::replace(&mut self.in_while_cond, false);
-        syn::visit::visit_expr_if(self, i);
+        let outer_cond = self.cond.replace((*i.cond).clone());
+        self.visit_expr(&i.cond);
+        self.cond = None;
+        self.visit_block(&i.then_branch);
+        if let Some((_, e)) = &i.else_branch {
+            self.visit_expr(e);
+        }
         self.in_while_cond = outer;
+        self.cond = outer_cond;
     }
     fn visit_expr_let(&mut self, l: &'ast syn::ExprLet) {
         let kind = if self.in_while_cond {
@@ -125,6 +141,11 @@ impl<'ast> Visit<'ast> for Finder {
             Kind::IfLet((*l.expr).clone())
         };
         self.push(kind, &l.pat, None);
+        if let Some(cond @ Expr::Binary(_)) = &self.cond
+            && let Some(site) = self.sites.last_mut()
+        {
+            site.chain = Some((text(cond), text(l)));
+        }
         syn::visit::visit_expr_let(self, l);
     }
     fn visit_arm(&mut self, a: &'ast syn::Arm) {
@@ -1429,13 +1450,20 @@ fn report_site(cx: &Ctxt, sites: &[Site], site: &Site, group: &[Untyped], fresh:
                 ("a `while let`", "while let")
             };
             let r = rebind(&site.pat, &names, &byref);
+            let this = format!("let {} = {}", r.pat, text(e));
+            // In a let chain the other conditions stay in the rewrite.
+            let cond = match &site.chain {
+                Some((whole, own)) if whole.contains(own.as_str()) => {
+                    let head_word = word.trim_end_matches(" let");
+                    format!("{head_word} {}", whole.replacen(own.as_str(), &this, 1))
+                }
+                _ => format!("{word} {} = {}", r.pat, text(e)),
+            };
             cx.spanned(
                 &site.pat,
                 format!(
-                    "{head}, and the pattern of {kw} cannot carry a type; {} first thing in its block: `{word} {} = {} {{ {} .. }}`{}",
+                    "{head}, and the pattern of {kw} cannot carry a type; {} first thing in its block: `{cond} {{ {} .. }}`{}",
                     rebind_them(&names),
-                    r.pat,
-                    text(e),
                     r.lets,
                     rebind_note(&names)
                 ),
