@@ -287,6 +287,14 @@ pub fn check(
                     ),
                     None => String::new(),
                 };
+                let fix = if initialized_by_closure(g, b) {
+                    // A closure's type has no name to write.
+                    format!(
+                        "a closure's type cannot be written: store a function pointer (`let {mutable}{name}: fn(A) -> R = |..| ..;`, for a closure that captures nothing) or a `Box<dyn Fn(A) -> R>`, or make the closure after the suspension point"
+                    )
+                } else {
+                    format!("write it out: `let {mutable}{name}: Type = ..;`{guard}")
+                };
                 untyped.push(Untyped {
                     name: name.to_string(),
                     span: binding.decl_span,
@@ -295,7 +303,7 @@ pub fn check(
                     for_iter: false,
                     drop_only: false,
                     borrow: false,
-                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; write it out: `let {mutable}{name}: Type = ..;`{guard}"),
+                    fallback: format!("`{name}` is stored across the suspension point {at}{later}, but #[io_state_machine] cannot read its type, which the state enum needs; {fix}"),
                 });
             } else if let Some(place) = &binding.mut_reborrow {
                 reported.insert(b);
@@ -344,6 +352,27 @@ pub fn check(
 /// message about `b`'s missing type then says at once (issue 15 item 2),
 /// rather than after the user has written a type. A statement that waits
 /// is left alone: its value comes from the completion or the callee.
+// Input:  `let f = move |v: u32| v + 1;` defining `f`
+// Output: true
+/// Whether `b` is declared by a `let` whose initializer is a closure.
+fn initialized_by_closure(g: &Graph, b: BindId) -> bool {
+    let Some(piece) = g
+        .blocks
+        .iter()
+        .flat_map(|blk| &blk.pieces)
+        .find(|p| p.defs.contains(&b))
+    else {
+        return false;
+    };
+    let Ok(stmts) = syn::parse::Parser::parse2(syn::Block::parse_within, piece.tokens.clone()) else {
+        return false;
+    };
+    stmts.iter().any(|st| {
+        matches!(st, syn::Stmt::Local(l)
+            if l.init.as_ref().is_some_and(|i| matches!(crate::scan::strip(&i.expr), syn::Expr::Closure(_))))
+    })
+}
+
 fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<String> {
     use proc_macro2::TokenTree;
     const OWNED: &[&str] = &[
@@ -385,10 +414,24 @@ fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<St
     }) {
         return None;
     }
+    // A name the statement binds itself (a closure's parameter `|v| ..`)
+    // is not the argument (attack round 14, F11).
+    let free: Option<Vec<String>> =
+        syn::parse::Parser::parse2(syn::Block::parse_within, piece.tokens.clone())
+            .ok()
+            .map(|stmts| {
+                stmts
+                    .iter()
+                    .flat_map(crate::scan::free_vars_stmt)
+                    .map(|u| u.name)
+                    .collect()
+            });
     toks.iter().enumerate().find_map(|(i, t)| {
         let name = t.to_string();
         let owned = text(toks.get(i + 1)) == "." && OWNED.contains(&text(toks.get(i + 2)).as_str());
-        (matches!(t, TokenTree::Ident(_)) && borrowed_args.contains(&name) && !owned).then_some(name)
+        let is_free = free.as_ref().is_none_or(|f| f.contains(&name));
+        (matches!(t, TokenTree::Ident(_)) && borrowed_args.contains(&name) && !owned && is_free)
+            .then_some(name)
     })
 }
 
