@@ -1367,6 +1367,9 @@ impl Builder<'_> {
             // Attack round 13, finding 7: `[u8; N]` was E0425 with rustc's
             // "missing a const parameter".
             syn::Item::Const(i) => Some(&i.ident),
+            // Attack round 14, F10: a stored `let k: ty!() = ..` got
+            // rustc's "cannot find macro".
+            syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => m.ident.as_ref(),
             _ => None,
         };
         if let Some(id) = ident {
