@@ -124,13 +124,15 @@
 //!    shadowing scope: the state then stores both, as `x` and `x_2`). The
 //!    dispatch is one flat `loop { match .. }`: no recursion, so no stack
 //!    growth however many times a loop suspends. Names are Rust's: `r#x` is
-//!    `x`. A capitalised identifier pattern (`None`, `MAX`) is taken for a
-//!    constant or unit variant, as by convention, unless the function binds
-//!    that name where only a binding can stand (a `let` without `else`, a
-//!    parameter, a closure's parameter): then it is a binding everywhere in
-//!    the function, as in Rust (a constant there would make the `let`
-//!    refutable). A capitalised name bound only in a `match` arm or an
-//!    `if let` is taken for a constant: bind it with a `let` too. One shape is refused with
+//!    `x`. An identifier pattern where only a binding can stand (a `let`
+//!    without `else`, a parameter, a closure's parameter) is a binding,
+//!    capitalised or not (a constant there would make the pattern
+//!    refutable). Elsewhere (a `match` arm, an `if let`) a capitalised one
+//!    (`None`, `MAX`) is taken for a constant or unit variant, as by
+//!    convention, unless the function binds that name as above and declares
+//!    no value of that name (`const`, `static`, unit or tuple `struct`,
+//!    `use`) and no glob `use`. `let Tok = Tok;` with `Tok` a unit struct
+//!    binds nothing in Rust but is taken for a binding: write `let _ = Tok;`. One shape is refused with
 //!    an error: a `break`, `continue` or `return` out of a loop holding a
 //!    suspension point, from inside a statement without one that itself
 //!    declares a name the jump must carry.

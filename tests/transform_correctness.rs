@@ -2122,3 +2122,99 @@ fn a_capitalised_binding_is_stored_like_any_other() {
         assert_eq!(take_log(), ["pin 4", "after io", "drop 4"], "{s:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Attack round 15, F4 and F5: a suspension point's variant is named after
+// what it waits on; `_0`, `_2fast()` and `self_` would make `0`, `2fast`
+// and `Self`, which are no variant names (an internal error; rustc's parse
+// error in the generated enum). They get the default names.
+
+fn _2fast(dev: &Dev) -> ratchet::Completion {
+    dev.op()
+}
+
+#[io_state_machine(state = st)]
+fn odd_names(st: &mut OddNamesState, dev: &Dev) -> Res<u32> {
+    let _0 = dev.op();
+    yield_io!(_0)?;
+    yield_io!(_2fast(dev))?;
+    let self_ = dev.op();
+    yield_io!(self_)?;
+    Ok(3)
+}
+
+#[test]
+fn suspension_points_named_after_odd_names_get_default_names() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = OddNamesState::default();
+        assert_eq!(run(&dev, || odd_names(&mut st, &dev)), Ok(3), "{s:?}");
+    }
+    let names: Vec<&str> = OddNamesState::size_report().iter().map(|r| r.0).collect();
+    assert_eq!(names, ["Wait", "Wait2", "Wait3"]);
+}
+
+// ---------------------------------------------------------------------------
+// Attack round 15, F1 and F2: round 14's F3 fix was undone by any item of
+// the binding's name anywhere in the body (a nested fn's `const`, a braced
+// `struct`, a sibling block's `static`) or any glob `use`: the `let` was
+// taken for a constant pattern again. A `let` without `else` binds, whatever
+// else the body declares.
+
+#[allow(non_snake_case, clippy::items_after_statements)]
+#[io_state_machine(state = st)]
+fn upper_beside_items(st: &mut UpperBesideItemsState, dev: &Dev, N: u32) -> Res<u32> {
+    fn helper() -> u32 {
+        const N: u32 = 1;
+        N
+    }
+    #[allow(dead_code)]
+    struct K {
+        a: u32,
+    }
+    let K: u32 = N + 10;
+    let N: u32 = N + 100;
+    yield_io!(dev.op())?;
+    let s: u32 = {
+        static K: u32 = 3;
+        K
+    };
+    Ok(N + K + helper() + s)
+}
+
+#[allow(non_snake_case)]
+#[io_state_machine(state = st)]
+fn upper_beside_a_glob(st: &mut UpperBesideAGlobState, dev: &Dev, N: u32, o: std::cmp::Ordering) -> Res<u32> {
+    #[allow(unused_imports)]
+    use std::cmp::Ordering::*;
+    let _G: Guard = pin(N);
+    let N: u32 = N + 10;
+    let r: u32 = match o {
+        Less => 1,
+        Equal => 2,
+        Greater => 3,
+    };
+    yield_io!(dev.op())?;
+    log("after io");
+    Ok(N * 10 + r)
+}
+
+#[test]
+fn a_capitalised_let_binds_beside_items_and_globs_of_its_name() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = UpperBesideItemsState::default();
+        // N = 101, K = 11, helper() = 1, s = 3.
+        assert_eq!(
+            run(&dev, || upper_beside_items(&mut st, &dev, 1)),
+            Ok(116),
+            "{s:?}"
+        );
+        let mut st = UpperBesideAGlobState::default();
+        let got = run(&dev, || {
+            upper_beside_a_glob(&mut st, &dev, 1, std::cmp::Ordering::Greater)
+        });
+        assert_eq!(got, Ok(113), "{s:?}");
+        assert_eq!(take_log(), ["pin 1", "after io", "drop 1"], "{s:?}");
+    }
+}

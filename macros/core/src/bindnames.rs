@@ -6,11 +6,17 @@
 //! such an item. That convention alone made `let N: u32 = N + 10;` a
 //! constant pattern to it: `N` was not stored, and a resume read the
 //! parameter `N` instead (attack round 14, F3). A pattern that must be
-//! irrefutable settles the question: `let N = ..` (without `else`), a
-//! parameter or a closure's parameter cannot name a constant in scope (the
-//! pattern would be refutable: rustc's E0005), so in that function `N` is
-//! no such item and every `N` pattern is a binding. An item of the body
-//! that declares the name takes it back.
+//! irrefutable settles the question: in `let N = ..` (without `else`), a
+//! parameter or a closure's parameter, `N` cannot be a constant (the
+//! pattern would be refutable: rustc's E0005), so it is a binding there,
+//! whatever else the function declares. Elsewhere (a `match` arm, an
+//! `if let`), a name the function binds that way is a binding too, unless
+//! the body declares a value of that name (a `const`, a `static`, a unit or
+//! tuple `struct`, a `use`) or holds a glob `use`, which may make it a
+//! constant in that scope: then the convention decides.
+//!
+//! Known limit: `let Tok = Tok;` with `Tok` a unit struct declared outside
+//! the function binds nothing in Rust, but is taken for a binding here.
 
 use std::cell::RefCell;
 
@@ -18,9 +24,16 @@ use syn::visit::{self, Visit};
 use syn::{Block, FnArg, Pat, Signature};
 
 thread_local! {
-    /// The capitalised names known to be bindings in the function being
-    /// transformed; set for one function by [`Known::set`].
-    static KNOWN: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// What is known of the function being transformed; set for one
+    /// function by [`Known::set`].
+    static KNOWN: RefCell<State> = const { RefCell::new(State { names: Vec::new(), irrefutable: Vec::new() }) };
+}
+
+struct State {
+    /// Names bound irrefutably and declared as no value of the body.
+    names: Vec<String>,
+    /// Where each identifier of an irrefutable pattern starts.
+    irrefutable: Vec<(usize, usize)>,
 }
 
 /// Holds the names of one function while it is transformed; clears them
@@ -46,40 +59,62 @@ impl Known {
             .into_iter()
             .filter(|n| !glob && !v.items.contains(n))
             .collect();
-        KNOWN.with(|k| *k.borrow_mut() = names);
+        KNOWN.with(|k| {
+            *k.borrow_mut() = State {
+                names,
+                irrefutable: v.irrefutable,
+            }
+        });
         Known(())
     }
 }
 
 impl Drop for Known {
     fn drop(&mut self) {
-        let _ = KNOWN.try_with(|k| k.borrow_mut().clear());
+        let _ = KNOWN.try_with(|k| {
+            let mut k = k.borrow_mut();
+            k.names.clear();
+            k.irrefutable.clear();
+        });
     }
 }
 
-/// Whether `name` is bound irrefutably somewhere in the current function.
-pub fn is_known_binding(name: &str) -> bool {
+/// Whether the identifier pattern `id` of the current function is a
+/// binding for what the function itself shows (see the module docs).
+pub fn is_known_binding(id: &syn::Ident) -> bool {
+    let start = id.span().start();
+    let at = (start.line, start.column);
+    let name = id.to_string();
     KNOWN
-        .try_with(|k| k.try_borrow().is_ok_and(|k| k.iter().any(|n| n == name)))
+        .try_with(|k| {
+            k.try_borrow()
+                .is_ok_and(|k| k.irrefutable.contains(&at) || k.names.contains(&name))
+        })
         .unwrap_or(false)
 }
 
 #[derive(Default)]
 struct Collect {
     bound: Vec<String>,
+    irrefutable: Vec<(usize, usize)>,
     items: Vec<String>,
+    /// Inside an item with a body of its own (a nested `fn`, an `impl`, a
+    /// `mod`, a `const`'s block): its items are not in the function's scopes.
+    in_item: usize,
 }
 
 impl Collect {
     fn irrefutable(&mut self, pat: &Pat) {
-        struct Idents<'a>(&'a mut Vec<String>);
+        struct Idents<'a>(&'a mut Collect);
         impl<'ast> Visit<'ast> for Idents<'_> {
             fn visit_pat_ident(&mut self, pi: &'ast syn::PatIdent) {
-                self.0.push(pi.ident.to_string());
+                self.0.bound.push(pi.ident.to_string());
+                let start = pi.ident.span().start();
+                self.0.irrefutable.push((start.line, start.column));
                 visit::visit_pat_ident(self, pi);
             }
         }
-        Idents(&mut self.bound).visit_pat(pat);
+        Idents(self).visit_pat(pat);
     }
 }
 
@@ -99,19 +134,23 @@ impl<'ast> Visit<'ast> for Collect {
     }
 
     fn visit_item(&mut self, item: &'ast syn::Item) {
-        let name = match item {
-            syn::Item::Const(i) => Some(&i.ident),
-            syn::Item::Static(i) => Some(&i.ident),
-            syn::Item::Struct(i) => Some(&i.ident),
-            syn::Item::Enum(i) => Some(&i.ident),
-            syn::Item::Fn(i) => Some(&i.sig.ident),
-            _ => None,
-        };
-        self.items.extend(name.map(ToString::to_string));
-        if let syn::Item::Use(u) = item {
-            self.use_tree(&u.tree);
+        if self.in_item == 0 {
+            // Only values can stand in a pattern: a braced `struct` or an
+            // `enum` lives in the type namespace.
+            let name = match item {
+                syn::Item::Const(i) => Some(&i.ident),
+                syn::Item::Static(i) => Some(&i.ident),
+                syn::Item::Struct(i) if !matches!(i.fields, syn::Fields::Named(_)) => Some(&i.ident),
+                _ => None,
+            };
+            self.items.extend(name.map(ToString::to_string));
+            if let syn::Item::Use(u) = item {
+                self.use_tree(&u.tree);
+            }
         }
+        self.in_item += 1;
         visit::visit_item(self, item);
+        self.in_item -= 1;
     }
 }
 

@@ -2849,7 +2849,11 @@ fn variant_name(kind: SiteKind, arg: &Expr) -> String {
             _ => None,
         }
     }
-    let base = name_of(arg).map(|n| camel(&n)).filter(|n| !n.is_empty());
+    // `_0` and `self_` would make `0` and `Self`, which are no variant
+    // names (attack round 15, F4 and F5).
+    let base = name_of(arg)
+        .map(|n| camel(&n))
+        .filter(|n| n.starts_with(char::is_alphabetic) && n != "Self");
     match (base, kind) {
         (Some(n), _) if n != "Idle" && n != "Start" => n,
         (_, SiteKind::Yield) => "Wait".to_owned(),

@@ -2501,10 +2501,12 @@ impl Emitter<'_> {
 // Input:  nodes `Idle`, `v_C` ("C: yield_io!(c.clone())"), `Done`; edges Idle -> v_C -> Done
 // Output: `graph TD`, `Idle["Idle"]`, .., `Idle --> v_C`, `v_C --> Done`
 /// The diagram as Mermaid `graph TD` lines. Quotes, pipes and angle
-/// brackets in labels as Mermaid's entity codes (`Vec<u8>` is not a tag).
+/// brackets in labels as Mermaid's entity codes (`Vec<u8>` is not a tag),
+/// and `#` first, which would otherwise start one (`"#amp;"` in the code).
 fn mermaid(nodes: &[(String, String)], edges: &[Edge]) -> Vec<String> {
     let esc = |s: &str| {
-        s.replace('"', "#quot;")
+        s.replace('#', "#35;")
+            .replace('"', "#quot;")
             .replace('|', "#124;")
             .replace('<', "#lt;")
             .replace('>', "#gt;")
@@ -2594,5 +2596,29 @@ fn gives_a_guard(e: &syn::Expr) -> bool {
         syn::Expr::Paren(p) => gives_a_guard(&p.expr),
         syn::Expr::Call(_) | syn::Expr::MethodCall(_) | syn::Expr::Try(_) => true,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mermaid_labels_keep_a_hash_as_written() {
+        // Attack round 15, F9: `"#amp;"` in a condition rendered as `"&"`.
+        let nodes = [
+            ("Idle".to_owned(), "Idle".to_owned()),
+            ("Done".to_owned(), "Done".to_owned()),
+        ];
+        let edges = [Edge {
+            from: "Idle".to_owned(),
+            to: "Done".to_owned(),
+            label: "if s == \"#amp;\" | x < y".to_owned(),
+        }];
+        let lines = mermaid(&nodes, &edges);
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("    Idle -->|\"if s == #quot;#35;amp;#quot; #124; x #lt; y\"| Done")
+        );
     }
 }

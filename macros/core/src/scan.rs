@@ -611,7 +611,7 @@ fn is_binding_ident(pi: &syn::PatIdent) -> bool {
         || !name
             .trim_start_matches('_')
             .starts_with(|c: char| c.is_uppercase())
-        || crate::bindnames::is_known_binding(&name)
+        || crate::bindnames::is_known_binding(&pi.ident)
 }
 
 /// The names `pat` binds, in order.
