@@ -150,7 +150,7 @@ pub const FEATURES: &[(&str, &str)] = &[
     ),
     (
         "upper_ident",
-        "capitalised local names (`X12`), which an irrefutable pattern makes bindings, not constants",
+        "capitalised local names (`X12`), which an irrefutable pattern makes bindings, not constants; with `items`, a glob `use` and a nested `fn` with a `const` of such a name beside them",
     ),
     (
         "struct_lit",
@@ -1118,7 +1118,16 @@ impl FnGen<'_> {
     /// A function body: statements, then the tail. Returns the most
     /// completions one run can create.
     fn body(&mut self, budget: u32, max_stmts: u32) -> (Vec<Node>, u32) {
+        // A glob `use` at the top of the body, beside `upper_ident`'s
+        // capitalised locals (attack round 15, F2).
+        let glob = self.f.on("upper_ident") && self.rng.chance(15);
         let (mut nodes, mut used) = self.stmts(budget, max_stmts);
+        if glob {
+            nodes.insert(
+                0,
+                Node::same("#[allow(unused_imports)] use std::cmp::Ordering::*;".to_string()),
+            );
+        }
         if self.f.on("tail_susp")
             && self.rng.chance(25)
             && let Some((m, d, ops, decl)) = self.call(budget - used)
@@ -1708,6 +1717,32 @@ impl FnGen<'_> {
     /// An item declared here, used by later expressions of this scope.
     fn item_decl(&mut self) -> Node {
         let n = self.site();
+        // Beside capitalised locals: a glob `use`, and a nested `fn` with a
+        // `const` of a local's name (attack round 15, F1/F2: either made
+        // a capitalised `let` a constant pattern again).
+        if self.f.on("upper_ident") && self.rng.chance(25) {
+            let upper: Vec<String> = self
+                .vars()
+                .into_iter()
+                .filter(|v| !v.ty.is_item())
+                .map(|v| v.name.trim_start_matches("r#").to_string())
+                .filter(|name| name.starts_with(|c: char| c.is_ascii_uppercase()))
+                .collect();
+            // A glob in a block that is taken apart is refused (the crate
+            // docs, rule 8): only at the top of the body.
+            if self.depth == 0 && (upper.is_empty() || self.rng.chance(50)) {
+                return Node::same("#[allow(unused_imports)] use std::cmp::Ordering::*;".to_string());
+            }
+            if upper.is_empty() {
+                return Node::same(format!("const K{n}: i64 = {n};"));
+            }
+            let c = upper[self.rng.below(upper.len() as u64) as usize].clone();
+            let name = format!("h{n}");
+            self.declare(&name, Ty::ItemFn, false, true);
+            return Node::same(format!(
+                "fn h{n}(x: i64) -> i64 {{ const {c}: i64 = {n}; x.wrapping_add({c}) }}"
+            ));
+        }
         let (name, ty, text) = match self.rng.below(5) {
             0 => {
                 let v = self.rng.range(-3, 30);
