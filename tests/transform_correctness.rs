@@ -2218,3 +2218,57 @@ fn a_capitalised_let_binds_beside_items_and_globs_of_its_name() {
         assert_eq!(take_log(), ["pin 1", "after io", "drop 1"], "{s:?}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Difftest seed 0x13c0de, programs 2896, 5387 and 9212: a local set aside
+// under a hidden name (a later block hides it and suspends) was read as
+// `S { v: c }` inside a `call_io!` after that block; the renaming of macro
+// tokens took the `c` after a single `:` for a path segment and left it,
+// and the machine did not compile (E0425).
+
+#[io_state_machine(state = st)]
+fn give_back(st: &mut GiveBackState, dev: &Dev, v: i64) -> Res<i64> {
+    yield_io!(dev.op())?;
+    Ok(v)
+}
+
+struct Field {
+    v: i64,
+}
+
+#[io_state_machine(state = st)]
+fn field_after_a_hiding_block(st: &mut FieldAfterAHidingBlockState, dev: &Dev, k: bool) -> Res<i64> {
+    let mut c: i64 = 1;
+    c += 1;
+    if k {
+        let c: Result<i32, CompletionError> = yield_io!(dev.op());
+        yield_io!(dev.op())?;
+        log(format!("inner {}", c.is_ok()));
+    } else {
+        let mut gs: GiveBackState = GiveBackState::default();
+        let got: i64 = call_io!(give_back(&mut gs, dev, Field { v: c }.v))?;
+        log(format!("got {got}"));
+    }
+    Ok(c)
+}
+
+#[test]
+fn a_struct_literal_in_a_call_reads_a_local_set_aside_under_its_hidden_name() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = FieldAfterAHidingBlockState::default();
+        assert_eq!(
+            run(&dev, || field_after_a_hiding_block(&mut st, &dev, false)),
+            Ok(2),
+            "{s:?}"
+        );
+        assert_eq!(take_log(), ["got 2"], "{s:?}");
+        let mut st = FieldAfterAHidingBlockState::default();
+        assert_eq!(
+            run(&dev, || field_after_a_hiding_block(&mut st, &dev, true)),
+            Ok(2),
+            "{s:?}"
+        );
+        assert_eq!(take_log(), ["inner true"], "{s:?}");
+    }
+}

@@ -89,6 +89,11 @@ struct Emitter<'a> {
     /// Per block: the dead bindings its variant carries as `Option`s to
     /// drop them at their scope's end (see [`crate::liveness::held_in`]).
     held: std::cell::RefCell<Vec<Vec<BindId>>>,
+    /// `held` before any is pruned (see `held_body`): where the fast path
+    /// copies code must not change from one rendering to the next, or a
+    /// pruning would cascade (difftest seed 0x13c0de, program 4486: a
+    /// held guard dropped at a transition with every completion ready).
+    held_all: Vec<Vec<BindId>>,
     /// Held fields some jump fills with `Some(x)`: their type is known.
     held_some: std::cell::RefCell<BTreeSet<(BlockId, BindId)>>,
     /// Held fields a jump fills from another variant's held field.
@@ -154,6 +159,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         jump_src: Vec::new(),
         call_blocks: Vec::new(),
         held: std::cell::RefCell::new(Vec::new()),
+        held_all: Vec::new(),
         held_some: std::cell::RefCell::new(BTreeSet::new()),
         held_fwd: std::cell::RefCell::new(Vec::new()),
         declared: std::cell::RefCell::new(Vec::new()),
@@ -175,6 +181,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
     let carriable = crate::liveness::carriable(g);
     let held = crate::liveness::held_in(g, live, &carriable);
     let e = Emitter {
+        held_all: held.clone(),
         held: std::cell::RefCell::new(held),
         ..e
     };
@@ -614,7 +621,7 @@ impl Emitter<'_> {
     fn held_carried(&self, b: BlockId, out: &mut BTreeSet<BindId>, depth: usize) {
         for &j in &self.g.blocks[b].jumps {
             let t = self.g.jumps[j].target;
-            out.extend(self.held.borrow().get(t).into_iter().flatten().copied());
+            out.extend(self.held_all.get(t).into_iter().flatten().copied());
             if depth < 64 && t != b && self.inline.get(t).copied().unwrap_or(false) {
                 self.held_carried(t, out, depth + 1);
             }

@@ -92,7 +92,7 @@ impl Renamer<'_> {
             return tokens.clone();
         }
         let mut captured = false;
-        let out = self.tokens(tokens, format, true, &mut captured);
+        let out = self.tokens(tokens, format, true, false, &mut captured);
         if captured {
             // `"{x}"` cannot name the hidden binding (its span is the
             // macro's): pass it as a named argument instead.
@@ -110,7 +110,15 @@ impl Renamer<'_> {
         }
     }
 
-    fn tokens(&mut self, tokens: &TokenStream, format: bool, top: bool, captured: &mut bool) -> TokenStream {
+    /// `brace`: the tokens are a `{ .. }` group's.
+    fn tokens(
+        &mut self,
+        tokens: &TokenStream,
+        format: bool,
+        top: bool,
+        brace: bool,
+        captured: &mut bool,
+    ) -> TokenStream {
         let tts: Vec<TokenTree> = tokens.clone().into_iter().collect();
         let punct = |i: usize, c: char| matches!(tts.get(i), Some(TokenTree::Punct(p)) if p.as_char() == c);
         let mut out = Vec::with_capacity(tts.len());
@@ -118,19 +126,24 @@ impl Renamer<'_> {
             match tt {
                 TokenTree::Ident(id) if id == self.name => {
                     let after_dot = i > 0 && punct(i - 1, '.') && !(i > 1 && punct(i - 2, '.'));
-                    let path = (i > 0 && punct(i - 1, ':')) || punct(i + 1, ':') || punct(i + 1, '!');
+                    // `a::x`, `x::y`, `x!`: not the binding. After a single
+                    // `:` it is a value (`S { v: x }`): renamed.
+                    let path = (i > 1 && punct(i - 1, ':') && punct(i - 2, ':'))
+                        || (punct(i + 1, ':') && punct(i + 2, ':'))
+                        || punct(i + 1, '!');
                     // `name = ..` among a format macro's arguments names
                     // an argument.
                     let named_arg = format && top && punct(i + 1, '=') && !punct(i + 2, '=');
-                    if named_arg {
+                    // A field name (`S { x: .. }`), or alone between braces
+                    // and commas: a field's shorthand (`S { x }`) or a
+                    // block's value; neither is certain: refused.
+                    let field = punct(i + 1, ':') && !punct(i + 2, ':') && !(i > 0 && punct(i - 1, ':'));
+                    let alone =
+                        brace && (i == 0 || punct(i - 1, ',')) && (i + 1 == tts.len() || punct(i + 1, ','));
+                    if named_arg || field || alone {
                         self.failed = true;
                     }
-                    if after_dot || path || named_arg {
-                        // `a.x`, `x::y`, `x!`: not the binding. A field
-                        // name (`S { x: .. }`) is not certain: refused.
-                        if punct(i + 1, ':') && !punct(i + 2, ':') && !(i > 0 && punct(i - 1, ':')) {
-                            self.failed = true;
-                        }
+                    if after_dot || path || named_arg || field {
                         out.push(tt.clone());
                     } else {
                         let mut to = self.to.clone();
@@ -148,7 +161,8 @@ impl Renamer<'_> {
                     out.push(tt.clone());
                 }
                 TokenTree::Group(g) => {
-                    let inner = self.tokens(&g.stream(), false, false, captured);
+                    let brace = g.delimiter() == proc_macro2::Delimiter::Brace;
+                    let inner = self.tokens(&g.stream(), false, false, brace, captured);
                     let mut ng = Group::new(g.delimiter(), inner);
                     ng.set_span(g.span());
                     out.push(TokenTree::Group(ng));
