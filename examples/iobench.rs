@@ -836,14 +836,13 @@ fn ratchet_reads(
         let mut progressed = false;
         for slot in &mut slots {
             let Some((buf, c)) = slot else { continue };
-            if !c.finished() {
-                continue;
-            }
-            progressed = true;
+            // One look at the outcome: `result()` is `None` until finished.
             match c.result() {
+                None => continue,
                 Some(Ok(n)) if n as usize == BLOCK => {}
                 other => return Err(format!("read ended with {other:?}")),
             }
+            progressed = true;
             ops += 1;
             if stopping {
                 *slot = None;
