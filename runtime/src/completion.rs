@@ -231,8 +231,9 @@ fn value_bits(value: i32) -> u64 {
 
 impl Completion {
     /// A completion of `kind`: a recycled allocation of this thread when
-    /// there is one (the common case, kept inline), a new one otherwise.
-    #[inline]
+    /// there is one (the common case, kept inline: a call would cost more
+    /// than the few instructions it takes), a new one otherwise.
+    #[inline(always)]
     fn with_kind(kind: Kind) -> Self {
         #[cfg(not(loom))]
         if pooled_kind(&kind)
@@ -506,6 +507,7 @@ impl Completion {
 
     /// The one-CAS path of [`Completion::finish_released`]: only for a
     /// success with no waiters; changes nothing and returns false otherwise.
+    #[inline]
     fn finish_released_quiet(&self, outcome: Outcome) -> bool {
         let (Repr::Shared(inner), Ok(value)) = (&self.repr, outcome) else {
             return false;
