@@ -31,7 +31,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-use ::io_uring::{IoUring, Probe, opcode, squeue, types};
+use ::io_uring::{IoUring, Probe, cqueue, opcode, squeue, types};
 
 use crate::buffer::{Buffer, DIRECT_IO_ALIGN, DeviceHold};
 use crate::completion::{Completion, CompletionError, InFlight, Outcome, SyncMode};
@@ -65,6 +65,9 @@ const CANCEL_USER_DATA: u64 = u64::MAX;
 /// Longest transfer one SQE carries. CQE results are `i32`, so a transfer
 /// must stay below 2 GiB; longer ones continue like short reads and writes.
 const MAX_TRANSFER: usize = 1 << 30;
+
+/// CQEs copied out of the CQ at a time by `State::reap`.
+const REAP_BATCH: usize = 32;
 
 /// Iovecs one `Writev` SQE carries (Linux's `IOV_MAX`); longer vectors
 /// continue like short writes.
@@ -669,7 +672,6 @@ impl UringIO {
                     parked: Vec::new(),
                     reaped: Vec::new(),
                     finished_here: 0,
-                    cqes: Vec::new(),
                     in_kernel: 0,
                     cancels_in_kernel: 0,
                     live: 0,
@@ -1493,8 +1495,6 @@ struct State {
     /// successes with nobody waiting, whose finishing runs no user code (one
     /// compare-and-swap). Counted for `step`'s answer.
     finished_here: usize,
-    /// Scratch space for CQEs, reused.
-    cqes: Vec<(u64, i32)>,
     /// SQEs pushed whose CQE has not been reaped (cancels included).
     in_kernel: usize,
     /// The cancels among them.
@@ -1873,16 +1873,24 @@ impl State {
     }
 
     /// Handles every CQE in the CQ; returns how many there were.
+    ///
+    /// The CQEs are copied out in batches of [`REAP_BATCH`] onto the stack
+    /// (handling one may push to the SQ, which needs the ring), and batches
+    /// are taken until the CQ is empty.
     fn reap(&mut self) -> usize {
-        let mut cqes = std::mem::take(&mut self.cqes);
-        cqes.extend(self.ring.completion().map(|cqe| (cqe.user_data(), cqe.result())));
-        let n = cqes.len();
-        for &(ud, res) in &cqes {
-            self.on_cqe(ud, res);
+        let mut batch = [const { std::mem::MaybeUninit::<cqueue::Entry>::uninit() }; REAP_BATCH];
+        let mut n = 0;
+        loop {
+            let cqes = self.ring.completion().fill(&mut batch);
+            let taken = cqes.len();
+            for cqe in cqes.iter() {
+                self.on_cqe(cqe.user_data(), cqe.result());
+            }
+            n += taken;
+            if taken < REAP_BATCH {
+                return n;
+            }
         }
-        cqes.clear();
-        self.cqes = cqes;
-        n
     }
 
     fn on_cqe(&mut self, ud: u64, res: i32) {
