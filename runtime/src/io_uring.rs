@@ -1136,9 +1136,21 @@ impl UringFile {
     /// and registered buffers need (the write order, parking, the table), its
     /// SQE built straight from the buffer and pushed without looking its slot
     /// up again. Anything else takes the general path.
+    ///
+    /// The device's hold is taken under the ring's lock, so that the guard
+    /// is not kept across the lock's slow path (two atomics more under the
+    /// lock; a refusal lets the lock go before the completion is failed,
+    /// which may run its callbacks).
     #[inline]
-    fn issue_read(&self, c: Completion, guard: InFlight, pos: u64) -> Result<Completion, CompletionError> {
+    fn issue_read(&self, c: Completion, pos: u64) -> Result<Completion, CompletionError> {
         let mut st = self.shared.lock();
+        let guard = match c.begin_io() {
+            Ok(guard) => guard,
+            Err(err) => {
+                drop(st);
+                return reject(c, err);
+            }
+        };
         let general = st.closed || self.general_reads;
         let Some(buf) = guard.filling().filter(|_| !general) else {
             drop(st);
@@ -1150,19 +1162,32 @@ impl UringFile {
         let push = st.overflow.is_empty()
             && st.in_kernel < st.cap
             && st.in_kernel - st.cancels_in_kernel < st.op_cap;
-        let ud = st.insert(Op {
-            guard,
-            file: self.handle.clone(),
-            kind: OpKind::Read,
-            pos,
-            done: 0,
-            retries: 0,
-            in_kernel: push,
-            cancel_sent: false,
-            order: 0,
-            earlier_writes: 0,
-            fixed: None,
-        });
+        // The record is written straight into its slot, which is vacant,
+        // so there is nothing to drop first and it need not be built
+        // elsewhere and copied in (`State::insert` would).
+        let file = self.handle.clone();
+        let (index, generation) = st.vacant();
+        let ud = user_data(index, generation);
+        match &mut st.slots[index].op {
+            op @ None => {
+                *op = Some(Op {
+                    guard,
+                    file,
+                    kind: OpKind::Read,
+                    pos,
+                    done: 0,
+                    retries: 0,
+                    in_kernel: push,
+                    cancel_sent: false,
+                    order: 0,
+                    earlier_writes: 0,
+                    fixed: None,
+                });
+            }
+            // Unwinding drops the guard (letting the buffer go) before any
+            // SQE names it.
+            Some(_) => unreachable!("ratchet bug: a free io_uring slot holds an operation"),
+        }
         if push {
             let fd = types::Fd(self.handle.file.as_raw_fd());
             let entry = opcode::Read::new(fd, ptr, len).offset(pos).build().user_data(ud);
@@ -1237,10 +1262,7 @@ impl File for UringFile {
         match checked {
             Err(err) => reject(c, err),
             Ok(0) => finish_empty(c),
-            Ok(_) => match c.begin_io() {
-                Ok(guard) => self.issue_read(c, guard, pos),
-                Err(err) => reject(c, err),
-            },
+            Ok(_) => self.issue_read(c, pos),
         }
     }
 
@@ -1600,6 +1622,23 @@ impl State {
                 op: Some(op),
             });
             user_data(self.slots.len() - 1, 1)
+        }
+    }
+
+    /// A vacant slot for an operation about to be recorded, counted as
+    /// occupied: its index and generation. Every slot on the free list is
+    /// vacant (`retire` empties a slot before freeing it).
+    #[inline(always)]
+    fn vacant(&mut self) -> (usize, u32) {
+        self.live += 1;
+        if let Some(i) = self.free.pop() {
+            (i, self.slots[i].generation)
+        } else {
+            self.slots.push(Slot {
+                generation: 1,
+                op: None,
+            });
+            (self.slots.len() - 1, 1)
         }
     }
 
