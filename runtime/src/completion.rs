@@ -905,13 +905,11 @@ impl Drop for Completion {
     /// pool (see [`Completion::release_pooled`]) instead of freeing it.
     #[inline]
     fn drop(&mut self) {
-        if let Repr::Shared(inner) = &mut self.repr
-            && let Some(state) = Arc::get_mut(inner)
+        if let Repr::Shared(_) = self.repr
+            && let Repr::Shared(mut inner) = std::mem::replace(&mut self.repr, Repr::Ready)
+            && let Some(state) = Arc::get_mut(&mut inner)
             && pool::reset(state)
         {
-            let Repr::Shared(inner) = std::mem::replace(&mut self.repr, Repr::Ready) else {
-                return;
-            };
             pool::keep(inner);
         }
     }
