@@ -815,6 +815,9 @@ fn ratchet_reads(
     stop: Stop,
     rng: &mut Rng,
 ) -> Result<(u64, Duration), String> {
+    if qd == 1 {
+        return ratchet_reads_qd1(io, file, blocks, stop, rng);
+    }
     let err = |e: ratchet::CompletionError| e.to_string();
     let mut slots: Vec<Option<(Arc<Buffer>, Completion)>> = Vec::with_capacity(qd);
     for _ in 0..qd {
@@ -836,14 +839,13 @@ fn ratchet_reads(
         let mut progressed = false;
         for slot in &mut slots {
             let Some((buf, c)) = slot else { continue };
-            if !c.finished() {
-                continue;
-            }
-            progressed = true;
+            // One look at the outcome: `result()` is `None` until finished.
             match c.result() {
+                None => continue,
                 Some(Ok(n)) if n as usize == BLOCK => {}
                 other => return Err(format!("read ended with {other:?}")),
             }
+            progressed = true;
             ops += 1;
             if stopping {
                 *slot = None;
@@ -863,6 +865,55 @@ fn ratchet_reads(
         }
     }
     Ok((ops, start.elapsed()))
+}
+
+/// [`ratchet_reads`] at queue depth 1, as a caller with one read at a time
+/// writes it: no slots to walk, the next read issued as soon as the one
+/// before has finished (stepping the backend until then). The same reads
+/// in the same order as the general loop's, each one `Completion::read`
+/// through `dyn File`, and as many of them for the same `--ops`.
+fn ratchet_reads_qd1(
+    io: &dyn IO,
+    file: &Arc<dyn File>,
+    blocks: u64,
+    stop: Stop,
+    rng: &mut Rng,
+) -> Result<(u64, Duration), String> {
+    let err = |e: ratchet::CompletionError| e.to_string();
+    // Page-aligned, as in `ratchet_reads`.
+    let buf = Arc::new(Buffer::new_aligned(BLOCK));
+    let mut c = file
+        .pread(rng.block(blocks) * BLOCK as u64, Completion::read(buf.clone()))
+        .map_err(err)?;
+    let start = Instant::now();
+    let mut ops = 0u64;
+    let mut next_clock = CLOCK_EVERY;
+    let mut stopping = false;
+    loop {
+        let outcome = loop {
+            match c.result() {
+                Some(outcome) => break outcome,
+                None => {
+                    io.step().map_err(err)?;
+                }
+            }
+        };
+        match outcome {
+            Ok(n) if n as usize == BLOCK => {}
+            other => return Err(format!("read ended with {other:?}")),
+        }
+        ops += 1;
+        if stopping {
+            return Ok((ops, start.elapsed()));
+        }
+        c = file
+            .pread(rng.block(blocks) * BLOCK as u64, Completion::read(buf.clone()))
+            .map_err(err)?;
+        if ops >= next_clock {
+            next_clock = ops + CLOCK_EVERY;
+            stopping = stop.reached(ops, start);
+        }
+    }
 }
 
 fn write_buffer() -> Arc<Buffer> {

@@ -230,22 +230,36 @@ fn value_bits(value: i32) -> u64 {
 }
 
 impl Completion {
+    /// A completion of `kind`: a recycled allocation of this thread when
+    /// there is one (the common case, kept inline: a call would cost more
+    /// than the few instructions it takes), a new one otherwise.
+    #[inline(always)]
     fn with_kind(kind: Kind) -> Self {
         #[cfg(not(loom))]
-        if let Some(repr) = pool::reuse(kind_ref(&kind)) {
-            let mut c = Completion { repr };
-            if let Repr::Shared(inner) = &mut c.repr
-                && let Some(inner) = Arc::get_mut(inner)
-            {
+        if pooled_kind(&kind)
+            && let Some(mut inner) = pool::reuse()
+        {
+            if let Some(state) = Arc::get_mut(&mut inner) {
                 // A pooled allocation's kind is `Generic`, which owns
                 // nothing: no drop to run.
-                let old = std::mem::replace(&mut inner.kind, kind);
+                let old = std::mem::replace(&mut state.kind, kind);
                 if matches!(old, Kind::Generic) {
                     std::mem::forget(old);
                 }
-                return c;
+                return Completion {
+                    repr: Repr::Shared(inner),
+                };
             }
+            // Unreachable: the pool keeps only the last handle of an
+            // allocation, which nobody can clone meanwhile.
+            return Self::allocate(kind);
         }
+        Self::allocate(kind)
+    }
+
+    /// [`Completion::with_kind`] with a new allocation.
+    #[inline(never)]
+    fn allocate(kind: Kind) -> Self {
         Completion {
             repr: Repr::Shared(Arc::new(Inner {
                 state: AtomicU64::new(0),
@@ -304,6 +318,7 @@ impl Completion {
 
     /// A read into `buf`; the read length is `buf.len()`. The completion owns
     /// the buffer: get it back with [`Completion::read_buffer`].
+    #[inline]
     #[must_use]
     pub fn read(buf: std::sync::Arc<Buffer>) -> Self {
         Self::with_kind(Kind::Read(buf))
@@ -492,6 +507,7 @@ impl Completion {
 
     /// The one-CAS path of [`Completion::finish_released`]: only for a
     /// success with no waiters; changes nothing and returns false otherwise.
+    #[inline]
     fn finish_released_quiet(&self, outcome: Outcome) -> bool {
         let (Repr::Shared(inner), Ok(value)) = (&self.repr, outcome) else {
             return false;
@@ -875,10 +891,11 @@ impl Completion {
     }
 }
 
-/// The kind a recycled completion will get, for the pool's choice (groups
+/// Whether a completion of this kind takes a recycled allocation (groups
 /// are never pooled: their state is boxed and rare).
 #[cfg(not(loom))]
-fn kind_ref(kind: &Kind) -> bool {
+#[inline]
+fn pooled_kind(kind: &Kind) -> bool {
     !matches!(kind, Kind::Group(_))
 }
 
@@ -886,14 +903,14 @@ fn kind_ref(kind: &Kind) -> bool {
 impl Drop for Completion {
     /// The last handle of a completion gives its allocation to this thread's
     /// pool (see [`Completion::release_pooled`]) instead of freeing it.
+    #[inline]
     fn drop(&mut self) {
-        if let Repr::Shared(inner) = &mut self.repr
-            && Arc::is_unique(inner)
+        if let Repr::Shared(_) = self.repr
+            && let Repr::Shared(mut inner) = std::mem::replace(&mut self.repr, Repr::Ready)
+            && let Some(state) = Arc::get_mut(&mut inner)
+            && pool::reset(state)
         {
-            let Repr::Shared(inner) = std::mem::replace(&mut self.repr, Repr::Ready) else {
-                return;
-            };
-            pool::recycle(inner);
+            pool::keep(inner);
         }
     }
 }
@@ -919,7 +936,7 @@ mod pool {
 mod pool {
     use std::cell::{Cell, RefCell};
 
-    use super::{Arc, Inner, Kind, Repr};
+    use super::{Arc, ERR, Inner, Kind, WAITERS};
 
     /// Allocations kept per thread: enough for a queue depth of a few
     /// hundred operations without going back to the allocator; about 40 KiB.
@@ -934,17 +951,14 @@ mod pool {
         static POOL: RefCell<Vec<Arc<Inner>>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// A recycled allocation, reset, for a completion of a pooled kind.
+    /// A recycled allocation, reset (its kind `Generic`), if this thread
+    /// has one.
     #[inline]
-    pub(super) fn reuse(pooled: bool) -> Option<Repr> {
-        if !pooled {
-            return None;
+    pub(super) fn reuse() -> Option<Arc<Inner>> {
+        match LAST.try_with(Cell::take) {
+            Ok(Some(inner)) => Some(inner),
+            _ => reuse_more(),
         }
-        let inner = match LAST.try_with(Cell::take) {
-            Ok(Some(inner)) => inner,
-            _ => reuse_more()?,
-        };
-        Some(Repr::Shared(inner))
     }
 
     #[cold]
@@ -960,16 +974,36 @@ mod pool {
             .unwrap_or(0)
     }
 
-    /// Keeps `inner`, the last handle of a completion, for [`reuse`] when it
-    /// is pristine and the pool has room; frees it otherwise.
+    /// Resets `state`, the state of a completion whose last handle is being
+    /// dropped, for reuse: only a pristine one (no callback, parents or
+    /// stored error left) of a pooled kind; returns false, changing nothing,
+    /// for any other.
+    ///
+    /// Nothing is registered and no error stored without the `WAITERS` or
+    /// the `ERR` bit set first, and neither bit is cleared until here, so a
+    /// word without them means a pristine slot, and the slot's lock is
+    /// looked at only when one is set.
     #[inline]
-    pub(super) fn recycle(mut inner: Arc<Inner>) {
-        let Some(state) = Arc::get_mut(&mut inner) else {
-            return;
-        };
-        if matches!(state.kind, Kind::Group(_)) {
-            return;
+    pub(super) fn reset(state: &mut Inner) -> bool {
+        let s = *state.state.get_mut();
+        if matches!(state.kind, Kind::Group(_)) || (s & (WAITERS | ERR) != 0 && !reset_slot(state)) {
+            return false;
         }
+        *state.state.get_mut() = 0;
+        // Drops the read's buffer handle now, not when the allocation is
+        // reused.
+        match std::mem::replace(&mut state.kind, Kind::Generic) {
+            Kind::Read(buf) => drop(buf),
+            other => drop(other),
+        }
+        true
+    }
+
+    /// [`reset`]'s look at the slot of a completion that had waiters or an
+    /// error: pristine again once its callbacks and parents are gone (the
+    /// error is cleared).
+    #[cold]
+    fn reset_slot(state: &mut Inner) -> bool {
         let slot = state
             .slot
             .get_mut()
@@ -979,16 +1013,16 @@ mod pool {
             || slot.parent.is_some()
             || slot.more_parents.capacity() != 0
         {
-            return;
+            return false;
         }
         slot.error = None;
-        *state.state.get_mut() = 0;
-        // Drops the read's buffer handle now, not when the allocation is
-        // reused.
-        match std::mem::replace(&mut state.kind, Kind::Generic) {
-            Kind::Read(buf) => drop(buf),
-            other => drop(other),
-        }
+        true
+    }
+
+    /// Keeps `inner`, the last handle of a completion reset by [`reset`],
+    /// for [`reuse`] when the pool has room; frees it otherwise.
+    #[inline]
+    pub(super) fn keep(inner: Arc<Inner>) {
         if let Ok(Some(before)) = LAST.try_with(|l| l.replace(Some(inner))) {
             keep_more(before);
         }
