@@ -2272,3 +2272,20 @@ fn a_struct_literal_in_a_call_reads_a_local_set_aside_under_its_hidden_name() {
         assert_eq!(take_log(), ["inner true"], "{s:?}");
     }
 }
+
+// The never-panic fuzzer: a machine named `_0` made the state enum `0State`,
+// which is no identifier (the macro panicked). Its state is `State0`.
+#[io_state_machine(state = st)]
+fn _0(st: &mut State0, dev: &Dev) -> Res<u32> {
+    yield_io!(dev.op())?;
+    Ok(7)
+}
+
+#[test]
+fn a_machine_whose_name_starts_with_a_digit_after_underscores_has_a_state() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = State0::default();
+        assert_eq!(run(&dev, || _0(&mut st, &dev)), Ok(7), "{s:?}");
+    }
+}

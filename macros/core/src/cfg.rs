@@ -1428,13 +1428,7 @@ impl Builder<'_> {
                 _ => None,
             })
         });
-        let name = named.unwrap_or_else(|| {
-            quote::format_ident!(
-                "{}State",
-                crate::model::camel(&f.sig.ident.to_string()),
-                span = f.sig.ident.span()
-            )
-        });
+        let name = named.unwrap_or_else(|| crate::model::state_name(&f.sig.ident));
         if name == self.model.enum_name {
             self.cx.error(
                 f.sig.ident.span(),

@@ -242,6 +242,20 @@ pub fn camel(name: &str) -> String {
     out
 }
 
+// Input:  `fn free_page`, `fn _0`
+// Output: `FreePageState`, `State0`
+/// The state enum's name for a machine `f` without `name = ..`: its name in
+/// camel case and `State`, or `State` first where the camel case would not
+/// start an identifier (never-panic fuzzer: `fn _0` made `0State`).
+pub fn state_name(f: &proc_macro2::Ident) -> proc_macro2::Ident {
+    let base = camel(&f.to_string());
+    if base.starts_with(char::is_alphabetic) {
+        format_ident!("{}State", base, span = f.span())
+    } else {
+        format_ident!("State{}", base, span = f.span())
+    }
+}
+
 // Input:  `fn copy(st: &mut CopyState, n: u64) -> Result<IOResult<u64>, E>` with `state = st`
 // Output: `Model { params: [st: &mut CopyState, n: u64], err_ty: E, enum_name: CopyState, .. }`
 /// Checks the signature and builds the model; `None` when the state target
@@ -295,7 +309,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
     let enum_name = args
         .name
         .clone()
-        .unwrap_or_else(|| format_ident!("{}State", camel(&sig.ident.to_string()), span = sig.ident.span()));
+        .unwrap_or_else(|| state_name(&sig.ident));
     match &state {
         StateTarget::Param(p) => match params.iter().find(|q| q.ident == *p) {
             None => {
