@@ -1740,7 +1740,7 @@ impl FnGen<'_> {
             let name = format!("h{n}");
             self.declare(&name, Ty::ItemFn, false, true);
             return Node::same(format!(
-                "fn h{n}(x: i64) -> i64 {{ const {c}: i64 = {n}; x.wrapping_add({c}) }}"
+                "fn h{n}(x: i64) -> i64 {{ #[allow(non_upper_case_globals)] const {c}: i64 = {n}; x.wrapping_add({c}) }}"
             ));
         }
         let (name, ty, text) = match self.rng.below(5) {

@@ -239,7 +239,10 @@ impl Failed {
         method_generics: Option<Generics>,
     ) -> Self {
         let args = args::parse(&Ctxt::new(), attr.clone(), Span::call_site());
-        let name = args.name.clone().unwrap_or_else(|| model::state_name(&input.sig.ident));
+        let name = args
+            .name
+            .clone()
+            .unwrap_or_else(|| model::state_name(&input.sig.ident));
         // A free function's state parameter spells the generics; for a
         // method, take those of the stored types that could be read.
         let generics = match method_generics {

@@ -306,10 +306,7 @@ pub fn analyse(cx: &Ctxt, args: &Args, input: FnInput, impl_ctx: Option<ImplCtx>
     }
     let err_ty = check_return(cx, sig);
     let (state, _) = args.state.clone()?;
-    let enum_name = args
-        .name
-        .clone()
-        .unwrap_or_else(|| state_name(&sig.ident));
+    let enum_name = args.name.clone().unwrap_or_else(|| state_name(&sig.ident));
     match &state {
         StateTarget::Param(p) => match params.iter().find(|q| q.ident == *p) {
             None => {
