@@ -828,6 +828,15 @@ impl Emitter<'_> {
             self.held_some.borrow_mut().insert((target, x));
             return quote!(#f: #p::Some(#id));
         }
+        // Carried into this arm under its hidden name, another binding
+        // having its name here: dead from here on, it is still Rust's to
+        // drop at its scope's end (difftest seed 0x13c0de, program 4971: a
+        // guard dropped at a ready `yield_io!` in a `let`-`else`'s `else`).
+        if self.plan.hidden_in.contains(&(arm, x)) && self.live.live_in[arm].contains(&x) {
+            let h = Plan::hidden_ident(self.g, x);
+            self.held_some.borrow_mut().insert((target, x));
+            return quote!(#f: #p::Some(#h));
+        }
         // Hidden by a later `let` of its name in this arm, which set it
         // aside (see `held_aside`).
         let hider = jump
@@ -840,10 +849,22 @@ impl Emitter<'_> {
         if let Some(y) = hider
             && !self.g.blocks[arm].scope_in.iter().any(|&(_, b)| b == y)
             && let Some(&(blk, k)) = self.decl_at.get(&y)
-            && self.held_aside(blk, k).contains(&x)
         {
-            self.held_some.borrow_mut().insert((target, x));
-            return quote!(#f);
+            if self.held_aside(blk, k).contains(&x) {
+                self.held_some.borrow_mut().insert((target, x));
+                return quote!(#f);
+            }
+            // A live binding this arm set aside before the `let` hiding it.
+            if self
+                .plan
+                .saves
+                .get(&(blk, k))
+                .is_some_and(|v| v.contains(&(x, y)))
+            {
+                let h = Plan::hidden_ident(self.g, x);
+                self.held_some.borrow_mut().insert((target, x));
+                return quote!(#f: #p::Some(#h));
+            }
         }
         quote!(#f: #p::None)
     }
