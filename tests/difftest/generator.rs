@@ -1123,10 +1123,7 @@ impl FnGen<'_> {
         let glob = self.f.on("upper_ident") && self.rng.chance(15);
         let (mut nodes, mut used) = self.stmts(budget, max_stmts);
         if glob {
-            nodes.insert(
-                0,
-                Node::same("#[allow(unused_imports)] use std::cmp::Ordering::*;".to_string()),
-            );
+            nodes.insert(0, Node::same(GLOB_USE.to_string()));
         }
         if self.f.on("tail_susp")
             && self.rng.chance(25)
@@ -1731,7 +1728,7 @@ impl FnGen<'_> {
             // A glob in a block that is taken apart is refused (the crate
             // docs, rule 8): only at the top of the body.
             if self.depth == 0 && (upper.is_empty() || self.rng.chance(50)) {
-                return Node::same("#[allow(unused_imports)] use std::cmp::Ordering::*;".to_string());
+                return Node::same(GLOB_USE.to_string());
             }
             if upper.is_empty() {
                 return Node::same(format!("const K{n}: i64 = {n};"));
@@ -2836,6 +2833,10 @@ pub fn emit_machine(p: &Program) -> String {
 
 /// Jumps written by macros (feature `macro_jumps`): the machine sees only
 /// the invocation.
+/// `upper_ident`'s glob `use` beside capitalised locals (attack round 15,
+/// F2: a glob made every capitalised `let` a constant pattern).
+const GLOB_USE: &str = "#[allow(unused_imports)] use std::cmp::Ordering::*;";
+
 const JUMP_MACROS: &str = "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
      #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\
      #[allow(unused_macros)]\nmacro_rules! gerr { ($k:expr) => { return Err(E::User($k)) }; }\n";

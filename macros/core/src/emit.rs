@@ -832,10 +832,13 @@ impl Emitter<'_> {
         // having its name here: dead from here on, it is still Rust's to
         // drop at its scope's end (difftest seed 0x13c0de, program 4971: a
         // guard dropped at a ready `yield_io!` in a `let`-`else`'s `else`).
-        if self.plan.hidden_in.contains(&(arm, x)) && self.live.live_in[arm].contains(&x) {
+        let some_hidden = || {
             let h = Plan::hidden_ident(self.g, x);
             self.held_some.borrow_mut().insert((target, x));
-            return quote!(#f: #p::Some(#h));
+            quote!(#f: #p::Some(#h))
+        };
+        if self.plan.hidden_in.contains(&(arm, x)) && self.live.live_in[arm].contains(&x) {
+            return some_hidden();
         }
         // Hidden by a later `let` of its name in this arm, which set it
         // aside (see `held_aside`).
@@ -861,9 +864,7 @@ impl Emitter<'_> {
                 .get(&(blk, k))
                 .is_some_and(|v| v.contains(&(x, y)))
             {
-                let h = Plan::hidden_ident(self.g, x);
-                self.held_some.borrow_mut().insert((target, x));
-                return quote!(#f: #p::Some(#h));
+                return some_hidden();
             }
         }
         quote!(#f: #p::None)
@@ -2574,8 +2575,6 @@ fn dot(name: &Ident, nodes: &[(String, String)], edges: &[Edge]) -> String {
     out
 }
 
-/// Whether kept code contains a `return` and a `?` (outside closures it
-/// cannot tell apart; a diagram is a sketch).
 // Input:  `let Some(row) = __ratchet_r1 ?`, [("__ratchet_r1", "call_io!(cur.next())")]
 // Output: `let Some(row) = call_io!(cur.next()) ?`
 /// `code` with each whole identifier named in `results` replaced by its text.
@@ -2599,6 +2598,8 @@ fn with_sites(code: &str, results: &[(String, &str)]) -> String {
     out
 }
 
+/// Whether kept code contains a `return` and a `?` (outside closures it
+/// cannot tell apart; a diagram is a sketch).
 fn exits(ts: &TokenStream) -> (bool, bool) {
     let mut ret = false;
     let mut err = false;

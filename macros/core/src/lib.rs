@@ -120,10 +120,8 @@ fn as_outer(mut attrs: Vec<syn::Attribute>) -> Vec<syn::Attribute> {
 /// under its `#[cfg(all(..))]`. Errors of every version are reported once.
 fn expand_fn(attr: TokenStream, input: FnInput, impl_ctx: Option<ImplCtx>) -> Output {
     let attr = unraw::tokens(attr);
-    let mut input = FnInput {
-        block: unraw::node(input.block),
-        ..input
-    };
+    let mut input = input;
+    unraw::block(&mut input.block);
     // The parameters' names, which the body reads; the rest of the
     // signature is the caller's contract and stays as written.
     for arg in &mut input.sig.inputs {

@@ -344,27 +344,22 @@ pub fn check(
     out
 }
 
-// Input:  `let h = pager.header();` with `pager: &Pager` among the arguments
-// Output: `Some("pager")` (`None` for `pager.len()`, `items.to_vec()`)
-/// The first argument passed by reference (or `self` taken by reference)
-/// that the `let` binding `b` is made from, other than through a method
-/// that gives an owned value: a value made from it may borrow it, which the
-/// message about `b`'s missing type then says at once (issue 15 item 2),
-/// rather than after the user has written a type. A statement that waits
-/// is left alone: its value comes from the completion or the callee.
+/// The piece of code whose `let` declares `b`, and its statements.
+fn defining(g: &Graph, b: BindId) -> Option<(&crate::cfg::Piece, Option<Vec<syn::Stmt>>)> {
+    let piece = g
+        .blocks
+        .iter()
+        .flat_map(|blk| &blk.pieces)
+        .find(|p| p.defs.contains(&b))?;
+    let stmts = syn::parse::Parser::parse2(syn::Block::parse_within, piece.tokens.clone()).ok();
+    Some((piece, stmts))
+}
+
 // Input:  `let f = move |v: u32| v + 1;` defining `f`
 // Output: true
 /// Whether `b` is declared by a `let` whose initializer is a closure.
 fn initialized_by_closure(g: &Graph, b: BindId) -> bool {
-    let Some(piece) = g
-        .blocks
-        .iter()
-        .flat_map(|blk| &blk.pieces)
-        .find(|p| p.defs.contains(&b))
-    else {
-        return false;
-    };
-    let Ok(stmts) = syn::parse::Parser::parse2(syn::Block::parse_within, piece.tokens.clone()) else {
+    let Some((_, Some(stmts))) = defining(g, b) else {
         return false;
     };
     stmts.iter().any(|st| {
@@ -373,6 +368,14 @@ fn initialized_by_closure(g: &Graph, b: BindId) -> bool {
     })
 }
 
+// Input:  `let h = pager.header();` with `pager: &Pager` among the arguments
+// Output: `Some("pager")` (`None` for `pager.len()`, `items.to_vec()`)
+/// The first argument passed by reference (or `self` taken by reference)
+/// that the `let` binding `b` is made from, other than through a method
+/// that gives an owned value: a value made from it may borrow it, which the
+/// message about `b`'s missing type then says at once (issue 15 item 2),
+/// rather than after the user has written a type. A statement that waits
+/// is left alone: its value comes from the completion or the callee.
 fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<String> {
     use proc_macro2::TokenTree;
     const OWNED: &[&str] = &[
@@ -400,11 +403,7 @@ fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<St
             }
         }
     }
-    let piece = g
-        .blocks
-        .iter()
-        .flat_map(|blk| &blk.pieces)
-        .find(|p| p.defs.contains(&b))?;
+    let (piece, stmts) = defining(g, b)?;
     let mut toks = Vec::new();
     flatten(piece.tokens.clone(), &mut toks);
     let text = |t: Option<&TokenTree>| t.map(ToString::to_string).unwrap_or_default();
@@ -416,16 +415,13 @@ fn initialized_from(g: &Graph, b: BindId, borrowed_args: &[String]) -> Option<St
     }
     // A name the statement binds itself (a closure's parameter `|v| ..`)
     // is not the argument (attack round 14, F11).
-    let free: Option<Vec<String>> =
-        syn::parse::Parser::parse2(syn::Block::parse_within, piece.tokens.clone())
-            .ok()
-            .map(|stmts| {
-                stmts
-                    .iter()
-                    .flat_map(crate::scan::free_vars_stmt)
-                    .map(|u| u.name)
-                    .collect()
-            });
+    let free: Option<Vec<String>> = stmts.map(|stmts| {
+        stmts
+            .iter()
+            .flat_map(crate::scan::free_vars_stmt)
+            .map(|u| u.name)
+            .collect()
+    });
     toks.iter().enumerate().find_map(|(i, t)| {
         let name = t.to_string();
         let owned = text(toks.get(i + 1)) == "." && OWNED.contains(&text(toks.get(i + 2)).as_str());

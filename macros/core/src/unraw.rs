@@ -10,8 +10,6 @@
 //! differently in an edition that reserves it.
 
 use proc_macro2::{Group, Ident, TokenStream, TokenTree};
-use quote::ToTokens;
-use syn::parse::Parse;
 
 /// Words that are keywords (strict, reserved, or of some edition): a raw
 /// identifier spelling one of them stays raw.
@@ -42,39 +40,33 @@ pub fn tokens(ts: TokenStream) -> TokenStream {
         .collect()
 }
 
-/// `node` with its raw identifiers written plain (see [`tokens`]), or
-/// `node` unchanged if the rewritten tokens do not parse back.
-pub fn node<T: Parse + ToTokens>(node: T) -> T {
-    let ts = node.to_token_stream();
-    if !has_raw(&ts) {
-        return node;
-    }
-    syn::parse2(tokens(ts)).unwrap_or(node)
+// Input:  the body `{ let r#x: u32 = n; f!(r#x) }`, or a parameter's pattern `r#x: u32`
+// Output: `{ let x: u32 = n; f!(x) }`, `x: u32`
+/// Writes the raw identifiers of `block` plain, macros' and attributes'
+/// tokens included (see [`tokens`]), in place: no round trip through tokens.
+pub fn block(block: &mut syn::Block) {
+    syn::visit_mut::VisitMut::visit_block_mut(&mut Plain, block);
 }
 
-// Input:  the pattern `r#x: u32` of a parameter
-// Output: `x: u32`
-/// `pat` with its raw identifiers written plain, macros' tokens included.
+/// [`block`] for a parameter's pattern.
 pub fn pat(pat: &mut syn::Pat) {
-    struct Plain;
-    impl syn::visit_mut::VisitMut for Plain {
-        fn visit_ident_mut(&mut self, id: &mut Ident) {
-            *id = plain(id.clone());
-        }
-        fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
-            m.tokens = tokens(std::mem::take(&mut m.tokens));
-            syn::visit_mut::visit_macro_mut(self, m);
-        }
-    }
     syn::visit_mut::VisitMut::visit_pat_mut(&mut Plain, pat);
 }
 
-fn has_raw(ts: &TokenStream) -> bool {
-    ts.clone().into_iter().any(|tt| match tt {
-        TokenTree::Ident(id) => id.to_string().starts_with("r#"),
-        TokenTree::Group(g) => has_raw(&g.stream()),
-        _ => false,
-    })
+struct Plain;
+
+impl syn::visit_mut::VisitMut for Plain {
+    fn visit_ident_mut(&mut self, id: &mut Ident) {
+        *id = plain(id.clone());
+    }
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        m.tokens = tokens(std::mem::take(&mut m.tokens));
+        syn::visit_mut::visit_macro_mut(self, m);
+    }
+    fn visit_meta_list_mut(&mut self, m: &mut syn::MetaList) {
+        m.tokens = tokens(std::mem::take(&mut m.tokens));
+        syn::visit_mut::visit_meta_list_mut(self, m);
+    }
 }
 
 fn plain(id: Ident) -> Ident {
