@@ -14,6 +14,7 @@ pub use core::fmt;
 pub use core::iter::{IntoIterator, Iterator};
 pub use core::marker::PhantomData;
 pub use core::mem;
+pub use core::ops::ControlFlow;
 pub use core::ops::{Range, RangeInclusive};
 pub use core::option::Option::{self, None, Some};
 pub use core::result::Result::{self, Err, Ok};
@@ -155,6 +156,23 @@ macro_rules! __ratchet_state {
                     }
                 }
             }
+            #[automatically_derived]
+            impl $($ig)* $crate::__private::MachineState for $($st)* $($wc)* {
+                #[inline]
+                fn waited(&self) -> $crate::__private::Option<&$crate::__private::Completion> {
+                    match self {
+                        $($(Self::$v { $cf: c, .. } => $crate::__private::Some(c),)?)*
+                        _ => $crate::__private::None,
+                    }
+                }
+
+                fn variant(&self) -> &'static str {
+                    match self {
+                        Self::Idle => "Idle",
+                        $(Self::$v { .. } => ::core::stringify!($v),)*
+                    }
+                }
+            }
             // Not every machine calls these; they exist for its users.
             #[allow(dead_code)]
             impl $($ig)* $($st)* $($wc)* {
@@ -276,6 +294,68 @@ impl SizeMessage {
 }
 
 pub use crate::testing::{force_suspend, set_force_suspend};
+
+/// What a machine's body asks of its state, beyond the methods users call:
+/// implemented for every state by `__ratchet_state!`, so that the body names
+/// one method instead of spelling a `match` over the variants.
+pub trait MachineState {
+    /// The completion the state waits on: the stored one of a `yield_io!`
+    /// point, `None` when idle or at a `call_io!` point (whose callee keeps
+    /// its own).
+    fn waited(&self) -> Option<&Completion>;
+    /// The variant's name, `"Idle"` included, for the `tracing` feature.
+    fn variant(&self) -> &'static str;
+}
+
+/// Makes the state idle if it is dropped: held while a resume works on the
+/// state where it lies (a `call_io!` point calling its callee in place), so
+/// that a panic there leaves the machine idle (rule 11). Every other way
+/// out [`disarm`](Self::disarm)s it.
+pub struct IdleOnUnwind<'a, S: Default>(&'a mut S);
+
+impl<'a, S: Default> IdleOnUnwind<'a, S> {
+    /// Guards `state`.
+    #[inline(always)]
+    pub fn new(state: &'a mut S) -> Self {
+        Self(state)
+    }
+
+    /// The guarded state.
+    #[inline(always)]
+    pub fn state(&mut self) -> &mut S {
+        self.0
+    }
+
+    /// Leaves the state as it is.
+    #[inline(always)]
+    pub fn disarm(self) {
+        core::mem::forget(self);
+    }
+}
+
+impl<S: Default> Drop for IdleOnUnwind<'_, S> {
+    fn drop(&mut self) {
+        *self.0 = S::default();
+    }
+}
+
+/// What a suspending `yield_io!` returns for `c`.
+#[inline(always)]
+#[must_use]
+pub fn io(c: Completion) -> IOCompletions {
+    IOCompletions::from(c)
+}
+
+/// A `call_io!` callee's answer: `Break` with what it waits on, or
+/// `Continue` with its value or error (the value of `call_io!`).
+#[inline(always)]
+pub fn call_step<T, E>(r: Result<IOResult<T>, E>) -> ControlFlow<IOCompletions, Result<T, E>> {
+    match r {
+        Ok(IOResult::Done(v)) => ControlFlow::Continue(Ok(v)),
+        Ok(IOResult::IO(io)) => ControlFlow::Break(io),
+        Err(e) => ControlFlow::Continue(Err(e)),
+    }
+}
 
 /// How a suspension point proceeds with completion `c`: `true` to suspend (return
 /// `IO`), `false` to continue at once (the fast path).

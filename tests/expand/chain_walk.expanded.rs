@@ -69,15 +69,10 @@ pub fn walk(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "walk", match & * __ratchet_state { WalkState::Idle => "Idle",
-        WalkState::Read { .. } => "Read", }
+        __ratchet_at, "walk", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        WalkState::Read { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -127,9 +122,7 @@ pub fn walk(
                                         &__ratchet_c,
                                     ),
                                 },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ::ratchet::__private::io(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -170,9 +163,7 @@ pub fn walk(
                                 &__ratchet_c,
                             ),
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
+                        ::ratchet::__private::io(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");

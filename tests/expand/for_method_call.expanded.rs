@@ -21,20 +21,16 @@ impl Pager {
         >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "free_page", match & (*
+            __ratchet_at, "free_page", ::ratchet::__private::MachineState::variant(& (*
             ::ratchet::__private::state_field(FreePageState::Idle, & mut self
-            .free_state)) { FreePageState::Idle => "Idle", FreePageState::Ready { .. } =>
-            "Ready", }
+            .free_state)))
         );
-        let __ratchet_waited = match (*::ratchet::__private::state_field(
-            FreePageState::Idle,
-            &mut self.free_state,
-        )) {
-            FreePageState::Ready { __completion: ref __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        };
+        let __ratchet_waited = ::ratchet::__private::MachineState::waited(
+            &(*::ratchet::__private::state_field(
+                FreePageState::Idle,
+                &mut self.free_state,
+            )),
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             __ratchet_waited,
         ) {
@@ -84,9 +80,7 @@ impl Pager {
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(
@@ -126,9 +120,8 @@ impl Pager {
         >>::from;
         call_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "clear", match & (*
-            ::ratchet::__private::state_field(ClearState::Idle, & mut self.clear_state))
-            { ClearState::Idle => "Idle", ClearState::FreePage { .. } => "FreePage", }
+            __ratchet_at, "clear", ::ratchet::__private::MachineState::variant(& (*
+            ::ratchet::__private::state_field(ClearState::Idle, & mut self.clear_state)))
         );
         ::ratchet::__private::__ratchet_trace_resume!(
             __ratchet_at, ::ratchet::__private::None
@@ -169,18 +162,16 @@ impl Pager {
                             {
                                 ::core::convert::identity({
                                     let __ratchet_call = self.free_page(i);
-                                    match __ratchet_call {
-                                        ::ratchet::__private::Ok(
-                                            ::ratchet::__private::IOResult::Done(__ratchet_done),
+                                    match ::ratchet::__private::call_step(__ratchet_call) {
+                                        ::ratchet::__private::ControlFlow::Continue(
+                                            __ratchet_done,
                                         ) => {
                                             ::ratchet::__private::__ratchet_trace_pass!(
                                                 __ratchet_at, "FreePage"
                                             );
-                                            ::ratchet::__private::Ok(__ratchet_done)
+                                            __ratchet_done
                                         }
-                                        ::ratchet::__private::Ok(
-                                            ::ratchet::__private::IOResult::IO(__ratchet_io),
-                                        ) => {
+                                        ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
                                             ::ratchet::__private::__ratchet_trace_suspend!(
                                                 __ratchet_at, "FreePage", __ratchet_io.completion()
                                             );
@@ -191,12 +182,6 @@ impl Pager {
                                                 },
                                                 __ratchet_io,
                                             );
-                                        }
-                                        ::ratchet::__private::Err(__ratchet_err) => {
-                                            ::ratchet::__private::__ratchet_trace_pass!(
-                                                __ratchet_at, "FreePage"
-                                            );
-                                            ::ratchet::__private::Err(__ratchet_err)
                                         }
                                     }
                                 })?;
@@ -223,13 +208,13 @@ impl Pager {
                 #[allow(unused_mut)]
                 __RatchetPc::CallFreePage { __ratchet_end0, mut i } => {
                     let __ratchet_call = self.free_page(i);
-                    let __ratchet_r2 = match __ratchet_call {
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::Done(__ratchet_done),
-                        ) => ::ratchet::__private::Ok(__ratchet_done),
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(__ratchet_io),
-                        ) => {
+                    let __ratchet_r2 = match ::ratchet::__private::call_step(
+                        __ratchet_call,
+                    ) {
+                        ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                            __ratchet_done
+                        }
+                        ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "FreePage", __ratchet_io.completion()
                             );
@@ -240,9 +225,6 @@ impl Pager {
                                 },
                                 __ratchet_io,
                             );
-                        }
-                        ::ratchet::__private::Err(__ratchet_err) => {
-                            ::ratchet::__private::Err(__ratchet_err)
                         }
                     };
                     ::ratchet::__private::__ratchet_trace_pass!(

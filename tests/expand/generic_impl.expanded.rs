@@ -23,20 +23,16 @@ impl<K: Clone> Tree<K> {
         >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "collect", match & (*
+            __ratchet_at, "collect", ::ratchet::__private::MachineState::variant(& (*
             ::ratchet::__private::state_field(CollectState::Idle, & mut self
-            .collect_state)) { CollectState::Idle => "Idle", CollectState::C { .. } =>
-            "C", }
+            .collect_state)))
         );
-        let __ratchet_waited = match (*::ratchet::__private::state_field(
-            CollectState::Idle,
-            &mut self.collect_state,
-        )) {
-            CollectState::C { __completion: ref __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        };
+        let __ratchet_waited = ::ratchet::__private::MachineState::waited(
+            &(*::ratchet::__private::state_field(
+                CollectState::Idle,
+                &mut self.collect_state,
+            )),
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             __ratchet_waited,
         ) {
@@ -92,9 +88,7 @@ impl<K: Clone> Tree<K> {
                                                     &__ratchet_c,
                                                 ),
                                             },
-                                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                                ::ratchet::__private::Completion,
-                                            >>::from(__ratchet_c),
+                                            ::ratchet::__private::io(__ratchet_c),
                                         );
                                     }
                                     ::ratchet::__private::__ratchet_trace_pass!(
@@ -127,9 +121,7 @@ impl<K: Clone> Tree<K> {
                                         &__ratchet_c,
                                     ),
                                 },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ::ratchet::__private::io(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");

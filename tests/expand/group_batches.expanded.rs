@@ -61,15 +61,10 @@ pub fn flush(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "flush", match & * __ratchet_state { FlushState::Idle => "Idle",
-        FlushState::All { .. } => "All", }
+        __ratchet_at, "flush", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        FlushState::All { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -122,9 +117,7 @@ pub fn flush(
                                         &__ratchet_c,
                                     ),
                                 },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ::ratchet::__private::io(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");
@@ -162,9 +155,7 @@ pub fn flush(
                                     &__ratchet_c,
                                 ),
                             },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
+                            ::ratchet::__private::io(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "All");

@@ -53,16 +53,10 @@ pub fn try_twice(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "try_twice", match & * __ratchet_state { TryTwiceState::Idle =>
-        "Idle", TryTwiceState::C { .. } => "C", TryTwiceState::C2 { .. } => "C2", }
+        __ratchet_at, "try_twice", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        TryTwiceState::C { __completion: ref __ratchet_c, .. }
-        | TryTwiceState::C2 { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -104,9 +98,8 @@ pub fn try_twice(
                     ::ratchet::__private::must_suspend(& __ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(__ratchet_at, "C", &
                     __ratchet_c); break '__ratchet_dispatch(TryTwiceState::C {
-                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) }, <
-                    ::ratchet::__private::IOCompletions as ::ratchet::__private::From <
-                    ::ratchet::__private::Completion >> ::from(__ratchet_c)); }
+                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) },
+                    ::ratchet::__private::io(__ratchet_c)); }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");
                     ::ratchet::__private::yield_result(& __ratchet_c) } }) { Ok(true) }
                     else { ::core::convert::identity(match c.clone() { __ratchet_c => {
@@ -114,9 +107,8 @@ pub fn try_twice(
                     ::ratchet::__private::must_suspend(& __ratchet_c) {
                     ::ratchet::__private::__ratchet_trace_suspend!(__ratchet_at, "C2", &
                     __ratchet_c); break '__ratchet_dispatch(TryTwiceState::C2 {
-                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) }, <
-                    ::ratchet::__private::IOCompletions as ::ratchet::__private::From <
-                    ::ratchet::__private::Completion >> ::from(__ratchet_c)); }
+                    __completion : ::ratchet::__private::Clone::clone(& __ratchet_c) },
+                    ::ratchet::__private::io(__ratchet_c)); }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");
                     ::ratchet::__private::yield_result(& __ratchet_c) } }) ?; Ok(false) }
                 );
@@ -138,9 +130,7 @@ pub fn try_twice(
                                     &__ratchet_c,
                                 ),
                             },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
+                            ::ratchet::__private::io(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");

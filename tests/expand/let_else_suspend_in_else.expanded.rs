@@ -61,16 +61,10 @@ pub fn first(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "first", match & * __ratchet_state { FirstState::Idle => "Idle",
-        FirstState::C { .. } => "C", FirstState::C2 { .. } => "C2", }
+        __ratchet_at, "first", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        FirstState::C { __completion: ref __ratchet_c, .. }
-        | FirstState::C2 { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -125,9 +119,7 @@ pub fn first(
                                                     &__ratchet_c,
                                                 ),
                                             },
-                                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                                ::ratchet::__private::Completion,
-                                            >>::from(__ratchet_c),
+                                            ::ratchet::__private::io(__ratchet_c),
                                         );
                                     }
                                     ::ratchet::__private::__ratchet_trace_pass!(
@@ -157,9 +149,7 @@ pub fn first(
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(

@@ -56,15 +56,10 @@ pub fn retry(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "retry", match & * __ratchet_state { RetryState::Idle => "Idle",
-        RetryState::C { .. } => "C", }
+        __ratchet_at, "retry", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        RetryState::C { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -113,9 +108,7 @@ pub fn retry(
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(
@@ -153,9 +146,7 @@ pub fn retry(
                                 &__ratchet_c,
                             ),
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
+                        ::ratchet::__private::io(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");

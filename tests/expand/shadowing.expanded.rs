@@ -67,16 +67,10 @@ pub fn render(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "render", match & * __ratchet_state { RenderState::Idle => "Idle",
-        RenderState::C { .. } => "C", RenderState::C2 { .. } => "C2", }
+        __ratchet_at, "render", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        RenderState::C { __completion: ref __ratchet_c, .. }
-        | RenderState::C2 { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -130,9 +124,7 @@ pub fn render(
                                             &__ratchet_c,
                                         ),
                                     },
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
+                                    ::ratchet::__private::io(__ratchet_c),
                                 );
                             }
                             ::ratchet::__private::__ratchet_trace_pass!(
@@ -160,9 +152,7 @@ pub fn render(
                                             &__ratchet_c,
                                         ),
                                     },
-                                    <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                        ::ratchet::__private::Completion,
-                                    >>::from(__ratchet_c),
+                                    ::ratchet::__private::io(__ratchet_c),
                                 );
                             }
                             ::ratchet::__private::__ratchet_trace_pass!(
@@ -194,9 +184,7 @@ pub fn render(
                                 &__ratchet_c,
                             ),
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
+                        ::ratchet::__private::io(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C2");

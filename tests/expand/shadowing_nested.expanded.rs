@@ -59,15 +59,10 @@ pub fn nested(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "nested", match & * __ratchet_state { NestedState::Idle => "Idle",
-        NestedState::C { .. } => "C", }
+        __ratchet_at, "nested", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        NestedState::C { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -118,9 +113,7 @@ pub fn nested(
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(
@@ -206,15 +199,10 @@ pub fn counter(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "counter", match & * __ratchet_state { CounterState::Idle =>
-        "Idle", CounterState::C { .. } => "C", }
+        __ratchet_at, "counter", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        CounterState::C { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -266,9 +254,7 @@ pub fn counter(
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(
@@ -303,9 +289,7 @@ pub fn counter(
                                 &__ratchet_c,
                             ),
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
+                        ::ratchet::__private::io(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "C");

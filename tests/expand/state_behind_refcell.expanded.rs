@@ -28,15 +28,12 @@ impl Pager {
             &mut __ratchet_guard,
         );
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "free_page", match & * __ratchet_state { FreePageState::Idle =>
-            "Idle", FreePageState::C { .. } => "C", }
+            __ratchet_at, "free_page", ::ratchet::__private::MachineState::variant(& *
+            __ratchet_state)
         );
-        let __ratchet_waited = match *__ratchet_state {
-            FreePageState::C { __completion: ref __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        };
+        let __ratchet_waited = ::ratchet::__private::MachineState::waited(
+            &*__ratchet_state,
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             __ratchet_waited,
         ) {
@@ -85,9 +82,7 @@ impl Pager {
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(

@@ -19,19 +19,12 @@ impl Cursor {
         >>::from;
         yield_io!(__ratchet_seen);
         ::ratchet::__private::__ratchet_trace_span!(
-            __ratchet_at, "next", match & (*
-            ::ratchet::__private::state_field(NextState::Idle, & mut self.next_state)) {
-            NextState::Idle => "Idle", NextState::Ready { .. } => "Ready", }
+            __ratchet_at, "next", ::ratchet::__private::MachineState::variant(& (*
+            ::ratchet::__private::state_field(NextState::Idle, & mut self.next_state)))
         );
-        let __ratchet_waited = match (*::ratchet::__private::state_field(
-            NextState::Idle,
-            &mut self.next_state,
-        )) {
-            NextState::Ready { __completion: ref __ratchet_c, .. } => {
-                ::ratchet::__private::Some(__ratchet_c)
-            }
-            _ => ::ratchet::__private::None,
-        };
+        let __ratchet_waited = ::ratchet::__private::MachineState::waited(
+            &(*::ratchet::__private::state_field(NextState::Idle, &mut self.next_state)),
+        );
         if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
             __ratchet_waited,
         ) {
@@ -85,9 +78,7 @@ impl Cursor {
                                                 &__ratchet_c,
                                             ),
                                         },
-                                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                            ::ratchet::__private::Completion,
-                                        >>::from(__ratchet_c),
+                                        ::ratchet::__private::io(__ratchet_c),
                                     );
                                 }
                                 ::ratchet::__private::__ratchet_trace_pass!(
@@ -199,8 +190,8 @@ pub fn sum(
     call_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "sum", match & * __ratchet_state { SumState::Idle => "Idle",
-        SumState::Next { .. } => "Next", }
+        __ratchet_at, "sum", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
     ::ratchet::__private::__ratchet_trace_resume!(
         __ratchet_at, ::ratchet::__private::None
@@ -221,18 +212,14 @@ pub fn sum(
             __RatchetPc::Start {} => {
                 let mut total: u32 = 0;
                 while let Some(row) = ::core::convert::identity(
-                    match cursor.next() {
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::Done(__ratchet_done),
-                        ) => {
+                    match ::ratchet::__private::call_step(cursor.next()) {
+                        ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
                             ::ratchet::__private::__ratchet_trace_pass!(
                                 __ratchet_at, "Next"
                             );
-                            ::ratchet::__private::Ok(__ratchet_done)
+                            __ratchet_done
                         }
-                        ::ratchet::__private::Ok(
-                            ::ratchet::__private::IOResult::IO(__ratchet_io),
-                        ) => {
+                        ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
                             ::ratchet::__private::__ratchet_trace_suspend!(
                                 __ratchet_at, "Next", __ratchet_io.completion()
                             );
@@ -240,12 +227,6 @@ pub fn sum(
                                 SumState::Next { total },
                                 __ratchet_io,
                             );
-                        }
-                        ::ratchet::__private::Err(__ratchet_err) => {
-                            ::ratchet::__private::__ratchet_trace_pass!(
-                                __ratchet_at, "Next"
-                            );
-                            ::ratchet::__private::Err(__ratchet_err)
                         }
                     },
                 )? {
@@ -262,13 +243,13 @@ pub fn sum(
             #[allow(unused_mut)]
             __RatchetPc::CallNext { mut total } => {
                 let __ratchet_call = cursor.next();
-                let __ratchet_r1 = match __ratchet_call {
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::Done(__ratchet_done),
-                    ) => ::ratchet::__private::Ok(__ratchet_done),
-                    ::ratchet::__private::Ok(
-                        ::ratchet::__private::IOResult::IO(__ratchet_io),
-                    ) => {
+                let __ratchet_r1 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
+                ) {
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
                         ::ratchet::__private::__ratchet_trace_suspend!(
                             __ratchet_at, "Next", __ratchet_io.completion()
                         );
@@ -276,9 +257,6 @@ pub fn sum(
                             SumState::Next { total },
                             __ratchet_io,
                         );
-                    }
-                    ::ratchet::__private::Err(__ratchet_err) => {
-                        ::ratchet::__private::Err(__ratchet_err)
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Next");

@@ -76,17 +76,10 @@ pub fn copy_pages(
     yield_io!(__ratchet_seen);
     let __ratchet_state = st;
     ::ratchet::__private::__ratchet_trace_span!(
-        __ratchet_at, "copy_pages", match & * __ratchet_state { CopyPagesState::Idle =>
-        "Idle", CopyPagesState::Read { .. } => "Read", CopyPagesState::Write { .. } =>
-        "Write", }
+        __ratchet_at, "copy_pages", ::ratchet::__private::MachineState::variant(& *
+        __ratchet_state)
     );
-    let __ratchet_waited = match *__ratchet_state {
-        CopyPagesState::Read { __completion: ref __ratchet_c, .. }
-        | CopyPagesState::Write { __completion: ref __ratchet_c, .. } => {
-            ::ratchet::__private::Some(__ratchet_c)
-        }
-        _ => ::ratchet::__private::None,
-    };
+    let __ratchet_waited = ::ratchet::__private::MachineState::waited(&*__ratchet_state);
     if let ::ratchet::__private::Some(__ratchet_io) = ::ratchet::__private::pending_io(
         __ratchet_waited,
     ) {
@@ -138,9 +131,7 @@ pub fn copy_pages(
                                         &__ratchet_c,
                                     ),
                                 },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ::ratchet::__private::io(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -162,9 +153,7 @@ pub fn copy_pages(
                                         &__ratchet_c,
                                     ),
                                 },
-                                <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                    ::ratchet::__private::Completion,
-                                >>::from(__ratchet_c),
+                                ::ratchet::__private::io(__ratchet_c),
                             );
                         }
                         ::ratchet::__private::__ratchet_trace_pass!(
@@ -191,9 +180,7 @@ pub fn copy_pages(
                                     &__ratchet_c,
                                 ),
                             },
-                            <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                                ::ratchet::__private::Completion,
-                            >>::from(__ratchet_c),
+                            ::ratchet::__private::io(__ratchet_c),
                         );
                     }
                     ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Read");
@@ -223,9 +210,7 @@ pub fn copy_pages(
                                 &__ratchet_c,
                             ),
                         },
-                        <::ratchet::__private::IOCompletions as ::ratchet::__private::From<
-                            ::ratchet::__private::Completion,
-                        >>::from(__ratchet_c),
+                        ::ratchet::__private::io(__ratchet_c),
                     );
                 }
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Write");

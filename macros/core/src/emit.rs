@@ -31,6 +31,7 @@ use crate::model::Model;
 use crate::scan::SiteKind;
 use crate::types::Stored;
 
+mod inplace;
 mod verbatim;
 
 pub struct Output {
@@ -108,6 +109,9 @@ struct Emitter<'a> {
     /// it, as Rust does, instead of declaring it again (a second `let`
     /// would keep the old value alive to the end of the arm).
     declared: std::cell::RefCell<Vec<Vec<BindId>>>,
+    /// The `call_io!` points whose resume calls the callee in place, before
+    /// the state is taken (see `inplace`).
+    in_place: BTreeMap<usize, inplace::InPlaceCall>,
 }
 
 // Input:  the error type `E` of `Result<IOResult<T>, E>`
@@ -165,6 +169,7 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         declared: std::cell::RefCell::new(Vec::new()),
         carriable: Vec::new(),
         decl_at: BTreeMap::new(),
+        in_place: BTreeMap::new(),
     };
     let mut jump_src = vec![0; g.jumps.len()];
     for (b, blk) in g.blocks.iter().enumerate() {
@@ -204,6 +209,10 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
                     .flat_map(move |(k, p)| p.defs.iter().map(move |&d| (d, (b, k))))
             })
             .collect(),
+        ..e
+    };
+    let e = Emitter {
+        in_place: e.in_place_calls(),
         ..e
     };
     let state = e.state_enum();
@@ -689,22 +698,10 @@ impl Emitter<'_> {
     fn trace_span(&self, waiting: bool) -> TokenStream {
         let p = &self.p;
         let place = self.model.place();
-        let name = &self.model.enum_name;
         let machine = self.model.input.sig.ident.to_string();
         let from = crate::model::trace_at();
-        let arms = self
-            .g
-            .susps
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| waiting && self.live.reachable.get(s.block).copied().unwrap_or(false))
-            .map(|(i, _)| {
-                let v = &self.plan.state_variants[i];
-                let vname = v.to_string();
-                quote!(#name::#v { .. } => #vname,)
-            });
         let state = if waiting {
-            quote!(match &#place { #name::Idle => "Idle", #(#arms)* })
+            quote!(#p::MachineState::variant(&#place))
         } else {
             quote!("Idle")
         };
@@ -1055,7 +1052,7 @@ impl Emitter<'_> {
             .collect();
 
         // Re-entry while the awaited completion is pending runs nothing.
-        let mut waits = Vec::new();
+        let mut waits = false;
         let mut resumes = Vec::new();
         let c = &self.c;
         for (i, s) in self.g.susps.iter().enumerate() {
@@ -1099,7 +1096,7 @@ impl Emitter<'_> {
             match s.kind {
                 SiteKind::Yield => {
                     let cf = &self.plan.completion;
-                    waits.push(quote!(#name::#v { #cf: ref #c, .. }));
+                    waits = true;
                     let cpat = if self.live.live_in[target].contains(&s.result) {
                         quote!(#c)
                     } else {
@@ -1114,17 +1111,14 @@ impl Emitter<'_> {
         }
         let at = crate::model::trace_at();
         let waited = Ident::new("__ratchet_waited", Span::mixed_site());
-        let pending = if waits.is_empty() {
+        let pending = if !waits {
             quote!(#p::__ratchet_trace_resume!(#at, #p::None);)
         } else {
             quote! {
                 // By `ref`, not by matching `&place`: where the state's
                 // type cannot be resolved (a field of a type named wrong),
                 // rustc's one error says so and this match adds none.
-                let #waited = match #place {
-                    #(#waits)|* => #p::Some(#c),
-                    _ => #p::None,
-                };
+                let #waited = #p::MachineState::waited(&#place);
                 if let #p::Some(__ratchet_io) = #p::pending_io(#waited) {
                     #p::__ratchet_trace_suspend!(#at, __ratchet_io.completion());
                     return #p::Ok(#p::IOResult::IO(__ratchet_io));
@@ -1133,6 +1127,7 @@ impl Emitter<'_> {
             }
         };
         let span = self.trace_span(true);
+        let in_place = self.in_place_prologue();
         // After the state is taken, so that an error they return leaves
         // the machine idle (rule 11), as any error of the body does.
         let reevaluated = self.reevaluated();
@@ -1215,6 +1210,7 @@ impl Emitter<'_> {
             #bind_state
             #span
             #pending
+            #in_place
             #taken
             #dispatch
         }
@@ -1613,7 +1609,7 @@ impl Emitter<'_> {
     }
 
     // Input:  `Yield(disk.read(i)) -> AfterRead` storing `i`
-    // Output: `let c = disk.read(i); if must_suspend(&c) { *st = S::Read { i, __completion: c.clone() }; return Ok(IO(c.into())) } <AfterRead code>`
+    // Output: `let c = disk.read(i); if must_suspend(&c) { break 'd (S::Read { i, __completion: c.clone() }, io(c)) } <AfterRead code>`
     fn yield_term(&self, susp: usize, jump: JumpId) -> TokenStream {
         let p = &self.p;
         let s = &self.g.susps[susp];
@@ -1660,7 +1656,7 @@ impl Emitter<'_> {
             #decl
             if #p::must_suspend(&#c) {
                 #p::__ratchet_trace_suspend!(#from, #vname, &#c);
-                break #l (#name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) }, <#p::IOCompletions as #p::From<#p::Completion>>::from(#c));
+                break #l (#name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) }, #p::io(#c));
             }
             #p::__ratchet_trace_pass!(#from, #vname);
             #j
@@ -1668,7 +1664,7 @@ impl Emitter<'_> {
     }
 
     // Input:  `call_io!(self.free_page(i))` storing `i`
-    // Output: `let r = match self.free_page(i) { Ok(Done(v)) => Ok(v), Ok(IO(io)) => { self.st = S::FreePage { i }; return Ok(IO(io)) } Err(e) => Err(e) };`
+    // Output: `let call = self.free_page(i); let r = match call_step(call) { Continue(v) => v, Break(io) => break 'd (S::FreePage { i }, io) };`
     fn call(&self, susp: usize) -> TokenStream {
         let p = &self.p;
         let s = &self.g.susps[susp];
@@ -1684,21 +1680,29 @@ impl Emitter<'_> {
         let call = Ident::new("__ratchet_call", Span::mixed_site());
         let done = Ident::new("__ratchet_done", Span::mixed_site());
         let io = Ident::new("__ratchet_io", Span::mixed_site());
-        let err = Ident::new("__ratchet_err", Span::mixed_site());
         let decl = quote_spanned!(s.span=> let #call = #arg;);
         let from = crate::model::trace_at();
         let vname = v.to_string();
         let l = self.suspend_label();
-        quote! {
-            #decl
-            let #r = match #call {
-                #p::Ok(#p::IOResult::Done(#done)) => #p::Ok(#done),
-                #p::Ok(#p::IOResult::IO(#io)) => {
+        let step = quote! {
+            match #p::call_step(#call) {
+                #p::ControlFlow::Continue(#done) => #done,
+                #p::ControlFlow::Break(#io) => {
                     #p::__ratchet_trace_suspend!(#from, #vname, #io.completion());
                     break #l (#name::#v { #(#fields),* }, #io);
                 }
-                #p::Err(#err) => #p::Err(#err),
-            };
+            }
+        };
+        let value = match self.in_place.get(&susp) {
+            // The resume's prologue called it already (see `inplace`).
+            Some(c) => {
+                let pre = &c.pre;
+                quote!(let #r = match #p::Option::take(&mut #pre) { #p::Some(#done) => #done, #p::None => { #decl #step } };)
+            }
+            None => quote!(#decl let #r = #step;),
+        };
+        quote! {
+            #value
             #p::__ratchet_trace_pass!(#from, #vname);
         }
     }

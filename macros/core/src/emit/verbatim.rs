@@ -13,7 +13,7 @@
 //!
 //! Input:  `let g = G::new(1); g.touch(); yield_io!(dev.op())?; let h = G::new(2); Ok(0)`
 //! Output: `__RatchetPc::Start {} => { let g = G::new(1); g.touch();
-//!          identity(match dev.op() { c => { if must_suspend(&c) { break 'dispatch (S::Op { g, __completion: c.clone() }, c.into()); }
+//!          identity(match dev.op() { c => { if must_suspend(&c) { break 'dispatch (S::Op { g, __completion: c.clone() }, io(c)); }
 //!          yield_result(&c) } })?; let h = G::new(2); return done(Ok(0)); }`
 //!
 //! Where a construct cannot be run verbatim, [`Emitter::verbatim_arm`]
@@ -236,7 +236,7 @@ impl Emitter<'_> {
     }
 
     // Input:  suspension `k`, `yield_io!(dev.op(&a))` storing `a`
-    // Output: `identity(match dev.op(&a) { c => { let c: Completion = c; if must_suspend(&c) { break 'd (S::Op { a, __completion: c.clone() }, c.into()); } yield_result(&c) } })`
+    // Output: `identity(match dev.op(&a) { c => { let c: Completion = c; if must_suspend(&c) { break 'd (S::Op { a, __completion: c.clone() }, io(c)); } yield_result(&c) } })`
     /// One suspension point in place; `arg` is its expression, already
     /// made verbatim (its `return`s).
     fn verbatim_site(
@@ -294,7 +294,7 @@ impl Emitter<'_> {
                 let inner = quote! {
                     if #p::must_suspend(&#c) {
                         #p::__ratchet_trace_suspend!(#from, #vname, &#c);
-                        break #l (#name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) }, <#p::IOCompletions as #p::From<#p::Completion>>::from(#c));
+                        break #l (#name::#v { #(#fields,)* #cf: #p::Clone::clone(&#c) }, #p::io(#c));
                     }
                     #p::__ratchet_trace_pass!(#from, #vname);
                     #p::yield_result(&#c)
@@ -314,27 +314,23 @@ impl Emitter<'_> {
             SiteKind::Call => {
                 let done = Ident::new("__ratchet_done", Span::mixed_site());
                 let io = Ident::new("__ratchet_io", Span::mixed_site());
-                let err = Ident::new("__ratchet_err", Span::mixed_site());
                 let call = Ident::new("__ratchet_call", Span::mixed_site());
                 let arms = quote! {
-                    #p::Ok(#p::IOResult::Done(#done)) => {
+                    #p::ControlFlow::Continue(#done) => {
                         #p::__ratchet_trace_pass!(#from, #vname);
-                        #p::Ok(#done)
+                        #done
                     }
-                    #p::Ok(#p::IOResult::IO(#io)) => {
+                    #p::ControlFlow::Break(#io) => {
                         #p::__ratchet_trace_suspend!(#from, #vname, #io.completion());
                         break #l (#name::#v { #(#fields),* }, #io);
-                    }
-                    #p::Err(#err) => {
-                        #p::__ratchet_trace_pass!(#from, #vname);
-                        #p::Err(#err)
                     }
                 };
                 if names_stored {
                     let decl = quote_spanned!(s.span=> let #call = #arg;);
-                    quote!({ #decl match #call { #arms } })
+                    quote!({ #decl match #p::call_step(#call) { #arms } })
                 } else {
-                    quote_spanned!(s.span=> match #arg { #arms })
+                    let step = quote_spanned!(s.span=> #p::call_step(#arg));
+                    quote_spanned!(s.span=> match #step { #arms })
                 }
             }
         };
