@@ -270,7 +270,7 @@ impl Graph {
     /// included: what that code could mean by a name.
     pub fn block_idents(&self, b: BlockId, out: &mut std::collections::BTreeSet<String>) {
         for c in self.block_code(b) {
-            crate::emit::collect_idents(c, out);
+            crate::tokens::collect_idents(c, out);
         }
     }
 }
@@ -1974,9 +1974,9 @@ impl Builder<'_> {
             && let Some(err) = &self.model.err_ty
             && !matches!(err, Type::Path(tp) if tp.path.segments.last().is_some_and(|s| s.ident == "CompletionError" && s.arguments.is_empty()))
         {
-            let (p, conv) = (&self.private, crate::emit::error_conversion(&self.private, err));
+            let (p, conv) = (&self.private, crate::tokens::error_conversion(&self.private, err));
             let span = syn::spanned::Spanned::span(err);
-            let map_err = crate::emit::respan(quote!(#p::Result::map_err), span);
+            let map_err = crate::tokens::respan(quote!(#p::Result::map_err), span);
             let args = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, quote!(#e, #conv));
             let mut args = proc_macro2::TokenTree::Group(args);
             args.set_span(span);
