@@ -28,6 +28,8 @@ pub fn error_conversion(p: &TokenStream, e: &Type) -> TokenStream {
     respan(quote!(<#e as #p::From<#p::CompletionError>>::from), span)
 }
 
+// Input:  the tokens of `Ref<'a, T>`, of `f(x, "{y}")`
+// Output: `{'a, Ref, T}`, `{f, x, y}`
 /// Every identifier in `ts` (lifetimes with their `'`), inside groups too,
 /// and every name a string literal could capture as a format argument
 /// (`"{x}"`): code that moves must not find another `x` where it lands.
@@ -50,6 +52,8 @@ pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
     }
 }
 
+// Input:  the tokens of `a::b(c)`, a span `s`
+// Output: the same tokens, each (a group's delimiters too) located at `s`
 /// `tokens` with every span set to `span`.
 pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens

@@ -97,6 +97,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `yield_io!(c)?`, `if a { yield_io!(c)? } else { 0 }`, `x + 1`
+    // Output: `__ratchet_r?` (after the yield), `__ratchet_v` (the branches give it its value), `x + 1`
     /// Lowers an expression standing where a suspension may stand (whole,
     /// or a construct with suspensions inside) and returns what replaces it.
     pub(super) fn lower_operand(&mut self, e: &Expr) -> Expr {
@@ -113,6 +115,8 @@ impl Builder<'_> {
         e.clone()
     }
 
+    // Input:  `let Some(x) = call_io!(next())?`
+    // Output: `let Some(x) = __ratchet_r?`, in the call's own block (`CallNext`)
     /// The condition of `if`/`while`: a suspension as the whole condition
     /// or as the scrutinee of `if let`/`while let` is lowered first.
     fn lower_cond(&mut self, cond: &Expr) -> Expr {
@@ -128,6 +132,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `let Some(x) = opt` (an `if let`'s condition), the blocks `Then` and `Else`
+    // Output: the block ends in `if let Some(x) = opt { goto Then } else { goto Else }`; `x` is declared
     /// Emits `if cond { then } else { els }` as the terminator of the current
     /// block; the bindings of `let`s in `cond` are visible in `then`.
     fn branch(&mut self, cond: &Expr, at: scan::CondOf, then: BlockId, els: BlockId) -> Vec<BindId> {
@@ -303,6 +309,8 @@ impl Builder<'_> {
         self.after_value(value, returns);
     }
 
+    // Input:  `{ let t = f(); yield_io!(c)?; t }`, its value going into `v`
+    // Output: `let t = f(); yield c -> AfterC`, `AfterC: r?; let v = t; goto EndBlock`, `EndBlock: ..`
     fn lower_block_expr(&mut self, b: &syn::ExprBlock, dest: Dest) {
         let (value, returns) = self.value_dest(dest);
         let after = self.new_block("EndBlock");

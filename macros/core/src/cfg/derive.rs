@@ -13,6 +13,9 @@ use super::Builder;
 use crate::scan;
 
 impl Builder<'_> {
+    // Input:  `5u32`, `&self.cfg`, `0u64..n`, `buf` (a local typed `Vec<u8>`)
+    // Output: `(Some(u32), None, false)`, `(None, Some(&self.cfg), false)`,
+    //         `(Some(Range<u64>), None, false)`, `(Some(Vec<u8>), None, false)`
     /// Rule 8 and 9: the type of `let x = e;`, a re-creatable borrow, or
     /// whether it is a borrow that cannot be stored.
     pub(super) fn derive(&self, e: &Expr) -> (Option<Type>, Option<TokenStream>, bool) {
@@ -113,6 +116,8 @@ impl Builder<'_> {
     }
 }
 
+// Input:  `5u32`, `'c'`, `"s"`, `5`
+// Output: `u32`, `char`, `&'static str`, none (an unsuffixed number's type is inferred)
 fn lit_type(l: &syn::Lit) -> Option<Type> {
     let ts: TokenStream = match l {
         syn::Lit::Int(i) if !i.suffix().is_empty() => {
@@ -148,6 +153,8 @@ pub(super) fn range_elem(t: &Type) -> Option<Type> {
     }
 }
 
+// Input:  `&'static str`, `&[u8]`, `Cow<'a, str>`, `std::slice::Iter<u32>`, `Vec<u8>`
+// Output: false, true, true, true, false
 /// Whether a type is or holds a borrow (references, lifetimes other than
 /// `'static`).
 pub fn type_borrows(t: &Type) -> bool {
@@ -179,6 +186,8 @@ pub(super) fn primitive(t: &Type) -> bool {
     matches!(t, Type::Path(p) if p.qself.is_none() && p.path.get_ident().is_some_and(|i| NAMES.iter().any(|n| i == n)))
 }
 
+// Input:  `std::slice::Iter<u32>`, `Ref<T>`, `Iter<u32>`, `Ref<'a, T>`
+// Output: true, true, false (maybe the user's own `Iter`), false (the lifetime is written)
 /// std types with a lifetime parameter, written without it
 /// (`std::slice::Iter<u32>`, `Ref<T>`): each is a borrow. Names common
 /// enough to be a user's own type (`Iter`, `Drain`) count only under a std

@@ -15,6 +15,8 @@ use super::{Builder, Dest, TySrc, e_span, needs_semi, strip_pat};
 use crate::scan::{self, Binder};
 
 impl Builder<'_> {
+    // Input:  `x + 1` into `v`, `Ok(n)` as the body's value, `f(x)` discarded
+    // Output: the pieces `let v = x + 1;`, `return done(Ok(n));` (ending the block), `f(x);`
     pub(super) fn keep_expr(&mut self, e: &Expr, dest: Dest) {
         self.ensure_alive();
         scan::reject_expr(self.cx, e);
@@ -203,6 +205,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `let n = 5u32;`
+    // Output: the piece `let n = 5u32;`, declaring `n` with the type `u32` (see `derive`)
     /// A `let` whose initializer does not suspend (any more).
     pub(super) fn keep_local(&mut self, local: &Local, ty_src: TySrc<'_>) {
         self.ensure_alive();

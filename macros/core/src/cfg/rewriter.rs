@@ -14,6 +14,8 @@ use crate::model::Model;
 use crate::scan;
 
 impl Builder<'_> {
+    // Input:  `if done { break; }` kept inside a loop taken apart
+    // Output: `if done { __ratchet_jump!(3); }`, jump 3 going to the loop's end
     /// Rewrites `return`, and `break`/`continue` that leave kept code for a
     /// taken-apart loop, into placeholders; returns the rewritten tokens.
     pub(super) fn rewrite<T: ToTokens>(

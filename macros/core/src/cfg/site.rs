@@ -199,6 +199,8 @@ impl Builder<'_> {
         v.out
     }
 
+    // Input:  the result `r` of `yield_io!(c)?` in a function whose error type is `E`, of `call_io!(f())`
+    // Output: `Result::map_err(r, <E as From<CompletionError>>::from)?`, `r`
     fn replacement(&self, r: BindId, site: &SiteRef<'_>) -> Expr {
         // Hygienic as every generated name, but located at the macro call, so
         // that a type error in the code reading the value (expected `()`,

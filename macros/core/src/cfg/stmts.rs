@@ -99,6 +99,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `struct P;`, `use std::fmt::Write;` in a block taken apart
+    // Output: both among the items at the top of the function, `P` among the body's types
     /// An item of a block taken apart: emitted at the top of the function.
     fn hoist(&mut self, item: &syn::Item) {
         scan::reject_stmt(self.cx, &Stmt::Item(item.clone()));
@@ -238,6 +240,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `__ratchet_r` (what stands for `yield_io!(c)` in `yield_io!(c);`)
+    // Output: the piece `let _ = __ratchet_r;`
     /// `yield_io!(c);`: the result is dropped on purpose.
     fn keep_discard_result(&mut self, r: &Expr) {
         let uses = scan::free_vars_expr(r);
@@ -245,6 +249,8 @@ impl Builder<'_> {
         self.push_piece(quote!(let _ = #r;), uses, Vec::new());
     }
 
+    // Input:  a block's end with its value discarded, going into `v`, returned
+    // Output: nothing, `let v = ();`, `return done(Ok(()));` (ending the block)
     /// The end of a block without a tail: its value is `()`.
     pub(super) fn finish_unit(&mut self, dest: Dest) {
         if !self.alive() {
@@ -266,6 +272,8 @@ impl Builder<'_> {
         }
     }
 
+    // Input:  `let r = yield_io!(c)?;`
+    // Output: `yield c -> AfterC`, `AfterC: let r = __ratchet_r?;` with `r: i32` (rule 4)
     fn lower_local(&mut self, l: &Local) {
         let Some(init) = &l.init else {
             self.keep_local(l, TySrc::None);
@@ -420,6 +428,8 @@ impl Builder<'_> {
     }
 }
 
+// Input:  `use std::{fmt, io::Write as W, collections::*};`
+// Output: `[("fmt", std::fmt), ("W", std::io::Write)]`
 /// The names a `use` brings in, each with the path it stands for; none
 /// for a glob, `_` or `self`.
 fn use_paths(prefix: &mut syn::Path, tree: &syn::UseTree, out: &mut Vec<(String, syn::Path)>) {

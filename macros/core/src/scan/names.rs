@@ -46,6 +46,8 @@ pub fn push_names(out: &mut Vec<String>, pats: &[&Pat]) {
     }
 }
 
+// Input:  `(a, mut b): (u32, u64)`
+// Output: `[a: u32, mut b: u64]`
 pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
     match pat {
         Pat::Ident(pi) => {
@@ -319,6 +321,8 @@ impl FreeVars {
     }
 }
 
+// Input:  `a + f(b, |c| c + d)`
+// Output: `a`, `f`, `b`, `d` (`c` is bound by the closure)
 pub fn free_vars_expr(e: &Expr) -> Vec<Use> {
     let mut f = FreeVars {
         bound: Vec::new(),
