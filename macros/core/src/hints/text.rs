@@ -168,7 +168,7 @@ pub(super) fn rebind_them(names: &[String]) -> &'static str {
     }
 }
 
-/// `, where `A` and `B` stand for their types` of [`rebind`].
+/// `, where `A` and `B` stand for their types` of [`rebind`](super::patterns::rebind).
 pub(super) fn rebind_note(names: &[String]) -> String {
     let holders: Vec<String> = names
         .iter()
