@@ -29,6 +29,7 @@ use crate::liveness::Liveness;
 use crate::lower::Plan;
 use crate::model::Model;
 use crate::scan::SiteKind;
+use crate::tokens::{collect_idents, error_conversion, respan};
 use crate::types::Stored;
 
 mod inplace;
@@ -112,25 +113,6 @@ struct Emitter<'a> {
     /// The `call_io!` points whose resume calls the callee in place, before
     /// the state is taken (see `inplace`).
     in_place: BTreeMap<usize, inplace::InPlaceCall>,
-}
-
-// Input:  the error type `E` of `Result<IOResult<T>, E>`
-// Output: `<E as From<CompletionError>>::from`, located at `E`
-/// Rule 1's `E: From<CompletionError>`, as the path that converts: the
-/// attribute's check of the error type and every `yield_io!(..)?` name it
-/// at the same span, so a type without the impl gets one error from rustc
-/// (which drops a diagnostic identical to one it gave), at the error type.
-pub fn error_conversion(p: &TokenStream, e: &Type) -> TokenStream {
-    let span = syn::spanned::Spanned::span(e);
-    // A trait object written with a trailing `+` (`E +`) parses in the
-    // signature but not before `as`: print it without.
-    let mut e = e.clone();
-    if let Type::TraitObject(o) = &mut e
-        && o.bounds.trailing_punct()
-    {
-        o.bounds = o.bounds.iter().cloned().collect();
-    }
-    respan(quote!(<#e as #p::From<#p::CompletionError>>::from), span)
 }
 
 // Input:  graph, liveness, stored sets and names of `copy(st, n)`
@@ -1972,45 +1954,6 @@ impl VisitMut for ReplaceSelf<'_> {
         }
         syn::visit_mut::visit_expr_path_mut(self, e);
     }
-}
-
-/// Every identifier in `ts` (lifetimes with their `'`), inside groups too,
-/// and every name a string literal could capture as a format argument
-/// (`"{x}"`): code that moves must not find another `x` where it lands.
-pub(crate) fn collect_idents(ts: &TokenStream, out: &mut BTreeSet<String>) {
-    let trees: Vec<TokenTree> = ts.clone().into_iter().collect();
-    for (i, tt) in trees.iter().enumerate() {
-        match tt {
-            TokenTree::Literal(lit) => out.extend(crate::scan::format_captures(&lit.to_string())),
-            TokenTree::Ident(id) => {
-                let lifetime = i > 0 && matches!(&trees[i - 1], TokenTree::Punct(p) if p.as_char() == '\'');
-                if lifetime {
-                    out.insert(format!("'{id}"));
-                } else {
-                    out.insert(id.to_string());
-                }
-            }
-            TokenTree::Group(g) => collect_idents(&g.stream(), out),
-            _ => {}
-        }
-    }
-}
-
-/// `tokens` with every span set to `span`.
-pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
-    tokens
-        .into_iter()
-        .map(|mut t| {
-            if let TokenTree::Group(g) = &t {
-                let mut ng = Group::new(g.delimiter(), respan(g.stream(), span));
-                ng.set_span(span);
-                t = TokenTree::Group(ng);
-            } else {
-                t.set_span(span);
-            }
-            t
-        })
-        .collect()
 }
 
 /// What a failed expansion's fallback needs beside the function.

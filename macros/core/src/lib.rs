@@ -11,7 +11,8 @@
 //!
 //! The pipeline, one stage per module:
 //! `args` → `model` → `cfg` → `liveness` → `types` → `lower` → `emit`,
-//! with `scan` holding the syntax queries they share and `ctxt`
+//! with `scan` holding the syntax queries they share, `tokens` the token
+//! helpers `cfg` and `emit` share, and `ctxt`
 //! collecting every error so all of them are reported at once.
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ mod model;
 mod reeval;
 mod rename;
 mod scan;
+mod tokens;
 mod types;
 mod unraw;
 

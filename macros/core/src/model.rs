@@ -83,7 +83,7 @@ impl Model {
             StateTarget::SelfField(f) => {
                 let (p, name) = (self.private(), &self.enum_name);
                 let place = quote!((*#p::state_field(#name::Idle, &mut self.#f)));
-                crate::emit::respan(place, f.span())
+                crate::tokens::respan(place, f.span())
             }
         }
     }

@@ -65,7 +65,7 @@ fn incomplete(t: &syn::Type) -> Option<&'static str> {
 /// A type declared in the body that `t` names, if any.
 fn names_body_type<'g>(g: &'g Graph, t: &syn::Type) -> Option<&'g (String, Span)> {
     let mut idents = BTreeSet::new();
-    crate::emit::collect_idents(&quote::ToTokens::to_token_stream(t), &mut idents);
+    crate::tokens::collect_idents(&quote::ToTokens::to_token_stream(t), &mut idents);
     g.body_types.iter().find(|(n, _)| idents.contains(n))
 }
 
