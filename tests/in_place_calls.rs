@@ -56,7 +56,9 @@ fn nest(
     Ok((total, buf))
 }
 
-/// `nest` with the leaf's state boxed, reached as `&mut *sub`.
+/// `nest` with the leaf's state boxed, reached as `&mut *sub` (the shape
+/// under test, which auto-deref would also give).
+#[allow(clippy::explicit_auto_deref)]
 #[io_state_machine(state = st)]
 fn boxed_nest(
     st: &mut BoxedNestState,

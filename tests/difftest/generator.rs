@@ -66,6 +66,10 @@ pub const FEATURES: &[(&str, &str)] = &[
         "call",
         "`call_io!` into generated helper machines with a caller-owned sub-state",
     ),
+    (
+        "sub_place",
+        "sub-states kept in a `Box`, an array or a tuple, called through `&mut *b`, `&mut a[i]`, `&mut t.0`",
+    ),
     ("let_susp", "suspension as a `let` initializer"),
     ("assign_susp", "suspension as the right side of an assignment"),
     ("let_else", "`let-else` with a suspension in the initializer"),
@@ -356,6 +360,10 @@ enum Ty {
     Res,
     /// The state of function `funcs[i]` (a caller-owned sub-state).
     Sub(usize),
+    /// A sub-state of `funcs[i]` kept inside another stored value (feature
+    /// `sub_place`): `*v` of a `Box` (0), `v[0]`/`v[1]` of an array (1, 2),
+    /// `v.0` of a tuple (3), reached by a place expression under `&mut`.
+    SubIn(usize, u8),
     /// A value whose drop is traced (`dg(id)`), only read.
     Dg,
     /// A non-primitive accumulator (`Acc`).
@@ -1042,10 +1050,19 @@ impl FnGen<'_> {
         })
     }
 
-    /// A sub-state for `func`: an existing local, or a new one declared by
-    /// the returned node.
+    /// A sub-state for `func`: the place of an existing one, or of a new one
+    /// declared by the returned node.
     fn sub_state(&mut self, func: usize, name: &str) -> (String, Option<Node>) {
-        let existing = self.vars_of(Ty::Sub(func));
+        let place = |v: &str, k: u8| match k {
+            0 => format!("*{v}"),
+            1 => format!("{v}[0]"),
+            2 => format!("{v}[1]"),
+            _ => format!("{v}.0"),
+        };
+        let mut existing: Vec<String> = self.vars_of(Ty::Sub(func));
+        for k in 0..4 {
+            existing.extend(self.vars_of(Ty::SubIn(func, k)).iter().map(|v| place(v, k)));
+        }
         if let Some(v) = existing.first()
             && self.rng.chance(60)
         {
@@ -1054,6 +1071,16 @@ impl FnGen<'_> {
         let v = self.fresh("ss");
         let st = state_name(name);
         let args = if func == self.gk { "<SrcI>" } else { "" };
+        if self.f.on("sub_place") && self.rng.chance(40) {
+            let k = self.rng.below(4) as u8;
+            self.declare(&v, Ty::SubIn(func, k), true, true);
+            let decl = match k {
+                0 => format!("let mut {v}: Box<{st}{args}> = Box::default();"),
+                1 | 2 => format!("let mut {v}: [{st}{args}; 2] = Default::default();"),
+                _ => format!("let mut {v}: ({st}{args}, u8) = ({st}::default(), 0);"),
+            };
+            return (place(&v, k), Some(Node::line(decl, String::new())));
+        }
         self.declare(&v, Ty::Sub(func), true, true);
         (
             v.clone(),
@@ -1856,7 +1883,7 @@ impl FnGen<'_> {
         let vars: Vec<(String, Ty)> = self
             .vars()
             .into_iter()
-            .filter(|v| !matches!(v.ty, Ty::Sub(_)) && !v.ty.is_item())
+            .filter(|v| !matches!(v.ty, Ty::Sub(_) | Ty::SubIn(..)) && !v.ty.is_item())
             .map(|v| (v.name.clone(), v.ty))
             .collect();
         // Mostly a plain call (cheap to type-check once the macro has
@@ -1905,7 +1932,7 @@ impl FnGen<'_> {
             Ty::Str => "s",
             Ty::VecI => "v",
             Ty::Res => "r",
-            Ty::Sub(_) => "ss",
+            Ty::Sub(_) | Ty::SubIn(..) => "ss",
             Ty::Dg => "dv",
             Ty::Acc => "acc",
             Ty::Pt => "pt",
@@ -1934,7 +1961,7 @@ impl FnGen<'_> {
                 // `a` stays an i64: expressions fall back to it; `mv`
                 // stays the parameter its move moves.
                 .filter(|v| {
-                    !matches!(v.ty, Ty::Sub(_))
+                    !matches!(v.ty, Ty::Sub(_) | Ty::SubIn(..))
                         && !v.ty.is_item()
                         && (v.name != "a" || ty == Ty::I64)
                         && v.name != "mv"
