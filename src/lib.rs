@@ -101,15 +101,6 @@
 //!    again on every resume at this point, until it gives `Done(u)` or an
 //!    `Err`; it evaluates to `Result<U, E2>`. The locals `expr` reads are
 //!    kept across its own suspension point, since every resume reads them.
-//!    Where it can, a resume evaluates `expr` with those locals where the
-//!    state keeps them, before taking anything out of it: a callee that is
-//!    still waiting (each level of a nest of machines that a completion
-//!    does not concern) costs its caller no moves. It can where each stored
-//!    local `expr` reads is borrowed (`&mut sub`, `&buf[..]`, `&mut *boxed`)
-//!    or passed alone as an argument (a copy), `expr` holds no macro,
-//!    closure or block, and, for a state in a field of `self`, does not
-//!    name `self`; otherwise the resume takes the state first. Either way
-//!    `expr` runs once per call, and a panic in it leaves the state idle.
 //! 6. **Where a suspension point may stand:** a statement; a `let`
 //!    initializer (`let`-`else` too); the right side of an assignment;
 //!    `return`; the tail expression; a `match` scrutinee; an `if` / `if let`

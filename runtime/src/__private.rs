@@ -307,38 +307,6 @@ pub trait MachineState {
     fn variant(&self) -> &'static str;
 }
 
-/// Makes the state idle if it is dropped: held while a resume works on the
-/// state where it lies (a `call_io!` point calling its callee in place), so
-/// that a panic there leaves the machine idle (rule 11). Every other way
-/// out [`disarm`](Self::disarm)s it.
-pub struct IdleOnUnwind<'a, S: Default>(&'a mut S);
-
-impl<'a, S: Default> IdleOnUnwind<'a, S> {
-    /// Guards `state`.
-    #[inline(always)]
-    pub fn new(state: &'a mut S) -> Self {
-        Self(state)
-    }
-
-    /// The guarded state.
-    #[inline(always)]
-    pub fn state(&mut self) -> &mut S {
-        self.0
-    }
-
-    /// Leaves the state as it is.
-    #[inline(always)]
-    pub fn disarm(self) {
-        core::mem::forget(self);
-    }
-}
-
-impl<S: Default> Drop for IdleOnUnwind<'_, S> {
-    fn drop(&mut self) {
-        *self.0 = S::default();
-    }
-}
-
 /// What a suspending `yield_io!` returns for `c`.
 #[inline(always)]
 #[must_use]

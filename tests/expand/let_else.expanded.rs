@@ -1,8 +1,4 @@
 //! `let-else` on a suspension's value.
-//!
-//! Each `call_io!` point's call is written once more, in the resume's
-//! prologue, which calls the callee where the state lies, so that nothing
-//! moves while it waits (docs/BENCHMARKS.md, "In-place `call_io!` resume").
 use ratchet::{
     Completion, CompletionError, IOResult, call_io, io_state_machine, yield_io,
 };
@@ -35,7 +31,7 @@ pub enum LookupState {
     "digraph LookupState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C --> Err\n    v_C --> Done\n"
-    C ":14:5 `yield_io!(c.clone())`", {} [__completion];
+    C ":10:5 `yield_io!(c.clone())`", {} [__completion];
 }
 pub fn lookup(
     st: &mut LookupState,
@@ -168,8 +164,8 @@ pub enum GetState {
     "digraph GetState {\n    Idle [label=\"Idle\"];\n    v_Lookup [label=\"Lookup: call_io!(lookup(&mut sub, c, key))\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Lookup [label=\"\"];\n    v_Lookup -> Done [label=\"return\"];\n    v_Lookup -> Err [label=\"\"];\n    v_Lookup -> v_C [label=\"\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_Lookup[\"Lookup: call_io!(lookup(&mut sub, c, key))\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Lookup\n    v_Lookup -->|\"return\"| Done\n    v_Lookup --> Err\n    v_Lookup --> v_C\n    v_C --> Err\n    v_C --> Done\n"
-    Lookup ":21:32 `call_io!(lookup(&mut sub, c, key))`", { sub : LookupState = "sub" };
-    C ":24:5 `yield_io!(c.clone())`", { v : u32 = "v" } [__completion];
+    Lookup ":17:32 `call_io!(lookup(&mut sub, c, key))`", { sub : LookupState = "sub" };
+    C ":20:5 `yield_io!(c.clone())`", { v : u32 = "v" } [__completion];
 }
 pub fn get(
     st: &mut GetState,
@@ -204,36 +200,6 @@ pub fn get(
         );
     }
     ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
-    let mut __ratchet_pre0 = ::ratchet::__private::None;
-    {
-        let mut __ratchet_unwind = ::ratchet::__private::IdleOnUnwind::new(
-            &mut *__ratchet_state,
-        );
-        let __ratchet_io = match __ratchet_unwind.state() {
-            GetState::Lookup { sub, .. } => {
-                let __ratchet_call = lookup(&mut (*sub), c, key);
-                match ::ratchet::__private::call_step(__ratchet_call) {
-                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Lookup", __ratchet_io.completion()
-                        );
-                        ::ratchet::__private::Some(__ratchet_io)
-                    }
-                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
-                        __ratchet_pre0 = ::ratchet::__private::Some(__ratchet_done);
-                        ::ratchet::__private::None
-                    }
-                }
-            }
-            _ => ::ratchet::__private::None,
-        };
-        __ratchet_unwind.disarm();
-        if let ::ratchet::__private::Some(__ratchet_io) = __ratchet_io {
-            return ::ratchet::__private::Ok(
-                ::ratchet::__private::IOResult::IO(__ratchet_io),
-            );
-        }
-    }
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         GetState::Idle => __RatchetPc::Start {},
         GetState::Lookup { sub } => __RatchetPc::CallLookup { sub },
@@ -309,26 +275,21 @@ pub fn get(
             }
             #[allow(unused_mut)]
             __RatchetPc::CallLookup { mut sub } => {
-                let __ratchet_r1 = match ::ratchet::__private::Option::take(
-                    &mut __ratchet_pre0,
+                let __ratchet_call = lookup(&mut sub, c, key);
+                let __ratchet_r1 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
                 ) {
-                    ::ratchet::__private::Some(__ratchet_done) => __ratchet_done,
-                    ::ratchet::__private::None => {
-                        let __ratchet_call = lookup(&mut sub, c, key);
-                        match ::ratchet::__private::call_step(__ratchet_call) {
-                            ::ratchet::__private::ControlFlow::Continue(
-                                __ratchet_done,
-                            ) => __ratchet_done,
-                            ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Lookup", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    GetState::Lookup { sub },
-                                    __ratchet_io,
-                                );
-                            }
-                        }
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Lookup", __ratchet_io.completion()
+                        );
+                        break '__ratchet_dispatch (
+                            GetState::Lookup { sub },
+                            __ratchet_io,
+                        );
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Lookup");

@@ -1,8 +1,4 @@
 //! `match` with a suspension in the scrutinee and in several arms.
-//!
-//! Each `call_io!` point's call is written once more, in the resume's
-//! prologue, which calls the callee where the state lies, so that nothing
-//! moves while it waits (docs/BENCHMARKS.md, "In-place `call_io!` resume").
 use ratchet::{
     Completion, CompletionError, IOResult, call_io, io_state_machine, yield_io,
 };
@@ -35,7 +31,7 @@ pub enum KindState {
     "digraph KindState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C --> Err\n    v_C --> Done\n"
-    C ":10:5 `yield_io!(c.clone())`", {} [__completion];
+    C ":6:5 `yield_io!(c.clone())`", {} [__completion];
 }
 pub fn kind(
     st: &mut KindState,
@@ -166,9 +162,9 @@ pub enum ClassifyState {
     "digraph ClassifyState {\n    Idle [label=\"Idle\"];\n    v_Kind [label=\"Kind: call_io!(kind(&mut sub, c))\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    v_Kind2 [label=\"Kind2: call_io!(kind(&mut sub, c))\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Kind [label=\"\"];\n    v_Kind -> v_C [label=\"call_io!(kind(&mut sub, c))? matches 0\"];\n    v_Kind -> v_Kind2 [label=\"call_io!(kind(&mut sub, c))? matches 1\"];\n    v_Kind -> Done [label=\"call_io!(kind(&mut sub, c))? matches n\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n    v_Kind2 -> Err [label=\"\"];\n    v_Kind2 -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_Kind[\"Kind: call_io!(kind(&mut sub, c))\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    v_Kind2[\"Kind2: call_io!(kind(&mut sub, c))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Kind\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches 0\"| v_C\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches 1\"| v_Kind2\n    v_Kind -->|\"call_io!(kind(&mut sub, c))? matches n\"| Done\n    v_C --> Err\n    v_C --> Done\n    v_Kind2 --> Err\n    v_Kind2 --> Done\n"
-    Kind ":17:26 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" }; C
-    ":19:13 `yield_io!(c.clone())`", {} [__completion]; Kind2
-    ":23:21 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" };
+    Kind ":13:26 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" }; C
+    ":15:13 `yield_io!(c.clone())`", {} [__completion]; Kind2
+    ":19:21 `call_io!(kind(&mut sub, c))`", { sub : KindState = "sub" };
 }
 pub fn classify(
     st: &mut ClassifyState,
@@ -205,52 +201,6 @@ pub fn classify(
         );
     }
     ::ratchet::__private::__ratchet_trace_resume!(__ratchet_at, __ratchet_waited);
-    let mut __ratchet_pre0 = ::ratchet::__private::None;
-    let mut __ratchet_pre2 = ::ratchet::__private::None;
-    {
-        let mut __ratchet_unwind = ::ratchet::__private::IdleOnUnwind::new(
-            &mut *__ratchet_state,
-        );
-        let __ratchet_io = match __ratchet_unwind.state() {
-            ClassifyState::Kind { sub, .. } => {
-                let __ratchet_call = kind(&mut (*sub), c);
-                match ::ratchet::__private::call_step(__ratchet_call) {
-                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Kind", __ratchet_io.completion()
-                        );
-                        ::ratchet::__private::Some(__ratchet_io)
-                    }
-                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
-                        __ratchet_pre0 = ::ratchet::__private::Some(__ratchet_done);
-                        ::ratchet::__private::None
-                    }
-                }
-            }
-            ClassifyState::Kind2 { sub, .. } => {
-                let __ratchet_call = kind(&mut (*sub), c);
-                match ::ratchet::__private::call_step(__ratchet_call) {
-                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Kind2", __ratchet_io.completion()
-                        );
-                        ::ratchet::__private::Some(__ratchet_io)
-                    }
-                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
-                        __ratchet_pre2 = ::ratchet::__private::Some(__ratchet_done);
-                        ::ratchet::__private::None
-                    }
-                }
-            }
-            _ => ::ratchet::__private::None,
-        };
-        __ratchet_unwind.disarm();
-        if let ::ratchet::__private::Some(__ratchet_io) = __ratchet_io {
-            return ::ratchet::__private::Ok(
-                ::ratchet::__private::IOResult::IO(__ratchet_io),
-            );
-        }
-    }
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         ClassifyState::Idle => __RatchetPc::Start {},
         ClassifyState::Kind { sub } => __RatchetPc::CallKind { sub },
@@ -353,26 +303,21 @@ pub fn classify(
             }
             #[allow(unused_mut)]
             __RatchetPc::CallKind { mut sub } => {
-                let __ratchet_r2 = match ::ratchet::__private::Option::take(
-                    &mut __ratchet_pre0,
+                let __ratchet_call = kind(&mut sub, c);
+                let __ratchet_r2 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
                 ) {
-                    ::ratchet::__private::Some(__ratchet_done) => __ratchet_done,
-                    ::ratchet::__private::None => {
-                        let __ratchet_call = kind(&mut sub, c);
-                        match ::ratchet::__private::call_step(__ratchet_call) {
-                            ::ratchet::__private::ControlFlow::Continue(
-                                __ratchet_done,
-                            ) => __ratchet_done,
-                            ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Kind", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    ClassifyState::Kind { sub },
-                                    __ratchet_io,
-                                );
-                            }
-                        }
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Kind", __ratchet_io.completion()
+                        );
+                        break '__ratchet_dispatch (
+                            ClassifyState::Kind { sub },
+                            __ratchet_io,
+                        );
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind");
@@ -415,26 +360,21 @@ pub fn classify(
             }
             #[allow(unused_mut)]
             __RatchetPc::CallKind2 { mut sub } => {
-                let __ratchet_r5 = match ::ratchet::__private::Option::take(
-                    &mut __ratchet_pre2,
+                let __ratchet_call = kind(&mut sub, c);
+                let __ratchet_r5 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
                 ) {
-                    ::ratchet::__private::Some(__ratchet_done) => __ratchet_done,
-                    ::ratchet::__private::None => {
-                        let __ratchet_call = kind(&mut sub, c);
-                        match ::ratchet::__private::call_step(__ratchet_call) {
-                            ::ratchet::__private::ControlFlow::Continue(
-                                __ratchet_done,
-                            ) => __ratchet_done,
-                            ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Kind2", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    ClassifyState::Kind2 { sub },
-                                    __ratchet_io,
-                                );
-                            }
-                        }
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Kind2", __ratchet_io.completion()
+                        );
+                        break '__ratchet_dispatch (
+                            ClassifyState::Kind2 { sub },
+                            __ratchet_io,
+                        );
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Kind2");

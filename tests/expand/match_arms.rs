@@ -1,8 +1,4 @@
 //! `match` with a suspension in the scrutinee and in several arms.
-//!
-//! Each `call_io!` point's call is written once more, in the resume's
-//! prologue, which calls the callee where the state lies, so that nothing
-//! moves while it waits (docs/BENCHMARKS.md, "In-place `call_io!` resume").
 use ratchet::{Completion, CompletionError, IOResult, call_io, io_state_machine, yield_io};
 
 #[io_state_machine(state = st)]

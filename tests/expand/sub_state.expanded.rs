@@ -1,8 +1,4 @@
 //! A caller-owned sub-state stored across the suspension.
-//!
-//! Each `call_io!` point's call is written once more, in the resume's
-//! prologue, which calls the callee where the state lies, so that nothing
-//! moves while it waits (docs/BENCHMARKS.md, "In-place `call_io!` resume").
 use ratchet::{
     Completion, CompletionError, IOResult, call_io, io_state_machine, yield_io,
 };
@@ -35,7 +31,7 @@ pub enum FillState {
     "digraph FillState {\n    Idle [label=\"Idle\"];\n    v_C [label=\"C: yield_io!(c.clone())\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_C [label=\"\"];\n    v_C -> Err [label=\"\"];\n    v_C -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_C[\"C: yield_io!(c.clone())\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_C\n    v_C --> Err\n    v_C --> Done\n"
-    C ":10:5 `yield_io!(c.clone())`", {} [__completion];
+    C ":6:5 `yield_io!(c.clone())`", {} [__completion];
 }
 pub fn fill(
     st: &mut FillState,
@@ -167,8 +163,8 @@ pub enum FillTwiceState {
     "digraph FillTwiceState {\n    Idle [label=\"Idle\"];\n    v_Fill [label=\"Fill: call_io!(fill(&mut sub, c, 1))\"];\n    v_Fill2 [label=\"Fill2: call_io!(fill(&mut sub, c, 2))\"];\n    Done [label=\"Done\"];\n    Err [label=\"Err\"];\n    Idle -> v_Fill [label=\"\"];\n    v_Fill -> Err [label=\"\"];\n    v_Fill -> v_Fill2 [label=\"\"];\n    v_Fill2 -> Err [label=\"\"];\n    v_Fill2 -> Done [label=\"\"];\n}\n"
     mermaid
     "graph TD\n    Idle[\"Idle\"]\n    v_Fill[\"Fill: call_io!(fill(&mut sub, c, 1))\"]\n    v_Fill2[\"Fill2: call_io!(fill(&mut sub, c, 2))\"]\n    Done[\"Done\"]\n    Err[\"Err\"]\n    Idle --> v_Fill\n    v_Fill --> Err\n    v_Fill --> v_Fill2\n    v_Fill2 --> Err\n    v_Fill2 --> Done\n"
-    Fill ":17:17 `call_io!(fill(&mut sub, c, 1))`", { sub : FillState = "sub" }; Fill2
-    ":18:17 `call_io!(fill(&mut sub, c, 2))`", { sub : FillState = "sub", a : u8 = "a" };
+    Fill ":13:17 `call_io!(fill(&mut sub, c, 1))`", { sub : FillState = "sub" }; Fill2
+    ":14:17 `call_io!(fill(&mut sub, c, 2))`", { sub : FillState = "sub", a : u8 = "a" };
 }
 pub fn fill_twice(
     st: &mut FillTwiceState,
@@ -192,52 +188,6 @@ pub fn fill_twice(
     ::ratchet::__private::__ratchet_trace_resume!(
         __ratchet_at, ::ratchet::__private::None
     );
-    let mut __ratchet_pre0 = ::ratchet::__private::None;
-    let mut __ratchet_pre1 = ::ratchet::__private::None;
-    {
-        let mut __ratchet_unwind = ::ratchet::__private::IdleOnUnwind::new(
-            &mut *__ratchet_state,
-        );
-        let __ratchet_io = match __ratchet_unwind.state() {
-            FillTwiceState::Fill { sub, .. } => {
-                let __ratchet_call = fill(&mut (*sub), c, 1);
-                match ::ratchet::__private::call_step(__ratchet_call) {
-                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Fill", __ratchet_io.completion()
-                        );
-                        ::ratchet::__private::Some(__ratchet_io)
-                    }
-                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
-                        __ratchet_pre0 = ::ratchet::__private::Some(__ratchet_done);
-                        ::ratchet::__private::None
-                    }
-                }
-            }
-            FillTwiceState::Fill2 { sub, .. } => {
-                let __ratchet_call = fill(&mut (*sub), c, 2);
-                match ::ratchet::__private::call_step(__ratchet_call) {
-                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                        ::ratchet::__private::__ratchet_trace_suspend!(
-                            __ratchet_at, "Fill2", __ratchet_io.completion()
-                        );
-                        ::ratchet::__private::Some(__ratchet_io)
-                    }
-                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
-                        __ratchet_pre1 = ::ratchet::__private::Some(__ratchet_done);
-                        ::ratchet::__private::None
-                    }
-                }
-            }
-            _ => ::ratchet::__private::None,
-        };
-        __ratchet_unwind.disarm();
-        if let ::ratchet::__private::Some(__ratchet_io) = __ratchet_io {
-            return ::ratchet::__private::Ok(
-                ::ratchet::__private::IOResult::IO(__ratchet_io),
-            );
-        }
-    }
     let mut __ratchet_pc = match ::ratchet::__private::mem::take(&mut *__ratchet_state) {
         FillTwiceState::Idle => __RatchetPc::Start {},
         FillTwiceState::Fill { sub } => __RatchetPc::CallFill { sub },
@@ -300,26 +250,21 @@ pub fn fill_twice(
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill { mut sub } => {
-                let __ratchet_r1 = match ::ratchet::__private::Option::take(
-                    &mut __ratchet_pre0,
+                let __ratchet_call = fill(&mut sub, c, 1);
+                let __ratchet_r1 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
                 ) {
-                    ::ratchet::__private::Some(__ratchet_done) => __ratchet_done,
-                    ::ratchet::__private::None => {
-                        let __ratchet_call = fill(&mut sub, c, 1);
-                        match ::ratchet::__private::call_step(__ratchet_call) {
-                            ::ratchet::__private::ControlFlow::Continue(
-                                __ratchet_done,
-                            ) => __ratchet_done,
-                            ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Fill", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    FillTwiceState::Fill { sub },
-                                    __ratchet_io,
-                                );
-                            }
-                        }
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Fill", __ratchet_io.completion()
+                        );
+                        break '__ratchet_dispatch (
+                            FillTwiceState::Fill { sub },
+                            __ratchet_io,
+                        );
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill");
@@ -328,26 +273,21 @@ pub fn fill_twice(
             }
             #[allow(unused_mut)]
             __RatchetPc::CallFill2 { mut sub, a } => {
-                let __ratchet_r3 = match ::ratchet::__private::Option::take(
-                    &mut __ratchet_pre1,
+                let __ratchet_call = fill(&mut sub, c, 2);
+                let __ratchet_r3 = match ::ratchet::__private::call_step(
+                    __ratchet_call,
                 ) {
-                    ::ratchet::__private::Some(__ratchet_done) => __ratchet_done,
-                    ::ratchet::__private::None => {
-                        let __ratchet_call = fill(&mut sub, c, 2);
-                        match ::ratchet::__private::call_step(__ratchet_call) {
-                            ::ratchet::__private::ControlFlow::Continue(
-                                __ratchet_done,
-                            ) => __ratchet_done,
-                            ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
-                                ::ratchet::__private::__ratchet_trace_suspend!(
-                                    __ratchet_at, "Fill2", __ratchet_io.completion()
-                                );
-                                break '__ratchet_dispatch (
-                                    FillTwiceState::Fill2 { sub, a },
-                                    __ratchet_io,
-                                );
-                            }
-                        }
+                    ::ratchet::__private::ControlFlow::Continue(__ratchet_done) => {
+                        __ratchet_done
+                    }
+                    ::ratchet::__private::ControlFlow::Break(__ratchet_io) => {
+                        ::ratchet::__private::__ratchet_trace_suspend!(
+                            __ratchet_at, "Fill2", __ratchet_io.completion()
+                        );
+                        break '__ratchet_dispatch (
+                            FillTwiceState::Fill2 { sub, a },
+                            __ratchet_io,
+                        );
                     }
                 };
                 ::ratchet::__private::__ratchet_trace_pass!(__ratchet_at, "Fill2");

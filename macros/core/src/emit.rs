@@ -32,7 +32,6 @@ use crate::scan::SiteKind;
 use crate::tokens::{collect_idents, error_conversion, respan};
 use crate::types::Stored;
 
-mod inplace;
 mod verbatim;
 
 pub struct Output {
@@ -110,9 +109,6 @@ struct Emitter<'a> {
     /// it, as Rust does, instead of declaring it again (a second `let`
     /// would keep the old value alive to the end of the arm).
     declared: std::cell::RefCell<Vec<Vec<BindId>>>,
-    /// The `call_io!` points whose resume calls the callee in place, before
-    /// the state is taken (see `inplace`).
-    in_place: BTreeMap<usize, inplace::InPlaceCall>,
 }
 
 // Input:  graph, liveness, stored sets and names of `copy(st, n)`
@@ -151,7 +147,6 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
         declared: std::cell::RefCell::new(Vec::new()),
         carriable: Vec::new(),
         decl_at: BTreeMap::new(),
-        in_place: BTreeMap::new(),
     };
     let mut jump_src = vec![0; g.jumps.len()];
     for (b, blk) in g.blocks.iter().enumerate() {
@@ -191,10 +186,6 @@ pub fn emit(model: &Model, g: &Graph, live: &Liveness, stored: &[Stored], plan: 
                     .flat_map(move |(k, p)| p.defs.iter().map(move |&d| (d, (b, k))))
             })
             .collect(),
-        ..e
-    };
-    let e = Emitter {
-        in_place: e.in_place_calls(),
         ..e
     };
     let state = e.state_enum();
@@ -1109,7 +1100,6 @@ impl Emitter<'_> {
             }
         };
         let span = self.trace_span(true);
-        let in_place = self.in_place_prologue();
         // After the state is taken, so that an error they return leaves
         // the machine idle (rule 11), as any error of the body does.
         let reevaluated = self.reevaluated();
@@ -1192,7 +1182,6 @@ impl Emitter<'_> {
             #bind_state
             #span
             #pending
-            #in_place
             #taken
             #dispatch
         }
@@ -1675,16 +1664,9 @@ impl Emitter<'_> {
                 }
             }
         };
-        let value = match self.in_place.get(&susp) {
-            // The resume's prologue called it already (see `inplace`).
-            Some(c) => {
-                let pre = &c.pre;
-                quote!(let #r = match #p::Option::take(&mut #pre) { #p::Some(#done) => #done, #p::None => { #decl #step } };)
-            }
-            None => quote!(#decl let #r = #step;),
-        };
         quote! {
-            #value
+            #decl
+            let #r = #step;
             #p::__ratchet_trace_pass!(#from, #vname);
         }
     }
