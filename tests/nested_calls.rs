@@ -345,3 +345,44 @@ fn a_statements_lint_attributes_cover_its_call_on_every_resume() {
         assert_eq!(r.unwrap(), 30, "{s:?}");
     }
 }
+
+fn note(s: &'static str) {
+    DROPS.with(|d| d.borrow_mut().push(s));
+}
+
+/// A callee that waits once and gives a guard.
+#[io_state_machine(state = st)]
+fn get_guard(st: &mut GetGuardState, dev: &Dev, name: u32) -> Res<Noted> {
+    yield_io!(dev.op())?;
+    Ok(Noted(if name == 1 { "drop g1" } else { "drop g2" }))
+}
+
+/// Attack round 17, F2: a `call_io!`'s value is a temporary, as the call
+/// is: `let _ =` drops it at once, and a `match` on it at the `match`'s end.
+#[io_state_machine(state = st)]
+fn guards(st: &mut GuardsState, dev: &Dev) -> Res<()> {
+    let mut sub: GetGuardState = GetGuardState::default();
+    let _ = call_io!(get_guard(&mut sub, dev, 1));
+    note("after let _");
+    match call_io!(get_guard(&mut sub, dev, 2))? {
+        _ => note("arm"),
+    }
+    note("after match");
+    Ok(())
+}
+
+#[test]
+fn a_call_results_guard_drops_where_rusts_temporary_would() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = GuardsState::default();
+        DROPS.with(|d| d.borrow_mut().clear());
+        let (r, _, _) = drive(&dev, |_: &mut Vec<()>| guards(&mut st, &dev));
+        r.unwrap();
+        assert_eq!(
+            DROPS.with(|d| d.borrow().clone()),
+            ["drop g1", "after let _", "arm", "drop g2", "after match"],
+            "{s:?}"
+        );
+    }
+}

@@ -8,7 +8,7 @@
 pub use crate::completion::{Completion, CompletionError};
 pub use crate::result::{IOCompletions, IOResult};
 pub use core::clone::Clone;
-pub use core::convert::From;
+pub use core::convert::{From, identity};
 pub use core::default::Default;
 pub use core::fmt;
 pub use core::iter::{IntoIterator, Iterator};

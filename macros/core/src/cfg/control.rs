@@ -11,9 +11,9 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, Ident, Pat, Type};
 
 use super::derive::range_elem;
-use super::graph::{BindId, BlockId, ForLowered, Term};
+use super::graph::{BindId, BlockId, ForLowered, Graph, Term};
 use super::{Builder, Dest, LoopCtx, collect_lets, is_lowerable, strip_pat};
-use crate::scan::{self, Binder};
+use crate::scan::{self, Binder, SiteKind};
 
 impl Builder<'_> {
     pub(super) fn lower_expr(&mut self, e: &Expr, dest: Dest) {
@@ -196,7 +196,10 @@ impl Builder<'_> {
     // Input:  `match call_io!(f())? { 0 => yield_io!(c)?, n => g(n) }`
     // Output: `CallF: match r? { 0 => goto Arm, n => goto Arm2 }`, each arm a block ending in `goto EndMatch`
     fn lower_match(&mut self, m: &syn::ExprMatch, dest: Dest) {
+        let calls = |g: &Graph| g.susps.iter().filter(|s| s.kind == SiteKind::Call).count();
+        let calls_before = calls(&self.g);
         let scrut = self.lower_operand(&m.expr);
+        let on_call = calls(&self.g) > calls_before;
         self.ensure_alive();
         scan::reject_expr(self.cx, &scrut);
         let uses = scan::free_vars_expr(&scrut);
@@ -204,6 +207,7 @@ impl Builder<'_> {
         let mut s2 = self.in_unsafe(scrut.clone());
         let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         let join = self.new_block("EndMatch");
+        self.g.blocks[join].after_call_scrutinee = on_call;
         let from = self.cur;
         let mut arms = Vec::new();
         let mut targets = Vec::new();

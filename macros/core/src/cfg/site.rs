@@ -235,6 +235,14 @@ impl Builder<'_> {
                 expr: Box::new(e),
                 question_token: *q,
             }),
+            // A `call_io!`'s value is a value, as the call is, not the
+            // place of the binding that holds it: `let _ = call_io!(..);`
+            // drops it at once (a callee's guard, say), as Rust does.
+            None if site.kind == SiteKind::Call => {
+                let p = &self.private;
+                let id = crate::tokens::respan(quote!(#p::identity), syn::spanned::Spanned::span(site.mac));
+                syn::parse2::<Expr>(quote!(#id(#e))).unwrap_or(e)
+            }
             None => e,
         }
     }
