@@ -251,7 +251,11 @@
 //!    enclosing statement, as in Rust, unless the expression names a local
 //!    stored at that point: then they are dropped before the point goes on
 //!    or suspends, ready or not (one could borrow that local, which the
-//!    state takes).
+//!    state takes). After a resume at a `call_io!` point, whose expression
+//!    is evaluated again, they are dropped before the call's value is
+//!    used; the value itself is a temporary as in Rust (`let _ =
+//!    call_io!(..);` drops it at once, a `match` on it at the `match`'s
+//!    end).
 //!    After a resume the machine runs the code that follows as steps of a
 //!    dispatch loop. There a local the body reads only by reference (`&x`,
 //!    `&mut x`, `&x.f`, `&x[i]`, or as an argument of `format!`, `println!`,
@@ -303,7 +307,11 @@
 //!     suspended, as `file:line` and the source of its `yield_io!` /
 //!     `call_io!`, and the names of the stored locals), and has
 //!     `is_idle(&self)` and `reset(&mut self)`, which aborts the completion
-//!     it waits for, drops the stored locals and returns to idle. Its
+//!     it waits for, drops the stored locals and returns to idle (at a
+//!     `call_io!` point the completion is the callee's: a stored local that
+//!     is a machine's state is reset first, so a nest is aborted down to
+//!     its innermost completion; one in a `Box` or a collection is only
+//!     dropped). Its
 //!     `size_report()` gives the bytes each suspension point stores, and
 //!     `max_size = N` asserts a bound at compile time.
 //! 11. **Errors and panics.** After `Done`, after any `Err` and after a panic
@@ -343,7 +351,11 @@
 //!   expression evaluated once per call that gives the state or derefs
 //!   mutably to it (`*self.field.lock().unwrap()`, `self.states[i]`): for a
 //!   state behind a `RefCell` or a lock, as `&self` methods keep it; the
-//!   borrow is held for that call only ([`guide::migration`] shows it).
+//!   borrow is held for that call only ([`guide::migration`] shows it). A
+//!   panic in the body leaves the state idle (rule 11), but a `Mutex` held
+//!   for the call is then poisoned and `lock().unwrap()` panics on every
+//!   later call; to start over instead, take the guard of a poisoned lock
+//!   too: `*self.field.lock().unwrap_or_else(std::sync::PoisonError::into_inner)`.
 //!
 //! Options besides `state`: `name = X` names the state type, `crate = path`
 //! is where generated code finds ratchet, and `max_size = N` (bytes) makes

@@ -386,3 +386,26 @@ fn a_call_results_guard_drops_where_rusts_temporary_would() {
         );
     }
 }
+
+#[test]
+fn reset_at_a_call_point_aborts_the_callees_completion() {
+    // Attack round 17, F4: `reset()` of a caller waiting at a `call_io!`
+    // point aborts the completion its callee waits on (rule 10), through
+    // each level of the nest.
+    let dev = Dev::new(Schedule::Deferred);
+    let mut st = NestState::default();
+    let mut trace = Vec::new();
+    let Ok(IOResult::IO(io)) = nest(&mut st, &dev, 2, 0, &mut trace) else {
+        panic!("the nest waits on its leaf's first completion");
+    };
+    let c = io.into_completion();
+    assert!(!c.finished());
+    st.reset();
+    assert!(st.is_idle());
+    assert!(c.finished(), "the leaf's completion is aborted");
+    assert!(
+        matches!(c.result(), Some(Err(CompletionError::Aborted))),
+        "{:?}",
+        c.result()
+    );
+}

@@ -172,6 +172,10 @@ macro_rules! __ratchet_state {
                         $(Self::$v { .. } => ::core::stringify!($v),)*
                     }
                 }
+
+                fn reset_machine(&mut self) {
+                    self.reset();
+                }
             }
             // Not every machine calls these; they exist for its users.
             #[allow(dead_code)]
@@ -184,10 +188,20 @@ macro_rules! __ratchet_state {
                 }
 
                 /// Aborts the completion the machine waits on, drops its stored
-                /// locals and makes it idle.
+                /// locals and makes it idle. At a `call_io!` point the
+                /// completion is the callee's: a stored local that is itself
+                /// a machine's state is reset first, which aborts it.
                 pub fn reset(&mut self) {
+                    #[allow(unused_imports)]
+                    use $crate::__private::{ResetViaMachine as _, ResetViaNone as _};
                     match self {
                         $($(Self::$v { $cf: c, .. } => c.abort(),)?)*
+                        _ => {}
+                    }
+                    match self {
+                        $(Self::$v { $($f,)* .. } => {
+                            $((&mut &mut $crate::__private::Nested($f)).__ratchet_reset();)*
+                        })*
                         _ => {}
                     }
                     *self = Self::Idle;
@@ -305,6 +319,40 @@ pub trait MachineState {
     fn waited(&self) -> Option<&Completion>;
     /// The variant's name, `"Idle"` included, for the `tracing` feature.
     fn variant(&self) -> &'static str;
+    /// The state's `reset()`.
+    fn reset_machine(&mut self);
+}
+
+/// A stored local as the state's `reset()` sees it: reset as well where it
+/// is itself a machine's state (a sub-state a `call_io!` point waits on),
+/// left alone otherwise. Called as `(&mut &mut Nested(x)).__ratchet_reset()`
+/// with both traits in scope: method lookup tries `&mut &mut Nested`
+/// ([`ResetViaMachine`], only for a [`MachineState`]) before `&mut Nested`
+/// ([`ResetViaNone`]), as [`DebugValue`] does for `Debug`.
+pub struct Nested<'a, T: ?Sized>(pub &'a mut T);
+
+/// The machine half of [`Nested`]'s lookup.
+pub trait ResetViaMachine {
+    /// Resets the sub-state.
+    fn __ratchet_reset(&mut self);
+}
+
+impl<T: MachineState + ?Sized> ResetViaMachine for &mut Nested<'_, T> {
+    #[inline]
+    fn __ratchet_reset(&mut self) {
+        self.0.reset_machine();
+    }
+}
+
+/// The fallback half of [`Nested`]'s lookup.
+pub trait ResetViaNone {
+    /// Does nothing: the value is no machine's state.
+    fn __ratchet_reset(&mut self);
+}
+
+impl<T: ?Sized> ResetViaNone for Nested<'_, T> {
+    #[inline]
+    fn __ratchet_reset(&mut self) {}
 }
 
 /// What a suspending `yield_io!` returns for `c`.
