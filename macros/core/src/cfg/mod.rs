@@ -309,6 +309,8 @@ fn block_like(e: &Expr) -> bool {
     )
 }
 
+/// Whether `e`, kept as a statement, needs a `;` after it: all but a
+/// block-like one.
 fn needs_semi(e: &Expr) -> bool {
     !block_like(e)
 }
