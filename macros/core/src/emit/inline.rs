@@ -85,7 +85,7 @@ impl Emitter<'_> {
     }
 
     /// Whether a block's code, or that of a block emitted inside it, invokes
-    /// a macro that may expand to an item (see [`Graph::block_has_item_macro`]).
+    /// a macro that may expand to an item (see [`crate::cfg::Graph::block_has_item_macro`]).
     fn code_has_item_macro(&self, b: BlockId, depth: usize) -> bool {
         if self.g.block_has_item_macro(b) {
             return true;
