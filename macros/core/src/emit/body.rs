@@ -401,6 +401,8 @@ impl Emitter<'_> {
         stmts
     }
 
+    // Input:  block `AfterOp` carrying `i`, its code `__ratchet_r1?; i = step(i); __ratchet_jump!(2)`
+    // Output: `__RatchetPc::AfterOp { mut i, __ratchet_r1 } => { __ratchet_r1?; i = step(i); __ratchet_pc = __RatchetPc::Loop { i }; }`
     fn arm(&self, b: BlockId) -> TokenStream {
         let pce = &self.pc_enum;
         let v = &self.plan.block_variants[b];

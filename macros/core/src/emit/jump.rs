@@ -13,6 +13,8 @@ use crate::cfg::JumpId;
 use super::Emitter;
 
 impl Emitter<'_> {
+    // Input:  jump 2, ending `AfterOp`, to `Loop`, which carries `i`
+    // Output: `__ratchet_pc = __RatchetPc::Loop { i };` (an inlined target: its code in place)
     pub(super) fn jump(&self, j: JumpId) -> TokenStream {
         let jump = &self.g.jumps[j];
         let pc = &self.pc;
@@ -208,6 +210,8 @@ impl Emitter<'_> {
         &self.label
     }
 
+    // Input:  `if i >= 5 { __ratchet_jump!(3); }` (jump 3 to `EndLoop`, from inside kept code)
+    // Output: `if i >= 5 { { __ratchet_pc = __RatchetPc::EndLoop { i }; continue '__ratchet_dispatch; }; }`
     /// Fills in `__ratchet_jump!(n)` and `__ratchet_susp!(n)`.
     pub(super) fn subst(&self, tokens: &TokenStream) -> TokenStream {
         let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
