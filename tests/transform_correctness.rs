@@ -2289,3 +2289,90 @@ fn a_machine_whose_name_starts_with_a_digit_after_underscores_has_a_state() {
         assert_eq!(run(&dev, || _0(&mut st, &dev)), Ok(7), "{s:?}");
     }
 }
+
+// A `macro_rules!` that writes no jump does not make a same-named macro of
+// the body that writes `continue` jump-free: that `continue` must still be
+// caught where the loop around it is taken apart (it restarted the dispatch
+// arm, with the state the arm started from, forever). The other definition
+// is a nested `fn`'s own.
+#[io_state_machine(state = st)]
+fn macro_named_like_a_nested_fns(
+    st: &mut MacroNamedLikeANestedFnsState,
+    dev: &Dev,
+    trace: &mut Vec<u32>,
+) -> Res<u32> {
+    macro_rules! again {
+        () => {
+            continue
+        };
+    }
+    fn step(x: u32) -> u32 {
+        macro_rules! again {
+            () => {};
+        }
+        again!();
+        x + 1
+    }
+    let mut i: u32 = 0;
+    loop {
+        yield_io!(dev.op())?;
+        i = step(i);
+        trace.push(i);
+        // Bounds the run where the `continue` goes astray.
+        if trace.len() > 20 {
+            return Ok(0);
+        }
+        if i < 3 {
+            again!();
+        }
+        if i >= 5 {
+            break;
+        }
+    }
+    Ok(i * 10)
+}
+
+/// The same body as a plain function.
+fn macro_named_like_a_nested_fns_plain(trace: &mut Vec<u32>) -> u32 {
+    macro_rules! again {
+        () => {
+            continue
+        };
+    }
+    fn step(x: u32) -> u32 {
+        macro_rules! again {
+            () => {};
+        }
+        again!();
+        x + 1
+    }
+    let mut i: u32 = 0;
+    loop {
+        i = step(i);
+        trace.push(i);
+        if trace.len() > 20 {
+            return 0;
+        }
+        if i < 3 {
+            again!();
+        }
+        if i >= 5 {
+            break;
+        }
+    }
+    i * 10
+}
+
+#[test]
+fn a_nested_fns_macro_does_not_make_a_same_named_body_macro_jump_free() {
+    let mut want = Vec::new();
+    let r = macro_named_like_a_nested_fns_plain(&mut want);
+    assert_eq!((r, &want[..]), (50, &[1, 2, 3, 4, 5][..]));
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MacroNamedLikeANestedFnsState::default();
+        let (got, trace, _) = drive(&dev, |t| macro_named_like_a_nested_fns(&mut st, &dev, t));
+        assert_eq!((got, trace), (Ok(r), want.clone()), "{s:?}");
+        assert!(st.is_idle(), "{s:?}");
+    }
+}

@@ -149,9 +149,7 @@ impl Builder<'_> {
         target: BlockId,
         value: Option<(Option<BindId>, TokenStream)>,
         tail: bool,
-        span: Span,
     ) -> JumpId {
-        let _ = span;
         self.g.jumps.push(Jump {
             piece: None,
             target,
@@ -167,7 +165,7 @@ impl Builder<'_> {
 
     pub(super) fn goto(&mut self, target: BlockId) {
         if self.alive() {
-            let j = self.jump(target, None, true, Span::call_site());
+            let j = self.jump(target, None, true);
             self.close(Term::Goto(j));
         }
     }

@@ -143,14 +143,14 @@ impl Builder<'_> {
         let uses = self.resolve(uses);
         let mut c2 = self.cond_in_unsafe(cond.clone());
         let cond_tokens = self.rewrite(&mut c2, |rw, e| rw.visit_expr_mut(e));
-        let j_else = self.jump(els, None, true, Span::call_site());
+        let j_else = self.jump(els, None, true);
         let mut defs = Vec::new();
         collect_lets(cond, &mut |pat| defs.push(pat.clone()));
         let mut ids = Vec::new();
         for pat in &defs {
             ids.extend(self.declare_pat(pat, None));
         }
-        let j_then = self.jump(then, None, true, Span::call_site());
+        let j_then = self.jump(then, None, true);
         let blk = &mut self.g.blocks[self.cur];
         blk.term_uses.extend(uses);
         blk.term_defs.extend(ids.iter().copied());
@@ -237,7 +237,7 @@ impl Builder<'_> {
             term_uses.extend(guard_uses.into_iter().filter(|u| !ids.contains(u)));
             term_defs.extend(ids.iter().copied());
             let b = self.new_block("Arm");
-            let j = self.jump(b, None, true, Span::call_site());
+            let j = self.jump(b, None, true);
             let mut pat = arm.pat.clone();
             if let Pat::Guard(g) = &mut pat {
                 *g.guard = self.in_unsafe((*g.guard).clone());
@@ -455,12 +455,12 @@ impl Builder<'_> {
         self.enter(head);
         let mark = self.scope.len();
         self.g.bindings[it].uses.push((head, f.for_token.span));
-        let j_none = self.jump(after, None, true, Span::call_site());
+        let j_none = self.jump(after, None, true);
         let ids = self.declare_pat(&f.pat, elem_ty);
         if let Some(ForLowered::Iter { pat, .. }) = self.g.fors.get_mut(at) {
             pat.clone_from(&ids);
         }
-        let j_some = self.jump(body, None, true, Span::call_site());
+        let j_some = self.jump(body, None, true);
         let pat = &f.pat;
         let blk = &mut self.g.blocks[head];
         blk.term_uses.push(it);
@@ -568,8 +568,8 @@ impl Builder<'_> {
         );
         self.goto(head);
         self.enter(head);
-        let j_then = self.jump(body, None, true, Span::call_site());
-        let j_else = self.jump(after, None, true, Span::call_site());
+        let j_then = self.jump(body, None, true);
+        let j_else = self.jump(after, None, true);
         let blk = &mut self.g.blocks[head];
         blk.term_uses.extend([ib, end_b]);
         self.close(Term::If {

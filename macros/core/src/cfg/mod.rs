@@ -264,8 +264,9 @@ enum TySrc<'a> {
     None,
 }
 
-/// The `macro_rules!` declared in the body whose definitions write no
-/// `break` or `continue`: their invocations cannot jump out of a loop.
+/// The `macro_rules!` declared in the body (not in a nested item or a
+/// closure) whose definitions write no `break` or `continue`: their
+/// invocations cannot jump out of a loop.
 fn jump_free_macros(body: &syn::Block) -> Vec<String> {
     struct V(Vec<String>);
     impl<'ast> syn::visit::Visit<'ast> for V {
@@ -281,6 +282,13 @@ fn jump_free_macros(body: &syn::Block) -> Vec<String> {
                 && !jumps(&m.mac.tokens)
             {
                 self.0.push(id.to_string());
+            }
+        }
+        // A `macro_rules!` of a nested item is that item's own: counted by
+        // name, it would make a same-named macro of the body jump-free.
+        fn visit_item(&mut self, i: &'ast syn::Item) {
+            if let syn::Item::Macro(m) = i {
+                self.visit_item_macro(m);
             }
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
@@ -309,6 +317,8 @@ fn block_like(e: &Expr) -> bool {
     )
 }
 
+/// Whether `e`, kept as a statement, needs a `;` after it: all but a
+/// block-like one.
 fn needs_semi(e: &Expr) -> bool {
     !block_like(e)
 }

@@ -3,7 +3,7 @@
 //! becomes a `__ratchet_jump!(n)` placeholder, for a [`Jump`] the emitter
 //! fills in. Takes a kept syntax node; gives its tokens and the jumps made.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Pat, Stmt};
@@ -91,12 +91,7 @@ impl Rewriter<'_> {
         }
     }
 
-    fn placeholder(
-        &mut self,
-        target: BlockId,
-        value: Option<(Option<BindId>, TokenStream)>,
-        span: Span,
-    ) -> Expr {
+    fn placeholder(&mut self, target: BlockId, value: Option<(Option<BindId>, TokenStream)>) -> Expr {
         self.jumps.push(Jump {
             piece: None,
             target,
@@ -105,7 +100,6 @@ impl Rewriter<'_> {
             shadowed: self.bound.clone(),
             tail: false,
         });
-        let _ = span;
         let id = self.jumps.len() - 1;
         self.made.push(id);
         let n = proc_macro2::Literal::usize_unsuffixed(id);
@@ -172,7 +166,6 @@ impl VisitMut for Rewriter<'_> {
                 if let Some(v) = &mut b.expr {
                     self.visit_expr_mut(v);
                 }
-                let span = b.break_token.span;
                 if let Some(ctx) = self.target(b.label.as_ref(), false) {
                     let (to, slot) = (ctx.break_to, ctx.value);
                     let value = match (&b.expr, slot) {
@@ -180,15 +173,14 @@ impl VisitMut for Rewriter<'_> {
                         (None, Some(slot)) => Some((Some(slot), quote!(()))),
                         (None, None) => None,
                     };
-                    *e = self.placeholder(to, value, span);
+                    *e = self.placeholder(to, value);
                 }
             }
             Expr::Continue(c) => {
-                let span = c.continue_token.span;
                 if let Some(ctx) = self.target(c.label.as_ref(), true)
                     && let Some(to) = ctx.continue_to
                 {
-                    *e = self.placeholder(to, None, span);
+                    *e = self.placeholder(to, None);
                 }
             }
             Expr::Return(r) => {

@@ -89,7 +89,7 @@ impl Builder<'_> {
                 });
                 let c = Ident::new("__ratchet_c", Span::mixed_site());
                 let value = quote!(#p::yield_result(&#c));
-                let j = self.jump(cont, Some((Some(r), value)), true, span);
+                let j = self.jump(cont, Some((Some(r), value)), true);
                 let blk = &mut self.g.blocks[self.cur];
                 blk.term_uses.extend(uses);
                 blk.term_defs.push(r);

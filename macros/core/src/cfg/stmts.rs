@@ -363,7 +363,7 @@ impl Builder<'_> {
         let else_b = self.new_block("Else");
         let bind_b = self.new_block("LetElse");
         let mark = self.scope.len();
-        let j_else = self.jump(else_b, None, true, Span::call_site());
+        let j_else = self.jump(else_b, None, true);
         let mut bs = Vec::new();
         scan::binders(&l.pat, init_ty.as_ref(), &mut bs);
         let mut ids = Vec::new();
@@ -380,7 +380,7 @@ impl Builder<'_> {
             }
             ids.push(id);
         }
-        let j_bind = self.jump(bind_b, None, true, Span::call_site());
+        let j_bind = self.jump(bind_b, None, true);
         let pat_tokens = self.rewrite(&mut arm_pat, |rw, p| rw.visit_pat_mut(p));
         let blk = &mut self.g.blocks[from];
         blk.term_uses.extend(uses);

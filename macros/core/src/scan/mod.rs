@@ -139,12 +139,7 @@ pub fn expr_suspends(e: &Expr) -> bool {
 pub fn diverges(e: &Expr) -> bool {
     match strip(e) {
         Expr::Return(_) | Expr::Break(_) | Expr::Continue(_) => true,
-        Expr::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
-            matches!(
-                s.ident.to_string().as_str(),
-                "panic" | "unreachable" | "todo" | "unimplemented"
-            )
-        }),
+        Expr::Macro(m) => diverging_macro(&m.mac),
         Expr::Block(b) if b.label.is_none() => b.block.stmts.last().is_some_and(stmt_diverges),
         Expr::If(i) => {
             i.then_branch.stmts.last().is_some_and(stmt_diverges)
@@ -160,14 +155,20 @@ pub fn diverges(e: &Expr) -> bool {
 pub fn stmt_diverges(s: &Stmt) -> bool {
     match s {
         Stmt::Expr(e, _) => diverges(e),
-        Stmt::Macro(m) => m.mac.path.segments.last().is_some_and(|s| {
-            matches!(
-                s.ident.to_string().as_str(),
-                "panic" | "unreachable" | "todo" | "unimplemented"
-            )
-        }),
+        Stmt::Macro(m) => diverging_macro(&m.mac),
         _ => false,
     }
+}
+
+/// Whether `m` is one of std's macros that never return (`panic!`,
+/// `unreachable!`, `todo!`, `unimplemented!`), by its last path segment.
+fn diverging_macro(m: &syn::Macro) -> bool {
+    m.path.segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "panic" | "unreachable" | "todo" | "unimplemented"
+        )
+    })
 }
 
 fn contains_break(b: &syn::Block) -> bool {

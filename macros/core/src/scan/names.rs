@@ -36,7 +36,6 @@ fn is_binding_ident(pi: &syn::PatIdent) -> bool {
         || crate::bindnames::is_known_binding(&pi.ident)
 }
 
-/// The names `pat` binds, in order.
 /// Appends the names `pats` bind to `out` (a scope being walked).
 pub fn push_names(out: &mut Vec<String>, pats: &[&Pat]) {
     for pat in pats {
@@ -48,6 +47,7 @@ pub fn push_names(out: &mut Vec<String>, pats: &[&Pat]) {
 
 // Input:  `(a, mut b): (u32, u64)`
 // Output: `[a: u32, mut b: u64]`
+/// The names `pat` binds, in order.
 pub fn binders(pat: &Pat, ty: Option<&Type>, out: &mut Vec<Binder>) {
     match pat {
         Pat::Ident(pi) => {
