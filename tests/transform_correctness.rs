@@ -2376,3 +2376,52 @@ fn a_nested_fns_macro_does_not_make_a_same_named_body_macro_jump_free() {
         assert!(st.is_idle(), "{s:?}");
     }
 }
+
+// A body macro that writes no jump itself but invokes one that does
+// (`again!` -> `skip!` -> `continue`) is not jump-free either: its
+// `continue` must be caught where the loop around it is taken apart.
+#[io_state_machine(state = st)]
+fn macro_calling_a_jumping_macro(
+    st: &mut MacroCallingAJumpingMacroState,
+    dev: &Dev,
+    trace: &mut Vec<u32>,
+) -> Res<u32> {
+    macro_rules! skip {
+        () => {
+            continue
+        };
+    }
+    macro_rules! again {
+        () => {
+            skip!()
+        };
+    }
+    let mut i: u32 = 0;
+    loop {
+        yield_io!(dev.op())?;
+        i += 1;
+        trace.push(i);
+        // Bounds the run where the `continue` goes astray.
+        if trace.len() > 20 {
+            return Ok(0);
+        }
+        if i < 3 {
+            again!();
+        }
+        if i >= 5 {
+            break;
+        }
+    }
+    Ok(i * 10)
+}
+
+#[test]
+fn a_body_macro_invoking_a_jumping_macro_is_not_jump_free() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = MacroCallingAJumpingMacroState::default();
+        let (got, trace, _) = drive(&dev, |t| macro_calling_a_jumping_macro(&mut st, &dev, t));
+        assert_eq!((got, trace), (Ok(50), vec![1, 2, 3, 4, 5]), "{s:?}");
+        assert!(st.is_idle(), "{s:?}");
+    }
+}

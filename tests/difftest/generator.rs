@@ -1152,6 +1152,9 @@ impl FnGen<'_> {
         if glob {
             nodes.insert(0, Node::same(GLOB_USE.to_string()));
         }
+        if self.jump_macros {
+            nodes.insert(0, Node::same(WRAPPED_JUMP_MACROS.to_string()));
+        }
         if self.f.on("tail_susp")
             && self.rng.chance(25)
             && let Some((m, d, ops, decl)) = self.call(budget - used)
@@ -2263,12 +2266,25 @@ impl FnGen<'_> {
                         let e = self.int(1, false);
                         format!("break{label} {e};")
                     } else if by_macro {
-                        "gbrk!();".to_string()
+                        // Sometimes through a macro of the body that writes
+                        // no jump itself (attack round 17's helper found
+                        // one counted jump-free).
+                        if self.rng.chance(40) {
+                            "wbrk!();"
+                        } else {
+                            "gbrk!();"
+                        }
+                        .to_string()
                     } else {
                         format!("break{label};")
                     }
                 } else if by_macro {
-                    "gcnt!();".to_string()
+                    if self.rng.chance(40) {
+                        "wcnt!();"
+                    } else {
+                        "gcnt!();"
+                    }
+                    .to_string()
                 } else {
                     format!("continue{label};")
                 };
@@ -2863,6 +2879,11 @@ pub fn emit_machine(p: &Program) -> String {
 /// `upper_ident`'s glob `use` beside capitalised locals (attack round 15,
 /// F2: a glob made every capitalised `let` a constant pattern).
 const GLOB_USE: &str = "#[allow(unused_imports)] use std::cmp::Ordering::*;";
+
+/// Macros of a body (feature `macro_jumps`) that jump only through the
+/// file's own: no `break` or `continue` in their text.
+const WRAPPED_JUMP_MACROS: &str = "#[allow(unused_macros)] macro_rules! wbrk { () => { gbrk!() }; } \
+     #[allow(unused_macros)] macro_rules! wcnt { () => { gcnt!() }; }";
 
 const JUMP_MACROS: &str = "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
      #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\

@@ -264,24 +264,18 @@ enum TySrc<'a> {
     None,
 }
 
+// Input:  `macro_rules! skip { () => { continue } }`, `macro_rules! again { () => { skip!() } }`, `macro_rules! log { ($x:expr) => { println!("{}", $x) } }`
+// Output: `["log"]`
 /// The `macro_rules!` declared in the body (not in a nested item or a
-/// closure) whose definitions write no `break` or `continue`: their
+/// closure) whose definitions write no `break` or `continue` and invoke
+/// only std's item-free macros or other such macros of the body: their
 /// invocations cannot jump out of a loop.
 fn jump_free_macros(body: &syn::Block) -> Vec<String> {
-    struct V(Vec<String>);
+    struct V(Vec<(String, TokenStream)>);
     impl<'ast> syn::visit::Visit<'ast> for V {
         fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
-            fn jumps(ts: &TokenStream) -> bool {
-                ts.clone().into_iter().any(|t| match t {
-                    proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue",
-                    proc_macro2::TokenTree::Group(g) => jumps(&g.stream()),
-                    _ => false,
-                })
-            }
-            if let Some(id) = &m.ident
-                && !jumps(&m.mac.tokens)
-            {
-                self.0.push(id.to_string());
+            if let Some(id) = &m.ident {
+                self.0.push((id.to_string(), m.mac.tokens.clone()));
             }
         }
         // A `macro_rules!` of a nested item is that item's own: counted by
@@ -293,9 +287,52 @@ fn jump_free_macros(body: &syn::Block) -> Vec<String> {
         }
         fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
     }
+    fn jumps(ts: &TokenStream) -> bool {
+        ts.clone().into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => i == "break" || i == "continue",
+            proc_macro2::TokenTree::Group(g) => jumps(&g.stream()),
+            _ => false,
+        })
+    }
+    /// The names of the macros `ts` invokes (`name!`).
+    fn invoked(ts: &TokenStream, out: &mut Vec<String>) {
+        let trees: Vec<proc_macro2::TokenTree> = ts.clone().into_iter().collect();
+        for (k, t) in trees.iter().enumerate() {
+            match t {
+                proc_macro2::TokenTree::Ident(i) if matches!(trees.get(k + 1), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '!') =>
+                {
+                    out.push(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => invoked(&g.stream(), out),
+                _ => {}
+            }
+        }
+    }
     let mut v = V(Vec::new());
     syn::visit::Visit::visit_block(&mut v, body);
-    v.0
+    let mut free: Vec<(String, Vec<String>)> =
+        v.0.into_iter()
+            .filter(|(_, ts)| !jumps(ts))
+            .map(|(name, ts)| {
+                let mut calls = Vec::new();
+                invoked(&ts, &mut calls);
+                (name, calls)
+            })
+            .collect();
+    // A macro that invokes one not known to be jump-free is not either
+    // (`again!` -> `skip!` -> `continue`), to a fixed point.
+    loop {
+        let names: Vec<String> = free.iter().map(|(n, _)| n.clone()).collect();
+        let before = free.len();
+        free.retain(|(_, calls)| {
+            calls
+                .iter()
+                .all(|c| scan::is_item_free_macro(c) || names.contains(c))
+        });
+        if free.len() == before {
+            return names;
+        }
+    }
 }
 
 fn e_span(e: &Expr) -> Span {
