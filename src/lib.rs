@@ -255,7 +255,9 @@
 //!    is evaluated again, they are dropped before the call's value is
 //!    used; the value itself is a temporary as in Rust (`let _ =
 //!    call_io!(..);` drops it at once, a `match` on it at the `match`'s
-//!    end).
+//!    end), except that where the arm or body that runs next holds a
+//!    suspension point, the value may be dropped before that point, as a
+//!    local no longer read is.
 //!    After a resume the machine runs the code that follows as steps of a
 //!    dispatch loop. There a local the body reads only by reference (`&x`,
 //!    `&mut x`, `&x.f`, `&x[i]`, or as an argument of `format!`, `println!`,
@@ -310,8 +312,10 @@
 //!     it waits for, drops the stored locals and returns to idle (at a
 //!     `call_io!` point the completion is the callee's: a stored local that
 //!     is a machine's state is reset first, so a nest is aborted down to
-//!     its innermost completion; one in a `Box` or a collection is only
-//!     dropped). Its
+//!     its innermost completion; one inside another value (a `Box`, an
+//!     `Option`, a tuple, a struct, a collection) is only dropped, and a
+//!     callee's state the caller does not store (a parameter, a field of
+//!     `self`) is untouched: reset it as well). Its
 //!     `size_report()` gives the bytes each suspension point stores, and
 //!     `max_size = N` asserts a bound at compile time.
 //! 11. **Errors and panics.** After `Done`, after any `Err` and after a panic
