@@ -2279,12 +2279,13 @@ impl FnGen<'_> {
                         format!("break{label};")
                     }
                 } else if by_macro {
-                    if self.rng.chance(40) {
-                        "wcnt!();"
-                    } else {
-                        "gcnt!();"
+                    // Sometimes from a `let`'s initializer (attack round 18:
+                    // such a `continue` restarted the dispatch arm forever).
+                    match self.rng.below(5) {
+                        0 | 1 => "wcnt!();".to_string(),
+                        2 => "let _: i64 = gcntv!(0);".to_string(),
+                        _ => "gcnt!();".to_string(),
                     }
-                    .to_string()
                 } else {
                     format!("continue{label};")
                 };
@@ -2887,6 +2888,7 @@ const WRAPPED_JUMP_MACROS: &str = "#[allow(unused_macros)] macro_rules! wbrk { (
 
 const JUMP_MACROS: &str = "#[allow(unused_macros)]\nmacro_rules! gbrk { () => { break }; }\n\
      #[allow(unused_macros)]\nmacro_rules! gcnt { () => { continue }; }\n\
+     #[allow(unused_macros)]\nmacro_rules! gcntv { ($e:expr) => { if true { continue } else { $e } }; }\n\
      #[allow(unused_macros)]\nmacro_rules! gerr { ($k:expr) => { return Err(E::User($k)) }; }\n";
 
 /// The whole program as one module's source: imports, direct twins, then

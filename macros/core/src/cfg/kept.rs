@@ -233,18 +233,42 @@ impl Builder<'_> {
             }
         }
         let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l));
-        let split = l2.init.as_ref().filter(|i| i.diverge.is_none()).map(|i| {
-            let attrs = &l2.attrs;
-            SplitLet {
-                attrs: quote!(#(#attrs)*),
-                pat: l2.pat.to_token_stream(),
-                ty: match &l2.pat {
-                    Pat::Type(pt) => Some((*pt.ty).clone()),
-                    _ => None,
-                },
-                init: i.expr.to_token_stream(),
+        // A macro in the initializer may write a `break` or `continue` for a
+        // loop taken apart (`let v: u32 = skip_none!(x);`): caught as for a
+        // statement, the value leaving through a slot (attack round 18: the
+        // `continue` restarted the dispatch arm forever).
+        let caught = match &l2.init {
+            Some(init) if init.diverge.is_none() && self.foreign_macro => {
+                let slot = Ident::new("__ratchet_slot", Span::mixed_site());
+                let e = &init.expr;
+                self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#e);), false)
+                    .map(|caught| {
+                        let (attrs, pat) = (&l2.attrs, &l2.pat);
+                        quote! {
+                            let mut #slot = ::core::option::Option::None;
+                            #caught
+                            #(#attrs)* let #pat = ::core::option::Option::unwrap(#slot);
+                        }
+                    })
             }
-        });
+            _ => None,
+        };
+        let split = l2
+            .init
+            .as_ref()
+            .filter(|i| i.diverge.is_none() && caught.is_none())
+            .map(|i| {
+                let attrs = &l2.attrs;
+                SplitLet {
+                    attrs: quote!(#(#attrs)*),
+                    pat: l2.pat.to_token_stream(),
+                    ty: match &l2.pat {
+                        Pat::Type(pt) => Some((*pt.ty).clone()),
+                        _ => None,
+                    },
+                    init: i.expr.to_token_stream(),
+                }
+            });
         // The initializer's type is the type of a bare name only; through
         // `Some(x)`, `(x,)` and the like it reaches the names `binders` can
         // follow.
@@ -319,7 +343,7 @@ impl Builder<'_> {
             self.g.bindings[id].drop_candidate = local.init.is_some();
             defs.push(id);
         }
-        self.push_piece(tokens, uses, defs);
+        self.push_piece(caught.unwrap_or(tokens), uses, defs);
         if let Some(p) = self.g.blocks[self.cur].pieces.last_mut() {
             p.split_let = split;
             p.uninit_decl = local.init.is_none();
