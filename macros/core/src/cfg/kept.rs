@@ -87,15 +87,21 @@ impl Builder<'_> {
     /// declared before it, which keeps it initialized for rustc (the jumps
     /// leave before it is read).
     fn catch_macro_jumps_in_value(&mut self, v: &Ident, tokens: TokenStream) -> TokenStream {
+        self.caught_value(&quote!(let #v), &tokens)
+            .unwrap_or_else(|| quote!(let #v = #tokens;))
+    }
+
+    /// `head = value;` (`head` is `let PAT` with its attributes) with
+    /// `value` inside the loop that catches a macro's jumps, or `None`
+    /// where none is needed (see [`Self::catch_macro_jumps_in_value`]).
+    fn caught_value(&mut self, head: &TokenStream, value: &TokenStream) -> Option<TokenStream> {
         let slot = Ident::new("__ratchet_slot", Span::mixed_site());
-        match self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#tokens);), false) {
-            Some(caught) => quote! {
-                let mut #slot = ::core::option::Option::None;
-                #caught
-                let #v = ::core::option::Option::unwrap(#slot);
-            },
-            None => quote!(let #v = #tokens;),
-        }
+        let caught = self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#value);), false)?;
+        Some(quote! {
+            let mut #slot = ::core::option::Option::None;
+            #caught
+            #head = ::core::option::Option::unwrap(#slot);
+        })
     }
 
     /// The statements `tokens` inside the loop that catches jumps, or
@@ -238,18 +244,9 @@ impl Builder<'_> {
         // statement, the value leaving through a slot (attack round 18: the
         // `continue` restarted the dispatch arm forever).
         let caught = match &l2.init {
-            Some(init) if init.diverge.is_none() && self.foreign_macro => {
-                let slot = Ident::new("__ratchet_slot", Span::mixed_site());
-                let e = &init.expr;
-                self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#e);), false)
-                    .map(|caught| {
-                        let (attrs, pat) = (&l2.attrs, &l2.pat);
-                        quote! {
-                            let mut #slot = ::core::option::Option::None;
-                            #caught
-                            #(#attrs)* let #pat = ::core::option::Option::unwrap(#slot);
-                        }
-                    })
+            Some(init) if init.diverge.is_none() => {
+                let (attrs, pat, e) = (&l2.attrs, &l2.pat, &init.expr);
+                self.caught_value(&quote!(#(#attrs)* let #pat), &e.to_token_stream())
             }
             _ => None,
         };
