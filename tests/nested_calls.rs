@@ -409,3 +409,43 @@ fn reset_at_a_call_point_aborts_the_callees_completion() {
         c.result()
     );
 }
+
+/// A scrutinee's temporaries live to the end of its `match` or `if let`,
+/// as in Rust, also after a resume where the code after it would be
+/// emitted inside the one arm that reaches it (the general case of F2).
+#[io_state_machine(state = st)]
+fn scrutinee_temporaries(st: &mut ScrutineeTemporariesState, dev: &Dev, k: u32) -> Res<()> {
+    yield_io!(dev.op())?;
+    match Noted("drop m").0.len() + k as usize {
+        0 => {
+            yield_io!(dev.op())?;
+            return Ok(());
+        }
+        _ => note("arm"),
+    }
+    note("after match");
+    if let Some(_) = Noted("drop i").0.get(..1) {
+        note("then");
+    } else {
+        yield_io!(dev.op())?;
+        return Ok(());
+    }
+    note("after if let");
+    Ok(())
+}
+
+#[test]
+fn a_scrutinees_temporaries_drop_at_its_end_after_a_resume() {
+    for s in SCHEDULES {
+        let dev = Dev::new(s);
+        let mut st = ScrutineeTemporariesState::default();
+        DROPS.with(|d| d.borrow_mut().clear());
+        let (r, _, _) = drive(&dev, |_: &mut Vec<()>| scrutinee_temporaries(&mut st, &dev, 1));
+        r.unwrap();
+        assert_eq!(
+            DROPS.with(|d| d.borrow().clone()),
+            ["arm", "drop m", "after match", "then", "drop i", "after if let"],
+            "{s:?}"
+        );
+    }
+}

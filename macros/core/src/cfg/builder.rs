@@ -52,7 +52,7 @@ impl Builder<'_> {
             scope_in: Vec::new(),
             term_attrs: TokenStream::new(),
             term_open: Vec::new(),
-            after_call_scrutinee: false,
+            after_scrutinee: false,
         });
         self.g.blocks.len() - 1
     }

@@ -11,7 +11,7 @@ use syn::visit_mut::VisitMut;
 use syn::{Expr, Ident, Pat, Type};
 
 use super::derive::range_elem;
-use super::graph::{BindId, BlockId, ForLowered, Graph, Term};
+use super::graph::{BindId, BlockId, ForLowered, Term};
 use super::{Builder, Dest, LoopCtx, collect_lets, is_lowerable, strip_pat};
 use crate::scan::{self, Binder, SiteKind};
 
@@ -170,10 +170,15 @@ impl Builder<'_> {
         } else {
             scan::CondOf::If
         };
+        let before = self.g.susps.len();
         let cond = self.lower_cond(&i.cond);
+        let mut scrutinees = Vec::new();
+        let_scrutinees(&cond, &mut scrutinees);
+        let temporaries = scrutinees.iter().any(|e| self.scrutinee_temporaries(e, before));
         let then_b = self.new_block("Then");
         let else_b = self.new_block("Else");
         let join = self.new_block("EndIf");
+        self.g.blocks[join].after_scrutinee = temporaries;
         let mark = self.scope.len();
         self.branch(&cond, at, then_b, else_b);
         self.enter(then_b);
@@ -193,13 +198,26 @@ impl Builder<'_> {
         self.enter(join);
     }
 
+    // Input:  `guard().len()`, `call_io!(f())?`, `x.y`, `yield_io!(c)?` (as lowered)
+    // Output: `true`, `true`, `false`, `false`
+    /// Whether a `match`'s or `if let`'s scrutinee, as lowered (`before`:
+    /// the number of suspension points before it), may hold temporaries,
+    /// which Rust drops at the end of the `match` or `if let`: anything but
+    /// a plain place or a `yield_io!`'s value (an `i32` or an error).
+    fn scrutinee_temporaries(&self, scrut: &Expr, before: usize) -> bool {
+        let new = &self.g.susps[before..];
+        if new.iter().any(|s| s.kind == SiteKind::Call) {
+            return true;
+        }
+        new.is_empty() && !is_plain_place(scrut)
+    }
+
     // Input:  `match call_io!(f())? { 0 => yield_io!(c)?, n => g(n) }`
     // Output: `CallF: match r? { 0 => goto Arm, n => goto Arm2 }`, each arm a block ending in `goto EndMatch`
     fn lower_match(&mut self, m: &syn::ExprMatch, dest: Dest) {
-        let calls = |g: &Graph| g.susps.iter().filter(|s| s.kind == SiteKind::Call).count();
-        let calls_before = calls(&self.g);
+        let before = self.g.susps.len();
         let scrut = self.lower_operand(&m.expr);
-        let on_call = calls(&self.g) > calls_before;
+        let temporaries = self.scrutinee_temporaries(&scrut, before);
         self.ensure_alive();
         scan::reject_expr(self.cx, &scrut);
         let uses = scan::free_vars_expr(&scrut);
@@ -207,7 +225,7 @@ impl Builder<'_> {
         let mut s2 = self.in_unsafe(scrut.clone());
         let scrut_tokens = self.rewrite(&mut s2, |rw, e| rw.visit_expr_mut(e));
         let join = self.new_block("EndMatch");
-        self.g.blocks[join].after_call_scrutinee = on_call;
+        self.g.blocks[join].after_scrutinee = temporaries;
         let from = self.cur;
         let mut arms = Vec::new();
         let mut targets = Vec::new();
@@ -615,6 +633,19 @@ fn strip_parens(e: &Expr) -> &Expr {
 /// index: for a type that is not a primitive Rust runs `IndexMut` and its
 /// bounds check before the right side, which may also change the index
 /// (attack round 13).
+/// The scrutinees of the `let`s of a condition (`let P = e`, a chain of
+/// them with `&&`).
+fn let_scrutinees<'e>(cond: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match scan::strip(cond) {
+        Expr::Let(l) => out.push(&l.expr),
+        Expr::Binary(b) if matches!(b.op, syn::BinOp::And(_)) => {
+            let_scrutinees(&b.left, out);
+            let_scrutinees(&b.right, out);
+        }
+        _ => {}
+    }
+}
+
 fn is_plain_place(e: &Expr) -> bool {
     match scan::strip(e) {
         Expr::Path(_) => true,

@@ -146,10 +146,11 @@ pub struct BasicBlock {
     /// The bindings that may be held for their `Drop` in scope at the
     /// terminator.
     pub term_open: Vec<BindId>,
-    /// Where a `match` on a `call_io!`'s value ends: never emitted inside
-    /// the arm that reaches it, so that the value (a callee's guard, say)
-    /// drops at the `match`'s end, as in Rust, not after this code.
-    pub after_call_scrutinee: bool,
+    /// Where a `match` or `if let` ends whose scrutinee may hold temporaries
+    /// (a `call_io!`'s value, a guard made there): never emitted inside the
+    /// arm that reaches it, so that they drop at the `match`'s end, as in
+    /// Rust, not after this code.
+    pub after_scrutinee: bool,
 }
 
 pub struct Suspension {

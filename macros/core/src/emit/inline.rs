@@ -53,7 +53,7 @@ impl Emitter<'_> {
                 && self.g.jumps[j].tail
                 && src != b
                 && !self.leaves_scope(j)
-                && !blk.after_call_scrutinee
+                && !blk.after_scrutinee
             {
                 let top = self.top_names(b);
                 let captured: BTreeSet<String> = scope_at[src]
