@@ -10,27 +10,12 @@
 //! under every schedule of `support`.
 #![allow(missing_docs)]
 
-use std::cell::RefCell;
-
 use ratchet::{CompletionError, IOResult, call_io, io_state_machine, yield_io};
 
 mod support;
-use support::{Dev, SCHEDULES, drive};
+use support::{Dev, SCHEDULES, drive, log, take_log};
 
 type Res<T> = Result<IOResult<T>, CompletionError>;
-
-thread_local! {
-    /// What the code under test did, in order, drops included.
-    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-fn log(s: impl Into<String>) {
-    LOG.with(|l| l.borrow_mut().push(s.into()));
-}
-
-fn take_log() -> Vec<String> {
-    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
 
 /// A value that is not `Copy` and whose drop is logged with the call that
 /// passed it.

@@ -14,7 +14,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use ratchet::{CompletionError, IOResult, call_io, io_state_machine, yield_io};
 
 mod support;
-use support::{Dev, SCHEDULES, Schedule, drive};
+use support::{Dev, SCHEDULES, Schedule, drive, log, take_log};
 
 type Res<T> = Result<IOResult<T>, CompletionError>;
 
@@ -276,16 +276,12 @@ fn a_callee_result_borrowing_a_stored_local_compiles_and_runs() {
     }
 }
 
-std::thread_local! {
-    static DROPS: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// A value whose drop is recorded.
 struct Noted(&'static str);
 
 impl Drop for Noted {
     fn drop(&mut self) {
-        DROPS.with(|d| d.borrow_mut().push(self.0));
+        log(self.0);
     }
 }
 
@@ -308,10 +304,10 @@ fn a_callee_panic_on_a_resume_drops_the_callers_locals_in_reverse_order() {
     let mut st = GuardedState::default();
     assert!(matches!(guarded(&mut st, &dev, 1), Ok(IOResult::IO(_))));
     dev.finish_all();
-    DROPS.with(|d| d.borrow_mut().clear());
+    take_log();
     let panicked = catch_unwind(AssertUnwindSafe(|| guarded(&mut st, &dev, 1)));
     assert!(panicked.is_err());
-    assert_eq!(DROPS.with(|d| d.borrow().clone()), ["b", "a"]);
+    assert_eq!(take_log(), ["b", "a"]);
     assert!(st.is_idle());
 }
 
@@ -347,7 +343,7 @@ fn a_statements_lint_attributes_cover_its_call_on_every_resume() {
 }
 
 fn note(s: &'static str) {
-    DROPS.with(|d| d.borrow_mut().push(s));
+    log(s);
 }
 
 /// A callee that waits once and gives a guard.
@@ -376,11 +372,11 @@ fn a_call_results_guard_drops_where_rusts_temporary_would() {
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = GuardsState::default();
-        DROPS.with(|d| d.borrow_mut().clear());
+        take_log();
         let (r, _, _) = drive(&dev, |_: &mut Vec<()>| guards(&mut st, &dev));
         r.unwrap();
         assert_eq!(
-            DROPS.with(|d| d.borrow().clone()),
+            take_log(),
             ["drop g1", "after let _", "arm", "drop g2", "after match"],
             "{s:?}"
         );
@@ -439,11 +435,11 @@ fn a_scrutinees_temporaries_drop_at_its_end_after_a_resume() {
     for s in SCHEDULES {
         let dev = Dev::new(s);
         let mut st = ScrutineeTemporariesState::default();
-        DROPS.with(|d| d.borrow_mut().clear());
+        take_log();
         let (r, _, _) = drive(&dev, |_: &mut Vec<()>| scrutinee_temporaries(&mut st, &dev, 1));
         r.unwrap();
         assert_eq!(
-            DROPS.with(|d| d.borrow().clone()),
+            take_log(),
             ["arm", "drop m", "after match", "then", "drop i", "after if let"],
             "{s:?}"
         );

@@ -20,23 +20,12 @@
 //! of a dispatch step.
 #![allow(missing_docs, clippy::unnecessary_wraps, clippy::needless_late_init)]
 
-use std::cell::RefCell;
-
 use ratchet::{Completion, CompletionError, IOResult, MemoryIO, io_state_machine, yield_io};
 
+mod support;
+use support::{log, take_log};
+
 type Res<T> = Result<IOResult<T>, CompletionError>;
-
-thread_local! {
-    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-fn log(s: impl Into<String>) {
-    LOG.with(|l| l.borrow_mut().push(s.into()));
-}
-
-fn take_log() -> Vec<String> {
-    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
 
 /// A value whose drop is logged.
 pub struct G(pub u32);

@@ -6,28 +6,14 @@
 //! diagnostics of the same issue are ui fixtures in `tests/ui/`.
 #![allow(missing_docs)]
 
-use std::cell::RefCell;
 use std::num::Wrapping;
 
 use ratchet::{CompletionError, IOResult, call_io, io_state_machine, io_state_machines, yield_io};
 
 mod support;
-use support::{Dev, SCHEDULES, Schedule, drive};
+use support::{Dev, SCHEDULES, Schedule, drive, log, take_log};
 
 type Res<T> = Result<IOResult<T>, CompletionError>;
-
-thread_local! {
-    /// What the code under test did, in order, drops included.
-    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-fn log(s: impl Into<String>) {
-    LOG.with(|l| l.borrow_mut().push(s.into()));
-}
-
-fn take_log() -> Vec<String> {
-    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
-}
 
 /// A value whose drop is logged: a page pin, a lock guard.
 #[derive(Debug)]

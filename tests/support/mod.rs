@@ -8,6 +8,21 @@ use std::cell::RefCell;
 
 use ratchet::{Completion, CompletionError, IOResult};
 
+thread_local! {
+    /// What the code under test did, in order, drops included.
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Appends `s` to this thread's log.
+pub fn log(s: impl Into<String>) {
+    LOG.with(|l| l.borrow_mut().push(s.into()));
+}
+
+/// This thread's log so far, which starts empty again.
+pub fn take_log() -> Vec<String> {
+    LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
 /// When the device finishes what it is asked.
 #[derive(Clone, Copy, Debug)]
 pub enum Schedule {
