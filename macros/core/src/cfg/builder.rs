@@ -244,24 +244,7 @@ impl Builder<'_> {
     pub(super) fn synth(&mut self, what: &str, ty: Option<Type>) -> BindId {
         let n = self.g.bindings.len();
         let ident = format_ident!("__ratchet_{}{}", what, n, span = Span::mixed_site());
-        self.declare(Binding {
-            ident,
-            mutable: false,
-            ty,
-            reborrow: None,
-            borrow: false,
-            mut_reborrow: None,
-            uninit: false,
-            for_iter: false,
-            in_pattern: false,
-            drop_candidate: false,
-            drop_only: false,
-            param: false,
-            scope_ends: Vec::new(),
-            overwrites: Vec::new(),
-            decl_span: Span::call_site(),
-            uses: Vec::new(),
-        })
+        self.declare(Binding::plain(ident, ty, Span::call_site()))
     }
 
     pub(super) fn ident_expr(id: &Ident) -> Expr {

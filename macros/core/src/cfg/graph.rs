@@ -58,6 +58,32 @@ pub struct Binding {
     pub uses: Vec<(BlockId, Span)>,
 }
 
+impl Binding {
+    /// A plain local `ident` declared at `decl_span`: not `mut`, not a
+    /// borrow, read nowhere yet; the fields a declaration knows better are
+    /// set over it (`Binding { mutable, ..Binding::plain(..) }`).
+    pub fn plain(ident: Ident, ty: Option<Type>, decl_span: Span) -> Self {
+        Binding {
+            ident,
+            mutable: false,
+            ty,
+            reborrow: None,
+            borrow: false,
+            mut_reborrow: None,
+            uninit: false,
+            for_iter: false,
+            in_pattern: false,
+            drop_candidate: false,
+            drop_only: false,
+            param: false,
+            scope_ends: Vec::new(),
+            overwrites: Vec::new(),
+            decl_span,
+            uses: Vec::new(),
+        }
+    }
+}
+
 /// Kept code: tokens (with `__ratchet_jump!(n)` / `__ratchet_susp!(n)`
 /// placeholders the emitter fills in), and the bindings it reads and binds.
 pub struct Piece {

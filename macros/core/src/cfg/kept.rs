@@ -356,22 +356,11 @@ impl Builder<'_> {
         uninit: bool,
     ) -> BindId {
         self.declare(Binding {
-            ident: b.ident.clone(),
             mutable: b.mutable,
-            ty,
             reborrow,
             borrow: borrow || b.by_ref,
-            mut_reborrow: None,
             uninit,
-            for_iter: false,
-            in_pattern: false,
-            drop_candidate: false,
-            drop_only: false,
-            param: false,
-            scope_ends: Vec::new(),
-            overwrites: Vec::new(),
-            decl_span: b.ident.span(),
-            uses: Vec::new(),
+            ..Binding::plain(b.ident.clone(), ty, b.ident.span())
         })
     }
 

@@ -142,23 +142,13 @@ pub fn build(cx: &Ctxt, model: &Model) -> Graph {
     for (ident, ty, mutable) in params {
         let borrow = type_borrows(&ty);
         let reborrow = (!mutable).then(|| ident.to_token_stream());
+        let span = ident.span();
         let id = b.declare(Binding {
-            decl_span: ident.span(),
-            ident,
             mutable,
-            ty: Some(ty),
             reborrow,
             borrow,
-            mut_reborrow: None,
-            uninit: false,
-            for_iter: false,
-            in_pattern: false,
-            drop_candidate: false,
-            drop_only: false,
             param: true,
-            scope_ends: Vec::new(),
-            overwrites: Vec::new(),
-            uses: Vec::new(),
+            ..Binding::plain(ident, Some(ty), span)
         });
         defs.push(id);
     }
