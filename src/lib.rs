@@ -257,7 +257,11 @@
 //!    call_io!(..);` drops it at once, a `match` on it at the `match`'s
 //!    end), except that where the arm or body that runs next holds a
 //!    suspension point, the value may be dropped before that point, as a
-//!    local no longer read is.
+//!    local no longer read is. The same holds after a resume for the
+//!    temporaries of any `match`, `if let` or `while let` scrutinee (a
+//!    `RefCell` borrow made there): where the arm that runs really
+//!    suspends, they are dropped at that point; and an `if let` runs its
+//!    `else` after them, as edition 2024 does, in an edition 2021 crate too.
 //!    After a resume the machine runs the code that follows as steps of a
 //!    dispatch loop. There a local the body reads only by reference (`&x`,
 //!    `&mut x`, `&x.f`, `&x[i]`, or as an argument of `format!`, `println!`,

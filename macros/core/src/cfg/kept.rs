@@ -87,20 +87,26 @@ impl Builder<'_> {
     /// declared before it, which keeps it initialized for rustc (the jumps
     /// leave before it is read).
     fn catch_macro_jumps_in_value(&mut self, v: &Ident, tokens: TokenStream) -> TokenStream {
-        self.caught_value(&quote!(let #v), &tokens)
+        self.caught_value(&quote!(let #v), &tokens, &TokenStream::new())
             .unwrap_or_else(|| quote!(let #v = #tokens;))
     }
 
-    /// `head = value;` (`head` is `let PAT` with its attributes) with
-    /// `value` inside the loop that catches a macro's jumps, or `None`
-    /// where none is needed (see [`Self::catch_macro_jumps_in_value`]).
-    fn caught_value(&mut self, head: &TokenStream, value: &TokenStream) -> Option<TokenStream> {
+    /// `head = value tail;` (`head` is `let PAT` with its attributes, `tail`
+    /// a `let`-`else`'s `else { .. }` or nothing) with `value` inside the
+    /// loop that catches a macro's jumps, or `None` where none is needed
+    /// (see [`Self::catch_macro_jumps_in_value`]).
+    fn caught_value(
+        &mut self,
+        head: &TokenStream,
+        value: &TokenStream,
+        tail: &TokenStream,
+    ) -> Option<TokenStream> {
         let slot = Ident::new("__ratchet_slot", Span::mixed_site());
         let caught = self.macro_jump_loop(quote!(#slot = ::core::option::Option::Some(#value);), false)?;
         Some(quote! {
             let mut #slot = ::core::option::Option::None;
             #caught
-            #head = ::core::option::Option::unwrap(#slot);
+            #head = ::core::option::Option::unwrap(#slot) #tail;
         })
     }
 
@@ -240,16 +246,15 @@ impl Builder<'_> {
         }
         let tokens = self.rewrite(&mut l2, |rw, l| rw.visit_local_mut(l));
         // A macro in the initializer may write a `break` or `continue` for a
-        // loop taken apart (`let v: u32 = skip_none!(x);`): caught as for a
-        // statement, the value leaving through a slot (attack round 18: the
-        // `continue` restarted the dispatch arm forever).
-        let caught = match &l2.init {
-            Some(init) if init.diverge.is_none() => {
-                let (attrs, pat, e) = (&l2.attrs, &l2.pat, &init.expr);
-                self.caught_value(&quote!(#(#attrs)* let #pat), &e.to_token_stream())
-            }
-            _ => None,
-        };
+        // loop taken apart (`let v: u32 = skip_none!(x);`, a `let`-`else`'s
+        // too): caught as for a statement, the value leaving through a slot
+        // (attack rounds 18 and 19: the `continue` restarted the dispatch
+        // arm forever).
+        let caught = l2.init.as_ref().and_then(|init| {
+            let (attrs, pat, e) = (&l2.attrs, &l2.pat, &init.expr);
+            let els = init.diverge.as_ref().map(|(_, els)| quote!(else #els));
+            self.caught_value(&quote!(#(#attrs)* let #pat), &e.to_token_stream(), &quote!(#els))
+        });
         let split = l2
             .init
             .as_ref()
